@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The `dinomaly` command line: global options and the subcommand table. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dm-cli.h"
+
+/* One line per subcommand, in the order `dinomaly --help` lists them. */
+static const DmCliCommand commands[] = {
+  { NULL, NULL, NULL },
+};
+
+void
+dm_cli_print_error (const char *command, const GError *error)
+{
+  g_printerr ("dinomaly %s: %s\n", command, error->message);
+}
+
+gboolean
+dm_cli_parse (const char *command,
+              const char *parameter_string,
+              const char *summary,
+              const GOptionEntry *entries,
+              int *argc,
+              char ***argv)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (parameter_string);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("dinomaly %s", command);
+
+  g_set_prgname (prgname);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("dinomaly %s: %s\nTry 'dinomaly %s --help'.\n", command, error->message, command);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: dinomaly COMMAND [OPTION…]\n\n"
+           "Dinomaly anomaly detection on the CPU: the engine of Dinomaly Studio.\n\n"
+           "Commands:\n");
+  for (const DmCliCommand *c = commands; c->name != NULL; c++)
+    fprintf (out, "  %-10s %s\n", c->name, c->summary);
+  fprintf (out,
+           "\nOptions:\n"
+           "  -h, --help     Show this help\n"
+           "  --version      Show the version\n\n"
+           "Run 'dinomaly COMMAND --help' for the options of a command.\n");
+}
+
+int
+dm_cli_run (int argc, char **argv)
+{
+  const char *name;
+
+  setlocale (LC_ALL, "");
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return DM_CLI_USAGE;
+    }
+  name = argv[1];
+  if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0)
+    {
+      print_usage (stdout);
+      return DM_CLI_OK;
+    }
+  if (strcmp (name, "--version") == 0)
+    {
+      printf ("dinomaly %s\n", PACKAGE_VERSION);
+      return DM_CLI_OK;
+    }
+  for (const DmCliCommand *c = commands; c->name != NULL; c++)
+    if (strcmp (c->name, name) == 0)
+      return c->run (argc - 1, argv + 1);
+
+  g_printerr ("dinomaly: unknown command '%s'\n", name);
+  print_usage (stderr);
+  return DM_CLI_USAGE;
+}

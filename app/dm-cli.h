@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The `dinomaly` command line: one function per subcommand, each in its own
+ * dm-cli-<name>.c, all over the same backend as the window application. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes shared by every subcommand. */
+enum
+{
+  DM_CLI_OK = 0,
+  DM_CLI_FAILED = 1,  /* the work failed: a clear message was printed */
+  DM_CLI_USAGE = 2,   /* bad arguments */
+};
+
+typedef int (*DmCliCommandFunc) (int argc, char **argv);
+
+typedef struct
+{
+  const char *name;
+  const char *summary;
+  DmCliCommandFunc run;
+} DmCliCommand;
+
+/* Runs the command line; returns the process exit code. */
+int dm_cli_run (int argc, char **argv);
+
+/* Prints "dinomaly: <message>" for an error of the given subcommand. */
+void dm_cli_print_error (const char *command, const GError *error);
+
+/* Parses argv with entries; on failure prints the reason and returns FALSE. */
+gboolean dm_cli_parse (const char *command,
+                       const char *parameter_string,
+                       const char *summary,
+                       const GOptionEntry *entries,
+                       int *argc,
+                       char ***argv);
+
+G_END_DECLS

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The oneDNN engine, stream, thread count and primitive cache. */
+#include "dm-engine.h"
+
+#include <omp.h>
+#include <string.h>
+
+#include "dm-arena.h"
+#include "dm-error.h"
+
+struct _DmEngine
+{
+  dnnl_engine_t engine;
+  dnnl_stream_t stream;
+  GHashTable *cache;        /* key (owned) -> DmPrimitive* (owned) */
+  int n_threads;
+  void *scratchpad;         /* shared by all primitives, aligned, owned */
+  gsize scratchpad_size;
+  dnnl_memory_t scratchpad_memory;
+};
+
+gboolean
+dm_dnnl_check (dnnl_status_t status, const char *what, GError **error)
+{
+  const char *reason;
+
+  if (status == dnnl_success)
+    return TRUE;
+  switch (status)
+    {
+    case dnnl_out_of_memory: reason = "out of memory"; break;
+    case dnnl_invalid_arguments: reason = "invalid arguments"; break;
+    case dnnl_unimplemented: reason = "no implementation for these shapes or types"; break;
+    case dnnl_runtime_error: reason = "runtime error"; break;
+    default: reason = "failure"; break;
+    }
+  g_set_error (error, DM_ERROR,
+               status == dnnl_out_of_memory ? DM_ERROR_NO_MEMORY : DM_ERROR_BACKEND,
+               "oneDNN %s: %s (status %d)", what, reason, (int) status);
+  return FALSE;
+}
+
+static void
+primitive_free (gpointer data)
+{
+  DmPrimitive *p = data;
+
+  for (int i = 0; i < p->n_args; i++)
+    dnnl_memory_destroy (p->memories[i]);
+  dnnl_primitive_destroy (p->primitive);
+  dnnl_primitive_desc_destroy (p->pd);
+  g_free (p);
+}
+
+DmEngine *
+dm_engine_new (int n_threads, GError **error)
+{
+  g_autoptr (DmEngine) self = g_new0 (DmEngine, 1);
+
+  self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, primitive_free);
+  if (!dm_dnnl_check (dnnl_engine_create (&self->engine, dnnl_cpu, 0), "engine", error))
+    return NULL;
+  if (!dm_dnnl_check (dnnl_stream_create (&self->stream, self->engine, dnnl_stream_default_flags),
+                      "stream", error))
+    return NULL;
+  dm_engine_set_n_threads (self, n_threads);
+  return g_steal_pointer (&self);
+}
+
+void
+dm_engine_free (DmEngine *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->cache, g_hash_table_unref);
+  if (self->scratchpad_memory)
+    dnnl_memory_destroy (self->scratchpad_memory);
+  dm_aligned_free (self->scratchpad);
+  if (self->stream)
+    dnnl_stream_destroy (self->stream);
+  if (self->engine)
+    dnnl_engine_destroy (self->engine);
+  g_free (self);
+}
+
+int
+dm_engine_get_n_threads (DmEngine *self)
+{
+  return self->n_threads;
+}
+
+void
+dm_engine_set_n_threads (DmEngine *self, int n_threads)
+{
+  /* oneDNN is built on OpenMP here: its parallel regions use the calling
+   * thread's OpenMP setting, so this takes effect for this thread. */
+  if (n_threads <= 0)
+    n_threads = omp_get_num_procs ();
+  self->n_threads = n_threads;
+  omp_set_num_threads (n_threads);
+}
+
+dnnl_engine_t
+dm_engine_get_dnnl (DmEngine *self)
+{
+  return self->engine;
+}
+
+guint
+dm_engine_get_n_primitives (DmEngine *self)
+{
+  return g_hash_table_size (self->cache);
+}
+
+DmPrimitive *
+dm_engine_lookup (DmEngine *self, const char *key)
+{
+  return g_hash_table_lookup (self->cache, key);
+}
+
+dnnl_primitive_attr_t
+dm_engine_new_attr (dnnl_post_ops_t post_ops)
+{
+  dnnl_primitive_attr_t attr = NULL;
+
+  dnnl_primitive_attr_create (&attr);
+  dnnl_primitive_attr_set_scratchpad_mode (attr, dnnl_scratchpad_mode_user);
+  if (post_ops != NULL)
+    dnnl_primitive_attr_set_post_ops (attr, post_ops);
+  return attr;
+}
+
+static gboolean
+ensure_scratchpad (DmEngine *self, const dnnl_memory_desc_t *md, GError **error)
+{
+  gsize size = dnnl_memory_desc_get_size (md);
+
+  if (size <= self->scratchpad_size && self->scratchpad_memory != NULL)
+    return TRUE;
+  if (size > self->scratchpad_size)
+    {
+      void *buffer = dm_aligned_alloc (size, error);
+
+      if (buffer == NULL)
+        return FALSE;
+      dm_aligned_free (self->scratchpad);
+      self->scratchpad = buffer;
+      self->scratchpad_size = size;
+    }
+  if (self->scratchpad_memory != NULL)
+    dnnl_memory_destroy (self->scratchpad_memory);
+  self->scratchpad_memory = NULL;
+  {
+    /* A 1-D u8 descriptor over the whole buffer: every primitive's own
+     * scratchpad descriptor is smaller, and oneDNN only reads the pointer. */
+    dnnl_memory_desc_t whole;
+    dnnl_dims_t dims = { (dnnl_dim_t) self->scratchpad_size };
+
+    dnnl_memory_desc_init_by_tag (&whole, 1, dims, dnnl_u8, dnnl_a);
+    return dm_dnnl_check (dnnl_memory_create (&self->scratchpad_memory, &whole,
+                                              self->engine, self->scratchpad),
+                          "scratchpad", error);
+  }
+}
+
+DmPrimitive *
+dm_engine_create_from_pd (DmEngine *self,
+                          const char *key,
+                          dnnl_primitive_desc_t pd,
+                          const int *arg_ids,
+                          int n_args,
+                          GError **error)
+{
+  DmPrimitive *p;
+  const dnnl_memory_desc_t *scratch_md;
+
+  g_return_val_if_fail (n_args <= DM_PRIMITIVE_MAX_ARGS, NULL);
+
+  p = g_new0 (DmPrimitive, 1);
+  p->pd = pd;
+  p->n_args = 0;
+  if (!dm_dnnl_check (dnnl_primitive_create (&p->primitive, pd), key, error))
+    {
+      p->primitive = NULL;
+      dnnl_primitive_desc_destroy (pd);
+      g_free (p);
+      return NULL;
+    }
+  for (int i = 0; i < n_args; i++)
+    {
+      const dnnl_memory_desc_t *md =
+        dnnl_primitive_desc_query_md (pd, dnnl_query_exec_arg_md, arg_ids[i]);
+
+      if (md == NULL
+          || !dm_dnnl_check (dnnl_memory_create (&p->memories[i], md, self->engine,
+                                                 DNNL_MEMORY_NONE),
+                             key, error))
+        {
+          if (md == NULL)
+            g_set_error (error, DM_ERROR, DM_ERROR_BACKEND,
+                         "oneDNN %s: argument %d unknown", key, arg_ids[i]);
+          primitive_free (p);
+          return NULL;
+        }
+      p->arg_ids[i] = arg_ids[i];
+      p->exec_args[i].arg = arg_ids[i];
+      p->exec_args[i].memory = p->memories[i];
+      p->n_args++;
+    }
+
+  scratch_md = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
+  if (scratch_md != NULL && dnnl_memory_desc_get_size (scratch_md) > 0)
+    {
+      if (!ensure_scratchpad (self, scratch_md, error))
+        {
+          primitive_free (p);
+          return NULL;
+        }
+    }
+  g_hash_table_insert (self->cache, g_strdup (key), p);
+  return p;
+}
+
+DmPrimitive *
+dm_engine_create (DmEngine *self,
+                  const char *key,
+                  const_dnnl_op_desc_t op_desc,
+                  const_dnnl_primitive_attr_t attr,
+                  const_dnnl_primitive_desc_t hint,
+                  const int *arg_ids,
+                  int n_args,
+                  GError **error)
+{
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t own_attr = NULL;
+
+  if (attr == NULL)
+    attr = own_attr = dm_engine_new_attr (NULL);
+  if (!dm_dnnl_check (dnnl_primitive_desc_create (&pd, op_desc, attr, self->engine, hint),
+                      key, error))
+    {
+      if (own_attr)
+        dnnl_primitive_attr_destroy (own_attr);
+      return NULL;
+    }
+  if (own_attr)
+    dnnl_primitive_attr_destroy (own_attr);
+  return dm_engine_create_from_pd (self, key, pd, arg_ids, n_args, error);
+}
+
+gboolean
+dm_engine_execute (DmEngine *self,
+                   DmPrimitive *p,
+                   void *const *buffers,
+                   GError **error)
+{
+  int n = p->n_args;
+
+  for (int i = 0; i < p->n_args; i++)
+    dnnl_memory_set_data_handle_v2 (p->memories[i], buffers[i], self->stream);
+  if (self->scratchpad_memory != NULL)
+    {
+      p->exec_args[n].arg = DNNL_ARG_SCRATCHPAD;
+      p->exec_args[n].memory = self->scratchpad_memory;
+      n++;
+    }
+  if (!dm_dnnl_check (dnnl_primitive_execute (p->primitive, self->stream, n, p->exec_args),
+                      "execute", error))
+    return FALSE;
+  return dm_dnnl_check (dnnl_stream_wait (self->stream), "stream wait", error);
+}
+
+void
+dm_md_f32 (dnnl_memory_desc_t *md, int ndims, const dnnl_dim_t *dims)
+{
+  dnnl_dim_t strides[DNNL_MAX_NDIMS];
+  dnnl_dim_t s = 1;
+
+  for (int i = ndims - 1; i >= 0; i--)
+    {
+      strides[i] = s;
+      s *= dims[i];
+    }
+  dm_md_f32_strided (md, ndims, dims, strides);
+}
+
+void
+dm_md_f32_strided (dnnl_memory_desc_t *md,
+                   int ndims,
+                   const dnnl_dim_t *dims,
+                   const dnnl_dim_t *strides)
+{
+  /* oneDNN reads whole DNNL_MAX_NDIMS arrays: copy into full-size ones. */
+  dnnl_dims_t d = { 0 }, s = { 0 };
+
+  memcpy (d, dims, sizeof (dnnl_dim_t) * ndims);
+  memcpy (s, strides, sizeof (dnnl_dim_t) * ndims);
+  dnnl_memory_desc_init_by_strides (md, ndims, d, dnnl_f32, s);
+}

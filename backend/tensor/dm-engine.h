@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The oneDNN CPU engine and stream, the thread count, and the primitive
+ * cache: every primitive is created once per (op, shapes, types) key, with
+ * its memory objects, and then only re-pointed at new buffers and executed.
+ * A DmEngine is used by one thread at a time. */
+#pragma once
+
+#include <glib.h>
+#include <oneapi/dnnl/dnnl.h>
+
+G_BEGIN_DECLS
+
+#define DM_PRIMITIVE_MAX_ARGS 8
+#define DM_KEY_MAX 256
+
+typedef struct
+{
+  dnnl_primitive_t primitive;
+  dnnl_primitive_desc_t pd;          /* owned; also the hint for backward */
+  int n_args;
+  int arg_ids[DM_PRIMITIVE_MAX_ARGS];          /* DNNL_ARG_* of each slot */
+  dnnl_memory_t memories[DM_PRIMITIVE_MAX_ARGS]; /* created once, no buffer */
+  dnnl_exec_arg_t exec_args[DM_PRIMITIVE_MAX_ARGS + 1]; /* + scratchpad */
+} DmPrimitive;
+
+typedef struct _DmEngine DmEngine;
+
+/* n_threads <= 0 means all cores. */
+DmEngine *dm_engine_new (int n_threads, GError **error);
+void dm_engine_free (DmEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmEngine, dm_engine_free)
+
+int dm_engine_get_n_threads (DmEngine *engine);
+void dm_engine_set_n_threads (DmEngine *engine, int n_threads);
+dnnl_engine_t dm_engine_get_dnnl (DmEngine *engine);
+guint dm_engine_get_n_primitives (DmEngine *engine);
+
+/* Looks a primitive up by its key; NULL when it has not been created yet. */
+DmPrimitive *dm_engine_lookup (DmEngine *engine, const char *key);
+
+/* Creates the primitive for op_desc (+ attr, + forward hint for backward
+ * ops), one memory object per entry of arg_ids (descriptors queried from
+ * the primitive descriptor), and stores it under key. Grows the shared
+ * scratchpad if needed. Called on the first use of a shape only. */
+DmPrimitive *dm_engine_create (DmEngine *engine,
+                               const char *key,
+                               const_dnnl_op_desc_t op_desc,
+                               const_dnnl_primitive_attr_t attr,
+                               const_dnnl_primitive_desc_t hint,
+                               const int *arg_ids,
+                               int n_args,
+                               GError **error);
+
+/* Same, from a primitive descriptor made elsewhere (sum, reorder); takes
+ * ownership of pd. */
+DmPrimitive *dm_engine_create_from_pd (DmEngine *engine,
+                                       const char *key,
+                                       dnnl_primitive_desc_t pd,
+                                       const int *arg_ids,
+                                       int n_args,
+                                       GError **error);
+
+/* Points slot i at buffers[i] (same order as arg_ids at creation) and runs
+ * the primitive to completion. Never allocates. */
+gboolean dm_engine_execute (DmEngine *engine,
+                            DmPrimitive *primitive,
+                            void *const *buffers,
+                            GError **error);
+
+/* An attr with the user scratchpad mode (the engine owns one scratchpad)
+ * and, when wanted, post-ops. Free with dnnl_primitive_attr_destroy. */
+dnnl_primitive_attr_t dm_engine_new_attr (dnnl_post_ops_t post_ops);
+
+/* Fills a plain row-major f32 descriptor of ndims dims. */
+void dm_md_f32 (dnnl_memory_desc_t *md, int ndims, const dnnl_dim_t *dims);
+/* Fills an f32 descriptor with explicit strides (elements). */
+void dm_md_f32_strided (dnnl_memory_desc_t *md,
+                        int ndims,
+                        const dnnl_dim_t *dims,
+                        const dnnl_dim_t *strides);
+
+/* Sets error from a oneDNN status; returns FALSE when status != success. */
+gboolean dm_dnnl_check (dnnl_status_t status, const char *what, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Helpers for GUI tests under Xvfb: waiting for frames, screenshots. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Runs the main loop until `widget` has drawn `n_frames` frames (or a
+ * timeout of 10 s fails the test). */
+void dm_test_gui_wait_frames (GtkWidget *widget, guint n_frames);
+
+/* Renders `widget` as the user sees it into DM_SCREENSHOT_DIR/<name>.png and
+ * returns the path (NULL-safe to free). The picture is checked to be the
+ * widget's size and not a single flat colour. */
+char *dm_test_gui_screenshot (GtkWidget *widget, const char *name);
+
+/* Spins the main loop until condition() returns TRUE or timeout_ms passes. */
+gboolean dm_test_gui_wait_until (gboolean (*condition) (gpointer), gpointer data, guint timeout_ms);
+
+G_END_DECLS
