@@ -17,11 +17,8 @@ G_DEFINE_FINAL_TYPE (DmApplication, dm_application, ADW_TYPE_APPLICATION)
 DmApplication *
 dm_application_new (GApplicationFlags flags)
 {
-  return g_object_new (DM_TYPE_APPLICATION,
-                       "application-id", APP_ID,
-                       "flags", flags,
-                       "resource-base-path", "/org/dinomaly/Studio",
-                       NULL);
+  return g_object_new (DM_TYPE_APPLICATION, "application-id", APP_ID, "flags", flags,
+                       "resource-base-path", "/org/dinomaly/Studio", NULL);
 }
 
 static void
@@ -38,36 +35,33 @@ static void
 about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   static const char *developers[] = { "The Dinomaly Studio engineers", NULL };
-  static const char *method_authors[] = {
-    "Jia Guo, Shuai Lu, Weihang Zhang, Fang Chen, Huiqi Li, Hongen Liao (Dinomaly, CVPR 2025)",
-    NULL
-  };
-  static const char *backbone_authors[] = {
-    "Maxime Oquab, Timothée Darcet, Théo Moutakanni et al. (DINOv2, Meta AI)",
-    "Timothée Darcet, Maxime Oquab, Julien Mairal, Piotr Bojanowski (Vision Transformers Need Registers)",
-    NULL
-  };
+  static const char *method_authors[]
+    = { "Jia Guo, Shuai Lu, Weihang Zhang, Fang Chen, Huiqi Li, Hongen Liao (Dinomaly, CVPR 2025)",
+        NULL };
+  static const char *backbone_authors[]
+    = { "Maxime Oquab, Timothée Darcet, Théo Moutakanni et al. (DINOv2, Meta AI)",
+        "Timothée Darcet, Maxime Oquab, Julien Mairal, Piotr Bojanowski (Vision Transformers Need "
+        "Registers)",
+        NULL };
   GtkApplication *app = GTK_APPLICATION (user_data);
   GtkWindow *window = gtk_application_get_active_window (app);
   AdwAboutWindow *about;
 
   about = ADW_ABOUT_WINDOW (adw_about_window_new ());
-  adw_about_window_set_application_name (about, _("Dinomaly Studio"));
+  adw_about_window_set_application_name (about, _ ("Dinomaly Studio"));
   adw_about_window_set_application_icon (about, APP_ID);
   adw_about_window_set_version (about, PACKAGE_VERSION);
-  adw_about_window_set_developer_name (about, _("The Dinomaly Studio engineers"));
-  adw_about_window_set_comments (about,
-                                 _("Train an anomaly detector on pictures of good parts, "
-                                   "review test images with heatmaps, label defects and "
-                                   "export inspection reports — on the CPU."));
+  adw_about_window_set_developer_name (about, _ ("The Dinomaly Studio engineers"));
+  adw_about_window_set_comments (about, _ ("Train an anomaly detector on pictures of good parts, "
+                                           "review test images with heatmaps, label defects and "
+                                           "export inspection reports — on the CPU."));
   adw_about_window_set_license_type (about, GTK_LICENSE_GPL_3_0);
   adw_about_window_set_developers (about, developers);
-  adw_about_window_add_credit_section (about, _("Dinomaly method"), method_authors);
-  adw_about_window_add_credit_section (about, _("DINOv2 backbone"), backbone_authors);
+  adw_about_window_add_credit_section (about, _ ("Dinomaly method"), method_authors);
+  adw_about_window_add_credit_section (about, _ ("DINOv2 backbone"), backbone_authors);
   adw_about_window_add_legal_section (about, "oneDNN", "Copyright Intel Corporation",
                                       GTK_LICENSE_APACHE_2_0, NULL);
-  adw_about_window_add_legal_section (about, _("DINOv2 weights"),
-                                      "Copyright Meta Platforms, Inc.",
+  adw_about_window_add_legal_section (about, _ ("DINOv2 weights"), "Copyright Meta Platforms, Inc.",
                                       GTK_LICENSE_APACHE_2_0, NULL);
   if (window != NULL)
     gtk_window_set_transient_for (GTK_WINDOW (about), window);
@@ -91,8 +85,8 @@ dm_application_startup (GApplication *app)
   static const char *quit_accels[] = { "<primary>q", NULL };
 
   G_APPLICATION_CLASS (dm_application_parent_class)->startup (app);
-  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
-                                   G_N_ELEMENTS (app_actions), app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
+                                   app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
 }
 

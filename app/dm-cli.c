@@ -45,17 +45,15 @@ dm_cli_parse (const char *command,
 static void
 print_usage (FILE *out)
 {
-  fprintf (out,
-           "Usage: dinomaly COMMAND [OPTION…]\n\n"
-           "Dinomaly anomaly detection on the CPU: the engine of Dinomaly Studio.\n\n"
-           "Commands:\n");
+  fprintf (out, "Usage: dinomaly COMMAND [OPTION…]\n\n"
+                "Dinomaly anomaly detection on the CPU: the engine of Dinomaly Studio.\n\n"
+                "Commands:\n");
   for (const DmCliCommand *c = commands; c->name != NULL; c++)
     fprintf (out, "  %-10s %s\n", c->name, c->summary);
-  fprintf (out,
-           "\nOptions:\n"
-           "  -h, --help     Show this help\n"
-           "  --version      Show the version\n\n"
-           "Run 'dinomaly COMMAND --help' for the options of a command.\n");
+  fprintf (out, "\nOptions:\n"
+                "  -h, --help     Show this help\n"
+                "  --version      Show the version\n\n"
+                "Run 'dinomaly COMMAND --help' for the options of a command.\n");
 }
 
 int

@@ -11,8 +11,8 @@ G_BEGIN_DECLS
 enum
 {
   DM_CLI_OK = 0,
-  DM_CLI_FAILED = 1,  /* the work failed: a clear message was printed */
-  DM_CLI_USAGE = 2,   /* bad arguments */
+  DM_CLI_FAILED = 1, /* the work failed: a clear message was printed */
+  DM_CLI_USAGE = 2,  /* bad arguments */
 };
 
 typedef int (*DmCliCommandFunc) (int argc, char **argv);

@@ -48,7 +48,7 @@ dm_test_gui_wait_frames (GtkWidget *widget, guint n_frames)
 gboolean
 dm_test_gui_wait_until (gboolean (*condition) (gpointer), gpointer data, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
 
   while (!condition (data))
     {
@@ -81,19 +81,18 @@ dm_test_gui_screenshot (GtkWidget *widget, const char *name)
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
   g_assert_nonnull (node);
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_assert_cmpint (gdk_texture_get_width (texture), ==, width);
   g_assert_cmpint (gdk_texture_get_height (texture), ==, height);
 
   /* A blank picture means nothing was drawn: count pixels unlike the first. */
-  stride = (gsize) width * 4;
+  stride = (gsize)width * 4;
   pixels = g_malloc (stride * height);
   gdk_texture_download (texture, pixels, stride);
   for (gsize i = 4; i < stride * height; i += 4)
     if (memcmp (pixels + i, pixels, 4) != 0)
       n_different++;
-  g_assert_cmpuint (n_different, >, (gsize) width * height / 100);
+  g_assert_cmpuint (n_different, >, (gsize)width * height / 100);
 
   if (dir == NULL)
     dir = g_get_tmp_dir ();

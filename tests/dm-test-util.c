@@ -88,7 +88,7 @@ dm_test_fill_uniform (float *x, gsize n, float lo, float hi, guint64 seed)
       z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
       z ^= z >> 31;
-      x[i] = lo + (hi - lo) * (float) ((z >> 40) * (1.0 / 16777216.0));
+      x[i] = lo + (hi - lo) * (float)((z >> 40) * (1.0 / 16777216.0));
     }
 }
 
@@ -99,7 +99,7 @@ dm_test_max_abs_diff (const float *a, const float *b, gsize n)
 
   for (gsize i = 0; i < n; i++)
     {
-      double d = fabs ((double) a[i] - (double) b[i]);
+      double d = fabs ((double)a[i] - (double)b[i]);
       if (!(d <= worst)) /* also catches NaN */
         worst = isnan (d) ? INFINITY : d;
     }
@@ -112,13 +112,13 @@ dm_test_rel_to_max (const float *a, const float *b, gsize n)
   double ref = 0;
 
   for (gsize i = 0; i < n; i++)
-    ref = MAX (ref, fabs ((double) b[i]));
+    ref = MAX (ref, fabs ((double)b[i]));
   return dm_test_max_abs_diff (a, b, n) / MAX (ref, 1e-30);
 }
 
 void
-dm_test_assert_close_impl (const float *a, const float *b, gsize n, double tol,
-                           const char *what, const char *file, int line)
+dm_test_assert_close_impl (
+  const float *a, const float *b, gsize n, double tol, const char *what, const char *file, int line)
 {
   double err = dm_test_rel_to_max (a, b, n);
   double *worst;
@@ -140,7 +140,7 @@ dm_test_assert_close_impl (const float *a, const float *b, gsize n, double tol,
 
       for (gsize i = 0; i < n; i++)
         {
-          double d = fabs ((double) a[i] - (double) b[i]);
+          double d = fabs ((double)a[i] - (double)b[i]);
           if (d > d_at || isnan (d))
             {
               d_at = isnan (d) ? INFINITY : d;
@@ -161,9 +161,9 @@ dm_test_print_error_summary (void)
   if (worst_errors == NULL)
     return;
   keys = g_hash_table_get_keys (worst_errors);
-  keys = g_list_sort (keys, (GCompareFunc) g_strcmp0);
+  keys = g_list_sort (keys, (GCompareFunc)g_strcmp0);
   g_print ("# largest error seen:\n");
   for (GList *l = keys; l != NULL; l = l->next)
-    g_print ("#   %-40s %.3g\n", (const char *) l->data,
-             *(double *) g_hash_table_lookup (worst_errors, l->data));
+    g_print ("#   %-40s %.3g\n", (const char *)l->data,
+             *(double *)g_hash_table_lookup (worst_errors, l->data));
 }

@@ -23,10 +23,15 @@ double dm_test_max_abs_diff (const float *a, const float *b, gsize n);
 
 /* Asserts rel_to_max(a, b) <= tol, printing the worst element otherwise, and
  * records the largest error seen under `what` for the summary. */
-#define dm_test_assert_close(a, b, n, tol, what) \
+#define dm_test_assert_close(a, b, n, tol, what)                                                   \
   dm_test_assert_close_impl ((a), (b), (n), (tol), (what), __FILE__, __LINE__)
-void dm_test_assert_close_impl (const float *a, const float *b, gsize n, double tol,
-                                const char *what, const char *file, int line);
+void dm_test_assert_close_impl (const float *a,
+                                const float *b,
+                                gsize n,
+                                double tol,
+                                const char *what,
+                                const char *file,
+                                int line);
 
 /* Prints the largest error recorded for each `what` (called at the end of
  * main, so test logs give the figures the closing notes quote). */

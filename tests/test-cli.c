@@ -15,12 +15,12 @@ run_cli (const char *const *args, char **out, char **err)
   g_autoptr (GError) error = NULL;
   int status = 0;
 
-  g_ptr_array_add (argv, (gpointer) cli_path);
+  g_ptr_array_add (argv, (gpointer)cli_path);
   for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
+    g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                out, err, &status, &error);
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                &error);
   g_assert_no_error (error);
   return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
 }
@@ -30,7 +30,7 @@ test_cli_version (void)
 {
   g_autofree char *out = NULL, *err = NULL;
 
-  g_assert_cmpint (run_cli ((const char *[]) { "--version", NULL }, &out, &err), ==, 0);
+  g_assert_cmpint (run_cli ((const char *[]){ "--version", NULL }, &out, &err), ==, 0);
   g_assert_true (g_str_has_prefix (out, "dinomaly "));
 }
 
@@ -39,7 +39,7 @@ test_cli_help (void)
 {
   g_autofree char *out = NULL, *err = NULL;
 
-  g_assert_cmpint (run_cli ((const char *[]) { "--help", NULL }, &out, &err), ==, 0);
+  g_assert_cmpint (run_cli ((const char *[]){ "--help", NULL }, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "Usage: dinomaly COMMAND"));
 }
 
@@ -48,7 +48,7 @@ test_cli_unknown_command (void)
 {
   g_autofree char *out = NULL, *err = NULL;
 
-  g_assert_cmpint (run_cli ((const char *[]) { "frobnicate", NULL }, &out, &err), ==, 2);
+  g_assert_cmpint (run_cli ((const char *[]){ "frobnicate", NULL }, &out, &err), ==, 2);
   g_assert_nonnull (strstr (err, "unknown command 'frobnicate'"));
 }
 
@@ -57,7 +57,7 @@ test_cli_no_arguments (void)
 {
   g_autofree char *out = NULL, *err = NULL;
 
-  g_assert_cmpint (run_cli ((const char *[]) { NULL }, &out, &err), ==, 2);
+  g_assert_cmpint (run_cli ((const char *[]){ NULL }, &out, &err), ==, 2);
   g_assert_nonnull (strstr (err, "Usage:"));
 }
 

@@ -22,9 +22,9 @@ get_matmul (DmEngine *engine, int M, int K, int N)
   p = dm_engine_lookup (engine, key);
   if (p != NULL)
     return p;
-  dm_md_f32 (&a, 2, (dnnl_dim_t[]) { M, K });
-  dm_md_f32 (&b, 2, (dnnl_dim_t[]) { K, N });
-  dm_md_f32 (&c, 2, (dnnl_dim_t[]) { M, N });
+  dm_md_f32 (&a, 2, (dnnl_dim_t[]){ M, K });
+  dm_md_f32 (&b, 2, (dnnl_dim_t[]){ K, N });
+  dm_md_f32 (&c, 2, (dnnl_dim_t[]){ M, N });
   g_assert_true (dm_dnnl_check (dnnl_matmul_desc_init (&desc, &a, &b, NULL, &c), "matmul", &error));
   p = dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, &error);
   g_assert_no_error (error);
@@ -80,9 +80,9 @@ test_engine_bad_shape_error (void)
   dnnl_status_t status;
 
   /* K of a and b differ: oneDNN refuses, and the error says so. */
-  dm_md_f32 (&a, 2, (dnnl_dim_t[]) { 2, 3 });
-  dm_md_f32 (&b, 2, (dnnl_dim_t[]) { 4, 2 });
-  dm_md_f32 (&c, 2, (dnnl_dim_t[]) { 2, 2 });
+  dm_md_f32 (&a, 2, (dnnl_dim_t[]){ 2, 3 });
+  dm_md_f32 (&b, 2, (dnnl_dim_t[]){ 4, 2 });
+  dm_md_f32 (&c, 2, (dnnl_dim_t[]){ 2, 2 });
   status = dnnl_matmul_desc_init (&desc, &a, &b, NULL, &c);
   g_assert_false (dm_dnnl_check (status, "matmul", &error));
   g_assert_error (error, DM_ERROR, DM_ERROR_BACKEND);
@@ -101,9 +101,9 @@ test_arena (void)
   b = dm_arena_alloc_f32 (&arena, 5);
   g_assert_nonnull (a);
   g_assert_nonnull (b);
-  g_assert_cmpuint ((guintptr) a % DM_ALIGN, ==, 0);
-  g_assert_cmpuint ((guintptr) b % DM_ALIGN, ==, 0);
-  g_assert_true ((guint8 *) b - (guint8 *) a == DM_ALIGN);
+  g_assert_cmpuint ((guintptr)a % DM_ALIGN, ==, 0);
+  g_assert_cmpuint ((guintptr)b % DM_ALIGN, ==, 0);
+  g_assert_true ((guint8 *)b - (guint8 *)a == DM_ALIGN);
   g_assert_null (dm_arena_alloc (&arena, 100000));
   dm_arena_reset (&arena);
   g_assert_true (dm_arena_alloc_f32 (&arena, 3) == a);

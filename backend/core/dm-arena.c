@@ -10,7 +10,7 @@
 static gsize
 round_up (gsize n)
 {
-  return (n + DM_ALIGN - 1) & ~(gsize) (DM_ALIGN - 1);
+  return (n + DM_ALIGN - 1) & ~(gsize)(DM_ALIGN - 1);
 }
 
 void *
@@ -23,8 +23,7 @@ dm_aligned_alloc (gsize n_bytes, GError **error)
   if (posix_memalign (&ptr, DM_ALIGN, round_up (n_bytes)) != 0)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
-                   "Out of memory: could not allocate %.1f MiB",
-                   n_bytes / (1024.0 * 1024.0));
+                   "Out of memory: could not allocate %.1f MiB", n_bytes / (1024.0 * 1024.0));
       return NULL;
     }
   return ptr;

@@ -12,10 +12,10 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  guint8 *base;     /* 64-byte aligned block, owned */
-  gsize capacity;   /* bytes in base */
-  gsize used;       /* bytes handed out so far */
-  gsize peak;       /* largest `used` seen */
+  guint8 *base;   /* 64-byte aligned block, owned */
+  gsize capacity; /* bytes in base */
+  gsize used;     /* bytes handed out so far */
+  gsize peak;     /* largest `used` seen */
 } DmArena;
 
 gboolean dm_arena_init (DmArena *arena, gsize capacity, GError **error);

@@ -2,4 +2,4 @@
 /* The engine's GError domain. */
 #include "dm-error.h"
 
-G_DEFINE_QUARK (dm-error-quark, dm_error)
+G_DEFINE_QUARK (dm - error - quark, dm_error)

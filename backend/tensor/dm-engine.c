@@ -12,9 +12,9 @@ struct _DmEngine
 {
   dnnl_engine_t engine;
   dnnl_stream_t stream;
-  GHashTable *cache;        /* key (owned) -> DmPrimitive* (owned) */
+  GHashTable *cache; /* key (owned) -> DmPrimitive* (owned) */
   int n_threads;
-  void *scratchpad;         /* shared by all primitives, aligned, owned */
+  void *scratchpad; /* shared by all primitives, aligned, owned */
   gsize scratchpad_size;
   dnnl_memory_t scratchpad_memory;
 };
@@ -36,7 +36,7 @@ dm_dnnl_check (dnnl_status_t status, const char *what, GError **error)
     }
   g_set_error (error, DM_ERROR,
                status == dnnl_out_of_memory ? DM_ERROR_NO_MEMORY : DM_ERROR_BACKEND,
-               "oneDNN %s: %s (status %d)", what, reason, (int) status);
+               "oneDNN %s: %s (status %d)", what, reason, (int)status);
   return FALSE;
 }
 
@@ -154,12 +154,12 @@ ensure_scratchpad (DmEngine *self, const dnnl_memory_desc_t *md, GError **error)
     /* A 1-D u8 descriptor over the whole buffer: every primitive's own
      * scratchpad descriptor is smaller, and oneDNN only reads the pointer. */
     dnnl_memory_desc_t whole;
-    dnnl_dims_t dims = { (dnnl_dim_t) self->scratchpad_size };
+    dnnl_dims_t dims = { (dnnl_dim_t)self->scratchpad_size };
 
     dnnl_memory_desc_init_by_tag (&whole, 1, dims, dnnl_u8, dnnl_a);
-    return dm_dnnl_check (dnnl_memory_create (&self->scratchpad_memory, &whole,
-                                              self->engine, self->scratchpad),
-                          "scratchpad", error);
+    return dm_dnnl_check (
+      dnnl_memory_create (&self->scratchpad_memory, &whole, self->engine, self->scratchpad),
+      "scratchpad", error);
   }
 }
 
@@ -188,17 +188,16 @@ dm_engine_create_from_pd (DmEngine *self,
     }
   for (int i = 0; i < n_args; i++)
     {
-      const dnnl_memory_desc_t *md =
-        dnnl_primitive_desc_query_md (pd, dnnl_query_exec_arg_md, arg_ids[i]);
+      const dnnl_memory_desc_t *md
+        = dnnl_primitive_desc_query_md (pd, dnnl_query_exec_arg_md, arg_ids[i]);
 
       if (md == NULL
-          || !dm_dnnl_check (dnnl_memory_create (&p->memories[i], md, self->engine,
-                                                 DNNL_MEMORY_NONE),
-                             key, error))
+          || !dm_dnnl_check (
+            dnnl_memory_create (&p->memories[i], md, self->engine, DNNL_MEMORY_NONE), key, error))
         {
           if (md == NULL)
-            g_set_error (error, DM_ERROR, DM_ERROR_BACKEND,
-                         "oneDNN %s: argument %d unknown", key, arg_ids[i]);
+            g_set_error (error, DM_ERROR, DM_ERROR_BACKEND, "oneDNN %s: argument %d unknown", key,
+                         arg_ids[i]);
           primitive_free (p);
           return NULL;
         }
@@ -236,8 +235,8 @@ dm_engine_create (DmEngine *self,
 
   if (attr == NULL)
     attr = own_attr = dm_engine_new_attr (NULL);
-  if (!dm_dnnl_check (dnnl_primitive_desc_create (&pd, op_desc, attr, self->engine, hint),
-                      key, error))
+  if (!dm_dnnl_check (dnnl_primitive_desc_create (&pd, op_desc, attr, self->engine, hint), key,
+                      error))
     {
       if (own_attr)
         dnnl_primitive_attr_destroy (own_attr);
@@ -249,10 +248,7 @@ dm_engine_create (DmEngine *self,
 }
 
 gboolean
-dm_engine_execute (DmEngine *self,
-                   DmPrimitive *p,
-                   void *const *buffers,
-                   GError **error)
+dm_engine_execute (DmEngine *self, DmPrimitive *p, void *const *buffers, GError **error)
 {
   int n = p->n_args;
 

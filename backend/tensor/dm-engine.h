@@ -16,10 +16,10 @@ G_BEGIN_DECLS
 typedef struct
 {
   dnnl_primitive_t primitive;
-  dnnl_primitive_desc_t pd;          /* owned; also the hint for backward */
+  dnnl_primitive_desc_t pd; /* owned; also the hint for backward */
   int n_args;
-  int arg_ids[DM_PRIMITIVE_MAX_ARGS];          /* DNNL_ARG_* of each slot */
-  dnnl_memory_t memories[DM_PRIMITIVE_MAX_ARGS]; /* created once, no buffer */
+  int arg_ids[DM_PRIMITIVE_MAX_ARGS];                   /* DNNL_ARG_* of each slot */
+  dnnl_memory_t memories[DM_PRIMITIVE_MAX_ARGS];        /* created once, no buffer */
   dnnl_exec_arg_t exec_args[DM_PRIMITIVE_MAX_ARGS + 1]; /* + scratchpad */
 } DmPrimitive;
 
@@ -62,10 +62,8 @@ DmPrimitive *dm_engine_create_from_pd (DmEngine *engine,
 
 /* Points slot i at buffers[i] (same order as arg_ids at creation) and runs
  * the primitive to completion. Never allocates. */
-gboolean dm_engine_execute (DmEngine *engine,
-                            DmPrimitive *primitive,
-                            void *const *buffers,
-                            GError **error);
+gboolean
+dm_engine_execute (DmEngine *engine, DmPrimitive *primitive, void *const *buffers, GError **error);
 
 /* An attr with the user scratchpad mode (the engine owns one scratchpad)
  * and, when wanted, post-ops. Free with dnnl_primitive_attr_destroy. */
