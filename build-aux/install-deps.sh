@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Installs the Debian 12 packages Dinomaly Studio needs to build, run and test.
+# Idempotent: when every package is present it only checks and returns.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential pkg-config meson ninja-build clang clang-format
+  libglib2.0-dev libgtk-4-dev libadwaita-1-dev libjson-glib-dev
+  libcairo2-dev libpango1.0-dev
+  libdnnl-dev
+  libpng-dev libtiff-dev libjpeg-dev
+  gettext appstream desktop-file-utils
+  xvfb xauth dbus dbus-x11 x11-apps imagemagick
+  poppler-utils
+  libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "Installing: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
