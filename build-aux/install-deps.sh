@@ -12,6 +12,7 @@ PACKAGES=(
   libpng-dev libtiff-dev libjpeg-dev
   gettext appstream desktop-file-utils
   xvfb xauth dbus dbus-x11 x11-apps imagemagick
+  groff-base
   poppler-utils
   libclang-rt-14-dev
 )

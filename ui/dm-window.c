@@ -10,6 +10,10 @@ struct _DmWindow
 {
   AdwApplicationWindow parent_instance;
 
+  /* Window geometry is kept in GSettings so the window reopens as the user
+   * left it (window-width, window-height, window-maximized). */
+  GSettings *settings;
+
   AdwToastOverlay *toast_overlay;
   AdwStatusPage *start_page;
 };
@@ -23,9 +27,65 @@ dm_window_new (DmApplication *application)
 }
 
 static void
+dm_window_restore_state (DmWindow *self)
+{
+  int width = g_settings_get_int (self->settings, "window-width");
+  int height = g_settings_get_int (self->settings, "window-height");
+
+  /* A corrupt or hand-edited value must not give a window of zero size. */
+  if (width > 0 && height > 0)
+    gtk_window_set_default_size (GTK_WINDOW (self), width, height);
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
+static void
+dm_window_save_state (DmWindow *self)
+{
+  int width = 0, height = 0;
+
+  /* GTK keeps the default size at the last unmaximized size, so saving it
+   * together with the maximized flag restores both states correctly. */
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_delay (self->settings);
+  if (width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_apply (self->settings);
+}
+
+static gboolean
+dm_window_close_request (GtkWindow *window)
+{
+  GtkWindowClass *parent_class = GTK_WINDOW_CLASS (dm_window_parent_class);
+
+  dm_window_save_state (DM_WINDOW (window));
+  return parent_class->close_request != NULL ? parent_class->close_request (window) : FALSE;
+}
+
+static void
+dm_window_dispose (GObject *object)
+{
+  DmWindow *self = DM_WINDOW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_WINDOW);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (dm_window_parent_class)->dispose (object);
+}
+
+static void
 dm_window_class_init (DmWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = dm_window_dispose;
+  window_class->close_request = dm_window_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dinomaly/Studio/dm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DmWindow, toast_overlay);
@@ -36,4 +96,6 @@ static void
 dm_window_init (DmWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->settings = g_settings_new (APP_ID);
+  dm_window_restore_state (self);
 }
