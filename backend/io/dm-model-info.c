@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* DmModelInfo: defaults, checks, and its JSON form (the sections of a model
+ * file's metadata, described in dm-model-file.h). */
+#include "dm-model-file.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-error.h"
+
+static const double imagenet_mean[3] = { 0.485, 0.456, 0.406 };
+static const double imagenet_std[3] = { 0.229, 0.224, 0.225 };
+
+DmModelInfo *
+dm_model_info_new (void)
+{
+  DmModelInfo *info = g_new0 (DmModelInfo, 1);
+
+  info->format_version = DM_MODEL_FORMAT_VERSION;
+  info->decoder_depth = DM_DECODER_DEPTH;
+  info->resize = 448;
+  info->crop = 392;
+  memcpy (info->mean, imagenet_mean, sizeof info->mean);
+  memcpy (info->std, imagenet_std, sizeof info->std);
+  info->dropout = 0.2;
+  info->class_names = g_new0 (char *, 1);
+  info->backbone_embedded = TRUE;
+  return info;
+}
+
+void
+dm_model_info_free (DmModelInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_strfreev (info->class_names);
+  for (guint i = 0; i < info->n_thresholds; i++)
+    g_free (info->thresholds[i].class_name);
+  g_free (info->thresholds);
+  g_free (info->backbone_name);
+  g_free (info->backbone_sha256);
+  g_free (info->training.started);
+  g_free (info->training.losses);
+  g_free (info);
+}
+
+gboolean
+dm_model_info_set_backbone (DmModelInfo *info, const DmVitConfig *config, GError **error)
+{
+  info->arch = *config;
+  if (config->depth == 24)
+    {
+      info->n_targets = 8;
+      for (int i = 0; i < 8; i++)
+        info->target_blocks[i] = 4 + 2 * i;
+    }
+  else if (config->depth >= 10)
+    {
+      info->n_targets = 8;
+      for (int i = 0; i < 8; i++)
+        info->target_blocks[i] = 2 + i;
+    }
+  else
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "no default target blocks for an encoder of depth %d: give them", config->depth);
+      return FALSE;
+    }
+  info->n_groups = 2;
+  for (int g = 0; g < 2; g++)
+    {
+      info->group_size[g] = 4;
+      for (int i = 0; i < 4; i++)
+        info->groups[g][i] = info->target_blocks[4 * g + i];
+    }
+  return TRUE;
+}
+
+int
+dm_model_info_last_target (const DmModelInfo *info)
+{
+  return info->n_targets > 0 ? info->target_blocks[info->n_targets - 1] : -1;
+}
+
+static gboolean G_GNUC_PRINTF (2, 3) invalid (GError **error, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "model settings: %s", message);
+  return FALSE;
+}
+
+static gboolean
+is_sha256 (const char *s)
+{
+  if (s == NULL || strlen (s) != 64)
+    return FALSE;
+  for (int i = 0; i < 64; i++)
+    if (!g_ascii_isxdigit (s[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+dm_model_info_validate (const DmModelInfo *info, GError **error)
+{
+  const DmVitConfig *a = &info->arch;
+
+  if (info->format_version != DM_MODEL_FORMAT_VERSION)
+    return invalid (error, "format version %d (this program writes %d)", info->format_version,
+                    DM_MODEL_FORMAT_VERSION);
+  if (a->dim <= 0 || a->heads <= 0 || a->dim % a->heads != 0 || a->head_dim != a->dim / a->heads
+      || a->depth <= 0 || a->n_registers < 0 || a->patch_size <= 0 || a->pos_grid <= 0
+      || a->mlp_hidden <= 0 || !(a->ln_eps > 0))
+    return invalid (error,
+                    "architecture D %d, %d heads of %d, depth %d, %d registers, patch %d, "
+                    "grid %d, MLP %d is not a valid ViT",
+                    a->dim, a->heads, a->head_dim, a->depth, a->n_registers, a->patch_size,
+                    a->pos_grid, a->mlp_hidden);
+  if (info->decoder_depth != DM_DECODER_DEPTH)
+    return invalid (error, "%d decoder blocks (only %d are supported)", info->decoder_depth,
+                    DM_DECODER_DEPTH);
+  if (info->crop < a->patch_size || info->crop % a->patch_size != 0 || info->resize < info->crop
+      || info->resize > 8192)
+    return invalid (error,
+                    "resize %d / crop %d: the crop must be a multiple of %d and at most the "
+                    "resize (at most 8192)",
+                    info->resize, info->crop, a->patch_size);
+  for (int c = 0; c < 3; c++)
+    if (!isfinite (info->mean[c]) || !isfinite (info->std[c]) || !(info->std[c] > 0))
+      return invalid (error, "normalisation of channel %d: mean %g, std %g", c, info->mean[c],
+                      info->std[c]);
+  if (info->n_targets < 1 || info->n_targets > DM_MODEL_MAX_TARGETS)
+    return invalid (error, "%d target blocks", info->n_targets);
+  for (int i = 0; i < info->n_targets; i++)
+    if (info->target_blocks[i] < 0 || info->target_blocks[i] >= a->depth
+        || (i > 0 && info->target_blocks[i] <= info->target_blocks[i - 1]))
+      return invalid (error, "target block %d: blocks must increase and lie in 0..%d",
+                      info->target_blocks[i], a->depth - 1);
+  if (info->n_groups < 1 || info->n_groups > DM_MODEL_MAX_GROUPS)
+    return invalid (error, "%d groups", info->n_groups);
+  for (int g = 0; g < info->n_groups; g++)
+    {
+      if (info->group_size[g] < 1 || info->group_size[g] > info->n_targets)
+        return invalid (error, "group %d has %d blocks", g, info->group_size[g]);
+      for (int i = 0; i < info->group_size[g]; i++)
+        {
+          gboolean found = FALSE;
+          for (int t = 0; t < info->n_targets; t++)
+            found |= info->groups[g][i] == info->target_blocks[t];
+          if (!found)
+            return invalid (error, "group %d holds block %d, which is not a target block", g,
+                            info->groups[g][i]);
+        }
+    }
+  if (!(info->dropout >= 0 && info->dropout < 1))
+    return invalid (error, "dropout %g is not in [0, 1)", info->dropout);
+  for (guint i = 0; i < info->n_thresholds; i++)
+    {
+      const DmClassThreshold *t = &info->thresholds[i];
+
+      if (t->class_name == NULL)
+        return invalid (error, "threshold %u has no class", i);
+      if (!g_strv_contains ((const char *const *)info->class_names, t->class_name))
+        return invalid (error, "threshold for class '%s', which is not one of the classes",
+                        t->class_name);
+      for (guint j = 0; j < i; j++)
+        if (strcmp (info->thresholds[j].class_name, t->class_name) == 0)
+          return invalid (error, "two thresholds for class '%s'", t->class_name);
+      if (!isfinite (t->image) || !isfinite (t->pixel)
+          || (t->has_uncertain
+              && !(isfinite (t->uncertain_low) && isfinite (t->uncertain_high)
+                   && t->uncertain_low <= t->uncertain_high)))
+        return invalid (error, "thresholds of class '%s' are not finite or in order",
+                        t->class_name);
+    }
+  if (info->backbone_sha256 != NULL && !is_sha256 (info->backbone_sha256))
+    return invalid (error, "backbone SHA-256 '%s' is not 64 hex digits", info->backbone_sha256);
+  if (!info->backbone_embedded && info->backbone_sha256 == NULL)
+    return invalid (error, "a model that refers to its backbone needs the backbone's SHA-256");
+  return TRUE;
+}
+
+/* ---- to JSON ---- */
+
+static void
+add_int_array (JsonBuilder *b, const int *v, int n)
+{
+  json_builder_begin_array (b);
+  for (int i = 0; i < n; i++)
+    json_builder_add_int_value (b, v[i]);
+  json_builder_end_array (b);
+}
+
+static void
+add_double_array (JsonBuilder *b, const double *v, gsize n)
+{
+  json_builder_begin_array (b);
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (v[i]))
+      json_builder_add_double_value (b, v[i]);
+    else
+      json_builder_add_null_value (b); /* JSON has no NaN: a diverged loss */
+  json_builder_end_array (b);
+}
+
+#define MEMBER(b, name) json_builder_set_member_name ((b), (name))
+
+static JsonNode *
+build (const DmModelInfo *info)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const DmVitConfig *a = &info->arch;
+
+  json_builder_begin_object (b);
+  MEMBER (b, "format_version");
+  json_builder_add_int_value (b, info->format_version);
+
+  MEMBER (b, "architecture");
+  json_builder_begin_object (b);
+  MEMBER (b, "dim"), json_builder_add_int_value (b, a->dim);
+  MEMBER (b, "heads"), json_builder_add_int_value (b, a->heads);
+  MEMBER (b, "depth"), json_builder_add_int_value (b, a->depth);
+  MEMBER (b, "registers"), json_builder_add_int_value (b, a->n_registers);
+  MEMBER (b, "patch"), json_builder_add_int_value (b, a->patch_size);
+  MEMBER (b, "mlp_hidden"), json_builder_add_int_value (b, a->mlp_hidden);
+  MEMBER (b, "pos_grid"), json_builder_add_int_value (b, a->pos_grid);
+  MEMBER (b, "ln_eps"), json_builder_add_double_value (b, a->ln_eps);
+  MEMBER (b, "decoder_depth"), json_builder_add_int_value (b, info->decoder_depth);
+  json_builder_end_object (b);
+
+  MEMBER (b, "input");
+  json_builder_begin_object (b);
+  MEMBER (b, "resize"), json_builder_add_int_value (b, info->resize);
+  MEMBER (b, "crop"), json_builder_add_int_value (b, info->crop);
+  MEMBER (b, "mean"), add_double_array (b, info->mean, 3);
+  MEMBER (b, "std"), add_double_array (b, info->std, 3);
+  json_builder_end_object (b);
+
+  MEMBER (b, "target_blocks"), add_int_array (b, info->target_blocks, info->n_targets);
+  MEMBER (b, "groups");
+  json_builder_begin_array (b);
+  for (int g = 0; g < info->n_groups; g++)
+    add_int_array (b, info->groups[g], info->group_size[g]);
+  json_builder_end_array (b);
+  MEMBER (b, "dropout"), json_builder_add_double_value (b, info->dropout);
+
+  MEMBER (b, "classes");
+  json_builder_begin_array (b);
+  for (char **c = info->class_names; c != NULL && *c != NULL; c++)
+    json_builder_add_string_value (b, *c);
+  json_builder_end_array (b);
+
+  MEMBER (b, "thresholds");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < info->n_thresholds; i++)
+    {
+      const DmClassThreshold *t = &info->thresholds[i];
+
+      json_builder_begin_object (b);
+      MEMBER (b, "class"), json_builder_add_string_value (b, t->class_name);
+      MEMBER (b, "image"), json_builder_add_double_value (b, t->image);
+      MEMBER (b, "pixel"), json_builder_add_double_value (b, t->pixel);
+      if (t->has_uncertain)
+        {
+          double band[2] = { t->uncertain_low, t->uncertain_high };
+          MEMBER (b, "uncertain"), add_double_array (b, band, 2);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  MEMBER (b, "backbone");
+  json_builder_begin_object (b);
+  MEMBER (b, "name");
+  if (info->backbone_name != NULL)
+    json_builder_add_string_value (b, info->backbone_name);
+  else
+    json_builder_add_null_value (b);
+  MEMBER (b, "sha256");
+  if (info->backbone_sha256 != NULL)
+    json_builder_add_string_value (b, info->backbone_sha256);
+  else
+    json_builder_add_null_value (b);
+  MEMBER (b, "embedded"), json_builder_add_boolean_value (b, info->backbone_embedded);
+  MEMBER (b, "scheme"),
+    json_builder_add_string_value (b, dm_vit_scheme_name (info->backbone_scheme));
+  json_builder_end_object (b);
+
+  if (info->has_training)
+    {
+      const DmTrainingRecord *t = &info->training;
+
+      MEMBER (b, "training");
+      json_builder_begin_object (b);
+      MEMBER (b, "iterations"), json_builder_add_int_value (b, t->iterations);
+      MEMBER (b, "seed"), json_builder_add_int_value (b, t->seed);
+      MEMBER (b, "seconds"), json_builder_add_double_value (b, t->seconds);
+      if (t->started != NULL)
+        MEMBER (b, "started"), json_builder_add_string_value (b, t->started);
+      MEMBER (b, "batch_size"), json_builder_add_int_value (b, t->batch_size);
+      MEMBER (b, "lr"), json_builder_add_double_value (b, t->lr);
+      MEMBER (b, "final_loss");
+      if (isfinite (t->final_loss))
+        json_builder_add_double_value (b, t->final_loss);
+      else
+        json_builder_add_null_value (b);
+      MEMBER (b, "loss_every"), json_builder_add_int_value (b, t->loss_every);
+      MEMBER (b, "losses"), add_double_array (b, t->losses, t->n_losses);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+dm_model_info_to_json (const DmModelInfo *info, gboolean pretty)
+{
+  g_autoptr (JsonNode) root = build (info);
+
+  return json_to_string (root, pretty);
+}
+
+void
+dm_model_info_to_metadata (const DmModelInfo *info, DmSafetensorsWriter *writer)
+{
+  g_autoptr (JsonNode) root = build (info);
+  JsonObject *o = json_node_get_object (root);
+  g_autoptr (GList) members = json_object_get_members (o);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      g_autofree char *key = g_strconcat ("dinomaly.", (const char *)l->data, NULL);
+      g_autofree char *value = json_to_string (json_object_get_member (o, l->data), FALSE);
+
+      dm_safetensors_writer_set_metadata (writer, key, value);
+    }
+}
+
+/* ---- from JSON ---- */
+
+typedef struct
+{
+  const char *where; /* "FILE: model metadata" */
+  GError **error;
+} Parse;
+
+static gboolean G_GNUC_PRINTF (2, 3) bad (const Parse *p, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (p->error, DM_ERROR, DM_ERROR_CORRUPT, "%s: %s", p->where, message);
+  return FALSE;
+}
+
+static JsonNode *
+member (const Parse *p, JsonObject *o, const char *section, const char *name, gboolean required)
+{
+  JsonNode *node = o != NULL ? json_object_get_member (o, name) : NULL;
+
+  if (node == NULL && required)
+    bad (p, "'%s%s%s' is missing", section, section[0] ? "." : "", name);
+  return node;
+}
+
+static gboolean
+get_int (const Parse *p, JsonNode *node, const char *what, gint64 *out)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return bad (p, "'%s' is not an integer", what);
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+static gboolean
+get_small_int (const Parse *p, JsonObject *o, const char *section, const char *name, int *out)
+{
+  JsonNode *node = member (p, o, section, name, TRUE);
+  gint64 v;
+
+  if (node == NULL || !get_int (p, node, name, &v))
+    return FALSE;
+  if (v < G_MININT || v > G_MAXINT)
+    return bad (p, "'%s' is out of range", name);
+  *out = (int)v;
+  return TRUE;
+}
+
+static gboolean
+get_double (const Parse *p, JsonNode *node, const char *what, double *out)
+{
+  if (node != NULL && JSON_NODE_HOLDS_NULL (node))
+    {
+      *out = NAN;
+      return TRUE;
+    }
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || (json_node_get_value_type (node) != G_TYPE_DOUBLE
+          && json_node_get_value_type (node) != G_TYPE_INT64))
+    return bad (p, "'%s' is not a number", what);
+  *out = json_node_get_double (node);
+  return TRUE;
+}
+
+static gboolean
+get_int_array (const Parse *p, JsonNode *node, const char *what, int *out, int max, int *n)
+{
+  JsonArray *a;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return bad (p, "'%s' is not an array", what);
+  a = json_node_get_array (node);
+  if ((int)json_array_get_length (a) > max)
+    return bad (p, "'%s' has more than %d entries", what, max);
+  *n = (int)json_array_get_length (a);
+  for (int i = 0; i < *n; i++)
+    {
+      gint64 v;
+      if (!get_int (p, json_array_get_element (a, i), what, &v) || v < 0 || v > 4096)
+        return bad (p, "'%s' holds something other than block numbers", what);
+      out[i] = (int)v;
+    }
+  return TRUE;
+}
+
+static gboolean
+get_double_array (const Parse *p, JsonNode *node, const char *what, double **out, gsize *n)
+{
+  JsonArray *a;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return bad (p, "'%s' is not an array", what);
+  a = json_node_get_array (node);
+  *n = json_array_get_length (a);
+  *out = g_new0 (double, MAX (*n, 1));
+  for (gsize i = 0; i < *n; i++)
+    if (!get_double (p, json_array_get_element (a, i), what, &(*out)[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static const char *
+get_string (const Parse *p, JsonNode *node, const char *what, gboolean nullable)
+{
+  if (nullable && node != NULL && JSON_NODE_HOLDS_NULL (node))
+    return NULL;
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      bad (p, "'%s' is not a string", what);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+get_object (const Parse *p, JsonObject *o, const char *name, gboolean required)
+{
+  JsonNode *node = member (p, o, "", name, required);
+
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      bad (p, "'%s' is not an object", name);
+      return NULL;
+    }
+  return json_node_get_object (node);
+}
+
+/* Checks the version before anything else, so a newer file is refused with
+ * that reason rather than with whatever it changed. */
+static gboolean
+check_version (const Parse *p, JsonNode *node, int *version)
+{
+  gint64 v;
+
+  if (node == NULL)
+    return bad (p, "'format_version' is missing: not a Dinomaly model file");
+  if (!get_int (p, node, "format_version", &v))
+    return FALSE;
+  if (v > DM_MODEL_FORMAT_VERSION)
+    {
+      g_set_error (p->error, DM_ERROR, DM_ERROR_UNSUPPORTED,
+                   "%s: model file format version %" G_GINT64_FORMAT
+                   " is newer than this program understands (%d): update Dinomaly Studio",
+                   p->where, v, DM_MODEL_FORMAT_VERSION);
+      return FALSE;
+    }
+  if (v < 1)
+    return bad (p, "format version %" G_GINT64_FORMAT " is not valid", v);
+  *version = (int)v;
+  return TRUE;
+}
+
+static gboolean
+parse_training (const Parse *p, JsonObject *t, DmTrainingRecord *r)
+{
+  JsonNode *node;
+  gint64 v;
+
+  if ((node = member (p, t, "training", "iterations", FALSE)) != NULL
+      && !get_int (p, node, "training.iterations", &r->iterations))
+    return FALSE;
+  if ((node = member (p, t, "training", "seed", FALSE)) != NULL
+      && !get_int (p, node, "training.seed", &r->seed))
+    return FALSE;
+  if ((node = member (p, t, "training", "seconds", FALSE)) != NULL
+      && !get_double (p, node, "training.seconds", &r->seconds))
+    return FALSE;
+  if ((node = member (p, t, "training", "started", FALSE)) != NULL)
+    {
+      const char *s = get_string (p, node, "training.started", TRUE);
+      if (s == NULL && !JSON_NODE_HOLDS_NULL (node))
+        return FALSE;
+      r->started = g_strdup (s);
+    }
+  if ((node = member (p, t, "training", "batch_size", FALSE)) != NULL)
+    {
+      if (!get_int (p, node, "training.batch_size", &v) || v < 0 || v > G_MAXINT)
+        return bad (p, "'training.batch_size' is out of range");
+      r->batch_size = (int)v;
+    }
+  if ((node = member (p, t, "training", "lr", FALSE)) != NULL
+      && !get_double (p, node, "training.lr", &r->lr))
+    return FALSE;
+  r->final_loss = NAN;
+  if ((node = member (p, t, "training", "final_loss", FALSE)) != NULL
+      && !get_double (p, node, "training.final_loss", &r->final_loss))
+    return FALSE;
+  if ((node = member (p, t, "training", "loss_every", FALSE)) != NULL)
+    {
+      if (!get_int (p, node, "training.loss_every", &v) || v < 0 || v > G_MAXINT)
+        return bad (p, "'training.loss_every' is out of range");
+      r->loss_every = (int)v;
+    }
+  if ((node = member (p, t, "training", "losses", FALSE)) != NULL
+      && !get_double_array (p, node, "training.losses", &r->losses, &r->n_losses))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_thresholds (const Parse *p, JsonNode *node, DmModelInfo *info)
+{
+  JsonArray *a;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return bad (p, "'thresholds' is not an array");
+  a = json_node_get_array (node);
+  info->thresholds = g_new0 (DmClassThreshold, MAX (json_array_get_length (a), 1));
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      DmClassThreshold *t = &info->thresholds[i];
+      JsonObject *o;
+      JsonNode *band;
+      const char *name;
+
+      if (!JSON_NODE_HOLDS_OBJECT (e))
+        return bad (p, "threshold %u is not an object", i);
+      o = json_node_get_object (e);
+      info->n_thresholds = i + 1;
+      if ((name
+           = get_string (p, member (p, o, "thresholds", "class", TRUE), "thresholds.class", FALSE))
+            == NULL
+          || !get_double (p, member (p, o, "thresholds", "image", TRUE), "thresholds.image",
+                          &t->image)
+          || !get_double (p, member (p, o, "thresholds", "pixel", TRUE), "thresholds.pixel",
+                          &t->pixel))
+        return FALSE;
+      t->class_name = g_strdup (name);
+      if ((band = json_object_get_member (o, "uncertain")) != NULL && !JSON_NODE_HOLDS_NULL (band))
+        {
+          JsonArray *b;
+          if (!JSON_NODE_HOLDS_ARRAY (band)
+              || json_array_get_length (b = json_node_get_array (band)) != 2
+              || !get_double (p, json_array_get_element (b, 0), "thresholds.uncertain",
+                              &t->uncertain_low)
+              || !get_double (p, json_array_get_element (b, 1), "thresholds.uncertain",
+                              &t->uncertain_high))
+            return bad (p, "'thresholds.uncertain' of class '%s' is not [low, high]", name);
+          t->has_uncertain = TRUE;
+        }
+    }
+  return TRUE;
+}
+
+static DmModelInfo *
+from_object (JsonObject *root, const char *where, GError **error)
+{
+  g_autoptr (DmModelInfo) info = dm_model_info_new ();
+  g_autoptr (GError) invalid_error = NULL;
+  Parse p = { where, error };
+  JsonObject *arch, *input, *backbone, *training;
+  JsonNode *node;
+  JsonArray *a;
+  const char *scheme;
+  double eps;
+
+  if (!check_version (&p, json_object_get_member (root, "format_version"), &info->format_version))
+    return NULL;
+
+  if ((arch = get_object (&p, root, "architecture", TRUE)) == NULL
+      || !get_small_int (&p, arch, "architecture", "dim", &info->arch.dim)
+      || !get_small_int (&p, arch, "architecture", "heads", &info->arch.heads)
+      || !get_small_int (&p, arch, "architecture", "depth", &info->arch.depth)
+      || !get_small_int (&p, arch, "architecture", "registers", &info->arch.n_registers)
+      || !get_small_int (&p, arch, "architecture", "patch", &info->arch.patch_size)
+      || !get_small_int (&p, arch, "architecture", "mlp_hidden", &info->arch.mlp_hidden)
+      || !get_small_int (&p, arch, "architecture", "pos_grid", &info->arch.pos_grid)
+      || !get_small_int (&p, arch, "architecture", "decoder_depth", &info->decoder_depth)
+      || !get_double (&p, member (&p, arch, "architecture", "ln_eps", TRUE), "architecture.ln_eps",
+                      &eps))
+    return NULL;
+  info->arch.ln_eps = (float)eps;
+  info->arch.head_dim = info->arch.heads > 0 ? info->arch.dim / info->arch.heads : 0;
+
+  if ((input = get_object (&p, root, "input", TRUE)) == NULL
+      || !get_small_int (&p, input, "input", "resize", &info->resize)
+      || !get_small_int (&p, input, "input", "crop", &info->crop))
+    return NULL;
+  for (int k = 0; k < 2; k++)
+    {
+      const char *name = k == 0 ? "mean" : "std";
+      g_autofree double *v = NULL;
+      gsize n = 0;
+
+      if (!get_double_array (&p, member (&p, input, "input", name, TRUE), name, &v, &n))
+        return NULL;
+      if (n != 3)
+        {
+          bad (&p, "'input.%s' does not have 3 entries", name);
+          return NULL;
+        }
+      memcpy (k == 0 ? info->mean : info->std, v, sizeof info->mean);
+    }
+
+  if (!get_int_array (&p, member (&p, root, "", "target_blocks", TRUE), "target_blocks",
+                      info->target_blocks, DM_MODEL_MAX_TARGETS, &info->n_targets))
+    return NULL;
+  node = member (&p, root, "", "groups", TRUE);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (node)
+      || json_array_get_length (a = json_node_get_array (node)) > DM_MODEL_MAX_GROUPS)
+    {
+      bad (&p, "'groups' is not an array of at most %d groups", DM_MODEL_MAX_GROUPS);
+      return NULL;
+    }
+  info->n_groups = (int)json_array_get_length (a);
+  for (int g = 0; g < info->n_groups; g++)
+    if (!get_int_array (&p, json_array_get_element (a, g), "groups", info->groups[g],
+                        DM_MODEL_MAX_TARGETS, &info->group_size[g]))
+      return NULL;
+  if (!get_double (&p, member (&p, root, "", "dropout", TRUE), "dropout", &info->dropout))
+    return NULL;
+
+  node = member (&p, root, "", "classes", TRUE);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      bad (&p, "'classes' is not an array");
+      return NULL;
+    }
+  a = json_node_get_array (node);
+  g_strfreev (info->class_names);
+  info->class_names = g_new0 (char *, json_array_get_length (a) + 1);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      const char *s = get_string (&p, json_array_get_element (a, i), "classes", FALSE);
+      if (s == NULL)
+        return NULL;
+      info->class_names[i] = g_strdup (s);
+    }
+  if ((node = member (&p, root, "", "thresholds", TRUE)) == NULL
+      || !parse_thresholds (&p, node, info))
+    return NULL;
+
+  if ((backbone = get_object (&p, root, "backbone", TRUE)) == NULL)
+    return NULL;
+  node = member (&p, backbone, "backbone", "embedded", TRUE);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      bad (&p, "'backbone.embedded' is not true or false");
+      return NULL;
+    }
+  info->backbone_embedded = json_node_get_boolean (node);
+  for (int k = 0; k < 2; k++)
+    {
+      const char *name = k == 0 ? "name" : "sha256";
+      JsonNode *m = json_object_get_member (backbone, name);
+      const char *s = NULL;
+
+      if (m != NULL && (s = get_string (&p, m, name, TRUE)) == NULL && !JSON_NODE_HOLDS_NULL (m))
+        return NULL;
+      if (k == 0)
+        info->backbone_name = g_strdup (s);
+      else
+        info->backbone_sha256 = g_strdup (s);
+    }
+  node = json_object_get_member (backbone, "scheme");
+  scheme = node != NULL && JSON_NODE_HOLDS_VALUE (node)
+               && json_node_get_value_type (node) == G_TYPE_STRING
+             ? json_node_get_string (node)
+             : NULL;
+  info->backbone_scheme = g_strcmp0 (scheme, "hf") == 0     ? DM_VIT_SCHEME_HF
+                          : g_strcmp0 (scheme, "timm") == 0 ? DM_VIT_SCHEME_TIMM
+                                                            : DM_VIT_SCHEME_DINOV2;
+
+  training = get_object (&p, root, "training", FALSE);
+  if (training != NULL)
+    {
+      info->has_training = TRUE;
+      if (!parse_training (&p, training, &info->training))
+        return NULL;
+    }
+  else if (json_object_has_member (root, "training"))
+    return NULL; /* there, but not an object */
+
+  if (!dm_model_info_validate (info, &invalid_error))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: %s", where, invalid_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&info);
+}
+
+DmModelInfo *
+dm_model_info_from_json (const char *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+
+  if (!json_parser_load_from_data (parser, json, -1, &local_error))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "model settings: not valid JSON: %s",
+                   local_error->message);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "model settings: not a JSON object");
+      return NULL;
+    }
+  return from_object (json_node_get_object (json_parser_get_root (parser)), "model settings",
+                      error);
+}
+
+gboolean
+dm_model_file_is_model (const DmSafetensors *st)
+{
+  return dm_safetensors_metadata (st, "dinomaly.format_version") != NULL;
+}
+
+DmModelInfo *
+dm_model_info_from_file (const DmSafetensors *st, GError **error)
+{
+  g_autoptr (JsonObject) root = json_object_new ();
+  g_autofree char *where = g_strdup_printf ("%s: model metadata", dm_safetensors_path (st));
+
+  if (!dm_model_file_is_model (st))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
+                   "%s: not a Dinomaly model file (no 'dinomaly.format_version' in its metadata); "
+                   "'dinomaly import' makes one from a state dict",
+                   dm_safetensors_path (st));
+      return NULL;
+    }
+  for (const char *const *k = dm_safetensors_metadata_keys (st); *k != NULL; k++)
+    {
+      g_autoptr (JsonParser) parser = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (!g_str_has_prefix (*k, "dinomaly."))
+        continue;
+      parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, dm_safetensors_metadata (st, *k), -1, &local_error)
+          || json_parser_get_root (parser) == NULL)
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: '%s' is not valid JSON: %s", where,
+                       *k, local_error != NULL ? local_error->message : "empty");
+          return NULL;
+        }
+      json_object_set_member (root, *k + strlen ("dinomaly."),
+                              json_node_copy (json_parser_get_root (parser)));
+    }
+  return from_object (root, where, error);
+}
