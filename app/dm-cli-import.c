@@ -120,7 +120,11 @@ dm_cli_import (int argc, char **argv)
   if (targets == NULL)
     {
       if (!dm_model_info_set_backbone (info, &backbone->config, &error))
-        goto failed;
+        {
+          g_printerr ("dinomaly import: %s: %s; give them with --target-blocks\n", backbone_file,
+                      error->message);
+          return DM_CLI_FAILED;
+        }
     }
   else
     {

@@ -64,7 +64,7 @@ dm_model_info_set_backbone (DmModelInfo *info, const DmVitConfig *config, GError
   else
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
-                   "no default target blocks for an encoder of depth %d: give them", config->depth);
+                   "no default target blocks for an encoder of depth %d", config->depth);
       return FALSE;
     }
   info->n_groups = 2;
@@ -186,158 +186,293 @@ dm_model_info_validate (const DmModelInfo *info, GError **error)
   return TRUE;
 }
 
-/* ---- to JSON ---- */
+/* ---- to JSON ----
+ * Written by hand: json-glib 1.6's generator turns 1e-300 into "1e-300.0"
+ * (it appends ".0" to any double printed without a point), which is not
+ * JSON. Doubles are written in the shortest form that reads back exactly. */
+
+typedef struct
+{
+  GString *s;
+  int depth;
+  int count[8];       /* values written at each depth */
+  gboolean after_key; /* the next value follows "key": */
+} Json;
 
 static void
-add_int_array (JsonBuilder *b, const int *v, int n)
+sep (Json *j)
 {
-  json_builder_begin_array (b);
+  if (j->after_key)
+    j->after_key = FALSE;
+  else if (j->count[j->depth]++ > 0)
+    g_string_append_c (j->s, ',');
+}
+
+static void
+put_escaped (GString *s, const char *text)
+{
+  g_string_append_c (s, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (s, "\\%c", *p);
+      else if ((guchar)*p < 0x20)
+        g_string_append_printf (s, "\\u%04x", (guchar)*p);
+      else
+        g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+static void
+j_begin (Json *j, char c)
+{
+  sep (j);
+  g_string_append_c (j->s, c);
+  j->count[++j->depth] = 0;
+}
+
+static void
+j_end (Json *j, char c)
+{
+  j->depth--;
+  g_string_append_c (j->s, c);
+}
+
+static void
+j_key (Json *j, const char *key)
+{
+  sep (j);
+  put_escaped (j->s, key);
+  g_string_append_c (j->s, ':');
+  j->after_key = TRUE;
+}
+
+static void
+j_int (Json *j, gint64 v)
+{
+  sep (j);
+  g_string_append_printf (j->s, "%" G_GINT64_FORMAT, v);
+}
+
+static void
+j_double (Json *j, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  sep (j);
+  if (!isfinite (v)) /* JSON has no NaN: a diverged loss reads back as NaN */
+    {
+      g_string_append (j->s, "null");
+      return;
+    }
+  for (int digits = 15; digits <= 17; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (j->s, buf);
+}
+
+static void
+j_string (Json *j, const char *v)
+{
+  sep (j);
+  if (v == NULL)
+    g_string_append (j->s, "null");
+  else
+    put_escaped (j->s, v);
+}
+
+static void
+j_bool (Json *j, gboolean v)
+{
+  sep (j);
+  g_string_append (j->s, v ? "true" : "false");
+}
+
+static void
+j_ints (Json *j, const int *v, int n)
+{
+  j_begin (j, '[');
   for (int i = 0; i < n; i++)
-    json_builder_add_int_value (b, v[i]);
-  json_builder_end_array (b);
+    j_int (j, v[i]);
+  j_end (j, ']');
 }
 
 static void
-add_double_array (JsonBuilder *b, const double *v, gsize n)
+j_doubles (Json *j, const double *v, gsize n)
 {
-  json_builder_begin_array (b);
+  j_begin (j, '[');
   for (gsize i = 0; i < n; i++)
-    if (isfinite (v[i]))
-      json_builder_add_double_value (b, v[i]);
-    else
-      json_builder_add_null_value (b); /* JSON has no NaN: a diverged loss */
-  json_builder_end_array (b);
+    j_double (j, v[i]);
+  j_end (j, ']');
 }
 
-#define MEMBER(b, name) json_builder_set_member_name ((b), (name))
-
-static JsonNode *
-build (const DmModelInfo *info)
+/* A float as the double of its shortest decimal form (1e-6f -> 1e-06), so
+ * the JSON is readable and reads back to the same float. */
+static double
+float_for_json (float f)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int digits = 1; digits <= 9; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, f);
+      if ((float)g_ascii_strtod (buf, NULL) == f)
+        break;
+    }
+  return g_ascii_strtod (buf, NULL);
+}
+
+static const char *const sections[] = {
+  "format_version", "architecture", "input",      "target_blocks", "groups",
+  "dropout",        "classes",      "thresholds", "backbone",      "training",
+};
+
+static void
+write_section (const DmModelInfo *info, const char *name, Json *j)
+{
   const DmVitConfig *a = &info->arch;
 
-  json_builder_begin_object (b);
-  MEMBER (b, "format_version");
-  json_builder_add_int_value (b, info->format_version);
-
-  MEMBER (b, "architecture");
-  json_builder_begin_object (b);
-  MEMBER (b, "dim"), json_builder_add_int_value (b, a->dim);
-  MEMBER (b, "heads"), json_builder_add_int_value (b, a->heads);
-  MEMBER (b, "depth"), json_builder_add_int_value (b, a->depth);
-  MEMBER (b, "registers"), json_builder_add_int_value (b, a->n_registers);
-  MEMBER (b, "patch"), json_builder_add_int_value (b, a->patch_size);
-  MEMBER (b, "mlp_hidden"), json_builder_add_int_value (b, a->mlp_hidden);
-  MEMBER (b, "pos_grid"), json_builder_add_int_value (b, a->pos_grid);
-  MEMBER (b, "ln_eps"), json_builder_add_double_value (b, a->ln_eps);
-  MEMBER (b, "decoder_depth"), json_builder_add_int_value (b, info->decoder_depth);
-  json_builder_end_object (b);
-
-  MEMBER (b, "input");
-  json_builder_begin_object (b);
-  MEMBER (b, "resize"), json_builder_add_int_value (b, info->resize);
-  MEMBER (b, "crop"), json_builder_add_int_value (b, info->crop);
-  MEMBER (b, "mean"), add_double_array (b, info->mean, 3);
-  MEMBER (b, "std"), add_double_array (b, info->std, 3);
-  json_builder_end_object (b);
-
-  MEMBER (b, "target_blocks"), add_int_array (b, info->target_blocks, info->n_targets);
-  MEMBER (b, "groups");
-  json_builder_begin_array (b);
-  for (int g = 0; g < info->n_groups; g++)
-    add_int_array (b, info->groups[g], info->group_size[g]);
-  json_builder_end_array (b);
-  MEMBER (b, "dropout"), json_builder_add_double_value (b, info->dropout);
-
-  MEMBER (b, "classes");
-  json_builder_begin_array (b);
-  for (char **c = info->class_names; c != NULL && *c != NULL; c++)
-    json_builder_add_string_value (b, *c);
-  json_builder_end_array (b);
-
-  MEMBER (b, "thresholds");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < info->n_thresholds; i++)
+  if (strcmp (name, "format_version") == 0)
+    j_int (j, info->format_version);
+  else if (strcmp (name, "architecture") == 0)
     {
-      const DmClassThreshold *t = &info->thresholds[i];
-
-      json_builder_begin_object (b);
-      MEMBER (b, "class"), json_builder_add_string_value (b, t->class_name);
-      MEMBER (b, "image"), json_builder_add_double_value (b, t->image);
-      MEMBER (b, "pixel"), json_builder_add_double_value (b, t->pixel);
-      if (t->has_uncertain)
-        {
-          double band[2] = { t->uncertain_low, t->uncertain_high };
-          MEMBER (b, "uncertain"), add_double_array (b, band, 2);
-        }
-      json_builder_end_object (b);
+      j_begin (j, '{');
+      j_key (j, "dim"), j_int (j, a->dim);
+      j_key (j, "heads"), j_int (j, a->heads);
+      j_key (j, "depth"), j_int (j, a->depth);
+      j_key (j, "registers"), j_int (j, a->n_registers);
+      j_key (j, "patch"), j_int (j, a->patch_size);
+      j_key (j, "mlp_hidden"), j_int (j, a->mlp_hidden);
+      j_key (j, "pos_grid"), j_int (j, a->pos_grid);
+      j_key (j, "ln_eps"), j_double (j, float_for_json (a->ln_eps));
+      j_key (j, "decoder_depth"), j_int (j, info->decoder_depth);
+      j_end (j, '}');
     }
-  json_builder_end_array (b);
+  else if (strcmp (name, "input") == 0)
+    {
+      j_begin (j, '{');
+      j_key (j, "resize"), j_int (j, info->resize);
+      j_key (j, "crop"), j_int (j, info->crop);
+      j_key (j, "mean"), j_doubles (j, info->mean, 3);
+      j_key (j, "std"), j_doubles (j, info->std, 3);
+      j_end (j, '}');
+    }
+  else if (strcmp (name, "target_blocks") == 0)
+    j_ints (j, info->target_blocks, info->n_targets);
+  else if (strcmp (name, "groups") == 0)
+    {
+      j_begin (j, '[');
+      for (int g = 0; g < info->n_groups; g++)
+        j_ints (j, info->groups[g], info->group_size[g]);
+      j_end (j, ']');
+    }
+  else if (strcmp (name, "dropout") == 0)
+    j_double (j, info->dropout);
+  else if (strcmp (name, "classes") == 0)
+    {
+      j_begin (j, '[');
+      for (char **c = info->class_names; c != NULL && *c != NULL; c++)
+        j_string (j, *c);
+      j_end (j, ']');
+    }
+  else if (strcmp (name, "thresholds") == 0)
+    {
+      j_begin (j, '[');
+      for (guint i = 0; i < info->n_thresholds; i++)
+        {
+          const DmClassThreshold *t = &info->thresholds[i];
 
-  MEMBER (b, "backbone");
-  json_builder_begin_object (b);
-  MEMBER (b, "name");
-  if (info->backbone_name != NULL)
-    json_builder_add_string_value (b, info->backbone_name);
-  else
-    json_builder_add_null_value (b);
-  MEMBER (b, "sha256");
-  if (info->backbone_sha256 != NULL)
-    json_builder_add_string_value (b, info->backbone_sha256);
-  else
-    json_builder_add_null_value (b);
-  MEMBER (b, "embedded"), json_builder_add_boolean_value (b, info->backbone_embedded);
-  MEMBER (b, "scheme"),
-    json_builder_add_string_value (b, dm_vit_scheme_name (info->backbone_scheme));
-  json_builder_end_object (b);
-
-  if (info->has_training)
+          j_begin (j, '{');
+          j_key (j, "class"), j_string (j, t->class_name);
+          j_key (j, "image"), j_double (j, t->image);
+          j_key (j, "pixel"), j_double (j, t->pixel);
+          if (t->has_uncertain)
+            {
+              double band[2] = { t->uncertain_low, t->uncertain_high };
+              j_key (j, "uncertain"), j_doubles (j, band, 2);
+            }
+          j_end (j, '}');
+        }
+      j_end (j, ']');
+    }
+  else if (strcmp (name, "backbone") == 0)
+    {
+      j_begin (j, '{');
+      j_key (j, "name"), j_string (j, info->backbone_name);
+      j_key (j, "sha256"), j_string (j, info->backbone_sha256);
+      j_key (j, "embedded"), j_bool (j, info->backbone_embedded);
+      j_key (j, "scheme"), j_string (j, dm_vit_scheme_name (info->backbone_scheme));
+      j_end (j, '}');
+    }
+  else if (strcmp (name, "training") == 0)
     {
       const DmTrainingRecord *t = &info->training;
 
-      MEMBER (b, "training");
-      json_builder_begin_object (b);
-      MEMBER (b, "iterations"), json_builder_add_int_value (b, t->iterations);
-      MEMBER (b, "seed"), json_builder_add_int_value (b, t->seed);
-      MEMBER (b, "seconds"), json_builder_add_double_value (b, t->seconds);
-      if (t->started != NULL)
-        MEMBER (b, "started"), json_builder_add_string_value (b, t->started);
-      MEMBER (b, "batch_size"), json_builder_add_int_value (b, t->batch_size);
-      MEMBER (b, "lr"), json_builder_add_double_value (b, t->lr);
-      MEMBER (b, "final_loss");
-      if (isfinite (t->final_loss))
-        json_builder_add_double_value (b, t->final_loss);
-      else
-        json_builder_add_null_value (b);
-      MEMBER (b, "loss_every"), json_builder_add_int_value (b, t->loss_every);
-      MEMBER (b, "losses"), add_double_array (b, t->losses, t->n_losses);
-      json_builder_end_object (b);
+      j_begin (j, '{');
+      j_key (j, "iterations"), j_int (j, t->iterations);
+      j_key (j, "seed"), j_int (j, t->seed);
+      j_key (j, "seconds"), j_double (j, t->seconds);
+      j_key (j, "started"), j_string (j, t->started);
+      j_key (j, "batch_size"), j_int (j, t->batch_size);
+      j_key (j, "lr"), j_double (j, t->lr);
+      j_key (j, "final_loss"), j_double (j, t->final_loss);
+      j_key (j, "loss_every"), j_int (j, t->loss_every);
+      j_key (j, "losses"), j_doubles (j, t->losses, t->n_losses);
+      j_end (j, '}');
     }
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+}
+
+static char *
+section_to_json (const DmModelInfo *info, const char *name)
+{
+  Json j = { .s = g_string_new (NULL) };
+
+  write_section (info, name, &j);
+  return g_string_free (j.s, FALSE);
 }
 
 char *
 dm_model_info_to_json (const DmModelInfo *info, gboolean pretty)
 {
-  g_autoptr (JsonNode) root = build (info);
+  GString *s = g_string_new ("{");
+  gboolean first = TRUE;
 
-  return json_to_string (root, pretty);
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    {
+      g_autofree char *value = NULL;
+
+      if (strcmp (sections[i], "training") == 0 && !info->has_training)
+        continue;
+      value = section_to_json (info, sections[i]);
+      g_string_append_printf (s, "%s%s\"%s\":%s%s", first ? "" : ",", pretty ? "\n  " : "",
+                              sections[i], pretty ? " " : "", value);
+      first = FALSE;
+    }
+  g_string_append (s, pretty ? "\n}\n" : "}");
+  return g_string_free (s, FALSE);
 }
 
 void
 dm_model_info_to_metadata (const DmModelInfo *info, DmSafetensorsWriter *writer)
 {
-  g_autoptr (JsonNode) root = build (info);
-  JsonObject *o = json_node_get_object (root);
-  g_autoptr (GList) members = json_object_get_members (o);
-
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
     {
-      g_autofree char *key = g_strconcat ("dinomaly.", (const char *)l->data, NULL);
-      g_autofree char *value = json_to_string (json_object_get_member (o, l->data), FALSE);
+      g_autofree char *key = NULL, *value = NULL;
 
+      if (strcmp (sections[i], "training") == 0 && !info->has_training)
+        continue;
+      key = g_strconcat ("dinomaly.", sections[i], NULL);
+      value = section_to_json (info, sections[i]);
       dm_safetensors_writer_set_metadata (writer, key, value);
     }
 }

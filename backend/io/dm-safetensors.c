@@ -306,10 +306,17 @@ dm_safetensors_open (const char *path, GError **error)
       dm_safetensors_free (st);
       return NULL;
     }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      fail (error, st, DM_ERROR_IO, "no such file");
+      dm_safetensors_free (st);
+      return NULL;
+    }
   st->mapped = g_mapped_file_new (path, FALSE, &local_error);
   if (st->mapped == NULL)
     {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s", local_error->message);
+      /* GLib's message names the file too (in quotes). */
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", path, local_error->message);
       dm_safetensors_free (st);
       return NULL;
     }

@@ -371,33 +371,30 @@ apply_config_json (const Ctx *ctx, const char *path, DmVitConfig *c, GError **er
       && json_node_get_value_type (node) == G_TYPE_STRING
       && !g_str_has_prefix (json_node_get_string (node), "dinov2"))
     {
-      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                   "%s: model_type '%s' is not a DINOv2 model (for %s)", path,
-                   json_node_get_string (node), dm_safetensors_path (ctx->st));
+      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH, "%s: model_type '%s' is not a DINOv2 model",
+                   path, json_node_get_string (node));
       return FALSE;
     }
   for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
     if (config_int (o, checks[i].member, &v) && v != checks[i].value)
       {
         g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                     "%s: %s is %" G_GINT64_FORMAT " but the weights in %s have %s %d", path,
-                     checks[i].member, v, dm_safetensors_path (ctx->st), checks[i].what,
-                     checks[i].value);
+                     "%s: %s is %" G_GINT64_FORMAT " but the weights have %s %d", path,
+                     checks[i].member, v, checks[i].what, checks[i].value);
         return FALSE;
       }
   if (config_int (o, "mlp_ratio", &v) && v * c->dim != c->mlp_hidden)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                   "%s: mlp_ratio %" G_GINT64_FORMAT " does not match the MLP width %d of %s", path,
-                   v, c->mlp_hidden, dm_safetensors_path (ctx->st));
+                   "%s: mlp_ratio %" G_GINT64_FORMAT " does not match the MLP width %d", path, v,
+                   c->mlp_hidden);
       return FALSE;
     }
   if (config_int (o, "image_size", &v) && v / c->patch_size != c->pos_grid)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                   "%s: image_size %" G_GINT64_FORMAT
-                   " does not match the %dx%d position grid of %s",
-                   path, v, c->pos_grid, c->pos_grid, dm_safetensors_path (ctx->st));
+                   "%s: image_size %" G_GINT64_FORMAT " does not match the %dx%d position grid",
+                   path, v, c->pos_grid, c->pos_grid);
       return FALSE;
     }
   node = json_object_get_member (o, "use_swiglu_ffn");
@@ -577,7 +574,11 @@ dm_vit_probe (const DmSafetensors *st, const char *config_json, DmVitProbe *prob
       && g_file_test (config_json, G_FILE_TEST_IS_REGULAR))
     {
       if (!apply_config_json (&ctx, config_json, c, error))
-        goto failed;
+        {
+          /* Name both files: the weights are what the user asked about. */
+          g_prefix_error (error, "%s: ", dm_safetensors_path (st));
+          goto failed;
+        }
       probe->config_json = g_strdup (config_json);
     }
   else if (c->dim % 64 != 0)
