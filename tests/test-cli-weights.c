@@ -191,6 +191,8 @@ test_info_bad_files (void)
   {
     g_autofree char *out = NULL, *err = NULL;
     g_assert_cmpint (run_cli ((const char *[]){ "info", NULL }, &out, &err), ==, 2);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
     g_assert_cmpint (run_cli ((const char *[]){ "info", "--help", NULL }, &out, &err), ==, 0);
   }
 }

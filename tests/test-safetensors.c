@@ -559,6 +559,74 @@ test_from_bytes (void)
   g_assert_cmpfloat (back[1], ==, -2.0f);
 }
 
+/* Random byte changes and truncations of a valid file: each is either
+ * accepted with every tensor inside the data, or refused; never a crash
+ * (run under AddressSanitizer by the sanitizer build). */
+static void
+test_mutations (void)
+{
+  g_autoptr (DmSafetensorsWriter) w = dm_safetensors_writer_new ();
+  g_autofree char *path = g_build_filename (tmpdir, "mutate.safetensors", NULL);
+  g_autofree char *content = NULL;
+  g_autoptr (GError) error = NULL;
+  float a[12], back[64];
+  guint8 u8[7] = { 1, 2, 3, 4, 5, 6, 7 };
+  gsize len;
+  guint64 state = 12345;
+  guint accepted = 0, refused = 0;
+
+  dm_test_fill_uniform (a, 12, -1, 1, 9);
+  dm_safetensors_writer_add_f32 (w, "a", DM_DTYPE_F32, a, 2, (gint64[]){ 3, 4 }, &error);
+  dm_safetensors_writer_add_f32 (w, "h", DM_DTYPE_F16, a, 1, (gint64[]){ 12 }, &error);
+  dm_safetensors_writer_add_f32 (w, "b", DM_DTYPE_BF16, a, 3, (gint64[]){ 2, 2, 3 }, &error);
+  dm_safetensors_writer_add_raw (w, "u", DM_DTYPE_U8, u8, 1, (gint64[]){ 7 }, &error);
+  dm_safetensors_writer_set_metadata (w, "k", "v");
+  g_assert_true (dm_safetensors_writer_write (w, path, &error));
+  g_assert_true (g_file_get_contents (path, &content, &len, &error));
+
+  for (int iter = 0; iter < 4000; iter++)
+    {
+      g_autofree guint8 *copy = g_memdup2 (content, len);
+      gsize n = len;
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (DmSafetensors) st = NULL;
+      g_autoptr (GError) e = NULL;
+      int changes
+        = 1 + (int)((state = state * 6364136223846793005ull + 1442695040888963407ull) >> 62);
+
+      for (int c = 0; c < changes; c++)
+        {
+          state = state * 6364136223846793005ull + 1442695040888963407ull;
+          /* mostly in the 8-byte length and the header, where parsing happens */
+          copy[(state >> 33) % MIN (len, 300)] = (guint8)(state >> 20);
+        }
+      if (iter % 5 == 0)
+        n = (gsize)((state >> 40) % (len + 1));
+      bytes = g_bytes_new (copy, n);
+      st = dm_safetensors_new_from_bytes (bytes, "mutated", &e);
+      if (st == NULL)
+        {
+          g_assert_nonnull (e);
+          g_assert_true (g_str_has_prefix (e->message, "mutated: "));
+          refused++;
+          continue;
+        }
+      accepted++;
+      for (guint i = 0; i < dm_safetensors_n_tensors (st); i++)
+        {
+          const DmTensorInfo *t = dm_safetensors_tensor (st, i);
+
+          g_assert_cmpuint (t->end, <=, n);
+          if (dm_dtype_is_float (t->dtype) && t->n_elements <= G_N_ELEMENTS (back))
+            g_assert_true (dm_safetensors_read_f32_range (st, t, 0, t->n_elements, back, NULL));
+          else if (!dm_dtype_is_float (t->dtype) && t->end > t->begin)
+            g_assert_cmpuint (dm_safetensors_tensor_bytes (st, t)[t->end - t->begin - 1], <=, 255);
+        }
+    }
+  g_test_message ("mutations: %u accepted, %u refused", accepted, refused);
+  g_assert_cmpuint (refused, >, 1000);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -576,6 +644,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/safetensors/writer-errors", test_writer_errors);
   g_test_add_func ("/safetensors/atomic", test_atomic);
   g_test_add_func ("/safetensors/from-bytes", test_from_bytes);
+  g_test_add_func ("/safetensors/mutations", test_mutations);
   rc = g_test_run ();
   g_free (tmpdir);
   return rc;
