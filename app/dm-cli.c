@@ -10,6 +10,8 @@
 
 /* One line per subcommand, in the order `dinomaly --help` lists them. */
 static const DmCliCommand commands[] = {
+  { "info", "Say what a weight or model file holds", dm_cli_info },
+  { "import", "Build a model file from an encoder and decoder weights", dm_cli_import },
   { NULL, NULL, NULL },
 };
 

@@ -38,4 +38,8 @@ gboolean dm_cli_parse (const char *command,
                        int *argc,
                        char ***argv);
 
+/* Subcommands, one dm-cli-<name>.c each. */
+int dm_cli_info (int argc, char **argv);
+int dm_cli_import (int argc, char **argv);
+
 G_END_DECLS

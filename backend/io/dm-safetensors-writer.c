@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Writes safetensors files atomically. */
+#include "dm-safetensors-writer.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "dm-error.h"
+#include "dm-file-util.h"
+#include "dm-safetensors.h"
+
+typedef struct
+{
+  char *name;
+  DmDtype dtype;     /* as stored in the file */
+  gboolean from_f32; /* data is float32, converted to dtype on write */
+  const void *data;  /* borrowed */
+  int rank;
+  gint64 shape[DM_SAFETENSORS_MAX_RANK];
+  guint64 n_elements;
+} Entry;
+
+struct _DmSafetensorsWriter
+{
+  GArray *entries;      /* Entry, in file order */
+  GHashTable *names;    /* names in entries, for duplicates */
+  GPtrArray *meta_keys; /* insertion order */
+  GHashTable *metadata; /* key -> value, owned */
+};
+
+static void
+entry_clear (gpointer p)
+{
+  g_free (((Entry *)p)->name);
+}
+
+DmSafetensorsWriter *
+dm_safetensors_writer_new (void)
+{
+  DmSafetensorsWriter *writer = g_new0 (DmSafetensorsWriter, 1);
+
+  writer->entries = g_array_new (FALSE, TRUE, sizeof (Entry));
+  g_array_set_clear_func (writer->entries, entry_clear);
+  writer->names = g_hash_table_new (g_str_hash, g_str_equal);
+  writer->meta_keys = g_ptr_array_new ();
+  writer->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return writer;
+}
+
+void
+dm_safetensors_writer_free (DmSafetensorsWriter *writer)
+{
+  if (writer == NULL)
+    return;
+  g_hash_table_unref (writer->names);
+  g_array_unref (writer->entries);
+  g_ptr_array_unref (writer->meta_keys);
+  g_hash_table_unref (writer->metadata);
+  g_free (writer);
+}
+
+static gboolean
+add (DmSafetensorsWriter *writer,
+     const char *name,
+     DmDtype dtype,
+     gboolean from_f32,
+     const void *data,
+     int rank,
+     const gint64 *shape,
+     GError **error)
+{
+  Entry e = { 0 };
+  guint64 n = 1;
+
+  if (name == NULL || name[0] == '\0' || strcmp (name, "__metadata__") == 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "invalid tensor name '%s'",
+                   name != NULL ? name : "(null)");
+      return FALSE;
+    }
+  if (g_hash_table_contains (writer->names, name))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "tensor '%s' added twice", name);
+      return FALSE;
+    }
+  if ((guint)dtype >= DM_N_DTYPES || (from_f32 && !dm_dtype_is_float (dtype)))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "tensor '%s': float32 data cannot be stored as %s", name, dm_dtype_name (dtype));
+      return FALSE;
+    }
+  if (rank < 0 || rank > DM_SAFETENSORS_MAX_RANK)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "tensor '%s': rank %d", name, rank);
+      return FALSE;
+    }
+  for (int i = 0; i < rank; i++)
+    {
+      if (shape[i] < 0 || !g_uint64_checked_mul (&n, n, (guint64)shape[i])
+          || n > DM_SAFETENSORS_MAX_ELEMENTS)
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "tensor '%s': bad shape", name);
+          return FALSE;
+        }
+      e.shape[i] = shape[i];
+    }
+  if (data == NULL && n > 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "tensor '%s': no data", name);
+      return FALSE;
+    }
+  e.name = g_strdup (name);
+  e.dtype = dtype;
+  e.from_f32 = from_f32;
+  e.data = data;
+  e.rank = rank;
+  e.n_elements = n;
+  g_array_append_val (writer->entries, e);
+  g_hash_table_add (writer->names, e.name);
+  return TRUE;
+}
+
+gboolean
+dm_safetensors_writer_add_f32 (DmSafetensorsWriter *writer,
+                               const char *name,
+                               DmDtype store_as,
+                               const float *data,
+                               int rank,
+                               const gint64 *shape,
+                               GError **error)
+{
+  return add (writer, name, store_as, TRUE, data, rank, shape, error);
+}
+
+gboolean
+dm_safetensors_writer_add_raw (DmSafetensorsWriter *writer,
+                               const char *name,
+                               DmDtype dtype,
+                               const void *bytes,
+                               int rank,
+                               const gint64 *shape,
+                               GError **error)
+{
+  return add (writer, name, dtype, FALSE, bytes, rank, shape, error);
+}
+
+void
+dm_safetensors_writer_set_metadata (DmSafetensorsWriter *writer, const char *key, const char *value)
+{
+  if (!g_hash_table_contains (writer->metadata, key))
+    {
+      char *k = g_strdup (key);
+      g_ptr_array_add (writer->meta_keys, k);
+      g_hash_table_insert (writer->metadata, k, g_strdup (value));
+    }
+  else
+    g_hash_table_insert (writer->metadata, g_strdup (key), g_strdup (value));
+}
+
+guint
+dm_safetensors_writer_n_tensors (const DmSafetensorsWriter *writer)
+{
+  return writer->entries->len;
+}
+
+/* The header JSON, padded with spaces to a multiple of 8 bytes. */
+static GString *
+build_header (DmSafetensorsWriter *writer)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  guint64 offset = 0;
+  GString *header;
+
+  json_builder_begin_object (b);
+  if (writer->meta_keys->len > 0)
+    {
+      json_builder_set_member_name (b, "__metadata__");
+      json_builder_begin_object (b);
+      for (guint i = 0; i < writer->meta_keys->len; i++)
+        {
+          const char *key = g_ptr_array_index (writer->meta_keys, i);
+          json_builder_set_member_name (b, key);
+          json_builder_add_string_value (b, g_hash_table_lookup (writer->metadata, key));
+        }
+      json_builder_end_object (b);
+    }
+  for (guint i = 0; i < writer->entries->len; i++)
+    {
+      const Entry *e = &g_array_index (writer->entries, Entry, i);
+      guint64 bytes = e->n_elements * dm_dtype_size (e->dtype);
+
+      json_builder_set_member_name (b, e->name);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "dtype");
+      json_builder_add_string_value (b, dm_dtype_name (e->dtype));
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (int d = 0; d < e->rank; d++)
+        json_builder_add_int_value (b, e->shape[d]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "data_offsets");
+      json_builder_begin_array (b);
+      json_builder_add_int_value (b, (gint64)offset);
+      json_builder_add_int_value (b, (gint64)(offset + bytes));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      offset += bytes;
+    }
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  header = g_string_new (text);
+  while (header->len % 8 != 0)
+    g_string_append_c (header, ' ');
+  return header;
+}
+
+static gboolean
+write_entry (DmAtomicFile *file, const Entry *e, guint8 *buffer, gsize buffer_size, GError **error)
+{
+  gsize elem = dm_dtype_size (e->dtype);
+  gsize chunk = buffer_size / elem;
+
+  if (!e->from_f32 || e->dtype == DM_DTYPE_F32)
+    return dm_atomic_file_write (file, e->data, e->n_elements * elem, error);
+  for (guint64 i = 0; i < e->n_elements; i += chunk)
+    {
+      gsize n = (gsize)MIN ((guint64)chunk, e->n_elements - i);
+
+      dm_dtype_narrow_f32 (e->dtype, (const float *)e->data + i, buffer, n);
+      if (!dm_atomic_file_write (file, buffer, n * elem, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+dm_safetensors_writer_write (DmSafetensorsWriter *writer, const char *path, GError **error)
+{
+  g_autoptr (GString) header = build_header (writer);
+  g_autofree guint8 *buffer = NULL;
+  const gsize buffer_size = 1 << 20;
+  DmAtomicFile file;
+  guint8 length[8];
+
+  if (header->len > DM_SAFETENSORS_MAX_HEADER)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE,
+                   "%s: header of %" G_GSIZE_FORMAT " bytes is above the 100 MB limit", path,
+                   header->len);
+      return FALSE;
+    }
+  for (int i = 0; i < 8; i++)
+    length[i] = (guint8)(((guint64)header->len >> (8 * i)) & 0xff);
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  buffer = g_malloc (buffer_size);
+  if (!dm_atomic_file_write (&file, length, sizeof length, error)
+      || !dm_atomic_file_write (&file, header->str, header->len, error))
+    goto failed;
+  for (guint i = 0; i < writer->entries->len; i++)
+    if (!write_entry (&file, &g_array_index (writer->entries, Entry, i), buffer, buffer_size,
+                      error))
+      goto failed;
+  return dm_atomic_file_commit (&file, error);
+
+failed:
+  dm_atomic_file_abort (&file);
+  return FALSE;
+}
