@@ -70,6 +70,8 @@ apply_mask (float *dst, const float *src, gsize n, float p, guint64 seed, guint6
   gsize i = 0;
 
   g_return_if_fail (p >= 0.0f && p <= 1.0f);
+  if (n == 0)
+    return;
   if (p == 0.0f)
     {
       if (dst != src)

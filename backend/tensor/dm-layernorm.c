@@ -49,9 +49,11 @@ get_forward (DmEngine *engine, gboolean training, int M, int C, float eps, GErro
   return dm_engine_create (engine, key, &desc, NULL, NULL, args, training ? 6 : 4, error);
 }
 
-/* dnnl_backward (data and parameters): oneDNN 2.6 has no backward_data
- * with a scale, and the parameter gradients it writes go to the
- * primitive's aux buffer (2 C floats) to be added to the caller's. */
+/* dnnl_backward with the scale only: oneDNN 2.6 has no backward_data with
+ * a scale, its backward with a shift wants 9 arguments (the unused shift
+ * among them, one more than a DmPrimitive holds), and the shift's gradient
+ * is a plain column sum anyway. diff_scale goes to the primitive's aux
+ * buffer (C floats) to be added to the caller's. */
 static DmPrimitive *
 get_backward (DmEngine *engine, int M, int C, float eps, GError **error)
 {
@@ -59,9 +61,8 @@ get_backward (DmEngine *engine, int M, int C, float eps, GError **error)
   DmPrimitive *p, *forward;
   dnnl_memory_desc_t data;
   dnnl_layer_normalization_desc_t desc;
-  const int args[]
-    = { DNNL_ARG_SRC,   DNNL_ARG_MEAN,     DNNL_ARG_VARIANCE,   DNNL_ARG_DIFF_DST,
-        DNNL_ARG_SCALE, DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT };
+  const int args[] = { DNNL_ARG_SRC,   DNNL_ARG_MEAN,     DNNL_ARG_VARIANCE,  DNNL_ARG_DIFF_DST,
+                       DNNL_ARG_SCALE, DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE };
 
   g_snprintf (key, sizeof key, "layernorm-bwd:%d,%d:%a", M, C, (double)eps);
   p = dm_engine_lookup (engine, key);
@@ -71,12 +72,12 @@ get_backward (DmEngine *engine, int M, int C, float eps, GError **error)
   if (forward == NULL)
     return NULL;
   dm_md_f32 (&data, 2, (dnnl_dim_t[]){ M, C });
-  if (!dm_dnnl_check (dnnl_layer_normalization_backward_desc_init (&desc, dnnl_backward, &data,
-                                                                   &data, NULL, eps, LN_FLAGS),
+  if (!dm_dnnl_check (dnnl_layer_normalization_backward_desc_init (
+                        &desc, dnnl_backward, &data, &data, NULL, eps, dnnl_use_scale),
                       key, error))
     return NULL;
   p = dm_engine_create (engine, key, &desc, NULL, forward->pd, args, G_N_ELEMENTS (args), error);
-  if (p != NULL && dm_primitive_get_aux (p, 2 * (gsize)C * sizeof (float), error) == NULL)
+  if (p != NULL && dm_primitive_get_aux (p, (gsize)C * sizeof (float), error) == NULL)
     return NULL;
   return p;
 }
@@ -110,9 +111,11 @@ dm_layernorm_forward (DmEngine *engine,
   return p != NULL && dm_engine_execute (engine, p, buffers, error);
 }
 
-/* dweight (C) += sum_m dout * xhat, dbias (C) += sum_m dout, with xhat
- * recomputed from the saved statistics: used when no input gradient is
- * wanted (oneDNN's backward always writes one). Double accumulators. */
+/* dweight (C) += sum_m dout * xhat (when dweight is not NULL), dbias (C)
+ * += sum_m dout (when dbias is not NULL), with xhat recomputed from the
+ * saved statistics. Plain loops over column blocks with double sums: the
+ * bias gradient always comes from here, the weight gradient only when no
+ * input gradient is wanted (oneDNN's backward always writes one). */
 static void
 params_backward (float *dweight,
                  float *dbias,
@@ -134,16 +137,19 @@ params_backward (float *dweight,
         acc_w[c] = acc_b[c] = 0.0;
       for (int m = 0; m < M; m++)
         {
-          const float *x = inp + (gsize)m * C + c0;
           const float *g = dout + (gsize)m * C + c0;
-          double mu = mean[m];
-          double rstd = 1.0 / sqrt ((double)var[m] + (double)eps);
 
-          for (int c = 0; c < nc; c++)
+          if (dweight != NULL)
             {
-              acc_w[c] += (double)g[c] * ((x[c] - mu) * rstd);
-              acc_b[c] += g[c];
+              const float *x = inp + (gsize)m * C + c0;
+              double mu = mean[m];
+              double rstd = 1.0 / sqrt ((double)var[m] + (double)eps);
+
+              for (int c = 0; c < nc; c++)
+                acc_w[c] += (double)g[c] * ((x[c] - mu) * rstd);
             }
+          for (int c = 0; c < nc; c++)
+            acc_b[c] += g[c];
         }
       for (int c = 0; c < nc; c++)
         {
@@ -171,7 +177,7 @@ dm_layernorm_backward (DmEngine *engine,
                        GError **error)
 {
   DmPrimitive *p;
-  float *diff_scale, *diff_shift;
+  float *diff_scale;
 
   if (!check_args ("dm_layernorm_backward", M, C, eps, weight, error))
     return FALSE;
@@ -181,31 +187,25 @@ dm_layernorm_backward (DmEngine *engine,
                    "dm_layernorm_backward: the forward's mean and var are needed");
       return FALSE;
     }
+  /* Before oneDNN's pass: dinp may overwrite dout. */
+  if (dbias != NULL || (dinp == NULL && dweight != NULL))
+    params_backward (dinp == NULL ? dweight : NULL, dbias, dout, inp, mean, var, M, C, eps);
   if (dinp == NULL)
-    {
-      if (dweight != NULL || dbias != NULL)
-        params_backward (dweight, dbias, dout, inp, mean, var, M, C, eps);
-      return TRUE;
-    }
+    return TRUE;
 
   p = get_backward (engine, M, C, eps, error);
   if (p == NULL)
     return FALSE;
   diff_scale = p->aux;
-  diff_shift = diff_scale + C;
   {
-    void *buffers[8] = { (void *)inp,    (void *)mean, (void *)var, (void *)dout,
-                         (void *)weight, dinp,         diff_scale,  diff_shift };
+    void *buffers[7]
+      = { (void *)inp, (void *)mean, (void *)var, (void *)dout, (void *)weight, dinp, diff_scale };
 
     if (!dm_engine_execute (engine, p, buffers, error))
       return FALSE;
   }
-  for (int c = 0; c < C; c++)
-    {
-      if (dweight != NULL)
-        dweight[c] += diff_scale[c];
-      if (dbias != NULL)
-        dbias[c] += diff_shift[c];
-    }
+  if (dweight != NULL)
+    for (int c = 0; c < C; c++)
+      dweight[c] += diff_scale[c];
   return TRUE;
 }
