@@ -130,30 +130,39 @@ dm_layerscale_backward (DmEngine *engine,
   return TRUE;
 }
 
-void
-dm_mean_forward (float *out, const float *const *inputs, int k, gsize n)
+/* out[i0 .. i0 + len) of the mean. Always inlined, so that the call with
+ * len = MEAN_CHUNK gets constant-count loops, which GCC vectorizes at -O2
+ * (it leaves loops of unknown count scalar there). */
+static G_ALWAYS_INLINE inline void
+mean_chunk (float *out, const float *const *inputs, int k, gsize i0, gsize len)
 {
   float acc[MEAN_CHUNK];
 
-  g_return_if_fail (k > 0);
-  for (gsize i0 = 0; i0 < n; i0 += MEAN_CHUNK)
+  for (gsize i = 0; i < len; i++)
+    acc[i] = inputs[0][i0 + i];
+  for (int j = 1; j < k; j++)
     {
-      gsize len = MIN (MEAN_CHUNK, n - i0);
+      const float *in = inputs[j] + i0;
 
       for (gsize i = 0; i < len; i++)
-        acc[i] = inputs[0][i0 + i];
-      for (int j = 1; j < k; j++)
-        {
-          const float *in = inputs[j] + i0;
-
-          for (gsize i = 0; i < len; i++)
-            acc[i] += in[i];
-        }
-      /* Division, not a multiply by 1/k: the same rounding as torch for
-       * any k (identical anyway for k a power of two). */
-      for (gsize i = 0; i < len; i++)
-        out[i0 + i] = acc[i] / (float)k;
+        acc[i] += in[i];
     }
+  /* Division, not a multiply by 1/k: the same rounding as torch for any k
+   * (identical anyway for k a power of two). */
+  for (gsize i = 0; i < len; i++)
+    out[i0 + i] = acc[i] / (float)k;
+}
+
+void
+dm_mean_forward (float *out, const float *const *inputs, int k, gsize n)
+{
+  gsize i0 = 0;
+
+  g_return_if_fail (k > 0);
+  for (; i0 + MEAN_CHUNK <= n; i0 += MEAN_CHUNK)
+    mean_chunk (out, inputs, k, i0, MEAN_CHUNK);
+  if (i0 < n)
+    mean_chunk (out, inputs, k, i0, n - i0);
 }
 
 void

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Dropout masks from a counter-based generator: a 64-bit avalanche hash
- * (the SplitMix64 finalizer) of the seed's key xor the element pair's
- * counter, giving 32 random bits to each of the two elements of a pair.
- * Chosen over Philox4x32-10 because it is ~1.5-2x faster in portable C
- * (one hash per two elements, single thread, ~4 ns per element) while
- * passing the same statistical tests (SplitMix64 passes BigCrush); the
- * mask depends on (seed, index) only. */
+/* Dropout masks from a counter-based generator: a strong 64-bit hash (the
+ * SplitMix64 finalizer, a bijective avalanche mix) of the seed's key xor
+ * the element pair's counter gives 32 random bits to each element of the
+ * pair. Chosen over Philox4x32-10 because in portable C (no threads of our
+ * own, SSE2 only: no vector 64-bit multiply) one hash per two elements
+ * measured ~2x faster than Philox per element, with no statistical defect
+ * visible to dropout (the tests check keep rates, neighbour and seed
+ * independence). The mask depends on (seed, index) only. */
 #include "dm-dropout.h"
 
 #include <string.h>
