@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A standalone benchmark (not a test) of dm_linear_forward/backward on
  * ViT-sized matmuls against a plain dnnl_sgemm of the same size.
- * Usage: bench-linear [reps]   (DNNL_VERBOSE=1 shows the implementations)
+ * Usage: bench-linear [reps [threads]]   (DNNL_VERBOSE=1 shows the
+ * implementations; threads 0 = all cores, the default)
  * Times are the best of `reps` single calls, interleaved between the
  * contenders, so that a busy shared machine disturbs them least. */
 #include <oneapi/dnnl/dnnl.h>
@@ -57,9 +58,10 @@ alloc_random (gsize n, guint64 seed)
 int
 main (int argc, char *argv[])
 {
-  int reps = argc > 1 ? atoi (argv[1]) : 10;
+  int reps = argc > 1 ? MAX (atoi (argv[1]), 1) : 10;
+  int threads = argc > 2 ? atoi (argv[2]) : 0;
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmEngine) engine = dm_engine_new (threads, &error);
 
   if (engine == NULL)
     {
