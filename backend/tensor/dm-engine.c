@@ -49,7 +49,25 @@ primitive_free (gpointer data)
     dnnl_memory_destroy (p->memories[i]);
   dnnl_primitive_destroy (p->primitive);
   dnnl_primitive_desc_destroy (p->pd);
+  dm_aligned_free (p->aux);
   g_free (p);
+}
+
+void *
+dm_primitive_get_aux (DmPrimitive *p, gsize n_bytes, GError **error)
+{
+  void *buffer;
+
+  if (p->aux != NULL && n_bytes <= p->aux_size)
+    return p->aux;
+  buffer = dm_aligned_alloc (MAX (n_bytes, 1), error);
+  if (buffer == NULL)
+    return NULL;
+  memset (buffer, 0, MAX (n_bytes, 1));
+  dm_aligned_free (p->aux);
+  p->aux = buffer;
+  p->aux_size = n_bytes;
+  return buffer;
 }
 
 DmEngine *

@@ -21,6 +21,8 @@ typedef struct
   int arg_ids[DM_PRIMITIVE_MAX_ARGS];                   /* DNNL_ARG_* of each slot */
   dnnl_memory_t memories[DM_PRIMITIVE_MAX_ARGS];        /* created once, no buffer */
   dnnl_exec_arg_t exec_args[DM_PRIMITIVE_MAX_ARGS + 1]; /* + scratchpad */
+  void *aux;      /* optional small workspace of the op, owned: dm_primitive_get_aux */
+  gsize aux_size; /* bytes in aux */
 } DmPrimitive;
 
 typedef struct _DmEngine DmEngine;
@@ -64,6 +66,14 @@ DmPrimitive *dm_engine_create_from_pd (DmEngine *engine,
  * the primitive to completion. Never allocates. */
 gboolean
 dm_engine_execute (DmEngine *engine, DmPrimitive *primitive, void *const *buffers, GError **error);
+
+/* A 64-byte aligned, zeroed workspace of at least n_bytes owned by the
+ * primitive (freed with it), for ops that need a small buffer beside
+ * oneDNN's, e.g. a parameter gradient that oneDNN writes and the op then
+ * adds into the caller's accumulator. Allocated on the first call (when the
+ * primitive is created); later calls with n_bytes <= the first return the
+ * same buffer without allocating. NULL with error set when out of memory. */
+void *dm_primitive_get_aux (DmPrimitive *primitive, gsize n_bytes, GError **error);
 
 /* An attr with the user scratchpad mode (the engine owns one scratchpad)
  * and, when wanted, post-ops. Free with dnnl_primitive_attr_destroy. */
