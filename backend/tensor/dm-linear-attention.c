@@ -4,8 +4,6 @@
  * normalisation. */
 #include "dm-linear-attention.h"
 
-#include <math.h>
-
 #include "dm-error.h"
 
 /* Sections of `saved`, in floats. */
@@ -147,13 +145,77 @@ run_matmul (
   return p != NULL && dm_engine_execute (engine, p, bufs, error);
 }
 
-/* elu(x) + 1: exp(x) for x <= 0, computed directly rather than as
- * (exp(x) - 1) + 1, which loses the low bits of small values. Its derivative
- * is 1 for x > 0 and exp(x) = elu(x) + 1 otherwise. */
-static inline float
-elu1 (float x)
+/* q' and k' (B*N, 2D) = elu(qkv[:, :2D]) + 1 by three oneDNN primitives:
+ * a reorder of the strided q|k columns into the dense section of `saved`,
+ * then the jit elu and a jit x + 1 in place there (oneDNN 2.6 runs eltwise
+ * with post-ops, and eltwise on strided data, through its slow reference
+ * code; these three passes are 5 to 10 times faster than a scalar loop).
+ * The derivative of elu(x) + 1 is 1 for x > 0, else exp(x) = elu(x) + 1. */
+static gboolean
+elu1_forward (DmEngine *engine, float *qk1, const float *qkv, int BN, int D, GError **error)
 {
-  return x > 0 ? x + 1 : expf (x);
+  static const int copy_args[] = { DNNL_ARG_FROM, DNNL_ARG_TO };
+  static const int eltwise_args[] = { DNNL_ARG_SRC, DNNL_ARG_DST };
+  char key[DM_KEY_MAX];
+  dnnl_memory_desc_t strided, dense;
+  DmPrimitive *copy, *elu, *plus1;
+  void *copy_bufs[2] = { (void *)qkv, qk1 };
+  void *eltwise_bufs[2] = { qk1, qk1 };
+
+  dm_md_f32_strided (&strided, 2, (dnnl_dim_t[]){ BN, 2 * D }, (dnnl_dim_t[]){ 3 * D, 1 });
+  dm_md_f32 (&dense, 2, (dnnl_dim_t[]){ BN, 2 * D });
+
+  g_snprintf (key, sizeof key, "linear-attention-copy:%d,%d", BN, D);
+  copy = dm_engine_lookup (engine, key);
+  if (copy == NULL)
+    {
+      dnnl_primitive_desc_t pd = NULL;
+      dnnl_primitive_attr_t attr = dm_engine_new_attr (NULL);
+      dnnl_engine_t dnnl = dm_engine_get_dnnl (engine);
+      dnnl_status_t status
+        = dnnl_reorder_primitive_desc_create (&pd, &strided, dnnl, &dense, dnnl, attr);
+
+      dnnl_primitive_attr_destroy (attr);
+      if (!dm_dnnl_check (status, key, error))
+        return FALSE;
+      copy = dm_engine_create_from_pd (engine, key, pd, copy_args, 2, error);
+      if (copy == NULL)
+        return FALSE;
+    }
+
+  g_snprintf (key, sizeof key, "linear-attention-elu:%d,%d", BN, D);
+  elu = dm_engine_lookup (engine, key);
+  if (elu == NULL)
+    {
+      dnnl_eltwise_desc_t desc;
+
+      if (!dm_dnnl_check (dnnl_eltwise_forward_desc_init (&desc, dnnl_forward_inference,
+                                                          dnnl_eltwise_elu, &dense, 1.0f, 0.0f),
+                          key, error))
+        return FALSE;
+      elu = dm_engine_create (engine, key, &desc, NULL, NULL, eltwise_args, 2, error);
+      if (elu == NULL)
+        return FALSE;
+    }
+
+  g_snprintf (key, sizeof key, "linear-attention-plus1:%d,%d", BN, D);
+  plus1 = dm_engine_lookup (engine, key);
+  if (plus1 == NULL)
+    {
+      dnnl_eltwise_desc_t desc;
+
+      if (!dm_dnnl_check (dnnl_eltwise_forward_desc_init (&desc, dnnl_forward_inference,
+                                                          dnnl_eltwise_linear, &dense, 1.0f, 1.0f),
+                          key, error))
+        return FALSE;
+      plus1 = dm_engine_create (engine, key, &desc, NULL, NULL, eltwise_args, 2, error);
+      if (plus1 == NULL)
+        return FALSE;
+    }
+
+  return dm_engine_execute (engine, copy, copy_bufs, error)
+         && dm_engine_execute (engine, elu, eltwise_bufs, error)
+         && dm_engine_execute (engine, plus1, eltwise_bufs, error);
 }
 
 gboolean
@@ -185,23 +247,20 @@ dm_linear_attention_forward (DmEngine *engine,
   if (acc == NULL)
     return FALSE;
 
-  /* q', k' and ksum (summed in double: N terms of the same sign) */
+  if (!elu1_forward (engine, qk1, qkv, B * N, D, error))
+    return FALSE;
+
+  /* ksum, summed in double: N terms of the same sign */
   for (int b = 0; b < B; b++)
     {
       for (int c = 0; c < D; c++)
         acc[c] = 0;
       for (int t = 0; t < N; t++)
         {
-          const float *x = qkv + ((gsize)b * N + t) * 3 * D; /* [q | k | v] */
-          float *y = qk1 + ((gsize)b * N + t) * 2 * D;       /* [q' | k'] */
+          const float *k1 = qk1 + ((gsize)b * N + t) * 2 * D + D;
 
           for (int c = 0; c < D; c++)
-            y[c] = elu1 (x[c]);
-          for (int c = D; c < 2 * D; c++)
-            {
-              y[c] = elu1 (x[c]);
-              acc[c - D] += y[c];
-            }
+            acc[c] += k1[c];
         }
       for (int c = 0; c < D; c++)
         ksum[(gsize)b * D + c] = (float)acc[c];
@@ -275,7 +334,7 @@ dm_linear_attention_backward (DmEngine *engine,
   SavedLayout l;
   int hd;
   const float *qk1, *kv, *ksum, *z;
-  float *dkv;
+  float *dkv, *dksum_f;
   double *dksum;
   DmPrimitive *mm;
 
@@ -287,12 +346,13 @@ dm_linear_attention_backward (DmEngine *engine,
   kv = saved + l.kv;
   ksum = saved + l.ksum;
   z = saved + l.z;
-  /* dksum (B, D) in double, then dKV (B, H, hd, hd) */
+  /* dksum (B, D) in double, then in float, then dKV (B, H, hd, hd) */
   dksum = dm_engine_get_workspace (engine, "linear-attention",
-                                   sizeof (double) * B * D + sizeof (float) * B * D * hd, error);
+                                   (sizeof (double) + sizeof (float) * (hd + 1)) * B * D, error);
   if (dksum == NULL)
     return FALSE;
-  dkv = (float *)(dksum + (gsize)B * D);
+  dksum_f = (float *)(dksum + (gsize)B * D);
+  dkv = dksum_f + (gsize)B * D;
 
   /* w = g KV^T, into the dq slots */
   mm = get_matmul (engine, "bw-w", B, N, D, H, VIEW_OUT, FALSE, VIEW_KV, TRUE, VIEW_QKV, error);
@@ -314,23 +374,26 @@ dm_linear_attention_backward (DmEngine *engine,
         for (int h = 0; h < H; h++)
           {
             int o = h * hd;
-            double zs = z[((gsize)b * H + h) * N + s], dz = 0, dden;
+            float zs = z[((gsize)b * H + h) * N + s], dz = 0, dden;
             const float *ks = ksum + (gsize)b * D + o;
             double *dks = dksum + (gsize)b * D + o;
 
             for (int i = 0; i < hd; i++)
-              dz += (double)q1[o + i] * dq[o + i];
+              dz += q1[o + i] * dq[o + i];
             dden = -zs * zs * dz;
+            /* branch-free: the signs of q are random, a branch mispredicts */
             for (int i = 0; i < hd; i++)
               {
-                double dq1 = zs * dq[o + i] + dden * ks[i];
+                float slope = q[o + i] > 0 ? 1.0f : q1[o + i];
 
                 dks[i] += dden * q1[o + i];
-                dq[o + i] = (float)(q[o + i] > 0 ? dq1 : dq1 * q1[o + i]);
-                du[o + i] = (float)(zs * g[o + i]);
+                dq[o + i] = (zs * dq[o + i] + dden * ks[i]) * slope;
+                du[o + i] = zs * g[o + i];
               }
           }
       }
+  for (gsize i = 0; i < (gsize)B * D; i++)
+    dksum_f[i] = (float)dksum[i];
 
   /* dKV = q'^T du; dv = k' dKV (overwriting du); dk' = v dKV^T */
   mm = get_matmul (engine, "bw-dkv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
@@ -350,14 +413,14 @@ dm_linear_attention_backward (DmEngine *engine,
         gsize row = (gsize)b * N + t;
         const float *k = qkv + row * 3 * D + D;
         const float *k1 = qk1 + row * 2 * D + D;
-        const double *dks = dksum + (gsize)b * D;
+        const float *dks = dksum_f + (gsize)b * D;
         float *dk = dqkv + row * 3 * D + D;
 
         for (int c = 0; c < D; c++)
           {
-            double d = dk[c] + dks[c];
+            float slope = k[c] > 0 ? 1.0f : k1[c];
 
-            dk[c] = (float)(k[c] > 0 ? d : d * k1[c]);
+            dk[c] = (dk[c] + dks[c]) * slope;
           }
       }
   return TRUE;

@@ -36,7 +36,7 @@ gboolean dm_linear_attention_forward (DmEngine *engine,
  * dout  (B, N, D):  gradient of out.
  * qkv, saved:       as given to and written by the forward.
  * dqkv must not overlap the other buffers. Uses an engine-owned workspace of
- * B*D*(hd + 2) floats (dKV and dksum). */
+ * B*D*(hd + 3) floats (dKV and dksum). */
 gboolean dm_linear_attention_backward (DmEngine *engine,
                                        float *dqkv,
                                        const float *dout,
