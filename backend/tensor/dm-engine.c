@@ -17,7 +17,23 @@ struct _DmEngine
   void *scratchpad; /* shared by all primitives, aligned, owned */
   gsize scratchpad_size;
   dnnl_memory_t scratchpad_memory;
+  GHashTable *workspaces;   /* key (owned) -> DmWorkspace* (owned) */
 };
+
+typedef struct
+{
+  void *data;               /* aligned, owned */
+  gsize size;               /* bytes */
+} DmWorkspace;
+
+static void
+workspace_free (gpointer data)
+{
+  DmWorkspace *w = data;
+
+  dm_aligned_free (w->data);
+  g_free (w);
+}
 
 gboolean
 dm_dnnl_check (dnnl_status_t status, const char *what, GError **error)
@@ -76,6 +92,7 @@ dm_engine_new (int n_threads, GError **error)
   g_autoptr (DmEngine) self = g_new0 (DmEngine, 1);
 
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, primitive_free);
+  self->workspaces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, workspace_free);
   if (!dm_dnnl_check (dnnl_engine_create (&self->engine, dnnl_cpu, 0), "engine", error))
     return NULL;
   if (!dm_dnnl_check (dnnl_stream_create (&self->stream, self->engine, dnnl_stream_default_flags),
@@ -91,6 +108,7 @@ dm_engine_free (DmEngine *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->cache, g_hash_table_unref);
+  g_clear_pointer (&self->workspaces, g_hash_table_unref);
   if (self->scratchpad_memory)
     dnnl_memory_destroy (self->scratchpad_memory);
   dm_aligned_free (self->scratchpad);
@@ -310,4 +328,26 @@ dm_md_f32_strided (dnnl_memory_desc_t *md,
   memcpy (d, dims, sizeof (dnnl_dim_t) * ndims);
   memcpy (s, strides, sizeof (dnnl_dim_t) * ndims);
   dnnl_memory_desc_init_by_strides (md, ndims, d, dnnl_f32, s);
+}
+
+void *
+dm_engine_get_workspace (DmEngine *self, const char *key, gsize n_bytes, GError **error)
+{
+  DmWorkspace *w = g_hash_table_lookup (self->workspaces, key);
+  void *data;
+
+  if (w != NULL && w->size >= n_bytes)
+    return w->data;
+  data = dm_aligned_alloc (MAX (n_bytes, 1), error);
+  if (data == NULL)
+    return NULL;
+  if (w == NULL)
+    {
+      w = g_new0 (DmWorkspace, 1);
+      g_hash_table_insert (self->workspaces, g_strdup (key), w);
+    }
+  dm_aligned_free (w->data);
+  w->data = data;
+  w->size = n_bytes;
+  return data;
 }

@@ -87,6 +87,13 @@ void dm_md_f32_strided (dnnl_memory_desc_t *md,
                         const dnnl_dim_t *dims,
                         const dnnl_dim_t *strides);
 
+/* A 64-byte aligned work buffer of at least n_bytes owned by the engine
+ * and kept under key, for ops whose API has no scratch argument (small
+ * per-call workspaces such as a backward's intermediate gradients). It is
+ * allocated on the first call for a key and only grows; the content is not
+ * preserved between calls. Never allocates once warm. */
+void *dm_engine_get_workspace (DmEngine *engine, const char *key, gsize n_bytes, GError **error);
+
 /* Sets error from a oneDNN status; returns FALSE when status != success. */
 gboolean dm_dnnl_check (dnnl_status_t status, const char *what, GError **error);
 

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The decoder's linear attention (spec/dinomaly.md §3), forward and backward,
+ * read straight out of the qkv linear's output. */
+#pragma once
+
+#include "dm-engine.h"
+
+G_BEGIN_DECLS
+
+/* Per head, with hd = D/H:
+ *   q' = elu(q) + 1,  k' = elu(k) + 1          (N, hd), all > 0
+ *   KV = k'^T v  (hd, hd),  ksum = sum_t k'_t  (hd)
+ *   z_s = 1 / (q'_s . ksum),  out_s = z_s (q'_s KV)
+ * No 1/sqrt(hd) scale. */
+
+/* Floats of the caller-owned `saved` buffer: q' and k' (B, N, 2D), KV
+ * (B, H, hd, hd), ksum (B, H, hd) and z (B, H, N), each section padded to a
+ * multiple of 16 floats. 0 when the shapes are invalid. */
+gsize dm_linear_attention_saved_size (int B, int N, int D, int H);
+
+/* qkv   (B, N, 3D): per token [q | k | v], each H heads of hd contiguous.
+ * out   (B, N, D):  heads concatenated in order.
+ * saved (dm_linear_attention_saved_size): written, what backward reads.
+ * out must not overlap qkv or saved. */
+gboolean dm_linear_attention_forward (DmEngine *engine,
+                                      float *out,
+                                      float *saved,
+                                      const float *qkv,
+                                      int B,
+                                      int N,
+                                      int D,
+                                      int H,
+                                      GError **error);
+
+/* dqkv  (B, N, 3D): written (not accumulated), the gradient of q, k and v.
+ * dout  (B, N, D):  gradient of out.
+ * qkv, saved:       as given to and written by the forward.
+ * dqkv must not overlap the other buffers. Uses an engine-owned workspace of
+ * B*D*(hd + 3) floats (dKV and dksum). */
+gboolean dm_linear_attention_backward (DmEngine *engine,
+                                       float *dqkv,
+                                       const float *dout,
+                                       const float *qkv,
+                                       const float *saved,
+                                       int B,
+                                       int N,
+                                       int D,
+                                       int H,
+                                       GError **error);
+
+G_END_DECLS
