@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Bottleneck and linear-attention decoder, forward and backward. */
+#include "dm-decoder.h"
+
+#include <string.h>
+
+#include "dm-binary.h"
+#include "dm-dropout.h"
+#include "dm-eltwise.h"
+#include "dm-error.h"
+#include "dm-layernorm.h"
+#include "dm-linear-attention.h"
+#include "dm-linear.h"
+
+/* The three dropout sites of the bottleneck draw from disjoint index
+ * ranges of the step's seed. */
+#define DROPOUT_SITE_STRIDE (G_GUINT64_CONSTANT (1) << 40)
+
+static gsize
+pad16 (gsize n)
+{
+  return (n + 15) & ~(gsize)15;
+}
+
+/* Lays the views out (base NULL: only counts) and returns the floats used. */
+static gsize
+layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
+{
+  gsize M = (gsize)B * N, off = 0;
+  int H = D / 64;
+  gsize la = dm_linear_attention_saved_size (B, N, D, H);
+#define TAKE(view, n)                                                                              \
+  do                                                                                               \
+    {                                                                                              \
+      if (base != NULL)                                                                            \
+        (view) = base + off;                                                                       \
+      off += pad16 (n);                                                                            \
+    }                                                                                              \
+  while (0)
+
+  if (base != NULL)
+    {
+      memset (a, 0, sizeof *a);
+      a->B = B;
+      a->N = N;
+      a->D = D;
+      a->H = H;
+      a->training = training;
+    }
+  TAKE (a->bn_in, M * D);
+  TAKE (a->bn_pre, M * 4 * D);
+  TAKE (a->bn_act, M * 4 * D);
+  TAKE (a->bn_out, M * D);
+  for (int i = 0; i < DM_DECODER_DEPTH; i++)
+    {
+      DmDecoderBlockActs *b = &a->blocks[i];
+
+      if (!training && i > 0)
+        {
+          /* inference: every block reuses block 0's buffers but its output */
+          if (base != NULL)
+            {
+              *b = a->blocks[0];
+            }
+          TAKE (b->out, M * D);
+          continue;
+        }
+      TAKE (b->ln1, M * D);
+      TAKE (b->ln1_mean, M);
+      TAKE (b->ln1_var, M);
+      TAKE (b->qkv, M * 3 * D);
+      TAKE (b->la_saved, la);
+      TAKE (b->att, M * D);
+      TAKE (b->x_mid, M * D);
+      TAKE (b->ln2, M * D);
+      TAKE (b->ln2_mean, M);
+      TAKE (b->ln2_var, M);
+      TAKE (b->fc1_pre, M * 4 * D);
+      TAKE (b->fc1_act, M * 4 * D);
+      TAKE (b->out, M * D);
+    }
+  TAKE (a->R1, M * D);
+  TAKE (a->R2, M * D);
+  if (training)
+    {
+      TAKE (a->dx, M * D);
+      TAKE (a->dtmp, M * D);
+      TAKE (a->dbranch, M * D);
+      TAKE (a->dqkv, M * 3 * D);
+      TAKE (a->dwide, M * 4 * D);
+    }
+#undef TAKE
+  return off;
+}
+
+gsize
+dm_decoder_acts_size (int B, int N, int D, gboolean training)
+{
+  DmDecoderActs a;
+  return layout (&a, NULL, B, N, D, training);
+}
+
+void
+dm_decoder_acts_point (DmDecoderActs *acts, float *base, int B, int N, int D, gboolean training)
+{
+  layout (acts, base, B, N, D, training);
+}
+
+static gboolean
+dropout_on (const DmDropout *dropout)
+{
+  return dropout != NULL && dropout->p > 0.0f;
+}
+
+/* Pre-norm block with linear attention, no LayerScale:
+ * x_mid = x + proj (LinAttn (LN1 (x))); out = x_mid + fc2 (GELU (fc1 (LN2 (x_mid)))). */
+static gboolean
+block_forward (DmEngine *engine,
+               const DmDecoderBlockViews *w,
+               DmDecoderActs *a,
+               DmDecoderBlockActs *b,
+               const float *x,
+               GError **error)
+{
+  int M = a->B * a->N, D = a->D;
+  gsize n = (gsize)M * D;
+  gboolean keep = a->training;
+
+  if (!dm_layernorm_forward (engine, b->ln1, keep ? b->ln1_mean : NULL, keep ? b->ln1_var : NULL, x,
+                             w->norm1_w, w->norm1_b, M, D, DM_DECODER_LN_EPS, error)
+      || !dm_linear_forward (engine, b->qkv, b->ln1, w->qkv_w, w->qkv_b, M, D, 3 * D, DM_ACT_NONE,
+                             error)
+      || !dm_linear_attention_forward (engine, b->att, b->la_saved, b->qkv, a->B, a->N, D, a->H,
+                                       error)
+      || !dm_linear_forward (engine, b->x_mid, b->att, w->proj_w, w->proj_b, M, D, D, DM_ACT_NONE,
+                             error))
+    return FALSE;
+  dm_add (b->x_mid, b->x_mid, x, n);
+  if (!dm_layernorm_forward (engine, b->ln2, keep ? b->ln2_mean : NULL, keep ? b->ln2_var : NULL,
+                             b->x_mid, w->norm2_w, w->norm2_b, M, D, DM_DECODER_LN_EPS, error))
+    return FALSE;
+  if (keep)
+    {
+      /* training keeps the pre-activation for GELU's backward */
+      if (!dm_linear_forward (engine, b->fc1_pre, b->ln2, w->fc1_w, w->fc1_b, M, D, 4 * D,
+                              DM_ACT_NONE, error)
+          || !dm_gelu_forward (engine, b->fc1_act, b->fc1_pre, (gsize)M * 4 * D, error))
+        return FALSE;
+    }
+  else if (!dm_linear_forward (engine, b->fc1_act, b->ln2, w->fc1_w, w->fc1_b, M, D, 4 * D,
+                               DM_ACT_GELU, error))
+    return FALSE;
+  if (!dm_linear_forward (engine, b->out, b->fc1_act, w->fc2_w, w->fc2_b, M, 4 * D, D, DM_ACT_NONE,
+                          error))
+    return FALSE;
+  dm_add (b->out, b->out, b->x_mid, n);
+  return TRUE;
+}
+
+/* R1 = mean (d8, d7, d6, d5), R2 = mean (d4, d3, d2, d1): the decoder list
+ * reversed, so the shallow encoder group meets the last decoder blocks. */
+static void
+decoder_groups (DmDecoderActs *a)
+{
+  gsize n = (gsize)a->B * a->N * a->D;
+  const float *g1[4] = { a->blocks[7].out, a->blocks[6].out, a->blocks[5].out, a->blocks[4].out };
+  const float *g2[4] = { a->blocks[3].out, a->blocks[2].out, a->blocks[1].out, a->blocks[0].out };
+
+  dm_mean_forward (a->R1, g1, 4, n);
+  dm_mean_forward (a->R2, g2, 4, n);
+}
+
+gboolean
+dm_decoder_forward (DmEngine *engine,
+                    const DmDinomalyViews *w,
+                    DmDecoderActs *a,
+                    const float *fused,
+                    const DmDropout *dropout,
+                    GError **error)
+{
+  int M = a->B * a->N, D = a->D;
+  gsize n = (gsize)M * D, n4 = n * 4;
+  const DmBottleneckViews *bw = &w->bottleneck;
+  const float *x;
+
+  if (!a->training && dropout_on (dropout))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "Dropout needs training activations (internal error)");
+      return FALSE;
+    }
+  /* Bottleneck: Dropout -> fc1 -> GELU -> Dropout -> fc2 -> Dropout */
+  if (dropout_on (dropout))
+    dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+  else
+    memcpy (a->bn_in, fused, n * sizeof (float));
+  if (a->training)
+    {
+      if (!dm_linear_forward (engine, a->bn_pre, a->bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
+                              DM_ACT_NONE, error)
+          || !dm_gelu_forward (engine, a->bn_act, a->bn_pre, n4, error))
+        return FALSE;
+    }
+  else if (!dm_linear_forward (engine, a->bn_act, a->bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
+                               DM_ACT_GELU, error))
+    return FALSE;
+  if (dropout_on (dropout))
+    dm_dropout_forward (a->bn_act, a->bn_act, n4, dropout->p, dropout->seed, DROPOUT_SITE_STRIDE);
+  if (!dm_linear_forward (engine, a->bn_out, a->bn_act, bw->fc2_w, bw->fc2_b, M, 4 * D, D,
+                          DM_ACT_NONE, error))
+    return FALSE;
+  if (dropout_on (dropout))
+    dm_dropout_forward (a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
+                        2 * DROPOUT_SITE_STRIDE);
+
+  x = a->bn_out;
+  for (int i = 0; i < DM_DECODER_DEPTH; i++)
+    {
+      if (!block_forward (engine, &w->blocks[i], a, &a->blocks[i], x, error))
+        return FALSE;
+      x = a->blocks[i].out;
+    }
+  decoder_groups (a);
+  return TRUE;
+}
+
+/* dx holds the gradient of the block's output on entry and of its input on
+ * return. */
+static gboolean
+block_backward (DmEngine *engine,
+                const DmDecoderBlockViews *w,
+                const DmDecoderBlockViews *g,
+                DmDecoderActs *a,
+                DmDecoderBlockActs *b,
+                const float *x,
+                GError **error)
+{
+  int M = a->B * a->N, D = a->D;
+  gsize n = (gsize)M * D;
+
+  /* MLP branch: out = x_mid + fc2 (gelu (fc1 (ln2 (x_mid)))) */
+  if (!dm_linear_backward (engine, a->dwide, g->fc2_w, g->fc2_b, a->dx, b->fc1_act, w->fc2_w, M,
+                           4 * D, D, error)
+      || !dm_gelu_backward (engine, a->dwide, a->dwide, b->fc1_pre, n * 4, error)
+      || !dm_linear_backward (engine, a->dbranch, g->fc1_w, g->fc1_b, a->dwide, b->ln2, w->fc1_w, M,
+                              D, 4 * D, error)
+      || !dm_layernorm_backward (engine, a->dtmp, g->norm2_w, g->norm2_b, a->dbranch, b->x_mid,
+                                 w->norm2_w, b->ln2_mean, b->ln2_var, M, D, DM_DECODER_LN_EPS,
+                                 error))
+    return FALSE;
+  dm_add (a->dx, a->dx, a->dtmp, n); /* now d x_mid */
+
+  /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
+  if (!dm_linear_backward (engine, a->dbranch, g->proj_w, g->proj_b, a->dx, b->att, w->proj_w, M, D,
+                           D, error)
+      || !dm_linear_attention_backward (engine, a->dqkv, a->dbranch, b->qkv, b->la_saved, a->B,
+                                        a->N, D, a->H, error)
+      || !dm_linear_backward (engine, a->dbranch, g->qkv_w, g->qkv_b, a->dqkv, b->ln1, w->qkv_w, M,
+                              D, 3 * D, error)
+      || !dm_layernorm_backward (engine, a->dtmp, g->norm1_w, g->norm1_b, a->dbranch, x, w->norm1_w,
+                                 b->ln1_mean, b->ln1_var, M, D, DM_DECODER_LN_EPS, error))
+    return FALSE;
+  dm_add (a->dx, a->dx, a->dtmp, n); /* now d x */
+  return TRUE;
+}
+
+static void
+add_scaled (float *y, const float *x, float s, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    y[i] += s * x[i];
+}
+
+gboolean
+dm_decoder_backward (DmEngine *engine,
+                     const DmDinomalyViews *w,
+                     const DmDinomalyViews *grads,
+                     DmDecoderActs *a,
+                     const float *dR1,
+                     const float *dR2,
+                     const DmDropout *dropout,
+                     GError **error)
+{
+  int M = a->B * a->N, D = a->D;
+  gsize n = (gsize)M * D, n4 = n * 4;
+  const DmBottleneckViews *bw = &w->bottleneck;
+  const DmBottleneckViews *bg = &grads->bottleneck;
+
+  if (!a->training)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "The decoder's backward needs a training forward (internal error)");
+      return FALSE;
+    }
+  /* Block 7's output only feeds R1: d d8 = dR1 / 4. Going down, each block
+   * output d_i also receives its group's share. */
+  memset (a->dx, 0, n * sizeof (float));
+  for (int i = DM_DECODER_DEPTH - 1; i >= 0; i--)
+    {
+      const float *x = i > 0 ? a->blocks[i - 1].out : a->bn_out;
+
+      add_scaled (a->dx, i >= 4 ? dR1 : dR2, 0.25f, n);
+      if (!block_backward (engine, &w->blocks[i], &grads->blocks[i], a, &a->blocks[i], x, error))
+        return FALSE;
+    }
+
+  /* Bottleneck, from the gradient of x0 = Dropout (fc2 (Dropout (GELU (fc1 (Dropout (f)))))).
+   * The fused input is a constant (the encoder is frozen): no gradient for it. */
+  if (dropout_on (dropout))
+    dm_dropout_backward (a->dx, a->dx, n, dropout->p, dropout->seed, 2 * DROPOUT_SITE_STRIDE);
+  if (!dm_linear_backward (engine, a->dwide, bg->fc2_w, bg->fc2_b, a->dx, a->bn_act, bw->fc2_w, M,
+                           4 * D, D, error))
+    return FALSE;
+  if (dropout_on (dropout))
+    dm_dropout_backward (a->dwide, a->dwide, n4, dropout->p, dropout->seed, DROPOUT_SITE_STRIDE);
+  if (!dm_gelu_backward (engine, a->dwide, a->dwide, a->bn_pre, n4, error)
+      || !dm_linear_backward (engine, NULL, bg->fc1_w, bg->fc1_b, a->dwide, a->bn_in, NULL, M, D,
+                              4 * D, error))
+    return FALSE;
+  return TRUE;
+}
