@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* One training iteration: forward, loss, backward, clip, StableAdamW. */
+#include "dm-train-step.h"
+
+#include <string.h>
+
+#include "dm-arena.h"
+#include "dm-error.h"
+
+static gsize
+pad16 (gsize n)
+{
+  return (n + 15) & ~(gsize)15;
+}
+
+DmTrainStep *
+dm_train_step_new (
+  DmEngine *engine, DmDinomalyWeights *weights, int B, int N, int first_patch, GError **error)
+{
+  g_autoptr (DmTrainStep) self = NULL;
+  const DmDinomalyLayout *layout = &weights->layout;
+  int D = layout->dim, P = N - first_patch;
+  gsize tokens, acts, scratch, n = layout->n_floats, off = 0;
+  float *base;
+
+  if (B < 1 || N < 1 || first_patch < 0 || P < 1)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "Training batch of %d images of %d tokens (%d patches) is invalid", B, N, P);
+      return NULL;
+    }
+  self = g_new0 (DmTrainStep, 1);
+  self->engine = engine;
+  self->weights = weights;
+  self->B = B;
+  self->N = N;
+  self->D = D;
+  self->first_patch = first_patch;
+
+  /* gradients and moments: one arena of 4 layouts */
+  self->grads = dm_aligned_alloc (4 * n * sizeof (float), error);
+  if (self->grads == NULL)
+    return NULL;
+  memset (self->grads, 0, 4 * n * sizeof (float));
+  self->m = self->grads + n;
+  self->v = self->m + n;
+  self->vmax = self->v + n;
+  dm_dinomaly_views_point (&self->grad_views, layout, self->grads);
+  for (int i = 0; i < DM_DINOMALY_N_PARAMS; i++)
+    {
+      self->spans[i].offset = layout->params[i].offset;
+      self->spans[i].n = layout->params[i].n_elements;
+    }
+
+  tokens = pad16 ((gsize)B * N * D);
+  acts = pad16 (dm_decoder_acts_size (B, N, D, TRUE));
+  scratch = pad16 (dm_loss_scratch_size (B, P));
+  self->memory_floats = 5 * tokens + acts + scratch + pad16 ((gsize)2 * B * P / 4 + 1);
+  self->memory = dm_aligned_alloc (self->memory_floats * sizeof (float), error);
+  if (self->memory == NULL)
+    return NULL;
+  memset (self->memory, 0, self->memory_floats * sizeof (float));
+  base = self->memory;
+  self->fused = base + off;
+  off += tokens;
+  self->E1 = base + off;
+  off += tokens;
+  self->E2 = base + off;
+  off += tokens;
+  self->dR1 = base + off;
+  off += tokens;
+  self->dR2 = base + off;
+  off += tokens;
+  dm_decoder_acts_point (&self->acts, base + off, B, N, D, TRUE);
+  off += acts;
+  self->loss_scratch = base + off;
+  off += scratch;
+  self->easy = (guint8 *)(base + off);
+  return g_steal_pointer (&self);
+}
+
+void
+dm_train_step_free (DmTrainStep *step)
+{
+  if (step == NULL)
+    return;
+  dm_aligned_free (step->grads);
+  dm_aligned_free (step->memory);
+  g_free (step);
+}
+
+gsize
+dm_train_step_get_memory_size (const DmTrainStep *step)
+{
+  return (4 * step->weights->layout.n_floats + step->memory_floats) * sizeof (float);
+}
+
+gboolean
+dm_train_step_gradients (DmTrainStep *step,
+                         gint64 iteration,
+                         const DmDropout *dropout,
+                         const DmLossSettings *loss,
+                         DmTrainStepResult *result,
+                         GError **error)
+{
+  const float *E[DM_LOSS_N_GROUPS] = { step->E1, step->E2 };
+  const float *R[DM_LOSS_N_GROUPS] = { step->acts.R1, step->acts.R2 };
+  float *dR[DM_LOSS_N_GROUPS] = { step->dR1, step->dR2 };
+
+  memset (result, 0, sizeof *result);
+  result->iteration = iteration;
+  memset (step->grads, 0, step->weights->layout.n_floats * sizeof (float));
+  if (!dm_decoder_forward (step->engine, &step->weights->v, &step->acts, step->fused, dropout,
+                           error))
+    return FALSE;
+  dm_loss_forward_backward (loss, iteration, E, R, dR, step->B, step->N, step->D, step->first_patch,
+                            step->loss_scratch, step->easy, &result->loss);
+  return dm_decoder_backward (step->engine, &step->weights->v, &step->grad_views, &step->acts,
+                              step->dR1, step->dR2, dropout, error);
+}
+
+void
+dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result)
+{
+  result->lr = dm_schedule_lr (opt, result->iteration);
+  result->grad_norm = dm_clip_grad_norm (step->grads, step->spans, DM_DINOMALY_N_PARAMS,
+                                         opt->clip_norm, &result->clip_coef);
+  step->adam_steps++;
+  dm_stable_adamw_step (opt, step->spans, DM_DINOMALY_N_PARAMS, step->weights->arena, step->grads,
+                        step->m, step->v, step->vmax, step->adam_steps, result->lr, NULL);
+}
+
+gboolean
+dm_train_step_run (DmTrainStep *step,
+                   gint64 iteration,
+                   const DmDropout *dropout,
+                   const DmLossSettings *loss,
+                   const DmOptimizerSettings *opt,
+                   DmTrainStepResult *result,
+                   GError **error)
+{
+  if (!dm_train_step_gradients (step, iteration, dropout, loss, result, error))
+    return FALSE;
+  dm_train_step_update (step, opt, result);
+  return TRUE;
+}
