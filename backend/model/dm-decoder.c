@@ -12,9 +12,7 @@
 #include "dm-linear-attention.h"
 #include "dm-linear.h"
 
-/* The three dropout sites of the bottleneck draw from disjoint index
- * ranges of the step's seed. */
-#define DROPOUT_SITE_STRIDE (G_GUINT64_CONSTANT (1) << 40)
+#define DROPOUT_SITE_STRIDE DM_DECODER_DROPOUT_SITE_STRIDE
 
 static gsize
 pad16 (gsize n)

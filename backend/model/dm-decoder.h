@@ -61,6 +61,11 @@ gsize dm_decoder_acts_size (int B, int N, int D, gboolean training);
 void
 dm_decoder_acts_point (DmDecoderActs *acts, float *base, int B, int N, int D, gboolean training);
 
+/* The three dropout sites of the bottleneck (input, hidden, output) draw
+ * from disjoint index ranges of the step's seed: site s uses the element
+ * indices from s * DM_DECODER_DROPOUT_SITE_STRIDE on. */
+#define DM_DECODER_DROPOUT_SITE_STRIDE (G_GUINT64_CONSTANT (1) << 40)
+
 /* Dropout of one training step: the masks depend only on (seed, element),
  * so a resumed run draws the same masks. p = 0 disables it. */
 typedef struct
