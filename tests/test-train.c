@@ -309,7 +309,7 @@ run_train_case (const TrainCase *tc, const char *run)
         /* lr 0 (it = 0) must leave every parameter bit-identical */
         g_autofree float *before = g_memdup2 (dec->arena, dec->layout.n_floats * sizeof (float));
 
-        dm_train_step_update (step, &opt, &r);
+        g_assert_true (dm_train_step_update (step, &opt, &r));
         if (lr_ref == 0.0)
           g_assert_cmpmem (before, dec->layout.n_floats * sizeof (float), dec->arena,
                            dec->layout.n_floats * sizeof (float));

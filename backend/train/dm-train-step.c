@@ -2,6 +2,7 @@
 /* One training iteration: forward, loss, backward, clip, StableAdamW. */
 #include "dm-train-step.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "dm-arena.h"
@@ -119,15 +120,18 @@ dm_train_step_gradients (DmTrainStep *step,
                               step->dR1, step->dR2, dropout, error);
 }
 
-void
+gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result)
 {
   result->lr = dm_schedule_lr (opt, result->iteration);
   result->grad_norm = dm_clip_grad_norm (step->grads, step->spans, DM_DINOMALY_N_PARAMS,
                                          opt->clip_norm, &result->clip_coef);
+  if (!isfinite (result->grad_norm))
+    return FALSE;
   step->adam_steps++;
   dm_stable_adamw_step (opt, step->spans, DM_DINOMALY_N_PARAMS, step->weights->arena, step->grads,
                         step->m, step->v, step->vmax, step->adam_steps, result->lr, NULL);
+  return TRUE;
 }
 
 gboolean
@@ -141,6 +145,12 @@ dm_train_step_run (DmTrainStep *step,
 {
   if (!dm_train_step_gradients (step, iteration, dropout, loss, result, error))
     return FALSE;
-  dm_train_step_update (step, opt, result);
+  if (!isfinite (result->loss.loss) || !dm_train_step_update (step, opt, result))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_NUMERIC,
+                   "The loss or the gradient is not finite at iteration %" G_GINT64_FORMAT,
+                   iteration);
+      return FALSE;
+    }
   return TRUE;
 }

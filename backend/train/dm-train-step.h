@@ -79,11 +79,13 @@ gboolean dm_train_step_gradients (DmTrainStep *step,
 
 /* Clips the gradients (result->grad_norm, result->clip_coef) and takes one
  * StableAdamW step at the schedule's lr for result->iteration
- * (result->lr). */
-void
+ * (result->lr). FALSE, without touching the parameters or the moments,
+ * when the gradient norm is not finite. */
+gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result);
 
-/* Both, in order. */
+/* Both, in order; DM_ERROR_NUMERIC when the loss or the gradient norm is
+ * not finite (nothing updated). */
 gboolean dm_train_step_run (DmTrainStep *step,
                             gint64 iteration,
                             const DmDropout *dropout,

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Training settings: defaults, presets, checks, JSON. */
+#include "dm-train-settings.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-error.h"
+
+void
+dm_train_settings_init (DmTrainSettings *s)
+{
+  memset (s, 0, sizeof *s);
+  s->resize = 448;
+  s->crop = 392;
+  s->total_iters = 10000;
+  s->batch = 16;
+  s->dropout = 0.2f;
+  dm_loss_settings_default (&s->loss);
+  dm_optimizer_settings_default (&s->opt, s->total_iters);
+  s->seed = 1;
+  s->shuffle = TRUE;
+}
+
+void
+dm_train_settings_clear (DmTrainSettings *s)
+{
+  g_clear_pointer (&s->checkpoint_dir, g_free);
+  g_clear_pointer (&s->cache_dir, g_free);
+}
+
+void
+dm_train_settings_copy (DmTrainSettings *dst, const DmTrainSettings *src)
+{
+  *dst = *src;
+  dst->checkpoint_dir = g_strdup (src->checkpoint_dir);
+  dst->cache_dir = g_strdup (src->cache_dir);
+}
+
+static const struct
+{
+  const char *name;
+  const char *arch;
+  int resize, crop, iters, batch;
+} presets[] = {
+  [DM_TRAIN_PRESET_QUICK] = { "quick", "small", 256, 224, 1000, 8 },
+  [DM_TRAIN_PRESET_BALANCED] = { "balanced", "base", 320, 280, 3000, 8 },
+  [DM_TRAIN_PRESET_PAPER] = { "paper", "base", 448, 392, 10000, 16 },
+};
+
+void
+dm_train_settings_apply_preset (DmTrainSettings *s, DmTrainPreset preset)
+{
+  g_return_if_fail ((guint)preset < G_N_ELEMENTS (presets));
+  s->resize = presets[preset].resize;
+  s->crop = presets[preset].crop;
+  s->total_iters = presets[preset].iters;
+  s->opt.total_iters = s->total_iters;
+  s->batch = presets[preset].batch;
+}
+
+gboolean
+dm_train_preset_from_name (const char *name, DmTrainPreset *preset)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (presets); i++)
+    if (g_strcmp0 (name, presets[i].name) == 0)
+      {
+        *preset = (DmTrainPreset)i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+dm_train_preset_name (DmTrainPreset preset)
+{
+  return (guint)preset < G_N_ELEMENTS (presets) ? presets[preset].name : NULL;
+}
+
+const char *
+dm_train_preset_arch (DmTrainPreset preset)
+{
+  return (guint)preset < G_N_ELEMENTS (presets) ? presets[preset].arch : NULL;
+}
+
+static gboolean G_GNUC_PRINTF (2, 3) invalid (GError **error, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "training settings: %s", message);
+  return FALSE;
+}
+
+gboolean
+dm_train_settings_validate (const DmTrainSettings *s, GError **error)
+{
+  const DmOptimizerSettings *o = &s->opt;
+
+  if (s->resize < 1 || s->resize > 4096)
+    return invalid (error, "resize %d is not in 1..4096", s->resize);
+  if (s->crop < 1 || s->crop > s->resize)
+    return invalid (error, "crop %d is not in 1..resize (%d)", s->crop, s->resize);
+  if (s->total_iters < 1)
+    return invalid (error, "total iterations %" G_GINT64_FORMAT " is not positive", s->total_iters);
+  if (s->start_iter < 0 || s->start_iter >= s->total_iters)
+    return invalid (error, "start iteration %" G_GINT64_FORMAT " is not in 0..%" G_GINT64_FORMAT,
+                    s->start_iter, s->total_iters - 1);
+  if (s->iters < 0)
+    return invalid (error, "iterations %" G_GINT64_FORMAT " is negative", s->iters);
+  if (s->batch < 1 || s->batch > 4096)
+    return invalid (error, "batch size %d is not in 1..4096", s->batch);
+  if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
+    return invalid (error, "dropout %g is not in [0, 1)", s->dropout);
+  if (!(s->loss.p_final >= 0.0 && s->loss.p_final < 1.0))
+    return invalid (error, "hard-mining share %g is not in [0, 1)", s->loss.p_final);
+  if (s->loss.ramp_iters < 1)
+    return invalid (error, "hard-mining ramp %d is not positive", s->loss.ramp_iters);
+  if (!(s->loss.factor >= 0.0f && s->loss.factor <= 1.0f))
+    return invalid (error, "hard-mining factor %g is not in [0, 1]", s->loss.factor);
+  if (!(o->lr >= 0.0 && o->lr < 10.0) || !(o->lr_final >= 0.0 && o->lr_final < 10.0))
+    return invalid (error, "learning rates %g -> %g are not in [0, 10)", o->lr, o->lr_final);
+  if (o->warmup_iters < 0)
+    return invalid (error, "warm-up %d is negative", o->warmup_iters);
+  if (!(o->beta1 >= 0.0 && o->beta1 < 1.0) || !(o->beta2 >= 0.0 && o->beta2 < 1.0))
+    return invalid (error, "betas %g, %g are not in [0, 1)", o->beta1, o->beta2);
+  if (!(o->weight_decay >= 0.0 && o->weight_decay < 1.0))
+    return invalid (error, "weight decay %g is not in [0, 1)", o->weight_decay);
+  if (!(o->eps > 0.0 && o->eps < 1.0))
+    return invalid (error, "epsilon %g is not in (0, 1)", o->eps);
+  if (!(o->clip_norm > 0.0) || !isfinite (o->clip_norm))
+    return invalid (error, "clipping norm %g is not positive", o->clip_norm);
+  if (s->checkpoint_every < 0)
+    return invalid (error, "checkpoint interval %" G_GINT64_FORMAT " is negative",
+                    s->checkpoint_every);
+  if (s->n_threads < 0)
+    return invalid (error, "thread count %d is negative", s->n_threads);
+  return TRUE;
+}
+
+gint64
+dm_train_settings_end_iter (const DmTrainSettings *s)
+{
+  if (s->iters <= 0)
+    return s->total_iters;
+  return MIN (s->start_iter + s->iters, s->total_iters);
+}
+
+/* Written by hand: json-glib 1.6 writes 1e-10 as "1e-10.0", which no
+ * parser (its own included) reads back. */
+void
+dm_json_append_double (GString *out, const char *name, double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (out, "%s\"%s\":%s", out->len > 1 ? "," : "", name,
+                          g_ascii_formatd (buf, sizeof buf, "%.17g", value));
+}
+
+void
+dm_json_append_int (GString *out, const char *name, gint64 value)
+{
+  g_string_append_printf (out, "%s\"%s\":%" G_GINT64_FORMAT, out->len > 1 ? "," : "", name, value);
+}
+
+void
+dm_json_append_string (GString *out, const char *name, const char *value)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_VALUE);
+  g_autofree char *text = NULL;
+
+  json_node_set_string (node, value != NULL ? value : "");
+  text = json_to_string (node, FALSE);
+  g_string_append_printf (out, "%s\"%s\":%s", out->len > 1 ? "," : "", name, text);
+}
+
+char *
+dm_train_settings_to_json (const DmTrainSettings *s)
+{
+  GString *out = g_string_new ("{");
+  const DmOptimizerSettings *o = &s->opt;
+
+  dm_json_append_int (out, "resize", s->resize);
+  dm_json_append_int (out, "crop", s->crop);
+  dm_json_append_int (out, "total_iters", s->total_iters);
+  dm_json_append_int (out, "batch", s->batch);
+  dm_json_append_double (out, "dropout", s->dropout);
+  dm_json_append_double (out, "hm_p_final", s->loss.p_final);
+  dm_json_append_int (out, "hm_ramp_iters", s->loss.ramp_iters);
+  dm_json_append_double (out, "hm_factor", s->loss.factor);
+  dm_json_append_double (out, "lr", o->lr);
+  dm_json_append_double (out, "lr_final", o->lr_final);
+  dm_json_append_int (out, "warmup_iters", o->warmup_iters);
+  dm_json_append_double (out, "beta1", o->beta1);
+  dm_json_append_double (out, "beta2", o->beta2);
+  dm_json_append_double (out, "weight_decay", o->weight_decay);
+  dm_json_append_double (out, "eps", o->eps);
+  dm_json_append_double (out, "clip_norm", o->clip_norm);
+  /* a string: JSON numbers lose 64-bit integers in many readers */
+  {
+    char seed[32];
+    g_snprintf (seed, sizeof seed, "%" G_GUINT64_FORMAT, s->seed);
+    dm_json_append_string (out, "seed", seed);
+  }
+  g_string_append_printf (out, ",\"shuffle\":%s", s->shuffle ? "true" : "false");
+  g_string_append_printf (out, ",\"cache_bf16\":%s}", s->cache_bf16 ? "true" : "false");
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+dm_train_settings_from_json (DmTrainSettings *s, const char *json, GError **error)
+{
+  g_autoptr (JsonNode) root = json_from_string (json, error);
+
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return invalid (error, "the JSON form is not an object");
+  return dm_train_settings_from_object (s, json_node_get_object (root), error);
+}
+
+gboolean
+dm_train_settings_from_object (DmTrainSettings *s, JsonObject *o, GError **error)
+{
+  (void)error;
+#define INT(name, field)                                                                           \
+  if (json_object_has_member (o, name))                                                            \
+  field = json_object_get_int_member (o, name)
+#define DBL(name, field)                                                                           \
+  if (json_object_has_member (o, name))                                                            \
+  field = json_object_get_double_member (o, name)
+  INT ("resize", s->resize);
+  INT ("crop", s->crop);
+  INT ("total_iters", s->total_iters);
+  INT ("batch", s->batch);
+  DBL ("dropout", s->dropout);
+  DBL ("hm_p_final", s->loss.p_final);
+  INT ("hm_ramp_iters", s->loss.ramp_iters);
+  DBL ("hm_factor", s->loss.factor);
+  DBL ("lr", s->opt.lr);
+  DBL ("lr_final", s->opt.lr_final);
+  INT ("warmup_iters", s->opt.warmup_iters);
+  DBL ("beta1", s->opt.beta1);
+  DBL ("beta2", s->opt.beta2);
+  DBL ("weight_decay", s->opt.weight_decay);
+  DBL ("eps", s->opt.eps);
+  DBL ("clip_norm", s->opt.clip_norm);
+#undef INT
+#undef DBL
+  if (json_object_has_member (o, "seed"))
+    s->seed = g_ascii_strtoull (json_object_get_string_member (o, "seed"), NULL, 10);
+  if (json_object_has_member (o, "shuffle"))
+    s->shuffle = json_object_get_boolean_member (o, "shuffle");
+  if (json_object_has_member (o, "cache_bf16"))
+    s->cache_bf16 = json_object_get_boolean_member (o, "cache_bf16");
+  s->opt.total_iters = s->total_iters;
+  return TRUE;
+}

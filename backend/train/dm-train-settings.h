@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Every setting of a training job (spec/dinomaly.md §1, §3, §5), with the
+ * paper's values as defaults, the presets of §8, checks, and a JSON form
+ * (kept in checkpoints so a resumed run can refuse different settings). */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "dm-loss.h"
+#include "dm-optimizer.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DM_TRAIN_PRESET_QUICK,    /* ViT-S, 256/224, 1000 iterations, batch 8 */
+  DM_TRAIN_PRESET_BALANCED, /* ViT-B or S, 320/280, 3000 iterations, batch 8 */
+  DM_TRAIN_PRESET_PAPER,    /* ViT-B, 448/392, 10000 iterations, batch 16 */
+} DmTrainPreset;
+
+typedef struct
+{
+  /* input (§1) */
+  int resize; /* 448 */
+  int crop;   /* 392, a multiple of the patch size */
+
+  /* what to run: iterations [start_iter, start_iter + iters) of a
+   * schedule of total_iters (iters <= 0: up to total_iters) */
+  gint64 total_iters; /* T: 10000 */
+  gint64 start_iter;  /* 0; > 0 with fresh optimizer state (e.g. --init) */
+  gint64 iters;       /* 0: all of them */
+  int batch;          /* 16 */
+
+  /* model (§3) */
+  float dropout; /* 0.2 */
+
+  /* loss (§5) */
+  DmLossSettings loss; /* p_final 0.9, ramp 1000, factor 0.1 */
+
+  /* optimizer and schedule (§5): lr 2e-3 -> 2e-4, warm-up 100, betas
+   * 0.9/0.999, wd 1e-4, eps 1e-10, clip 0.1; total_iters is copied in */
+  DmOptimizerSettings opt;
+
+  /* data order and randomness */
+  guint64 seed;     /* 1: init, shuffling, dropout */
+  gboolean shuffle; /* TRUE: a seeded permutation per epoch; FALSE: file order */
+
+  /* checkpoints: every checkpoint_every iterations (0: only at the end
+   * and on cancel) into checkpoint_dir (NULL: none) */
+  gint64 checkpoint_every;
+  char *checkpoint_dir;
+
+  /* the encoder-feature cache: bf16 halves it (stored only; the maths
+   * stays float32); cache_dir: where a cache too large for memory goes
+   * (NULL: refuse with the size needed) */
+  gboolean cache_bf16;
+  char *cache_dir;
+  guint64 cache_max_bytes; /* 0: 80% of the available memory */
+
+  int n_threads; /* 0: all cores */
+} DmTrainSettings;
+
+/* The paper's values (§5): the "paper" preset. */
+void dm_train_settings_init (DmTrainSettings *settings);
+void dm_train_settings_clear (DmTrainSettings *settings);
+void dm_train_settings_copy (DmTrainSettings *dst, const DmTrainSettings *src);
+
+/* Sets resize, crop, total_iters and batch of a preset (others unchanged). */
+void dm_train_settings_apply_preset (DmTrainSettings *settings, DmTrainPreset preset);
+/* "quick", "balanced", "paper" <-> preset; FALSE for an unknown name. */
+gboolean dm_train_preset_from_name (const char *name, DmTrainPreset *preset);
+const char *dm_train_preset_name (DmTrainPreset preset);
+/* The backbone a preset is meant for: "small" or "base". */
+const char *dm_train_preset_arch (DmTrainPreset preset);
+
+/* Checks every value for sense; the message names the setting. */
+gboolean dm_train_settings_validate (const DmTrainSettings *settings, GError **error);
+
+/* The first iteration after the run (start_iter + iters, or total_iters). */
+gint64 dm_train_settings_end_iter (const DmTrainSettings *settings);
+
+/* The settings that change numbers, as one JSON object (paths and thread
+ * count left out), and back (missing members keep their defaults). */
+char *dm_train_settings_to_json (const DmTrainSettings *settings);
+gboolean dm_train_settings_from_json (DmTrainSettings *settings, const char *json, GError **error);
+/* The same from a parsed object (a member of a larger document). */
+gboolean
+dm_train_settings_from_object (DmTrainSettings *settings, JsonObject *object, GError **error);
+
+/* JSON writing helpers (a "," before every member but the first of the
+ * object that out holds from its "{"). */
+void dm_json_append_double (GString *out, const char *name, double value);
+void dm_json_append_int (GString *out, const char *name, gint64 value);
+void dm_json_append_string (GString *out, const char *name, const char *value);
+
+G_END_DECLS
