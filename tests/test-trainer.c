@@ -34,6 +34,18 @@ load_image (int index, float *out, gpointer user_data, GError **error)
   return TRUE;
 }
 
+/* A small DINOv2-shaped config (4 registers, patch 14, 37x37 positions). */
+static void
+config_custom (DmVitConfig *config, int dim, int depth)
+{
+  g_assert_true (dm_vit_config_for_arch ("small", config));
+  config->dim = dim;
+  config->heads = dim / 64;
+  config->head_dim = 64;
+  config->mlp_hidden = 4 * dim;
+  config->depth = depth;
+}
+
 static DmVitWeights *
 small_encoder (DmVitTargets *targets)
 {
@@ -41,7 +53,7 @@ small_encoder (DmVitTargets *targets)
   DmVitConfig config;
   DmVitWeights *w;
 
-  dm_vit_config_custom (&config, 64, 10);
+  config_custom (&config, 64, 10);
   w = dm_vit_weights_new_random (&config, -1, 3, &error);
   g_assert_no_error (error);
   dm_vit_targets_default (targets, &config);

@@ -116,10 +116,6 @@ DmVitWeights *dm_vit_weights_load_from (const DmSafetensors *st,
 void dm_vit_weights_free (DmVitWeights *weights);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmVitWeights, dm_vit_weights_free)
 
-/* Zeroed weights of this shape with n_blocks blocks (< 0: config->depth),
- * for callers that fill them in (random weights for tests and benchmarks). */
-DmVitWeights *dm_vit_weights_new (const DmVitConfig *config, int n_blocks, GError **error);
-
 /* Adds every tensor under the original DINOv2 names (cls_token,
  * register_tokens, pos_embed (1, 1 + G*G, D), mask_token, patch_embed.*,
  * blocks.N.*, norm.*) behind `prefix` ("encoder." in a model file), stored
