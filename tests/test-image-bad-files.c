@@ -321,6 +321,8 @@ tiff_cases (BadFiles *b)
   guint8 *data;
 
   expect_failure (b, "header-only.tif", (const guint8 *)"II*\0\x08\0\0\0", 8, 0, ANY_CODE);
+  expect_failure (b, "many-tags.tif", (const guint8 *)"II*\0\x08\0\0\0\x88\x13", 10, 0,
+                  DM_ERROR_CORRUPT);
   expect_failure (b, "bad-ifd.tif", (const guint8 *)"MM\0*\x7f\xff\xff\xff", 8, 0, ANY_CODE);
   truncations (b, "tiff-rgb8.tif", tiff_cuts, G_N_ELEMENTS (tiff_cuts));
   truncations (b, "tiff-rgb8-lzw.tif", tiff_cuts, G_N_ELEMENTS (tiff_cuts));

@@ -35,6 +35,11 @@ typedef struct
   guint8 lut[3][256]; /* palette, 8-bit (colormap >> 8, as PIL) */
 } TiffLayout;
 
+/* fmt and ap come from libtiff, which checks its own formats. */
+static int
+tiff_error_cb (TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
+  G_GNUC_PRINTF (4, 0);
+
 static int
 tiff_error_cb (TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
@@ -147,6 +152,59 @@ tiff_map_cb (thandle_t handle, void **base, toff_t *size)
 static void
 tiff_unmap_cb (thandle_t handle, void *base, toff_t size)
 {
+}
+
+/* libtiff 4.5 re-sorts its field table for every unknown tag it meets, so
+ * a directory of tens of thousands of bogus tags costs seconds. Real files
+ * have a few dozen: refuse absurd counts before libtiff sees them. */
+#define MAX_TIFF_TAGS 1000
+
+static guint64
+read_uint (const guint8 *p, int n, gboolean little)
+{
+  guint64 v = 0;
+
+  for (int i = 0; i < n; i++)
+    v |= (guint64)p[little ? i : n - 1 - i] << (8 * i);
+  return v;
+}
+
+static gboolean
+check_tag_count (const DmImageSource *src, GError **error)
+{
+  const guint8 *d = src->data;
+  gboolean little, big;
+  guint64 offset, count;
+
+  /* Anything odd here is left to libtiff, which says what is wrong. */
+  if (src->size < 8)
+    return TRUE;
+  little = d[0] == 'I';
+  big = (little ? d[2] : d[3]) == 43;
+  if (!big)
+    {
+      offset = read_uint (d + 4, 4, little);
+      if (offset > src->size - 2)
+        return TRUE;
+      count = read_uint (d + offset, 2, little);
+    }
+  else
+    {
+      if (src->size < 16)
+        return TRUE;
+      offset = read_uint (d + 8, 8, little);
+      if (offset > src->size - 8)
+        return TRUE;
+      count = read_uint (d + offset, 8, little);
+    }
+  if (count > MAX_TIFF_TAGS)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT,
+                   "%s: TIFF directory with %" G_GUINT64_FORMAT " entries (at most %d expected)",
+                   src->name, count, MAX_TIFF_TAGS);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -526,6 +584,8 @@ dm_image_decode_tiff (const DmImageSource *src, GError **error)
   DmPixelType type;
   gboolean ok;
 
+  if (!check_tag_count (src, error))
+    return NULL;
   silence_global_handlers ();
   opts = TIFFOpenOptionsAlloc ();
   TIFFOpenOptionsSetErrorHandlerExtR (opts, tiff_error_cb, &ctx);

@@ -183,6 +183,11 @@ dm_image_save_png (const DmImage *image, const char *path, GError **error)
 
 /* ---- float TIFF ----------------------------------------------------------- */
 
+/* fmt and ap come from libtiff, which checks its own formats. */
+static int
+tiff_write_error_cb (TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
+  G_GNUC_PRINTF (4, 0);
+
 static int
 tiff_write_error_cb (TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
