@@ -10,6 +10,7 @@
 
 /* One line per subcommand, in the order `dinomaly --help` lists them. */
 static const DmCliCommand commands[] = {
+  { "metrics", "The seven metrics of an evaluation folder", dm_cli_metrics },
   { NULL, NULL, NULL },
 };
 

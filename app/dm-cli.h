@@ -38,4 +38,7 @@ gboolean dm_cli_parse (const char *command,
                        int *argc,
                        char ***argv);
 
+/* The subcommands, one dm-cli-<name>.c each. */
+int dm_cli_metrics (int argc, char **argv);
+
 G_END_DECLS

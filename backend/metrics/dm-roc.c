@@ -31,28 +31,30 @@ dm_metric_status_message (DmMetricStatus status)
     }
 }
 
-/* Radix sort of 32-bit keys, ascending: 3 passes of 11, 11 and 10 bits, all
- * histograms from one read; a pass whose digit is the same for every key is
- * skipped (the sign and high exponent bits of anomaly maps mostly are).
- * keys and tmp hold n each; returns whichever of the two holds the result. */
+/* Radix sort of 32-bit keys, ascending: 3 passes of 11, 11 and 10 bits,
+ * from histograms the caller filled while writing the keys (one read less);
+ * a pass whose digit is the same for every key is skipped (the sign and
+ * high exponent bits of anomaly maps mostly are). keys and tmp hold n each;
+ * returns whichever of the two holds the result. */
 #define RADIX_BITS 11
 #define RADIX_SIZE (1u << RADIX_BITS)
 
+typedef gsize RadixHist[3][RADIX_SIZE];
+
+static inline void
+radix_count (RadixHist hist, guint32 k)
+{
+  hist[0][k & (RADIX_SIZE - 1)]++;
+  hist[1][(k >> 11) & (RADIX_SIZE - 1)]++;
+  hist[2][k >> 22]++;
+}
+
 static guint32 *
-radix_sort_u32 (guint32 *keys, guint32 *tmp, gsize n)
+radix_sort_u32 (guint32 *keys, guint32 *tmp, gsize n, RadixHist hist)
 {
   static const int shift[3] = { 0, 11, 22 };
-  gsize hist[3][RADIX_SIZE];
   guint32 *src = keys, *dst = tmp;
 
-  memset (hist, 0, sizeof hist);
-  for (gsize i = 0; i < n; i++)
-    {
-      guint32 k = keys[i];
-      hist[0][k & (RADIX_SIZE - 1)]++;
-      hist[1][(k >> 11) & (RADIX_SIZE - 1)]++;
-      hist[2][k >> 22]++;
-    }
   for (int pass = 0; pass < 3; pass++)
     {
       gsize *h = hist[pass];
@@ -99,6 +101,8 @@ dm_roc_compute (
   const float *scores, const guint8 *labels, gsize n, DmRocResult *out, GError **error)
 {
   g_autofree guint32 *block = NULL;
+  g_autofree RadixHist *hist = NULL; /* [0] positives, [1] negatives */
+  gboolean finite = TRUE;
   guint32 *pos, *neg;
   gsize n_pos = 0, n_neg = 0, ip, in;
   double P, N;
@@ -111,30 +115,16 @@ dm_roc_compute (
   g_return_val_if_fail (n == 0 || (scores != NULL && labels != NULL), FALSE);
 
   *out = (DmRocResult){ NAN, NAN, NAN, DM_METRIC_OK, 0, 0, 0 };
-  for (gsize i = 0; i < n; i++)
-    {
-      if (labels[i])
-        n_pos++;
-      if (!isfinite (scores[i]))
-        out->status = DM_METRIC_NON_FINITE;
-    }
-  n_neg = n - n_pos;
-  out->n_positive = n_pos;
-  out->n_negative = n_neg;
   if (n == 0)
-    out->status = DM_METRIC_EMPTY;
-  else if (out->status != DM_METRIC_OK)
-    ;
-  else if (n_pos == 0)
-    out->status = DM_METRIC_NO_POSITIVES;
-  else if (n_neg == 0)
-    out->status = DM_METRIC_NO_NEGATIVES;
-  if (out->status != DM_METRIC_OK)
-    return TRUE;
-
-  /* (2n): the keys of the positives, of the negatives, then scratch (n) */
+    {
+      out->status = DM_METRIC_EMPTY;
+      return TRUE;
+    }
+  /* (2n): keys of the positives from the front, of the negatives from the
+   * back (their order does not matter: they get sorted), then scratch (n) */
   if (n > G_MAXSIZE / (2 * sizeof (guint32))
-      || (block = g_try_malloc (2 * n * sizeof (guint32))) == NULL)
+      || (block = g_try_malloc (2 * n * sizeof (guint32))) == NULL
+      || (hist = g_try_malloc0 (2 * sizeof (RadixHist))) == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
                    "metrics: cannot allocate %" G_GSIZE_FORMAT " MiB to sort %" G_GSIZE_FORMAT
@@ -143,11 +133,37 @@ dm_roc_compute (
       return FALSE;
     }
   ip = 0;
-  in = n_pos;
+  in = n;
   for (gsize i = 0; i < n; i++)
-    block[labels[i] ? ip++ : in++] = float_key (scores[i]);
-  pos = radix_sort_u32 (block, block + n, n_pos);
-  neg = radix_sort_u32 (block + n_pos, block + n + n_pos, n_neg);
+    {
+      guint32 k = float_key (scores[i]);
+
+      finite &= isfinite (scores[i]);
+      if (labels[i])
+        {
+          block[ip++] = k;
+          radix_count (hist[0], k);
+        }
+      else
+        {
+          block[--in] = k;
+          radix_count (hist[1], k);
+        }
+    }
+  n_pos = ip;
+  n_neg = n - n_pos;
+  out->n_positive = n_pos;
+  out->n_negative = n_neg;
+  if (!finite)
+    out->status = DM_METRIC_NON_FINITE;
+  else if (n_pos == 0)
+    out->status = DM_METRIC_NO_POSITIVES;
+  else if (n_neg == 0)
+    out->status = DM_METRIC_NO_NEGATIVES;
+  if (out->status != DM_METRIC_OK)
+    return TRUE;
+  pos = radix_sort_u32 (block, block + n, n_pos, hist[0]);
+  neg = radix_sort_u32 (block + n_pos, block + n + n_pos, n_neg, hist[1]);
 
   /* Walk both lists from their largest key down; each distinct key is one
    * point of the curves, reached with every sample of that score. */
