@@ -5,11 +5,10 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
-#include <png.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <tiffio.h>
 
+#include "dm-image.h"
 #include "dm-test-util.h"
 
 static const char *cli_path;
@@ -122,39 +121,26 @@ copy_case1 (void)
 static void
 write_float_tiff (const char *path, int w, int h)
 {
-  TIFF *t = TIFFOpen (path, "w");
-  g_autofree float *row = g_new0 (float, w);
+  g_autofree float *px = g_new0 (float, (gsize)w *h); /* (h, w) */
+  g_autoptr (GError) error = NULL;
 
-  g_assert_nonnull (t);
-  TIFFSetField (t, TIFFTAG_IMAGEWIDTH, w);
-  TIFFSetField (t, TIFFTAG_IMAGELENGTH, h);
-  TIFFSetField (t, TIFFTAG_SAMPLESPERPIXEL, 1);
-  TIFFSetField (t, TIFFTAG_BITSPERSAMPLE, 32);
-  TIFFSetField (t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
-  TIFFSetField (t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-  TIFFSetField (t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-  TIFFSetField (t, TIFFTAG_ROWSPERSTRIP, h);
-  for (int y = 0; y < h; y++)
-    {
-      for (int x = 0; x < w; x++)
-        row[x] = (float)(x + y) / (float)(w + h);
-      g_assert_cmpint (TIFFWriteScanline (t, row, y, 0), ==, 1);
-    }
-  TIFFClose (t);
+  for (int i = 0; i < w * h; i++)
+    px[i] = (float)i / (float)(w * h);
+  g_assert_true (dm_image_save_tiff_f32 (px, w, h, path, &error));
+  g_assert_no_error (error);
 }
 
 static void
 write_gray_png (const char *path, int w, int h)
 {
-  png_image img = { 0 };
-  g_autofree guint8 *px = g_new0 (guint8, (gsize)w * h);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmImage) img = dm_image_new (w, h, 1, DM_PIXEL_U8, &error);
 
-  img.version = PNG_IMAGE_VERSION;
-  img.width = w;
-  img.height = h;
-  img.format = PNG_FORMAT_GRAY;
-  px[0] = 255;
-  g_assert_true (png_image_write_to_file (&img, path, 0, px, 0, NULL));
+  g_assert_no_error (error);
+  memset (img->data, 0, img->stride * h);
+  img->data[0] = 255;
+  g_assert_true (dm_image_save_png (img, path, &error));
+  g_assert_no_error (error);
 }
 
 /* Runs `dinomaly metrics dir`, expects exit 1 and every needle in stderr. */
