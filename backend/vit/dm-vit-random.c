@@ -60,9 +60,9 @@ fill_normal (Rng *r, float *x, gsize n, double std)
       double u = uniform01 (r), v = uniform01 (r);
       double rad = sqrt (-2.0 * log (u)) * std;
 
-      x[i] = (float) (rad * cos (2 * G_PI * v));
+      x[i] = (float)(rad * cos (2 * G_PI * v));
       if (i + 1 < n)
-        x[i + 1] = (float) (rad * sin (2 * G_PI * v));
+        x[i + 1] = (float)(rad * sin (2 * G_PI * v));
     }
 }
 
@@ -77,8 +77,8 @@ DmVitWeights *
 dm_vit_weights_new_random (const DmVitConfig *c, int n_blocks, guint64 seed, GError **error)
 {
   DmVitWeights *w = dm_vit_weights_alloc (c, n_blocks, error);
-  gsize d = c->dim, h = c->mlp_hidden, gg = (gsize) c->pos_grid * c->pos_grid;
-  gsize patch_in = 3 * (gsize) c->patch_size * c->patch_size;
+  gsize d = c->dim, h = c->mlp_hidden, gg = (gsize)c->pos_grid * c->pos_grid;
+  gsize patch_in = 3 * (gsize)c->patch_size * c->patch_size;
   Rng rng = { seed };
 
   if (w == NULL)
@@ -86,7 +86,7 @@ dm_vit_weights_new_random (const DmVitConfig *c, int n_blocks, guint64 seed, GEr
   fill_normal (&rng, w->cls_token, d, 0.02);
   fill_normal (&rng, w->cls_pos, (1 + gg) * d, 0.02);
   fill_normal (&rng, w->register_tokens, c->n_registers * d, 0.02);
-  fill_normal (&rng, w->patch_w, d * patch_in, 1.0 / sqrt ((double) patch_in));
+  fill_normal (&rng, w->patch_w, d * patch_in, 1.0 / sqrt ((double)patch_in));
   fill_value (w->norm_w, d, 1.0f);
   for (int i = 0; i < w->n_blocks; i++)
     {
@@ -94,10 +94,10 @@ dm_vit_weights_new_random (const DmVitConfig *c, int n_blocks, guint64 seed, GEr
 
       fill_value (b->norm1_w, d, 1.0f);
       fill_value (b->norm2_w, d, 1.0f);
-      fill_normal (&rng, b->qkv_w, 3 * d * d, 1.0 / sqrt ((double) d));
-      fill_normal (&rng, b->proj_w, d * d, 1.0 / sqrt ((double) d));
-      fill_normal (&rng, b->fc1_w, h * d, 1.0 / sqrt ((double) d));
-      fill_normal (&rng, b->fc2_w, d * h, 1.0 / sqrt ((double) h));
+      fill_normal (&rng, b->qkv_w, 3 * d * d, 1.0 / sqrt ((double)d));
+      fill_normal (&rng, b->proj_w, d * d, 1.0 / sqrt ((double)d));
+      fill_normal (&rng, b->fc1_w, h * d, 1.0 / sqrt ((double)d));
+      fill_normal (&rng, b->fc2_w, d * h, 1.0 / sqrt ((double)h));
       fill_value (b->ls1, d, 0.1f);
       fill_value (b->ls2, d, 0.1f);
     }

@@ -19,9 +19,7 @@ gboolean dm_vit_config_for_arch (const char *arch, DmVitConfig *config);
  * linear and patch weights normal with std fan_in^-1/2, LayerScale 0.1,
  * tokens and positions normal with std 0.02 (as DINOv2's own init). The
  * same seed gives the same weights everywhere. */
-DmVitWeights *dm_vit_weights_new_random (const DmVitConfig *config,
-                                         int n_blocks,
-                                         guint64 seed,
-                                         GError **error);
+DmVitWeights *
+dm_vit_weights_new_random (const DmVitConfig *config, int n_blocks, guint64 seed, GError **error);
 
 G_END_DECLS
