@@ -42,4 +42,6 @@ gboolean dm_cli_parse (const char *command,
 int dm_cli_info (int argc, char **argv);
 int dm_cli_import (int argc, char **argv);
 
+int dm_cli_metrics (int argc, char **argv);
+
 G_END_DECLS

@@ -74,7 +74,6 @@ static void
 test_engine_bad_shape_error (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
   dnnl_memory_desc_t a, b, c;
   dnnl_matmul_desc_t desc;
   dnnl_status_t status;

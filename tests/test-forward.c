@@ -292,6 +292,53 @@ test_forward_shared_all_schemes (void)
     }
 }
 
+/* The same forward through a model file (backbone embedded): what
+ * `dinomaly import` writes and `predict` / `eval` load. */
+static void
+test_forward_through_model_file (void)
+{
+  g_autofree char *dir = g_build_filename (dm_test_srcdir (), "data", "forward", NULL);
+  g_autofree char *encoder_path = g_build_filename (dir, "encoder_timm_bf16.safetensors", NULL);
+  g_autofree char *decoder_path = g_build_filename (dir, "decoder_f32.safetensors", NULL);
+  g_autofree char *vectors = g_build_filename (dir, "expected.safetensors", NULL);
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *model_path = g_build_filename (tmp, "tiny.dinomaly", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmVitWeights) encoder = dm_vit_weights_load (encoder_path, -1, &error);
+  g_autoptr (DmSafetensors) dec_file = dm_safetensors_open (decoder_path, &error);
+  g_autoptr (DmDinomalyWeights) decoder = NULL;
+  g_autoptr (DmModelInfo) info = dm_model_info_new ();
+  g_autoptr (DmModelInfo) info_back = NULL;
+  g_autoptr (DmDinomalyModel) model = NULL;
+  g_autoptr (DmInference) inference = NULL;
+  g_autoptr (DmSafetensors) expect = dm_safetensors_open (vectors, &error);
+  DmSafetensors *files[2] = { expect, NULL };
+  g_autofree float *x = NULL, *maps = g_new (float, 2 * 256 * 256), *scores = g_new (float, 2);
+
+  g_assert_no_error (error);
+  decoder = dm_dinomaly_weights_load (dec_file, encoder->config.dim, &error);
+  g_assert_no_error (error);
+  g_assert_true (dm_model_info_set_backbone (info, &encoder->config, &error));
+  info->resize = 256;
+  info->crop = 224;
+  g_assert_true (dm_model_file_write (model_path, info, decoder, encoder, DM_DTYPE_BF16, &error));
+  g_assert_no_error (error);
+
+  model = dm_dinomaly_model_load (model_path, NULL, &info_back, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (model->crop, ==, 224);
+  g_assert_cmpint (model->targets.targets[0], ==, 2);
+  g_assert_cmpint (model->encoder->n_blocks, ==, 10);
+  inference = dm_inference_new (engine, model, 2, &error);
+  g_assert_no_error (error);
+  x = expected (files, "x", NULL);
+  g_assert_true (dm_inference_run (inference, x, 2, maps, scores, &error));
+  g_assert_no_error (error);
+  check_tensor (files, "map_256", maps, 2, 1e-5, TRUE, "model-file map_256");
+  check_tensor (files, "score", scores, 2, 1e-5, TRUE, "model-file score");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -300,6 +347,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/forward/repository-copy", test_forward_repository_copy);
   g_test_add_func ("/forward/shared-all-schemes", test_forward_shared_all_schemes);
+  g_test_add_func ("/forward/through-model-file", test_forward_through_model_file);
   status = g_test_run ();
   dm_test_print_error_summary ();
   return status;

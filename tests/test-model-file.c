@@ -345,7 +345,6 @@ test_versions_and_corruption (void)
   {
     g_autofree char *json = dm_model_info_to_json (info, TRUE);
     g_autoptr (DmModelInfo) back = dm_model_info_from_json (json, &error);
-    g_autofree char *newer = NULL;
 
     g_assert_no_error (error);
     assert_info_equal (info, back);

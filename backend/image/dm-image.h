@@ -10,19 +10,19 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  DM_PIXEL_U8,   /* 0..255 */
-  DM_PIXEL_U16,  /* 0..65535 */
-  DM_PIXEL_F32,  /* as stored (float TIFF) */
+  DM_PIXEL_U8,  /* 0..255 */
+  DM_PIXEL_U16, /* 0..65535 */
+  DM_PIXEL_F32, /* as stored (float TIFF) */
 } DmPixelType;
 
 typedef struct
 {
   int width;
   int height;
-  int channels;        /* 1 (gray), 3 (RGB) or 4 (RGBA) */
+  int channels; /* 1 (gray), 3 (RGB) or 4 (RGBA) */
   DmPixelType type;
-  gsize stride;        /* bytes per row */
-  guint8 *data;        /* owned; row-major, channels interleaved */
+  gsize stride; /* bytes per row */
+  guint8 *data; /* owned; row-major, channels interleaved */
 } DmImage;
 
 /* Default ceiling: 100 megapixels. */
@@ -38,5 +38,63 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmImage, dm_image_free)
 
 /* Sample (x, y, c) as a float in its own range (0..255, 0..65535, or as is). */
 float dm_image_get (const DmImage *image, int x, int y, int c);
+
+/* What the file held before conversion to DmImage (for callers that must
+ * treat some kinds differently, e.g. masks: see dm-preprocess.h). */
+typedef enum
+{
+  DM_IMAGE_FORMAT_UNKNOWN = 0,
+  DM_IMAGE_FORMAT_PNG,
+  DM_IMAGE_FORMAT_TIFF,
+  DM_IMAGE_FORMAT_JPEG,
+} DmImageFormat;
+
+typedef struct
+{
+  DmImageFormat format;
+  int bits_per_sample;   /* as stored: 1, 2, 4, 8, 16 or 32 */
+  int samples_per_pixel; /* as stored, alpha and extra samples included */
+  gboolean palette;      /* colour-mapped (PNG palette, TIFF palette) */
+  gboolean has_alpha;    /* an alpha channel or a PNG tRNS chunk */
+} DmImageInfo;
+
+typedef enum
+{
+  DM_IMAGE_LOAD_DEFAULT = 0,
+  /* Colour-mapped images come back as one U8 channel of palette indices
+   * instead of being expanded to RGB/RGBA (PIL's mode "P", for masks). */
+  DM_IMAGE_LOAD_PALETTE_INDICES = 1 << 0,
+} DmImageLoadFlags;
+
+/* What every loader converts to: gray+alpha becomes RGBA (gray replicated),
+ * palettes are expanded (RGBA when they have transparency), 1/2/4-bit gray
+ * is scaled to 0..255 (x255, x85, x17 as libpng and PIL do), 16-bit stays
+ * U16 in host order, 32-bit float TIFF stays F32. No gamma or colour
+ * management is applied and JPEG/TIFF orientation tags are ignored, as PIL's
+ * Image.open does. `info` may be NULL. */
+DmImage *dm_image_load_full (
+  const char *path, guint64 max_pixels, DmImageLoadFlags flags, DmImageInfo *info, GError **error);
+
+/* The same from bytes in memory; `name` is only used in error messages. */
+DmImage *dm_image_load_from_bytes (
+  const guint8 *data, gsize size, const char *name, guint64 max_pixels, GError **error);
+DmImage *dm_image_load_from_bytes_full (const guint8 *data,
+                                        gsize size,
+                                        const char *name,
+                                        guint64 max_pixels,
+                                        DmImageLoadFlags flags,
+                                        DmImageInfo *info,
+                                        GError **error);
+
+/* The format that the first bytes announce, or DM_IMAGE_FORMAT_UNKNOWN. */
+DmImageFormat dm_image_sniff (const guint8 *data, gsize size);
+
+/* Writers (dm-image-write.c). Both write to a temporary file in the same
+ * folder and rename it over `path`, so readers never see half a file.
+ * PNG: U8 or U16, 1, 3 or 4 channels, no compression tricks. */
+gboolean dm_image_save_png (const DmImage *image, const char *path, GError **error);
+/* One-channel 32-bit float TIFF, uncompressed, values written bit for bit. */
+gboolean dm_image_save_tiff_f32 (
+  const float *data /* (height, width) */, int width, int height, const char *path, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "dm-decoder.h"
 #include "dm-dinomaly-weights.h"
 #include "dm-engine.h"
+#include "dm-model-file.h"
 #include "dm-vit-weights.h"
 #include "dm-vit.h"
 
@@ -68,5 +69,19 @@ gboolean dm_inference_run (
   DmInference *inference, const float *img, int B, float *map_256, float *scores, GError **error);
 
 void dm_inference_get_features (DmInference *inference, DmInferenceFeatures *features);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* Opens a model file and builds the model it describes: its weights, its
+ * backbone (embedded, or the file at backbone_path whose SHA-256 must be
+ * the recorded one; blocks up to the last target only), input sizes,
+ * normalisation and target blocks. info_out (may be NULL) receives the
+ * file's metadata (free it with dm_model_info_free). */
+DmDinomalyModel *dm_dinomaly_model_load (const char *path,
+                                         const char *backbone_path,
+                                         DmModelInfo **info_out,
+                                         GError **error);
 
 G_END_DECLS

@@ -231,18 +231,24 @@ dm_reference_linear_attention_backward (
   g_free (dksum);
 }
 
+/* Literally PyTorch 1.13's order of operations: squared norms clamped at
+ * eps^2, square roots, each vector divided by its norm, then the dot product
+ * of the normalised vectors (the engine divides the dot product instead). */
 double
 dm_reference_cosine (const double *x, const double *y, gsize n)
 {
-  double xy = 0, xx = 0, yy = 0;
+  double xx = 0, yy = 0, cos = 0, nx, ny;
 
   for (gsize i = 0; i < n; i++)
     {
-      xy += x[i] * y[i];
       xx += x[i] * x[i];
       yy += y[i] * y[i];
     }
-  return xy / (MAX (sqrt (xx), COSINE_EPS) * MAX (sqrt (yy), COSINE_EPS));
+  nx = sqrt (MAX (xx, COSINE_EPS * COSINE_EPS));
+  ny = sqrt (MAX (yy, COSINE_EPS * COSINE_EPS));
+  for (gsize i = 0; i < n; i++)
+    cos += (x[i] / nx) * (y[i] / ny);
+  return cos;
 }
 
 void

@@ -220,6 +220,26 @@ dm_vit_weights_load_from (const DmSafetensors *st,
 }
 
 DmVitWeights *
+dm_vit_weights_alloc (const DmVitConfig *config, int n_blocks, GError **error)
+{
+  g_autoptr (DmVitWeights) w = g_new0 (DmVitWeights, 1);
+
+  w->config = *config;
+  w->n_blocks = n_blocks < 0 ? config->depth : MIN (n_blocks, config->depth);
+  w->scheme = DM_VIT_SCHEME_DINOV2;
+  w->prefix = g_strdup ("");
+  w->source_dtype = DM_DTYPE_F32;
+  w->blocks = g_new0 (DmVitBlockWeights, MAX (w->n_blocks, 1));
+  w->n_floats = layout (w, NULL);
+  w->arena = dm_aligned_alloc (w->n_floats * sizeof (float), error);
+  if (w->arena == NULL)
+    return NULL;
+  memset (w->arena, 0, w->n_floats * sizeof (float));
+  layout (w, w->arena);
+  return g_steal_pointer (&w);
+}
+
+DmVitWeights *
 dm_vit_weights_load (const char *path, int n_blocks, GError **error)
 {
   g_autoptr (DmSafetensors) st = dm_safetensors_open (path, error);

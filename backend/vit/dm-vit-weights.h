@@ -114,6 +114,9 @@ DmVitWeights *dm_vit_weights_load_from (const DmSafetensors *st,
                                         int n_blocks,
                                         GError **error);
 void dm_vit_weights_free (DmVitWeights *weights);
+/* Zeroed weights of a config (original scheme, no prefix), n_blocks < 0
+ * for all blocks. */
+DmVitWeights *dm_vit_weights_alloc (const DmVitConfig *config, int n_blocks, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmVitWeights, dm_vit_weights_free)
 
 /* Adds every tensor under the original DINOv2 names (cls_token,

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `dinomaly metrics DIR [--json OUT]`: the seven benchmark metrics of one
+ * evaluation folder (scores.csv, maps/, masks/), printed and saved as JSON. */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "dm-cli.h"
+#include "dm-metrics-dir.h"
+#include "dm-metrics.h"
+
+/* {"image_auroc": ..., ..., "aupro": ..., "notes": {metric: why it is null},
+ *  "diagnostics": {...}}: NaN is written as null (JSON has no NaN). */
+static gboolean
+write_json (const char *path, const DmMetricsInput *in, const DmMetrics *m, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  gboolean any_nan = FALSE;
+
+  json_builder_begin_object (b);
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    {
+      double v = dm_metrics_get (m, id);
+
+      json_builder_set_member_name (b, dm_metric_name (id));
+      if (isnan (v))
+        {
+          json_builder_add_null_value (b);
+          any_nan = TRUE;
+        }
+      else
+        json_builder_add_double_value (b, v);
+    }
+  if (any_nan)
+    {
+      json_builder_set_member_name (b, "notes");
+      json_builder_begin_object (b);
+      for (int id = 0; id < DM_METRIC_COUNT; id++)
+        if (isnan (dm_metrics_get (m, id)))
+          {
+            json_builder_set_member_name (b, dm_metric_name (id));
+            json_builder_add_string_value (b, dm_metric_status_message (m->status[id]));
+          }
+      json_builder_end_object (b);
+    }
+  json_builder_set_member_name (b, "diagnostics");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "n_images");
+  json_builder_add_int_value (b, (gint64)m->n_images);
+  json_builder_set_member_name (b, "n_anomalous");
+  json_builder_add_int_value (b, (gint64)m->n_anomalous);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, in->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, in->height);
+  json_builder_set_member_name (b, "n_defect_pixels");
+  json_builder_add_int_value (b, (gint64)m->n_defect_pixels);
+  json_builder_set_member_name (b, "n_missing_masks");
+  json_builder_add_int_value (b, (gint64)in->n_missing_masks);
+  json_builder_set_member_name (b, "aupro_thresholds");
+  json_builder_add_int_value (b, m->aupro_thresholds);
+  json_builder_set_member_name (b, "aupro_regions");
+  json_builder_add_int_value (b, (gint64)m->aupro_regions);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  if (!json_generator_to_file (gen, path, error))
+    {
+      g_prefix_error (error, "%s: cannot write: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+dm_cli_metrics (int argc, char **argv)
+{
+  g_autofree char *json_path = NULL;
+  g_autoptr (DmMetricsInput) in = NULL;
+  g_autoptr (GError) error = NULL;
+  DmMetrics m;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Also write the metrics as JSON to FILE",
+      "FILE" },
+    { NULL },
+  };
+
+  if (!dm_cli_parse ("metrics", "DIR",
+                     "The seven metrics of one class: image AUROC, AP, F1-max; pixel AUROC, AP,\n"
+                     "F1-max; AUPRO at FPR 0.3 (as the official Dinomaly evaluation).\n\n"
+                     "DIR holds scores.csv (name,label,score), maps/NAME_map.tiff (one float\n"
+                     "channel) and masks/NAME_mask.png (0 = good; a missing mask = all good).",
+                     entries, &argc, &argv))
+    return DM_CLI_USAGE;
+  if (argc != 2)
+    {
+      g_printerr ("dinomaly metrics: want one folder, got %d\nTry 'dinomaly metrics --help'.\n",
+                  argc - 1);
+      return DM_CLI_USAGE;
+    }
+
+  in = dm_metrics_input_load_dir (argv[1], &error);
+  if (in == NULL
+      || !dm_metrics_compute (in->scores, in->labels, in->n_images, in->maps, in->masks, in->height,
+                              in->width, &m, &error))
+    {
+      dm_cli_print_error ("metrics", error);
+      return DM_CLI_FAILED;
+    }
+
+  printf ("%s: %" G_GUINT64_FORMAT " images (%" G_GUINT64_FORMAT
+          " anomalous), maps %d x %d, %" G_GUINT64_FORMAT " defect pixels in %" G_GUINT64_FORMAT
+          " regions\n",
+          argv[1], m.n_images, m.n_anomalous, in->width, in->height, m.n_defect_pixels,
+          m.aupro_regions);
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    {
+      double v = dm_metrics_get (&m, id);
+
+      if (isnan (v))
+        printf ("  %-12s nan (%s)\n", dm_metric_name (id), dm_metric_status_message (m.status[id]));
+      else
+        printf ("  %-12s %.10f\n", dm_metric_name (id), v);
+    }
+
+  if (json_path != NULL && !write_json (json_path, in, &m, &error))
+    {
+      dm_cli_print_error ("metrics", error);
+      return DM_CLI_FAILED;
+    }
+  return DM_CLI_OK;
+}

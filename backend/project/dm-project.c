@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Projects: project.json read, upgraded, written atomically. */
+#include "dm-project.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-error.h"
+#include "dm-file-util.h"
+
+#define FORMAT_NAME "org.dinomaly.Studio.project"
+
+static const char *const subfolders[] = { "labels", "masks", "checkpoints", "results", "reports" };
+
+static char *
+now_iso8601 (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+DmProjectClass *
+dm_project_class_new (const char *name, const char *layout, const char *source)
+{
+  DmProjectClass *c = g_new0 (DmProjectClass, 1);
+
+  c->name = g_strdup (name);
+  c->layout = g_strdup (layout);
+  c->source = g_strdup (source);
+  c->holdout_fraction = 0.1;
+  c->image_threshold = c->pixel_threshold = NAN;
+  c->uncertain_low = c->uncertain_high = NAN;
+  return c;
+}
+
+void
+dm_project_class_free (DmProjectClass *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->name);
+  g_free (c->layout);
+  g_free (c->source);
+  g_free (c->test_source);
+  g_free (c->mask_source);
+  g_free (c);
+}
+
+static DmProject *
+project_new (const char *folder)
+{
+  DmProject *p = g_new0 (DmProject, 1);
+
+  p->folder = g_canonicalize_filename (folder, NULL);
+  p->classes = g_ptr_array_new_with_free_func ((GDestroyNotify)dm_project_class_free);
+  p->labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->settings = json_object_new ();
+  p->preset = g_strdup ("quick");
+  return p;
+}
+
+void
+dm_project_free (DmProject *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->folder);
+  g_free (p->name);
+  g_free (p->created);
+  g_free (p->modified);
+  g_ptr_array_unref (p->classes);
+  g_free (p->backbone_kind);
+  g_free (p->backbone_path);
+  g_free (p->backbone_sha256);
+  g_free (p->backbone_arch);
+  g_free (p->preset);
+  json_object_unref (p->settings);
+  g_free (p->model);
+  g_hash_table_unref (p->labels);
+  g_free (p);
+}
+
+static char *
+project_file (const char *folder)
+{
+  return g_build_filename (folder, DM_PROJECT_FILE, NULL);
+}
+
+char *
+dm_project_subfolder (const DmProject *p, const char *sub)
+{
+  return g_build_filename (p->folder, sub, NULL);
+}
+
+static gboolean
+ensure_subfolders (const DmProject *p, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (subfolders); i++)
+    {
+      g_autofree char *dir = dm_project_subfolder (p, subfolders[i]);
+
+      if (g_mkdir_with_parents (dir, 0755) != 0)
+        {
+          int saved = errno;
+          g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create the folder: %s", dir,
+                       g_strerror (saved));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- writing ---- */
+
+static void
+add_string_or_null (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_number_or_null (JsonBuilder *b, const char *member, double value)
+{
+  json_builder_set_member_name (b, member);
+  if (isfinite (value))
+    json_builder_add_double_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+char *
+dm_project_to_json (const DmProject *p)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, FORMAT_NAME);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, DM_PROJECT_VERSION);
+  add_string_or_null (b, "name", p->name);
+  add_string_or_null (b, "created", p->created);
+  add_string_or_null (b, "modified", p->modified);
+
+  json_builder_set_member_name (b, "classes");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < p->classes->len; i++)
+    {
+      const DmProjectClass *c = g_ptr_array_index (p->classes, i);
+
+      json_builder_begin_object (b);
+      add_string_or_null (b, "name", c->name);
+      add_string_or_null (b, "layout", c->layout);
+      add_string_or_null (b, "source", c->source);
+      add_string_or_null (b, "test_source", c->test_source);
+      add_string_or_null (b, "mask_source", c->mask_source);
+      json_builder_set_member_name (b, "holdout_fraction");
+      json_builder_add_double_value (b, c->holdout_fraction);
+      json_builder_set_member_name (b, "thresholds");
+      json_builder_begin_object (b);
+      add_number_or_null (b, "image", c->image_threshold);
+      add_number_or_null (b, "pixel", c->pixel_threshold);
+      add_number_or_null (b, "uncertain_low", c->uncertain_low);
+      add_number_or_null (b, "uncertain_high", c->uncertain_high);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "backbone");
+  json_builder_begin_object (b);
+  add_string_or_null (b, "kind", p->backbone_kind);
+  add_string_or_null (b, "path", p->backbone_path);
+  add_string_or_null (b, "sha256", p->backbone_sha256);
+  add_string_or_null (b, "arch", p->backbone_arch);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "training");
+  json_builder_begin_object (b);
+  add_string_or_null (b, "preset", p->preset);
+  json_builder_set_member_name (b, "settings");
+  {
+    g_autoptr (JsonNode) settings = json_node_new (JSON_NODE_OBJECT);
+    json_node_set_object (settings, p->settings);
+    json_builder_add_value (b, g_steal_pointer (&settings));
+  }
+  json_builder_end_object (b);
+
+  add_string_or_null (b, "model", p->model);
+
+  /* labels sorted by path: stable files, readable diffs */
+  json_builder_set_member_name (b, "labels");
+  json_builder_begin_object (b);
+  g_hash_table_iter_init (&iter, p->labels);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_ptr_array_add (paths, key);
+  g_ptr_array_sort (paths, compare_strings);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      DmLabel label = GPOINTER_TO_INT (g_hash_table_lookup (p->labels, path));
+
+      json_builder_set_member_name (b, path);
+      json_builder_add_string_value (b, label == DM_LABEL_DEFECT ? "defect" : "good");
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  return json_generator_to_data (gen, NULL);
+}
+
+gboolean
+dm_project_save (DmProject *p, GError **error)
+{
+  g_autofree char *path = project_file (p->folder);
+  g_autofree char *json = NULL;
+  DmAtomicFile file;
+
+  g_free (p->modified);
+  p->modified = now_iso8601 ();
+  json = dm_project_to_json (p);
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  if (!dm_atomic_file_write (&file, json, strlen (json), error)
+      || !dm_atomic_file_write (&file, "\n", 1, error))
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
+}
+
+DmProject *
+dm_project_create (const char *folder, const char *name, GError **error)
+{
+  g_autoptr (DmProject) p = project_new (folder);
+  g_autofree char *path = project_file (p->folder);
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s already holds a project: open it instead",
+                   p->folder);
+      return NULL;
+    }
+  if (g_mkdir_with_parents (p->folder, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create the folder: %s", p->folder,
+                   g_strerror (saved));
+      return NULL;
+    }
+  p->name = g_strdup (name != NULL ? name : "");
+  p->created = now_iso8601 ();
+  if (!ensure_subfolders (p, error) || !dm_project_save (p, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+/* ---- reading ---- */
+
+static char *
+dup_string_member (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
+      || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (n));
+}
+
+static double
+number_member (JsonObject *o, const char *member, double fallback)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE)
+    return fallback;
+  switch (json_node_get_value_type (n))
+    {
+    case G_TYPE_DOUBLE: return json_node_get_double (n);
+    case G_TYPE_INT64: return (double)json_node_get_int (n);
+    default: return fallback;
+    }
+}
+
+static JsonObject *
+object_member (JsonObject *o, const char *member)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static gboolean
+corrupt (GError **error, const char *path, const char *what)
+{
+  g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: %s", path, what);
+  return FALSE;
+}
+
+static gboolean
+read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
+{
+  JsonNode *n = json_object_get_member (root, "classes");
+  JsonArray *classes;
+
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    return corrupt (error, path, "\"classes\" is not a list");
+  classes = json_node_get_array (n);
+  for (guint i = 0; i < json_array_get_length (classes); i++)
+    {
+      JsonNode *cn = json_array_get_element (classes, i);
+      JsonObject *co, *th;
+      DmProjectClass *c;
+
+      if (!JSON_NODE_HOLDS_OBJECT (cn))
+        return corrupt (error, path, "an entry of \"classes\" is not an object");
+      co = json_node_get_object (cn);
+      c = g_new0 (DmProjectClass, 1);
+      c->name = dup_string_member (co, "name");
+      c->layout = dup_string_member (co, "layout");
+      c->source = dup_string_member (co, "source");
+      c->test_source = dup_string_member (co, "test_source");
+      c->mask_source = dup_string_member (co, "mask_source");
+      c->holdout_fraction = number_member (co, "holdout_fraction", 0.1);
+      th = object_member (co, "thresholds");
+      c->image_threshold = number_member (th, "image", NAN);
+      c->pixel_threshold = number_member (th, "pixel", NAN);
+      c->uncertain_low = number_member (th, "uncertain_low", NAN);
+      c->uncertain_high = number_member (th, "uncertain_high", NAN);
+      if (c->name == NULL || c->name[0] == '\0' || c->layout == NULL)
+        {
+          dm_project_class_free (c);
+          return corrupt (error, path, "a class has no name or no layout");
+        }
+      if (dm_project_find_class (p, c->name) != NULL)
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: two classes are named \"%s\"", path,
+                       c->name);
+          dm_project_class_free (c);
+          return FALSE;
+        }
+      g_ptr_array_add (p->classes, c);
+    }
+  return TRUE;
+}
+
+static void
+read_labels (DmProject *p, JsonObject *root)
+{
+  JsonObject *labels = object_member (root, "labels");
+  g_autoptr (GList) members = labels != NULL ? json_object_get_members (labels) : NULL;
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *value = json_object_get_string_member_with_default (labels, l->data, "");
+
+      if (strcmp (value, "good") == 0)
+        dm_project_set_label (p, l->data, DM_LABEL_GOOD);
+      else if (strcmp (value, "defect") == 0)
+        dm_project_set_label (p, l->data, DM_LABEL_DEFECT);
+    }
+}
+
+/* Version 0 was the pre-release layout: no "format"/"version" members and
+ * the preset at the top level. Upgrading moves it into "training". */
+static void
+upgrade_from_0 (JsonObject *root)
+{
+  if (json_object_has_member (root, "preset") && !json_object_has_member (root, "training"))
+    {
+      JsonObject *training = json_object_new ();
+
+      json_object_set_string_member (
+        training, "preset", json_object_get_string_member_with_default (root, "preset", "quick"));
+      json_object_set_object_member (root, "training", training);
+      json_object_remove_member (root, "preset");
+    }
+}
+
+DmProject *
+dm_project_open (const char *folder, GError **error)
+{
+  g_autoptr (DmProject) p = project_new (folder);
+  g_autofree char *path = project_file (p->folder);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  JsonObject *root, *backbone, *training;
+  gint64 version;
+  gboolean upgraded = FALSE;
+
+  if (!g_file_test (p->folder, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such folder", p->folder);
+      return NULL;
+    }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s holds no project (no %s)", p->folder,
+                   DM_PROJECT_FILE);
+      return NULL;
+    }
+  if (!json_parser_load_from_mapped_file (parser, path, &local))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not valid JSON: %s", path,
+                   local->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      corrupt (error, path, "not a project file (the top level is not an object)");
+      return NULL;
+    }
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (root, "format")
+      && g_strcmp0 (json_object_get_string_member_with_default (root, "format", ""), FORMAT_NAME)
+           != 0)
+    {
+      corrupt (error, path, "not a Dinomaly Studio project file");
+      return NULL;
+    }
+  version = json_object_get_int_member_with_default (root, "version", 0);
+  if (version > DM_PROJECT_VERSION)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
+                   "%s was written by a newer Dinomaly Studio (project version %" G_GINT64_FORMAT
+                   ", this version reads up to %d): update Dinomaly Studio to open it",
+                   path, version, DM_PROJECT_VERSION);
+      return NULL;
+    }
+  if (version < 1)
+    {
+      upgrade_from_0 (root);
+      upgraded = TRUE;
+    }
+
+  p->name = dup_string_member (root, "name");
+  p->created = dup_string_member (root, "created");
+  p->modified = dup_string_member (root, "modified");
+  if (!read_classes (p, root, path, error))
+    return NULL;
+  backbone = object_member (root, "backbone");
+  if (backbone != NULL)
+    {
+      p->backbone_kind = dup_string_member (backbone, "kind");
+      p->backbone_path = dup_string_member (backbone, "path");
+      p->backbone_sha256 = dup_string_member (backbone, "sha256");
+      p->backbone_arch = dup_string_member (backbone, "arch");
+    }
+  training = object_member (root, "training");
+  if (training != NULL)
+    {
+      JsonObject *settings = object_member (training, "settings");
+      char *preset = dup_string_member (training, "preset");
+
+      if (preset != NULL)
+        {
+          g_free (p->preset);
+          p->preset = preset;
+        }
+      if (settings != NULL)
+        {
+          json_object_unref (p->settings);
+          p->settings = json_object_ref (settings);
+        }
+    }
+  p->model = dup_string_member (root, "model");
+  read_labels (p, root);
+  if (p->name == NULL)
+    p->name = g_path_get_basename (p->folder);
+
+  if (!ensure_subfolders (p, error))
+    return NULL;
+  if (upgraded && !dm_project_save (p, error))
+    return NULL;
+  return g_steal_pointer (&p);
+}
+
+/* ---- classes and labels ---- */
+
+DmProjectClass *
+dm_project_find_class (DmProject *p, const char *name)
+{
+  for (guint i = 0; i < p->classes->len; i++)
+    {
+      DmProjectClass *c = g_ptr_array_index (p->classes, i);
+      if (g_strcmp0 (c->name, name) == 0)
+        return c;
+    }
+  return NULL;
+}
+
+gboolean
+dm_project_add_class (DmProject *p, DmProjectClass *klass, GError **error)
+{
+  if (klass->name == NULL || klass->name[0] == '\0')
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "A class needs a name");
+      return FALSE;
+    }
+  if (dm_project_find_class (p, klass->name) != NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "The project already has a class \"%s\"",
+                   klass->name);
+      return FALSE;
+    }
+  g_ptr_array_add (p->classes, klass);
+  return TRUE;
+}
+
+DmProjectClass *
+dm_project_remove_class (DmProject *p, const char *name)
+{
+  for (guint i = 0; i < p->classes->len; i++)
+    {
+      DmProjectClass *c = g_ptr_array_index (p->classes, i);
+      if (g_strcmp0 (c->name, name) == 0)
+        return g_ptr_array_steal_index (p->classes, i);
+    }
+  return NULL;
+}
+
+void
+dm_project_insert_class (DmProject *p, DmProjectClass *klass, guint index)
+{
+  g_ptr_array_insert (p->classes, MIN (index, p->classes->len), klass);
+}
+
+void
+dm_project_set_label (DmProject *p, const char *image_path, DmLabel label)
+{
+  if (label == DM_LABEL_NONE)
+    g_hash_table_remove (p->labels, image_path);
+  else
+    g_hash_table_insert (p->labels, g_strdup (image_path), GINT_TO_POINTER (label));
+}
+
+DmLabel
+dm_project_get_label (DmProject *p, const char *image_path)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (p->labels, image_path));
+}
+
+char *
+dm_project_mask_path (const DmProject *p, const char *class_name, const char *image_path)
+{
+  g_autofree char *base = g_path_get_basename (image_path);
+  char *dot = strrchr (base, '.');
+  g_autofree char *name = NULL;
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  name = g_strdup_printf ("%s_mask.png", base);
+  return g_build_filename (p->folder, "masks", class_name, name, NULL);
+}

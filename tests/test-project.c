@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Projects: create, reopen exactly, atomic saves, versions, undo of class
+ * removal, labels. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-error.h"
+#include "dm-project.h"
+#include "dm-test-util.h"
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_project_create_and_reopen (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "parts", "tires", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = dm_project_create (folder, "Tires", &error);
+  g_autoptr (DmProject) q = NULL;
+  g_autofree char *json1 = NULL, *json2 = NULL;
+  DmProjectClass *c;
+
+  g_assert_no_error (error);
+  for (const char *const *sub
+       = (const char *const[]){ "labels", "masks", "checkpoints", "results", "reports", NULL };
+       *sub != NULL; sub++)
+    {
+      g_autofree char *dir = g_build_filename (folder, *sub, NULL);
+      g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+    }
+  c = dm_project_class_new ("tire", "mvtec", "/data/tire");
+  c->image_threshold = 0.125;
+  c->uncertain_low = 0.1;
+  c->uncertain_high = 0.15;
+  g_assert_true (dm_project_add_class (p, c, &error));
+  g_assert_true (
+    dm_project_add_class (p, dm_project_class_new ("tile", "folders", "/x/ok"), &error));
+  g_assert_false (dm_project_add_class (p, dm_project_class_new ("tile", "folders", "/y"), &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+  g_clear_error (&error);
+  p->backbone_kind = g_strdup ("random");
+  p->backbone_arch = g_strdup ("small");
+  json_object_set_int_member (p->settings, "iterations", 250);
+  p->model = g_strdup ("model.dinomaly");
+  dm_project_set_label (p, "/data/tire/test/hole/000.png", DM_LABEL_DEFECT);
+  dm_project_set_label (p, "/data/tire/test/good/001.png", DM_LABEL_GOOD);
+  g_assert_true (dm_project_save (p, &error));
+  g_assert_no_error (error);
+  /* only project.json and the subfolders: no temporary file left */
+  g_assert_cmpuint (count_entries (folder), ==, 6);
+
+  q = dm_project_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (q->name, ==, "Tires");
+  g_assert_cmpuint (q->classes->len, ==, 2);
+  c = dm_project_find_class (q, "tire");
+  g_assert_nonnull (c);
+  g_assert_cmpfloat (c->image_threshold, ==, 0.125);
+  g_assert_true (isnan (c->pixel_threshold));
+  g_assert_cmpfloat (c->uncertain_high, ==, 0.15);
+  g_assert_cmpstr (q->backbone_arch, ==, "small");
+  g_assert_cmpint (json_object_get_int_member (q->settings, "iterations"), ==, 250);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==, DM_LABEL_DEFECT);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==, DM_LABEL_GOOD);
+  g_assert_cmpint (dm_project_get_label (q, "/elsewhere.png"), ==, DM_LABEL_NONE);
+  /* what was there is exactly what comes back */
+  g_free (q->modified);
+  q->modified = g_strdup (p->modified);
+  json1 = dm_project_to_json (p);
+  json2 = dm_project_to_json (q);
+  g_assert_cmpstr (json1, ==, json2);
+
+  /* a second project in the same folder is refused */
+  g_assert_null (dm_project_create (folder, "again", &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+}
+
+static void
+test_project_remove_class_undo (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = dm_project_create (tmp, "p", &error);
+  DmProjectClass *removed;
+
+  dm_project_add_class (p, dm_project_class_new ("a", "folders", "/a"), &error);
+  dm_project_add_class (p, dm_project_class_new ("b", "folders", "/b"), &error);
+  dm_project_add_class (p, dm_project_class_new ("c", "folders", "/c"), &error);
+  removed = dm_project_remove_class (p, "b");
+  g_assert_nonnull (removed);
+  g_assert_null (dm_project_find_class (p, "b"));
+  dm_project_insert_class (p, removed, 1);
+  g_assert_cmpstr (((DmProjectClass *)g_ptr_array_index (p->classes, 1))->name, ==, "b");
+  g_assert_null (dm_project_remove_class (p, "zzz"));
+}
+
+static void
+write_file (const char *path, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+}
+
+static void
+test_project_versions (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *file = g_build_filename (tmp, "project.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = NULL;
+  g_autofree char *saved = NULL;
+
+  /* newer: refused with a clear message, and the file is not touched */
+  write_file (file,
+              "{\"format\": \"org.dinomaly.Studio.project\", \"version\": 7, \"name\": \"n\"}");
+  g_assert_null (dm_project_open (tmp, &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "newer"));
+  g_assert_nonnull (strstr (error->message, "project.json"));
+  g_clear_error (&error);
+  g_assert_true (g_file_get_contents (file, &saved, NULL, NULL));
+  g_assert_nonnull (strstr (saved, "\"version\": 7"));
+  g_clear_pointer (&saved, g_free);
+
+  /* version 0 (no format, preset at the top): upgraded and saved */
+  write_file (file, "{\"name\": \"old\", \"preset\": \"paper\", \"classes\": []}");
+  p = dm_project_open (tmp, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (p->preset, ==, "paper");
+  g_assert_true (g_file_get_contents (file, &saved, NULL, NULL));
+  g_assert_nonnull (strstr (saved, "\"version\" : 1"));
+}
+
+static void
+test_project_bad_files (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *file = g_build_filename (tmp, "project.json", NULL);
+  g_autofree char *missing = g_build_filename (tmp, "nope", NULL);
+  const char *cases[] = {
+    "{ not json",
+    "[1, 2]",
+    "{\"format\": \"something.else\", \"version\": 1}",
+    "{\"version\": 1, \"classes\": 3}",
+    "{\"version\": 1, \"classes\": [{\"name\": \"a\"}]}",
+    "{\"version\": 1, \"classes\": [{\"name\": \"a\", \"layout\": \"mvtec\"}, "
+    "{\"name\": \"a\", \"layout\": \"mvtec\"}]}",
+  };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (dm_project_open (missing, &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_null (dm_project_open (tmp, &error));
+  g_assert_nonnull (strstr (error->message, "holds no project"));
+  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      write_file (file, cases[i]);
+      g_assert_null (dm_project_open (tmp, &error));
+      g_assert_error (error, DM_ERROR, DM_ERROR_CORRUPT);
+      g_assert_nonnull (strstr (error->message, "project.json"));
+      g_clear_error (&error);
+    }
+}
+
+static void
+test_project_mask_path (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = dm_project_create (tmp, "p", &error);
+  g_autofree char *mask = dm_project_mask_path (p, "tire", "/data/test/hole/004.png");
+  g_autofree char *want = g_build_filename (p->folder, "masks", "tire", "004_mask.png", NULL);
+
+  g_assert_cmpstr (mask, ==, want);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/project/create-and-reopen", test_project_create_and_reopen);
+  g_test_add_func ("/project/remove-class-undo", test_project_remove_class_undo);
+  g_test_add_func ("/project/versions", test_project_versions);
+  g_test_add_func ("/project/bad-files", test_project_bad_files);
+  g_test_add_func ("/project/mask-path", test_project_mask_path);
+  return g_test_run ();
+}
