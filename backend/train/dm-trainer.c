@@ -581,3 +581,32 @@ dm_trainer_cache_is_file (DmTrainer *self)
 {
   return self->cache != NULL && self->cache->file_backed;
 }
+
+void
+dm_trainer_get_training_record (DmTrainer *self, DmTrainingRecord *record, int max_points)
+{
+  gsize n = self->losses->len;
+  const float *l = (const float *)(void *)self->losses->data;
+  int every = (int)MAX ((n + (gsize)MAX (max_points, 1) - 1) / (gsize)MAX (max_points, 1), 1);
+
+  memset (record, 0, sizeof *record);
+  record->iterations = self->next_iter;
+  record->seed = (gint64)self->settings.seed;
+  record->seconds = self->train_seconds;
+  record->started = g_strdup (self->started);
+  record->batch_size = self->settings.batch;
+  record->lr = self->settings.opt.lr;
+  record->final_loss = n > 0 ? l[n - 1] : 0.0;
+  record->loss_every = every;
+  record->n_losses = (n + (gsize)every - 1) / (gsize)every;
+  record->losses = g_new0 (double, MAX (record->n_losses, 1));
+  for (gsize i = 0; i < record->n_losses; i++)
+    {
+      gsize a = i * (gsize)every, b = MIN (a + (gsize)every, n);
+      double sum = 0;
+
+      for (gsize j = a; j < b; j++)
+        sum += l[j];
+      record->losses[i] = sum / (double)(b - a);
+    }
+}

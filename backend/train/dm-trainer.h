@@ -23,6 +23,7 @@
 #include "dm-dinomaly-weights.h"
 #include "dm-engine.h"
 #include "dm-feature-cache.h"
+#include "dm-model-file.h"
 #include "dm-train-settings.h"
 #include "dm-vit.h"
 
@@ -122,6 +123,13 @@ const char *dm_trainer_get_checkpoint_path (DmTrainer *trainer);
 guint64 dm_trainer_get_cache_bytes (DmTrainer *trainer);
 guint64 dm_trainer_get_step_bytes (DmTrainer *trainer);
 gboolean dm_trainer_cache_is_file (DmTrainer *trainer);
+
+/* The training record of a model file (dm-model-file.h): iterations run,
+ * seed, seconds, start, batch, peak lr, final loss and the loss curve,
+ * averaged over windows of loss_every iterations so that at most
+ * max_points remain. Replaces record's contents (free its strings and
+ * losses first if it held any). */
+void dm_trainer_get_training_record (DmTrainer *trainer, DmTrainingRecord *record, int max_points);
 
 /* The images of iteration `it` (B indices into 0..n_images), as the
  * trainer draws them: epoch e = it / (n / B) takes its permutation of all

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `dinomaly train`: trains one unified model over the normal images of a
+ * dataset folder and writes a model file (backbone embedded, training
+ * record in the metadata). Every setting is a flag; Ctrl-C writes a
+ * checkpoint and stops, --resume continues from it. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm-checkpoint.h"
+#include "dm-cli.h"
+#include "dm-error.h"
+#include "dm-file-util.h"
+#include "dm-model-file.h"
+#include "dm-preprocess.h"
+#include "dm-safetensors.h"
+#include "dm-train-images.h"
+#include "dm-trainer.h"
+
+static volatile sig_atomic_t interrupted = 0;
+
+static void
+on_sigint (int sig)
+{
+  (void)sig;
+  interrupted = 1;
+}
+
+typedef struct
+{
+  DmTrainImages *images;
+  int resize, crop;
+} Loader;
+
+static gboolean
+load_image (int index, float *out, gpointer user_data, GError **error)
+{
+  Loader *l = user_data;
+
+  return dm_preprocess_file (l->images->paths->pdata[index], l->resize, l->crop, 0, out, error);
+}
+
+typedef struct
+{
+  GCancellable *cancel;
+  FILE *log;
+  gboolean tty;
+  gint64 last_print; /* monotonic µs */
+  gboolean caching_done;
+} Reporter;
+
+static void
+format_eta (char *buf, gsize size, double s)
+{
+  gint64 t = (gint64)(s + 0.5);
+
+  if (t >= 3600)
+    g_snprintf (buf, size, "%" G_GINT64_FORMAT ":%02d:%02d", t / 3600, (int)(t / 60 % 60),
+                (int)(t % 60));
+  else
+    g_snprintf (buf, size, "%d:%02d", (int)(t / 60), (int)(t % 60));
+}
+
+static void
+on_progress (const DmTrainProgress *p, gpointer user_data)
+{
+  Reporter *r = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last;
+  char eta[32];
+
+  if (interrupted)
+    g_cancellable_cancel (r->cancel);
+  format_eta (eta, sizeof eta, p->eta_s);
+  if (p->phase == DM_TRAIN_PHASE_CACHING)
+    {
+      last = p->images_done == p->n_images;
+      if (r->tty)
+        fprintf (stderr, "\rencoder features: %d/%d images, %.2f images/s, ETA %s   ",
+                 p->images_done, p->n_images, p->images_per_s, eta);
+      else if (last || now - r->last_print > 10 * G_USEC_PER_SEC)
+        fprintf (stderr, "encoder features: %d/%d images, %.2f images/s, ETA %s\n", p->images_done,
+                 p->n_images, p->images_per_s, eta);
+      else
+        return;
+      if (last && r->tty)
+        fputc ('\n', stderr);
+      r->last_print = now;
+      return;
+    }
+  if (r->log != NULL)
+    fprintf (r->log, "%" G_GINT64_FORMAT ",%.9g,%.9g,%.9g\n", p->iteration, p->lr, p->loss,
+             p->grad_norm);
+  last = p->iteration + 1 == p->end_iter;
+  if (!last && now - r->last_print < (r->tty ? G_USEC_PER_SEC / 5 : 10 * G_USEC_PER_SEC)
+      && p->iteration != p->start_iter)
+    return;
+  r->last_print = now;
+  if (r->tty)
+    {
+      double done
+        = (double)(p->iteration + 1 - p->start_iter) / (double)MAX (p->end_iter - p->start_iter, 1);
+      char bar[31];
+      int filled = (int)(done * 30);
+
+      for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '-';
+      bar[30] = '\0';
+      fprintf (stderr,
+               "\r[%s] %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+               " loss %.4f lr %.2e %.2f img/s ETA %s   ",
+               bar, p->iteration + 1, p->end_iter, p->loss, p->lr, p->images_per_s, eta);
+      if (last)
+        fputc ('\n', stderr);
+    }
+  else
+    fprintf (stderr,
+             "iteration %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+             ": loss %.6f lr %.3e grad-norm %.4g, %.2f images/s, ETA %s\n",
+             p->iteration + 1, p->end_iter, p->loss, p->lr, p->grad_norm, p->images_per_s, eta);
+}
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("dinomaly train: %s\nTry 'dinomaly train --help'.\n", message);
+  return DM_CLI_USAGE;
+}
+
+/* Decodes every image once; unreadable ones are dropped and listed. */
+static void
+drop_unreadable (DmTrainImages *images, int resize, int crop)
+{
+  g_autofree float *buf = g_new (float, (gsize)3 * crop * crop);
+  guint dropped = 0;
+
+  for (guint i = 0; i < images->paths->len;)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (dm_preprocess_file (images->paths->pdata[i], resize, crop, 0, buf, &error))
+        {
+          i++;
+          continue;
+        }
+      if (dropped++ == 0)
+        g_printerr ("dinomaly train: skipping images that cannot be read:\n");
+      g_printerr ("  %s\n", error->message);
+      dm_train_images_remove (images, i);
+    }
+  if (dropped > 0)
+    g_printerr ("dinomaly train: %u image%s skipped\n", dropped, dropped == 1 ? "" : "s");
+}
+
+int
+dm_cli_train (int argc, char **argv)
+{
+  g_autofree char *data = NULL, *classes = NULL, *backbone_path = NULL, *preset_name = NULL;
+  g_autofree char *out_path = NULL, *init_path = NULL, *log_path = NULL, *ckpt_dir = NULL;
+  g_autofree char *cache_dir = NULL;
+  gint64 iters = -1, start_iter = -1, total_iters = -1, checkpoint_every = -1;
+  double dropout = -1, lr = -1, lr_final = -1, hm_p = -1, hm_factor = -1, clip = -1;
+  double beta1 = -1, beta2 = -1, wd = -1, eps = -1;
+  int warmup = -1, hm_ramp = -1, batch = -1, resize = -1, crop = -1, threads = 0;
+  gint64 seed = -1;
+  gboolean no_shuffle = FALSE, resume = FALSE, cache_bf16 = FALSE;
+  const GOptionEntry entries[] = {
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data,
+      "dataset folder: MVTec layout (CLASS/train/good/*) or a folder of normal images", "DIR" },
+    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "only these classes (MVTec layout)", "A,B" },
+    { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
+      "DINOv2-with-registers encoder (original, HuggingFace or timm names)", "W.safetensors" },
+    { "preset", 0, 0, G_OPTION_ARG_STRING, &preset_name,
+      "quick (ViT-S, 224, 1000 it, batch 8), balanced (280, 3000, 8) or paper (392, 10000, 16; "
+      "the default)",
+      "NAME" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "the model file to write", "M.dinomaly" },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path,
+      "start from these bottleneck/decoder weights (official names) instead of the random init",
+      "STATE.safetensors" },
+    { "iters", 0, 0, G_OPTION_ARG_INT64, &iters, "run only N iterations (default: up to the total)",
+      "N" },
+    { "start-iter", 0, 0, G_OPTION_ARG_INT64, &start_iter,
+      "first iteration (schedule and hard mining continue from there; fresh optimizer)", "K" },
+    { "total-iters", 0, 0, G_OPTION_ARG_INT64, &total_iters,
+      "iterations of the schedule (the preset's by default)", "T" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "images per iteration", "B" },
+    { "resize", 0, 0, G_OPTION_ARG_INT, &resize, "resize side", "R" },
+    { "crop", 0, 0, G_OPTION_ARG_INT, &crop, "center crop side, a multiple of 14", "C" },
+    { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &dropout, "bottleneck dropout (0.2)", "P" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "seed of the init, the order and the dropout (1)",
+      "S" },
+    { "no-shuffle", 0, 0, G_OPTION_ARG_NONE, &no_shuffle, "take the images in file order", NULL },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "peak learning rate (2e-3)", "LR" },
+    { "lr-final", 0, 0, G_OPTION_ARG_DOUBLE, &lr_final, "final learning rate (2e-4)", "LR" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "warm-up iterations (100)", "N" },
+    { "hm-p", 0, 0, G_OPTION_ARG_DOUBLE, &hm_p, "final share of easy points (0.9)", "P" },
+    { "hm-ramp", 0, 0, G_OPTION_ARG_INT, &hm_ramp, "iterations to reach it (1000)", "N" },
+    { "hm-factor", 0, 0, G_OPTION_ARG_DOUBLE, &hm_factor, "gradient factor of easy points (0.1)",
+      "F" },
+    { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &clip, "global gradient-norm clip (0.1)", "N" },
+    { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &beta1, "Adam beta 1 (0.9)", "B" },
+    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &beta2, "Adam beta 2 (0.999)", "B" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &wd, "weight decay (1e-4)", "WD" },
+    { "eps", 0, 0, G_OPTION_ARG_DOUBLE, &eps, "Adam epsilon (1e-10)", "E" },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
+      "write iteration,lr,loss,grad_norm (norm before clipping) per iteration", "FILE.csv" },
+    { "checkpoint-dir", 0, 0, G_OPTION_ARG_FILENAME, &ckpt_dir,
+      "write checkpoints there (every --checkpoint-every iterations, at the end, on Ctrl-C)",
+      "DIR" },
+    { "checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &checkpoint_every,
+      "iterations between checkpoints (500)", "N" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume,
+      "continue from the checkpoint in --checkpoint-dir (its settings are used)", NULL },
+    { "cache-bf16", 0, 0, G_OPTION_ARG_NONE, &cache_bf16,
+      "keep the encoder features as bfloat16 (half the memory; the maths stays float32)", NULL },
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+      "put a feature cache too large for memory in a file there", "DIR" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (all cores)", "N" },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmVitWeights) backbone = NULL;
+  g_autoptr (DmTrainImages) images = NULL;
+  g_autoptr (DmModelInfo) info = NULL;
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmTrainer) trainer = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autofree char *fingerprint = NULL, *sha = NULL, *ckpt_path = NULL;
+  g_auto (GStrv) class_list = NULL;
+  DmTrainSettings s;
+  DmTrainPreset preset = DM_TRAIN_PRESET_PAPER;
+  DmVitTargets targets;
+  Loader loader;
+  Reporter reporter = { 0 };
+  struct sigaction sa = { 0 }, old_sa;
+  int status = DM_CLI_FAILED, n;
+  gboolean ok;
+
+  if (!dm_cli_parse ("train", "",
+                     "Trains one Dinomaly model over every class of a dataset and writes a model "
+                     "file (.dinomaly).",
+                     entries, &argc, &argv))
+    return DM_CLI_USAGE;
+  if (argc > 1)
+    return usage_error ("unexpected argument (options only)");
+  if (data == NULL || backbone_path == NULL || out_path == NULL)
+    return usage_error ("--data, --backbone and --out are required");
+  if (preset_name != NULL && !dm_train_preset_from_name (preset_name, &preset))
+    return usage_error ("--preset: quick, balanced or paper");
+  if (resume && ckpt_dir == NULL)
+    return usage_error ("--resume needs --checkpoint-dir");
+  if (resume && (init_path != NULL || start_iter >= 0))
+    return usage_error ("--resume continues a run: --init and --start-iter do not apply");
+
+  dm_train_settings_init (&s);
+  dm_train_settings_apply_preset (&s, preset);
+  s.checkpoint_every = 500;
+#define SET_IF(flag, field)                                                                        \
+  if ((flag) >= 0)                                                                                 \
+  (field) = (flag)
+  SET_IF (total_iters, s.total_iters);
+  SET_IF (start_iter, s.start_iter);
+  SET_IF (iters, s.iters);
+  SET_IF (batch, s.batch);
+  SET_IF (resize, s.resize);
+  SET_IF (crop, s.crop);
+  SET_IF (dropout, s.dropout);
+  SET_IF (seed, s.seed);
+  SET_IF (lr, s.opt.lr);
+  SET_IF (lr_final, s.opt.lr_final);
+  SET_IF (warmup, s.opt.warmup_iters);
+  SET_IF (hm_p, s.loss.p_final);
+  SET_IF (hm_ramp, s.loss.ramp_iters);
+  SET_IF (hm_factor, s.loss.factor);
+  SET_IF (clip, s.opt.clip_norm);
+  SET_IF (beta1, s.opt.beta1);
+  SET_IF (beta2, s.opt.beta2);
+  SET_IF (wd, s.opt.weight_decay);
+  SET_IF (eps, s.opt.eps);
+  SET_IF (checkpoint_every, s.checkpoint_every);
+#undef SET_IF
+  if (resize < 0 && crop > 0 && crop > s.resize)
+    s.resize = crop;
+  s.opt.total_iters = s.total_iters;
+  s.shuffle = !no_shuffle;
+  s.cache_bf16 = cache_bf16;
+  s.checkpoint_dir = g_strdup (ckpt_dir);
+  s.cache_dir = g_strdup (cache_dir);
+  s.n_threads = threads;
+  if (resume)
+    {
+      /* the image sizes and the batch come from the checkpoint */
+      DmCheckpointState st;
+
+      ckpt_path = g_build_filename (ckpt_dir, DM_CHECKPOINT_FILE, NULL);
+      dm_checkpoint_state_init (&st);
+      ok = dm_checkpoint_read_state (ckpt_path, &st, &error);
+      if (ok)
+        {
+          s.resize = st.settings.resize;
+          s.crop = st.settings.crop;
+          s.batch = st.settings.batch;
+          s.total_iters = st.settings.total_iters;
+          s.opt.total_iters = s.total_iters;
+          s.start_iter = MIN (st.next_iter, s.total_iters - 1);
+        }
+      dm_checkpoint_state_clear (&st);
+      if (!ok)
+        goto failed;
+    }
+  if (!dm_train_settings_validate (&s, &error))
+    goto failed;
+
+  /* the images */
+  if (classes != NULL)
+    class_list = g_strsplit (classes, ",", -1);
+  images = dm_train_images_list (data, (const char *const *)class_list, &error);
+  if (images == NULL)
+    goto failed;
+  drop_unreadable (images, s.resize, s.crop);
+  n = (int)images->paths->len;
+  if (n == 0)
+    {
+      g_printerr ("dinomaly train: %s: no training images (expected CLASS/train/good/*.png|jpg|tif "
+                  "or image files in the folder itself)\n",
+                  data);
+      goto out;
+    }
+  if (n == 1)
+    g_printerr ("dinomaly train: warning: only one training image: the model will know little of "
+                "what is normal\n");
+  if (s.batch > n)
+    {
+      if (resume)
+        {
+          g_printerr ("dinomaly train: the checkpoint's batch size %d is larger than the %d "
+                      "images\n",
+                      s.batch, n);
+          goto out;
+        }
+      g_printerr ("dinomaly train: the batch size %d is larger than the %d training images: "
+                  "using a batch of %d\n",
+                  s.batch, n, n);
+      s.batch = n;
+    }
+  fingerprint = dm_train_images_fingerprint (images);
+  fprintf (stderr, "dinomaly train: %d images of %d class%s (%s), crop %d, batch %d\n", n,
+           g_strv_length (images->classes), g_strv_length (images->classes) == 1 ? "" : "es",
+           images->mvtec ? "MVTec layout" : "plain folder", s.crop, s.batch);
+
+  /* the backbone and the model's description */
+  backbone = dm_vit_weights_load (backbone_path, -1, &error);
+  if (backbone == NULL)
+    goto failed;
+  if (preset_name != NULL && !resume)
+    {
+      const char *arch = dm_train_preset_arch (preset);
+      int want = strcmp (arch, "small") == 0 ? 384 : 768;
+      if (backbone->config.dim != want && preset != DM_TRAIN_PRESET_BALANCED)
+        g_printerr ("dinomaly train: note: the %s preset is meant for ViT-%s (D %d); this "
+                    "backbone is D %d\n",
+                    preset_name, strcmp (arch, "small") == 0 ? "S" : "B", want,
+                    backbone->config.dim);
+    }
+  info = dm_model_info_new ();
+  if (!dm_model_info_set_backbone (info, &backbone->config, &error))
+    goto failed;
+  memset (&targets, 0, sizeof targets);
+  targets.n_targets = info->n_targets;
+  for (int i = 0; i < info->n_targets; i++)
+    targets.targets[i] = info->target_blocks[i];
+  targets.group_split = info->group_size[0];
+
+  engine = dm_engine_new (threads, &error);
+  if (engine == NULL)
+    goto failed;
+  trainer = dm_trainer_new (engine, &s, backbone, &targets, &error);
+  if (trainer == NULL)
+    goto failed;
+  if (init_path != NULL)
+    {
+      g_autoptr (DmSafetensors) st = dm_safetensors_open (init_path, &error);
+      g_autoptr (DmDinomalyWeights) init = NULL;
+
+      if (st == NULL)
+        goto failed;
+      init = dm_dinomaly_weights_load (st, backbone->config.dim, &error);
+      if (init == NULL || !dm_trainer_set_init (trainer, init, &error))
+        goto failed;
+    }
+  loader = (Loader){ images, s.resize, s.crop };
+  dm_trainer_set_images (trainer, n, load_image, &loader, fingerprint);
+  if (resume && !dm_trainer_resume (trainer, ckpt_path, fingerprint, &error))
+    goto failed;
+
+  if (log_path != NULL)
+    {
+      gboolean append = resume && g_file_test (log_path, G_FILE_TEST_EXISTS);
+
+      reporter.log = fopen (log_path, append ? "a" : "w");
+      if (reporter.log == NULL)
+        {
+          g_printerr ("dinomaly train: %s: %s\n", log_path, g_strerror (errno));
+          goto out;
+        }
+      if (!append)
+        fprintf (reporter.log, "iteration,lr,loss,grad_norm\n");
+    }
+  reporter.cancel = cancel;
+  reporter.tty = isatty (STDERR_FILENO);
+  sa.sa_handler = on_sigint;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, &old_sa);
+  ok = dm_trainer_run (trainer, on_progress, &reporter, cancel, &error);
+  sigaction (SIGINT, &old_sa, NULL);
+  if (reporter.tty)
+    fputc ('\n', stderr);
+  if (reporter.log != NULL && fclose (reporter.log) != 0)
+    g_printerr ("dinomaly train: %s: %s\n", log_path, g_strerror (errno));
+  if (!ok)
+    goto failed;
+
+  /* the model file */
+  sha = dm_file_sha256 (backbone_path, &error);
+  if (sha == NULL)
+    goto failed;
+  info->resize = dm_trainer_get_settings (trainer)->resize;
+  info->crop = dm_trainer_get_settings (trainer)->crop;
+  info->dropout = dm_trainer_get_settings (trainer)->dropout;
+  g_strfreev (info->class_names);
+  info->class_names = g_strdupv (images->classes);
+  info->backbone_name = g_path_get_basename (backbone_path);
+  info->backbone_sha256 = g_steal_pointer (&sha);
+  info->backbone_embedded = TRUE;
+  info->backbone_scheme = backbone->scheme;
+  info->has_training = TRUE;
+  dm_trainer_get_training_record (trainer, &info->training, 1000);
+  if (!dm_model_file_write (out_path, info, dm_trainer_get_weights (trainer), backbone,
+                            backbone->source_dtype, &error))
+    goto failed;
+  printf ("%s: trained %" G_GINT64_FORMAT " iterations in %.1f s (+ %.1f s of encoder features), "
+          "final loss %.6f\n",
+          out_path, dm_trainer_get_next_iter (trainer), dm_trainer_get_train_seconds (trainer),
+          dm_trainer_get_cache_seconds (trainer), info->training.final_loss);
+  status = DM_CLI_OK;
+  goto out;
+
+failed:
+  dm_cli_print_error ("train", error);
+out:
+  dm_train_settings_clear (&s);
+  return status;
+}
