@@ -444,10 +444,15 @@ dm_cli_train (int argc, char **argv)
   if (!dm_model_file_write (out_path, info, dm_trainer_get_weights (trainer), backbone,
                             backbone->source_dtype, &error))
     goto failed;
-  printf ("%s: trained %" G_GINT64_FORMAT " iterations in %.1f s (+ %.1f s of encoder features), "
-          "final loss %.6f\n",
-          out_path, dm_trainer_get_next_iter (trainer), dm_trainer_get_train_seconds (trainer),
-          dm_trainer_get_cache_seconds (trainer), info->training.final_loss);
+  {
+    gint64 first;
+    dm_trainer_get_losses (trainer, NULL, &first);
+    printf ("%s: trained %" G_GINT64_FORMAT " iterations (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
+            ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
+            out_path, dm_trainer_get_next_iter (trainer) - first, first,
+            dm_trainer_get_next_iter (trainer) - 1, dm_trainer_get_train_seconds (trainer),
+            dm_trainer_get_cache_seconds (trainer), info->training.final_loss);
+  }
   status = DM_CLI_OK;
   goto out;
 

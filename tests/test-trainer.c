@@ -164,7 +164,7 @@ static void
 test_resume_bit_exact (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *dir_a = g_build_filename (tmp, "a", NULL);
   g_autofree char *dir_b = g_build_filename (tmp, "b", NULL);
@@ -201,7 +201,7 @@ static void
 test_cancel_and_resume (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *dir_a = g_build_filename (tmp, "a", NULL);
   g_autofree char *dir_b = g_build_filename (tmp, "b", NULL);
@@ -241,7 +241,7 @@ static void
 test_nan_keeps_checkpoint (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *ckpt = g_build_filename (tmp, DM_CHECKPOINT_FILE, NULL);
   DmVitTargets targets;
@@ -421,7 +421,7 @@ static void
 test_bad_input (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   DmVitTargets targets;
   g_autoptr (DmVitWeights) enc = small_encoder (&targets);
   Images images = { -1 };
