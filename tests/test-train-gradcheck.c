@@ -350,21 +350,23 @@ run_case (gint64 iteration, float p, const char *label)
         g_error ("%s %s: directional derivative %.9g, finite differences %.9g (rel %.3g)", label,
                  pi->name, analytic, fd, err);
 
-      /* 2. the element with the largest gradient */
-      {
-        double saved = x[big];
-        x[big] = saved + h;
-        plus = ref_loss (m);
-        x[big] = saved - h;
-        minus = ref_loss (m);
-        x[big] = saved;
-        fd = (plus - minus) / (2 * h);
-        err = fabs (g[big] - fd) / MAX (fabs (fd), 1e-12);
-        case_elem = MAX (case_elem, err);
-        if (!(err <= 1e-3))
-          g_error ("%s %s[%" G_GSIZE_FORMAT "]: gradient %.9g, finite differences %.9g (rel %.3g)",
-                   label, pi->name, big, g[big], fd, err);
-      }
+      /* 2. the element with the largest gradient (not in quick runs) */
+      if (!quick)
+        {
+          double saved = x[big];
+          x[big] = saved + h;
+          plus = ref_loss (m);
+          x[big] = saved - h;
+          minus = ref_loss (m);
+          x[big] = saved;
+          fd = (plus - minus) / (2 * h);
+          err = fabs (g[big] - fd) / MAX (fabs (fd), 1e-12);
+          case_elem = MAX (case_elem, err);
+          if (!(err <= 1e-3))
+            g_error ("%s %s[%" G_GSIZE_FORMAT
+                     "]: gradient %.9g, finite differences %.9g (rel %.3g)",
+                     label, pi->name, big, g[big], fd, err);
+        }
       if (quick)
         continue;
 
@@ -405,6 +407,11 @@ static void
 test_gradcheck_plain (void)
 {
   /* it = 0: hard mining off; no dropout */
+  if (g_getenv ("DM_TEST_QUICK") != NULL)
+    {
+      g_test_skip ("DM_TEST_QUICK: the hard-mining case covers every path");
+      return;
+    }
   run_case (0, 0.0f, "no mining, no dropout");
 }
 
