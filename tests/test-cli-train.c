@@ -321,6 +321,8 @@ test_reference_replay (void)
                            "3",
                            "--log",
                            log,
+                           "--threads",
+                           "1",
                            NULL };
     g_assert_cmpint (run_cli (args, NULL, &serr), ==, 0);
   }

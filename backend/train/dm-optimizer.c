@@ -61,7 +61,7 @@ dm_stable_adamw_step (const DmOptimizerSettings *s,
                       const DmTensorSpan *spans,
                       int n_spans,
                       float *params,
-                      const float *grads,
+                      float *grads,
                       float *m,
                       float *v,
                       float *vmax,
@@ -71,38 +71,40 @@ dm_stable_adamw_step (const DmOptimizerSettings *s,
 {
   double b1 = s->beta1, b2 = s->beta2;
   double bc1 = 1.0 - pow (b1, (double)step);
-  double bc2_sqrt = sqrt (1.0 - pow (b2, (double)step));
-  double decay = 1.0 - lr * s->weight_decay;
+  float inv_bc2_sqrt = (float)(1.0 / sqrt (1.0 - pow (b2, (double)step)));
+  float decay = (float)(1.0 - lr * s->weight_decay);
+  float fb1 = (float)b1, fb2 = (float)b2, c1 = (float)(1.0 - b1), c2 = (float)(1.0 - b2);
+  float eps = (float)s->eps;
 
   for (int t = 0; t < n_spans; t++)
     {
       gsize off = spans[t].offset, n = spans[t].n;
       float *w = params + off, *mt = m + off, *vt = v + off, *vm = vmax + off;
-      const float *g = grads + off;
-      double sq = 0, r, step_size;
+      float *g = grads + off;
+      double sq = 0, r;
+      float step_size;
 
-      /* moments first, then the RMS of g / den over the tensor, then the
-       * update: r needs the whole tensor's den before any weight moves */
+      /* pass 1: the moments and den; the RMS of g / den over the whole
+       * tensor is needed before any weight moves, so den is kept in the
+       * gradient's place (the gradient is not needed after this) */
       for (gsize i = 0; i < n; i++)
         {
-          double gi = g[i], den;
+          float gi = g[i], den, q;
 
-          mt[i] = (float)(b1 * mt[i] + (1.0 - b1) * gi);
-          vt[i] = (float)(b2 * vt[i] + (1.0 - b2) * gi * gi);
-          vm[i] = MAX (vm[i], vt[i]);
-          den = sqrt ((double)vm[i]) / bc2_sqrt + s->eps;
-          sq += (gi / den) * (gi / den);
+          mt[i] = fb1 * mt[i] + c1 * gi;
+          vt[i] = fb2 * vt[i] + c2 * gi * gi;
+          vm[i] = vm[i] > vt[i] ? vm[i] : vt[i];
+          den = sqrtf (vm[i]) * inv_bc2_sqrt + eps;
+          q = gi / den;
+          sq += (double)(q * q);
+          g[i] = den;
         }
       r = MAX (1.0, sqrt (sq / (double)MAX (n, 1)));
       if (rms_out != NULL)
         rms_out[t] = r;
-      step_size = lr / bc1 / r;
+      step_size = (float)(lr / bc1 / r);
+      /* pass 2: decoupled weight decay, then the step */
       for (gsize i = 0; i < n; i++)
-        {
-          double den = sqrt ((double)vm[i]) / bc2_sqrt + s->eps;
-          double wi = (double)w[i] * decay;
-
-          w[i] = (float)(wi - step_size * (double)mt[i] / den);
-        }
+        w[i] = w[i] * decay - step_size * (mt[i] / g[i]);
     }
 }

@@ -46,12 +46,14 @@ dm_clip_grad_norm (float *grads, const DmTensorSpan *spans, int n_spans, double 
  *   w *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  *   vmax = max (vmax, v); den = sqrt (vmax) / sqrt (1 - b2^t) + eps;
  *   r = max (1, rms (g / den)); w -= lr / (1 - b1^t) / r * m / den.
- * rms_out, when non-NULL, receives r of each tensor. */
+ * rms_out, when non-NULL, receives r of each tensor. The moments are
+ * float32, the per-element arithmetic float32 (the RMS sum in double);
+ * grads is used as scratch: it holds den afterwards, not the gradient. */
 void dm_stable_adamw_step (const DmOptimizerSettings *settings,
                            const DmTensorSpan *spans,
                            int n_spans,
                            float *params,
-                           const float *grads,
+                           float *grads,
                            float *m,
                            float *v,
                            float *vmax,

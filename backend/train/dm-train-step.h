@@ -80,7 +80,8 @@ gboolean dm_train_step_gradients (DmTrainStep *step,
 /* Clips the gradients (result->grad_norm, result->clip_coef) and takes one
  * StableAdamW step at the schedule's lr for result->iteration
  * (result->lr). FALSE, without touching the parameters or the moments,
- * when the gradient norm is not finite. */
+ * when the gradient norm is not finite. step->grads is scratch afterwards
+ * (the optimizer keeps its denominators there). */
 gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result);
 
