@@ -79,6 +79,13 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
   format_eta (eta, sizeof eta, p->eta_s);
   if (p->phase == DM_TRAIN_PHASE_CACHING)
     {
+      for (int i = 0; i < p->n_new_skipped; i++)
+        {
+          if (p->n_skipped - p->n_new_skipped + i == 0)
+            fprintf (stderr, "%sdinomaly train: skipping images that cannot be read:\n",
+                     r->tty ? "\n" : "");
+          fprintf (stderr, "  %s\n", p->skipped[i]);
+        }
       last = p->images_done == p->n_images;
       if (r->tty)
         fprintf (stderr, "\rencoder features: %d/%d images, %.2f images/s, ETA %s   ",
@@ -130,31 +137,6 @@ usage_error (const char *message)
 {
   g_printerr ("dinomaly train: %s\nTry 'dinomaly train --help'.\n", message);
   return DM_CLI_USAGE;
-}
-
-/* Decodes every image once; unreadable ones are dropped and listed. */
-static void
-drop_unreadable (DmTrainImages *images, int resize, int crop)
-{
-  g_autofree float *buf = g_new (float, (gsize)3 * crop * crop);
-  guint dropped = 0;
-
-  for (guint i = 0; i < images->paths->len;)
-    {
-      g_autoptr (GError) error = NULL;
-
-      if (dm_preprocess_file (images->paths->pdata[i], resize, crop, 0, buf, &error))
-        {
-          i++;
-          continue;
-        }
-      if (dropped++ == 0)
-        g_printerr ("dinomaly train: skipping images that cannot be read:\n");
-      g_printerr ("  %s\n", error->message);
-      dm_train_images_remove (images, i);
-    }
-  if (dropped > 0)
-    g_printerr ("dinomaly train: %u image%s skipped\n", dropped, dropped == 1 ? "" : "s");
 }
 
 int
@@ -323,7 +305,6 @@ dm_cli_train (int argc, char **argv)
   images = dm_train_images_list (data, (const char *const *)class_list, &error);
   if (images == NULL)
     goto failed;
-  drop_unreadable (images, s.resize, s.crop);
   n = (int)images->paths->len;
   if (n == 0)
     {
@@ -332,27 +313,10 @@ dm_cli_train (int argc, char **argv)
                   data);
       goto out;
     }
-  if (n == 1)
-    g_printerr ("dinomaly train: warning: only one training image: the model will know little of "
-                "what is normal\n");
-  if (s.batch > n)
-    {
-      if (resume)
-        {
-          g_printerr ("dinomaly train: the checkpoint's batch size %d is larger than the %d "
-                      "images\n",
-                      s.batch, n);
-          goto out;
-        }
-      g_printerr ("dinomaly train: the batch size %d is larger than the %d training images: "
-                  "using a batch of %d\n",
-                  s.batch, n, n);
-      s.batch = n;
-    }
   fingerprint = dm_train_images_fingerprint (images);
-  fprintf (stderr, "dinomaly train: %d images of %d class%s (%s), crop %d, batch %d\n", n,
+  fprintf (stderr, "dinomaly train: %d images of %d class%s (%s), crop %d\n", n,
            g_strv_length (images->classes), g_strv_length (images->classes) == 1 ? "" : "es",
-           images->mvtec ? "MVTec layout" : "plain folder", s.crop, s.batch);
+           images->mvtec ? "MVTec layout" : "plain folder", s.crop);
 
   /* the backbone and the model's description */
   backbone = dm_vit_weights_load (backbone_path, -1, &error);
@@ -417,7 +381,31 @@ dm_cli_train (int argc, char **argv)
   sa.sa_handler = on_sigint;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, &old_sa);
-  ok = dm_trainer_run (trainer, on_progress, &reporter, cancel, &error);
+  ok = dm_trainer_build_cache (trainer, on_progress, &reporter, cancel, &error);
+  if (ok)
+    {
+      /* what could be read decides the batch */
+      int valid = dm_trainer_get_n_valid (trainer),
+          want = dm_trainer_get_settings (trainer)->batch;
+
+      if (valid < n)
+        g_printerr ("dinomaly train: %d image%s skipped\n", n - valid, n - valid == 1 ? "" : "s");
+      if (valid == 1)
+        g_printerr ("dinomaly train: warning: only one training image: the model will know "
+                    "little of what is normal\n");
+      if (want > valid && !resume)
+        {
+          g_printerr ("dinomaly train: the batch size %d is larger than the %d training images: "
+                      "using a batch of %d\n",
+                      want, valid, valid);
+          ok = dm_trainer_set_batch (trainer, valid, &error);
+        }
+      if (ok)
+        fprintf (stderr, "dinomaly train: training on %d images, batch %d\n", valid,
+                 dm_trainer_get_settings (trainer)->batch);
+    }
+  if (ok)
+    ok = dm_trainer_run (trainer, on_progress, &reporter, cancel, &error);
   sigaction (SIGINT, &old_sa, NULL);
   if (reporter.tty)
     fputc ('\n', stderr);

@@ -115,7 +115,8 @@ test_plain_folder (void)
 
   g_assert_cmpint (run_cli (args, &sout, &serr), ==, 0);
   g_test_message ("%s%s", sout, serr);
-  assert_has (serr, "6 images of 1 class (plain folder), crop 56, batch 3");
+  assert_has (serr, "6 images of 1 class (plain folder), crop 56");
+  assert_has (serr, "training on 6 images, batch 3");
   assert_has (sout, "trained 6 iterations");
   g_assert_true (g_file_get_contents (log, &csv, NULL, NULL));
   lines = g_strsplit (csv, "\n", -1);
@@ -188,7 +189,8 @@ test_mvtec_and_bad_input (void)
     assert_has (serr, "broken.png");
     assert_has (serr, "1 image skipped");
     assert_has (serr, "the batch size 8 is larger than the 4 training images: using a batch of 4");
-    assert_has (serr, "4 images of 2 classes (MVTec layout)");
+    assert_has (serr, "5 images of 2 classes (MVTec layout)");
+    assert_has (serr, "training on 4 images, batch 4");
   }
   {
     g_autoptr (GError) error = NULL;

@@ -19,7 +19,8 @@
 
 typedef struct
 {
-  int nan_image; /* -1: none */
+  int nan_image;        /* -1: none */
+  int unreadable_image; /* -1: none */
 } Images;
 
 static gboolean
@@ -27,7 +28,11 @@ load_image (int index, float *out, gpointer user_data, GError **error)
 {
   Images *images = user_data;
 
-  (void)error;
+  if (index == images->unreadable_image)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "image %d: not a PNG", index);
+      return FALSE;
+    }
   dm_test_fill_uniform (out, (gsize)3 * CROP * CROP, -2.0f, 2.0f, 1000 + (guint64)index);
   if (index == images->nan_image)
     out[7] = NAN;
@@ -172,7 +177,7 @@ test_resume_bit_exact (void)
   g_autofree char *ckpt_b = g_build_filename (dir_b, DM_CHECKPOINT_FILE, NULL);
   DmVitTargets targets;
   g_autoptr (DmVitWeights) enc = small_encoder (&targets);
-  Images images = { -1 };
+  Images images = { -1, -1 };
   g_autoptr (DmTrainer) full = NULL;
   g_autoptr (DmTrainer) first = NULL;
   g_autoptr (DmTrainer) second = NULL;
@@ -208,7 +213,7 @@ test_cancel_and_resume (void)
   g_autofree char *ckpt_b = g_build_filename (dir_b, DM_CHECKPOINT_FILE, NULL);
   DmVitTargets targets;
   g_autoptr (DmVitWeights) enc = small_encoder (&targets);
-  Images images = { -1 };
+  Images images = { -1, -1 };
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   Progress progress = { cancel, 2, 0 };
   g_autoptr (DmTrainer) full = NULL;
@@ -246,7 +251,7 @@ test_nan_keeps_checkpoint (void)
   g_autofree char *ckpt = g_build_filename (tmp, DM_CHECKPOINT_FILE, NULL);
   DmVitTargets targets;
   g_autoptr (DmVitWeights) enc = small_encoder (&targets);
-  Images images = { 4 }; /* a NaN in image 4: without shuffle, in the batch of iteration 2 */
+  Images images = { 4, -1 }; /* a NaN in image 4: without shuffle, in the batch of iteration 2 */
   g_autoptr (DmTrainer) t = NULL;
   DmTrainSettings s;
   DmCheckpointState state;
@@ -424,7 +429,7 @@ test_bad_input (void)
   g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   DmVitTargets targets;
   g_autoptr (DmVitWeights) enc = small_encoder (&targets);
-  Images images = { -1 };
+  Images images = { -1, -1 };
   DmTrainSettings s;
   g_autoptr (DmTrainer) t = NULL;
 
@@ -444,6 +449,23 @@ test_bad_input (void)
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "at most 3"));
   g_clear_error (&error);
+  /* an unreadable image is skipped, once, and the others train */
+  {
+    Images some_bad = { -1, 1 };
+    const char *const *why;
+    int n_why;
+
+    g_assert_true (dm_trainer_set_batch (t, 2, &error));
+    dm_trainer_set_images (t, 4, load_image, &some_bad, "four");
+    g_assert_true (dm_trainer_run (t, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (dm_trainer_get_n_valid (t), ==, 3);
+    why = dm_trainer_get_skipped (t, &n_why);
+    g_assert_cmpint (n_why, ==, 1);
+    g_assert_cmpstr (why[0], ==, "image 1: not a PNG");
+    g_assert_false (dm_trainer_set_batch (t, 3, &error));
+    g_clear_error (&error);
+  }
   /* a crop that is not a multiple of the patch */
   s.crop = 40;
   g_assert_null (dm_trainer_new (engine, &s, enc, &targets, &error));

@@ -38,7 +38,10 @@ struct _DmTrainer
   char *checkpoint_path;
   gint64 checkpoint_iter; /* next_iter of the last checkpoint, -1: none */
 
-  int *perm; /* (n_images) the permutation of the current epoch */
+  int *valid; /* (n_valid) the images that could be read, by source index */
+  int n_valid;
+  GPtrArray *skipped; /* char *: why each unreadable image was skipped */
+  int *perm;          /* (n_valid) the permutation of the current epoch */
   gint64 perm_epoch;
   int *indices; /* (B) */
 };
@@ -168,6 +171,9 @@ dm_trainer_free (DmTrainer *self)
   g_free (self->started);
   g_free (self->checkpoint_path);
   g_free (self->perm);
+  g_free (self->valid);
+  if (self->skipped != NULL)
+    g_ptr_array_unref (self->skipped);
   g_free (self->indices);
   g_free (self);
 }
@@ -246,6 +252,23 @@ out:
   return ok;
 }
 
+gboolean
+dm_trainer_set_batch (DmTrainer *self, int batch, GError **error)
+{
+  if (self->step->adam_steps > 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "The batch size cannot change in the middle of a run");
+      return FALSE;
+    }
+  if (batch == self->settings.batch)
+    return TRUE;
+  self->settings.batch = batch;
+  if (!dm_train_settings_validate (&self->settings, error))
+    return FALSE;
+  return make_step (self, error);
+}
+
 void
 dm_trainer_set_images (
   DmTrainer *self, int n_images, DmTrainImageFunc load, gpointer user_data, const char *fingerprint)
@@ -259,6 +282,12 @@ dm_trainer_set_images (
   g_free (self->perm);
   self->perm = g_new0 (int, MAX (n_images, 1));
   self->perm_epoch = -1;
+  g_free (self->valid);
+  self->valid = g_new0 (int, MAX (n_images, 1));
+  self->n_valid = 0;
+  if (self->skipped != NULL)
+    g_ptr_array_unref (self->skipped);
+  self->skipped = g_ptr_array_new_with_free_func (g_free);
 }
 
 static gboolean
@@ -302,9 +331,11 @@ dm_trainer_build_cache (DmTrainer *self,
          : NULL;
   if (ws == NULL)
     goto out;
-  for (int first = 0; first < self->n_images; first += chunk)
+  self->n_valid = 0;
+  g_ptr_array_set_size (self->skipped, 0);
+  for (int next = 0; next < self->n_images;)
     {
-      int n = MIN (chunk, self->n_images - first);
+      int slot_src[CACHE_CHUNK], n = 0, skipped_before = (int)self->skipped->len;
 
       if (cancelled (cancellable))
         {
@@ -312,27 +343,58 @@ dm_trainer_build_cache (DmTrainer *self,
                        "Training cancelled while computing the encoder features");
           goto out;
         }
-      for (int i = 0; i < n; i++)
-        if (!self->load (first + i, img + i * img_floats, self->load_data, error))
-          goto out;
-      if (!dm_vit_forward (self->engine, self->encoder, &self->targets, img, n, crop, E1, E2, NULL,
-                           ws, error))
+      /* fill a chunk with images that can be read; unreadable ones
+       * (missing, corrupt, unsupported, too large) are skipped and noted */
+      for (; next < self->n_images && n < chunk; next++)
+        {
+          g_autoptr (GError) local = NULL;
+
+          if (self->load (next, img + n * img_floats, self->load_data, &local))
+            {
+              slot_src[n++] = next;
+              continue;
+            }
+          if (!g_error_matches (local, DM_ERROR, DM_ERROR_IO)
+              && !g_error_matches (local, DM_ERROR, DM_ERROR_CORRUPT)
+              && !g_error_matches (local, DM_ERROR, DM_ERROR_UNSUPPORTED)
+              && !g_error_matches (local, DM_ERROR, DM_ERROR_TOO_LARGE))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              goto out;
+            }
+          g_ptr_array_add (self->skipped, g_strdup (local->message));
+        }
+      if (n > 0
+          && !dm_vit_forward (self->engine, self->encoder, &self->targets, img, n, crop, E1, E2,
+                              NULL, ws, error))
         goto out;
       for (int i = 0; i < n; i++)
-        dm_feature_cache_store (cache, first + i, E1 + i * tok, E2 + i * tok);
+        {
+          dm_feature_cache_store (cache, slot_src[i], E1 + i * tok, E2 + i * tok);
+          self->valid[self->n_valid++] = slot_src[i];
+        }
       if (progress != NULL)
         {
           DmTrainProgress p = { 0 };
           double elapsed = (g_get_monotonic_time () - t0) / 1e6;
 
           p.phase = DM_TRAIN_PHASE_CACHING;
-          p.images_done = first + n;
+          p.images_done = next;
+          p.n_skipped = (int)self->skipped->len;
+          p.skipped = (const char *const *)self->skipped->pdata + skipped_before;
+          p.n_new_skipped = (int)self->skipped->len - skipped_before;
           p.n_images = self->n_images;
           p.elapsed_s = elapsed;
           p.images_per_s = p.images_done / MAX (elapsed, 1e-9);
           p.eta_s = (self->n_images - p.images_done) / MAX (p.images_per_s, 1e-9);
           progress (&p, user_data);
         }
+    }
+  if (self->n_valid == 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "None of the %d training images could be read", self->n_images);
+      goto out;
     }
   self->cache = g_steal_pointer (&cache);
   self->cache_seconds = (g_get_monotonic_time () - t0) / 1e6;
@@ -411,15 +473,15 @@ dm_trainer_run (DmTrainer *self,
 
   if (!dm_trainer_build_cache (self, progress, user_data, cancellable, error))
     return FALSE;
-  if (self->n_images < B)
+  if (self->n_valid < B)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
                    "The batch size %d is larger than the %d training images (batches drop the "
                    "rest of an epoch): use a batch of at most %d",
-                   B, self->n_images, self->n_images);
+                   B, self->n_valid, self->n_valid);
       return FALSE;
     }
-  per_epoch = self->n_images / B;
+  per_epoch = self->n_valid / B;
   if (self->started == NULL)
     {
       g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
@@ -463,10 +525,11 @@ dm_trainer_run (DmTrainer *self,
         }
       if (epoch != self->perm_epoch)
         {
-          epoch_permutation (s->seed, s->shuffle, self->n_images, epoch, self->perm);
+          epoch_permutation (s->seed, s->shuffle, self->n_valid, epoch, self->perm);
           self->perm_epoch = epoch;
         }
-      memcpy (self->indices, self->perm + (it % per_epoch) * B, (gsize)B * sizeof (int));
+      for (int b = 0; b < B; b++)
+        self->indices[b] = self->valid[self->perm[(it % per_epoch) * B + b]];
       dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused, self->step->E1,
                                self->step->E2);
       if (!dm_train_step_gradients (self->step, it, &dropout, &s->loss, &r, error))
@@ -494,6 +557,7 @@ dm_trainer_run (DmTrainer *self,
           p.phase = DM_TRAIN_PHASE_TRAINING;
           p.n_images = self->n_images;
           p.images_done = self->n_images;
+          p.n_skipped = (int)self->skipped->len;
           p.iteration = it;
           p.start_iter = start;
           p.end_iter = end;
@@ -562,6 +626,19 @@ const char *
 dm_trainer_get_checkpoint_path (DmTrainer *self)
 {
   return self->checkpoint_path;
+}
+
+int
+dm_trainer_get_n_valid (DmTrainer *self)
+{
+  return self->n_valid;
+}
+
+const char *const *
+dm_trainer_get_skipped (DmTrainer *self, int *n)
+{
+  *n = self->skipped != NULL ? (int)self->skipped->len : 0;
+  return self->skipped != NULL ? (const char *const *)self->skipped->pdata : NULL;
 }
 
 guint64

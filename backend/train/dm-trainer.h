@@ -30,7 +30,9 @@
 G_BEGIN_DECLS
 
 /* Fills out (3, crop, crop) with normalised image `index` (spec §1).
- * Returning FALSE stops the job with that error. */
+ * FALSE with a DM_ERROR of code IO, CORRUPT, UNSUPPORTED or TOO_LARGE
+ * skips that image (its message is kept: dm_trainer_get_skipped); any
+ * other error stops the job. Each image is loaded once. */
 typedef gboolean (*DmTrainImageFunc) (int index, float *out, gpointer user_data, GError **error);
 
 typedef enum
@@ -42,9 +44,12 @@ typedef enum
 typedef struct
 {
   DmTrainPhase phase;
-  int images_done; /* caching: images encoded so far */
+  int images_done; /* caching: images read (or skipped) so far */
   int n_images;
-  gint64 iteration; /* training: the iteration just done */
+  int n_skipped;              /* images that could not be read so far */
+  int n_new_skipped;          /* caching: those of this report ... */
+  const char *const *skipped; /* ... and why (borrowed, for this call) */
+  gint64 iteration;           /* training: the iteration just done */
   gint64 start_iter, end_iter;
   double loss;
   double lr;
@@ -83,6 +88,10 @@ gboolean dm_trainer_resume (DmTrainer *trainer,
                             const char *data_fingerprint,
                             GError **error);
 
+/* Changes the batch size of a run that has not started (e.g. to fit the
+ * images that could be read); FALSE once optimizer state exists. */
+gboolean dm_trainer_set_batch (DmTrainer *trainer, int batch, GError **error);
+
 /* The training images: n_images, each produced by load. fingerprint
  * identifies the set (stored in checkpoints). Nothing is read yet. */
 void dm_trainer_set_images (DmTrainer *trainer,
@@ -119,6 +128,10 @@ double dm_trainer_get_cache_seconds (DmTrainer *trainer);
 const char *dm_trainer_get_started (DmTrainer *trainer);
 /* The last checkpoint written or loaded, or NULL. */
 const char *dm_trainer_get_checkpoint_path (DmTrainer *trainer);
+/* After the cache is built: the images that could be read, and the
+ * messages of those that could not (borrowed). */
+int dm_trainer_get_n_valid (DmTrainer *trainer);
+const char *const *dm_trainer_get_skipped (DmTrainer *trainer, int *n);
 /* Bytes held by the cache and by the training buffers. */
 guint64 dm_trainer_get_cache_bytes (DmTrainer *trainer);
 guint64 dm_trainer_get_step_bytes (DmTrainer *trainer);
