@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The project workflow in the real window: create a project, add classes
+ * from an MVTec-layout folder, remove one and undo, close, find it among
+ * the recent projects, reopen it: what is on disk and on screen agrees. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "dm-application.h"
+#include "dm-project.h"
+#include "dm-test-gui.h"
+#include "dm-test-util.h"
+#include "dm-window.h"
+
+static char *tmp;
+
+static gboolean
+window_is_mapped (gpointer data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (data));
+  return window != NULL && gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+static GtkStack *main_stack;
+
+static gboolean
+transition_done (gpointer data)
+{
+  return main_stack == NULL || !gtk_stack_get_transition_running (main_stack);
+}
+
+static void
+activate (GtkWidget *window, const char *action, GVariant *param)
+{
+  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
+  dm_test_gui_wait_frames (window, 2);
+  /* let the crossfade between start page and project end before looking */
+  g_assert_true (dm_test_gui_wait_until (transition_done, NULL, 5000));
+  dm_test_gui_wait_frames (window, 1);
+}
+
+static void
+make_dir (const char *a, const char *b, const char *c)
+{
+  g_autofree char *dir = g_build_filename (tmp, a, b, c, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+}
+
+static DmProject *
+reload (const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  DmProject *p = dm_project_open (folder, &error);
+
+  g_assert_no_error (error);
+  return p;
+}
+
+static const char *
+visible_page (GtkWidget *window)
+{
+  GtkWidget *stack = NULL;
+
+  /* the main stack is the toast overlay's child */
+  for (GtkWidget *w = gtk_widget_get_first_child (window); w != NULL && stack == NULL;)
+    {
+      if (GTK_IS_STACK (w) && gtk_stack_get_child_by_name (GTK_STACK (w), "start") != NULL)
+        stack = w;
+      else if (gtk_widget_get_first_child (w) != NULL)
+        w = gtk_widget_get_first_child (w);
+      else
+        {
+          while (w != NULL && gtk_widget_get_next_sibling (w) == NULL)
+            w = gtk_widget_get_parent (w);
+          w = w != NULL ? gtk_widget_get_next_sibling (w) : NULL;
+        }
+    }
+  g_assert_nonnull (stack);
+  main_stack = GTK_STACK (stack);
+  return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+static void
+on_activate_after (GApplication *app, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autofree char *folder = g_build_filename (tmp, "Tires project", NULL);
+  g_autofree char *dataset = g_build_filename (tmp, "dataset", NULL);
+  g_autofree char *shot = NULL;
+  g_autoptr (DmProject) p = NULL;
+  GtkWidget *window;
+
+  g_assert_true (dm_test_gui_wait_until (window_is_mapped, app, 10000));
+  window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  dm_test_gui_wait_frames (window, 2);
+  g_assert_cmpstr (visible_page (window), ==, "start");
+  shot = dm_test_gui_screenshot (window, "start");
+  g_clear_pointer (&shot, g_free);
+
+  /* New project */
+  activate (window, "win.new-project-folder", g_variant_new_string (folder));
+  g_assert_cmpstr (visible_page (window), ==, "project");
+  p = reload (folder);
+  g_assert_cmpstr (p->name, ==, "Tires project");
+  g_assert_cmpuint (p->classes->len, ==, 0);
+  g_clear_pointer (&p, dm_project_free);
+  shot = dm_test_gui_screenshot (window, "project-empty");
+  g_clear_pointer (&shot, g_free);
+
+  /* An MVTec root with two classes */
+  make_dir ("dataset", "bottle", "train/good");
+  make_dir ("dataset", "cable", "train/good");
+  make_dir ("dataset", "notes", NULL);
+  activate (window, "win.add-class-folder", g_variant_new_string (dataset));
+  p = reload (folder);
+  g_assert_cmpuint (p->classes->len, ==, 2);
+  g_assert_nonnull (dm_project_find_class (p, "bottle"));
+  g_assert_cmpstr (dm_project_find_class (p, "cable")->layout, ==, "mvtec");
+  g_clear_pointer (&p, dm_project_free);
+  shot = dm_test_gui_screenshot (window, "project-data");
+  g_clear_pointer (&shot, g_free);
+
+  /* Remove, then undo: saved at once both times */
+  activate (window, "win.remove-class", g_variant_new_string ("bottle"));
+  p = reload (folder);
+  g_assert_cmpuint (p->classes->len, ==, 1);
+  g_assert_null (dm_project_find_class (p, "bottle"));
+  g_clear_pointer (&p, dm_project_free);
+  shot = dm_test_gui_screenshot (window, "project-class-removed");
+  g_clear_pointer (&shot, g_free);
+  activate (window, "win.undo-remove-class", NULL);
+  p = reload (folder);
+  g_assert_cmpuint (p->classes->len, ==, 2);
+  g_assert_cmpstr (((DmProjectClass *)g_ptr_array_index (p->classes, 0))->name, ==, "bottle");
+  g_clear_pointer (&p, dm_project_free);
+
+  /* Close: the start page lists it; reopen from there */
+  activate (window, "win.close-project", NULL);
+  g_assert_cmpstr (visible_page (window), ==, "start");
+  shot = dm_test_gui_screenshot (window, "start-recent");
+  g_clear_pointer (&shot, g_free);
+  {
+    g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+    g_auto (GStrv) recent = g_settings_get_strv (settings, "recent-projects");
+    g_autofree char *canonical = g_canonicalize_filename (folder, NULL);
+
+    g_assert_cmpstr (recent[0], ==, canonical);
+  }
+  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  g_assert_cmpstr (visible_page (window), ==, "project");
+
+  /* A folder without a project is refused with a dialog, nothing created */
+  activate (window, "win.open-project-folder", g_variant_new_string (dataset));
+  {
+    g_autofree char *stray = g_build_filename (dataset, "project.json", NULL);
+    g_assert_false (g_file_test (stray, G_FILE_TEST_EXISTS));
+  }
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  *done = TRUE;
+}
+
+static void
+test_project_window_workflow (void)
+{
+  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
+  gboolean done = FALSE;
+
+  tmp = dm_test_make_tmpdir ();
+  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+  g_assert_true (done);
+  g_free (tmp);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/project-window/workflow", test_project_window_workflow);
+  return g_test_run ();
+}

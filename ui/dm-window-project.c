@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* DmWindow's project actions: new, open (chooser, recent or path), close,
+ * add a class from a folder, remove a class with undo. Every change to the
+ * project is saved at once (atomically, by dm_project_save). */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dm-window-private.h"
+
+#define MAX_RECENT 10
+
+static void
+show_error (DmWindow *self, const char *heading, const GError *error)
+{
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, error->message));
+  adw_message_dialog_add_response (dialog, "close", _ ("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+toast (DmWindow *self, const char *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+/* Saves the project; on failure says so (the change stays in memory and
+ * the next save retries). */
+static gboolean
+save_project (DmWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (dm_project_save (self->project, &error))
+    return TRUE;
+  show_error (self, _ ("Could Not Save the Project"), error);
+  return FALSE;
+}
+
+void
+dm_window_update_recent (DmWindow *self)
+{
+  g_auto (GStrv) recent = g_settings_get_strv (self->settings, "recent-projects");
+  g_autoptr (GStrvBuilder) existing = g_strv_builder_new ();
+  g_auto (GStrv) shown = NULL;
+
+  /* projects deleted or on an unplugged disk are not offered */
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autofree char *file = g_build_filename (recent[i], DM_PROJECT_FILE, NULL);
+      if (g_file_test (file, G_FILE_TEST_EXISTS))
+        g_strv_builder_add (existing, recent[i]);
+    }
+  shown = g_strv_builder_end (existing);
+  dm_start_page_set_recent (self->start_page, (const char *const *)shown);
+}
+
+static void
+remember_recent (DmWindow *self, const char *folder)
+{
+  g_auto (GStrv) recent = g_settings_get_strv (self->settings, "recent-projects");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) updated = NULL;
+  guint n = 1;
+
+  g_strv_builder_add (builder, folder);
+  for (guint i = 0; recent[i] != NULL && n < MAX_RECENT; i++)
+    if (g_strcmp0 (recent[i], folder) != 0)
+      {
+        g_strv_builder_add (builder, recent[i]);
+        n++;
+      }
+  updated = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "recent-projects", (const char *const *)updated);
+  dm_window_update_recent (self);
+}
+
+static void
+show_project (DmWindow *self, DmProject *project)
+{
+  g_autofree char *folder = NULL;
+
+  dm_window_close_project (self);
+  self->project = project;
+  folder = g_filename_display_name (project->folder);
+  adw_window_title_set_title (self->window_title, project->name);
+  adw_window_title_set_subtitle (self->window_title, folder);
+  dm_data_page_show_project (self->data_page, project);
+  gtk_stack_set_visible_child_name (self->main_stack, "project");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-class", TRUE);
+  remember_recent (self, project->folder);
+}
+
+void
+dm_window_close_project (DmWindow *self)
+{
+  g_clear_pointer (&self->removed_class, dm_project_class_free);
+  if (self->project == NULL)
+    return;
+  g_clear_pointer (&self->project, dm_project_free);
+  if (self->data_page != NULL)
+    dm_data_page_show_project (self->data_page, NULL);
+  if (self->main_stack != NULL)
+    {
+      adw_window_title_set_title (self->window_title, _ ("Dinomaly Studio"));
+      adw_window_title_set_subtitle (self->window_title, NULL);
+      gtk_stack_set_visible_child_name (self->main_stack, "start");
+      dm_window_update_recent (self);
+    }
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-class", FALSE);
+}
+
+static void
+open_folder (DmWindow *self, const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  DmProject *project = dm_project_open (folder, &error);
+
+  if (project == NULL)
+    show_error (self, _ ("Could Not Open the Project"), error);
+  else
+    show_project (self, project);
+}
+
+static void
+create_in_folder (DmWindow *self, const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_path_get_basename (folder);
+  DmProject *project = dm_project_create (folder, name, &error);
+
+  if (project == NULL)
+    show_error (self, _ ("Could Not Create the Project"), error);
+  else
+    show_project (self, project);
+}
+
+/* Adds the classes a folder holds: a single MVTec class (train/good), an
+ * MVTec dataset root (several such class folders), or a plain folder of
+ * normal images. */
+static void
+add_classes_from_folder (DmWindow *self, const char *folder)
+{
+  g_autofree char *train_good = g_build_filename (folder, "train", "good", NULL);
+  g_autoptr (GPtrArray) found
+    = g_ptr_array_new_with_free_func ((GDestroyNotify)dm_project_class_free);
+  g_autoptr (GError) error = NULL;
+  guint added = 0;
+
+  if (g_file_test (train_good, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *name = g_path_get_basename (folder);
+      g_ptr_array_add (found, dm_project_class_new (name, "mvtec", folder));
+    }
+  else
+    {
+      g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+      const char *entry;
+
+      while (dir != NULL && (entry = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *sub = g_build_filename (folder, entry, NULL);
+          g_autofree char *sub_good = g_build_filename (sub, "train", "good", NULL);
+
+          if (g_file_test (sub_good, G_FILE_TEST_IS_DIR))
+            g_ptr_array_add (found, dm_project_class_new (entry, "mvtec", sub));
+        }
+      if (found->len == 0)
+        {
+          g_autofree char *name = g_path_get_basename (folder);
+          g_ptr_array_add (found, dm_project_class_new (name, "folders", folder));
+        }
+    }
+
+  while (found->len > 0)
+    {
+      DmProjectClass *c = g_ptr_array_steal_index (found, 0);
+
+      if (dm_project_add_class (self->project, c, &error))
+        added++;
+      else
+        {
+          toast (self, error->message);
+          g_clear_error (&error);
+          dm_project_class_free (c);
+        }
+    }
+  if (added > 0 && save_project (self))
+    {
+      g_autofree char *text = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%u class added", "%u classes added", added), added);
+      toast (self, text);
+    }
+  dm_data_page_show_project (self->data_page, self->project);
+}
+
+/* ---- file choosers (GTK 4.8: GtkFileChooserNative) ---- */
+
+typedef void (*FolderHandler) (DmWindow *self, const char *folder);
+
+static void
+on_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  DmWindow *self = DM_WINDOW (user_data);
+  FolderHandler handler = g_object_get_data (G_OBJECT (dialog), "handler");
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        handler (self, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  if (self->chooser == dialog)
+    g_clear_object (&self->chooser);
+}
+
+static void
+choose (DmWindow *self,
+        const char *title,
+        GtkFileChooserAction action,
+        const char *accept,
+        FolderHandler handler)
+{
+  GtkFileChooserNative *chooser;
+
+  if (self->chooser != NULL)
+    {
+      gtk_native_dialog_destroy (self->chooser);
+      g_clear_object (&self->chooser);
+    }
+  chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, accept, _ ("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  if (action == GTK_FILE_CHOOSER_ACTION_SAVE)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), _ ("New Project"));
+  g_object_set_data (G_OBJECT (chooser), "handler", handler);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->chooser);
+}
+
+static void
+new_project_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  choose (DM_WINDOW (widget), _ ("New Project"), GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Create"),
+          create_in_folder);
+}
+
+static void
+open_project_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  choose (DM_WINDOW (widget), _ ("Open Project"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+          _ ("_Open"), open_folder);
+}
+
+static void
+new_project_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  create_in_folder (DM_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+open_project_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  open_folder (DM_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+close_project_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  dm_window_close_project (DM_WINDOW (widget));
+}
+
+static void
+add_class_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  choose (DM_WINDOW (widget), _ ("Add Class from Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+          _ ("_Add"), add_classes_from_folder);
+}
+
+static void
+add_class_folder_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+
+  if (self->project != NULL)
+    add_classes_from_folder (self, g_variant_get_string (param, NULL));
+}
+
+static void
+remove_class_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  const char *class_name = g_variant_get_string (param, NULL);
+  g_autofree char *text = NULL;
+  DmProjectClass *removed;
+  AdwToast *undo;
+
+  if (self->project == NULL)
+    return;
+  for (self->removed_index = 0; self->removed_index < self->project->classes->len;
+       self->removed_index++)
+    if (g_strcmp0 (
+          ((DmProjectClass *)g_ptr_array_index (self->project->classes, self->removed_index))->name,
+          class_name)
+        == 0)
+      break;
+  removed = dm_project_remove_class (self->project, class_name);
+  if (removed == NULL)
+    return;
+  g_clear_pointer (&self->removed_class, dm_project_class_free);
+  self->removed_class = removed;
+  save_project (self);
+  dm_data_page_show_project (self->data_page, self->project);
+
+  text = g_strdup_printf (_ ("Class “%s” removed"), class_name);
+  undo = adw_toast_new (text);
+  adw_toast_set_button_label (undo, _ ("_Undo"));
+  adw_toast_set_action_name (undo, "win.undo-remove-class");
+  adw_toast_overlay_add_toast (self->toast_overlay, undo);
+}
+
+static void
+undo_remove_class_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+
+  if (self->project == NULL || self->removed_class == NULL)
+    return;
+  dm_project_insert_class (self->project, g_steal_pointer (&self->removed_class),
+                           self->removed_index);
+  save_project (self);
+  dm_data_page_show_project (self->data_page, self->project);
+}
+
+void
+dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.new-project", NULL, new_project_action);
+  gtk_widget_class_install_action (widget_class, "win.open-project", NULL, open_project_action);
+  gtk_widget_class_install_action (widget_class, "win.new-project-folder", "s",
+                                   new_project_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.open-project-folder", "s",
+                                   open_project_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.close-project", NULL, close_project_action);
+  gtk_widget_class_install_action (widget_class, "win.add-class", NULL, add_class_action);
+  gtk_widget_class_install_action (widget_class, "win.add-class-folder", "s",
+                                   add_class_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.remove-class", "s", remove_class_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-remove-class", NULL,
+                                   undo_remove_class_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-project",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
+                                       "win.open-project", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK,
+                                       "win.close-project", NULL);
+}
