@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dm-application.h"
+#include "dm-backbone-page.h"
 #include "dm-project.h"
 #include "dm-test-gui.h"
 #include "dm-test-util.h"
@@ -45,6 +46,47 @@ make_dir (const char *a, const char *b, const char *c)
 {
   g_autofree char *dir = g_build_filename (tmp, a, b, c, NULL);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+}
+
+/* The first widget of a type under root, depth first. */
+static GtkWidget *
+find_widget (GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+check_done (gpointer page)
+{
+  return !dm_backbone_page_is_checking (page);
+}
+
+/* The text of every label under root, joined: what the user reads. */
+static void
+collect_text (GtkWidget *root, GString *out)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_visible (root))
+    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_text (c, out);
+}
+
+static char *
+page_text (GtkWidget *page)
+{
+  GString *out = g_string_new (NULL);
+  collect_text (page, out);
+  return g_string_free (out, FALSE);
 }
 
 static DmProject *
@@ -134,6 +176,59 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_assert_cmpuint (p->classes->len, ==, 2);
   g_assert_cmpstr (((DmProjectClass *)g_ptr_array_index (p->classes, 0))->name, ==, "bottle");
   g_clear_pointer (&p, dm_project_free);
+
+  /* Backbone: a real encoder file is checked off the main thread and
+   * described; a decoder file is refused with the reason; random weights
+   * are labelled as such. */
+  {
+    GtkWidget *page = find_widget (window, DM_TYPE_BACKBONE_PAGE);
+    GtkWidget *stack = find_widget (window, ADW_TYPE_VIEW_STACK);
+    g_autofree char *encoder = g_build_filename (dm_test_srcdir (), "data", "forward",
+                                                 "encoder_timm_bf16.safetensors", NULL);
+    g_autofree char *decoder
+      = g_build_filename (dm_test_srcdir (), "data", "forward", "decoder_f32.safetensors", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_nonnull (page);
+    adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), "backbone");
+    dm_test_gui_wait_frames (window, 2);
+    text = page_text (page);
+    g_assert_nonnull (strstr (text, "No backbone yet"));
+    g_clear_pointer (&text, g_free);
+
+    activate (window, "win.set-backbone-file", g_variant_new_string (encoder));
+    g_assert_true (dm_test_gui_wait_until (check_done, page, 20000));
+    dm_test_gui_wait_frames (window, 2);
+    text = page_text (page);
+    g_assert_nonnull (strstr (text, "with 4 registers, 10 blocks"));
+    g_assert_nonnull (strstr (text, "timm names"));
+    g_clear_pointer (&text, g_free);
+    shot = dm_test_gui_screenshot (window, "project-backbone");
+    g_clear_pointer (&shot, g_free);
+    p = reload (folder);
+    g_assert_cmpstr (p->backbone_kind, ==, "file");
+    g_assert_cmpuint (strlen (p->backbone_sha256), ==, 64);
+    g_clear_pointer (&p, dm_project_free);
+
+    activate (window, "win.set-backbone-file", g_variant_new_string (decoder));
+    g_assert_true (dm_test_gui_wait_until (check_done, page, 20000));
+    dm_test_gui_wait_frames (window, 2);
+    text = page_text (page);
+    g_assert_nonnull (strstr (text, "cannot be used"));
+    g_assert_nonnull (strstr (text, "decoder_f32.safetensors"));
+    g_clear_pointer (&text, g_free);
+    shot = dm_test_gui_screenshot (window, "project-backbone-bad");
+    g_clear_pointer (&shot, g_free);
+
+    activate (window, "win.use-random-backbone", g_variant_new_boolean (TRUE));
+    text = page_text (page);
+    g_assert_nonnull (strstr (text, "for trying only"));
+    g_clear_pointer (&text, g_free);
+    p = reload (folder);
+    g_assert_cmpstr (p->backbone_kind, ==, "random");
+    g_clear_pointer (&p, dm_project_free);
+    adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), "data");
+  }
 
   /* Close: the start page lists it; reopen from there */
   activate (window, "win.close-project", NULL);

@@ -3,6 +3,7 @@
  * dm-window-project.c (project actions). */
 #pragma once
 
+#include "dm-backbone-page.h"
 #include "dm-data-page.h"
 #include "dm-project.h"
 #include "dm-start-page.h"
@@ -22,8 +23,10 @@ struct _DmWindow
   AdwToastOverlay *toast_overlay;
   GtkStack *main_stack;
   DmStartPage *start_page;
+  AdwViewStack *view_stack;
   DmDataPage *data_page;
-  AdwWindowTitle *window_title;
+  DmBackbonePage *backbone_page;
+  AdwViewSwitcherTitle *window_title;
 
   DmProject *project;            /* the open project, or NULL */
   DmProjectClass *removed_class; /* kept for "Undo" after a removal */

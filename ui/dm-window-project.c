@@ -85,9 +85,11 @@ show_project (DmWindow *self, DmProject *project)
   dm_window_close_project (self);
   self->project = project;
   folder = g_filename_display_name (project->folder);
-  adw_window_title_set_title (self->window_title, project->name);
-  adw_window_title_set_subtitle (self->window_title, folder);
+  adw_view_switcher_title_set_title (self->window_title, project->name);
+  adw_view_switcher_title_set_subtitle (self->window_title, folder);
+  adw_view_switcher_title_set_view_switcher_enabled (self->window_title, TRUE);
   dm_data_page_show_project (self->data_page, project);
+  dm_backbone_page_show_project (self->backbone_page, project);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-class", TRUE);
@@ -103,10 +105,13 @@ dm_window_close_project (DmWindow *self)
   g_clear_pointer (&self->project, dm_project_free);
   if (self->data_page != NULL)
     dm_data_page_show_project (self->data_page, NULL);
+  if (self->backbone_page != NULL)
+    dm_backbone_page_show_project (self->backbone_page, NULL);
   if (self->main_stack != NULL)
     {
-      adw_window_title_set_title (self->window_title, _ ("Dinomaly Studio"));
-      adw_window_title_set_subtitle (self->window_title, NULL);
+      adw_view_switcher_title_set_title (self->window_title, _ ("Dinomaly Studio"));
+      adw_view_switcher_title_set_subtitle (self->window_title, NULL);
+      adw_view_switcher_title_set_view_switcher_enabled (self->window_title, FALSE);
       gtk_stack_set_visible_child_name (self->main_stack, "start");
       dm_window_update_recent (self);
     }
@@ -198,6 +203,21 @@ add_classes_from_folder (DmWindow *self, const char *folder)
   dm_data_page_show_project (self->data_page, self->project);
 }
 
+static void
+set_backbone_file (DmWindow *self, const char *path)
+{
+  if (self->project == NULL)
+    return;
+  g_free (self->project->backbone_kind);
+  g_free (self->project->backbone_path);
+  g_clear_pointer (&self->project->backbone_sha256, g_free);
+  self->project->backbone_kind = g_strdup ("file");
+  self->project->backbone_path = g_strdup (path);
+  g_settings_set_string (self->settings, "backbone-file", path);
+  save_project (self);
+  dm_backbone_page_show_project (self->backbone_page, self->project);
+}
+
 /* ---- file choosers (GTK 4.8: GtkFileChooserNative) ---- */
 
 typedef void (*FolderHandler) (DmWindow *self, const char *folder);
@@ -243,6 +263,53 @@ choose (DmWindow *self,
   g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
   self->chooser = GTK_NATIVE_DIALOG (chooser);
   gtk_native_dialog_show (self->chooser);
+}
+
+static void
+choose_backbone_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  g_autoptr (GtkFileFilter) weights = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) all = gtk_file_filter_new ();
+
+  if (self->project == NULL)
+    return;
+  choose (self, _ ("Choose a DINOv2 Weight File"), GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Choose"),
+          set_backbone_file);
+  gtk_file_filter_set_name (weights, _ ("Weight files (.safetensors)"));
+  gtk_file_filter_add_pattern (weights, "*.safetensors");
+  gtk_file_filter_add_pattern (weights, "*.pth");
+  gtk_file_filter_set_name (all, _ ("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), weights);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), all);
+}
+
+static void
+set_backbone_file_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  set_backbone_file (DM_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+use_random_backbone_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  gboolean random = g_variant_get_boolean (param);
+
+  if (self->project == NULL)
+    return;
+  g_free (self->project->backbone_kind);
+  if (random)
+    {
+      self->project->backbone_kind = g_strdup ("random");
+      if (self->project->backbone_arch == NULL)
+        self->project->backbone_arch = g_strdup ("small");
+    }
+  else
+    self->project->backbone_kind = g_strdup (self->project->backbone_path != NULL ? "file" : NULL);
+  save_project (self);
+  dm_backbone_page_show_project (self->backbone_page, self->project);
 }
 
 static void
@@ -355,6 +422,12 @@ dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.remove-class", "s", remove_class_action);
   gtk_widget_class_install_action (widget_class, "win.undo-remove-class", NULL,
                                    undo_remove_class_action);
+  gtk_widget_class_install_action (widget_class, "win.choose-backbone", NULL,
+                                   choose_backbone_action);
+  gtk_widget_class_install_action (widget_class, "win.set-backbone-file", "s",
+                                   set_backbone_file_action);
+  gtk_widget_class_install_action (widget_class, "win.use-random-backbone", "b",
+                                   use_random_backbone_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-project",
                                        NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,

@@ -83,7 +83,9 @@ dm_window_class_init (DmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, start_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, data_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, backbone_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, window_title);
   dm_window_class_init_project_actions (widget_class);
 }
@@ -93,6 +95,7 @@ dm_window_init (DmWindow *self)
 {
   g_type_ensure (DM_TYPE_START_PAGE);
   g_type_ensure (DM_TYPE_DATA_PAGE);
+  g_type_ensure (DM_TYPE_BACKBONE_PAGE);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (APP_ID);
   dm_window_restore_state (self);
