@@ -123,6 +123,12 @@ visible_page (GtkWidget *window)
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
 }
 
+static gboolean
+on_project_page (gpointer window)
+{
+  return g_strcmp0 (visible_page (window), "project") == 0;
+}
+
 static void
 on_activate_after (GApplication *app, gpointer user_data)
 {
@@ -252,6 +258,23 @@ on_activate_after (GApplication *app, gpointer user_data)
     g_assert_false (g_file_test (stray, G_FILE_TEST_EXISTS));
   }
 
+  /* The demo: generated in the background, opened with its two classes and
+   * the random backbone (XDG_DATA_HOME points into the test's folder) */
+  activate (window, "win.close-project", NULL);
+  activate (window, "win.open-demo", NULL);
+  g_assert_true (dm_test_gui_wait_until (on_project_page, window, 60000));
+  g_assert_true (dm_test_gui_wait_until (transition_done, NULL, 5000));
+  dm_test_gui_wait_frames (window, 2);
+  {
+    g_autofree char *demo = g_build_filename (tmp, "data", "dinomaly-studio", "demo", NULL);
+    p = reload (demo);
+    g_assert_cmpuint (p->classes->len, ==, 2);
+    g_assert_cmpstr (p->backbone_kind, ==, "random");
+    g_clear_pointer (&p, dm_project_free);
+  }
+  shot = dm_test_gui_screenshot (window, "demo-project");
+  g_clear_pointer (&shot, g_free);
+
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
   *done = TRUE;
 }
@@ -263,6 +286,10 @@ test_project_window_workflow (void)
   gboolean done = FALSE;
 
   tmp = dm_test_make_tmpdir ();
+  {
+    g_autofree char *data = g_build_filename (tmp, "data", NULL);
+    g_setenv ("XDG_DATA_HOME", data, TRUE);
+  }
   g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
   g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
   g_assert_true (done);

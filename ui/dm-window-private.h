@@ -32,6 +32,7 @@ struct _DmWindow
   DmProjectClass *removed_class; /* kept for "Undo" after a removal */
   guint removed_index;
   GtkNativeDialog *chooser; /* the file chooser being shown */
+  AdwToast *demo_toast;     /* "Preparing the demo…" while it is written */
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "dm-demo.h"
 #include "dm-window-private.h"
 
 #define MAX_RECENT 10
@@ -406,6 +407,53 @@ undo_remove_class_action (GtkWidget *widget, const char *name, GVariant *param)
   dm_data_page_show_project (self->data_page, self->project);
 }
 
+/* ---- the demo project: generated off the main thread ---- */
+
+static void
+demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  DmProject *project = dm_demo_project_ensure (task_data, &error);
+
+  if (project != NULL)
+    g_task_return_pointer (task, project, (GDestroyNotify)dm_project_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_demo_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DmWindow *self = DM_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  DmProject *project = g_task_propagate_pointer (G_TASK (result), &error);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", TRUE);
+  if (self->demo_toast != NULL)
+    adw_toast_dismiss (self->demo_toast);
+  g_clear_object (&self->demo_toast);
+  if (project == NULL)
+    show_error (self, _ ("Could Not Prepare the Demo Project"), error);
+  else
+    show_project (self, project);
+}
+
+static void
+open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  g_autoptr (GTask) task = g_task_new (self, NULL, on_demo_ready, NULL);
+  char *folder = g_build_filename (g_get_user_data_dir (), "dinomaly-studio", "demo", NULL);
+
+  gtk_widget_action_set_enabled (widget, "win.open-demo", FALSE);
+  g_clear_object (&self->demo_toast);
+  self->demo_toast = g_object_ref (adw_toast_new (_ ("Preparing the demo project…")));
+  adw_toast_set_timeout (self->demo_toast, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (self->demo_toast));
+  g_task_set_task_data (task, folder, g_free);
+  g_task_run_in_thread (task, demo_thread);
+}
+
 void
 dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
 {
@@ -422,6 +470,7 @@ dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.remove-class", "s", remove_class_action);
   gtk_widget_class_install_action (widget_class, "win.undo-remove-class", NULL,
                                    undo_remove_class_action);
+  gtk_widget_class_install_action (widget_class, "win.open-demo", NULL, open_demo_action);
   gtk_widget_class_install_action (widget_class, "win.choose-backbone", NULL,
                                    choose_backbone_action);
   gtk_widget_class_install_action (widget_class, "win.set-backbone-file", "s",
