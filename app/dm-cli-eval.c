@@ -263,11 +263,15 @@ dm_cli_eval (int argc, char **argv)
           g_printerr ("dinomaly eval: class '%s' has no test images: skipped\n", name);
           continue;
         }
+      if (info->class_names[0] != NULL
+          && !g_strv_contains ((const char *const *)info->class_names, name))
+        g_printerr ("dinomaly eval: note: the model does not list class '%s' among its classes\n",
+                    name);
       progress.class_name = name;
       result = dm_evaluate_class (inference, model, ds, c, batch, 0, show_progress, &progress, NULL,
                                   &error);
       if (progress.on_terminal)
-        fprintf (stderr, "\r%*s\r", 60, "");
+        fprintf (stderr, "\r%*s\r", (int)strlen (name) + 32, "");
       if (result == NULL)
         goto failed;
       for (guint i = 0; i < result->failures->len; i++)
@@ -300,6 +304,11 @@ dm_cli_eval (int argc, char **argv)
       g_array_append_val (records, record);
     }
 
+  if (records->len == 0)
+    {
+      g_printerr ("dinomaly eval: none of the chosen classes has test images\n");
+      return DM_CLI_FAILED;
+    }
   class_metrics = g_new0 (DmMetrics, MAX (records->len, 1));
   for (guint c = 0; c < records->len; c++)
     class_metrics[c] = g_array_index (records, DmCliEvalRecord, c).metrics;

@@ -513,6 +513,11 @@ test_bad_input (void)
 
   build_class (data, "gen", 1);
   g_assert_true (g_file_set_contents (fake_model, "this is not a model file", -1, NULL));
+  {
+    g_autofree char *train_only
+      = g_build_filename (data, "trainonly", "train", "good", "0.png", NULL);
+    write_image (train_only, 40, 30, 5, FALSE);
+  }
 
   expect_exit ((const char *[]){ "eval", "--model", model_path, "--data", nowhere, NULL }, 1,
                "nowhere: no such file or folder");
@@ -528,6 +533,9 @@ test_bad_input (void)
   expect_exit ((const char *[]){ "eval", "--model", model_path, "--data", data, "--classes",
                                  "gen,,gen", NULL },
                2, "empty class name");
+  expect_exit ((const char *[]){ "eval", "--model", model_path, "--data", data, "--classes",
+                                 "trainonly", NULL },
+               1, "none of the chosen classes has test images");
   expect_exit ((const char *[]){ "eval", "--data", data, NULL }, 2, "--model and --data");
   expect_exit (
     (const char *[]){ "eval", "--model", model_path, "--data", data, "--batch", "0", NULL }, 2,
