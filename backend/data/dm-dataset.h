@@ -141,7 +141,7 @@ gboolean dm_dataset_add_mvtec_class (DmDataset *dataset,
  * Paths are relative to the CSV's folder; when the first image does not
  * exist there but does relative to the folder above (the official VisA
  * keeps its CSVs in split_csv/ beside the class folders), that folder is
- * used for every line. Classes in order of first appearance, then sorted. */
+ * used for every line. Classes end up sorted by name, as always. */
 gboolean dm_dataset_add_visa (DmDataset *dataset,
                               const char *csv_path,
                               DmDatasetChecks checks,
