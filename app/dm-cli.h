@@ -43,5 +43,6 @@ int dm_cli_info (int argc, char **argv);
 int dm_cli_import (int argc, char **argv);
 
 int dm_cli_metrics (int argc, char **argv);
+int dm_cli_eval (int argc, char **argv);
 
 G_END_DECLS
