@@ -55,8 +55,8 @@ test_project_create_and_reopen (void)
   p->backbone_arch = g_strdup ("small");
   json_object_set_int_member (p->settings, "iterations", 250);
   p->model = g_strdup ("model.dinomaly");
-  dm_project_set_label (p, "/data/tire/test/hole/000.png", DM_LABEL_DEFECT);
-  dm_project_set_label (p, "/data/tire/test/good/001.png", DM_LABEL_GOOD);
+  dm_project_set_label (p, "/data/tire/test/hole/000.png", DM_USER_LABEL_DEFECT);
+  dm_project_set_label (p, "/data/tire/test/good/001.png", DM_USER_LABEL_GOOD);
   g_assert_true (dm_project_save (p, &error));
   g_assert_no_error (error);
   /* only project.json and the subfolders: no temporary file left */
@@ -73,9 +73,9 @@ test_project_create_and_reopen (void)
   g_assert_cmpfloat (c->uncertain_high, ==, 0.15);
   g_assert_cmpstr (q->backbone_arch, ==, "small");
   g_assert_cmpint (json_object_get_int_member (q->settings, "iterations"), ==, 250);
-  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==, DM_LABEL_DEFECT);
-  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==, DM_LABEL_GOOD);
-  g_assert_cmpint (dm_project_get_label (q, "/elsewhere.png"), ==, DM_LABEL_NONE);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==, DM_USER_LABEL_DEFECT);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==, DM_USER_LABEL_GOOD);
+  g_assert_cmpint (dm_project_get_label (q, "/elsewhere.png"), ==, DM_USER_LABEL_NONE);
   /* what was there is exactly what comes back */
   g_free (q->modified);
   q->modified = g_strdup (p->modified);
