@@ -9,6 +9,7 @@
 
 #include "dm-application.h"
 #include "dm-backbone-page.h"
+#include "dm-data-page.h"
 #include "dm-project.h"
 #include "dm-test-gui.h"
 #include "dm-test-util.h"
@@ -121,6 +122,21 @@ visible_page (GtkWidget *window)
   g_assert_nonnull (stack);
   main_stack = GTK_STACK (stack);
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+static char *demo_folder;
+
+static const char *
+dm_test_gui_last_folder (void)
+{
+  return demo_folder;
+}
+
+static gboolean
+dataset_shown (gpointer page)
+{
+  g_autofree char *text = page_text (page);
+  return strstr (text, "good parts for training") != NULL;
 }
 
 static gboolean
@@ -267,10 +283,29 @@ on_activate_after (GApplication *app, gpointer user_data)
   dm_test_gui_wait_frames (window, 2);
   {
     g_autofree char *demo = g_build_filename (tmp, "data", "dinomaly-studio", "demo", NULL);
+    demo_folder = g_strdup (demo);
     p = reload (demo);
     g_assert_cmpuint (p->classes->len, ==, 2);
     g_assert_cmpstr (p->backbone_kind, ==, "random");
     g_clear_pointer (&p, dm_project_free);
+  }
+  {
+    /* the counts arrive from the background load; a broken file shows up
+     * in the problems list and the rest still counts */
+    g_autofree char *broken = g_build_filename (tmp, "data", "dinomaly-studio", "demo", "dataset",
+                                                "washer", "train", "good", "broken.png", NULL);
+    GtkWidget *data_page = find_widget (window, DM_TYPE_DATA_PAGE);
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_set_contents (broken, "\x89PNG\r\n\x1a\n truncated", -1, NULL));
+    activate (window, "win.open-project-folder", g_variant_new_string (dm_test_gui_last_folder ()));
+    g_assert_true (dm_test_gui_wait_until (dataset_shown, data_page, 30000));
+    dm_test_gui_wait_frames (window, 2);
+    text = page_text (data_page);
+    g_assert_nonnull (strstr (text, "36 good parts for training (4 held out)"));
+    g_assert_nonnull (strstr (text, "test: 10 good, 12 defective, 12 masks"));
+    g_assert_nonnull (strstr (text, "1 problem with the data"));
+    g_assert_nonnull (strstr (text, "broken.png"));
   }
   shot = dm_test_gui_screenshot (window, "demo-project");
   g_clear_pointer (&shot, g_free);

@@ -32,11 +32,16 @@ struct _DmWindow
   DmProjectClass *removed_class; /* kept for "Undo" after a removal */
   guint removed_index;
   GtkNativeDialog *chooser; /* the file chooser being shown */
-  AdwToast *demo_toast;     /* "Preparing the demo…" while it is written */
+  AdwToast *demo_toast;
+  GCancellable *dataset_cancellable; /* of the dataset being loaded */
+  DmDataset *dataset;
+    /* the open project's images, or NULL */ /* "Preparing the demo…" while it is written */
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);
 void dm_window_update_recent (DmWindow *self);
 void dm_window_close_project (DmWindow *self);
+/* Loads the project's images in the background and shows the counts. */
+void dm_window_reload_dataset (DmWindow *self);
 
 G_END_DECLS

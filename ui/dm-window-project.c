@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "dm-demo.h"
+#include "dm-project-dataset.h"
 #include "dm-window-private.h"
 
 #define MAX_RECENT 10
@@ -78,6 +79,88 @@ remember_recent (DmWindow *self, const char *folder)
   dm_window_update_recent (self);
 }
 
+/* ---- the project's images, loaded off the main thread ---- */
+
+typedef struct
+{
+  DmDataset *dataset;
+  GPtrArray *class_errors;
+} DatasetResult;
+
+static void
+dataset_result_free (gpointer data)
+{
+  DatasetResult *r = data;
+
+  dm_dataset_free (r->dataset);
+  g_ptr_array_unref (r->class_errors);
+  g_free (r);
+}
+
+static void
+dataset_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  /* the project is saved at every change: the thread reads its own copy */
+  g_autoptr (DmProject) project = dm_project_open (task_data, &error);
+  DatasetResult *r;
+
+  if (project == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  r = g_new0 (DatasetResult, 1);
+  r->class_errors = g_ptr_array_new_with_free_func (g_free);
+  r->dataset = dm_project_load_dataset (project, DM_DATASET_CHECK_ALL, r->class_errors, &error);
+  if (r->dataset == NULL)
+    {
+      dataset_result_free (r);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, r, dataset_result_free);
+}
+
+static void
+on_dataset_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DmWindow *self = DM_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  DatasetResult *r = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->dataset_cancellable);
+  if (r == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->dataset, dm_dataset_free);
+  self->dataset = g_steal_pointer (&r->dataset);
+  dm_data_page_show_dataset (self->data_page, self->dataset, r->class_errors);
+  dataset_result_free (r);
+}
+
+void
+dm_window_reload_dataset (DmWindow *self)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (self->dataset_cancellable != NULL)
+    g_cancellable_cancel (self->dataset_cancellable);
+  g_clear_object (&self->dataset_cancellable);
+  if (self->project == NULL)
+    return;
+  self->dataset_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->dataset_cancellable, on_dataset_loaded, NULL);
+  g_task_set_task_data (task, g_strdup (self->project->folder), g_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  dm_data_page_show_dataset (self->data_page, NULL, NULL);
+  g_task_run_in_thread (task, dataset_thread);
+}
+
 static void
 show_project (DmWindow *self, DmProject *project)
 {
@@ -91,6 +174,7 @@ show_project (DmWindow *self, DmProject *project)
   adw_view_switcher_title_set_view_switcher_enabled (self->window_title, TRUE);
   dm_data_page_show_project (self->data_page, project);
   dm_backbone_page_show_project (self->backbone_page, project);
+  dm_window_reload_dataset (self);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-class", TRUE);
@@ -101,6 +185,10 @@ void
 dm_window_close_project (DmWindow *self)
 {
   g_clear_pointer (&self->removed_class, dm_project_class_free);
+  if (self->dataset_cancellable != NULL)
+    g_cancellable_cancel (self->dataset_cancellable);
+  g_clear_object (&self->dataset_cancellable);
+  g_clear_pointer (&self->dataset, dm_dataset_free);
   if (self->project == NULL)
     return;
   g_clear_pointer (&self->project, dm_project_free);
@@ -202,6 +290,7 @@ add_classes_from_folder (DmWindow *self, const char *folder)
       toast (self, text);
     }
   dm_data_page_show_project (self->data_page, self->project);
+  dm_window_reload_dataset (self);
 }
 
 static void
@@ -386,6 +475,7 @@ remove_class_action (GtkWidget *widget, const char *name, GVariant *param)
   self->removed_class = removed;
   save_project (self);
   dm_data_page_show_project (self->data_page, self->project);
+  dm_window_reload_dataset (self);
 
   text = g_strdup_printf (_ ("Class “%s” removed"), class_name);
   undo = adw_toast_new (text);
@@ -405,6 +495,7 @@ undo_remove_class_action (GtkWidget *widget, const char *name, GVariant *param)
                            self->removed_index);
   save_project (self);
   dm_data_page_show_project (self->data_page, self->project);
+  dm_window_reload_dataset (self);
 }
 
 /* ---- the demo project: generated off the main thread ---- */

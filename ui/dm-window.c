@@ -65,6 +65,7 @@ dm_window_dispose (GObject *object)
     gtk_native_dialog_destroy (self->chooser);
   g_clear_object (&self->chooser);
   g_clear_object (&self->demo_toast);
+  g_clear_object (&self->dataset_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_WINDOW);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (dm_window_parent_class)->dispose (object);
