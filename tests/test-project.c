@@ -5,7 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-demo.h"
 #include "dm-error.h"
+#include "dm-image.h"
 #include "dm-project.h"
 #include "dm-test-util.h"
 
@@ -53,8 +55,8 @@ test_project_create_and_reopen (void)
   p->backbone_arch = g_strdup ("small");
   json_object_set_int_member (p->settings, "iterations", 250);
   p->model = g_strdup ("model.dinomaly");
-  dm_project_set_label (p, "/data/tire/test/hole/000.png", DM_LABEL_DEFECT);
-  dm_project_set_label (p, "/data/tire/test/good/001.png", DM_LABEL_GOOD);
+  dm_project_set_label (p, "/data/tire/test/hole/000.png", DM_USER_LABEL_DEFECT);
+  dm_project_set_label (p, "/data/tire/test/good/001.png", DM_USER_LABEL_GOOD);
   g_assert_true (dm_project_save (p, &error));
   g_assert_no_error (error);
   /* only project.json and the subfolders: no temporary file left */
@@ -71,9 +73,9 @@ test_project_create_and_reopen (void)
   g_assert_cmpfloat (c->uncertain_high, ==, 0.15);
   g_assert_cmpstr (q->backbone_arch, ==, "small");
   g_assert_cmpint (json_object_get_int_member (q->settings, "iterations"), ==, 250);
-  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==, DM_LABEL_DEFECT);
-  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==, DM_LABEL_GOOD);
-  g_assert_cmpint (dm_project_get_label (q, "/elsewhere.png"), ==, DM_LABEL_NONE);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==, DM_USER_LABEL_DEFECT);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==, DM_USER_LABEL_GOOD);
+  g_assert_cmpint (dm_project_get_label (q, "/elsewhere.png"), ==, DM_USER_LABEL_NONE);
   /* what was there is exactly what comes back */
   g_free (q->modified);
   q->modified = g_strdup (p->modified);
@@ -187,6 +189,57 @@ test_project_mask_path (void)
   g_assert_cmpstr (mask, ==, want);
 }
 
+static guint
+count_files (const char *root, const char *a, const char *b, const char *c)
+{
+  g_autofree char *dir = g_build_filename (root, a, b, c, NULL);
+  return count_entries (dir);
+}
+
+static void
+test_demo_dataset_and_project (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "demo", NULL);
+  g_autofree char *dataset = g_build_filename (folder, "dataset", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = dm_demo_project_ensure (folder, &error);
+  g_autoptr (DmProject) again = NULL;
+  g_autofree char *mask_path = NULL, *image_path = NULL;
+  g_autoptr (DmImage) mask = NULL;
+  g_autoptr (DmImage) image = NULL;
+  gsize defect_pixels = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (p->classes->len, ==, 2);
+  g_assert_cmpstr (p->backbone_kind, ==, "random");
+  g_assert_cmpuint (count_files (dataset, "washer", "train", "good"), ==, 40);
+  g_assert_cmpuint (count_files (dataset, "washer", "test", "good"), ==, 10);
+  g_assert_cmpuint (count_files (dataset, "fabric", "test", "hole"), ==, 6);
+  g_assert_cmpuint (count_files (dataset, "fabric", "ground_truth", "thread"), ==, 6);
+
+  /* a defect image has a matching, non-empty mask of its size */
+  image_path = g_build_filename (dataset, "washer", "test", "scratch", "002.png", NULL);
+  mask_path = g_build_filename (dataset, "washer", "ground_truth", "scratch", "002_mask.png", NULL);
+  image = dm_image_load (image_path, 0, &error);
+  g_assert_no_error (error);
+  mask = dm_image_load (mask_path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (image->channels, ==, 3);
+  g_assert_cmpint (mask->width, ==, image->width);
+  g_assert_cmpint (mask->height, ==, image->height);
+  for (int y = 0; y < mask->height; y++)
+    for (int x = 0; x < mask->width; x++)
+      defect_pixels += mask->data[(gsize)y * mask->stride + x] > 0;
+  g_assert_cmpuint (defect_pixels, >, 20);
+  g_assert_cmpuint (defect_pixels, <, (gsize)mask->width * mask->height / 10);
+
+  /* a second call opens the existing project */
+  again = dm_demo_project_ensure (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->classes->len, ==, 2);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -196,5 +249,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/project/versions", test_project_versions);
   g_test_add_func ("/project/bad-files", test_project_bad_files);
   g_test_add_func ("/project/mask-path", test_project_mask_path);
+  g_test_add_func ("/project/demo", test_demo_dataset_and_project);
   return g_test_run ();
 }

@@ -4,19 +4,7 @@
 
 #include <glib/gi18n.h>
 
-#include "dm-window.h"
-
-struct _DmWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  /* Window geometry is kept in GSettings so the window reopens as the user
-   * left it (window-width, window-height, window-maximized). */
-  GSettings *settings;
-
-  AdwToastOverlay *toast_overlay;
-  AdwStatusPage *start_page;
-};
+#include "dm-window-private.h"
 
 G_DEFINE_FINAL_TYPE (DmWindow, dm_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -72,6 +60,12 @@ dm_window_dispose (GObject *object)
 {
   DmWindow *self = DM_WINDOW (object);
 
+  dm_window_close_project (self);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
+  g_clear_object (&self->demo_toast);
+  g_clear_object (&self->dataset_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_WINDOW);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (dm_window_parent_class)->dispose (object);
@@ -89,13 +83,23 @@ dm_window_class_init (DmWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dinomaly/Studio/dm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DmWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, start_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, data_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, backbone_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, window_title);
+  dm_window_class_init_project_actions (widget_class);
 }
 
 static void
 dm_window_init (DmWindow *self)
 {
+  g_type_ensure (DM_TYPE_START_PAGE);
+  g_type_ensure (DM_TYPE_DATA_PAGE);
+  g_type_ensure (DM_TYPE_BACKBONE_PAGE);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (APP_ID);
   dm_window_restore_state (self);
+  dm_window_update_recent (self);
 }

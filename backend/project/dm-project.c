@@ -215,10 +215,10 @@ dm_project_to_json (const DmProject *p)
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
-      DmLabel label = GPOINTER_TO_INT (g_hash_table_lookup (p->labels, path));
+      DmUserLabel label = GPOINTER_TO_INT (g_hash_table_lookup (p->labels, path));
 
       json_builder_set_member_name (b, path);
-      json_builder_add_string_value (b, label == DM_LABEL_DEFECT ? "defect" : "good");
+      json_builder_add_string_value (b, label == DM_USER_LABEL_DEFECT ? "defect" : "good");
     }
   json_builder_end_object (b);
   json_builder_end_object (b);
@@ -379,9 +379,9 @@ read_labels (DmProject *p, JsonObject *root)
       const char *value = json_object_get_string_member_with_default (labels, l->data, "");
 
       if (strcmp (value, "good") == 0)
-        dm_project_set_label (p, l->data, DM_LABEL_GOOD);
+        dm_project_set_label (p, l->data, DM_USER_LABEL_GOOD);
       else if (strcmp (value, "defect") == 0)
-        dm_project_set_label (p, l->data, DM_LABEL_DEFECT);
+        dm_project_set_label (p, l->data, DM_USER_LABEL_DEFECT);
     }
 }
 
@@ -550,15 +550,15 @@ dm_project_insert_class (DmProject *p, DmProjectClass *klass, guint index)
 }
 
 void
-dm_project_set_label (DmProject *p, const char *image_path, DmLabel label)
+dm_project_set_label (DmProject *p, const char *image_path, DmUserLabel label)
 {
-  if (label == DM_LABEL_NONE)
+  if (label == DM_USER_LABEL_NONE)
     g_hash_table_remove (p->labels, image_path);
   else
     g_hash_table_insert (p->labels, g_strdup (image_path), GINT_TO_POINTER (label));
 }
 
-DmLabel
+DmUserLabel
 dm_project_get_label (DmProject *p, const char *image_path)
 {
   return GPOINTER_TO_INT (g_hash_table_lookup (p->labels, image_path));

@@ -30,10 +30,10 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  DM_LABEL_NONE, /* not labelled by the user */
-  DM_LABEL_GOOD,
-  DM_LABEL_DEFECT,
-} DmLabel;
+  DM_USER_LABEL_NONE, /* not labelled by the user */
+  DM_USER_LABEL_GOOD,
+  DM_USER_LABEL_DEFECT,
+} DmUserLabel;
 
 typedef struct
 {
@@ -63,7 +63,7 @@ typedef struct
   char *preset;         /* "quick", "balanced", "paper" */
   JsonObject *settings; /* training settings that differ from the preset, owned */
   char *model;          /* relative to folder, or NULL */
-  GHashTable *labels;   /* image path -> GINT_TO_POINTER (DmLabel) */
+  GHashTable *labels;   /* image path -> GINT_TO_POINTER (DmUserLabel) */
 } DmProject;
 
 /* Creates folder (and its parents) with the project layout and a new
@@ -92,8 +92,8 @@ DmProjectClass *dm_project_remove_class (DmProject *project, const char *name);
 /* Puts a removed class back at index (undo). */
 void dm_project_insert_class (DmProject *project, DmProjectClass *klass, guint index);
 
-void dm_project_set_label (DmProject *project, const char *image_path, DmLabel label);
-DmLabel dm_project_get_label (DmProject *project, const char *image_path);
+void dm_project_set_label (DmProject *project, const char *image_path, DmUserLabel label);
+DmUserLabel dm_project_get_label (DmProject *project, const char *image_path);
 
 /* folder/<sub> (sub: "labels", "masks", "checkpoints", "results", "reports"). */
 char *dm_project_subfolder (const DmProject *project, const char *sub);

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What `dinomaly eval` writes: the JSON report, the CSV of image scores and
+ * decisions, and the evaluation folders that `dinomaly metrics` reads. */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-cli-eval-private.h"
+#include "dm-error.h"
+#include "dm-image.h"
+
+void
+dm_cli_eval_record_clear (DmCliEvalRecord *record)
+{
+  g_free (record->name);
+}
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+static void
+csv_field (GString *s, const char *text)
+{
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    {
+      g_string_append (s, text);
+      return;
+    }
+  g_string_append_c (s, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+/* A float in the shortest text that reads back as the same float. */
+static void
+append_float (GString *s, float v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int digits = 6; digits <= 9; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, v);
+      if ((float)g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (s, buf);
+}
+
+void
+dm_cli_eval_append_csv (GString *csv,
+                        const DmDataset *ds,
+                        const DmEvalClass *r,
+                        const DmCliEvalRecord *record)
+{
+  for (guint i = 0; i < r->n_images; i++)
+    {
+      const DmSample *s = &ds->samples[r->sample_index[i]];
+      g_autofree char *path = g_filename_display_name (s->path);
+
+      csv_field (csv, record->name);
+      g_string_append_c (csv, ',');
+      csv_field (csv, path);
+      g_string_append (csv, r->labels[i] ? ",defect," : ",good,");
+      append_float (csv, r->scores[i]);
+      g_string_append_c (csv, ',');
+      if (record->has_threshold)
+        g_string_append (csv, r->scores[i] > record->threshold ? "defect" : "good");
+      g_string_append_c (csv, '\n');
+    }
+}
+
+/* ---- evaluation folders --------------------------------------------------------- */
+
+/* A name usable as a file name and in scores.csv: no separators, commas,
+ * quotes or control characters; valid UTF-8. */
+static char *
+safe_name (const char *raw)
+{
+  char *name = g_filename_display_name (raw);
+
+  for (char *p = name; *p != '\0'; p++)
+    if (*p == '/' || *p == '\\' || *p == ',' || *p == '"' || (guchar)*p < 0x20)
+      *p = '_';
+  if (name[0] == '.' || name[0] == '\0')
+    {
+      char *prefixed = g_strconcat ("_", name, NULL);
+
+      g_free (name);
+      name = prefixed;
+    }
+  return name;
+}
+
+/* "<type>_<stem>", made unique within the class. */
+static char *
+image_name (const DmSample *s, GHashTable *taken)
+{
+  g_autofree char *base = g_path_get_basename (s->path);
+  char *dot = strrchr (base, '.');
+  g_autofree char *raw = NULL, *name = NULL;
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  raw = g_strdup_printf ("%s_%s", s->defect_type, base);
+  name = safe_name (raw);
+  for (int k = 2; g_hash_table_contains (taken, name); k++)
+    {
+      g_autofree char *numbered = g_strdup_printf ("%s_%d", raw, k);
+
+      g_free (name);
+      name = safe_name (numbered);
+    }
+  g_hash_table_add (taken, g_strdup (name));
+  return g_steal_pointer (&name);
+}
+
+static gboolean
+make_dir (const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_autofree char *display = g_filename_display_name (dir);
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create the folder: %s", display,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+dm_cli_eval_save_maps (const char *dir, const DmDataset *ds, const DmEvalClass *r, GError **error)
+{
+  g_autofree char *class_name = safe_name (ds->classes[r->class_index].name);
+  g_autofree char *class_dir = g_build_filename (dir, class_name, NULL);
+  g_autofree char *maps_dir = g_build_filename (class_dir, "maps", NULL);
+  g_autofree char *masks_dir = g_build_filename (class_dir, "masks", NULL);
+  g_autofree char *scores_path = g_build_filename (class_dir, "scores.csv", NULL);
+  g_autoptr (GHashTable) taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GString) scores = g_string_new ("name,label,score\n");
+  g_autoptr (DmImage) mask = NULL;
+  const gsize per = (gsize)DM_EVAL_MAP_SIZE * DM_EVAL_MAP_SIZE;
+
+  if (!make_dir (maps_dir, error) || !make_dir (masks_dir, error))
+    return FALSE;
+  mask = dm_image_new (DM_EVAL_MAP_SIZE, DM_EVAL_MAP_SIZE, 1, DM_PIXEL_U8, error);
+  if (mask == NULL)
+    return FALSE;
+  for (guint i = 0; i < r->n_images; i++)
+    {
+      const DmSample *s = &ds->samples[r->sample_index[i]];
+      g_autofree char *name = image_name (s, taken);
+      g_autofree char *map_file = g_strconcat (name, "_map.tiff", NULL);
+      g_autofree char *map_path = g_build_filename (maps_dir, map_file, NULL);
+
+      g_string_append_printf (scores, "%s,%d,", name, r->labels[i]);
+      append_float (scores, r->scores[i]);
+      g_string_append_c (scores, '\n');
+      if (!dm_image_save_tiff_f32 (r->maps + i * per, DM_EVAL_MAP_SIZE, DM_EVAL_MAP_SIZE, map_path,
+                                   error))
+        return FALSE;
+      /* good images need no file: no mask means no defect */
+      if (r->labels[i] && r->has_truth[i])
+        {
+          g_autofree char *mask_file = g_strconcat (name, "_mask.png", NULL);
+          g_autofree char *mask_path = g_build_filename (masks_dir, mask_file, NULL);
+          const guint8 *m = r->masks + i * per;
+
+          for (int y = 0; y < DM_EVAL_MAP_SIZE; y++)
+            for (int x = 0; x < DM_EVAL_MAP_SIZE; x++)
+              mask->data[(gsize)y * mask->stride + x]
+                = m[(gsize)y * DM_EVAL_MAP_SIZE + x] ? 255 : 0;
+          if (!dm_image_save_png (mask, mask_path, error))
+            return FALSE;
+        }
+    }
+  return g_file_set_contents (scores_path, scores->str, (gssize)scores->len, error);
+}
+
+/* ---- JSON ----------------------------------------------------------------------
+ * Written by hand: json-glib 1.6's generator writes 1e-05 as "1e-05.0",
+ * which is not JSON. Doubles in the shortest form that reads back exactly;
+ * NaN as null, with the reason under "notes". */
+
+static void
+json_string (GString *s, const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+
+  g_string_append_c (s, '"');
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (s, "\\%c", *p);
+      else if ((guchar)*p < 0x20)
+        g_string_append_printf (s, "\\u%04x", (guchar)*p);
+      else
+        g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+static void
+json_double (GString *s, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    {
+      g_string_append (s, "null");
+      return;
+    }
+  if (v == 0.0)
+    v = 0.0; /* -0 (AUPRO's trapezoid can give it) reads better as 0 */
+  for (int digits = 15; digits <= 17; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (s, buf);
+}
+
+static void
+json_metrics (GString *s, const DmMetrics *m, const char *indent)
+{
+  gboolean any_nan = FALSE;
+
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    {
+      double v = dm_metrics_get (m, id);
+
+      g_string_append_printf (s, "%s\"%s\": ", indent, dm_metric_name (id));
+      json_double (s, v);
+      g_string_append (s, ",\n");
+      any_nan |= isnan (v);
+    }
+  if (any_nan)
+    {
+      gboolean first = TRUE;
+
+      g_string_append_printf (s, "%s\"notes\": {", indent);
+      for (int id = 0; id < DM_METRIC_COUNT; id++)
+        if (isnan (dm_metrics_get (m, id)))
+          {
+            g_string_append_printf (s, "%s\"%s\": ", first ? "" : ", ", dm_metric_name (id));
+            json_string (s, dm_metric_status_message (m->status[id]));
+            first = FALSE;
+          }
+      g_string_append (s, "},\n");
+    }
+}
+
+gboolean
+dm_cli_eval_write_json (const char *path,
+                        const char *model_path,
+                        const char *data_path,
+                        const DmCliEvalRecord *records,
+                        guint n_records,
+                        const DmMetrics *mean,
+                        const DmDataset *ds,
+                        GPtrArray *failures,
+                        GError **error)
+{
+  g_autoptr (GString) s = g_string_new ("{\n  \"model\": ");
+  g_autofree char *model_display = g_filename_display_name (model_path);
+  g_autofree char *data_display = g_filename_display_name (data_path);
+
+  json_string (s, model_display);
+  g_string_append (s, ",\n  \"data\": ");
+  json_string (s, data_display);
+  g_string_append (s, ",\n  \"classes\": {");
+  for (guint c = 0; c < n_records; c++)
+    {
+      const DmCliEvalRecord *r = &records[c];
+
+      g_string_append (s, c == 0 ? "\n    " : ",\n    ");
+      json_string (s, r->name);
+      g_string_append (s, ": {\n");
+      json_metrics (s, &r->metrics, "      ");
+      g_string_append_printf (s,
+                              "      \"n_images\": %u,\n      \"n_defect\": %u,\n"
+                              "      \"n_with_ground_truth\": %u,\n"
+                              "      \"aupro_regions\": %" G_GUINT64_FORMAT ",\n"
+                              "      \"image_threshold\": ",
+                              r->n_images, r->n_defect, r->n_truth, r->metrics.aupro_regions);
+      if (r->has_threshold)
+        json_double (s, r->threshold);
+      else
+        g_string_append (s, "null");
+      g_string_append (s, ",\n      \"seconds\": ");
+      json_double (s, r->seconds);
+      g_string_append (s, "\n    }");
+    }
+  g_string_append (s, "\n  },\n  \"mean\": {\n");
+  json_metrics (s, mean, "    ");
+  g_string_append_printf (s, "    \"n_classes\": %u\n  },\n  \"problems\": [", n_records);
+  for (guint i = 0; i < ds->n_problems; i++)
+    {
+      g_autofree char *problem_path = g_filename_display_name (ds->problems[i].path);
+
+      g_string_append (s, i == 0 ? "\n    {\"kind\": " : ",\n    {\"kind\": ");
+      json_string (s, dm_dataset_problem_kind_name (ds->problems[i].kind));
+      g_string_append (s, ", \"path\": ");
+      json_string (s, problem_path);
+      g_string_append (s, ", \"message\": ");
+      json_string (s, ds->problems[i].message);
+      g_string_append_c (s, '}');
+    }
+  g_string_append (s, ds->n_problems > 0 ? "\n  ],\n  \"failures\": [" : "],\n  \"failures\": [");
+  for (guint i = 0; i < failures->len; i++)
+    {
+      g_string_append (s, i == 0 ? "\n    " : ",\n    ");
+      json_string (s, failures->pdata[i]);
+    }
+  g_string_append (s, failures->len > 0 ? "\n  ]\n}\n" : "]\n}\n");
+  return g_file_set_contents (path, s->str, (gssize)s->len, error);
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `dinomaly eval`: a model on the test images of a dataset, class by class,
+ * with the seven metrics of the reference protocol, a table on standard
+ * output and optional JSON, CSV and evaluation folders. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm-cli-eval-private.h"
+#include "dm-cli.h"
+#include "dm-dinomaly.h"
+#include "dm-engine.h"
+#include "dm-evaluation.h"
+#include "dm-model-file.h"
+
+/* Problems printed before "... and N more". */
+#define MAX_PROBLEMS_SHOWN 20
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("dinomaly eval: %s\nTry 'dinomaly eval --help'.\n", message);
+  return DM_CLI_USAGE;
+}
+
+typedef struct
+{
+  const char *class_name;
+  gboolean on_terminal;
+} Progress;
+
+static void
+show_progress (guint done, guint total, gpointer user_data)
+{
+  Progress *p = user_data;
+
+  if (p->on_terminal)
+    fprintf (stderr, "\r  %s: %u/%u images", p->class_name, done, total);
+}
+
+static void
+print_problems (const DmDataset *ds, const char *data_path, gboolean in_json)
+{
+  g_autofree char *display = g_filename_display_name (data_path);
+
+  if (ds->n_problems == 0)
+    return;
+  g_printerr ("dinomaly eval: %u problem%s in %s (the rest is evaluated):\n", ds->n_problems,
+              ds->n_problems == 1 ? "" : "s", display);
+  for (guint i = 0; i < ds->n_problems && i < MAX_PROBLEMS_SHOWN; i++)
+    {
+      g_autofree char *path = g_filename_display_name (ds->problems[i].path);
+
+      g_printerr ("  %s: %s\n", path, ds->problems[i].message);
+    }
+  if (ds->n_problems > MAX_PROBLEMS_SHOWN)
+    g_printerr ("  ... and %u more%s\n", ds->n_problems - MAX_PROBLEMS_SHOWN,
+                in_json ? " (all of them are in the JSON report)" : "");
+}
+
+/* The classes to evaluate, as dataset indices: those named (in the order
+ * given, each once), or every class with test images. */
+static GArray *
+select_classes (const DmDataset *ds, const char *names, const char *data_path, int *exit_code)
+{
+  g_autoptr (GArray) chosen = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  if (names == NULL)
+    {
+      for (guint c = 0; c < ds->n_classes; c++)
+        if (ds->classes[c].n_test_good + ds->classes[c].n_test_defect > 0)
+          g_array_append_val (chosen, c);
+    }
+  else
+    {
+      g_auto (GStrv) parts = g_strsplit (names, ",", -1);
+
+      for (char **p = parts; *p != NULL; p++)
+        {
+          const char *name = g_strstrip (*p);
+          int c = dm_dataset_find_class (ds, name);
+          gboolean seen = FALSE;
+
+          if (name[0] == '\0')
+            {
+              *exit_code = usage_error ("--classes: empty class name (give NAME,NAME...)");
+              return NULL;
+            }
+          if (c < 0)
+            {
+              g_autoptr (GString) known = g_string_new (NULL);
+              g_autofree char *display = g_filename_display_name (data_path);
+
+              for (guint k = 0; k < ds->n_classes; k++)
+                g_string_append_printf (known, "%s%s", k ? ", " : "", ds->classes[k].name);
+              g_printerr ("dinomaly eval: no class '%s' in %s (its classes: %s)\n", name, display,
+                          known->str);
+              *exit_code = DM_CLI_FAILED;
+              return NULL;
+            }
+          for (guint k = 0; k < chosen->len; k++)
+            seen |= g_array_index (chosen, guint, k) == (guint)c;
+          if (!seen)
+            g_array_append_val (chosen, c);
+        }
+    }
+  return g_steal_pointer (&chosen);
+}
+
+static void
+print_value (double v)
+{
+  if (isnan (v))
+    printf (" %9s", "-");
+  else
+    printf (" %9.4f", v);
+}
+
+static void
+print_table (const DmCliEvalRecord *records, guint n, const DmMetrics *mean)
+{
+  int width = 12;
+
+  for (guint c = 0; c < n; c++)
+    width = MAX (width, (int)g_utf8_strlen (records[c].name, -1));
+  printf ("%-*s %7s %7s %9s %9s %9s %9s %9s %9s %9s\n", width, "class", "images", "defect",
+          "img AUROC", "img AP", "img F1", "px AUROC", "px AP", "px F1", "AUPRO");
+  for (guint c = 0; c < n; c++)
+    {
+      const DmCliEvalRecord *r = &records[c];
+
+      printf ("%-*s %7u %7u", width, r->name, r->n_images, r->n_defect);
+      for (int id = 0; id < DM_METRIC_COUNT; id++)
+        print_value (dm_metrics_get (&r->metrics, id));
+      printf ("\n");
+    }
+  printf ("%-*s %7" G_GUINT64_FORMAT " %7" G_GUINT64_FORMAT, width, "mean", mean->n_images,
+          mean->n_anomalous);
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    print_value (dm_metrics_get (mean, id));
+  printf ("\n");
+
+  /* why a figure is missing */
+  for (guint c = 0; c < n; c++)
+    {
+      const DmCliEvalRecord *r = &records[c];
+
+      for (int id = 0; id < DM_METRIC_COUNT; id++)
+        if (isnan (dm_metrics_get (&r->metrics, id)))
+          printf ("  %s %s: %s\n", r->name, dm_metric_name (id),
+                  dm_metric_status_message (r->metrics.status[id]));
+      if (r->n_truth < r->n_images)
+        printf ("  %s: %u defect image%s without a mask: counted in the image metrics only\n",
+                r->name, r->n_images - r->n_truth, r->n_images - r->n_truth == 1 ? "" : "s");
+    }
+}
+
+static const DmClassThreshold *
+find_threshold (const DmModelInfo *info, const char *name)
+{
+  for (guint i = 0; i < info->n_thresholds; i++)
+    if (g_strcmp0 (info->thresholds[i].class_name, name) == 0)
+      return &info->thresholds[i];
+  return NULL;
+}
+
+int
+dm_cli_eval (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
+  g_autofree char *classes = NULL, *json_path = NULL, *csv_path = NULL, *maps_dir = NULL;
+  int batch = 4, threads = 0, exit_code = DM_CLI_OK;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
+    { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
+      "the backbone file, when the model refers to it by checksum", "FILE" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_path,
+      "the dataset: an MVTec AD root or class folder, or a VisA split CSV (or its root)", "DIR" },
+    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes,
+      "evaluate these classes only (default: every class with test images)", "A,B" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "write the metrics as JSON", "FILE" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
+      "write one row per test image: class,path,label,score,decision", "FILE" },
+    { "save-maps", 0, 0, G_OPTION_ARG_FILENAME, &maps_dir,
+      "write DIR/CLASS/{scores.csv,maps,masks} for 'dinomaly metrics'", "DIR" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "images per forward pass (4)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all cores)", "N" },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmDataset) ds = NULL;
+  g_autoptr (GArray) chosen = NULL;
+  g_autoptr (DmModelInfo) info = NULL;
+  g_autoptr (DmDinomalyModel) model = NULL;
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmInference) inference = NULL;
+  g_autoptr (GString) csv = g_string_new ("class,path,label,score,decision\n");
+  g_autoptr (GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) records = g_array_new (FALSE, TRUE, sizeof (DmCliEvalRecord));
+  g_autofree DmMetrics *class_metrics = NULL;
+  DmMetrics mean;
+  Progress progress = { NULL, isatty (STDERR_FILENO) };
+  gint64 t_start = g_get_monotonic_time (), t_model;
+  guint n_images = 0;
+
+  g_array_set_clear_func (records, (GDestroyNotify)dm_cli_eval_record_clear);
+  if (!dm_cli_parse ("eval", "",
+                     "Runs a model on the test images of a dataset and computes, per class and\n"
+                     "as the mean over classes, image AUROC, AP, F1-max, pixel AUROC, AP, F1-max\n"
+                     "and AUPRO (the official Dinomaly protocol: image score = mean of the top 1%\n"
+                     "of the blurred 256 x 256 map; masks resized and cropped as the images).",
+                     entries, &argc, &argv))
+    return DM_CLI_USAGE;
+  if (argc > 1)
+    return usage_error ("unexpected argument (options only)");
+  if (model_path == NULL || data_path == NULL)
+    return usage_error ("--model and --data are required");
+  if (batch < 1 || batch > 256)
+    return usage_error ("--batch: give 1 to 256 images");
+  if (classes != NULL && g_strstrip (classes)[0] == '\0')
+    return usage_error ("--classes is empty (give NAME,NAME...)");
+
+  /* the data first: its problems are cheap to find and often the news */
+  ds = dm_dataset_load (data_path, DM_DATASET_CHECK_ALL, &error);
+  if (ds == NULL)
+    goto failed;
+  chosen = select_classes (ds, classes, data_path, &exit_code);
+  if (chosen == NULL)
+    return exit_code;
+  print_problems (ds, data_path, json_path != NULL);
+  if (chosen->len == 0)
+    {
+      g_autofree char *display = g_filename_display_name (data_path);
+
+      g_printerr ("dinomaly eval: %s: no class has test images\n", display);
+      return DM_CLI_FAILED;
+    }
+
+  model = dm_dinomaly_model_load (model_path, backbone_path, &info, &error);
+  if (model == NULL)
+    goto failed;
+  engine = dm_engine_new (threads, &error);
+  if (engine == NULL)
+    goto failed;
+  inference = dm_inference_new (engine, model, batch, &error);
+  if (inference == NULL)
+    goto failed;
+  t_model = g_get_monotonic_time ();
+
+  for (guint k = 0; k < chosen->len; k++)
+    {
+      guint c = g_array_index (chosen, guint, k);
+      const char *name = ds->classes[c].name;
+      const DmClassThreshold *threshold = find_threshold (info, name);
+      g_autoptr (DmEvalClass) result = NULL;
+      DmCliEvalRecord record = { 0 };
+
+      if (ds->classes[c].n_test_good + ds->classes[c].n_test_defect == 0)
+        {
+          g_printerr ("dinomaly eval: class '%s' has no test images: skipped\n", name);
+          continue;
+        }
+      if (info->class_names[0] != NULL
+          && !g_strv_contains ((const char *const *)info->class_names, name))
+        g_printerr ("dinomaly eval: note: the model does not list class '%s' among its classes\n",
+                    name);
+      progress.class_name = name;
+      result = dm_evaluate_class (inference, model, ds, c, batch, 0, show_progress, &progress, NULL,
+                                  &error);
+      if (progress.on_terminal)
+        fprintf (stderr, "\r%*s\r", (int)strlen (name) + 32, "");
+      if (result == NULL)
+        goto failed;
+      for (guint i = 0; i < result->failures->len; i++)
+        {
+          g_printerr ("dinomaly eval: %s\n", (char *)result->failures->pdata[i]);
+          g_ptr_array_add (failures, g_strdup (result->failures->pdata[i]));
+        }
+
+      record.name = g_strdup (name);
+      record.metrics = result->metrics;
+      record.n_images = result->n_images;
+      record.n_truth = result->n_truth;
+      for (guint i = 0; i < result->n_images; i++)
+        record.n_defect += result->labels[i];
+      record.has_threshold = threshold != NULL;
+      record.threshold = threshold != NULL ? threshold->image : 0.0;
+      record.seconds = result->seconds;
+      n_images += result->n_images;
+
+      dm_cli_eval_append_csv (csv, ds, result, &record);
+      if (maps_dir != NULL && !dm_cli_eval_save_maps (maps_dir, ds, result, &error))
+        {
+          dm_cli_eval_record_clear (&record);
+          goto failed;
+        }
+      if (maps_dir != NULL && result->n_truth < result->n_images)
+        g_printerr ("dinomaly eval: %s: %u defect images have no mask: 'dinomaly metrics' on "
+                    "the saved folder counts their pixels as normal\n",
+                    name, result->n_images - result->n_truth);
+      g_array_append_val (records, record);
+    }
+
+  if (records->len == 0)
+    {
+      g_printerr ("dinomaly eval: none of the chosen classes has test images\n");
+      return DM_CLI_FAILED;
+    }
+  class_metrics = g_new0 (DmMetrics, MAX (records->len, 1));
+  for (guint c = 0; c < records->len; c++)
+    class_metrics[c] = g_array_index (records, DmCliEvalRecord, c).metrics;
+  dm_metrics_mean (class_metrics, records->len, &mean);
+
+  {
+    g_autofree char *model_display = g_filename_display_name (model_path);
+    double seconds = (double)(g_get_monotonic_time () - t_start) / 1e6;
+    double run = (double)(g_get_monotonic_time () - t_model) / 1e6;
+
+    printf ("model %s: crop %d (resize %d), D %d, %d encoder blocks\n", model_display, model->crop,
+            model->resize, model->encoder->config.dim, model->encoder->n_blocks);
+    print_table ((const DmCliEvalRecord *)(void *)records->data, records->len, &mean);
+    printf ("%u images in %.2f s (%.3f s per image, metrics included; %.2f s in all)\n", n_images,
+            run, n_images > 0 ? run / n_images : 0.0, seconds);
+  }
+
+  if (json_path != NULL
+      && !dm_cli_eval_write_json (json_path, model_path, data_path,
+                                  (const DmCliEvalRecord *)(void *)records->data, records->len,
+                                  &mean, ds, failures, &error))
+    goto failed;
+  if (csv_path != NULL && !g_file_set_contents (csv_path, csv->str, (gssize)csv->len, &error))
+    goto failed;
+  return DM_CLI_OK;
+
+failed:
+  dm_cli_print_error ("eval", error);
+  return DM_CLI_FAILED;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A project's classes loaded as one dataset. */
+#include "dm-project-dataset.h"
+
+#include "dm-error.h"
+
+static gboolean
+add_class (DmDataset *dataset, const DmProjectClass *c, DmDatasetChecks checks, GError **error)
+{
+  if (g_strcmp0 (c->layout, "mvtec") == 0)
+    return dm_dataset_add_mvtec_class (dataset, c->source, c->name, checks, error);
+  if (g_strcmp0 (c->layout, "visa") == 0)
+    return dm_dataset_add_visa (dataset, c->source, checks, error);
+  if (g_strcmp0 (c->layout, "folders") == 0)
+    {
+      DmFolderClass spec = { c->name, c->source, NULL, NULL, c->mask_source };
+      g_autofree char *good = NULL, *defect = NULL;
+
+      /* a test folder holds good/ and one folder of defects */
+      if (c->test_source != NULL)
+        {
+          good = g_build_filename (c->test_source, "good", NULL);
+          defect = g_build_filename (c->test_source, "defect", NULL);
+          spec.test_good_dir = g_file_test (good, G_FILE_TEST_IS_DIR) ? good : NULL;
+          spec.test_defect_dir = g_file_test (defect, G_FILE_TEST_IS_DIR) ? defect : NULL;
+        }
+      return dm_dataset_add_folders (dataset, &spec, checks, error);
+    }
+  g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED, "Class “%s”: unknown layout “%s”", c->name,
+               c->layout);
+  return FALSE;
+}
+
+DmDataset *
+dm_project_load_dataset (const DmProject *project,
+                         DmDatasetChecks checks,
+                         GPtrArray *class_errors,
+                         GError **error)
+{
+  g_autoptr (DmDataset) dataset = dm_dataset_new ();
+  double fraction = 0.1;
+
+  if (project->classes->len > 0)
+    fraction = ((DmProjectClass *)g_ptr_array_index (project->classes, 0))->holdout_fraction;
+  if (!dm_dataset_set_holdout (dataset, fraction, 0, error))
+    return NULL;
+  for (guint i = 0; i < project->classes->len; i++)
+    {
+      const DmProjectClass *c = g_ptr_array_index (project->classes, i);
+      g_autoptr (GError) local = NULL;
+
+      if (!add_class (dataset, c, checks, &local) && class_errors != NULL)
+        g_ptr_array_add (class_errors, g_strdup (local->message));
+    }
+  return g_steal_pointer (&dataset);
+}

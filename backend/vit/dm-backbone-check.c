@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Checks a backbone file a user chose. */
+#include "dm-backbone-check.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dm-error.h"
+#include "dm-file-util.h"
+#include "dm-safetensors.h"
+
+/* A .pth checkpoint is a zip archive (PyTorch >= 1.6) or a raw pickle. */
+static gboolean
+looks_like_pytorch (const char *path)
+{
+  guint8 head[4] = { 0 };
+  FILE *f = fopen (path, "rb");
+  gsize n;
+
+  if (f == NULL)
+    return FALSE;
+  n = fread (head, 1, sizeof head, f);
+  fclose (f);
+  return (n >= 4 && memcmp (head, "PK\x03\x04", 4) == 0)
+         || (n >= 2 && head[0] == 0x80 && head[1] <= 5);
+}
+
+gboolean
+dm_backbone_check (const char *path, DmBackboneCheck *check, GError **error)
+{
+  g_autoptr (DmSafetensors) st = NULL;
+  g_autofree char *dir = NULL, *config_json = NULL;
+  GStatBuf buf;
+
+  memset (check, 0, sizeof *check);
+  if (g_stat (path, &buf) != 0 || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such file", path);
+      return FALSE;
+    }
+  if (looks_like_pytorch (path))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
+                   "%s: a PyTorch checkpoint (.pth): this version reads safetensors files only. "
+                   "Use the .safetensors file of the same model from its model hub page",
+                   path);
+      return FALSE;
+    }
+  st = dm_safetensors_open (path, error);
+  if (st == NULL)
+    return FALSE;
+  dir = g_path_get_dirname (path);
+  config_json = g_build_filename (dir, "config.json", NULL);
+  if (!dm_vit_probe (st, config_json, &check->probe, error))
+    return FALSE;
+  check->path = g_strdup (path);
+  check->file_size = (guint64)buf.st_size;
+  check->sha256 = dm_file_sha256 (path, error);
+  if (check->sha256 == NULL)
+    {
+      dm_backbone_check_clear (check);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+dm_backbone_check_clear (DmBackboneCheck *check)
+{
+  g_clear_pointer (&check->path, g_free);
+  g_clear_pointer (&check->sha256, g_free);
+  dm_vit_probe_clear (&check->probe);
+}
+
+char *
+dm_backbone_arch_name (const DmVitConfig *c)
+{
+  const char *size = NULL;
+
+  switch (c->dim)
+    {
+    case 384: size = "S"; break;
+    case 768: size = "B"; break;
+    case 1024: size = "L"; break;
+    case 1536: size = "g"; break;
+    default: break;
+    }
+  if (size != NULL)
+    return g_strdup_printf ("ViT-%s/%d", size, c->patch_size);
+  return g_strdup_printf ("ViT (D %d)/%d", c->dim, c->patch_size);
+}
