@@ -48,9 +48,12 @@ test_project_create_and_reopen (void)
   g_assert_true (dm_project_add_class (p, c, &error));
   g_assert_true (
     dm_project_add_class (p, dm_project_class_new ("tile", "folders", "/x/ok"), &error));
-  g_assert_false (dm_project_add_class (p, dm_project_class_new ("tile", "folders", "/y"), &error));
+  c = dm_project_class_new ("tile", "folders", "/y");
+  /* refused: the caller keeps the class */
+  g_assert_false (dm_project_add_class (p, c, &error));
   g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
   g_clear_error (&error);
+  dm_project_class_free (c);
   p->backbone_kind = g_strdup ("random");
   p->backbone_arch = g_strdup ("small");
   json_object_set_int_member (p->settings, "iterations", 250);
