@@ -13,6 +13,8 @@ static const DmCliCommand commands[] = {
   { "info", "Say what a weight or model file holds", dm_cli_info },
   { "import", "Build a model file from an encoder and decoder weights", dm_cli_import },
   { "metrics", "The seven metrics of an evaluation folder", dm_cli_metrics },
+  { "predict", "Score images with a model: scores, decisions, maps and overlays", dm_cli_predict },
+  { "bench", "How fast this machine runs inference", dm_cli_bench },
   { NULL, NULL, NULL },
 };
 

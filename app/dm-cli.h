@@ -43,5 +43,7 @@ int dm_cli_info (int argc, char **argv);
 int dm_cli_import (int argc, char **argv);
 
 int dm_cli_metrics (int argc, char **argv);
+int dm_cli_predict (int argc, char **argv);
+int dm_cli_bench (int argc, char **argv);
 
 G_END_DECLS

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `dinomaly bench infer|train`: how fast this machine runs Dinomaly, in
+ * images per second and as a fraction of what its own matmul peak allows,
+ * on random weights of the real DINOv2 shapes. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dm-anomaly-map.h"
+#include "dm-bench.h"
+#include "dm-cli.h"
+#include "dm-dinomaly.h"
+#include "dm-error.h"
+#include "dm-vit-random.h"
+
+#define BENCH_SEED 20250101
+
+static double
+seconds_since (gint64 t0)
+{
+  return (double)(g_get_monotonic_time () - t0) * 1e-6;
+}
+
+/* Times one row: a warm-up batch (primitive creation, first touch of the
+ * activations), then `runs` batches through the whole inference (encoder,
+ * decoder, maps, scores), each after one product of the matmul peak, so
+ * that both see the same load on a shared machine; the best of each
+ * counts. Decoding and preprocessing are not part of it. Peak memory is
+ * that of the inference alone (the peak's matrices are freed before). */
+static gboolean
+measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *row, GError **error)
+{
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmInference) inference = NULL;
+  g_autofree float *img = NULL, *maps = NULL, *scores = NULL;
+  int B = row->batch, crop = row->crop;
+  gsize n_img = (gsize)B * 3 * crop * crop;
+  double best = G_MAXDOUBLE, best_peak = 0, rss;
+
+  model->crop = crop;
+  model->resize = dm_bench_resize_for_crop (crop);
+  dm_bench_reset_peak_rss ();
+  engine = dm_engine_new (row->threads, error);
+  if (engine == NULL)
+    return FALSE;
+  inference = dm_inference_new (engine, model, B, error);
+  if (inference == NULL)
+    return FALSE;
+  img = g_new (float, n_img);
+  maps = g_new (float, (gsize)B *DM_ANOMALY_MAP_SIZE *DM_ANOMALY_MAP_SIZE);
+  scores = g_new (float, B);
+  for (gsize i = 0; i < n_img; i++) /* a normalised pattern */
+    img[i] = (float)((i * 2654435761u) % 4096) / 1024.0f - 2.0f;
+  if (!dm_inference_run (inference, img, B, maps, scores, error))
+    return FALSE;
+  rss = dm_bench_peak_rss_mb ();
+  for (int r = 0; r < runs; r++)
+    {
+      double gflops;
+      gint64 t0;
+
+      if (!dm_bench_peak_run (peak, &gflops, error))
+        return FALSE;
+      best_peak = MAX (best_peak, gflops);
+      dm_bench_reset_peak_rss ();
+      t0 = g_get_monotonic_time ();
+      if (!dm_inference_run (inference, img, B, maps, scores, error))
+        return FALSE;
+      best = MIN (best, seconds_since (t0));
+      rss = MAX (rss, dm_bench_peak_rss_mb ());
+    }
+  row->peak_gflops = best_peak;
+  row->seconds_per_batch = best;
+  row->images_per_s = B / best;
+  row->fraction_of_limit = row->images_per_s / (row->peak_gflops / row->gflop_per_image);
+  row->peak_rss_mb = rss;
+  return TRUE;
+}
+
+static DmDinomalyModel *
+random_model (const char *arch, GError **error)
+{
+  DmVitConfig config;
+  DmVitTargets targets;
+  DmVitWeights *encoder;
+  DmDinomalyWeights *decoder;
+
+  if (!dm_vit_config_for_arch (arch, &config))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "unknown architecture %s", arch);
+      return NULL;
+    }
+  dm_vit_targets_default (&targets, &config);
+  encoder = dm_vit_weights_new_random (&config, targets.targets[targets.n_targets - 1] + 1,
+                                       BENCH_SEED, error);
+  if (encoder == NULL)
+    return NULL;
+  decoder = dm_dinomaly_weights_new (config.dim, error);
+  if (decoder == NULL)
+    {
+      dm_vit_weights_free (encoder);
+      return NULL;
+    }
+  dm_dinomaly_weights_init (decoder, BENCH_SEED);
+  return dm_dinomaly_model_new (encoder, decoder, error);
+}
+
+static int
+bench_infer (DmBenchOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = g_array_new (FALSE, TRUE, sizeof (DmBenchRow));
+  g_autofree char *bf16_reason = NULL;
+  gboolean bf16 = dm_bench_have_bf16 (&bf16_reason);
+  int threads = o->threads;
+  g_autoptr (DmBenchPeak) peak = NULL;
+  double gflops = 0;
+  int rc = DM_CLI_OK;
+
+  if (threads <= 0)
+    {
+      g_autoptr (DmEngine) probe = dm_engine_new (0, &error);
+
+      if (probe == NULL)
+        goto failed;
+      threads = dm_engine_get_n_threads (probe);
+    }
+  peak = dm_bench_peak_new (threads, &error);
+  if (peak == NULL)
+    goto failed;
+  for (int r = 0; r < 3; r++)
+    if (!dm_bench_peak_run (peak, &gflops, &error))
+      goto failed;
+  printf ("dinomaly bench infer: %d threads, oneDNN ISA %s, f32 matmul peak %.1f GFLOP/s "
+          "(2048^3, best of 3)\n",
+          threads, dm_bench_isa_name (), dm_bench_peak_best (peak));
+  printf ("Random weights of the real shapes; each row: the whole inference of a batch "
+          "(encoder,\ndecoder, maps, scores), best of %d runs after a warm-up, each run after "
+          "one peak\nmatmul (limit = that row's best peak / GFLOP per image; fraction = "
+          "images/s / limit).\n",
+          o->runs);
+  if (!bf16)
+    printf ("bf16 rows skipped: %s.\n", bf16_reason);
+  printf ("\n");
+  dm_bench_print_header ();
+  fflush (stdout);
+
+  for (guint a = 0; a < G_N_ELEMENTS (dm_bench_archs); a++)
+    {
+      const char *arch = dm_bench_archs[a];
+      g_autoptr (DmDinomalyModel) model = NULL;
+      gboolean any = FALSE;
+
+      for (guint c = 0; c < G_N_ELEMENTS (dm_bench_crops); c++)
+        for (guint b = 0; b < G_N_ELEMENTS (dm_bench_batches); b++)
+          for (guint d = 0; d < G_N_ELEMENTS (dm_bench_dtypes); d++)
+            any |= dm_bench_options_want (o, arch, o->crop > 0 ? o->crop : dm_bench_crops[c],
+                                          o->batch > 0 ? o->batch : dm_bench_batches[b],
+                                          dm_bench_dtypes[d]);
+      if (!any)
+        continue;
+      model = random_model (arch, &error);
+      if (model == NULL)
+        goto failed;
+
+      /* --crop and --batch may name sizes outside the table */
+      for (guint c = 0; c < (o->crop > 0 ? 1 : G_N_ELEMENTS (dm_bench_crops)); c++)
+        for (guint b = 0; b < (o->batch > 0 ? 1 : G_N_ELEMENTS (dm_bench_batches)); b++)
+          for (guint d = 0; d < G_N_ELEMENTS (dm_bench_dtypes); d++)
+            {
+              DmBenchRow row = { 0 };
+
+              row.mode = "infer";
+              row.arch = arch;
+              row.crop = o->crop > 0 ? o->crop : dm_bench_crops[c];
+              row.batch = o->batch > 0 ? o->batch : dm_bench_batches[b];
+              row.dtype = dm_bench_dtypes[d];
+              if (!dm_bench_options_want (o, arch, row.crop, row.batch, row.dtype))
+                continue;
+              row.threads = threads;
+              row.peak_gflops = dm_bench_peak_best (peak);
+              row.gflop_per_image
+                = dm_bench_inference_flop (&model->encoder->config,
+                                           model->targets.targets[model->targets.n_targets - 1],
+                                           row.crop)
+                  * 1e-9;
+              if (strcmp (row.dtype, "bf16") == 0)
+                row.skipped = g_strdup (
+                  bf16 ? "bf16 inference is not implemented yet (the engine computes in f32)"
+                       : bf16_reason);
+              else if (!measure_row (model, peak, MAX (o->runs, 1), &row, &error))
+                goto failed;
+              dm_bench_print_row (&row);
+              fflush (stdout);
+              g_array_append_val (rows, row);
+            }
+    }
+  if (rows->len == 0)
+    {
+      g_printerr ("dinomaly bench infer: no row matches these options\n");
+      rc = DM_CLI_USAGE;
+    }
+  else if (o->json != NULL
+           && !dm_bench_write_json (o->json, (DmBenchRow *)(void *)rows->data, rows->len, &error))
+    goto failed;
+  for (guint i = 0; i < rows->len; i++)
+    dm_bench_row_clear (&g_array_index (rows, DmBenchRow, i));
+  return rc;
+
+failed:
+  for (guint i = 0; i < rows->len; i++)
+    dm_bench_row_clear (&g_array_index (rows, DmBenchRow, i));
+  dm_cli_print_error ("bench infer", error);
+  return DM_CLI_FAILED;
+}
+
+int
+dm_cli_bench (int argc, char **argv)
+{
+  DmBenchOptions options = { .runs = 3 };
+  g_autoptr (GError) error = NULL;
+  const char *mode = argc > 1 ? argv[1] : NULL;
+  g_autofree char *command = NULL;
+  int rc;
+
+  if (mode == NULL || (strcmp (mode, "infer") != 0 && strcmp (mode, "train") != 0))
+    {
+      if (mode != NULL && (strcmp (mode, "--help") == 0 || strcmp (mode, "-h") == 0))
+        {
+          printf ("Usage: dinomaly bench infer|train [OPTION…]\n\n"
+                  "Measures how fast this machine runs Dinomaly on random weights of the real\n"
+                  "shapes (ViT-S/14 and ViT-B/14; crops 224, 280, 392; batch 1 and 8):\n"
+                  "images per second, GFLOP per image, peak memory, and the fraction of the\n"
+                  "limit that the machine's own f32 matmul peak sets.\n\n"
+                  "Run 'dinomaly bench infer --help' for the options.\n");
+          return DM_CLI_OK;
+        }
+      g_printerr ("dinomaly bench: give a mode, infer or train\nTry 'dinomaly bench --help'.\n");
+      return DM_CLI_USAGE;
+    }
+  command = g_strdup_printf ("bench %s", mode);
+  argc--;
+  argv++;
+  if (!dm_cli_parse (command, "",
+                     strcmp (mode, "infer") == 0
+                       ? "Inference speed: images/s per architecture, crop, batch and data type,\n"
+                         "as a fraction of what the machine's f32 matmul peak allows. Without\n"
+                         "options, every row (ViT-S and ViT-B; crops 224, 280, 392; batch 1, 8;\n"
+                         "f32, bf16); each option narrows them."
+                       : "Training speed (not built yet).",
+                     dm_bench_option_entries (&options), &argc, &argv))
+    {
+      dm_bench_options_clear (&options);
+      return DM_CLI_USAGE;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("dinomaly %s: unexpected argument '%s'\nTry 'dinomaly %s --help'.\n", command,
+                  argv[1], command);
+      dm_bench_options_clear (&options);
+      return DM_CLI_USAGE;
+    }
+  if (!dm_bench_options_check (&options, &error))
+    {
+      g_printerr ("dinomaly %s: %s\nTry 'dinomaly %s --help'.\n", command, error->message, command);
+      dm_bench_options_clear (&options);
+      return DM_CLI_USAGE;
+    }
+  if (strcmp (mode, "train") == 0)
+    {
+      g_printerr ("dinomaly bench train: not built yet\n");
+      rc = DM_CLI_FAILED;
+    }
+  else
+    rc = bench_infer (&options);
+  dm_bench_options_clear (&options);
+  return rc;
+}
