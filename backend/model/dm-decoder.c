@@ -177,6 +177,7 @@ dm_decoder_forward (DmEngine *engine,
   int M = a->B * a->N, D = a->D;
   gsize n = (gsize)M * D, n4 = n * 4;
   const DmBottleneckViews *bw = &w->bottleneck;
+  const float *bn_in = fused; /* inference reads the fused input in place */
   const float *x;
 
   if (!a->training && dropout_on (dropout))
@@ -187,17 +188,24 @@ dm_decoder_forward (DmEngine *engine,
     }
   /* Bottleneck: Dropout -> fc1 -> GELU -> Dropout -> fc2 -> Dropout */
   if (dropout_on (dropout))
-    dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
-  else
-    memcpy (a->bn_in, fused, n * sizeof (float));
+    {
+      dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+      bn_in = a->bn_in;
+    }
+  else if (a->training)
+    {
+      /* the backward reads bn_in for fc1's weight gradient */
+      memcpy (a->bn_in, fused, n * sizeof (float));
+      bn_in = a->bn_in;
+    }
   if (a->training)
     {
-      if (!dm_linear_forward (engine, a->bn_pre, a->bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
+      if (!dm_linear_forward (engine, a->bn_pre, bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
                               DM_ACT_NONE, error)
           || !dm_gelu_forward (engine, a->bn_act, a->bn_pre, n4, error))
         return FALSE;
     }
-  else if (!dm_linear_forward (engine, a->bn_act, a->bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
+  else if (!dm_linear_forward (engine, a->bn_act, bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
                                DM_ACT_GELU, error))
     return FALSE;
   if (dropout_on (dropout))
