@@ -685,7 +685,7 @@ dm_cli_predict (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (default: all cores)", "T" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
       "refuse images larger than this (100000000)", "N" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, "IMAGE|FOLDER…" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL },
     { NULL },
   };
   g_autoptr (GError) error = NULL;

@@ -14,7 +14,7 @@ static const DmCliCommand commands[] = {
   { "import", "Build a model file from an encoder and decoder weights", dm_cli_import },
   { "metrics", "The seven metrics of an evaluation folder", dm_cli_metrics },
   { "predict", "Score images with a model: scores, decisions, maps and overlays", dm_cli_predict },
-  { "bench", "How fast this machine runs inference", dm_cli_bench },
+  { "bench", "How fast this machine runs Dinomaly (infer, train)", dm_cli_bench },
   { NULL, NULL, NULL },
 };
 
