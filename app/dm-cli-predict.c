@@ -26,6 +26,9 @@
 #define MAP_PIXELS ((gsize)DM_ANOMALY_MAP_SIZE * DM_ANOMALY_MAP_SIZE)
 /* Batches in flight: one loading, one in inference, one being written. */
 #define N_BATCHES 3
+/* A batch closes early once its originals (kept for the overlays, as 8-bit)
+ * take this much, so that big pictures do not pile up three batches deep. */
+#define BATCH_IMAGE_BYTES ((gsize)256 << 20)
 
 typedef struct
 {
@@ -339,6 +342,41 @@ renormalise (float *x, int crop, const DmDinomalyModel *model)
     }
 }
 
+/* What the overlay needs of the original: 8-bit gray or RGB (16-bit / 257,
+ * float clamped to 0..255, rounded; alpha dropped), a third to an eighth of
+ * a decoded 16-bit or float picture. 8-bit gray and RGB stay as they are. */
+static DmImage *
+compact_for_overlay (DmImage *image, GError **error)
+{
+  int channels = image->channels == 1 ? 1 : 3;
+  DmImage *out;
+
+  if (image->type == DM_PIXEL_U8 && image->channels == channels)
+    return image;
+  out = dm_image_new (image->width, image->height, channels, DM_PIXEL_U8, error);
+  if (out == NULL)
+    {
+      dm_image_free (image);
+      return NULL;
+    }
+  for (int y = 0; y < image->height; y++)
+    {
+      guint8 *row = out->data + (gsize)y * out->stride;
+
+      for (int x = 0; x < image->width; x++)
+        for (int c = 0; c < channels; c++)
+          {
+            float v = dm_image_get (image, x, y, c);
+
+            if (image->type == DM_PIXEL_U16)
+              v /= 257.0f;
+            row[x * channels + c] = (guint8)(isfinite (v) ? CLAMP (lrintf (v), 0, 255) : 0);
+          }
+    }
+  dm_image_free (image);
+  return out;
+}
+
 static gpointer
 loader_thread (gpointer data)
 {
@@ -350,10 +388,12 @@ loader_thread (gpointer data)
   while (next < p->inputs->len && !g_atomic_int_get (&p->stop))
     {
       Batch *b = g_async_queue_pop (p->free_q);
+      gsize held = 0;
 
       b->n_valid = 0;
       b->last = FALSE;
-      while (next < p->inputs->len && b->n_valid < p->batch_size && !g_atomic_int_get (&p->stop))
+      while (next < p->inputs->len && b->n_valid < p->batch_size && held < BATCH_IMAGE_BYTES
+             && !g_atomic_int_get (&p->stop))
         {
           Input *in = g_ptr_array_index (p->inputs, next);
           Item item = { (int)next++, NULL, { 0 }, NULL };
@@ -368,7 +408,14 @@ loader_thread (gpointer data)
                   renormalise (x, m->crop, m);
                   dm_crop_geometry_init (&item.geom, item.image->width, item.image->height,
                                          m->resize, m->crop);
-                  b->n_valid++;
+                  item.image = compact_for_overlay (item.image, &item.error);
+                  if (item.image != NULL)
+                    {
+                      held += item.image->stride * (gsize)item.image->height;
+                      b->n_valid++;
+                    }
+                  else
+                    g_prefix_error (&item.error, "%s: ", in->display);
                 }
               else
                 {
