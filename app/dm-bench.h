@@ -88,7 +88,8 @@ typedef struct
   double gflop_per_image;
   double peak_gflops;       /* the matmul peak at the same thread count, best of the runs
                              * interleaved with this row's (same load) */
-  double fraction_of_limit; /* images_per_s / (peak_gflops / gflop_per_image) */
+  double fraction_of_limit; /* images_per_s / (peak_gflops / gflop_per_image); NaN (JSON
+                             * null) with peak_gflops when the row was skipped */
   double peak_rss_mb;
   double seconds_per_batch; /* best run */
   char *skipped;            /* NULL, or why the row was not measured (owned) */

@@ -4,6 +4,7 @@
  * on random weights of the real DINOv2 shapes. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +125,9 @@ bench_infer (DmBenchOptions *o)
   double gflops = 0;
   int rc = DM_CLI_OK;
 
+  /* only f32 rows are timed: bf16 ones are skipped with the reason */
+  gboolean timing = o->dtype == NULL || strcmp (o->dtype, "f32") == 0;
+
   if (threads <= 0)
     {
       g_autoptr (DmEngine) probe = dm_engine_new (0, &error);
@@ -132,16 +136,19 @@ bench_infer (DmBenchOptions *o)
         goto failed;
       threads = dm_engine_get_n_threads (probe);
     }
-  peak = dm_bench_peak_new (threads, &error);
-  if (peak == NULL)
-    goto failed;
-  for (int r = 0; r < 5; r++)
-    if (!dm_bench_peak_run (peak, &gflops, &error))
-      goto failed;
-  printf ("dinomaly bench infer: %d threads, oneDNN ISA %s, f32 matmul peak %.1f GFLOP/s "
-          "(2048^3, best of 5 so far)\n",
-          threads, dm_bench_isa_name (), dm_bench_peak_best (peak));
-  printf ("Random weights of the real shapes. Each row: the whole inference of a batch "
+  printf ("dinomaly bench infer: %d threads, oneDNN ISA %s", threads, dm_bench_isa_name ());
+  if (timing)
+    {
+      peak = dm_bench_peak_new (threads, &error);
+      if (peak == NULL)
+        goto failed;
+      for (int r = 0; r < 5; r++)
+        if (!dm_bench_peak_run (peak, &gflops, &error))
+          goto failed;
+      printf (", f32 matmul peak %.1f GFLOP/s (2048^3, best of 5 so far)",
+              dm_bench_peak_best (peak));
+    }
+  printf ("\nRandom weights of the real shapes. Each row: the whole inference of a batch "
           "(encoder,\ndecoder, maps, scores), best of %d runs after a warm-up; one peak "
           "matmul before\neach run samples the machine's load alike. limit = best peak / "
           "GFLOP per image;\nfraction = images/s / limit.\n",
@@ -155,21 +162,12 @@ bench_infer (DmBenchOptions *o)
   for (guint a = 0; a < G_N_ELEMENTS (dm_bench_archs); a++)
     {
       const char *arch = dm_bench_archs[a];
-      g_autoptr (DmDinomalyModel) model = NULL;
-      gboolean any = FALSE;
+      g_autoptr (DmDinomalyModel) model = NULL; /* made for the first timed row */
+      DmVitConfig config;
+      DmVitTargets targets;
 
-      for (guint c = 0; c < G_N_ELEMENTS (dm_bench_crops); c++)
-        for (guint b = 0; b < G_N_ELEMENTS (dm_bench_batches); b++)
-          for (guint d = 0; d < G_N_ELEMENTS (dm_bench_dtypes); d++)
-            any |= dm_bench_options_want (o, arch, o->crop > 0 ? o->crop : dm_bench_crops[c],
-                                          o->batch > 0 ? o->batch : dm_bench_batches[b],
-                                          dm_bench_dtypes[d]);
-      if (!any)
-        continue;
-      model = random_model (arch, &error);
-      if (model == NULL)
-        goto failed;
-
+      dm_vit_config_for_arch (arch, &config);
+      dm_vit_targets_default (&targets, &config);
       /* --crop and --batch may name sizes outside the table */
       for (guint c = 0; c < (o->crop > 0 ? 1 : G_N_ELEMENTS (dm_bench_crops)); c++)
         for (guint b = 0; b < (o->batch > 0 ? 1 : G_N_ELEMENTS (dm_bench_batches)); b++)
@@ -185,44 +183,52 @@ bench_infer (DmBenchOptions *o)
               if (!dm_bench_options_want (o, arch, row.crop, row.batch, row.dtype))
                 continue;
               row.threads = threads;
-              row.gflop_per_image
-                = dm_bench_inference_flop (&model->encoder->config,
-                                           model->targets.targets[model->targets.n_targets - 1],
-                                           row.crop)
-                  * 1e-9;
+              row.peak_gflops = NAN;
+              row.fraction_of_limit = NAN;
+              row.gflop_per_image = dm_bench_inference_flop (
+                                      &config, targets.targets[targets.n_targets - 1], row.crop)
+                                    * 1e-9;
               if (strcmp (row.dtype, "bf16") == 0)
                 row.skipped = g_strdup (
                   bf16 ? "bf16 inference is not implemented yet (the engine computes in f32)"
                        : bf16_reason);
-              else if (!measure_row (model, peak, MAX (o->runs, 1), &row, &error))
-                goto failed;
-              set_limit (&row, dm_bench_peak_best (peak));
+              else
+                {
+                  if (model == NULL)
+                    model = random_model (arch, &error);
+                  if (model == NULL || !measure_row (model, peak, MAX (o->runs, 1), &row, &error))
+                    goto failed;
+                  set_limit (&row, dm_bench_peak_best (peak));
+                }
               dm_bench_print_row (&row);
               fflush (stdout);
               g_array_append_val (rows, row);
             }
     }
-  {
-    /* a later peak run may have beaten the one a row was printed with:
-     * every fraction is against the best, so say it again where it moved */
-    double best = dm_bench_peak_best (peak);
-    gboolean moved = FALSE;
+  if (peak != NULL)
+    {
+      /* a later peak run may have beaten the one a row was printed with:
+       * every fraction is against the best, so say it again where it moved */
+      double best = dm_bench_peak_best (peak);
+      gboolean moved = FALSE;
 
-    for (guint i = 0; i < rows->len; i++)
-      {
-        DmBenchRow *row = &g_array_index (rows, DmBenchRow, i);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          DmBenchRow *row = &g_array_index (rows, DmBenchRow, i);
 
-        moved |= row->skipped == NULL && row->peak_gflops < best * 0.995;
-        set_limit (row, best);
-      }
-    if (moved)
-      {
-        printf ("\nThe peak rose to %.1f GFLOP/s during the runs; against it:\n\n", best);
-        dm_bench_print_header ();
-        for (guint i = 0; i < rows->len; i++)
-          dm_bench_print_row (&g_array_index (rows, DmBenchRow, i));
-      }
-  }
+          if (row->skipped != NULL)
+            continue;
+          moved |= row->peak_gflops < best * 0.995;
+          set_limit (row, best);
+        }
+      if (moved)
+        {
+          printf ("\nThe peak rose to %.1f GFLOP/s during the runs; against it:\n\n", best);
+          dm_bench_print_header ();
+          for (guint i = 0; i < rows->len; i++)
+            dm_bench_print_row (&g_array_index (rows, DmBenchRow, i));
+        }
+    }
   if (rows->len == 0)
     {
       g_printerr ("dinomaly bench infer: no row matches these options\n");
