@@ -133,19 +133,37 @@ scale (float *x, gsize n, float s)
     x[i] *= s;
 }
 
-gboolean
-dm_vit_forward_debug (DmEngine *engine,
-                      const DmVitWeights *weights,
-                      const DmVitTargets *targets,
-                      const float *img,
-                      int B,
-                      int crop,
-                      float *E1,
-                      float *E2,
-                      float *fused,
-                      float *workspace,
-                      const DmVitDebug *debug,
-                      GError **error)
+gsize
+dm_vit_pos_size (const DmVitConfig *config, int crop)
+{
+  gsize g = crop / config->patch_size;
+
+  return g * g * config->dim;
+}
+
+void
+dm_vit_pos_prepare (const DmVitWeights *weights, int crop, float *pos)
+{
+  const DmVitConfig *c = &weights->config;
+
+  dm_pos_embed_interpolate (pos, weights->pos_grid, c->pos_grid, crop / c->patch_size, c->dim);
+}
+
+/* pos: the prepared grid, or NULL to interpolate it into the workspace. */
+static gboolean
+vit_forward (DmEngine *engine,
+             const DmVitWeights *weights,
+             const DmVitTargets *targets,
+             const float *img,
+             int B,
+             int crop,
+             const float *pos,
+             float *E1,
+             float *E2,
+             float *fused,
+             float *workspace,
+             const DmVitDebug *debug,
+             GError **error)
 {
   const DmVitConfig *c = &weights->config;
   int P = c->patch_size, D = c->dim;
@@ -178,13 +196,17 @@ dm_vit_forward_debug (DmEngine *engine,
   if (!dm_linear_forward (engine, a.patches, a.unfolded, weights->patch_w, weights->patch_b,
                           B * g * g, 3 * P * P, D, DM_ACT_NONE, error))
     return FALSE;
-  dm_pos_embed_interpolate (a.pos, weights->pos_grid, c->pos_grid, g, D);
+  if (pos == NULL)
+    {
+      dm_pos_embed_interpolate (a.pos, weights->pos_grid, c->pos_grid, g, D);
+      pos = a.pos;
+    }
   dm_vit_assemble_tokens (a.x, a.patches, weights->cls_token, weights->cls_pos,
-                          weights->register_tokens, c->n_registers, a.pos, B, g, D);
+                          weights->register_tokens, c->n_registers, pos, B, g, D);
   if (debug != NULL && debug->pos_interp != NULL)
     {
       memcpy (debug->pos_interp, weights->cls_pos, sizeof (float) * D);
-      memcpy (debug->pos_interp + D, a.pos, sizeof (float) * g * g * D);
+      memcpy (debug->pos_interp + D, pos, sizeof (float) * g * g * D);
     }
   if (debug != NULL && debug->tokens != NULL)
     memcpy (debug->tokens, a.x, sizeof (float) * N * D);
@@ -219,6 +241,42 @@ dm_vit_forward_debug (DmEngine *engine,
   if (fused != NULL)
     scale (fused, n_tokens, 1.0f / (float)targets->n_targets);
   return TRUE;
+}
+
+gboolean
+dm_vit_forward_debug (DmEngine *engine,
+                      const DmVitWeights *weights,
+                      const DmVitTargets *targets,
+                      const float *img,
+                      int B,
+                      int crop,
+                      float *E1,
+                      float *E2,
+                      float *fused,
+                      float *workspace,
+                      const DmVitDebug *debug,
+                      GError **error)
+{
+  return vit_forward (engine, weights, targets, img, B, crop, NULL, E1, E2, fused, workspace, debug,
+                      error);
+}
+
+gboolean
+dm_vit_forward_with_pos (DmEngine *engine,
+                         const DmVitWeights *weights,
+                         const DmVitTargets *targets,
+                         const float *img,
+                         int B,
+                         int crop,
+                         const float *pos,
+                         float *E1,
+                         float *E2,
+                         float *fused,
+                         float *workspace,
+                         GError **error)
+{
+  return vit_forward (engine, weights, targets, img, B, crop, pos, E1, E2, fused, workspace, NULL,
+                      error);
 }
 
 gboolean
