@@ -45,6 +45,8 @@ int dm_cli_import (int argc, char **argv);
 int dm_cli_metrics (int argc, char **argv);
 int dm_cli_eval (int argc, char **argv);
 int dm_cli_train (int argc, char **argv);
+int dm_cli_predict (int argc, char **argv);
 int dm_cli_bench (int argc, char **argv);
+int dm_cli_bench_train (int argc, char **argv);
 
 G_END_DECLS

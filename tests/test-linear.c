@@ -70,6 +70,58 @@ test_forward (void)
     }
 }
 
+/* out = residual + scale * (inp W^T + bias), in place and out of place,
+ * with and without scale and bias, against the naive linear and the same
+ * residual arithmetic in double. */
+static void
+test_forward_residual (void)
+{
+  g_autoptr (DmEngine) engine = new_engine ();
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int M = shapes[s].M, K = shapes[s].K, N = shapes[s].N;
+      gsize n = (gsize)M * N;
+      g_autofree float *inp = random_floats ((gsize)M * K, -1, 1, 110 + s);
+      g_autofree float *weight = random_floats ((gsize)N * K, -0.5, 0.5, 120 + s);
+      g_autofree float *bias = random_floats (N, -0.5, 0.5, 130 + s);
+      g_autofree float *scale = random_floats (N, -0.3, 0.3, 140 + s);
+      g_autofree float *residual = random_floats (n, -2, 2, 150 + s);
+      g_autofree float *out = g_new (float, n);
+      g_autofree float *branch = g_new (float, n);
+      g_autofree float *ref = g_new (float, n);
+
+      for (int variant = 0; variant < 8; variant++)
+        {
+          gboolean with_bias = variant & 1, with_scale = variant & 2, in_place = variant & 4;
+          const float *b = with_bias ? bias : NULL, *sc = with_scale ? scale : NULL;
+          g_autoptr (GError) error = NULL;
+
+          dm_ref_linear_forward (branch, inp, weight, b, M, K, N, DM_ACT_NONE);
+          for (gsize i = 0; i < n; i++)
+            ref[i] = (float)(residual[i] + (sc != NULL ? (double)sc[i % N] : 1.0) * branch[i]);
+          if (in_place)
+            memcpy (out, residual, n * sizeof (float));
+          else
+            memset (out, 0x7f, n * sizeof (float)); /* out is written, not read */
+          g_assert_true (dm_linear_forward_residual (engine, out, inp, weight, b, sc,
+                                                     in_place ? out : residual, M, K, N, &error));
+          g_assert_no_error (error);
+          dm_test_assert_close (out, ref, n, 1e-5,
+                                in_place ? "linear forward residual in place"
+                                         : "linear forward residual");
+        }
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    float x = 1, w = 1, o = 0;
+
+    g_assert_false (
+      dm_linear_forward_residual (engine, &o, &x, &w, NULL, NULL, NULL, 1, 1, 1, &error));
+    g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+  }
+}
+
 static void
 test_backward_vs_naive (void)
 {
@@ -242,6 +294,7 @@ main (int argc, char *argv[])
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/linear/forward", test_forward);
+  g_test_add_func ("/linear/forward-residual", test_forward_residual);
   g_test_add_func ("/linear/backward-vs-naive", test_backward_vs_naive);
   g_test_add_func ("/linear/backward-fd", test_backward_fd);
   g_test_add_func ("/linear/cache-and-accumulate", test_cache_and_accumulate);

@@ -121,7 +121,6 @@ block_forward (DmEngine *engine,
                GError **error)
 {
   int M = a->B * a->N, D = a->D;
-  gsize n = (gsize)M * D;
   gboolean keep = a->training;
 
   if (!dm_layernorm_forward (engine, b->ln1, keep ? b->ln1_mean : NULL, keep ? b->ln1_var : NULL, x,
@@ -130,10 +129,9 @@ block_forward (DmEngine *engine,
                              error)
       || !dm_linear_attention_forward (engine, b->att, b->la_saved, b->qkv, a->B, a->N, D, a->H,
                                        error)
-      || !dm_linear_forward (engine, b->x_mid, b->att, w->proj_w, w->proj_b, M, D, D, DM_ACT_NONE,
-                             error))
+      || !dm_linear_forward_residual (engine, b->x_mid, b->att, w->proj_w, w->proj_b, NULL, x, M, D,
+                                      D, error))
     return FALSE;
-  dm_add (b->x_mid, b->x_mid, x, n);
   if (!dm_layernorm_forward (engine, b->ln2, keep ? b->ln2_mean : NULL, keep ? b->ln2_var : NULL,
                              b->x_mid, w->norm2_w, w->norm2_b, M, D, DM_DECODER_LN_EPS, error))
     return FALSE;
@@ -148,11 +146,9 @@ block_forward (DmEngine *engine,
   else if (!dm_linear_forward (engine, b->fc1_act, b->ln2, w->fc1_w, w->fc1_b, M, D, 4 * D,
                                DM_ACT_GELU, error))
     return FALSE;
-  if (!dm_linear_forward (engine, b->out, b->fc1_act, w->fc2_w, w->fc2_b, M, 4 * D, D, DM_ACT_NONE,
-                          error))
-    return FALSE;
-  dm_add (b->out, b->out, b->x_mid, n);
-  return TRUE;
+  /* the residuals ride on the matmuls as binary adds */
+  return dm_linear_forward_residual (engine, b->out, b->fc1_act, w->fc2_w, w->fc2_b, NULL, b->x_mid,
+                                     M, 4 * D, D, error);
 }
 
 /* R1 = mean (d8, d7, d6, d5), R2 = mean (d4, d3, d2, d1): the decoder list
@@ -179,6 +175,7 @@ dm_decoder_forward (DmEngine *engine,
   int M = a->B * a->N, D = a->D;
   gsize n = (gsize)M * D, n4 = n * 4;
   const DmBottleneckViews *bw = &w->bottleneck;
+  const float *bn_in = fused; /* inference reads the fused input in place */
   const float *x;
 
   if (!a->training && dropout_on (dropout))
@@ -189,17 +186,24 @@ dm_decoder_forward (DmEngine *engine,
     }
   /* Bottleneck: Dropout -> fc1 -> GELU -> Dropout -> fc2 -> Dropout */
   if (dropout_on (dropout))
-    dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
-  else
-    memcpy (a->bn_in, fused, n * sizeof (float));
+    {
+      dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+      bn_in = a->bn_in;
+    }
+  else if (a->training)
+    {
+      /* the backward reads bn_in for fc1's weight gradient */
+      memcpy (a->bn_in, fused, n * sizeof (float));
+      bn_in = a->bn_in;
+    }
   if (a->training)
     {
-      if (!dm_linear_forward (engine, a->bn_pre, a->bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
+      if (!dm_linear_forward (engine, a->bn_pre, bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
                               DM_ACT_NONE, error)
           || !dm_gelu_forward (engine, a->bn_act, a->bn_pre, n4, error))
         return FALSE;
     }
-  else if (!dm_linear_forward (engine, a->bn_act, a->bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
+  else if (!dm_linear_forward (engine, a->bn_act, bn_in, bw->fc1_w, bw->fc1_b, M, D, 4 * D,
                                DM_ACT_GELU, error))
     return FALSE;
   if (dropout_on (dropout))

@@ -19,6 +19,7 @@ struct _DmInference
   float *memory; /* owned, one block for everything below */
   gsize n_floats;
   float *vit_workspace;
+  float *pos;             /* (g * g, D) the position grid of this crop, computed once */
   float *E1, *E2, *fused; /* (B, N, D) */
   DmDecoderActs acts;
   float *a1, *a2;  /* (B, g, g) */
@@ -86,7 +87,7 @@ dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch,
   const DmVitConfig *c = &model->encoder->config;
   g_autoptr (DmInference) self = g_new0 (DmInference, 1);
   int B = max_batch, crop = model->crop;
-  gsize tokens, vit, dec, grid, crop2, tmp, off = 0;
+  gsize tokens, vit, pos, dec, grid, crop2, tmp, off = 0;
 
   if (max_batch < 1)
     {
@@ -109,16 +110,18 @@ dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch,
 
   tokens = pad16 ((gsize)B * self->N * self->D);
   vit = pad16 (dm_vit_workspace_size (c, B, crop));
+  pos = pad16 (dm_vit_pos_size (c, crop));
   dec = pad16 (dm_decoder_acts_size (B, self->N, self->D, FALSE));
   grid = pad16 ((gsize)B * self->g * self->g);
   crop2 = pad16 ((gsize)B * crop * crop);
   tmp = pad16 (MAX ((gsize)crop * crop, (gsize)DM_ANOMALY_MAP_SIZE * DM_ANOMALY_MAP_SIZE));
-  self->n_floats = vit + 3 * tokens + dec + 2 * grid + crop2 + 2 * tmp;
+  self->n_floats = vit + pos + 3 * tokens + dec + 2 * grid + crop2 + 2 * tmp;
   self->memory = dm_aligned_alloc (self->n_floats * sizeof (float), error);
   if (self->memory == NULL)
     return NULL;
 
   self->vit_workspace = self->memory + off, off += vit;
+  self->pos = self->memory + off, off += pos;
   self->E1 = self->memory + off, off += tokens;
   self->E2 = self->memory + off, off += tokens;
   self->fused = self->memory + off, off += tokens;
@@ -130,6 +133,7 @@ dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch,
   self->tmp = self->memory + off, off += tmp;
   self->map_256 = self->memory + off, off += tmp;
   g_assert (off == self->n_floats);
+  dm_vit_pos_prepare (model->encoder, crop, self->pos);
   return g_steal_pointer (&self);
 }
 
@@ -167,8 +171,8 @@ dm_inference_run (
   /* The decoder's activation views were laid out for max_batch; the ops
    * read the first B images of each. */
   self->acts.B = B;
-  if (!dm_vit_forward (self->engine, m->encoder, &m->targets, img, B, crop, self->E1, self->E2,
-                       self->fused, self->vit_workspace, error)
+  if (!dm_vit_forward_with_pos (self->engine, m->encoder, &m->targets, img, B, crop, self->pos,
+                                self->E1, self->E2, self->fused, self->vit_workspace, error)
       || !dm_decoder_forward (self->engine, &m->decoder->v, &self->acts, self->fused, NULL, error))
     return FALSE;
 

@@ -11,8 +11,8 @@
  * core's share of a chunk stays in its L2 between the score matmul, the
  * softmax and the value matmul. Measured on 2 Zen cores with 512 KiB of L2
  * each at N = 789 (ViT-B, 392 px): whole-head chunks ran 17% and whole-image
- * chunks 28% slower than the 158-row blocks this budget gives; at N = 261 the
- * choice made no measurable difference. */
+ * chunks 28% slower than the 158-row blocks this budget gives. Where one
+ * head's scores fit (N = 261), chunks are whole images: see plan_chunk. */
 #define DM_ATTENTION_CHUNK_FLOATS (128 * 1024)
 /* More threads get proportionally larger chunks (more heads or rows each), up
  * to this many budgets; dm_attention_scratch_size covers them all. */
@@ -50,16 +50,13 @@ plan_chunk (int B, int N, int H, int n_budgets, AttentionChunk *chunk)
       chunk->nq = (int)(((gsize)N + n_blocks - 1) / n_blocks);
       return;
     }
-  /* Whole heads: as many as fit, a divisor of H so that every chunk of an
-   * image has the same shape (one set of primitives). */
-  for (int hc = H; hc >= 1; hc--)
-    if (H % hc == 0 && hc * per_head <= budget)
-      {
-        chunk->hc = hc;
-        break;
-      }
-  if (chunk->hc == H)
-    chunk->bc = (int)CLAMP (budget / (H * per_head), 1, (gsize)B);
+  /* A head's scores fit: whole images, all heads at once (bc images). Fewer,
+   * larger primitive calls beat the L2 fit here: measured at N = 261 on
+   * 2 Zen cores, one image per chunk ran 15-20% faster than one head per
+   * chunk with 2 threads (six to twelve times fewer parallel regions, each
+   * a barrier that a busy machine makes expensive) and the same with 1. */
+  chunk->hc = H;
+  chunk->bc = (int)CLAMP (budget / (H * per_head), 1, (gsize)B);
 }
 
 static gboolean

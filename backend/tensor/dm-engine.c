@@ -284,6 +284,22 @@ dm_engine_create (DmEngine *self,
 }
 
 gboolean
+dm_primitive_set_arg_md (
+  DmEngine *self, DmPrimitive *p, int slot, const dnnl_memory_desc_t *md, GError **error)
+{
+  dnnl_memory_t memory;
+
+  g_return_val_if_fail (slot >= 0 && slot < p->n_args, FALSE);
+  if (!dm_dnnl_check (dnnl_memory_create (&memory, md, self->engine, DNNL_MEMORY_NONE),
+                      "argument descriptor", error))
+    return FALSE;
+  dnnl_memory_destroy (p->memories[slot]);
+  p->memories[slot] = memory;
+  p->exec_args[slot].memory = memory;
+  return TRUE;
+}
+
+gboolean
 dm_engine_execute (DmEngine *self, DmPrimitive *p, void *const *buffers, GError **error)
 {
   int n = p->n_args;

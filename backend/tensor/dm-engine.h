@@ -62,6 +62,12 @@ DmPrimitive *dm_engine_create_from_pd (DmEngine *engine,
                                        int n_args,
                                        GError **error);
 
+/* Replaces the memory descriptor of slot i, for arguments that oneDNN
+ * cannot describe from the primitive descriptor (run-time output scales:
+ * a 1-D f32 vector). Called right after creation. */
+gboolean dm_primitive_set_arg_md (
+  DmEngine *engine, DmPrimitive *primitive, int slot, const dnnl_memory_desc_t *md, GError **error);
+
 /* Points slot i at buffers[i] (same order as arg_ids at creation) and runs
  * the primitive to completion. Never allocates. */
 gboolean

@@ -34,6 +34,28 @@ gboolean dm_linear_forward (DmEngine *engine,
                             DmActivation act,
                             GError **error);
 
+/* A residual branch closed inside the matmul:
+ *   out (M, N) = residual (M, N) + scale (N) * (inp . weight^T + bias)
+ * the transformer's x = x + ls * proj (...) (scale = the LayerScale
+ * gamma) or x = x + fc2 (...) (scale NULL), in one pass over out instead
+ * of a matmul, then a scale and an add. residual == out works in place
+ * (oneDNN's sum post-op accumulates into out); another residual buffer is
+ * read by a binary add post-op. scale rides on the matmul as per-column
+ * output scales given at run time, so one primitive serves every block.
+ * bias and scale may be NULL; residual may not. Forward only (the
+ * encoder and inference). */
+gboolean dm_linear_forward_residual (DmEngine *engine,
+                                     float *out,
+                                     const float *inp,
+                                     const float *weight,
+                                     const float *bias,
+                                     const float *scale,
+                                     const float *residual,
+                                     int M,
+                                     int K,
+                                     int N,
+                                     GError **error);
+
 /* Backward of the affine part (no activation: when the forward had GELU,
  * callers run dm_gelu_backward on the pre-activation first, so they keep
  * the pre-activation of a GELU layer, e.g. by running the forward with

@@ -21,7 +21,6 @@ typedef struct
   float *h;        /* (B, N, D) LayerNorm output */
   float *qkv;      /* (B, N, 3D) */
   float *att;      /* (B, N, D) attention output, before the projection */
-  float *branch;   /* (B, N, D) projection / fc2 output */
   float *mlp;      /* (B, N, 4D) */
   float *scratch;  /* attention scratch */
 } VitActs;
@@ -75,12 +74,11 @@ layout_acts (VitActs *acts, float *base, const DmVitConfig *c, int B, int crop)
     B * N * D,
     B * N * 3 * D,
     B * N * D,
-    B * N * D,
     B * N * (gsize)c->mlp_hidden,
     dm_attention_scratch_size (B, (int)N, c->dim, c->heads),
   };
-  float **views[] = { &acts->unfolded, &acts->patches, &acts->pos,    &acts->x,   &acts->h,
-                      &acts->qkv,      &acts->att,     &acts->branch, &acts->mlp, &acts->scratch };
+  float **views[] = { &acts->unfolded, &acts->patches, &acts->pos, &acts->x,      &acts->h,
+                      &acts->qkv,      &acts->att,     &acts->mlp, &acts->scratch };
   gsize offset = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
@@ -99,7 +97,9 @@ dm_vit_workspace_size (const DmVitConfig *config, int B, int crop)
   return layout_acts (&acts, NULL, config, B, crop);
 }
 
-/* One pre-norm block: x += ls1 * Attn (LN1 (x)); x += ls2 * MLP (LN2 (x)). */
+/* One pre-norm block: x += ls1 * Attn (LN1 (x)); x += ls2 * MLP (LN2 (x)).
+ * Each LayerScale residual is closed inside its matmul (proj, fc2): the
+ * gammas as output scales, the add as an in-place sum into x. */
 static gboolean
 block_forward (DmEngine *engine,
                const DmVitConfig *c,
@@ -116,16 +116,14 @@ block_forward (DmEngine *engine,
          && dm_linear_forward (engine, a->qkv, a->h, w->qkv_w, w->qkv_b, M, D, 3 * D, DM_ACT_NONE,
                                error)
          && dm_attention_forward (engine, a->att, a->scratch, a->qkv, B, N, D, c->heads, error)
-         && dm_linear_forward (engine, a->branch, a->att, w->proj_w, w->proj_b, M, D, D,
-                               DM_ACT_NONE, error)
-         && dm_layerscale_residual (engine, a->x, a->branch, w->ls1, M, D, error)
+         && dm_linear_forward_residual (engine, a->x, a->att, w->proj_w, w->proj_b, w->ls1, a->x, M,
+                                        D, D, error)
          && dm_layernorm_forward (engine, a->h, NULL, NULL, a->x, w->norm2_w, w->norm2_b, M, D,
                                   c->ln_eps, error)
          && dm_linear_forward (engine, a->mlp, a->h, w->fc1_w, w->fc1_b, M, D, c->mlp_hidden,
                                DM_ACT_GELU, error)
-         && dm_linear_forward (engine, a->branch, a->mlp, w->fc2_w, w->fc2_b, M, c->mlp_hidden, D,
-                               DM_ACT_NONE, error)
-         && dm_layerscale_residual (engine, a->x, a->branch, w->ls2, M, D, error);
+         && dm_linear_forward_residual (engine, a->x, a->mlp, w->fc2_w, w->fc2_b, w->ls2, a->x, M,
+                                        c->mlp_hidden, D, error);
 }
 
 static void
@@ -135,19 +133,37 @@ scale (float *x, gsize n, float s)
     x[i] *= s;
 }
 
-gboolean
-dm_vit_forward_debug (DmEngine *engine,
-                      const DmVitWeights *weights,
-                      const DmVitTargets *targets,
-                      const float *img,
-                      int B,
-                      int crop,
-                      float *E1,
-                      float *E2,
-                      float *fused,
-                      float *workspace,
-                      const DmVitDebug *debug,
-                      GError **error)
+gsize
+dm_vit_pos_size (const DmVitConfig *config, int crop)
+{
+  gsize g = crop / config->patch_size;
+
+  return g * g * config->dim;
+}
+
+void
+dm_vit_pos_prepare (const DmVitWeights *weights, int crop, float *pos)
+{
+  const DmVitConfig *c = &weights->config;
+
+  dm_pos_embed_interpolate (pos, weights->pos_grid, c->pos_grid, crop / c->patch_size, c->dim);
+}
+
+/* pos: the prepared grid, or NULL to interpolate it into the workspace. */
+static gboolean
+vit_forward (DmEngine *engine,
+             const DmVitWeights *weights,
+             const DmVitTargets *targets,
+             const float *img,
+             int B,
+             int crop,
+             const float *pos,
+             float *E1,
+             float *E2,
+             float *fused,
+             float *workspace,
+             const DmVitDebug *debug,
+             GError **error)
 {
   const DmVitConfig *c = &weights->config;
   int P = c->patch_size, D = c->dim;
@@ -180,13 +196,17 @@ dm_vit_forward_debug (DmEngine *engine,
   if (!dm_linear_forward (engine, a.patches, a.unfolded, weights->patch_w, weights->patch_b,
                           B * g * g, 3 * P * P, D, DM_ACT_NONE, error))
     return FALSE;
-  dm_pos_embed_interpolate (a.pos, weights->pos_grid, c->pos_grid, g, D);
+  if (pos == NULL)
+    {
+      dm_pos_embed_interpolate (a.pos, weights->pos_grid, c->pos_grid, g, D);
+      pos = a.pos;
+    }
   dm_vit_assemble_tokens (a.x, a.patches, weights->cls_token, weights->cls_pos,
-                          weights->register_tokens, c->n_registers, a.pos, B, g, D);
+                          weights->register_tokens, c->n_registers, pos, B, g, D);
   if (debug != NULL && debug->pos_interp != NULL)
     {
       memcpy (debug->pos_interp, weights->cls_pos, sizeof (float) * D);
-      memcpy (debug->pos_interp + D, a.pos, sizeof (float) * g * g * D);
+      memcpy (debug->pos_interp + D, pos, sizeof (float) * g * g * D);
     }
   if (debug != NULL && debug->tokens != NULL)
     memcpy (debug->tokens, a.x, sizeof (float) * N * D);
@@ -221,6 +241,42 @@ dm_vit_forward_debug (DmEngine *engine,
   if (fused != NULL)
     scale (fused, n_tokens, 1.0f / (float)targets->n_targets);
   return TRUE;
+}
+
+gboolean
+dm_vit_forward_debug (DmEngine *engine,
+                      const DmVitWeights *weights,
+                      const DmVitTargets *targets,
+                      const float *img,
+                      int B,
+                      int crop,
+                      float *E1,
+                      float *E2,
+                      float *fused,
+                      float *workspace,
+                      const DmVitDebug *debug,
+                      GError **error)
+{
+  return vit_forward (engine, weights, targets, img, B, crop, NULL, E1, E2, fused, workspace, debug,
+                      error);
+}
+
+gboolean
+dm_vit_forward_with_pos (DmEngine *engine,
+                         const DmVitWeights *weights,
+                         const DmVitTargets *targets,
+                         const float *img,
+                         int B,
+                         int crop,
+                         const float *pos,
+                         float *E1,
+                         float *E2,
+                         float *fused,
+                         float *workspace,
+                         GError **error)
+{
+  return vit_forward (engine, weights, targets, img, B, crop, pos, E1, E2, fused, workspace, NULL,
+                      error);
 }
 
 gboolean

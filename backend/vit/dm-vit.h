@@ -49,6 +49,28 @@ gboolean dm_vit_forward (DmEngine *engine,
                          float *workspace,
                          GError **error);
 
+/* The position embeddings of the patch grid for a crop, (g * g, D) with
+ * g = crop / patch: the interpolated 37 x 37 table, the same for every
+ * image. Callers that run many batches compute it once (dm_vit_pos_size
+ * floats) and pass it to dm_vit_forward_with_pos. */
+gsize dm_vit_pos_size (const DmVitConfig *config, int crop);
+void dm_vit_pos_prepare (const DmVitWeights *weights, int crop, float *pos);
+
+/* dm_vit_forward with the grid of dm_vit_pos_prepare (same weights and
+ * crop) instead of interpolating it again. */
+gboolean dm_vit_forward_with_pos (DmEngine *engine,
+                                  const DmVitWeights *weights,
+                                  const DmVitTargets *targets,
+                                  const float *img,
+                                  int B,
+                                  int crop,
+                                  const float *pos,
+                                  float *E1,
+                                  float *E2,
+                                  float *fused,
+                                  float *workspace,
+                                  GError **error);
+
 /* For tests: every block's output of image 0 goes to block_out[i]
  * ((N, D) each, for blocks 0..last target) when non-NULL, and the token
  * sequence before block 0 to tokens. */

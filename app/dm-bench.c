@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The parts of `dinomaly bench` that every mode shares: options, the
+ * matmul peak, memory, ISA and JSON rows. */
+#include "config.h"
+
+#include "dm-bench.h"
+
+#include <math.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "dm-arena.h"
+#include "dm-engine.h"
+#include "dm-error.h"
+#include "dm-file-util.h"
+
+const char *const dm_bench_archs[2] = { "small", "base" };
+const int dm_bench_crops[3] = { 224, 280, 392 };
+const int dm_bench_batches[2] = { 1, 8 };
+const char *const dm_bench_dtypes[2] = { "f32", "bf16" };
+
+const GOptionEntry *
+dm_bench_option_entries (DmBenchOptions *o)
+{
+  static GOptionEntry entries[8];
+  const GOptionEntry filled[] = {
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &o->arch, "only this encoder: small (ViT-S/14) or base",
+      "small|base" },
+    { "crop", 0, 0, G_OPTION_ARG_INT, &o->crop, "only this crop size: 224, 280 or 392", "C" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &o->batch, "only this batch size (default: 1 and 8)", "B" },
+    { "dtype", 0, 0, G_OPTION_ARG_STRING, &o->dtype, "only this data type: f32 or bf16",
+      "f32|bf16" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "threads (default: all cores)", "T" },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &o->runs,
+      "timed runs per row after a warm-up, the best counts (3)", "R" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &o->json, "also write the rows as a JSON list", "FILE" },
+    { NULL },
+  };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (filled) == G_N_ELEMENTS (entries));
+  memcpy (entries, filled, sizeof entries);
+  return entries;
+}
+
+gboolean
+dm_bench_options_check (const DmBenchOptions *o, GError **error)
+{
+  if (o->arch != NULL && g_strcmp0 (o->arch, "small") != 0 && g_strcmp0 (o->arch, "base") != 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--arch %s: give small or base", o->arch);
+      return FALSE;
+    }
+  if (o->dtype != NULL && g_strcmp0 (o->dtype, "f32") != 0 && g_strcmp0 (o->dtype, "bf16") != 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--dtype %s: give f32 or bf16", o->dtype);
+      return FALSE;
+    }
+  if (o->crop < 0 || (o->crop > 0 && (o->crop % 14 != 0 || o->crop > 1036)))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "--crop %d: give a multiple of the patch size 14, at most 1036", o->crop);
+      return FALSE;
+    }
+  if (o->batch < 0 || o->batch > 256)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--batch %d: give 1 to 256", o->batch);
+      return FALSE;
+    }
+  if (o->threads < 0 || o->threads > 1024)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--threads %d: give 1 to 1024 (0: all)",
+                   o->threads);
+      return FALSE;
+    }
+  if (o->runs < 0 || o->runs > 1000)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--runs %d: give 1 to 1000", o->runs);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+dm_bench_options_clear (DmBenchOptions *o)
+{
+  g_clear_pointer (&o->arch, g_free);
+  g_clear_pointer (&o->dtype, g_free);
+  g_clear_pointer (&o->json, g_free);
+}
+
+gboolean
+dm_bench_options_want (
+  const DmBenchOptions *o, const char *arch, int crop, int batch, const char *dtype)
+{
+  return (o->arch == NULL || strcmp (o->arch, arch) == 0) && (o->crop == 0 || o->crop == crop)
+         && (o->batch == 0 || o->batch == batch)
+         && (o->dtype == NULL || strcmp (o->dtype, dtype) == 0);
+}
+
+int
+dm_bench_resize_for_crop (int crop)
+{
+  switch (crop)
+    {
+    case 392: return 448;
+    case 280: return 320;
+    case 224: return 256;
+    default: return crop * 8 / 7;
+    }
+}
+
+#define PEAK_N 2048
+
+struct _DmBenchPeak
+{
+  DmEngine *engine; /* owned: the primitive and its packing scratchpad */
+  DmPrimitive *matmul;
+  double best;
+};
+
+DmBenchPeak *
+dm_bench_peak_new (int n_threads, GError **error)
+{
+  static const int args[] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST };
+  g_autoptr (DmBenchPeak) self = g_new0 (DmBenchPeak, 1);
+  dnnl_memory_desc_t md;
+  dnnl_matmul_desc_t desc;
+
+  self->engine = dm_engine_new (n_threads, error);
+  if (self->engine == NULL)
+    return NULL;
+  dm_md_f32 (&md, 2, (dnnl_dim_t[]){ PEAK_N, PEAK_N });
+  if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &md, &md, NULL, &md), "peak matmul", error))
+    return NULL;
+  self->matmul = dm_engine_create (self->engine, "bench-peak", &desc, NULL, NULL, args, 3, error);
+  if (self->matmul == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+dm_bench_peak_free (DmBenchPeak *self)
+{
+  if (self == NULL)
+    return;
+  dm_engine_free (self->engine);
+  g_free (self);
+}
+
+double
+dm_bench_peak_best (const DmBenchPeak *self)
+{
+  return self->best;
+}
+
+gboolean
+dm_bench_peak_run (DmBenchPeak *self, double *gflops, GError **error)
+{
+  gsize n2 = (gsize)PEAK_N * PEAK_N;
+  float *m = dm_aligned_alloc (3 * n2 * sizeof (float), error);
+  void *buffers[3];
+  gint64 t0;
+  double seconds;
+  gboolean ok;
+
+  if (m == NULL)
+    return FALSE;
+  for (gsize i = 0; i < 3 * n2; i++)
+    m[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
+  buffers[0] = m;
+  buffers[1] = m + n2;
+  buffers[2] = m + 2 * n2;
+  /* the fill touched every page: only the product is timed */
+  t0 = g_get_monotonic_time ();
+  ok = dm_engine_execute (self->engine, self->matmul, buffers, error);
+  seconds = (double)(g_get_monotonic_time () - t0) * 1e-6;
+  dm_aligned_free (m);
+  if (!ok)
+    return FALSE;
+  *gflops = 2.0 * PEAK_N * (double)n2 / seconds * 1e-9;
+  self->best = MAX (self->best, *gflops);
+  return TRUE;
+}
+
+const char *
+dm_bench_isa_name (void)
+{
+  switch (dnnl_get_effective_cpu_isa ())
+    {
+    case dnnl_cpu_isa_sse41: return "SSE4.1";
+    case dnnl_cpu_isa_avx: return "AVX";
+    case dnnl_cpu_isa_avx2: return "AVX2";
+    case dnnl_cpu_isa_avx2_vnni: return "AVX2 VNNI";
+    case dnnl_cpu_isa_avx512_mic:
+    case dnnl_cpu_isa_avx512_mic_4ops: return "AVX-512 (Xeon Phi)";
+    case dnnl_cpu_isa_avx512_core: return "AVX-512";
+    case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 VNNI";
+    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 BF16";
+    case dnnl_cpu_isa_avx512_core_amx: return "AVX-512 + AMX";
+    case dnnl_cpu_isa_all:
+    default: return "unknown";
+    }
+}
+
+gboolean
+dm_bench_have_bf16 (char **reason)
+{
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa ();
+
+  /* The ISA values are bit sets that include the lower ones. */
+  if (((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core_bf16)
+      == (unsigned)dnnl_cpu_isa_avx512_core_bf16)
+    return TRUE;
+  if (reason != NULL)
+    *reason = g_strdup_printf ("no native bf16 on this CPU (oneDNN's ISA is %s: neither "
+                               "AVX512_BF16 nor AMX); bf16 would only be emulated",
+                               dm_bench_isa_name ());
+  return FALSE;
+}
+
+gboolean
+dm_bench_reset_peak_rss (void)
+{
+  /* "5" resets the peak RSS (VmHWM) of the process, Linux >= 4.0 */
+  FILE *f = fopen ("/proc/self/clear_refs", "w");
+  gboolean ok;
+
+  if (f == NULL)
+    return FALSE;
+  ok = fputs ("5", f) >= 0;
+  return fclose (f) == 0 && ok;
+}
+
+double
+dm_bench_peak_rss_mb (void)
+{
+  FILE *f = fopen ("/proc/self/status", "r");
+  char line[256];
+  struct rusage usage;
+
+  if (f != NULL)
+    {
+      while (fgets (line, sizeof line, f) != NULL)
+        if (g_str_has_prefix (line, "VmHWM:"))
+          {
+            double kb = g_ascii_strtod (line + 6, NULL);
+
+            fclose (f);
+            return kb / 1024.0;
+          }
+      fclose (f);
+    }
+  if (getrusage (RUSAGE_SELF, &usage) == 0)
+    return (double)usage.ru_maxrss / 1024.0; /* kB on Linux */
+  return NAN;
+}
+
+double
+dm_bench_inference_flop (const DmVitConfig *c, int last_block, int crop)
+{
+  double D = c->dim, P = c->patch_size, hd = c->head_dim, hidden = c->mlp_hidden;
+  double g = crop / c->patch_size;
+  double N = 1 + c->n_registers + g * g;
+  double patch = 2 * g * g * (3 * P * P) * D;
+  /* qkv + proj + fc1 + fc2, then q k^T and p v (N x N x D each) */
+  double encoder_block = 2 * N * (3 * D * D + D * D + 2 * D * hidden) + 2 * (2 * N * N * D);
+  double bottleneck = 2 * N * (2 * D * 4 * D);
+  /* per head k'^T v and q' KV (N x hd x hd each), the normaliser q' . sum k' */
+  double decoder_block
+    = 2 * N * (3 * D * D + D * D + 2 * D * 4 * D) + 2 * (2 * N * D * hd) + 2 * N * D;
+
+  return patch + (last_block + 1) * encoder_block + bottleneck + 8 * decoder_block;
+}
+
+void
+dm_bench_row_clear (DmBenchRow *row)
+{
+  g_clear_pointer (&row->skipped, g_free);
+}
+
+static void
+json_string (GString *s, const char *text)
+{
+  g_string_append_c (s, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_printf (s, "\\%c", *p);
+      else if ((guchar)*p < 0x20)
+        g_string_append_printf (s, "\\u%04x", (guchar)*p);
+      else
+        g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+/* JSON numbers by hand: json-glib 1.6 writes some doubles as invalid JSON
+ * ("1e+20.0"), and JSON has no NaN. */
+static void
+json_number (GString *s, double v, const char *format)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    g_string_append (s, "null");
+  else
+    g_string_append (s, g_ascii_formatd (buffer, sizeof buffer, format, v));
+}
+
+gboolean
+dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError **error)
+{
+  g_autoptr (GString) s = g_string_new ("[\n");
+  DmAtomicFile file;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const DmBenchRow *r = &rows[i];
+      gboolean skip = r->skipped != NULL;
+
+      g_string_append (s, "  {\"mode\": ");
+      json_string (s, r->mode);
+      g_string_append (s, ", \"arch\": ");
+      json_string (s, r->arch);
+      g_string_append_printf (s, ", \"crop\": %d, \"batch\": %d, \"dtype\": ", r->crop, r->batch);
+      json_string (s, r->dtype);
+      g_string_append_printf (s, ", \"threads\": %d, \"images_per_s\": ", r->threads);
+      json_number (s, skip ? NAN : r->images_per_s, "%.6g");
+      g_string_append (s, ", \"gflop_per_image\": ");
+      json_number (s, r->gflop_per_image, "%.6g");
+      g_string_append (s, ", \"peak_gflops\": ");
+      json_number (s, r->peak_gflops, "%.6g");
+      g_string_append (s, ", \"fraction_of_limit\": ");
+      json_number (s, skip ? NAN : r->fraction_of_limit, "%.4f");
+      g_string_append (s, ", \"peak_rss_mb\": ");
+      json_number (s, skip ? NAN : r->peak_rss_mb, "%.1f");
+      g_string_append (s, ", \"seconds_per_batch\": ");
+      json_number (s, skip ? NAN : r->seconds_per_batch, "%.6g");
+      if (skip)
+        {
+          g_string_append (s, ", \"skipped\": ");
+          json_string (s, r->skipped);
+        }
+      g_string_append (s, i + 1 < n ? "},\n" : "}\n");
+    }
+  g_string_append (s, "]\n");
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  if (!dm_atomic_file_write (&file, s->str, s->len, error))
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
+}
+
+void
+dm_bench_print_header (void)
+{
+  printf ("%-6s %5s %5s %-5s %9s %10s %12s %9s %10s\n", "arch", "crop", "batch", "dtype",
+          "images/s", "GFLOP/img", "limit img/s", "fraction", "peak RSS");
+}
+
+void
+dm_bench_print_row (const DmBenchRow *r)
+{
+  if (r->skipped != NULL)
+    {
+      /* the first sentence only: the reason in full is in the header */
+      const char *end = strpbrk (r->skipped, "(;:");
+      int len = end != NULL ? (int)(end - r->skipped) : (int)strlen (r->skipped);
+
+      while (len > 0 && r->skipped[len - 1] == ' ')
+        len--;
+      printf ("%-6s %5d %5d %-5s skipped: %.*s\n", r->arch, r->crop, r->batch, r->dtype, len,
+              r->skipped);
+      return;
+    }
+  printf ("%-6s %5d %5d %-5s %9.3f %10.2f %12.3f %8.1f%% %7.0f MB\n", r->arch, r->crop, r->batch,
+          r->dtype, r->images_per_s, r->gflop_per_image, r->peak_gflops / r->gflop_per_image,
+          100.0 * r->fraction_of_limit, r->peak_rss_mb);
+}

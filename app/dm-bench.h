@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What every `dinomaly bench` mode shares: the row selection options, the
+ * machine's own f32 matmul peak, peak memory, bf16 detection and the JSON
+ * rows, so that `bench infer` and `bench train` report alike. */
+#pragma once
+
+#include <glib.h>
+
+#include "dm-vit-weights.h"
+
+G_BEGIN_DECLS
+
+/* Options of every mode; zero / NULL means "all" (or the default). */
+typedef struct
+{
+  char *arch;  /* "small", "base" or NULL for both */
+  int crop;    /* 224, 280, 392 or 0 for all three */
+  int batch;   /* 1, 8 or 0 for both */
+  char *dtype; /* "f32", "bf16" or NULL for both */
+  int threads; /* 0: all cores */
+  int runs;    /* timed runs per row, the best counts (default 3) */
+  char *json;  /* write the rows there too */
+} DmBenchOptions;
+
+/* Entries for these options (static storage pointing into options; ends
+ * with the NULL entry). */
+const GOptionEntry *dm_bench_option_entries (DmBenchOptions *options);
+/* Checks values after parsing; FALSE with a message for the user. */
+gboolean dm_bench_options_check (const DmBenchOptions *options, GError **error);
+void dm_bench_options_clear (DmBenchOptions *options);
+
+/* The rows a benchmark measures: the product of these, minus what the
+ * options leave out. */
+extern const char *const dm_bench_archs[2];  /* "small", "base" */
+extern const int dm_bench_crops[3];          /* 224, 280, 392 */
+extern const int dm_bench_batches[2];        /* 1, 8 */
+extern const char *const dm_bench_dtypes[2]; /* "f32", "bf16" */
+gboolean dm_bench_options_want (
+  const DmBenchOptions *options, const char *arch, int crop, int batch, const char *dtype);
+
+/* The resize that goes with a crop in the presets (spec §8): 448 for 392,
+ * 320 for 280, 256 for 224, else crop * 8 / 7. */
+int dm_bench_resize_for_crop (int crop);
+
+/* The f32 peak of this machine as oneDNN reaches it: products of two
+ * n x n matrices (n = 2048, 2 n^3 FLOP) on the given threads. Each run
+ * allocates and frees its matrices, so that the memory of the rows it is
+ * interleaved with is measured without them. */
+typedef struct _DmBenchPeak DmBenchPeak;
+
+DmBenchPeak *dm_bench_peak_new (int n_threads, GError **error);
+void dm_bench_peak_free (DmBenchPeak *peak);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmBenchPeak, dm_bench_peak_free)
+/* One timed product; returns its GFLOP/s, and keeps the best. */
+gboolean dm_bench_peak_run (DmBenchPeak *peak, double *gflops, GError **error);
+/* The best GFLOP/s of every run so far. */
+double dm_bench_peak_best (const DmBenchPeak *peak);
+
+/* TRUE when the CPU can do bf16 arithmetic natively (oneDNN's effective
+ * ISA has AVX512_BF16 or AMX); otherwise `reason` says what it has. */
+gboolean dm_bench_have_bf16 (char **reason);
+/* oneDNN's effective ISA, in words ("AVX2", ...). */
+const char *dm_bench_isa_name (void);
+
+/* Peak resident memory of this process since the last reset, MiB. The
+ * reset uses /proc/self/clear_refs (Linux); where that is not possible the
+ * peak is the process's whole-life peak, and reset returns FALSE. */
+gboolean dm_bench_reset_peak_rss (void);
+double dm_bench_peak_rss_mb (void);
+
+/* FLOP (multiply-add = 2) of one image through the inference forward:
+ * patch embedding, encoder blocks 0..last_block (qkv, q k^T, p v, proj,
+ * fc1, fc2), bottleneck, decoder blocks (qkv, k'^T v, q' KV, the
+ * normaliser q' . sum k', proj, fc1, fc2). Elementwise work (norms,
+ * softmax, GELU, residuals, means, cosines, maps) is not counted. */
+double dm_bench_inference_flop (const DmVitConfig *config, int last_block, int crop);
+
+/* One measured (or skipped) row. */
+typedef struct
+{
+  const char *mode; /* "infer", "train" */
+  const char *arch;
+  int crop;
+  int batch;
+  const char *dtype;
+  int threads;
+  double images_per_s;
+  double gflop_per_image;
+  double peak_gflops;       /* the matmul peak at the same thread count, best of the runs
+                             * interleaved with this row's (same load) */
+  double fraction_of_limit; /* images_per_s / (peak_gflops / gflop_per_image); NaN (JSON
+                             * null) with peak_gflops when the row was skipped */
+  double peak_rss_mb;
+  double seconds_per_batch; /* best run */
+  char *skipped;            /* NULL, or why the row was not measured (owned) */
+} DmBenchRow;
+
+void dm_bench_row_clear (DmBenchRow *row);
+
+/* Writes rows as a JSON list of objects (atomically). Skipped rows carry
+ * "skipped": reason and null figures. */
+gboolean dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError **error);
+
+/* One line per row for people. */
+void dm_bench_print_header (void);
+void dm_bench_print_row (const DmBenchRow *row);
+
+G_END_DECLS

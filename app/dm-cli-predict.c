@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `dinomaly predict`: scores images with a model file and writes, per
+ * image, the 256x256 anomaly map the score comes from and a heatmap overlay
+ * on the original picture, plus results.csv (path, score, decision). Three
+ * stages overlap: a loader thread decodes and preprocesses the next batch,
+ * the main thread runs inference, a writer thread writes the files. */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm-anomaly-map.h"
+#include "dm-cli-predict-private.h"
+#include "dm-cli.h"
+#include "dm-dinomaly.h"
+#include "dm-error.h"
+#include "dm-file-util.h"
+#include "dm-image.h"
+#include "dm-overlay.h"
+#include "dm-preprocess.h"
+
+#define MAP_PIXELS ((gsize)DM_ANOMALY_MAP_SIZE * DM_ANOMALY_MAP_SIZE)
+/* Batches in flight: one loading, one in inference, one being written. */
+#define N_BATCHES 3
+/* A batch closes early once its originals (kept for the overlays, as 8-bit)
+ * take this much, so that big pictures do not pile up three batches deep. */
+#define BATCH_IMAGE_BYTES ((gsize)256 << 20)
+
+typedef struct
+{
+  int input;      /* index into Predict.inputs */
+  DmImage *image; /* the decoded original (owned), NULL when it failed */
+  DmCropGeometry geom;
+  GError *error; /* why it failed (owned) */
+} Item;
+
+typedef struct
+{
+  GArray *items; /* Item: the batch's images in input order, failed ones included */
+  int n_valid;   /* images in the tensors below, in item order */
+  float *input;  /* (B, 3, crop, crop) */
+  float *maps;   /* (B, 256, 256) */
+  float *scores; /* (B) */
+  gboolean last; /* the end of the stream: no items */
+} Batch;
+
+typedef struct
+{
+  /* settings */
+  DmDinomalyModel *model;
+  const DmClassThreshold *threshold; /* NULL: no decision */
+  DmOverlayStyle style;
+  char *out_dir;
+  guint64 max_pixels;
+  int batch_size;
+  gboolean progress; /* stderr is a terminal */
+
+  GPtrArray *inputs; /* Input* */
+  Batch batches[N_BATCHES];
+  GAsyncQueue *free_q, *ready_q, *done_q; /* Batch* */
+  int stop;                               /* atomic: a fatal error happened */
+  GError *fatal;                          /* the first fatal error (writer or inference) */
+  GMutex fatal_lock;
+
+  /* writer state */
+  GString *csv;
+  guint n_done, n_failed;
+  gint64 t_start;
+} Predict;
+
+static void
+item_clear (gpointer data)
+{
+  Item *item = data;
+
+  g_clear_pointer (&item->image, dm_image_free);
+  g_clear_error (&item->error);
+}
+
+static void
+set_fatal (Predict *p, GError *error)
+{
+  g_mutex_lock (&p->fatal_lock);
+  if (p->fatal == NULL)
+    p->fatal = error;
+  else
+    g_error_free (error);
+  g_mutex_unlock (&p->fatal_lock);
+  g_atomic_int_set (&p->stop, 1);
+}
+
+/* Progress and input errors share stderr: an error line first clears the
+ * progress line. */
+static void
+report_input_error (Predict *p, const GError *error)
+{
+  if (p->progress)
+    g_printerr ("\r\033[K");
+  dm_cli_print_error ("predict", error);
+}
+
+static void
+print_progress (Predict *p)
+{
+  double s = (double)(g_get_monotonic_time () - p->t_start) * 1e-6;
+
+  if (!p->progress)
+    return;
+  g_printerr ("\r\033[Kdinomaly predict: %u of %u images", p->n_done + p->n_failed, p->inputs->len);
+  if (p->n_failed > 0)
+    g_printerr (" (%u failed)", p->n_failed);
+  if (s > 0 && p->n_done > 0)
+    g_printerr (", %.2f images/s", p->n_done / s);
+}
+
+/* ---- the three stages -------------------------------------------------- */
+
+/* The model's normalisation when it is not ImageNet's (what
+ * dm_preprocess_image applies): undo one, apply the other. */
+static void
+renormalise (float *x, int crop, const DmDinomalyModel *model)
+{
+  gsize n = (gsize)crop * crop;
+
+  for (int c = 0; c < 3; c++)
+    {
+      if (model->mean[c] == dm_imagenet_mean[c] && model->std[c] == dm_imagenet_std[c])
+        continue;
+      for (gsize i = 0; i < n; i++)
+        {
+          float v = x[c * n + i] * dm_imagenet_std[c] + dm_imagenet_mean[c];
+
+          x[c * n + i] = (v - model->mean[c]) / model->std[c];
+        }
+    }
+}
+
+/* What the overlay needs of the original: 8-bit gray or RGB (16-bit / 257,
+ * float clamped to 0..255, rounded; alpha dropped), a third to an eighth of
+ * a decoded 16-bit or float picture. 8-bit gray and RGB stay as they are. */
+static DmImage *
+compact_for_overlay (DmImage *image, GError **error)
+{
+  int channels = image->channels == 1 ? 1 : 3;
+  DmImage *out;
+
+  if (image->type == DM_PIXEL_U8 && image->channels == channels)
+    return image;
+  out = dm_image_new (image->width, image->height, channels, DM_PIXEL_U8, error);
+  if (out == NULL)
+    {
+      dm_image_free (image);
+      return NULL;
+    }
+  for (int y = 0; y < image->height; y++)
+    {
+      guint8 *row = out->data + (gsize)y * out->stride;
+
+      for (int x = 0; x < image->width; x++)
+        for (int c = 0; c < channels; c++)
+          {
+            float v = dm_image_get (image, x, y, c);
+
+            if (image->type == DM_PIXEL_U16)
+              v /= 257.0f;
+            row[x * channels + c] = (guint8)(isfinite (v) ? CLAMP (lrintf (v), 0, 255) : 0);
+          }
+    }
+  dm_image_free (image);
+  return out;
+}
+
+static gpointer
+loader_thread (gpointer data)
+{
+  Predict *p = data;
+  const DmDinomalyModel *m = p->model;
+  gsize per_image = (gsize)3 * m->crop * m->crop;
+  guint next = 0;
+
+  while (next < p->inputs->len && !g_atomic_int_get (&p->stop))
+    {
+      Batch *b = g_async_queue_pop (p->free_q);
+      gsize held = 0;
+
+      b->n_valid = 0;
+      b->last = FALSE;
+      while (next < p->inputs->len && b->n_valid < p->batch_size && held < BATCH_IMAGE_BYTES
+             && !g_atomic_int_get (&p->stop))
+        {
+          Input *in = g_ptr_array_index (p->inputs, next);
+          Item item = { (int)next++, NULL, { 0 }, NULL };
+
+          item.image = dm_image_load (in->path, p->max_pixels, &item.error);
+          if (item.image != NULL)
+            {
+              float *x = b->input + (gsize)b->n_valid * per_image;
+
+              if (dm_preprocess_image (item.image, m->resize, m->crop, x, &item.error))
+                {
+                  renormalise (x, m->crop, m);
+                  dm_crop_geometry_init (&item.geom, item.image->width, item.image->height,
+                                         m->resize, m->crop);
+                  item.image = compact_for_overlay (item.image, &item.error);
+                  if (item.image != NULL)
+                    {
+                      held += item.image->stride * (gsize)item.image->height;
+                      b->n_valid++;
+                    }
+                  else
+                    g_prefix_error (&item.error, "%s: ", in->display);
+                }
+              else
+                {
+                  g_prefix_error (&item.error, "%s: ", in->display);
+                  g_clear_pointer (&item.image, dm_image_free);
+                }
+            }
+          g_array_append_val (b->items, item);
+        }
+      g_async_queue_push (p->ready_q, b);
+    }
+  {
+    Batch *end = g_async_queue_pop (p->free_q);
+
+    end->n_valid = 0;
+    end->last = TRUE;
+    g_async_queue_push (p->ready_q, end);
+  }
+  return NULL;
+}
+
+static char *
+csv_field (const char *text)
+{
+  GString *s;
+
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    return g_strdup (text);
+  s = g_string_new ("\"");
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *c);
+    }
+  g_string_append_c (s, '"');
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+write_csv (Predict *p, GError **error)
+{
+  g_autofree char *path = g_build_filename (p->out_dir, "results.csv", NULL);
+  DmAtomicFile file;
+
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  if (!dm_atomic_file_write (&file, p->csv->str, p->csv->len, error))
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
+}
+
+/* The map, the overlay, then the CSV row: a row only names images whose
+ * files are complete. */
+static gboolean
+write_item (Predict *p, const Item *item, const float *map, float score, GError **error)
+{
+  const Input *in = g_ptr_array_index (p->inputs, item->input);
+  g_autofree char *map_name = g_strconcat (in->stem, "_map.tiff", NULL);
+  g_autofree char *overlay_name = g_strconcat (in->stem, "_overlay.png", NULL);
+  g_autofree char *map_path = g_build_filename (p->out_dir, map_name, NULL);
+  g_autofree char *overlay_path = g_build_filename (p->out_dir, overlay_name, NULL);
+  g_autoptr (DmImage) overlay = NULL;
+  g_autofree char *field = NULL;
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!dm_image_save_tiff_f32 (map, DM_ANOMALY_MAP_SIZE, DM_ANOMALY_MAP_SIZE, map_path, error))
+    return FALSE;
+  overlay
+    = dm_overlay_compose (item->image, map, DM_ANOMALY_MAP_SIZE, &item->geom, &p->style, error);
+  if (overlay == NULL || !dm_image_save_png (overlay, overlay_path, error))
+    {
+      /* no row will name it: leave no map without its overlay */
+      g_unlink (map_path);
+      return FALSE;
+    }
+
+  field = csv_field (in->path);
+  g_string_append_printf (p->csv, "%s,%s,%s\n", field,
+                          g_ascii_formatd (number, sizeof number, "%.9g", score),
+                          p->threshold == NULL          ? ""
+                          : score > p->threshold->image ? "fail"
+                                                        : "pass");
+  return TRUE;
+}
+
+static gpointer
+writer_thread (gpointer data)
+{
+  Predict *p = data;
+
+  for (;;)
+    {
+      Batch *b = g_async_queue_pop (p->done_q);
+      gboolean last = b->last;
+      int slot = 0;
+
+      for (guint i = 0; i < b->items->len; i++)
+        {
+          Item *item = &g_array_index (b->items, Item, i);
+          g_autoptr (GError) error = NULL;
+
+          if (g_atomic_int_get (&p->stop))
+            break; /* drain: keep the batches moving so no stage blocks */
+          if (item->image == NULL)
+            {
+              report_input_error (p, item->error);
+              p->n_failed++;
+              continue;
+            }
+          if (!isfinite (b->scores[slot]))
+            {
+              const Input *in = g_ptr_array_index (p->inputs, item->input);
+              g_autoptr (GError) numeric
+                = g_error_new (DM_ERROR, DM_ERROR_NUMERIC,
+                               "%s: the model gave no finite score (NaN or infinity)", in->display);
+
+              report_input_error (p, numeric);
+              p->n_failed++;
+            }
+          else if (!write_item (p, item, b->maps + (gsize)slot * MAP_PIXELS, b->scores[slot],
+                                &error))
+            set_fatal (p, g_steal_pointer (&error));
+          else
+            p->n_done++;
+          slot++;
+        }
+      if (!g_atomic_int_get (&p->stop) && b->items->len > 0)
+        {
+          g_autoptr (GError) error = NULL;
+
+          if (!write_csv (p, &error))
+            set_fatal (p, g_steal_pointer (&error));
+          print_progress (p);
+        }
+      g_array_set_size (b->items, 0);
+      g_async_queue_push (p->free_q, b);
+      if (last)
+        return NULL;
+    }
+}
+
+static void
+run_pipeline (Predict *p, DmEngine *engine, DmInference *inference)
+{
+  GThread *loader, *writer;
+
+  p->free_q = g_async_queue_new ();
+  p->ready_q = g_async_queue_new ();
+  p->done_q = g_async_queue_new ();
+  for (int i = 0; i < N_BATCHES; i++)
+    g_async_queue_push (p->free_q, &p->batches[i]);
+  p->t_start = g_get_monotonic_time ();
+  loader = g_thread_new ("predict-loader", loader_thread, p);
+  writer = g_thread_new ("predict-writer", writer_thread, p);
+  for (;;)
+    {
+      Batch *b = g_async_queue_pop (p->ready_q);
+      gboolean last = b->last;
+      g_autoptr (GError) error = NULL;
+
+      if (b->n_valid > 0 && !g_atomic_int_get (&p->stop)
+          && !dm_inference_run (inference, b->input, b->n_valid, b->maps, b->scores, &error))
+        set_fatal (p, g_steal_pointer (&error));
+      g_async_queue_push (p->done_q, b);
+      if (last)
+        break;
+    }
+  g_thread_join (loader);
+  g_thread_join (writer);
+  g_clear_pointer (&p->free_q, g_async_queue_unref);
+  g_clear_pointer (&p->ready_q, g_async_queue_unref);
+  g_clear_pointer (&p->done_q, g_async_queue_unref);
+  if (p->progress)
+    g_printerr ("\n");
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+/* The class whose thresholds decide: --class, or the only class. */
+static gboolean
+choose_threshold (Predict *p,
+                  const DmModelInfo *info,
+                  const char *model_path,
+                  const char *class_name,
+                  GError **error)
+{
+  guint n_classes = g_strv_length (info->class_names);
+
+  p->threshold = NULL;
+  if (class_name != NULL)
+    {
+      for (guint i = 0; i < info->n_thresholds; i++)
+        if (g_strcmp0 (info->thresholds[i].class_name, class_name) == 0)
+          p->threshold = &info->thresholds[i];
+      if (p->threshold == NULL
+          && !g_strv_contains ((const char *const *)info->class_names, class_name))
+        {
+          g_autofree char *joined = g_strjoinv (", ", info->class_names);
+
+          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s' in this model (%s%s)",
+                       model_path, class_name, n_classes > 0 ? "classes: " : "no classes recorded",
+                       joined);
+          return FALSE;
+        }
+    }
+  else if (n_classes <= 1 && info->n_thresholds >= 1)
+    {
+      /* the first (only) class's threshold */
+      p->threshold = &info->thresholds[0];
+      for (guint i = 0; n_classes == 1 && i < info->n_thresholds; i++)
+        if (g_strcmp0 (info->thresholds[i].class_name, info->class_names[0]) == 0)
+          {
+            p->threshold = &info->thresholds[i];
+            break;
+          }
+    }
+  dm_overlay_style_init (&p->style, p->threshold != NULL ? p->threshold->pixel : NAN);
+  return TRUE;
+}
+
+/* Creates the output folder and results.csv with its header: whatever
+ * cannot be written fails here, before any work. */
+static gboolean
+prepare_output (Predict *p, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (p->out_dir);
+
+  if (g_file_test (p->out_dir, G_FILE_TEST_EXISTS) && !g_file_test (p->out_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: exists and is not a folder", display);
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (p->out_dir, 0777) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create the folder: %s", display,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  p->csv = g_string_new ("path,score,decision\n");
+  return write_csv (p, error);
+}
+
+static gboolean
+alloc_batches (Predict *p, GError **error)
+{
+  gsize per_image = (gsize)3 * p->model->crop * p->model->crop;
+
+  for (int i = 0; i < N_BATCHES; i++)
+    {
+      Batch *b = &p->batches[i];
+
+      b->items = g_array_new (FALSE, TRUE, sizeof (Item));
+      g_array_set_clear_func (b->items, item_clear);
+      b->input = g_try_new (float, per_image * p->batch_size);
+      b->maps = g_try_new (float, MAP_PIXELS * p->batch_size);
+      b->scores = g_try_new (float, p->batch_size);
+      if (b->input == NULL || b->maps == NULL || b->scores == NULL)
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
+                       "Out of memory for batches of %d images", p->batch_size);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+predict_clear (Predict *p)
+{
+  for (int i = 0; i < N_BATCHES; i++)
+    {
+      g_clear_pointer (&p->batches[i].items, g_array_unref);
+      g_clear_pointer (&p->batches[i].input, g_free);
+      g_clear_pointer (&p->batches[i].maps, g_free);
+      g_clear_pointer (&p->batches[i].scores, g_free);
+    }
+  g_clear_pointer (&p->inputs, g_ptr_array_unref);
+  g_clear_pointer (&p->model, dm_dinomaly_model_free);
+  if (p->csv != NULL)
+    g_string_free (p->csv, TRUE);
+  g_clear_error (&p->fatal);
+  g_mutex_clear (&p->fatal_lock);
+}
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("dinomaly predict: %s\nTry 'dinomaly predict --help'.\n", message);
+  return DM_CLI_USAGE;
+}
+
+int
+dm_cli_predict (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL, *backbone_path = NULL, *out_dir = NULL;
+  g_autofree char *class_name = NULL;
+  g_auto (GStrv) args = NULL;
+  int batch = 8, threads = 0;
+  gint64 max_pixels = DM_IMAGE_DEFAULT_MAX_PIXELS;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
+    { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
+      "the backbone file, for a model that refers to it by SHA-256", "ENCODER.safetensors" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "the folder to write to (created)", "DIR" },
+    { "class", 0, 0, G_OPTION_ARG_STRING, &class_name,
+      "the class whose thresholds decide (needed when the model has several)", "NAME" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "images per inference batch (8)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (default: all cores)", "T" },
+    { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
+      "refuse images larger than this (100000000)", "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmModelInfo) info = NULL;
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmInference) inference = NULL;
+  Predict p = { 0 };
+  guint n_unreadable = 0;
+  int rc = DM_CLI_OK;
+
+  if (!dm_cli_parse ("predict", "IMAGE|FOLDER…",
+                     "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
+                     "decision: pass or fail when the model has an image threshold for the\n"
+                     "class, else empty), and per image STEM_map.tiff (the 256x256 anomaly map\n"
+                     "the score comes from, float32) and STEM_overlay.png (the heatmap over the\n"
+                     "original image; the part the model does not see is hatched). STEM is the\n"
+                     "file name without extension; a stem seen before gets -2, -3, ...\n\n"
+                     "Folders give their files sorted by name (not their subfolders; hidden\n"
+                     "files ignored); files that are not PNG, TIFF or JPEG by content are listed\n"
+                     "and skipped. An image that cannot be read is reported and the others go\n"
+                     "on (exit status 1). Progress is shown when standard error is a terminal.",
+                     entries, &argc, &argv))
+    return DM_CLI_USAGE;
+  if (model_path == NULL || out_dir == NULL)
+    return usage_error ("--model and --out are required");
+  if (args == NULL || args[0] == NULL)
+    return usage_error ("give at least one IMAGE or FOLDER");
+  if (batch < 1 || batch > 256)
+    return usage_error ("--batch: give 1 to 256");
+  if (threads < 0 || threads > 1024)
+    return usage_error ("--threads: give 1 to 1024 (0: all cores)");
+  if (max_pixels < 1)
+    return usage_error ("--max-pixels: give a positive number");
+
+  g_mutex_init (&p.fatal_lock);
+  p.out_dir = out_dir;
+  p.max_pixels = (guint64)max_pixels;
+  p.progress = isatty (STDERR_FILENO);
+  p.inputs = g_ptr_array_new_with_free_func (dm_predict_input_free);
+
+  if (!dm_predict_collect_inputs (args, p.inputs, &n_unreadable))
+    {
+      predict_clear (&p);
+      return DM_CLI_FAILED;
+    }
+  if (p.inputs->len == 0)
+    {
+      if (n_unreadable == 0)
+        g_printerr ("dinomaly predict: no PNG, TIFF or JPEG image to score\n");
+      predict_clear (&p);
+      return DM_CLI_FAILED;
+    }
+  dm_predict_assign_stems (p.inputs);
+
+  p.model = dm_dinomaly_model_load (model_path, backbone_path, &info, &error);
+  if (p.model == NULL || !choose_threshold (&p, info, model_path, class_name, &error))
+    goto failed;
+  p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
+  engine = dm_engine_new (threads, &error);
+  if (engine == NULL)
+    goto failed;
+  inference = dm_inference_new (engine, p.model, p.batch_size, &error);
+  if (inference == NULL || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
+    goto failed;
+
+  run_pipeline (&p, engine, inference);
+  if (p.fatal != NULL)
+    {
+      dm_cli_print_error ("predict", p.fatal);
+      rc = DM_CLI_FAILED;
+    }
+  else if (p.n_failed > 0 || n_unreadable > 0)
+    rc = DM_CLI_FAILED;
+  if (p.progress)
+    {
+      g_autofree char *csv = g_build_filename (out_dir, "results.csv", NULL);
+      g_autofree char *display = g_filename_display_name (csv);
+
+      g_printerr ("dinomaly predict: %u images scored, %u failed; see %s\n", p.n_done,
+                  p.n_failed + n_unreadable, display);
+    }
+  predict_clear (&p);
+  return rc;
+
+failed:
+  dm_cli_print_error ("predict", error);
+  predict_clear (&p);
+  return DM_CLI_FAILED;
+}
