@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 
 static GHashTable *worst_errors; /* what -> double* */
 static GPtrArray *tmpdirs;
@@ -166,4 +168,28 @@ dm_test_print_error_summary (void)
   for (GList *l = keys; l != NULL; l = l->next)
     g_print ("#   %-40s %.3g\n", (const char *)l->data,
              *(double *)g_hash_table_lookup (worst_errors, l->data));
+}
+
+int
+dm_test_run_cli (const char *cli, const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer)cli);
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                &error);
+  g_assert_no_error (error);
+  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
+}
+
+void
+dm_test_assert_has (const char *text, const char *part)
+{
+  if (strstr (text, part) == NULL)
+    g_error ("output lacks '%s':\n%s", part, text);
 }

@@ -33,6 +33,14 @@ void dm_test_assert_close_impl (const float *a,
                                 const char *file,
                                 int line);
 
+/* Runs the command-line program `cli` with args (NULL-terminated, without
+ * the program) and returns its exit status; out and err receive what it
+ * printed (either may be NULL). */
+int dm_test_run_cli (const char *cli, const char *const *args, char **out, char **err);
+
+/* Fails the test, showing text, when text does not contain part. */
+void dm_test_assert_has (const char *text, const char *part);
+
 /* Prints the largest error recorded for each `what` (called at the end of
  * main, so test logs give the figures the closing notes quote). */
 void dm_test_print_error_summary (void);

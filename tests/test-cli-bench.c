@@ -15,25 +15,7 @@ static const char *cli_path;
 static int
 run_cli (const char *const *args, char **out, char **err)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer)cli_path);
-  for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
-                &error);
-  g_assert_no_error (error);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
-}
-
-static void
-assert_has (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("output lacks '%s':\n%s", part, text);
+  return dm_test_run_cli (cli_path, args, out, err);
 }
 
 /* Inference GFLOP of one image, counted independently of dm-bench.c:
@@ -74,7 +56,7 @@ test_bf16_rows (void)
     ==, 0);
   g_test_message ("%s", out);
   g_assert_cmpstr (err, ==, "");
-  assert_has (out, "skipped");
+  dm_test_assert_has (out, "skipped");
   g_assert_true (json_parser_load_from_file (parser, json, &error));
   g_assert_no_error (error);
   rows = json_node_get_array (json_parser_get_root (parser));
@@ -93,7 +75,7 @@ test_bf16_rows (void)
       g_assert_cmpstr (json_object_get_string_member (row, "mode"), ==, "infer");
       g_assert_true (json_object_get_null_member (row, "images_per_s"));
       g_assert_true (json_object_get_null_member (row, "fraction_of_limit"));
-      assert_has (json_object_get_string_member (row, "skipped"), "bf16");
+      dm_test_assert_has (json_object_get_string_member (row, "skipped"), "bf16");
       g_assert_cmpfloat (fabs (gflop - want), <=, 1e-4 * want);
     }
   /* the figures quoted in the documentation */
@@ -125,13 +107,13 @@ test_usage (void)
       g_autofree char *out = NULL, *err = NULL;
 
       g_assert_cmpint (run_cli (cases[i].args, &out, &err), ==, cases[i].status);
-      assert_has (err, cases[i].part);
+      dm_test_assert_has (err, cases[i].part);
     }
   {
     g_autofree char *out = NULL, *err = NULL;
 
     g_assert_cmpint (run_cli ((const char *[]){ "bench", "--help", NULL }, &out, &err), ==, 0);
-    assert_has (out, "infer|train");
+    dm_test_assert_has (out, "infer|train");
   }
 }
 

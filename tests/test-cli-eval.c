@@ -30,24 +30,15 @@ static const char *const metric_keys[7] = {
 static int
 run_cli (const char *const *args, char **out, char **err)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
   g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
+  int status = dm_test_run_cli (cli_path, args, &o, &e);
 
-  g_ptr_array_add (argv, (gpointer)cli_path);
-  for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status,
-                &error);
-  g_assert_no_error (error);
   g_test_message ("stdout:\n%s\nstderr:\n%s", o, e);
   if (out != NULL)
     *out = g_steal_pointer (&o);
   if (err != NULL)
     *err = g_steal_pointer (&e);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
+  return status;
 }
 
 static void

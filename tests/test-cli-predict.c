@@ -35,25 +35,7 @@ static char *mt_jpg;
 static int
 run_cli (const char *const *args, char **out, char **err)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer)cli_path);
-  for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
-                &error);
-  g_assert_no_error (error);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
-}
-
-static void
-assert_has (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("output lacks '%s':\n%s", part, text);
+  return dm_test_run_cli (cli_path, args, out, err);
 }
 
 /* Failure: exactly one line on stderr, naming the file and the problem. */
@@ -66,8 +48,8 @@ assert_one_line_error (const char *err, const char *path, const char *part)
   if (strchr (err, '\n') + 1 != err + strlen (err))
     g_error ("more than one line:\n%s", err);
   if (path != NULL)
-    assert_has (err, path);
-  assert_has (err, part);
+    dm_test_assert_has (err, path);
+  dm_test_assert_has (err, part);
 }
 
 static char *
@@ -344,7 +326,7 @@ test_folders (void)
                                               encoder_path, a, b, "--out", out_dir, NULL },
                             &out, &err),
                    ==, 0);
-  assert_has (err, "notes.txt: not a PNG, TIFF or JPEG image, skipped");
+  dm_test_assert_has (err, "notes.txt: not a PNG, TIFF or JPEG image, skipped");
   g_assert_cmpuint (strlen (err), ==, strcspn (err, "\n") + 1); /* that line only */
   csv = read_text (out_dir, "results.csv");
   g_test_message ("%s", csv);
@@ -374,7 +356,7 @@ test_folders (void)
                    ==, 0);
   g_clear_pointer (&csv, g_free);
   csv = read_text (out2, "results.csv");
-  assert_has (csv, ",pass\n");
+  dm_test_assert_has (csv, ",pass\n");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (
@@ -623,8 +605,8 @@ test_bad_among_good (void)
   csv = read_text (out_dir, "results.csv");
   g_test_message ("%s", csv);
   g_assert_true (g_str_has_prefix (csv, "path,score,decision\n"));
-  assert_has (csv, mt_jpg);
-  assert_has (csv, tire_png);
+  dm_test_assert_has (csv, mt_jpg);
+  dm_test_assert_has (csv, tire_png);
   g_assert_null (strstr (csv, "bad-among-good"));
   listing = list_dir (out_dir);
   g_assert_cmpstr (listing, ==,
@@ -638,11 +620,11 @@ test_usage (void)
   g_autofree char *out = NULL, *err = NULL;
 
   g_assert_cmpint (run_cli ((const char *[]){ "predict", mt_jpg, NULL }, &out, &err), ==, 2);
-  assert_has (err, "--model and --out are required");
+  dm_test_assert_has (err, "--model and --out are required");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_cli ((const char *[]){ "predict", "--help", NULL }, &out, &err), ==, 0);
-  assert_has (out, "results.csv");
+  dm_test_assert_has (out, "results.csv");
 }
 
 int

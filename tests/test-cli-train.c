@@ -27,25 +27,7 @@ static char *backbone_path;
 static int
 run_cli (const char *const *args, char **out, char **err)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer)cli_path);
-  for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
-                &error);
-  g_assert_no_error (error);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
-}
-
-static void
-assert_has (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("output lacks '%s':\n%s", part, text);
+  return dm_test_run_cli (cli_path, args, out, err);
 }
 
 /* A texture as an 8-bit RGB PNG. */
@@ -115,9 +97,9 @@ test_plain_folder (void)
 
   g_assert_cmpint (run_cli (args, &sout, &serr), ==, 0);
   g_test_message ("%s%s", sout, serr);
-  assert_has (serr, "6 images of 1 class (plain folder), crop 56");
-  assert_has (serr, "training on 6 images, batch 3");
-  assert_has (sout, "trained 6 iterations");
+  dm_test_assert_has (serr, "6 images of 1 class (plain folder), crop 56");
+  dm_test_assert_has (serr, "training on 6 images, batch 3");
+  dm_test_assert_has (sout, "trained 6 iterations");
   g_assert_true (g_file_get_contents (log, &csv, NULL, NULL));
   lines = g_strsplit (csv, "\n", -1);
   g_assert_cmpstr (lines[0], ==, "iteration,lr,loss,grad_norm");
@@ -141,7 +123,7 @@ test_plain_folder (void)
   g_clear_pointer (&serr, g_free);
   g_clear_pointer (&csv, g_free);
   g_assert_cmpint (run_cli (resume, &sout, &serr), ==, 0);
-  assert_has (sout, "trained 10 iterations");
+  dm_test_assert_has (sout, "trained 10 iterations");
   g_assert_true (g_file_get_contents (log, &csv, NULL, NULL));
   g_strfreev (lines);
   lines = g_strsplit (csv, "\n", -1);
@@ -185,12 +167,13 @@ test_mvtec_and_bad_input (void)
     g_assert_true (g_file_set_contents (bad, "not a png", -1, NULL));
     g_assert_cmpint (run_cli (args, &sout, &serr), ==, 0);
     g_test_message ("%s%s", sout, serr);
-    assert_has (serr, "skipping images that cannot be read");
-    assert_has (serr, "broken.png");
-    assert_has (serr, "1 image skipped");
-    assert_has (serr, "the batch size 8 is larger than the 4 training images: using a batch of 4");
-    assert_has (serr, "5 images of 2 classes (MVTec layout)");
-    assert_has (serr, "training on 4 images, batch 4");
+    dm_test_assert_has (serr, "skipping images that cannot be read");
+    dm_test_assert_has (serr, "broken.png");
+    dm_test_assert_has (serr, "1 image skipped");
+    dm_test_assert_has (
+      serr, "the batch size 8 is larger than the 4 training images: using a batch of 4");
+    dm_test_assert_has (serr, "5 images of 2 classes (MVTec layout)");
+    dm_test_assert_has (serr, "training on 4 images, batch 4");
   }
   {
     g_autoptr (GError) error = NULL;
@@ -211,10 +194,10 @@ test_mvtec_and_bad_input (void)
 
     g_clear_pointer (&serr, g_free);
     g_assert_cmpint (run_cli (one, NULL, &serr), ==, 0);
-    assert_has (serr, "2 images of 1 class");
+    dm_test_assert_has (serr, "2 images of 1 class");
     g_clear_pointer (&serr, g_free);
     g_assert_cmpint (run_cli (unknown, NULL, &serr), ==, 1);
-    assert_has (serr, "no class 'wood'");
+    dm_test_assert_has (serr, "no class 'wood'");
   }
   {
     /* no images at all */
@@ -225,7 +208,7 @@ test_mvtec_and_bad_input (void)
     g_mkdir_with_parents (empty, 0755);
     g_clear_pointer (&serr, g_free);
     g_assert_cmpint (run_cli (args, NULL, &serr), ==, 1);
-    assert_has (serr, "no training images");
+    dm_test_assert_has (serr, "no training images");
   }
   {
     /* usage errors */
@@ -250,8 +233,8 @@ test_bench_train (void)
 
   g_assert_cmpint (run_cli (args, &sout, NULL), ==, 0);
   g_test_message ("%s", sout);
-  assert_has (sout, "bf16");
-  assert_has (sout, "s/iteration");
+  dm_test_assert_has (sout, "bf16");
+  dm_test_assert_has (sout, "s/iteration");
   g_assert_true (g_file_get_contents (json_path, &text, NULL, NULL));
   root = json_from_string (text, NULL);
   g_assert_nonnull (root);

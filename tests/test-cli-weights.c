@@ -20,31 +20,13 @@ static char *noreg_path;   /* an encoder without registers */
 static int
 run_cli (const char *const *args, char **out, char **err)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer)cli_path);
-  for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
-                &error);
-  g_assert_no_error (error);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
+  return dm_test_run_cli (cli_path, args, out, err);
 }
 
 static char *
 data_path (const char *name)
 {
   return g_build_filename (dm_test_srcdir (), "data", "weights", name, NULL);
-}
-
-static void
-assert_has (const char *text, const char *part)
-{
-  if (strstr (text, part) == NULL)
-    g_error ("output lacks '%s':\n%s", part, text);
 }
 
 /* Failure: exit 1 and exactly one line on stderr naming the file. */
@@ -59,8 +41,8 @@ assert_one_line_error (const char *command, const char *path, const char *err, c
   if (strchr (err, '\n') + 1 != err + strlen (err))
     g_error ("more than one line:\n%s", err);
   if (path != NULL)
-    assert_has (err, path);
-  assert_has (err, part);
+    dm_test_assert_has (err, path);
+  dm_test_assert_has (err, part);
 }
 
 static char *
@@ -130,14 +112,14 @@ test_info_encoders (void)
 
       g_assert_cmpint (run_cli ((const char *[]){ "info", path, NULL }, &out, &err), ==, 0);
       g_test_message ("%s", out);
-      assert_has (out, "DINOv2-with-registers encoder");
-      assert_has (out, cases[i].scheme);
-      assert_has (
+      dm_test_assert_has (out, "DINOv2-with-registers encoder");
+      dm_test_assert_has (out, cases[i].scheme);
+      dm_test_assert_has (
         out, "ViT/14: D 128, 2 heads of 64, depth 2, 4 registers, MLP 512, position grid 37x37");
-      assert_has (out, cases[i].tensors);
-      assert_has (out, cases[i].dtype);
+      dm_test_assert_has (out, cases[i].tensors);
+      dm_test_assert_has (out, cases[i].dtype);
       if (i == 1)
-        assert_has (out, "config.json");
+        dm_test_assert_has (out, "config.json");
       g_assert_cmpstr (err, ==, "");
     }
 }
@@ -148,13 +130,13 @@ test_info_state_dicts (void)
   g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
 
   g_assert_cmpint (run_cli ((const char *[]){ "info", decoder_path, NULL }, &out, &err), ==, 0);
-  assert_has (out, "bottleneck + decoder state dict (no encoder)");
-  assert_has (out, "bottleneck + 8 decoder blocks, D 128, MLP 512");
-  assert_has (out, "1,717,888 in 100 tensors, F32");
+  dm_test_assert_has (out, "bottleneck + decoder state dict (no encoder)");
+  dm_test_assert_has (out, "bottleneck + 8 decoder blocks, D 128, MLP 512");
+  dm_test_assert_has (out, "1,717,888 in 100 tensors, F32");
   g_assert_cmpint (run_cli ((const char *[]){ "info", state_path, NULL }, &out2, &err2), ==, 0);
-  assert_has (out2, "Dinomaly state dict with its encoder");
-  assert_has (out2, "key prefix: 'encoder.'");
-  assert_has (out2, "648,832 in 36 tensors");
+  dm_test_assert_has (out2, "Dinomaly state dict with its encoder");
+  dm_test_assert_has (out2, "key prefix: 'encoder.'");
+  dm_test_assert_has (out2, "648,832 in 36 tensors");
 }
 
 static void
@@ -213,18 +195,18 @@ test_import (void)
                                "tire,tile", "--out", model, NULL },
              &out, &err),
     ==, 0);
-  assert_has (out, "backbone embedded");
+  dm_test_assert_has (out, "backbone embedded");
   g_free (out), g_free (err);
   g_assert_cmpint (run_cli ((const char *[]){ "info", model, NULL }, &out, &err), ==, 0);
   g_test_message ("%s", out);
-  assert_has (out, "Dinomaly model file (format version 1)");
-  assert_has (out, "ViT/14: D 128, 2 heads of 64, depth 2, 4 registers");
-  assert_has (out, "embedded under 'encoder.': 648,832 parameters, F16");
-  assert_has (out, "model.safetensors (hf naming), SHA-256 ");
-  assert_has (out, "bottleneck + 8 decoder blocks, D 128");
-  assert_has (out, "resize 256, crop 224 (grid 16x16)");
-  assert_has (out, "target blocks  0 1; groups [0] [1]");
-  assert_has (out, "classes        2: tire, tile");
+  dm_test_assert_has (out, "Dinomaly model file (format version 1)");
+  dm_test_assert_has (out, "ViT/14: D 128, 2 heads of 64, depth 2, 4 registers");
+  dm_test_assert_has (out, "embedded under 'encoder.': 648,832 parameters, F16");
+  dm_test_assert_has (out, "model.safetensors (hf naming), SHA-256 ");
+  dm_test_assert_has (out, "bottleneck + 8 decoder blocks, D 128");
+  dm_test_assert_has (out, "resize 256, crop 224 (grid 16x16)");
+  dm_test_assert_has (out, "target blocks  0 1; groups [0] [1]");
+  dm_test_assert_has (out, "classes        2: tire, tile");
   g_free (out), g_free (err);
 
   /* By reference: the model holds no encoder. */
@@ -235,9 +217,9 @@ test_import (void)
                    ==, 0);
   g_free (out), g_free (err);
   g_assert_cmpint (run_cli ((const char *[]){ "info", ref, NULL }, &out, &err), ==, 0);
-  assert_has (out, "not embedded");
-  assert_has (out, "encoder_timm_bf16_d2.safetensors (timm naming)");
-  assert_has (out, "100 tensors");
+  dm_test_assert_has (out, "not embedded");
+  dm_test_assert_has (out, "encoder_timm_bf16_d2.safetensors (timm naming)");
+  dm_test_assert_has (out, "100 tensors");
   g_free (out), g_free (err);
 
   /* A full state dict needs no --backbone. */
@@ -245,10 +227,10 @@ test_import (void)
                                               "0,1", "--out", from_state, NULL },
                             &out, &err),
                    ==, 0);
-  assert_has (out, "prefix encoder.");
+  dm_test_assert_has (out, "prefix encoder.");
   g_free (out), g_free (err);
   g_assert_cmpint (run_cli ((const char *[]){ "info", from_state, NULL }, &out, &err), ==, 0);
-  assert_has (out, "embedded under 'encoder.': 648,832 parameters, F32");
+  dm_test_assert_has (out, "embedded under 'encoder.': 648,832 parameters, F32");
 }
 
 static void
@@ -314,7 +296,7 @@ test_import_errors (void)
       if (cases[i].rc == 1)
         assert_one_line_error ("import", NULL, err, cases[i].part);
       else
-        assert_has (err, cases[i].part);
+        dm_test_assert_has (err, cases[i].part);
       g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
     }
 }
