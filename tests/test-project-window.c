@@ -165,6 +165,8 @@ on_activate_after (GApplication *app, gpointer user_data)
   /* New project */
   activate (window, "win.new-project-folder", g_variant_new_string (folder));
   g_assert_cmpstr (visible_page (window), ==, "project");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==,
+                   "Tires project — Dinomaly Studio");
   p = reload (folder);
   g_assert_cmpstr (p->name, ==, "Tires project");
   g_assert_cmpuint (p->classes->len, ==, 0);
@@ -255,6 +257,7 @@ on_activate_after (GApplication *app, gpointer user_data)
   /* Close: the start page lists it; reopen from there */
   activate (window, "win.close-project", NULL);
   g_assert_cmpstr (visible_page (window), ==, "start");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Dinomaly Studio");
   shot = dm_test_gui_screenshot (window, "start-recent");
   g_clear_pointer (&shot, g_free);
   {

@@ -172,6 +172,12 @@ show_project (DmWindow *self, DmProject *project)
   adw_view_switcher_title_set_title (self->window_title, project->name);
   adw_view_switcher_title_set_subtitle (self->window_title, folder);
   adw_view_switcher_title_set_view_switcher_enabled (self->window_title, TRUE);
+  {
+    /* the switcher takes the header's middle: the project's name stays in
+     * the window title (task switcher, window list) */
+    g_autofree char *title = g_strdup_printf (_ ("%s — Dinomaly Studio"), project->name);
+    gtk_window_set_title (GTK_WINDOW (self), title);
+  }
   dm_data_page_show_project (self->data_page, project);
   dm_backbone_page_show_project (self->backbone_page, project);
   dm_window_reload_dataset (self);
@@ -201,6 +207,7 @@ dm_window_close_project (DmWindow *self)
       adw_view_switcher_title_set_title (self->window_title, _ ("Dinomaly Studio"));
       adw_view_switcher_title_set_subtitle (self->window_title, NULL);
       adw_view_switcher_title_set_view_switcher_enabled (self->window_title, FALSE);
+      gtk_window_set_title (GTK_WINDOW (self), _ ("Dinomaly Studio"));
       gtk_stack_set_visible_child_name (self->main_stack, "start");
       dm_window_update_recent (self);
     }
