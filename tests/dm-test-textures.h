@@ -8,15 +8,12 @@
 
 #include <glib.h>
 #include <math.h>
+#include "dm-random.h"
 
 static inline double
 dm_test_texture_uniform (guint64 *state)
 {
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return (z >> 11) * (1.0 / 9007199254740992.0);
+  return dm_random_uniform (state);
 }
 
 /* defect: 0 none, 1 a blob, 2 a scratch (chosen from the seed when -1). */

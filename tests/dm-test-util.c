@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include "dm-random.h"
 
 static GHashTable *worst_errors; /* what -> double* */
 static GPtrArray *tmpdirs;
@@ -81,15 +82,12 @@ dm_test_make_tmpdir (void)
 void
 dm_test_fill_uniform (float *x, gsize n, float lo, float hi, guint64 seed)
 {
-  guint64 s = seed * 0x9E3779B97F4A7C15ull + 1;
+  guint64 s = seed * DM_GOLDEN_GAMMA + 1;
 
   for (gsize i = 0; i < n; i++)
     {
       /* splitmix64: reproducible on every platform, unlike rand() */
-      guint64 z = (s += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      z ^= z >> 31;
+      guint64 z = dm_splitmix64 (&s);
       x[i] = lo + (hi - lo) * (float)((z >> 40) * (1.0 / 16777216.0));
     }
 }

@@ -26,6 +26,14 @@ void dm_arena_reset (DmArena *arena);
 float *dm_arena_alloc_f32 (DmArena *arena, gsize n_floats);
 void *dm_arena_alloc (DmArena *arena, gsize n_bytes);
 
+/* n floats rounded up to a whole number of 64-byte lines: the stride of
+ * buffers carved one after the other from one block. */
+static inline gsize
+dm_pad_floats (gsize n)
+{
+  return (n + 15) & ~(gsize)15;
+}
+
 /* 64-byte aligned heap memory for long-lived buffers (weights, gradients).
  * Returns NULL and sets error when the allocation fails. */
 void *dm_aligned_alloc (gsize n_bytes, GError **error);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Bottleneck and linear-attention decoder, forward and backward. */
 #include "dm-decoder.h"
+#include "dm-arena.h"
 
 #include <string.h>
 
@@ -14,12 +15,6 @@
 
 #define DROPOUT_SITE_STRIDE DM_DECODER_DROPOUT_SITE_STRIDE
 
-static gsize
-pad16 (gsize n)
-{
-  return (n + 15) & ~(gsize)15;
-}
-
 /* Lays the views out (base NULL: only counts) and returns the floats used. */
 static gsize
 layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
@@ -32,7 +27,7 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
     {                                                                                              \
       if (base != NULL)                                                                            \
         (view) = base + off;                                                                       \
-      off += pad16 (n);                                                                            \
+      off += dm_pad_floats (n);                                                                    \
     }                                                                                              \
   while (0)
 

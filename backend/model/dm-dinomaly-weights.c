@@ -8,6 +8,7 @@
 
 #include "dm-arena.h"
 #include "dm-error.h"
+#include "dm-random.h"
 
 #define VIEW_ALIGN 16 /* floats: 64 bytes */
 
@@ -135,22 +136,11 @@ dm_dinomaly_weights_free (DmDinomalyWeights *weights)
   g_free (weights);
 }
 
-/* splitmix64: a small generator that gives the same stream everywhere. */
-static guint64
-next_u64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /* Uniform in (-1, 1), 53 bits. */
 static double
 next_signed (guint64 *state)
 {
-  return ((double)(next_u64 (state) >> 11) + 0.5) * (2.0 / 9007199254740992.0) - 1.0;
+  return 2.0 * dm_random_open01 (state) - 1.0;
 }
 
 /* Standard normal (Marsaglia's polar method; only sqrt and log, so the

@@ -75,12 +75,6 @@ dm_dinomaly_model_grid (const DmDinomalyModel *model)
   return model->crop / model->encoder->config.patch_size;
 }
 
-static gsize
-pad16 (gsize n)
-{
-  return (n + 15) & ~(gsize)15;
-}
-
 DmInference *
 dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch, GError **error)
 {
@@ -108,13 +102,13 @@ dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch,
   self->D = c->dim;
   self->g = crop / c->patch_size;
 
-  tokens = pad16 ((gsize)B * self->N * self->D);
-  vit = pad16 (dm_vit_workspace_size (c, B, crop));
-  pos = pad16 (dm_vit_pos_size (c, crop));
-  dec = pad16 (dm_decoder_acts_size (B, self->N, self->D, FALSE));
-  grid = pad16 ((gsize)B * self->g * self->g);
-  crop2 = pad16 ((gsize)B * crop * crop);
-  tmp = pad16 (MAX ((gsize)crop * crop, (gsize)DM_ANOMALY_MAP_SIZE * DM_ANOMALY_MAP_SIZE));
+  tokens = dm_pad_floats ((gsize)B * self->N * self->D);
+  vit = dm_pad_floats (dm_vit_workspace_size (c, B, crop));
+  pos = dm_pad_floats (dm_vit_pos_size (c, crop));
+  dec = dm_pad_floats (dm_decoder_acts_size (B, self->N, self->D, FALSE));
+  grid = dm_pad_floats ((gsize)B * self->g * self->g);
+  crop2 = dm_pad_floats ((gsize)B * crop * crop);
+  tmp = dm_pad_floats (MAX ((gsize)crop * crop, (gsize)DM_ANOMALY_MAP_SIZE * DM_ANOMALY_MAP_SIZE));
   self->n_floats = vit + pos + 3 * tokens + dec + 2 * grid + crop2 + 2 * tmp;
   self->memory = dm_aligned_alloc (self->n_floats * sizeof (float), error);
   if (self->memory == NULL)

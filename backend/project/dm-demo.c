@@ -9,6 +9,7 @@
 
 #include "dm-error.h"
 #include "dm-image.h"
+#include "dm-random.h"
 
 void
 dm_demo_settings_default (DmDemoSettings *s)
@@ -21,24 +22,11 @@ dm_demo_settings_default (DmDemoSettings *s)
 }
 
 /* splitmix64: the same numbers on every platform */
-typedef struct
-{
-  guint64 state;
-} Rng;
-
-static guint64
-next_u64 (Rng *r)
-{
-  guint64 z = (r->state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 static double
-uniform (Rng *r, double lo, double hi)
+uniform (guint64 *r, double lo, double hi)
 {
-  return lo + (hi - lo) * ((next_u64 (r) >> 11) * (1.0 / 9007199254740992.0));
+  return lo + (hi - lo) * dm_random_uniform (r);
 }
 
 /* A part being drawn: RGB floats 0..255 and the defect mask. */
@@ -67,7 +55,7 @@ put (Canvas *c, int x, int y, float r, float g, float b, float alpha, gboolean d
 /* ---- washer: a machined ring on a dark plate ---- */
 
 static void
-draw_washer (Canvas *c, Rng *r)
+draw_washer (Canvas *c, guint64 *r)
 {
   double cx = c->n / 2.0 + uniform (r, -4, 4), cy = c->n / 2.0 + uniform (r, -4, 4);
   double outer = c->n * 0.36, inner = c->n * 0.16;
@@ -131,7 +119,7 @@ draw_blob (Canvas *c, double cx, double cy, double radius, float r, float g, flo
 }
 
 static void
-washer_scratch (Canvas *c, Rng *r)
+washer_scratch (Canvas *c, guint64 *r)
 {
   double a = uniform (r, 0, 2 * G_PI), rad = c->n * uniform (r, 0.2, 0.32);
   double x = c->n / 2.0 + rad * cos (a), y = c->n / 2.0 + rad * sin (a);
@@ -141,7 +129,7 @@ washer_scratch (Canvas *c, Rng *r)
 }
 
 static void
-washer_dent (Canvas *c, Rng *r)
+washer_dent (Canvas *c, guint64 *r)
 {
   double a = uniform (r, 0, 2 * G_PI), rad = c->n * uniform (r, 0.2, 0.32);
 
@@ -152,7 +140,7 @@ washer_dent (Canvas *c, Rng *r)
 /* ---- fabric: a woven texture ---- */
 
 static void
-draw_fabric (Canvas *c, Rng *r)
+draw_fabric (Canvas *c, guint64 *r)
 {
   double period = uniform (r, 7.5, 8.5), shift = uniform (r, 0, period);
   double tint = uniform (r, -8, 8);
@@ -174,14 +162,14 @@ draw_fabric (Canvas *c, Rng *r)
 }
 
 static void
-fabric_hole (Canvas *c, Rng *r)
+fabric_hole (Canvas *c, guint64 *r)
 {
   draw_blob (c, uniform (r, 0.2, 0.8) * c->n, uniform (r, 0.2, 0.8) * c->n,
              c->n * uniform (r, 0.03, 0.06), 18, 16, 20);
 }
 
 static void
-fabric_thread (Canvas *c, Rng *r)
+fabric_thread (Canvas *c, guint64 *r)
 {
   double x = uniform (r, 0.2, 0.8) * c->n, y = uniform (r, 0.15, 0.4) * c->n;
   double len = c->n * uniform (r, 0.25, 0.45), wobble = uniform (r, -0.3, 0.3);
@@ -189,7 +177,7 @@ fabric_thread (Canvas *c, Rng *r)
   draw_line (c, x, y, x + len * wobble, y + len, 1.6, 235, 190, 60);
 }
 
-typedef void (*DrawFunc) (Canvas *c, Rng *r);
+typedef void (*DrawFunc) (Canvas *c, guint64 *r);
 
 typedef struct
 {
@@ -258,7 +246,7 @@ dm_demo_write_dataset (const char *root, const DmDemoSettings *s, GError **error
   for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
     {
       const DemoClass *dc = &classes[k];
-      Rng rng = { s->seed * 1000003u + k };
+      guint64 rng = s->seed * 1000003u + k;
       g_autofree char *train = NULL, *test_good = NULL;
 
       if (!make_dir (root, dc->name, "train", "good", &train, error)

@@ -11,22 +11,14 @@
 
 #include <string.h>
 
-#define GOLDEN 0x9E3779B97F4A7C15ull
-
-static inline guint64
-mix64 (guint64 z)
-{
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+#include "dm-random.h"
 
 /* The seed is hashed once, so nearby seeds (0, 1, 2...) give unrelated
  * masks. */
 static inline guint64
 seed_key (guint64 seed)
 {
-  return mix64 (seed + GOLDEN);
+  return dm_mix64 (seed + DM_GOLDEN_GAMMA);
 }
 
 /* 64 random bits for the element pair `pair` (elements 2 pair, 2 pair + 1:
@@ -34,7 +26,7 @@ seed_key (guint64 seed)
 static inline guint64
 pair_bits (guint64 key, guint64 pair)
 {
-  return mix64 (key ^ (pair * GOLDEN));
+  return dm_mix64 (key ^ (pair * DM_GOLDEN_GAMMA));
 }
 
 /* Elements whose 32 bits are below the threshold are kept: (1 - p) 2^32,

@@ -3,6 +3,7 @@
  * (N x hd x hd) products, plain loops for elu + 1, the sums and the
  * normalisation. */
 #include "dm-linear-attention.h"
+#include "dm-arena.h"
 
 #include "dm-error.h"
 
@@ -15,12 +16,6 @@ typedef struct
   gsize z;    /* (B, H, N) */
   gsize total;
 } SavedLayout;
-
-static gsize
-pad16 (gsize n)
-{
-  return (n + 15) & ~(gsize)15;
-}
 
 static gboolean
 check_shapes (int B, int N, int D, int H, GError **error)
@@ -42,10 +37,10 @@ saved_layout (int B, int N, int D, int H, SavedLayout *l)
   gsize hd = D / H;
 
   l->qk1 = 0;
-  l->kv = l->qk1 + pad16 ((gsize)2 * B * N * D);
-  l->ksum = l->kv + pad16 ((gsize)B * D * hd);
-  l->z = l->ksum + pad16 ((gsize)B * D);
-  l->total = l->z + pad16 ((gsize)B * H * N);
+  l->kv = l->qk1 + dm_pad_floats ((gsize)2 * B * N * D);
+  l->ksum = l->kv + dm_pad_floats ((gsize)B * D * hd);
+  l->z = l->ksum + dm_pad_floats ((gsize)B * D);
+  l->total = l->z + dm_pad_floats ((gsize)B * H * N);
 }
 
 gsize

@@ -8,12 +8,6 @@
 #include "dm-arena.h"
 #include "dm-error.h"
 
-static gsize
-pad16 (gsize n)
-{
-  return (n + 15) & ~(gsize)15;
-}
-
 DmTrainStep *
 dm_train_step_new (
   DmEngine *engine, DmDinomalyWeights *weights, int B, int N, int first_patch, GError **error)
@@ -53,10 +47,10 @@ dm_train_step_new (
       self->spans[i].n = layout->params[i].n_elements;
     }
 
-  tokens = pad16 ((gsize)B * N * D);
-  acts = pad16 (dm_decoder_acts_size (B, N, D, TRUE));
-  scratch = pad16 (dm_loss_scratch_size (B, P));
-  self->memory_floats = 5 * tokens + acts + scratch + pad16 ((gsize)2 * B * P / 4 + 1);
+  tokens = dm_pad_floats ((gsize)B * N * D);
+  acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE));
+  scratch = dm_pad_floats (dm_loss_scratch_size (B, P));
+  self->memory_floats = 5 * tokens + acts + scratch + dm_pad_floats ((gsize)2 * B * P / 4 + 1);
   self->memory = dm_aligned_alloc (self->memory_floats * sizeof (float), error);
   if (self->memory == NULL)
     return NULL;

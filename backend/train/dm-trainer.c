@@ -9,6 +9,7 @@
 #include "dm-checkpoint.h"
 #include "dm-error.h"
 #include "dm-train-step.h"
+#include "dm-random.h"
 
 #define CACHE_CHUNK 4 /* images per encoder forward while caching */
 
@@ -50,10 +51,7 @@ struct _DmTrainer
 static guint64
 mix64 (guint64 z)
 {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return dm_splitmix64 (&z);
 }
 
 guint64

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <string.h>
+#include "dm-random.h"
 
 gboolean
 dm_vit_config_for_arch (const char *arch, DmVitConfig *c)
@@ -32,32 +33,13 @@ dm_vit_config_for_arch (const char *arch, DmVitConfig *c)
 }
 
 /* splitmix64 + Box-Muller: reproducible on every platform */
-typedef struct
-{
-  guint64 state;
-} Rng;
-
-static guint64
-next_u64 (Rng *r)
-{
-  guint64 z = (r->state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double
-uniform01 (Rng *r)
-{
-  return ((next_u64 (r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
 
 static void
-fill_normal (Rng *r, float *x, gsize n, double std)
+fill_normal (guint64 *r, float *x, gsize n, double std)
 {
   for (gsize i = 0; i < n; i += 2)
     {
-      double u = uniform01 (r), v = uniform01 (r);
+      double u = dm_random_open01 (r), v = dm_random_open01 (r);
       double rad = sqrt (-2.0 * log (u)) * std;
 
       x[i] = (float)(rad * cos (2 * G_PI * v));
@@ -79,7 +61,7 @@ dm_vit_weights_new_random (const DmVitConfig *c, int n_blocks, guint64 seed, GEr
   DmVitWeights *w = dm_vit_weights_alloc (c, n_blocks, error);
   gsize d = c->dim, h = c->mlp_hidden, gg = (gsize)c->pos_grid * c->pos_grid;
   gsize patch_in = 3 * (gsize)c->patch_size * c->patch_size;
-  Rng rng = { seed };
+  guint64 rng = seed;
 
   if (w == NULL)
     return NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The frozen DINOv2-with-registers encoder, forward only. */
 #include "dm-vit.h"
+#include "dm-arena.h"
 
 #include <string.h>
 
@@ -24,12 +25,6 @@ typedef struct
   float *mlp;      /* (B, N, 4D) */
   float *scratch;  /* attention scratch */
 } VitActs;
-
-static gsize
-pad16 (gsize n)
-{
-  return (n + 15) & ~(gsize)15;
-}
 
 void
 dm_vit_targets_default (DmVitTargets *targets, const DmVitConfig *config)
@@ -85,7 +80,7 @@ layout_acts (VitActs *acts, float *base, const DmVitConfig *c, int B, int crop)
     {
       if (base != NULL)
         *views[i] = base + offset;
-      offset += pad16 (sizes[i]);
+      offset += dm_pad_floats (sizes[i]);
     }
   return offset;
 }
