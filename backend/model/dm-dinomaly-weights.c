@@ -10,8 +10,6 @@
 #include "dm-error.h"
 #include "dm-random.h"
 
-#define VIEW_ALIGN 16 /* floats: 64 bytes */
-
 static void
 set_param (DmDinomalyLayout *layout,
            guint *i,
@@ -30,7 +28,7 @@ set_param (DmDinomalyLayout *layout,
   p->shape[1] = cols > 0 ? cols : 0;
   p->n_elements = (gsize)rows * (gsize)(cols > 0 ? cols : 1);
   p->offset = *offset;
-  *offset += (p->n_elements + VIEW_ALIGN - 1) / VIEW_ALIGN * VIEW_ALIGN;
+  *offset += dm_pad_floats (p->n_elements);
 }
 
 void

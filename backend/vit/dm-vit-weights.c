@@ -10,14 +10,12 @@
 #include "dm-error.h"
 
 /* Views start on 64-byte boundaries: oneDNN and AVX loads like that. */
-#define VIEW_ALIGN 16 /* floats */
-
 static float *
 carve (float *base, gsize *offset, gsize n)
 {
   float *p = base != NULL ? base + *offset : NULL;
 
-  *offset += (n + VIEW_ALIGN - 1) / VIEW_ALIGN * VIEW_ALIGN;
+  *offset += dm_pad_floats (n);
   return p;
 }
 
