@@ -313,7 +313,6 @@ gboolean
 dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError **error)
 {
   g_autoptr (GString) s = g_string_new ("[\n");
-  DmAtomicFile file;
 
   for (guint i = 0; i < n; i++)
     {
@@ -346,14 +345,7 @@ dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError *
       g_string_append (s, i + 1 < n ? "},\n" : "}\n");
     }
   g_string_append (s, "]\n");
-  if (!dm_atomic_file_begin (&file, path, error))
-    return FALSE;
-  if (!dm_atomic_file_write (&file, s->str, s->len, error))
-    {
-      dm_atomic_file_abort (&file);
-      return FALSE;
-    }
-  return dm_atomic_file_commit (&file, error);
+  return dm_file_set_contents_atomic (path, s->str, s->len, error);
 }
 
 void

@@ -256,16 +256,8 @@ static gboolean
 write_csv (Predict *p, GError **error)
 {
   g_autofree char *path = g_build_filename (p->out_dir, "results.csv", NULL);
-  DmAtomicFile file;
 
-  if (!dm_atomic_file_begin (&file, path, error))
-    return FALSE;
-  if (!dm_atomic_file_write (&file, p->csv->str, p->csv->len, error))
-    {
-      dm_atomic_file_abort (&file);
-      return FALSE;
-    }
-  return dm_atomic_file_commit (&file, error);
+  return dm_file_set_contents_atomic (path, p->csv->str, p->csv->len, error);
 }
 
 /* The map, the overlay, then the CSV row: a row only names images whose

@@ -101,17 +101,24 @@ renormalise (const DmDinomalyModel *model, float *x /* (3, crop, crop) */)
     }
 }
 
+static const char *
+split_name (DmSplit split)
+{
+  return split == DM_SPLIT_TEST ? "test" : split == DM_SPLIT_HOLDOUT ? "hold-out" : "training";
+}
+
 DmEvalClass *
-dm_evaluate_class (DmInference *inference,
-                   const DmDinomalyModel *model,
-                   const DmDataset *ds,
-                   guint class_index,
-                   int batch,
-                   guint64 max_pixels,
-                   DmEvalProgressFunc progress,
-                   gpointer user_data,
-                   const gint *cancel,
-                   GError **error)
+dm_evaluate_class_split (DmInference *inference,
+                         const DmDinomalyModel *model,
+                         const DmDataset *ds,
+                         guint class_index,
+                         DmSplit split,
+                         int batch,
+                         guint64 max_pixels,
+                         DmEvalProgressFunc progress,
+                         gpointer user_data,
+                         const gint *cancel,
+                         GError **error)
 {
   g_autoptr (DmEvalClass) r = g_new0 (DmEvalClass, 1);
   gsize in_size = (gsize)3 * model->crop * model->crop;
@@ -121,11 +128,11 @@ dm_evaluate_class (DmInference *inference,
   guint first, n_test, next;
 
   g_return_val_if_fail (class_index < ds->n_classes && batch >= 1, NULL);
-  dm_dataset_class_range (ds, class_index, DM_SPLIT_TEST, &first, &n_test);
+  dm_dataset_class_range (ds, class_index, split, &first, &n_test);
   if (n_test == 0)
     {
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "class '%s' has no test images",
-                   ds->classes[class_index].name);
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "class '%s' has no %s images",
+                   ds->classes[class_index].name, split_name (split));
       return NULL;
     }
   r->class_index = class_index;
@@ -206,8 +213,9 @@ dm_evaluate_class (DmInference *inference,
   if (r->n_images == 0)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT,
-                   "class '%s': none of its %u test images could be read (%s)",
-                   ds->classes[class_index].name, n_test, (char *)r->failures->pdata[0]);
+                   "class '%s': none of its %u %s images could be read (%s)",
+                   ds->classes[class_index].name, n_test, split_name (split),
+                   (char *)r->failures->pdata[0]);
       return NULL;
     }
   if (!dm_eval_compute_metrics (r->scores, r->labels, r->has_truth, r->n_images, r->maps, r->masks,
@@ -215,4 +223,20 @@ dm_evaluate_class (DmInference *inference,
     return NULL;
   r->seconds = (double)(g_get_monotonic_time () - t0) / 1e6;
   return g_steal_pointer (&r);
+}
+
+DmEvalClass *
+dm_evaluate_class (DmInference *inference,
+                   const DmDinomalyModel *model,
+                   const DmDataset *ds,
+                   guint class_index,
+                   int batch,
+                   guint64 max_pixels,
+                   DmEvalProgressFunc progress,
+                   gpointer user_data,
+                   const gint *cancel,
+                   GError **error)
+{
+  return dm_evaluate_class_split (inference, model, ds, class_index, DM_SPLIT_TEST, batch,
+                                  max_pixels, progress, user_data, cancel, error);
 }

@@ -65,6 +65,20 @@ DmEvalClass *dm_evaluate_class (DmInference *inference,
                                 const gint *cancel,
                                 GError **error);
 
+/* The same over the images of another split of the class (DM_SPLIT_HOLDOUT:
+ * the held-out normals, all good, so the image metrics are NaN). */
+DmEvalClass *dm_evaluate_class_split (DmInference *inference,
+                                      const DmDinomalyModel *model,
+                                      const DmDataset *dataset,
+                                      guint class_index,
+                                      DmSplit split,
+                                      int batch,
+                                      guint64 max_pixels,
+                                      DmEvalProgressFunc progress,
+                                      gpointer user_data,
+                                      const gint *cancel,
+                                      GError **error);
+
 /* Image metrics over (scores, labels) of n images and pixel metrics over
  * the subset with has_truth (maps, masks of every image, (n, h, w)): what
  * dm_evaluate_class computes, for callers that change labels or masks. */

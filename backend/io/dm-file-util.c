@@ -153,3 +153,18 @@ dm_file_sha256 (const char *path, GError **error)
   close (fd);
   return g_strdup (g_checksum_get_string (checksum));
 }
+
+gboolean
+dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError **error)
+{
+  DmAtomicFile file;
+
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  if (!dm_atomic_file_write (&file, data, n, error))
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
+}

@@ -26,6 +26,9 @@ gboolean dm_atomic_file_commit (DmAtomicFile *file, GError **error);
 /* Closes and removes the temporary file; safe to call twice or after commit. */
 void dm_atomic_file_abort (DmAtomicFile *file);
 
+/* All of data written to path atomically (begin, write, commit). */
+gboolean dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError **error);
+
 /* SHA-256 of a file's content, 64 lowercase hex digits (read in 1 MiB
  * pieces: never the whole file in memory). */
 char *dm_file_sha256 (const char *path, GError **error);

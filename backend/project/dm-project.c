@@ -9,17 +9,11 @@
 
 #include "dm-error.h"
 #include "dm-file-util.h"
+#include "dm-json-util.h"
 
 #define FORMAT_NAME "org.dinomaly.Studio.project"
 
 static const char *const subfolders[] = { "labels", "masks", "checkpoints", "results", "reports" };
-
-static char *
-now_iso8601 (void)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
-}
 
 DmProjectClass *
 dm_project_class_new (const char *name, const char *layout, const char *source)
@@ -114,26 +108,6 @@ ensure_subfolders (const DmProject *p, GError **error)
 
 /* ---- writing ---- */
 
-static void
-add_string_or_null (JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name (b, member);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_number_or_null (JsonBuilder *b, const char *member, double value)
-{
-  json_builder_set_member_name (b, member);
-  if (isfinite (value))
-    json_builder_add_double_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
 static int
 compare_strings (gconstpointer a, gconstpointer b)
 {
@@ -144,8 +118,6 @@ char *
 dm_project_to_json (const DmProject *p)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer key, value;
@@ -155,9 +127,9 @@ dm_project_to_json (const DmProject *p)
   json_builder_add_string_value (b, FORMAT_NAME);
   json_builder_set_member_name (b, "version");
   json_builder_add_int_value (b, DM_PROJECT_VERSION);
-  add_string_or_null (b, "name", p->name);
-  add_string_or_null (b, "created", p->created);
-  add_string_or_null (b, "modified", p->modified);
+  dm_json_add_string_or_null (b, "name", p->name);
+  dm_json_add_string_or_null (b, "created", p->created);
+  dm_json_add_string_or_null (b, "modified", p->modified);
 
   json_builder_set_member_name (b, "classes");
   json_builder_begin_array (b);
@@ -166,19 +138,19 @@ dm_project_to_json (const DmProject *p)
       const DmProjectClass *c = g_ptr_array_index (p->classes, i);
 
       json_builder_begin_object (b);
-      add_string_or_null (b, "name", c->name);
-      add_string_or_null (b, "layout", c->layout);
-      add_string_or_null (b, "source", c->source);
-      add_string_or_null (b, "test_source", c->test_source);
-      add_string_or_null (b, "mask_source", c->mask_source);
+      dm_json_add_string_or_null (b, "name", c->name);
+      dm_json_add_string_or_null (b, "layout", c->layout);
+      dm_json_add_string_or_null (b, "source", c->source);
+      dm_json_add_string_or_null (b, "test_source", c->test_source);
+      dm_json_add_string_or_null (b, "mask_source", c->mask_source);
       json_builder_set_member_name (b, "holdout_fraction");
       json_builder_add_double_value (b, c->holdout_fraction);
       json_builder_set_member_name (b, "thresholds");
       json_builder_begin_object (b);
-      add_number_or_null (b, "image", c->image_threshold);
-      add_number_or_null (b, "pixel", c->pixel_threshold);
-      add_number_or_null (b, "uncertain_low", c->uncertain_low);
-      add_number_or_null (b, "uncertain_high", c->uncertain_high);
+      dm_json_add_number_or_null (b, "image", c->image_threshold);
+      dm_json_add_number_or_null (b, "pixel", c->pixel_threshold);
+      dm_json_add_number_or_null (b, "uncertain_low", c->uncertain_low);
+      dm_json_add_number_or_null (b, "uncertain_high", c->uncertain_high);
       json_builder_end_object (b);
       json_builder_end_object (b);
     }
@@ -186,15 +158,15 @@ dm_project_to_json (const DmProject *p)
 
   json_builder_set_member_name (b, "backbone");
   json_builder_begin_object (b);
-  add_string_or_null (b, "kind", p->backbone_kind);
-  add_string_or_null (b, "path", p->backbone_path);
-  add_string_or_null (b, "sha256", p->backbone_sha256);
-  add_string_or_null (b, "arch", p->backbone_arch);
+  dm_json_add_string_or_null (b, "kind", p->backbone_kind);
+  dm_json_add_string_or_null (b, "path", p->backbone_path);
+  dm_json_add_string_or_null (b, "sha256", p->backbone_sha256);
+  dm_json_add_string_or_null (b, "arch", p->backbone_arch);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "training");
   json_builder_begin_object (b);
-  add_string_or_null (b, "preset", p->preset);
+  dm_json_add_string_or_null (b, "preset", p->preset);
   json_builder_set_member_name (b, "settings");
   {
     g_autoptr (JsonNode) settings = json_node_new (JSON_NODE_OBJECT);
@@ -203,7 +175,7 @@ dm_project_to_json (const DmProject *p)
   }
   json_builder_end_object (b);
 
-  add_string_or_null (b, "model", p->model);
+  dm_json_add_string_or_null (b, "model", p->model);
 
   /* labels sorted by path: stable files, readable diffs */
   json_builder_set_member_name (b, "labels");
@@ -223,11 +195,7 @@ dm_project_to_json (const DmProject *p)
   json_builder_end_object (b);
   json_builder_end_object (b);
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_indent (gen, 2);
-  return json_generator_to_data (gen, NULL);
+  return dm_json_builder_to_text (b);
 }
 
 gboolean
@@ -235,20 +203,11 @@ dm_project_save (DmProject *p, GError **error)
 {
   g_autofree char *path = project_file (p->folder);
   g_autofree char *json = NULL;
-  DmAtomicFile file;
 
   g_free (p->modified);
-  p->modified = now_iso8601 ();
+  p->modified = dm_json_now_iso8601 ();
   json = dm_project_to_json (p);
-  if (!dm_atomic_file_begin (&file, path, error))
-    return FALSE;
-  if (!dm_atomic_file_write (&file, json, strlen (json), error)
-      || !dm_atomic_file_write (&file, "\n", 1, error))
-    {
-      dm_atomic_file_abort (&file);
-      return FALSE;
-    }
-  return dm_atomic_file_commit (&file, error);
+  return dm_file_set_contents_atomic (path, json, strlen (json), error);
 }
 
 DmProject *
@@ -271,46 +230,13 @@ dm_project_create (const char *folder, const char *name, GError **error)
       return NULL;
     }
   p->name = g_strdup (name != NULL ? name : "");
-  p->created = now_iso8601 ();
+  p->created = dm_json_now_iso8601 ();
   if (!ensure_subfolders (p, error) || !dm_project_save (p, error))
     return NULL;
   return g_steal_pointer (&p);
 }
 
 /* ---- reading ---- */
-
-static char *
-dup_string_member (JsonObject *o, const char *member)
-{
-  JsonNode *n = json_object_get_member (o, member);
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
-      || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (n));
-}
-
-static double
-number_member (JsonObject *o, const char *member, double fallback)
-{
-  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE)
-    return fallback;
-  switch (json_node_get_value_type (n))
-    {
-    case G_TYPE_DOUBLE: return json_node_get_double (n);
-    case G_TYPE_INT64: return (double)json_node_get_int (n);
-    default: return fallback;
-    }
-}
-
-static JsonObject *
-object_member (JsonObject *o, const char *member)
-{
-  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
-  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
 
 static gboolean
 corrupt (GError **error, const char *path, const char *what)
@@ -340,17 +266,17 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
         return corrupt (error, path, "an entry of \"classes\" is not an object");
       co = json_node_get_object (cn);
       c = g_new0 (DmProjectClass, 1);
-      c->name = dup_string_member (co, "name");
-      c->layout = dup_string_member (co, "layout");
-      c->source = dup_string_member (co, "source");
-      c->test_source = dup_string_member (co, "test_source");
-      c->mask_source = dup_string_member (co, "mask_source");
-      c->holdout_fraction = number_member (co, "holdout_fraction", 0.1);
-      th = object_member (co, "thresholds");
-      c->image_threshold = number_member (th, "image", NAN);
-      c->pixel_threshold = number_member (th, "pixel", NAN);
-      c->uncertain_low = number_member (th, "uncertain_low", NAN);
-      c->uncertain_high = number_member (th, "uncertain_high", NAN);
+      c->name = dm_json_dup_string (co, "name");
+      c->layout = dm_json_dup_string (co, "layout");
+      c->source = dm_json_dup_string (co, "source");
+      c->test_source = dm_json_dup_string (co, "test_source");
+      c->mask_source = dm_json_dup_string (co, "mask_source");
+      c->holdout_fraction = dm_json_number (co, "holdout_fraction", 0.1);
+      th = dm_json_object (co, "thresholds");
+      c->image_threshold = dm_json_number (th, "image", NAN);
+      c->pixel_threshold = dm_json_number (th, "pixel", NAN);
+      c->uncertain_low = dm_json_number (th, "uncertain_low", NAN);
+      c->uncertain_high = dm_json_number (th, "uncertain_high", NAN);
       if (c->name == NULL || c->name[0] == '\0' || c->layout == NULL)
         {
           dm_project_class_free (c);
@@ -371,7 +297,7 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
 static void
 read_labels (DmProject *p, JsonObject *root)
 {
-  JsonObject *labels = object_member (root, "labels");
+  JsonObject *labels = dm_json_object (root, "labels");
   g_autoptr (GList) members = labels != NULL ? json_object_get_members (labels) : NULL;
 
   for (GList *l = members; l != NULL; l = l->next)
@@ -457,24 +383,24 @@ dm_project_open (const char *folder, GError **error)
       upgraded = TRUE;
     }
 
-  p->name = dup_string_member (root, "name");
-  p->created = dup_string_member (root, "created");
-  p->modified = dup_string_member (root, "modified");
+  p->name = dm_json_dup_string (root, "name");
+  p->created = dm_json_dup_string (root, "created");
+  p->modified = dm_json_dup_string (root, "modified");
   if (!read_classes (p, root, path, error))
     return NULL;
-  backbone = object_member (root, "backbone");
+  backbone = dm_json_object (root, "backbone");
   if (backbone != NULL)
     {
-      p->backbone_kind = dup_string_member (backbone, "kind");
-      p->backbone_path = dup_string_member (backbone, "path");
-      p->backbone_sha256 = dup_string_member (backbone, "sha256");
-      p->backbone_arch = dup_string_member (backbone, "arch");
+      p->backbone_kind = dm_json_dup_string (backbone, "kind");
+      p->backbone_path = dm_json_dup_string (backbone, "path");
+      p->backbone_sha256 = dm_json_dup_string (backbone, "sha256");
+      p->backbone_arch = dm_json_dup_string (backbone, "arch");
     }
-  training = object_member (root, "training");
+  training = dm_json_object (root, "training");
   if (training != NULL)
     {
-      JsonObject *settings = object_member (training, "settings");
-      char *preset = dup_string_member (training, "preset");
+      JsonObject *settings = dm_json_object (training, "settings");
+      char *preset = dm_json_dup_string (training, "preset");
 
       if (preset != NULL)
         {
@@ -487,7 +413,7 @@ dm_project_open (const char *folder, GError **error)
           p->settings = json_object_ref (settings);
         }
     }
-  p->model = dup_string_member (root, "model");
+  p->model = dm_json_dup_string (root, "model");
   read_labels (p, root);
   if (p->name == NULL)
     p->name = g_path_get_basename (p->folder);

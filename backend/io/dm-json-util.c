@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Small json-glib helpers shared by the project's JSON files. */
+#include "dm-json-util.h"
+
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-error.h"
+#include "dm-file-util.h"
+
+char *
+dm_json_now_iso8601 (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+void
+dm_json_add_string_or_null (JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+void
+dm_json_add_number_or_null (JsonBuilder *b, const char *member, double value)
+{
+  json_builder_set_member_name (b, member);
+  if (isfinite (value))
+    json_builder_add_double_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+char *
+dm_json_dup_string (JsonObject *o, const char *member)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE
+      || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (n));
+}
+
+double
+dm_json_number (JsonObject *o, const char *member, double fallback)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE)
+    return fallback;
+  switch (json_node_get_value_type (n))
+    {
+    case G_TYPE_DOUBLE: return json_node_get_double (n);
+    case G_TYPE_INT64: return (double)json_node_get_int (n);
+    default: return fallback;
+    }
+}
+
+JsonObject *
+dm_json_object (JsonObject *o, const char *member)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+char *
+dm_json_builder_to_text (JsonBuilder *builder)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  text = json_generator_to_data (gen, NULL);
+  return g_strconcat (text, "\n", NULL);
+}
+
+gboolean
+dm_json_write_atomic (JsonBuilder *builder, const char *path, GError **error)
+{
+  g_autofree char *text = dm_json_builder_to_text (builder);
+
+  return dm_file_set_contents_atomic (path, text, strlen (text), error);
+}
+
+JsonParser *
+dm_json_load_object (const char *path, JsonObject **root, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such file", path);
+      return NULL;
+    }
+  if (!json_parser_load_from_mapped_file (parser, path, &local))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not valid JSON: %s", path,
+                   local->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: the top level is not an object", path);
+      return NULL;
+    }
+  *root = json_node_get_object (json_parser_get_root (parser));
+  return g_steal_pointer (&parser);
+}
