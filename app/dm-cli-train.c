@@ -20,6 +20,7 @@
 #include "dm-preprocess.h"
 #include "dm-safetensors.h"
 #include "dm-train-images.h"
+#include "dm-train-model.h"
 #include "dm-trainer.h"
 
 static volatile sig_atomic_t interrupted = 0;
@@ -213,7 +214,7 @@ dm_cli_train (int argc, char **argv)
   g_autoptr (DmEngine) engine = NULL;
   g_autoptr (DmTrainer) trainer = NULL;
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  g_autofree char *fingerprint = NULL, *sha = NULL, *ckpt_path = NULL;
+  g_autofree char *fingerprint = NULL, *sha = NULL, *ckpt_path = NULL, *backbone_name = NULL;
   g_auto (GStrv) class_list = NULL;
   DmTrainSettings s;
   DmTrainPreset preset = DM_TRAIN_PRESET_PAPER;
@@ -332,14 +333,9 @@ dm_cli_train (int argc, char **argv)
                     preset_name, strcmp (arch, "small") == 0 ? "S" : "B", want,
                     backbone->config.dim);
     }
-  info = dm_model_info_new ();
-  if (!dm_model_info_set_backbone (info, &backbone->config, &error))
+  info = dm_train_model_info_new (backbone, &targets, &error);
+  if (info == NULL)
     goto failed;
-  memset (&targets, 0, sizeof targets);
-  targets.n_targets = info->n_targets;
-  for (int i = 0; i < info->n_targets; i++)
-    targets.targets[i] = info->target_blocks[i];
-  targets.group_split = info->group_size[0];
 
   engine = dm_engine_new (threads, &error);
   if (engine == NULL)
@@ -385,21 +381,17 @@ dm_cli_train (int argc, char **argv)
   if (ok)
     {
       /* what could be read decides the batch */
-      int valid = dm_trainer_get_n_valid (trainer),
-          want = dm_trainer_get_settings (trainer)->batch;
+      int valid = dm_trainer_get_n_valid (trainer);
+      g_autofree char *note = NULL;
 
       if (valid < n)
         g_printerr ("dinomaly train: %d image%s skipped\n", n - valid, n - valid == 1 ? "" : "s");
       if (valid == 1)
         g_printerr ("dinomaly train: warning: only one training image: the model will know "
                     "little of what is normal\n");
-      if (want > valid && !resume)
-        {
-          g_printerr ("dinomaly train: the batch size %d is larger than the %d training images: "
-                      "using a batch of %d\n",
-                      want, valid, valid);
-          ok = dm_trainer_set_batch (trainer, valid, &error);
-        }
+      ok = dm_train_fit_batch (trainer, resume, &note, &error);
+      if (note != NULL)
+        g_printerr ("dinomaly train: %s\n", note);
       if (ok)
         fprintf (stderr, "dinomaly train: training on %d images, batch %d\n", valid,
                  dm_trainer_get_settings (trainer)->batch);
@@ -418,19 +410,9 @@ dm_cli_train (int argc, char **argv)
   sha = dm_file_sha256 (backbone_path, &error);
   if (sha == NULL)
     goto failed;
-  info->resize = dm_trainer_get_settings (trainer)->resize;
-  info->crop = dm_trainer_get_settings (trainer)->crop;
-  info->dropout = dm_trainer_get_settings (trainer)->dropout;
-  g_strfreev (info->class_names);
-  info->class_names = g_strdupv (images->classes);
-  info->backbone_name = g_path_get_basename (backbone_path);
-  info->backbone_sha256 = g_steal_pointer (&sha);
-  info->backbone_embedded = TRUE;
-  info->backbone_scheme = backbone->scheme;
-  info->has_training = TRUE;
-  dm_trainer_get_training_record (trainer, &info->training, 1000);
-  if (!dm_model_file_write (out_path, info, dm_trainer_get_weights (trainer), backbone,
-                            backbone->source_dtype, &error))
+  backbone_name = g_path_get_basename (backbone_path);
+  if (!dm_train_write_model (trainer, info, backbone, backbone_name, sha,
+                             (const char *const *)images->classes, out_path, &error))
     goto failed;
   {
     gint64 first;

@@ -17,6 +17,8 @@ dm_vit_config_for_arch (const char *arch, DmVitConfig *c)
     dim = 768, depth = 12;
   else if (g_strcmp0 (arch, "large") == 0)
     dim = 1024, depth = 24;
+  else if (g_strcmp0 (arch, "tiny") == 0)
+    dim = 64, depth = 12; /* not a DINOv2 size: for tests and quick try-outs */
   else
     return FALSE;
   memset (c, 0, sizeof *c);

@@ -11,8 +11,9 @@
 
 G_BEGIN_DECLS
 
-/* The config of "small" (ViT-S/14, D 384), "base" (ViT-B/14, D 768) or
- * "large" (ViT-L/14, D 1024); FALSE for another name. */
+/* The config of "small" (ViT-S/14, D 384), "base" (ViT-B/14, D 768),
+ * "large" (ViT-L/14, D 1024) or "tiny" (D 64, 12 blocks: no DINOv2 size,
+ * for tests); FALSE for another name. */
 gboolean dm_vit_config_for_arch (const char *arch, DmVitConfig *config);
 
 /* Seeded random weights of that shape: LayerNorm weights 1, biases 0,

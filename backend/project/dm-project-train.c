@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A project's training job: dataset, backbone, trainer, model file, scores. */
+#include "dm-project-train.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dm-checkpoint.h"
+#include "dm-error.h"
+#include "dm-file-util.h"
+#include "dm-preprocess.h"
+#include "dm-project-dataset.h"
+#include "dm-train-model.h"
+#include "dm-vit-random.h"
+#include "dm-vit-weights.h"
+
+/* the seed of the random backbone: fixed, so that a project trained "for
+ * trying only" can be scored again with the same encoder */
+#define RANDOM_BACKBONE_SEED 20250101
+#define SCORE_BATCH 8
+
+struct _DmProjectTrain
+{
+  char *folder;
+  char *backbone_kind, *backbone_path, *backbone_arch;
+  DmTrainSettings settings;
+  gboolean resume;
+  int n_threads;
+
+  /* filled by run */
+  GPtrArray *train_paths; /* char *: the normal training images */
+  GPtrArray *problems;    /* char * */
+  GArray *losses;         /* float */
+  gint64 first_iter;
+  gboolean has_model;
+  DmProjectResults *results;
+};
+
+gboolean
+dm_project_train_settings (const DmProject *project, DmTrainSettings *s, GError **error)
+{
+  DmTrainPreset preset = DM_TRAIN_PRESET_QUICK;
+  g_autofree char *cache = NULL;
+
+  dm_train_settings_init (s);
+  if (project->preset != NULL && !dm_train_preset_from_name (project->preset, &preset))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: unknown preset \"%s\"", project->folder,
+                   project->preset);
+      return FALSE;
+    }
+  dm_train_settings_apply_preset (s, preset);
+  if (project->settings != NULL && !dm_train_settings_from_object (s, project->settings, error))
+    return FALSE;
+  s->opt.total_iters = s->total_iters;
+  /* a checkpoint every ~50 iterations: a few minutes of CPU work at most
+   * is lost when the machine dies */
+  s->checkpoint_every = MIN (50, MAX (s->total_iters / 4, 1));
+  g_free (s->checkpoint_dir);
+  s->checkpoint_dir = dm_project_subfolder (project, "checkpoints");
+  g_free (s->cache_dir);
+  s->cache_dir = dm_project_subfolder (project, "cache");
+  return dm_train_settings_validate (s, error);
+}
+
+static char *
+checkpoint_path (const char *folder)
+{
+  return g_build_filename (folder, "checkpoints", DM_CHECKPOINT_FILE, NULL);
+}
+
+gboolean
+dm_project_train_can_resume (const DmProject *project, gint64 *next_iter, gint64 *total_iters)
+{
+  g_autofree char *path = checkpoint_path (project->folder);
+  DmCheckpointState st;
+  gboolean ok;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return FALSE;
+  dm_checkpoint_state_init (&st);
+  ok = dm_checkpoint_read_state (path, &st, NULL);
+  ok = ok && st.next_iter < st.settings.total_iters;
+  if (ok && next_iter != NULL)
+    *next_iter = st.next_iter;
+  if (ok && total_iters != NULL)
+    *total_iters = st.settings.total_iters;
+  dm_checkpoint_state_clear (&st);
+  return ok;
+}
+
+DmProjectTrain *
+dm_project_train_new (const DmProject *project, gboolean resume, int n_threads, GError **error)
+{
+  g_autoptr (DmProjectTrain) job = g_new0 (DmProjectTrain, 1);
+
+  dm_train_settings_init (&job->settings);
+  job->folder = g_strdup (project->folder);
+  job->resume = resume;
+  job->n_threads = n_threads;
+  job->problems = g_ptr_array_new_with_free_func (g_free);
+  job->train_paths = g_ptr_array_new_with_free_func (g_free);
+  job->losses = g_array_new (FALSE, FALSE, sizeof (float));
+  if (g_strcmp0 (project->backbone_kind, "file") != 0
+      && g_strcmp0 (project->backbone_kind, "random") != 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s: no backbone chosen: choose a DINOv2 weight file (or random weights for "
+                   "trying only) first",
+                   project->folder);
+      return NULL;
+    }
+  if (g_strcmp0 (project->backbone_kind, "file") == 0 && project->backbone_path == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: the backbone file is not set",
+                   project->folder);
+      return NULL;
+    }
+  job->backbone_kind = g_strdup (project->backbone_kind);
+  job->backbone_path = g_strdup (project->backbone_path);
+  job->backbone_arch = g_strdup (project->backbone_arch != NULL ? project->backbone_arch : "small");
+  dm_train_settings_clear (&job->settings);
+  if (!dm_project_train_settings (project, &job->settings, error))
+    return NULL;
+  job->settings.n_threads = n_threads;
+  return g_steal_pointer (&job);
+}
+
+void
+dm_project_train_free (DmProjectTrain *job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->folder);
+  g_free (job->backbone_kind);
+  g_free (job->backbone_path);
+  g_free (job->backbone_arch);
+  dm_train_settings_clear (&job->settings);
+  g_ptr_array_unref (job->train_paths);
+  g_ptr_array_unref (job->problems);
+  g_array_unref (job->losses);
+  dm_project_results_free (job->results);
+  g_free (job);
+}
+
+/* ---- the run ---- */
+
+typedef struct
+{
+  DmProjectTrain *job;
+  DmProjectTrainProgressFunc progress;
+  gpointer user_data;
+} Run;
+
+static void
+report (Run *run, DmProjectTrainPhase phase)
+{
+  DmProjectTrainProgress p = { phase, NULL, 0, 0 };
+
+  if (run->progress != NULL)
+    run->progress (&p, run->user_data);
+}
+
+static void
+on_train_progress (const DmTrainProgress *tp, gpointer user_data)
+{
+  Run *run = user_data;
+  DmProjectTrainProgress p = { 0 };
+
+  p.phase
+    = tp->phase == DM_TRAIN_PHASE_CACHING ? DM_PROJECT_TRAIN_CACHING : DM_PROJECT_TRAIN_TRAINING;
+  p.train = tp;
+  for (int i = 0; i < tp->n_new_skipped; i++)
+    g_ptr_array_add (run->job->problems, g_strdup (tp->skipped[i]));
+  if (run->progress != NULL)
+    run->progress (&p, run->user_data);
+}
+
+static void
+on_score_progress (guint done, guint total, gpointer user_data)
+{
+  Run *run = user_data;
+  DmProjectTrainProgress p = { DM_PROJECT_TRAIN_SCORING, NULL, done, total };
+
+  if (run->progress != NULL)
+    run->progress (&p, run->user_data);
+}
+
+typedef struct
+{
+  GPtrArray *paths;
+  int resize, crop;
+} Loader;
+
+static gboolean
+load_image (int index, float *out, gpointer user_data, GError **error)
+{
+  Loader *l = user_data;
+
+  return dm_preprocess_file (l->paths->pdata[index], l->resize, l->crop, 0, out, error);
+}
+
+/* SHA-256 of the training images' paths, one per line: the identity of
+ * the training set that checkpoints record. */
+static char *
+fingerprint (GPtrArray *paths)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_checksum_update (sum, (const guchar *)paths->pdata[i], -1);
+      g_checksum_update (sum, (const guchar *)"\n", 1);
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+static DmVitWeights *
+load_backbone (DmProjectTrain *job, char **name, char **sha, GError **error)
+{
+  if (g_strcmp0 (job->backbone_kind, "random") == 0)
+    {
+      DmVitConfig config;
+      g_autofree char *id = NULL;
+
+      if (!dm_vit_config_for_arch (job->backbone_arch, &config))
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "unknown random backbone \"%s\"",
+                       job->backbone_arch);
+          return NULL;
+        }
+      id = g_strdup_printf ("random:%s:%d", job->backbone_arch, RANDOM_BACKBONE_SEED);
+      *name = g_strdup_printf ("random %s weights (for trying only)", job->backbone_arch);
+      *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id, -1);
+      return dm_vit_weights_new_random (&config, -1, RANDOM_BACKBONE_SEED, error);
+    }
+  *name = g_path_get_basename (job->backbone_path);
+  *sha = dm_file_sha256 (job->backbone_path, error);
+  if (*sha == NULL)
+    return NULL;
+  return dm_vit_weights_load (job->backbone_path, -1, error);
+}
+
+/* Steps 1-3: the model file; *ds receives the dataset for scoring. */
+static gboolean
+train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, GError **error)
+{
+  DmProjectTrain *job = run->job;
+  g_autoptr (DmProject) project = NULL;
+  g_autoptr (DmDataset) ds = NULL;
+  g_autoptr (GPtrArray) class_errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DmVitWeights) backbone = NULL;
+  g_autoptr (DmModelInfo) info = NULL;
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmTrainer) trainer = NULL;
+  g_autoptr (GPtrArray) class_names = g_ptr_array_new ();
+  g_autofree char *print = NULL, *name = NULL, *sha = NULL, *model_path = NULL;
+  g_autofree char *note = NULL, *ckpt = checkpoint_path (job->folder);
+  DmVitTargets targets;
+  Loader loader;
+  const float *losses;
+  gsize n_losses;
+
+  report (run, DM_PROJECT_TRAIN_LOADING);
+  project = dm_project_open (job->folder, error);
+  if (project == NULL)
+    return FALSE;
+  ds = dm_project_load_dataset (project, DM_DATASET_CHECK_MASK_SIZES, class_errors, error);
+  if (ds == NULL)
+    return FALSE;
+  g_ptr_array_extend_and_steal (job->problems, g_steal_pointer (&class_errors));
+  for (guint i = 0; i < ds->n_samples; i++)
+    if (ds->samples[i].split == DM_SPLIT_TRAIN)
+      g_ptr_array_add (job->train_paths, g_strdup (ds->samples[i].path));
+  for (guint c = 0; c < ds->n_classes; c++)
+    g_ptr_array_add (class_names, ds->classes[c].name);
+  g_ptr_array_add (class_names, NULL);
+  if (job->train_paths->len == 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s: no normal training images in any class: add a class with images of good "
+                   "parts first",
+                   job->folder);
+      return FALSE;
+    }
+  print = fingerprint (job->train_paths);
+
+  backbone = load_backbone (job, &name, &sha, error);
+  if (backbone == NULL)
+    return FALSE;
+  info = dm_train_model_info_new (backbone, &targets, error);
+  if (info == NULL)
+    return FALSE;
+  engine = dm_engine_new (job->n_threads, error);
+  if (engine == NULL)
+    return FALSE;
+  trainer = dm_trainer_new (engine, &job->settings, backbone, &targets, error);
+  if (trainer == NULL)
+    return FALSE;
+  loader = (Loader){ job->train_paths, job->settings.resize, job->settings.crop };
+  if (job->resume)
+    {
+      /* the images' sizes come from the checkpoint, as its settings do */
+      DmCheckpointState st;
+      gboolean ok;
+
+      dm_checkpoint_state_init (&st);
+      ok = dm_checkpoint_read_state (ckpt, &st, error);
+      if (ok)
+        {
+          loader.resize = st.settings.resize;
+          loader.crop = st.settings.crop;
+        }
+      dm_checkpoint_state_clear (&st);
+      if (!ok)
+        return FALSE;
+    }
+  dm_trainer_set_images (trainer, (int)job->train_paths->len, load_image, &loader, print);
+  if (job->resume && !dm_trainer_resume (trainer, ckpt, print, error))
+    return FALSE;
+  if (!dm_trainer_build_cache (trainer, on_train_progress, run, cancellable, error)
+      || !dm_train_fit_batch (trainer, job->resume, &note, error))
+    return FALSE;
+  if (note != NULL)
+    g_ptr_array_add (job->problems, g_steal_pointer (&note));
+  if (!dm_trainer_run (trainer, on_train_progress, run, cancellable, error))
+    {
+      losses = dm_trainer_get_losses (trainer, &n_losses, &job->first_iter);
+      g_array_append_vals (job->losses, losses, n_losses);
+      return FALSE;
+    }
+  losses = dm_trainer_get_losses (trainer, &n_losses, &job->first_iter);
+  g_array_append_vals (job->losses, losses, n_losses);
+
+  report (run, DM_PROJECT_TRAIN_SAVING);
+  model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
+  if (!dm_train_write_model (trainer, info, backbone, name, sha,
+                             (const char *const *)class_names->pdata, model_path, error))
+    return FALSE;
+  job->has_model = TRUE;
+  *sha_out = dm_file_sha256 (model_path, error);
+  if (*sha_out == NULL)
+    return FALSE;
+  *ds_out = g_steal_pointer (&ds);
+  return TRUE;
+}
+
+static void
+on_cancelled (GCancellable *cancellable, gpointer flag)
+{
+  g_atomic_int_set ((gint *)flag, 1);
+}
+
+/* Step 4. */
+static gboolean
+score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable, GError **error)
+{
+  DmProjectTrain *job = run->job;
+  g_autofree char *model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
+  g_autofree char *results_dir = g_build_filename (job->folder, "results", NULL);
+  g_autoptr (DmDinomalyModel) model = NULL;
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmInference) inference = NULL;
+  gint cancel = 0;
+  gulong handler;
+  guint n = 0;
+
+  for (guint c = 0; c < ds->n_classes; c++)
+    n += ds->classes[c].n_test_good + ds->classes[c].n_test_defect + ds->classes[c].n_holdout;
+  if (n == 0)
+    return TRUE;
+  on_score_progress (0, n, run);
+  model = dm_dinomaly_model_load (model_path, NULL, NULL, error);
+  if (model == NULL)
+    return FALSE;
+  engine = dm_engine_new (job->n_threads, error);
+  if (engine == NULL)
+    return FALSE;
+  inference = dm_inference_new (engine, model, SCORE_BATCH, error);
+  if (inference == NULL)
+    return FALSE;
+  handler = cancellable != NULL
+              ? g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &cancel, NULL)
+              : 0;
+  job->results
+    = dm_project_score (inference, model, ds, results_dir, model_sha, DM_PROJECT_DEFAULT_QUANTILE,
+                        SCORE_BATCH, on_score_progress, run, &cancel, job->problems, error);
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, handler);
+  return job->results != NULL;
+}
+
+gboolean
+dm_project_train_run (DmProjectTrain *job,
+                      DmProjectTrainProgressFunc progress,
+                      gpointer user_data,
+                      GCancellable *cancellable,
+                      GError **error)
+{
+  Run run = { job, progress, user_data };
+  g_autoptr (DmDataset) ds = NULL;
+  g_autofree char *sha = NULL;
+
+  return train (&run, &ds, &sha, cancellable, error) && score (&run, ds, sha, cancellable, error);
+}
+
+DmProjectResults *
+dm_project_train_get_results (DmProjectTrain *job)
+{
+  return job->results;
+}
+
+GPtrArray *
+dm_project_train_get_problems (DmProjectTrain *job)
+{
+  return job->problems;
+}
+
+const float *
+dm_project_train_get_losses (DmProjectTrain *job, gsize *n, gint64 *first_iter)
+{
+  if (n != NULL)
+    *n = job->losses->len;
+  if (first_iter != NULL)
+    *first_iter = job->first_iter;
+  return (const float *)(void *)job->losses->data;
+}
+
+gboolean
+dm_project_train_has_model (DmProjectTrain *job)
+{
+  return job->has_model;
+}
+
+gboolean
+dm_project_train_apply (DmProjectTrain *job, DmProject *project, GError **error)
+{
+  if (!job->has_model)
+    return TRUE;
+  g_free (project->model);
+  project->model = g_strdup (DM_PROJECT_MODEL_FILE);
+  for (guint i = 0; job->results != NULL && i < job->results->n_classes; i++)
+    {
+      const DmResultClass *k = &job->results->classes[i];
+      DmProjectClass *c = dm_project_find_class (project, k->name);
+
+      if (c == NULL)
+        continue;
+      if (isnan (c->image_threshold))
+        c->image_threshold = k->proposed_image;
+      if (isnan (c->pixel_threshold))
+        c->pixel_threshold = k->proposed_pixel;
+    }
+  return dm_project_save (project, error);
+}

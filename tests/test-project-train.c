@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The project's training job end to end on a small generated dataset and a
+ * tiny random backbone: model file, results (scores, maps, proposals)
+ * written and read back, thresholds applied; cancel writes a checkpoint
+ * that resume continues to the same model; bad projects fail clearly. */
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-demo.h"
+#include "dm-error.h"
+#include "dm-project-train.h"
+#include "dm-test-util.h"
+
+/* a project over a small demo dataset with the tiny backbone */
+static DmProject *
+make_project (const char *folder)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = g_build_filename (folder, "data", NULL);
+  DmDemoSettings demo;
+  DmProject *p;
+  const char *classes[] = { "washer", "fabric" };
+
+  dm_demo_settings_default (&demo);
+  demo.size = 64;
+  demo.n_train = 6;
+  demo.n_test_good = 2;
+  demo.n_defect = 1;
+  g_assert_true (dm_demo_write_dataset (data, &demo, &error));
+  g_assert_no_error (error);
+  p = dm_project_create (folder, "tiny", &error);
+  g_assert_no_error (error);
+  for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
+    {
+      g_autofree char *src = g_build_filename (data, classes[k], NULL);
+      g_assert_true (
+        dm_project_add_class (p, dm_project_class_new (classes[k], "mvtec", src), &error));
+    }
+  p->backbone_kind = g_strdup ("random");
+  p->backbone_arch = g_strdup ("tiny");
+  json_object_set_int_member (p->settings, "resize", 32);
+  json_object_set_int_member (p->settings, "crop", 28);
+  json_object_set_int_member (p->settings, "total_iters", 8);
+  json_object_set_int_member (p->settings, "batch", 4);
+  json_object_set_int_member (p->settings, "warmup_iters", 2);
+  g_assert_true (dm_project_save (p, &error));
+  return p;
+}
+
+typedef struct
+{
+  int phases_seen; /* bit mask of DmProjectTrainPhase */
+  gint64 last_iter;
+  guint scored, n_to_score;
+  GCancellable *cancel_at; /* cancelled after iteration cancel_iter */
+  gint64 cancel_iter;
+} Seen;
+
+static void
+on_progress (const DmProjectTrainProgress *p, gpointer user_data)
+{
+  Seen *seen = user_data;
+
+  seen->phases_seen |= 1 << p->phase;
+  if (p->phase == DM_PROJECT_TRAIN_TRAINING)
+    {
+      seen->last_iter = p->train->iteration;
+      if (seen->cancel_at != NULL && p->train->iteration == seen->cancel_iter)
+        g_cancellable_cancel (seen->cancel_at);
+    }
+  if (p->phase == DM_PROJECT_TRAIN_SCORING)
+    {
+      seen->scored = p->scored;
+      seen->n_to_score = p->n_to_score;
+    }
+}
+
+static void
+check_results (DmProject *p, DmProjectTrain *job)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = dm_project_subfolder (p, "results");
+  g_autoptr (DmProjectResults) r = dm_project_results_load (dir, &error);
+  DmProjectResults *mine = dm_project_train_get_results (job);
+  g_autofree float *map = g_new (float, 256 * 256);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (mine);
+  g_assert_cmpuint (r->n_classes, ==, 2);
+  for (guint c = 0; c < r->n_classes; c++)
+    {
+      DmResultClass *k = &r->classes[c];
+      DmProjectClass *pc = dm_project_find_class (p, k->name);
+      guint n_test = 0, n_hold = 0;
+      double max_score = 0;
+
+      g_assert_nonnull (pc);
+      g_assert_cmpint (k->crop, ==, 28);
+      for (guint i = 0; i < k->n_images; i++)
+        {
+          n_test += k->images[i].split == DM_SPLIT_TEST;
+          n_hold += k->images[i].split == DM_SPLIT_HOLDOUT;
+          g_assert_cmpint (k->images[i].width, ==, 64);
+          g_assert_cmpfloat (k->images[i].score, ==, mine->classes[c].images[i].score);
+        }
+      /* demo: 2 good + 1 per defect type in test; 10% of 6 held out = 1 */
+      g_assert_cmpuint (n_test, >=, 4);
+      g_assert_cmpuint (n_hold, ==, 1);
+      g_assert_true (k->map_high > k->map_low);
+      g_assert_true (isfinite (k->proposed_image) && isfinite (k->proposed_pixel));
+      g_assert_true (isfinite (k->f1_image) && k->f1 > 0);
+      /* the map's top 1% mean is the score */
+      for (guint i = 0; i < k->n_images; i++)
+        {
+          g_assert_true (dm_project_results_read_map (r, c, i, map, &error));
+          g_assert_no_error (error);
+          max_score = 0;
+          for (int j = 0; j < 256 * 256; j++)
+            max_score = MAX (max_score, map[j]);
+          /* F16 storage: the score (from float maps) <= max of the map + rounding */
+          g_assert_cmpfloat (k->images[i].score, <=, max_score * 1.001 + 1e-6);
+        }
+      /* the proposals were applied to the project's classes */
+      g_assert_cmpfloat (pc->image_threshold, ==, k->proposed_image);
+      g_assert_cmpfloat (pc->pixel_threshold, ==, k->proposed_pixel);
+    }
+}
+
+static void
+test_train_and_score (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "project", NULL);
+  g_autoptr (DmProject) p = make_project (folder);
+  g_autoptr (DmProjectTrain) job = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) reopened = NULL;
+  g_autofree char *model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
+  Seen seen = { 0 };
+  gsize n_losses;
+
+  g_assert_false (dm_project_train_can_resume (p, NULL, NULL));
+  job = dm_project_train_new (p, FALSE, 0, &error);
+  g_assert_no_error (error);
+  g_assert_true (dm_project_train_run (job, on_progress, &seen, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (seen.phases_seen, ==, 0x1f);
+  g_assert_cmpint (seen.last_iter, ==, 7);
+  g_assert_cmpuint (seen.scored, ==, seen.n_to_score);
+  g_assert_true (dm_project_train_has_model (job));
+  g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+  dm_project_train_get_losses (job, &n_losses, NULL);
+  g_assert_cmpuint (n_losses, ==, 8);
+  g_assert_true (dm_project_train_apply (job, p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODEL_FILE);
+  /* a finished run leaves nothing to resume */
+  g_assert_false (dm_project_train_can_resume (p, NULL, NULL));
+  reopened = dm_project_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reopened->model, ==, DM_PROJECT_MODEL_FILE);
+  check_results (reopened, job);
+}
+
+/* Cancel after iteration 4, resume: the same decoder as one run. */
+static void
+test_cancel_resume (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *a = g_build_filename (tmp, "a", NULL), *b = g_build_filename (tmp, "b", NULL);
+  g_autoptr (DmProject) pa = make_project (a);
+  g_autoptr (DmProject) pb = make_project (b);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  Seen seen = { 0 };
+  gint64 next = 0, total = 0;
+  const float *la, *lb;
+  gsize na, nb;
+  g_autoptr (DmProjectTrain) ja = dm_project_train_new (pa, FALSE, 0, &error);
+  g_autoptr (DmProjectTrain) jb1 = dm_project_train_new (pb, FALSE, 0, &error);
+  g_autoptr (DmProjectTrain) jb2 = NULL;
+
+  g_assert_true (dm_project_train_run (ja, NULL, NULL, NULL, &error));
+  seen.cancel_at = cancel;
+  seen.cancel_iter = 4;
+  g_assert_false (dm_project_train_run (jb1, on_progress, &seen, cancel, &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (dm_project_train_has_model (jb1));
+  g_assert_true (dm_project_train_can_resume (pb, &next, &total));
+  g_assert_cmpint (next, ==, 5);
+  g_assert_cmpint (total, ==, 8);
+  jb2 = dm_project_train_new (pb, TRUE, 0, &error);
+  g_assert_true (dm_project_train_run (jb2, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  la = dm_project_train_get_losses (ja, &na, NULL);
+  lb = dm_project_train_get_losses (jb2, &nb, NULL);
+  g_assert_cmpuint (na, ==, nb);
+  for (gsize i = 0; i < na; i++)
+    g_assert_cmpfloat (la[i], ==, lb[i]);
+  {
+    /* the same decoder gives the same scores (the model files differ in
+     * their recorded times) */
+    DmProjectResults *ra = dm_project_train_get_results (ja),
+                     *rb = dm_project_train_get_results (jb2);
+
+    for (guint c = 0; c < ra->n_classes; c++)
+      for (guint i = 0; i < ra->classes[c].n_images; i++)
+        g_assert_cmpfloat (ra->classes[c].images[i].score, ==, rb->classes[c].images[i].score);
+  }
+}
+
+static void
+test_bad_projects (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "p", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = dm_project_create (folder, "empty", &error);
+  g_autoptr (DmProjectTrain) job = NULL;
+
+  /* no backbone */
+  g_assert_null (dm_project_train_new (p, FALSE, 0, &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "backbone"));
+  g_clear_error (&error);
+  /* no classes */
+  p->backbone_kind = g_strdup ("random");
+  p->backbone_arch = g_strdup ("tiny");
+  g_assert_true (dm_project_save (p, &error));
+  job = dm_project_train_new (p, FALSE, 0, &error);
+  g_assert_no_error (error);
+  g_assert_false (dm_project_train_run (job, NULL, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("no classes: %s", error->message);
+  g_clear_error (&error);
+  /* a bad setting names itself */
+  json_object_set_int_member (p->settings, "crop", 300);
+  g_assert_null (dm_project_train_new (p, FALSE, 0, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "crop"));
+  /* no results yet */
+  g_clear_error (&error);
+  {
+    g_autofree char *dir = dm_project_subfolder (p, "results");
+    g_assert_null (dm_project_results_load (dir, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/project-train/train-and-score", test_train_and_score);
+  g_test_add_func ("/project-train/cancel-resume", test_cancel_resume);
+  g_test_add_func ("/project-train/bad-projects", test_bad_projects);
+  return g_test_run ();
+}
