@@ -7,6 +7,7 @@
 #include "dm-data-page.h"
 #include "dm-project.h"
 #include "dm-start-page.h"
+#include "dm-train-page.h"
 #include "dm-window.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,7 @@ struct _DmWindow
   AdwViewStack *view_stack;
   DmDataPage *data_page;
   DmBackbonePage *backbone_page;
+  DmTrainPage *train_page;
   AdwViewSwitcherTitle *window_title;
 
   DmProject *project;            /* the open project, or NULL */
@@ -34,11 +36,31 @@ struct _DmWindow
   GtkNativeDialog *chooser; /* the file chooser being shown */
   AdwToast *demo_toast;
   GCancellable *dataset_cancellable; /* of the dataset being loaded */
-  DmDataset *dataset;
-    /* the open project's images, or NULL */ /* "Preparing the demo…" while it is written */
+  DmDataset *dataset;                /* the open project's images, or NULL */
+
+  /* training (dm-window-train.c) */
+  GCancellable *train_cancellable; /* of the running job, NULL when idle */
+  gpointer train_run;              /* the running job's progress channel */
+  gboolean close_after_training;   /* the user chose "Stop and Close" */
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);
+void dm_window_class_init_train_actions (GtkWidgetClass *widget_class);
+
+/* Shared by the action files: an error dialog, a toast, saving (FALSE
+ * after showing why it failed). */
+void dm_window_show_error (DmWindow *self, const char *heading, const GError *error);
+void dm_window_toast (DmWindow *self, const char *text);
+gboolean dm_window_save_project (DmWindow *self);
+
+/* The Train page follows the open project (settings, backbone, a run to
+ * resume). */
+void dm_window_train_show_project (DmWindow *self);
+/* TRUE while a training job runs. */
+gboolean dm_window_is_training (DmWindow *self);
+/* Asks whether to stop the running job before the window closes; TRUE
+ * when the close must wait (the job stops, then the window closes). */
+gboolean dm_window_train_close_request (DmWindow *self);
 void dm_window_update_recent (DmWindow *self);
 void dm_window_close_project (DmWindow *self);
 /* Loads the project's images in the background and shows the counts. */

@@ -180,6 +180,7 @@ show_project (DmWindow *self, DmProject *project)
   }
   dm_data_page_show_project (self->data_page, project);
   dm_backbone_page_show_project (self->backbone_page, project);
+  dm_window_train_show_project (self);
   dm_window_reload_dataset (self);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", TRUE);
@@ -313,6 +314,7 @@ set_backbone_file (DmWindow *self, const char *path)
   g_settings_set_string (self->settings, "backbone-file", path);
   save_project (self);
   dm_backbone_page_show_project (self->backbone_page, self->project);
+  dm_window_train_show_project (self);
 }
 
 /* ---- file choosers (GTK 4.8: GtkFileChooserNative) ---- */
@@ -407,6 +409,7 @@ use_random_backbone_action (GtkWidget *widget, const char *name, GVariant *param
     self->project->backbone_kind = g_strdup (self->project->backbone_path != NULL ? "file" : NULL);
   save_project (self);
   dm_backbone_page_show_project (self->backbone_page, self->project);
+  dm_window_train_show_project (self);
 }
 
 static void
@@ -550,6 +553,24 @@ open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
   adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (self->demo_toast));
   g_task_set_task_data (task, folder, g_free);
   g_task_run_in_thread (task, demo_thread);
+}
+
+void
+dm_window_show_error (DmWindow *self, const char *heading, const GError *error)
+{
+  show_error (self, heading, error);
+}
+
+void
+dm_window_toast (DmWindow *self, const char *text)
+{
+  toast (self, text);
+}
+
+gboolean
+dm_window_save_project (DmWindow *self)
+{
+  return save_project (self);
 }
 
 void

@@ -51,6 +51,8 @@ dm_window_close_request (GtkWindow *window)
 {
   GtkWindowClass *parent_class = GTK_WINDOW_CLASS (dm_window_parent_class);
 
+  if (dm_window_train_close_request (DM_WINDOW (window)))
+    return TRUE;
   dm_window_save_state (DM_WINDOW (window));
   return parent_class->close_request != NULL ? parent_class->close_request (window) : FALSE;
 }
@@ -66,6 +68,8 @@ dm_window_dispose (GObject *object)
   g_clear_object (&self->chooser);
   g_clear_object (&self->demo_toast);
   g_clear_object (&self->dataset_cancellable);
+  if (self->train_cancellable != NULL)
+    g_cancellable_cancel (self->train_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_WINDOW);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (dm_window_parent_class)->dispose (object);
@@ -88,8 +92,10 @@ dm_window_class_init (DmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, data_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, backbone_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, window_title);
   dm_window_class_init_project_actions (widget_class);
+  dm_window_class_init_train_actions (widget_class);
 }
 
 static void
@@ -98,8 +104,10 @@ dm_window_init (DmWindow *self)
   g_type_ensure (DM_TYPE_START_PAGE);
   g_type_ensure (DM_TYPE_DATA_PAGE);
   g_type_ensure (DM_TYPE_BACKBONE_PAGE);
+  g_type_ensure (DM_TYPE_TRAIN_PAGE);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (APP_ID);
   dm_window_restore_state (self);
   dm_window_update_recent (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", FALSE);
 }

@@ -252,7 +252,16 @@ dm_train_settings_from_object (DmTrainSettings *s, JsonObject *o, GError **error
 #undef INT
 #undef DBL
   if (json_object_has_member (o, "seed"))
-    s->seed = g_ascii_strtoull (json_object_get_string_member (o, "seed"), NULL, 10);
+    {
+      /* written as a string (64 bits do not survive a double); a number
+       * typed by hand is accepted too */
+      JsonNode *seed = json_object_get_member (o, "seed");
+
+      if (JSON_NODE_HOLDS_VALUE (seed) && json_node_get_value_type (seed) == G_TYPE_STRING)
+        s->seed = g_ascii_strtoull (json_node_get_string (seed), NULL, 10);
+      else if (JSON_NODE_HOLDS_VALUE (seed))
+        s->seed = (guint64)json_node_get_int (seed);
+    }
   if (json_object_has_member (o, "shuffle"))
     s->shuffle = json_object_get_boolean_member (o, "shuffle");
   if (json_object_has_member (o, "cache_bf16"))
