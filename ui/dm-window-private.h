@@ -39,6 +39,7 @@ struct _DmWindow
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);
+void dm_window_class_init_data_actions (GtkWidgetClass *widget_class);
 void dm_window_update_recent (DmWindow *self);
 void dm_window_close_project (DmWindow *self);
 /* Loads the project's images in the background and shows the counts. */

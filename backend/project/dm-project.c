@@ -45,6 +45,7 @@ dm_project_class_free (DmProjectClass *c)
   g_free (c->source);
   g_free (c->test_source);
   g_free (c->mask_source);
+  g_free (c->object);
   g_free (c);
 }
 
@@ -171,6 +172,8 @@ dm_project_to_json (const DmProject *p)
       add_string_or_null (b, "source", c->source);
       add_string_or_null (b, "test_source", c->test_source);
       add_string_or_null (b, "mask_source", c->mask_source);
+      if (c->object != NULL)
+        add_string_or_null (b, "object", c->object);
       json_builder_set_member_name (b, "holdout_fraction");
       json_builder_add_double_value (b, c->holdout_fraction);
       json_builder_set_member_name (b, "thresholds");
@@ -345,6 +348,7 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
       c->source = dup_string_member (co, "source");
       c->test_source = dup_string_member (co, "test_source");
       c->mask_source = dup_string_member (co, "mask_source");
+      c->object = dup_string_member (co, "object");
       c->holdout_fraction = number_member (co, "holdout_fraction", 0.1);
       th = object_member (co, "thresholds");
       c->image_threshold = number_member (th, "image", NAN);
