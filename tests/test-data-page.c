@@ -287,7 +287,7 @@ on_activate_after (GApplication *app, gpointer user_data)
 
   g_assert_true (dm_test_gui_wait_until (window_is_mapped, app, 10000));
   window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 820);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 1000);
   page = find_widget (window, DM_TYPE_DATA_PAGE);
   g_assert_nonnull (page);
 

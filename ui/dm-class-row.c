@@ -184,7 +184,7 @@ on_thumbnail (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   self = DM_CLASS_ROW (gtk_widget_get_ancestor (picture, DM_TYPE_CLASS_ROW));
   if (texture != NULL)
-    gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (texture));
+    gtk_image_set_from_paintable (GTK_IMAGE (picture), GDK_PAINTABLE (texture));
   else
     {
       gtk_widget_set_tooltip_text (picture, error->message);
@@ -214,14 +214,15 @@ dm_class_row_set_images (DmClassRow *self,
   self->thumbnails_cancellable = g_cancellable_new ();
   for (guint i = 0; i < n; i++)
     {
-      GtkWidget *picture = gtk_picture_new ();
+      /* a GtkImage, not a GtkPicture: it keeps one square size whatever
+       * the image's shape, so the strip lines up */
+      GtkWidget *picture = gtk_image_new ();
       g_autofree char *base = g_path_get_basename (paths[i]);
       g_autofree char *name = g_filename_display_name (base);
 
-      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
-      gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_CONTAIN);
-      gtk_picture_set_alternative_text (GTK_PICTURE (picture), name);
-      gtk_widget_set_size_request (picture, THUMBNAIL_SHOWN, THUMBNAIL_SHOWN);
+      gtk_image_set_pixel_size (GTK_IMAGE (picture), THUMBNAIL_SHOWN);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (picture), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                      -1);
       gtk_widget_set_tooltip_text (picture, name);
       gtk_widget_add_css_class (picture, "thumbnail");
       gtk_box_append (self->strip, picture);
