@@ -110,7 +110,8 @@ show_progress (gpointer data)
   g_autofree char *text = g_strdup_printf (
     g_dngettext (GETTEXT_PACKAGE, "Reading %u file…", "Reading %u files…", p->n_files), p->n_files);
 
-  if (import_queue (p->window)->running)
+  /* data_page is NULL once the window is disposed */
+  if (import_queue (p->window)->running && p->window->data_page != NULL)
     dm_data_page_set_busy (p->window->data_page, text, -1);
   return G_SOURCE_REMOVE;
 }
@@ -240,9 +241,11 @@ on_imported (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   import_queue (self)->running = FALSE;
-  dm_data_page_set_busy (self->data_page, NULL, 0);
-  /* the project was closed or another one opened meanwhile */
-  if (self->project == NULL || g_strcmp0 (self->project->folder, job->project) != 0)
+  if (self->data_page != NULL)
+    dm_data_page_set_busy (self->data_page, NULL, 0);
+  /* the window was closed, or the project, or another one opened meanwhile */
+  if (self->data_page == NULL || self->project == NULL
+      || g_strcmp0 (self->project->folder, job->project) != 0)
     {
       g_queue_clear_full (&import_queue (self)->paths, g_free);
       return;
