@@ -464,6 +464,22 @@ test_visa (void)
   assert_problem (ds, DM_DATASET_PROBLEM_MISSING_FILE, "pcb1/missing.png");
   g_assert_cmpuint (ds->n_problems, ==, 8);
 
+  /* one object of the CSV under another name (a project's renamed class):
+   * the other object's lines and their problems stay out */
+  {
+    g_autoptr (DmDataset) one = dm_dataset_new ();
+
+    g_assert_true (
+      dm_dataset_add_visa_object (one, csv, "pcb1", "boards", DM_DATASET_CHECK_ALL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (one->n_classes, ==, 1);
+    g_assert_cmpstr (one->classes[0].name, ==, "boards");
+    g_assert_cmpuint (one->classes[0].n_train, ==, 1);
+    g_assert_cmpuint (one->classes[0].n_test_defect, ==, 1);
+    assert_problem (one, DM_DATASET_PROBLEM_MISSING_FILE, "pcb1/missing.png");
+    g_assert_cmpuint (one->n_problems, ==, 1);
+  }
+
   /* the same CSV beside the class folders: paths relative to its own folder */
   {
     g_autofree char *text = NULL;

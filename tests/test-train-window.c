@@ -140,10 +140,12 @@ not_training (gpointer window)
   return !dm_window_is_training (window);
 }
 
+static guint points_wanted = 5;
+
 static gboolean
 curve_has_points (gpointer page)
 {
-  return dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (page)) >= 5;
+  return dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (page)) >= points_wanted;
 }
 
 static gboolean
@@ -280,6 +282,8 @@ on_activate_after (GApplication *app, gpointer user_data)
   dm_test_gui_wait_frames (window, 2);
   screenshot (window, "train-resume-offered");
   activate (window, "win.resume-training", NULL);
+  /* the checkpoint's iterations are drawn at once; wait for new ones */
+  points_wanted = (guint)next + 5;
   g_assert_true (dm_test_gui_wait_until (curve_has_points, page, 60000));
   {
     gint64 before = next;

@@ -4,7 +4,10 @@
 
 #include <glib/gi18n.h>
 
+#include "dm-class-row.h"
 #include "dm-data-page.h"
+
+#define N_THUMBNAILS 8
 
 struct _DmDataPage
 {
@@ -14,47 +17,20 @@ struct _DmDataPage
   AdwPreferencesGroup *classes_group;
   AdwPreferencesGroup *problems_group;
   AdwExpanderRow *problems_row;
-  GPtrArray *rows;         /* rows added to classes_group */
+  GtkRevealer *busy_revealer;
+  GtkSpinner *busy_spinner;
+  GtkLabel *busy_label;
+  GtkProgressBar *busy_progress;
+  GtkWidget *drop_hint;
+
+  GPtrArray *rows;         /* DmClassRow* added to classes_group */
   GPtrArray *problem_rows; /* rows added to problems_row */
   DmProject *project;      /* borrowed */
+  DmThumbnailLoader *thumbnails;
+  guint pulse_id;
 };
 
 G_DEFINE_FINAL_TYPE (DmDataPage, dm_data_page, ADW_TYPE_BIN)
-
-static const char *
-layout_title (const char *layout)
-{
-  if (g_strcmp0 (layout, "mvtec") == 0)
-    return _ ("MVTec AD layout");
-  if (g_strcmp0 (layout, "visa") == 0)
-    return _ ("VisA split file");
-  return _ ("Folder of normal images");
-}
-
-static GtkWidget *
-class_row_new (const DmProjectClass *c)
-{
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
-  g_autofree char *source = g_filename_display_name (c->source != NULL ? c->source : "");
-  g_autofree char *subtitle = g_strdup_printf ("%s · %s", layout_title (c->layout), source);
-  g_autofree char *tooltip = g_strdup_printf (_ ("Remove the class “%s”"), c->name);
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), c->name);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
-  g_object_set_data_full (G_OBJECT (row), "source-line", g_steal_pointer (&subtitle), g_free);
-  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (remove, "flat");
-  gtk_widget_set_tooltip_text (remove, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
-                                  -1);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "win.remove-class");
-  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (remove), g_variant_new_string (c->name));
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
-  return row;
-}
 
 static void
 clear_problems (DmDataPage *self)
@@ -78,6 +54,37 @@ add_problem (DmDataPage *self, const char *title, const char *message)
   g_ptr_array_add (self->problem_rows, row);
 }
 
+static char *
+counts_text (const DmDatasetClass *c)
+{
+  g_autofree char *train
+    = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u good part for training",
+                                    "%u good parts for training", c->n_train),
+                       c->n_train);
+  g_autofree char *held = g_strdup_printf (
+    g_dngettext (GETTEXT_PACKAGE, "%u held out", "%u held out", c->n_holdout), c->n_holdout);
+  g_autofree char *test = g_strdup_printf (_ ("test: %u good, %u defective, %u masks"),
+                                           c->n_test_good, c->n_test_defect, c->n_masks);
+
+  return g_strdup_printf ("%s (%s) · %s", train, held, test);
+}
+
+/* The first training images of class k (hold-out and test images are not
+ * what the user recognises the class by). */
+static void
+show_thumbnails (DmDataPage *self, DmClassRow *row, const DmDataset *dataset, int k)
+{
+  const char *paths[N_THUMBNAILS];
+  guint first = 0, n = 0;
+
+  if (k >= 0)
+    dm_dataset_class_range (dataset, (guint)k, DM_SPLIT_TRAIN, &first, &n);
+  n = MIN (n, N_THUMBNAILS);
+  for (guint i = 0; i < n; i++)
+    paths[i] = dataset->samples[first + i].path;
+  dm_class_row_set_images (row, self->thumbnails, paths, n);
+}
+
 void
 dm_data_page_show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray *class_errors)
 {
@@ -86,32 +93,21 @@ dm_data_page_show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray
   clear_problems (self);
   for (guint i = 0; i < self->rows->len; i++)
     {
-      GtkWidget *row = g_ptr_array_index (self->rows, i);
-      const char *source = g_object_get_data (G_OBJECT (row), "source-line");
-      const char *name = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row));
-      int k = dataset != NULL ? dm_dataset_find_class (dataset, name) : -1;
-      g_autofree char *subtitle = NULL;
+      DmClassRow *row = g_ptr_array_index (self->rows, i);
+      int k = dataset != NULL ? dm_dataset_find_class (dataset, dm_class_row_get_name (row)) : -1;
+      g_autofree char *counts = NULL;
 
       if (dataset == NULL)
-        subtitle = g_strdup_printf ("%s\n%s", source, _ ("Counting images…"));
+        dm_class_row_set_counts (row, _ ("Counting images…"));
       else if (k < 0)
-        subtitle = g_strdup_printf ("%s\n%s", source, _ ("No images found"));
+        dm_class_row_set_counts (row, _ ("No images found"));
       else
         {
-          const DmDatasetClass *c = &dataset->classes[k];
-          g_autofree char *train
-            = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u good part for training",
-                                            "%u good parts for training", c->n_train),
-                               c->n_train);
-          g_autofree char *held = g_strdup_printf (
-            g_dngettext (GETTEXT_PACKAGE, "%u held out", "%u held out", c->n_holdout),
-            c->n_holdout);
-          g_autofree char *test = g_strdup_printf (_ ("test: %u good, %u defective, %u masks"),
-                                                   c->n_test_good, c->n_test_defect, c->n_masks);
-
-          subtitle = g_strdup_printf ("%s\n%s (%s) · %s", source, train, held, test);
+          counts = counts_text (&dataset->classes[k]);
+          dm_class_row_set_counts (row, counts);
         }
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      if (dataset != NULL)
+        show_thumbnails (self, row, dataset, k);
     }
   if (dataset == NULL)
     return;
@@ -147,7 +143,7 @@ dm_data_page_show_project (DmDataPage *self, DmProject *project)
   if (project != NULL)
     for (guint i = 0; i < project->classes->len; i++)
       {
-        GtkWidget *row = class_row_new (g_ptr_array_index (project->classes, i));
+        GtkWidget *row = dm_class_row_new (g_ptr_array_index (project->classes, i));
 
         adw_preferences_group_add (self->classes_group, row);
         g_ptr_array_add (self->rows, row);
@@ -157,16 +153,108 @@ dm_data_page_show_project (DmDataPage *self, DmProject *project)
   dm_data_page_show_dataset (self, NULL, NULL);
 }
 
+/* ---- the busy bar ---- */
+
+static gboolean
+pulse (gpointer data)
+{
+  DmDataPage *self = data;
+
+  gtk_progress_bar_pulse (self->busy_progress);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+dm_data_page_set_busy (DmDataPage *self, const char *text, double fraction)
+{
+  gboolean busy = text != NULL;
+
+  gtk_revealer_set_reveal_child (self->busy_revealer, busy);
+  gtk_spinner_set_spinning (self->busy_spinner, busy);
+  if (busy)
+    gtk_label_set_text (self->busy_label, text);
+  if (busy && fraction >= 0)
+    gtk_progress_bar_set_fraction (self->busy_progress, CLAMP (fraction, 0.0, 1.0));
+  if (busy && fraction < 0 && self->pulse_id == 0)
+    self->pulse_id = g_timeout_add (100, pulse, self);
+  if (!busy || fraction >= 0)
+    g_clear_handle_id (&self->pulse_id, g_source_remove);
+}
+
+gboolean
+dm_data_page_is_busy (DmDataPage *self)
+{
+  return gtk_revealer_get_reveal_child (self->busy_revealer);
+}
+
+DmThumbnailLoader *
+dm_data_page_get_thumbnail_loader (DmDataPage *self)
+{
+  return self->thumbnails;
+}
+
+guint
+dm_data_page_get_n_thumbnails_shown (DmDataPage *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->rows->len; i++)
+    n += dm_class_row_get_n_thumbnails_shown (g_ptr_array_index (self->rows, i));
+  return n;
+}
+
+/* ---- drag and drop ---- */
+
+static void
+on_current_drop (GtkDropTarget *target, GParamSpec *pspec, DmDataPage *self)
+{
+  gtk_widget_set_visible (self->drop_hint, gtk_drop_target_get_current_drop (target) != NULL);
+}
+
+/* Each dropped folder or CSV is imported in turn (the window queues them). */
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, DmDataPage *self)
+{
+  GSList *files;
+  gboolean any = FALSE;
+
+  gtk_widget_set_visible (self->drop_hint, FALSE);
+  if (self->project == NULL || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  files = g_value_get_boxed (value);
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      g_autofree char *path = g_file_get_path (l->data);
+
+      if (path == NULL)
+        continue;
+      any |= gtk_widget_activate_action (GTK_WIDGET (self), "win.import-dataset-path", "s", path);
+    }
+  return any;
+}
+
 static void
 dm_data_page_dispose (GObject *object)
 {
   DmDataPage *self = DM_DATA_PAGE (object);
 
-  /* No gtk_widget_dispose_template: the bound stack is the bin's own child,
-   * which AdwBin unparents itself (doing both unparents it twice). */
+  /* No gtk_widget_dispose_template: the bound overlay is the bin's own
+   * child, which AdwBin unparents itself (doing both unparents it twice). */
+  g_clear_handle_id (&self->pulse_id, g_source_remove);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->problem_rows, g_ptr_array_unref);
   G_OBJECT_CLASS (dm_data_page_parent_class)->dispose (object);
+}
+
+static void
+dm_data_page_finalize (GObject *object)
+{
+  DmDataPage *self = DM_DATA_PAGE (object);
+
+  /* the rows are gone and have cancelled their requests; the loader lives
+   * on (each waiting request holds it) until they have answered */
+  g_clear_object (&self->thumbnails);
+  G_OBJECT_CLASS (dm_data_page_parent_class)->finalize (object);
 }
 
 static void
@@ -176,18 +264,33 @@ dm_data_page_class_init (DmDataPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dm_data_page_dispose;
+  object_class->finalize = dm_data_page_finalize;
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-data-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DmDataPage, stack);
   gtk_widget_class_bind_template_child (widget_class, DmDataPage, classes_group);
   gtk_widget_class_bind_template_child (widget_class, DmDataPage, problems_group);
   gtk_widget_class_bind_template_child (widget_class, DmDataPage, problems_row);
+  gtk_widget_class_bind_template_child (widget_class, DmDataPage, busy_revealer);
+  gtk_widget_class_bind_template_child (widget_class, DmDataPage, busy_spinner);
+  gtk_widget_class_bind_template_child (widget_class, DmDataPage, busy_label);
+  gtk_widget_class_bind_template_child (widget_class, DmDataPage, busy_progress);
+  gtk_widget_class_bind_template_child (widget_class, DmDataPage, drop_hint);
 }
 
 static void
 dm_data_page_init (DmDataPage *self)
 {
+  GtkDropTarget *target;
+
+  g_type_ensure (DM_TYPE_CLASS_ROW);
   self->rows = g_ptr_array_new ();
   self->problem_rows = g_ptr_array_new ();
+  self->thumbnails = dm_thumbnail_loader_new (2, 512);
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (target, "notify::current-drop", G_CALLBACK (on_current_drop), self);
+  g_signal_connect (target, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 }

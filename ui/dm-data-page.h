@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The Data page of a project: its classes, where their images come from,
- * adding and removing classes. Buttons go through window actions
- * (win.add-class, win.remove-class), so the keyboard and tests reach them. */
+ * what they count, thumbnails; adding, importing (also by drag and drop),
+ * renaming and removing classes. Buttons go through window actions
+ * (win.add-class, win.import-dataset, win.import-dataset-path,
+ * win.rename-class, win.remove-class), so the keyboard and tests reach them. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "dm-dataset.h"
 #include "dm-project.h"
+#include "dm-thumbnail-loader.h"
 
 G_BEGIN_DECLS
 
@@ -19,8 +22,23 @@ G_DECLARE_FINAL_TYPE (DmDataPage, dm_data_page, DM, DATA_PAGE, AdwBin)
 void dm_data_page_show_project (DmDataPage *self, DmProject *project);
 
 /* Fills in what the classes hold once the project's dataset is loaded
- * (counts per class, files skipped and why). dataset NULL: still loading. */
+ * (counts per class, thumbnails of the first training images, files
+ * skipped and why). dataset NULL: still loading. The dataset is only read
+ * during the call. */
 void
 dm_data_page_show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray *class_errors);
+
+/* The bar at the top of the page while something runs in the background:
+ * a spinner, text ("Reading 1,736 files…") and a progress bar (fraction
+ * in [0, 1], or < 0 to pulse). text NULL hides it. */
+void dm_data_page_set_busy (DmDataPage *self, const char *text, double fraction);
+gboolean dm_data_page_is_busy (DmDataPage *self);
+
+/* The page's thumbnail loader (2 threads, an LRU cache), for other pages
+ * that show the same images. */
+DmThumbnailLoader *dm_data_page_get_thumbnail_loader (DmDataPage *self);
+
+/* Thumbnails shown on the page so far (loaded or failed), for tests. */
+guint dm_data_page_get_n_thumbnails_shown (DmDataPage *self);
 
 G_END_DECLS

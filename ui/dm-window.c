@@ -96,6 +96,7 @@ dm_window_class_init (DmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmWindow, window_title);
   dm_window_class_init_project_actions (widget_class);
   dm_window_class_init_train_actions (widget_class);
+  dm_window_class_init_data_actions (widget_class);
 }
 
 static void

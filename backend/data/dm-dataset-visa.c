@@ -93,6 +93,17 @@ resolve (const char *base, const char *relative)
 gboolean
 dm_dataset_add_visa (DmDataset *ds, const char *csv_path, DmDatasetChecks checks, GError **error)
 {
+  return dm_dataset_add_visa_object (ds, csv_path, NULL, NULL, checks, error);
+}
+
+gboolean
+dm_dataset_add_visa_object (DmDataset *ds,
+                            const char *csv_path,
+                            const char *only_object,
+                            const char *name,
+                            DmDatasetChecks checks,
+                            GError **error)
+{
   g_autofree char *display = g_filename_display_name (csv_path);
   g_autofree char *text = NULL;
   g_autofree char *csv_dir = g_path_get_dirname (csv_path);
@@ -151,6 +162,10 @@ dm_dataset_add_visa (DmDataset *ds, const char *csv_path, DmDatasetChecks checks
       if (g_strstrip (lines[i])[0] == '\0')
         continue;
       f = split_csv_line (lines[i]);
+      /* one object of a CSV that lists several: the other lines belong to
+       * other classes (and report their own problems) */
+      if (only_object != NULL && strcmp (f->pdata[0], only_object) != 0)
+        continue;
       if (f->len != 5 && f->len != 4)
         {
           dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_BAD_ENTRY, where,
@@ -180,7 +195,7 @@ dm_dataset_add_visa (DmDataset *ds, const char *csv_path, DmDatasetChecks checks
         }
       image = resolve (base, f->pdata[3]);
       class_dir = g_build_filename (base, object, NULL);
-      c = dm_dataset_get_class (ds, object, class_dir);
+      c = dm_dataset_get_class (ds, name != NULL ? name : object, class_dir);
       if (g_hash_table_add (seen, GUINT_TO_POINTER (c + 1)))
         g_array_append_val (touched, c);
       if (!dm_dataset_is_image_name (image))

@@ -147,6 +147,16 @@ gboolean dm_dataset_add_visa (DmDataset *dataset,
                               DmDatasetChecks checks,
                               GError **error);
 
+/* The same, for the lines of one object only (only_object NULL: all), in
+ * a class called name (NULL: the object's name). A project keeps one class
+ * per object of a CSV that lists several, and the user may rename it. */
+gboolean dm_dataset_add_visa_object (DmDataset *dataset,
+                                     const char *csv_path,
+                                     const char *only_object,
+                                     const char *name,
+                                     DmDatasetChecks checks,
+                                     GError **error);
+
 /* Plain folders for one class. Masks are matched in mask_dir by name as in
  * MVTec (stem + "_mask", or the stem itself); the defect type is the
  * defect folder's name. */

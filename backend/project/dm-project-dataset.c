@@ -10,7 +10,8 @@ add_class (DmDataset *dataset, const DmProjectClass *c, DmDatasetChecks checks, 
   if (g_strcmp0 (c->layout, "mvtec") == 0)
     return dm_dataset_add_mvtec_class (dataset, c->source, c->name, checks, error);
   if (g_strcmp0 (c->layout, "visa") == 0)
-    return dm_dataset_add_visa (dataset, c->source, checks, error);
+    return dm_dataset_add_visa_object (dataset, c->source, c->object != NULL ? c->object : c->name,
+                                       c->name, checks, error);
   if (g_strcmp0 (c->layout, "folders") == 0)
     {
       DmFolderClass spec = { c->name, c->source, NULL, NULL, c->mask_source };

@@ -39,6 +39,7 @@ dm_project_class_free (DmProjectClass *c)
   g_free (c->source);
   g_free (c->test_source);
   g_free (c->mask_source);
+  g_free (c->object);
   g_free (c);
 }
 
@@ -143,6 +144,8 @@ dm_project_to_json (const DmProject *p)
       dm_json_add_string_or_null (b, "source", c->source);
       dm_json_add_string_or_null (b, "test_source", c->test_source);
       dm_json_add_string_or_null (b, "mask_source", c->mask_source);
+      if (c->object != NULL)
+        dm_json_add_string_or_null (b, "object", c->object);
       json_builder_set_member_name (b, "holdout_fraction");
       json_builder_add_double_value (b, c->holdout_fraction);
       json_builder_set_member_name (b, "thresholds");
@@ -271,6 +274,7 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
       c->source = dm_json_dup_string (co, "source");
       c->test_source = dm_json_dup_string (co, "test_source");
       c->mask_source = dm_json_dup_string (co, "mask_source");
+      c->object = dm_json_dup_string (co, "object");
       c->holdout_fraction = dm_json_number (co, "holdout_fraction", 0.1);
       th = dm_json_object (co, "thresholds");
       c->image_threshold = dm_json_number (th, "image", NAN);

@@ -10,7 +10,9 @@
  *   name         string
  *   created, modified   ISO 8601 UTC
  *   classes      [{name, layout ("mvtec" | "visa" | "folders"), source (path),
- *                  test_source, mask_source (paths or null), holdout_fraction,
+ *                  test_source, mask_source (paths or null), object (VisA:
+ *                  the CSV's object name; absent when it is the class name),
+ *                  holdout_fraction,
  *                  thresholds {image, pixel, uncertain_low, uncertain_high}
  *                  (numbers or null)}]
  *   backbone     {kind ("file" | "random"), path, sha256, arch} (null members allowed)
@@ -42,6 +44,8 @@ typedef struct
   char *source;      /* dataset root, VisA CSV, or folder of normal images */
   char *test_source; /* "folders": test images (sub-folders good/ and defect types), or NULL */
   char *mask_source; /* "folders": masks folder, or NULL */
+  char *object;      /* "visa": the CSV's object name when it differs from name
+                      * (renamed class, or a CSV of several objects), or NULL */
   double holdout_fraction;
   double image_threshold; /* NAN when not set */
   double pixel_threshold;
