@@ -836,7 +836,7 @@ dm_heatmap_view_class_init (DmHeatmapViewClass *klass)
   dm_heatmap_view_properties[DM_HEATMAP_PROP_OPACITY]
     = g_param_spec_double ("opacity", NULL, NULL, 0, 1, 0.65, rw);
   dm_heatmap_view_properties[DM_HEATMAP_PROP_PIXEL_THRESHOLD]
-    = g_param_spec_double ("pixel-threshold", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, NAN, rw);
+    = g_param_spec_double ("pixel-threshold", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0, rw);
   dm_heatmap_view_properties[DM_HEATMAP_PROP_MODE]
     = g_param_spec_enum ("mode", NULL, NULL, DM_TYPE_HEATMAP_MODE, DM_HEATMAP_MODE_OVERLAY, rw);
   dm_heatmap_view_properties[DM_HEATMAP_PROP_ZOOM]
