@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What the drawing half (dm-heatmap-view.c) and the labeling half
- * (dm-heatmap-view-mask.c) of DmHeatmapView share. */
+/* What the three files of DmHeatmapView share: dm-heatmap-view.c (state,
+ * zoom and pan), dm-heatmap-view-draw.c (pictures) and
+ * dm-heatmap-view-mask.c (labeling). */
 #pragma once
 
 #include <cairo.h>
@@ -62,6 +63,16 @@ struct _DmHeatmapView
   double last_x, last_y;  /* the stroke's last point, image coordinates */
   GPtrArray *undo, *redo; /* GBytes: whole masks, newest last */
 };
+
+/* dm-heatmap-view.c: the panes of the widget (one in overlay mode, two
+ * side by side: the original left, the heatmap right), and how the image
+ * lies in a pane: widget = origin + image x scale */
+int dm_heatmap_view_get_panes (DmHeatmapView *self, graphene_rect_t panes[2]);
+void dm_heatmap_view_pane_transform (
+  DmHeatmapView *self, const graphene_rect_t *pane, double *scale, double *ox, double *oy);
+
+/* dm-heatmap-view-draw.c */
+void dm_heatmap_view_draw (GtkWidget *widget, GtkSnapshot *snapshot);
 
 /* dm-heatmap-view-mask.c */
 void dm_heatmap_view_mask_reset (DmHeatmapView *self);
