@@ -47,4 +47,71 @@ double dm_quantile (const float *values, gsize n, double q);
  * image. */
 double dm_threshold_f1_optimal (const float *scores, const guint8 *labels, gsize n, double *f1);
 
+/* ---- Counting at given thresholds (the Review's summary and sliders) ---- */
+
+/* The user's verdict on an image, with the values of DmUserLabel
+ * (dm-project.h): 0 none (the dataset's label holds), 1 good, 2 defect. */
+#define DM_TRUTH_USER_NONE 0
+#define DM_TRUTH_USER_GOOD 1
+#define DM_TRUTH_USER_DEFECT 2
+
+/* The label that counts for each image: the user's where given, else the
+ * dataset's. labels: 0 good, else defect; user_labels (may be NULL) as
+ * above. truth receives 0 good, 1 defect. */
+void dm_truth_resolve (const guint8 *labels, const guint8 *user_labels, gsize n, guint8 *truth);
+
+typedef struct
+{
+  /* matrix[decision][truth]: decision DM_DECISION_PASS, _UNCERTAIN, _FAIL,
+   * truth 0 good, 1 defect */
+  guint matrix[3][2];
+  guint decided[3]; /* images per decision (sums of the rows) */
+  guint truth[2];   /* images per truth (sums of the columns) */
+} DmThresholdCounts;
+
+/* The counts of n images (brute force, O(n)): each decided by dm_decide,
+ * counted against dm_truth_resolve (labels, user_labels). */
+void dm_threshold_counts (const DmThresholds *thresholds,
+                          const float *scores,
+                          const guint8 *labels,
+                          const guint8 *user_labels,
+                          gsize n,
+                          DmThresholdCounts *counts);
+
+/* The same in O(log n) per update: the scores sorted once per truth, then
+ * every threshold change is two binary searches per truth (a slider moved
+ * over 2,000 images costs microseconds). Build again when labels change. */
+typedef struct _DmScoreIndex DmScoreIndex;
+
+DmScoreIndex *
+dm_score_index_new (const float *scores, const guint8 *labels, const guint8 *user_labels, gsize n);
+void dm_score_index_free (DmScoreIndex *index);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmScoreIndex, dm_score_index_free)
+
+void dm_score_index_counts (const DmScoreIndex *index,
+                            const DmThresholds *thresholds,
+                            DmThresholdCounts *counts);
+/* How many images of truth (0 good, 1 defect) score at or above value. */
+gsize dm_score_index_count_at_or_above (const DmScoreIndex *index, guint truth, double value);
+/* The lowest and highest score of all images (NAN, NAN when empty). */
+void dm_score_index_range (const DmScoreIndex *index, double *low, double *high);
+
+/* A histogram of scores in n_bins equal bins over [low, high) (values
+ * below low go to the first bin, at or above high to the last; NaN is
+ * skipped), one count per truth: normal[] for truth 0, defect[] for truth
+ * 1 (both n_bins long, overwritten). truth may be NULL (all normal). */
+void dm_score_histogram (const float *scores,
+                         const guint8 *truth,
+                         gsize n,
+                         double low,
+                         double high,
+                         guint n_bins,
+                         guint *normal,
+                         guint *defect);
+
+/* The image threshold that lets at most about max_rate (0..1) of the
+ * held-out normals fail: dm_quantile (normal_scores, n, 1 - max_rate).
+ * NAN for n = 0. */
+double dm_threshold_for_false_rejects (const float *normal_scores, gsize n, double max_rate);
+
 G_END_DECLS
