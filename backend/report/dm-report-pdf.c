@@ -167,11 +167,10 @@ format_duration (double seconds)
   if (!isfinite (seconds) || seconds < 0)
     return g_strdup ("\u2013");
   if (s < 60)
-    return g_strdup_printf (_ ("%" G_GINT64_FORMAT " s"), s);
+    return g_strdup_printf (_ ("%d s"), (int)s);
   if (s < 3600)
-    return g_strdup_printf (_ ("%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT " s"), s / 60, s % 60);
-  return g_strdup_printf (_ ("%" G_GINT64_FORMAT " h %" G_GINT64_FORMAT " min"), s / 3600,
-                          (s % 3600) / 60);
+    return g_strdup_printf (_ ("%d min %d s"), (int)(s / 60), (int)(s % 60));
+  return g_strdup_printf (_ ("%d h %d min"), (int)(s / 3600), (int)((s % 3600) / 60));
 }
 
 static void
@@ -330,13 +329,14 @@ static void
 protocol_section (Pdf *p)
 {
   heading (p, 12, _ ("Evaluation protocol"));
-  paragraph (p,
-             _ ("Each test image is resized and centre-cropped as in training and passed through "
-                "the model. Its anomaly map is the reconstruction error of the encoder's features, "
-                "resized to 256 × 256 pixels and blurred with a Gaussian (σ = 4). The image score "
-                "is the mean of the top 1 % of that map's values. Ground-truth masks are resized "
-                "and cropped as the images are and binarised at > 0."),
-             FALSE);
+  paragraph (
+    p,
+    _ ("Each test image is resized and centre-cropped as in training and passed through "
+       "the model. Its anomaly map is the reconstruction error of the encoder's features, "
+       "resized to 256 × 256 pixels and blurred with a 5 × 5 Gaussian (σ = 4). The image score "
+       "is the mean of the top 1 % of that map's values. Ground-truth masks are resized "
+       "and cropped as the images are and binarised at > 0."),
+    FALSE);
   paragraph (p,
              _ ("Image metrics (AUROC, average precision, F1-max) compare the image scores with "
                 "the labels good and defect; pixel metrics (AUROC, average precision, F1-max) "
@@ -361,6 +361,10 @@ metrics_section (Pdf *p)
   double widths[11];
   DmTextAlign align[11];
   g_autoptr (GString) notes = g_string_new (NULL);
+  const char *full_names[DM_METRIC_COUNT] = {
+    _ ("image AUROC"), _ ("image AP"),     _ ("image F1-max"), _ ("pixel AUROC"),
+    _ ("pixel AP"),    _ ("pixel F1-max"), _ ("AUPRO"),
+  };
 
   widths[0] = w - 2 * 34 - 7 * 41 - 44;
   align[0] = DM_TEXT_LEFT;
@@ -372,12 +376,12 @@ metrics_section (Pdf *p)
   cells[0] = _ ("Class");
   cells[1] = _ ("Images");
   cells[2] = _ ("Defect");
-  cells[3] = _ ("Img AUROC");
-  cells[4] = _ ("Img AP");
-  cells[5] = _ ("Img F1");
-  cells[6] = _ ("Px AUROC");
-  cells[7] = _ ("Px AP");
-  cells[8] = _ ("Px F1");
+  cells[3] = C_ ("metric", "AUROC");
+  cells[4] = C_ ("metric", "AP");
+  cells[5] = C_ ("metric", "F1-max");
+  cells[6] = C_ ("metric", "AUROC");
+  cells[7] = C_ ("metric", "AP");
+  cells[8] = C_ ("metric", "F1-max");
   cells[9] = _ ("AUPRO");
   cells[10] = _ ("Threshold");
   for (guint c = 0; c <= in->n_classes; c++)
@@ -401,7 +405,7 @@ metrics_section (Pdf *p)
           row[3 + id] = text;
           if (isnan (dm_metrics_get (m, id)))
             g_string_append_printf (notes, "%s%s, %s: %s", notes->len > 0 ? "\n" : "",
-                                    is_mean ? _ ("Mean") : in->classes[c].name, cells[3 + id],
+                                    is_mean ? _ ("Mean") : in->classes[c].name, full_names[id],
                                     dm_metric_status_message (m->status[id]));
         }
       if (!is_mean && in->classes[c].threshold_source != DM_REPORT_THRESHOLD_NONE)
@@ -412,6 +416,27 @@ metrics_section (Pdf *p)
         }
     }
   heading (p, 12, _ ("Metrics"));
+  /* group titles over the image and pixel columns */
+  need (p, 3 * dm_report_table_height (p->cr, FONT, SMALL, 1));
+  {
+    double x = MARGIN + widths[0] + widths[1] + widths[2];
+    const char *groups[2] = { _ ("Image"), _ ("Pixel") };
+
+    for (int g = 0; g < 2; g++)
+      {
+        double gw = widths[3] * 3;
+
+        cairo_set_source_rgb (p->cr, 0.1, 0.1, 0.1);
+        dm_report_text (p->cr, FONT, SMALL, TRUE, FALSE, groups[g], x + gw / 2, p->y, 0,
+                        DM_TEXT_CENTER);
+        cairo_set_line_width (p->cr, 0.6);
+        cairo_move_to (p->cr, x + 4, p->y + 1.5 * SMALL);
+        cairo_rel_line_to (p->cr, gw - 8, 0);
+        cairo_stroke (p->cr);
+        x += gw;
+      }
+    p->y += 1.9 * SMALL;
+  }
   flowing_table (p, SMALL, widths, align, n_cols, cells, (int)in->n_classes + 1);
   if (notes->len > 0)
     {
@@ -572,14 +597,17 @@ static void
 class_section (Pdf *p, const DmReportClass *k)
 {
   g_autofree char *title = g_strdup_printf (_ ("Class %s"), k->name);
-  g_autofree char *counts
-    = g_strdup_printf (_ ("%u test images: %u normal, %" G_GUINT64_FORMAT " defect."), k->n_images,
-                       (guint)(k->n_images - k->metrics.n_anomalous), k->metrics.n_anomalous);
+  guint n_defect = 0;
+  g_autofree char *counts = NULL;
   g_autofree char *threshold = threshold_sentence (k);
   g_autofree char *band = NULL, *pixel = NULL, *summary = NULL;
   g_autoptr (GArray) gallery = NULL;
   guint n_top = 0, n_miss = 0;
 
+  for (guint i = 0; i < k->n_images; i++)
+    n_defect += k->images[i].label != 0;
+  counts = g_strdup_printf (_ ("%u test images: %u normal, %u defect."), k->n_images,
+                            k->n_images - n_defect, n_defect);
   if (k->has_uncertain)
     {
       g_autofree char *lo = dm_report_format_number (k->uncertain_low, 4);

@@ -324,8 +324,9 @@ dm_plot_histogram (cairo_t *cr,
   frame_init (&f, area, s);
   f.x_lo = hist->lo;
   f.x_hi = hist->hi;
+  /* whole counts on the y axis: 4 ticks of a whole step */
   f.y_lo = 0;
-  f.y_hi = top * 1.1;
+  f.y_hi = 4.0 * ceil (top * 1.1 / 4.0);
   /* our own ticks on x: round numbers inside the scores' range */
   step = nice_step (hist->hi - hist->lo);
   decimals = CLAMP ((int)ceil (-log10 (step)), 0, 6);
