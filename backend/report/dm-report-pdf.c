@@ -98,6 +98,17 @@ paragraph (Pdf *p, const char *text, gboolean markup)
   p->y += BODY * 0.6;
 }
 
+static gboolean
+is_checksum (const char *text)
+{
+  int n = 0;
+
+  for (; text[n] != '\0'; n++)
+    if (!g_ascii_isxdigit (text[n]))
+      return FALSE;
+  return n == 64;
+}
+
 /* A two-column table of labels and values (NULL-terminated pairs). */
 static void
 key_values (Pdf *p, const char *const *pairs)
@@ -117,8 +128,14 @@ key_values (Pdf *p, const char *const *pairs)
       dm_report_text (p->cr, FONT, BODY, FALSE, FALSE, pairs[2 * r], MARGIN, p->y, widths[0] - 6,
                       align[0]);
       cairo_set_source_rgb (p->cr, 0.1, 0.1, 0.1);
-      h = dm_report_text (p->cr, FONT, BODY, FALSE, FALSE, pairs[2 * r + 1], MARGIN + widths[0],
-                          p->y, widths[1], align[1]);
+      /* checksums in a fixed-width face, small enough for one line */
+      if (is_checksum (pairs[2 * r + 1]))
+        h = dm_report_text (p->cr, "Monospace", SMALL, FALSE, FALSE, pairs[2 * r + 1],
+                            MARGIN + widths[0], p->y + 1, widths[1], align[1])
+            + 1;
+      else
+        h = dm_report_text (p->cr, FONT, BODY, FALSE, FALSE, pairs[2 * r + 1], MARGIN + widths[0],
+                            p->y, widths[1], align[1]);
       p->y += h + 2;
     }
   p->y += BODY * 0.5;
