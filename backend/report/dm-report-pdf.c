@@ -30,6 +30,7 @@ typedef struct
   double y; /* the cursor: where the next block goes */
   int page;
   DmPlotStyle style;
+  GPtrArray *jpegs; /* the thumbnails' JPEG bytes, freed after cairo_surface_finish */
 } Pdf;
 
 static double
@@ -539,8 +540,9 @@ gallery_cell (
   Pdf *p, const DmReportClass *k, const DmReportImage *im, double x, double y, double cell_w)
 {
   g_autoptr (GError) error = NULL;
-  cairo_surface_t *thumb = dm_report_thumbnail (
-    im, p->input->resize, p->input->crop, k->pixel_threshold, THUMB_PIXELS, JPEG_QUALITY, &error);
+  cairo_surface_t *thumb
+    = dm_report_thumbnail (im, p->input->resize, p->input->crop, k->pixel_threshold, THUMB_PIXELS,
+                           JPEG_QUALITY, p->jpegs, &error);
   DmReportDecision d = dm_report_decide (k, im->score);
   gboolean wrong = is_wrong (k, im);
   double box = cell_w - 8;
@@ -698,8 +700,10 @@ dm_report_write_pdf (const DmReportInput *input,
   Pdf p = { 0 };
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *date = NULL;
+  g_autoptr (GPtrArray) jpegs = g_ptr_array_new_with_free_func (g_free);
 
   p.input = input;
+  p.jpegs = jpegs;
   p.page_w = paper == DM_REPORT_PAPER_LETTER ? 612.0 : 595.276;
   p.page_h = paper == DM_REPORT_PAPER_LETTER ? 792.0 : 841.89;
   dm_plot_style_init (&p.style);

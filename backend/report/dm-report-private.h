@@ -64,7 +64,10 @@ double dm_report_table_height (cairo_t *cr, const char *family, double size, int
  * side: the heatmap over the original image (dm-overlay.h), or the map
  * alone when the image cannot be read, or the image alone without a map.
  * An RGB24 cairo surface with its JPEG bytes attached
- * (CAIRO_MIME_TYPE_JPEG), so a PDF surface embeds the JPEG. NULL (with
+ * (CAIRO_MIME_TYPE_JPEG), so a PDF surface embeds the JPEG. With keep
+ * (g_free elements) the JPEG bytes are added there and must outlive the
+ * surface's use (until cairo_surface_finish); else the surface owns them.
+ * NULL (with
  * the reason in error) when there is nothing to show. */
 cairo_surface_t *dm_report_thumbnail (const DmReportImage *image,
                                       int resize,
@@ -72,6 +75,7 @@ cairo_surface_t *dm_report_thumbnail (const DmReportImage *image,
                                       double pixel_threshold,
                                       int max_side,
                                       int jpeg_quality,
+                                      GPtrArray *keep,
                                       GError **error);
 
 /* The JSON/CSV number: shortest text that reads back as the same double
