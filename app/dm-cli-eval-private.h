@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* `dinomaly eval`: what the command and its writers (JSON, CSV, the
- * evaluation folders of --save-maps) share. */
+/* `dinomaly eval`: what the command, its writers (JSON, CSV, the
+ * evaluation folders of --save-maps) and `dinomaly report` share. */
 #pragma once
 
 #include <glib.h>
 
 #include "dm-dataset.h"
+#include "dm-dinomaly.h"
 #include "dm-evaluation.h"
 #include "dm-metrics.h"
+#include "dm-model-file.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +27,49 @@ typedef struct
 } DmCliEvalRecord;
 
 void dm_cli_eval_record_clear (DmCliEvalRecord *record);
+
+/* Called after each class is evaluated, while its maps are alive; FALSE
+ * with error stops the run. record may be changed before it is kept. */
+typedef gboolean (*DmCliEvalClassFunc) (const DmDataset *dataset,
+                                        const DmEvalClass *result,
+                                        DmCliEvalRecord *record,
+                                        gpointer user_data,
+                                        GError **error);
+
+/* One evaluation run as `dinomaly eval` does it: the dataset (its problems
+ * listed on stderr), the chosen classes, the model, then class by class
+ * dm_evaluate_class with progress on a terminal. */
+typedef struct
+{
+  /* in */
+  const char *command; /* "eval", "report": the prefix of every message */
+  const char *model_path;
+  const char *backbone_path;
+  const char *data_path;
+  const char *classes; /* "A,B" or NULL: every class with test images */
+  int batch;
+  int threads;
+  gboolean in_json; /* the problems beyond the first 20 go to a JSON file */
+  /* out, owned (dm_cli_eval_run_clear) */
+  DmDataset *dataset;
+  DmModelInfo *info;
+  DmDinomalyModel *model;
+  GArray *records;     /* DmCliEvalRecord, one per evaluated class */
+  GPtrArray *failures; /* char *: images or masks that failed to decode */
+  DmMetrics mean;      /* over records */
+  guint n_images;
+  gint64 t_start; /* g_get_monotonic_time at the start */
+  gint64 t_model; /* ... once the model was loaded */
+} DmCliEvalRun;
+
+/* Runs it, calling per_class (may be NULL) for each class. Prints what
+ * went wrong and returns DM_CLI_OK, DM_CLI_FAILED or DM_CLI_USAGE. */
+int dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_data);
+void dm_cli_eval_run_clear (DmCliEvalRun *run);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DmCliEvalRun, dm_cli_eval_run_clear)
+
+/* The model's thresholds for a class, or NULL. */
+const DmClassThreshold *dm_cli_eval_find_threshold (const DmModelInfo *info, const char *name);
 
 /* Rows `class,path,label,score,decision` of one class (RFC 4180 quoting). */
 void dm_cli_eval_append_csv (GString *csv,

@@ -20,10 +20,16 @@
 #define MAX_PROBLEMS_SHOWN 20
 
 static int
+usage_error_for (const char *command, const char *message)
+{
+  g_printerr ("dinomaly %s: %s\nTry 'dinomaly %s --help'.\n", command, message, command);
+  return DM_CLI_USAGE;
+}
+
+static int
 usage_error (const char *message)
 {
-  g_printerr ("dinomaly eval: %s\nTry 'dinomaly eval --help'.\n", message);
-  return DM_CLI_USAGE;
+  return usage_error_for ("eval", message);
 }
 
 typedef struct
@@ -42,13 +48,13 @@ show_progress (guint done, guint total, gpointer user_data)
 }
 
 static void
-print_problems (const DmDataset *ds, const char *data_path, gboolean in_json)
+print_problems (const char *command, const DmDataset *ds, const char *data_path, gboolean in_json)
 {
   g_autofree char *display = g_filename_display_name (data_path);
 
   if (ds->n_problems == 0)
     return;
-  g_printerr ("dinomaly eval: %u problem%s in %s (the rest is evaluated):\n", ds->n_problems,
+  g_printerr ("dinomaly %s: %u problem%s in %s (the rest is evaluated):\n", command, ds->n_problems,
               ds->n_problems == 1 ? "" : "s", display);
   for (guint i = 0; i < ds->n_problems && i < MAX_PROBLEMS_SHOWN; i++)
     {
@@ -64,7 +70,11 @@ print_problems (const DmDataset *ds, const char *data_path, gboolean in_json)
 /* The classes to evaluate, as dataset indices: those named (in the order
  * given, each once), or every class with test images. */
 static GArray *
-select_classes (const DmDataset *ds, const char *names, const char *data_path, int *exit_code)
+select_classes (const char *command,
+                const DmDataset *ds,
+                const char *names,
+                const char *data_path,
+                int *exit_code)
 {
   g_autoptr (GArray) chosen = g_array_new (FALSE, FALSE, sizeof (guint));
 
@@ -86,7 +96,8 @@ select_classes (const DmDataset *ds, const char *names, const char *data_path, i
 
           if (name[0] == '\0')
             {
-              *exit_code = usage_error ("--classes: empty class name (give NAME,NAME...)");
+              *exit_code
+                = usage_error_for (command, "--classes: empty class name (give NAME,NAME...)");
               return NULL;
             }
           if (c < 0)
@@ -96,8 +107,8 @@ select_classes (const DmDataset *ds, const char *names, const char *data_path, i
 
               for (guint k = 0; k < ds->n_classes; k++)
                 g_string_append_printf (known, "%s%s", k ? ", " : "", ds->classes[k].name);
-              g_printerr ("dinomaly eval: no class '%s' in %s (its classes: %s)\n", name, display,
-                          known->str);
+              g_printerr ("dinomaly %s: no class '%s' in %s (its classes: %s)\n", command, name,
+                          display, known->str);
               *exit_code = DM_CLI_FAILED;
               return NULL;
             }
@@ -158,8 +169,8 @@ print_table (const DmCliEvalRecord *records, guint n, const DmMetrics *mean)
     }
 }
 
-static const DmClassThreshold *
-find_threshold (const DmModelInfo *info, const char *name)
+const DmClassThreshold *
+dm_cli_eval_find_threshold (const DmModelInfo *info, const char *name)
 {
   for (guint i = 0; i < info->n_thresholds; i++)
     if (g_strcmp0 (info->thresholds[i].class_name, name) == 0)
@@ -167,12 +178,158 @@ find_threshold (const DmModelInfo *info, const char *name)
   return NULL;
 }
 
+void
+dm_cli_eval_run_clear (DmCliEvalRun *run)
+{
+  g_clear_pointer (&run->dataset, dm_dataset_free);
+  g_clear_pointer (&run->info, dm_model_info_free);
+  g_clear_pointer (&run->model, dm_dinomaly_model_free);
+  g_clear_pointer (&run->records, g_array_unref);
+  g_clear_pointer (&run->failures, g_ptr_array_unref);
+}
+
+int
+dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_data)
+{
+  const char *command = run->command;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) chosen = NULL;
+  g_autoptr (DmEngine) engine = NULL;
+  g_autoptr (DmInference) inference = NULL;
+  g_autofree DmMetrics *class_metrics = NULL;
+  Progress progress = { NULL, isatty (STDERR_FILENO) };
+  int exit_code = DM_CLI_OK;
+
+  run->t_start = g_get_monotonic_time ();
+  run->failures = g_ptr_array_new_with_free_func (g_free);
+  run->records = g_array_new (FALSE, TRUE, sizeof (DmCliEvalRecord));
+  g_array_set_clear_func (run->records, (GDestroyNotify)dm_cli_eval_record_clear);
+
+  /* the data first: its problems are cheap to find and often the news */
+  run->dataset = dm_dataset_load (run->data_path, DM_DATASET_CHECK_ALL, &error);
+  if (run->dataset == NULL)
+    goto failed;
+  chosen = select_classes (command, run->dataset, run->classes, run->data_path, &exit_code);
+  if (chosen == NULL)
+    return exit_code;
+  print_problems (command, run->dataset, run->data_path, run->in_json);
+  if (chosen->len == 0)
+    {
+      g_autofree char *display = g_filename_display_name (run->data_path);
+
+      g_printerr ("dinomaly %s: %s: no class has test images\n", command, display);
+      return DM_CLI_FAILED;
+    }
+
+  run->model = dm_dinomaly_model_load (run->model_path, run->backbone_path, &run->info, &error);
+  if (run->model == NULL)
+    goto failed;
+  engine = dm_engine_new (run->threads, &error);
+  if (engine == NULL)
+    goto failed;
+  inference = dm_inference_new (engine, run->model, run->batch, &error);
+  if (inference == NULL)
+    goto failed;
+  run->t_model = g_get_monotonic_time ();
+
+  for (guint k = 0; k < chosen->len; k++)
+    {
+      const DmDataset *ds = run->dataset;
+      guint c = g_array_index (chosen, guint, k);
+      const char *name = ds->classes[c].name;
+      const DmClassThreshold *threshold = dm_cli_eval_find_threshold (run->info, name);
+      g_autoptr (DmEvalClass) result = NULL;
+      DmCliEvalRecord record = { 0 };
+
+      if (ds->classes[c].n_test_good + ds->classes[c].n_test_defect == 0)
+        {
+          g_printerr ("dinomaly %s: class '%s' has no test images: skipped\n", command, name);
+          continue;
+        }
+      if (run->info->class_names[0] != NULL
+          && !g_strv_contains ((const char *const *)run->info->class_names, name))
+        g_printerr ("dinomaly %s: note: the model does not list class '%s' among its classes\n",
+                    command, name);
+      progress.class_name = name;
+      result = dm_evaluate_class (inference, run->model, ds, c, run->batch, 0, show_progress,
+                                  &progress, NULL, &error);
+      if (progress.on_terminal)
+        fprintf (stderr, "\r%*s\r", (int)strlen (name) + 32, "");
+      if (result == NULL)
+        goto failed;
+      for (guint i = 0; i < result->failures->len; i++)
+        {
+          g_printerr ("dinomaly %s: %s\n", command, (char *)result->failures->pdata[i]);
+          g_ptr_array_add (run->failures, g_strdup (result->failures->pdata[i]));
+        }
+
+      record.name = g_strdup (name);
+      record.metrics = result->metrics;
+      record.n_images = result->n_images;
+      record.n_truth = result->n_truth;
+      for (guint i = 0; i < result->n_images; i++)
+        record.n_defect += result->labels[i];
+      record.has_threshold = threshold != NULL;
+      record.threshold = threshold != NULL ? threshold->image : 0.0;
+      record.seconds = result->seconds;
+      run->n_images += result->n_images;
+
+      if (per_class != NULL && !per_class (ds, result, &record, user_data, &error))
+        {
+          dm_cli_eval_record_clear (&record);
+          goto failed;
+        }
+      g_array_append_val (run->records, record);
+    }
+
+  if (run->records->len == 0)
+    {
+      g_printerr ("dinomaly %s: none of the chosen classes has test images\n", command);
+      return DM_CLI_FAILED;
+    }
+  class_metrics = g_new0 (DmMetrics, MAX (run->records->len, 1));
+  for (guint c = 0; c < run->records->len; c++)
+    class_metrics[c] = g_array_index (run->records, DmCliEvalRecord, c).metrics;
+  dm_metrics_mean (class_metrics, run->records->len, &run->mean);
+  return DM_CLI_OK;
+
+failed:
+  dm_cli_print_error (command, error);
+  return DM_CLI_FAILED;
+}
+
+typedef struct
+{
+  GString *csv;
+  const char *maps_dir;
+} EvalOutputs;
+
+static gboolean
+eval_class_done (const DmDataset *ds,
+                 const DmEvalClass *result,
+                 DmCliEvalRecord *record,
+                 gpointer user_data,
+                 GError **error)
+{
+  EvalOutputs *out = user_data;
+  const char *name = record->name;
+
+  dm_cli_eval_append_csv (out->csv, ds, result, record);
+  if (out->maps_dir != NULL && !dm_cli_eval_save_maps (out->maps_dir, ds, result, error))
+    return FALSE;
+  if (out->maps_dir != NULL && result->n_truth < result->n_images)
+    g_printerr ("dinomaly eval: %s: %u defect images have no mask: 'dinomaly metrics' on "
+                "the saved folder counts their pixels as normal\n",
+                name, result->n_images - result->n_truth);
+  return TRUE;
+}
+
 int
 dm_cli_eval (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
   g_autofree char *classes = NULL, *json_path = NULL, *csv_path = NULL, *maps_dir = NULL;
-  int batch = 4, threads = 0, exit_code = DM_CLI_OK;
+  int batch = 4, threads = 0, exit_code;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
@@ -191,22 +348,11 @@ dm_cli_eval (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmDataset) ds = NULL;
-  g_autoptr (GArray) chosen = NULL;
-  g_autoptr (DmModelInfo) info = NULL;
-  g_autoptr (DmDinomalyModel) model = NULL;
-  g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmInference) inference = NULL;
   g_autoptr (GString) csv = g_string_new ("class,path,label,score,decision\n");
-  g_autoptr (GPtrArray) failures = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GArray) records = g_array_new (FALSE, TRUE, sizeof (DmCliEvalRecord));
-  g_autofree DmMetrics *class_metrics = NULL;
-  DmMetrics mean;
-  Progress progress = { NULL, isatty (STDERR_FILENO) };
-  gint64 t_start = g_get_monotonic_time (), t_model;
-  guint n_images = 0;
+  g_auto (DmCliEvalRun) run = { 0 };
+  EvalOutputs outputs = { NULL, NULL };
+  const DmCliEvalRecord *records;
 
-  g_array_set_clear_func (records, (GDestroyNotify)dm_cli_eval_record_clear);
   if (!dm_cli_parse ("eval", "",
                      "Runs a model on the test images of a dataset and computes, per class and\n"
                      "as the mean over classes, image AUROC, AP, F1-max, pixel AUROC, AP, F1-max\n"
@@ -223,113 +369,37 @@ dm_cli_eval (int argc, char **argv)
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
     return usage_error ("--classes is empty (give NAME,NAME...)");
 
-  /* the data first: its problems are cheap to find and often the news */
-  ds = dm_dataset_load (data_path, DM_DATASET_CHECK_ALL, &error);
-  if (ds == NULL)
-    goto failed;
-  chosen = select_classes (ds, classes, data_path, &exit_code);
-  if (chosen == NULL)
+  run.command = "eval";
+  run.model_path = model_path;
+  run.backbone_path = backbone_path;
+  run.data_path = data_path;
+  run.classes = classes;
+  run.batch = batch;
+  run.threads = threads;
+  run.in_json = json_path != NULL;
+  outputs.csv = csv;
+  outputs.maps_dir = maps_dir;
+  exit_code = dm_cli_eval_run (&run, eval_class_done, &outputs);
+  if (exit_code != DM_CLI_OK)
     return exit_code;
-  print_problems (ds, data_path, json_path != NULL);
-  if (chosen->len == 0)
-    {
-      g_autofree char *display = g_filename_display_name (data_path);
-
-      g_printerr ("dinomaly eval: %s: no class has test images\n", display);
-      return DM_CLI_FAILED;
-    }
-
-  model = dm_dinomaly_model_load (model_path, backbone_path, &info, &error);
-  if (model == NULL)
-    goto failed;
-  engine = dm_engine_new (threads, &error);
-  if (engine == NULL)
-    goto failed;
-  inference = dm_inference_new (engine, model, batch, &error);
-  if (inference == NULL)
-    goto failed;
-  t_model = g_get_monotonic_time ();
-
-  for (guint k = 0; k < chosen->len; k++)
-    {
-      guint c = g_array_index (chosen, guint, k);
-      const char *name = ds->classes[c].name;
-      const DmClassThreshold *threshold = find_threshold (info, name);
-      g_autoptr (DmEvalClass) result = NULL;
-      DmCliEvalRecord record = { 0 };
-
-      if (ds->classes[c].n_test_good + ds->classes[c].n_test_defect == 0)
-        {
-          g_printerr ("dinomaly eval: class '%s' has no test images: skipped\n", name);
-          continue;
-        }
-      if (info->class_names[0] != NULL
-          && !g_strv_contains ((const char *const *)info->class_names, name))
-        g_printerr ("dinomaly eval: note: the model does not list class '%s' among its classes\n",
-                    name);
-      progress.class_name = name;
-      result = dm_evaluate_class (inference, model, ds, c, batch, 0, show_progress, &progress, NULL,
-                                  &error);
-      if (progress.on_terminal)
-        fprintf (stderr, "\r%*s\r", (int)strlen (name) + 32, "");
-      if (result == NULL)
-        goto failed;
-      for (guint i = 0; i < result->failures->len; i++)
-        {
-          g_printerr ("dinomaly eval: %s\n", (char *)result->failures->pdata[i]);
-          g_ptr_array_add (failures, g_strdup (result->failures->pdata[i]));
-        }
-
-      record.name = g_strdup (name);
-      record.metrics = result->metrics;
-      record.n_images = result->n_images;
-      record.n_truth = result->n_truth;
-      for (guint i = 0; i < result->n_images; i++)
-        record.n_defect += result->labels[i];
-      record.has_threshold = threshold != NULL;
-      record.threshold = threshold != NULL ? threshold->image : 0.0;
-      record.seconds = result->seconds;
-      n_images += result->n_images;
-
-      dm_cli_eval_append_csv (csv, ds, result, &record);
-      if (maps_dir != NULL && !dm_cli_eval_save_maps (maps_dir, ds, result, &error))
-        {
-          dm_cli_eval_record_clear (&record);
-          goto failed;
-        }
-      if (maps_dir != NULL && result->n_truth < result->n_images)
-        g_printerr ("dinomaly eval: %s: %u defect images have no mask: 'dinomaly metrics' on "
-                    "the saved folder counts their pixels as normal\n",
-                    name, result->n_images - result->n_truth);
-      g_array_append_val (records, record);
-    }
-
-  if (records->len == 0)
-    {
-      g_printerr ("dinomaly eval: none of the chosen classes has test images\n");
-      return DM_CLI_FAILED;
-    }
-  class_metrics = g_new0 (DmMetrics, MAX (records->len, 1));
-  for (guint c = 0; c < records->len; c++)
-    class_metrics[c] = g_array_index (records, DmCliEvalRecord, c).metrics;
-  dm_metrics_mean (class_metrics, records->len, &mean);
+  records = (const DmCliEvalRecord *)(void *)run.records->data;
 
   {
     g_autofree char *model_display = g_filename_display_name (model_path);
-    double seconds = (double)(g_get_monotonic_time () - t_start) / 1e6;
-    double run = (double)(g_get_monotonic_time () - t_model) / 1e6;
+    double seconds = (double)(g_get_monotonic_time () - run.t_start) / 1e6;
+    double elapsed = (double)(g_get_monotonic_time () - run.t_model) / 1e6;
 
-    printf ("model %s: crop %d (resize %d), D %d, %d encoder blocks\n", model_display, model->crop,
-            model->resize, model->encoder->config.dim, model->encoder->n_blocks);
-    print_table ((const DmCliEvalRecord *)(void *)records->data, records->len, &mean);
-    printf ("%u images in %.2f s (%.3f s per image, metrics included; %.2f s in all)\n", n_images,
-            run, n_images > 0 ? run / n_images : 0.0, seconds);
+    printf ("model %s: crop %d (resize %d), D %d, %d encoder blocks\n", model_display,
+            run.model->crop, run.model->resize, run.model->encoder->config.dim,
+            run.model->encoder->n_blocks);
+    print_table (records, run.records->len, &run.mean);
+    printf ("%u images in %.2f s (%.3f s per image, metrics included; %.2f s in all)\n",
+            run.n_images, elapsed, run.n_images > 0 ? elapsed / run.n_images : 0.0, seconds);
   }
 
   if (json_path != NULL
-      && !dm_cli_eval_write_json (json_path, model_path, data_path,
-                                  (const DmCliEvalRecord *)(void *)records->data, records->len,
-                                  &mean, ds, failures, &error))
+      && !dm_cli_eval_write_json (json_path, model_path, data_path, records, run.records->len,
+                                  &run.mean, run.dataset, run.failures, &error))
     goto failed;
   if (csv_path != NULL && !g_file_set_contents (csv_path, csv->str, (gssize)csv->len, &error))
     goto failed;

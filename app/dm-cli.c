@@ -15,6 +15,7 @@ static const DmCliCommand commands[] = {
   { "eval", "Evaluate a model on a dataset's test images, class by class", dm_cli_eval },
   { "metrics", "The seven metrics of an evaluation folder", dm_cli_metrics },
   { "train", "Train a model on the normal images of a dataset", dm_cli_train },
+  { "report", "Evaluate a model and write an inspection report (PDF, CSV, JSON)", dm_cli_report },
   { "predict", "Score images with a model: scores, decisions, maps and overlays", dm_cli_predict },
   { "bench", "How fast this machine runs Dinomaly (infer, train)", dm_cli_bench },
   { NULL, NULL, NULL },

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `dinomaly report`: evaluates a model on a dataset exactly as `dinomaly
+ * eval` does (the same run, dm_cli_eval_run) and writes the inspection
+ * report: PDF, and optionally CSV and JSON (backend/report). */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dm-cli-eval-private.h"
+#include "dm-cli.h"
+#include "dm-file-util.h"
+#include "dm-report.h"
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("dinomaly report: %s\nTry 'dinomaly report --help'.\n", message);
+  return DM_CLI_USAGE;
+}
+
+typedef struct
+{
+  DmReportInput *input;
+  double quantile;                /* NaN: not given */
+  const DmModelInfo *const *info; /* the run's, once the model is loaded */
+} Collect;
+
+/* Copies one evaluated class into the report's input, with thresholds and
+ * the maps of the images its gallery will show (the others are dropped
+ * here: 256 KiB each). */
+static gboolean
+collect_class (const DmDataset *ds,
+               const DmEvalClass *r,
+               DmCliEvalRecord *record,
+               gpointer user_data,
+               GError **error)
+{
+  Collect *col = user_data;
+  const DmDatasetClass *dc = &ds->classes[r->class_index];
+  const DmClassThreshold *stored = dm_cli_eval_find_threshold (*col->info, dc->name);
+  DmReportClass *k = dm_report_input_add_class (col->input, dc->name, r->n_images);
+  g_autoptr (GArray) gallery = NULL;
+  const gsize per = (gsize)DM_REPORT_MAP_SIZE * DM_REPORT_MAP_SIZE;
+
+  k->n_train = dc->n_train;
+  k->n_holdout = dc->n_holdout;
+  k->n_test_good = dc->n_test_good;
+  k->n_test_defect = dc->n_test_defect;
+  k->n_masks = dc->n_masks;
+  k->metrics = r->metrics;
+  for (guint i = 0; i < r->n_images; i++)
+    {
+      const DmSample *s = &ds->samples[r->sample_index[i]];
+
+      k->images[i].path = g_strdup (s->path);
+      k->images[i].defect_type = g_strdup (s->defect_type);
+      k->images[i].label = r->labels[i];
+      k->images[i].score = r->scores[i];
+    }
+
+  /* the threshold: asked for, else the model's, else F1-optimal here */
+  if (!isnan (col->quantile))
+    {
+      k->threshold_source = DM_REPORT_THRESHOLD_QUANTILE;
+      k->threshold_quantile = col->quantile;
+      k->image_threshold
+        = dm_report_normal_quantile (r->scores, r->labels, r->n_images, col->quantile);
+    }
+  else if (stored != NULL)
+    {
+      k->threshold_source = DM_REPORT_THRESHOLD_MODEL;
+      k->image_threshold = stored->image;
+      k->has_uncertain = stored->has_uncertain;
+      k->uncertain_low = stored->uncertain_low;
+      k->uncertain_high = stored->uncertain_high;
+    }
+  else
+    {
+      k->threshold_source = DM_REPORT_THRESHOLD_F1_OPTIMAL;
+      k->image_threshold = dm_report_f1_threshold (r->scores, r->labels, r->n_images);
+    }
+  if (isnan (k->image_threshold))
+    {
+      g_printerr ("dinomaly report: %s: no image threshold (%s): no decisions\n", dc->name,
+                  k->threshold_source == DM_REPORT_THRESHOLD_QUANTILE
+                    ? "no normal test image"
+                    : "the test images need both normal and defect ones");
+      k->threshold_source = DM_REPORT_THRESHOLD_NONE;
+    }
+  if (stored != NULL && stored->pixel > 0)
+    k->pixel_threshold = stored->pixel;
+  record->has_threshold = k->threshold_source != DM_REPORT_THRESHOLD_NONE;
+  record->threshold = record->has_threshold ? k->image_threshold : 0.0;
+
+  gallery = dm_report_gallery_select (k, DM_REPORT_GALLERY_TOP, DM_REPORT_GALLERY_MISCLASSIFIED,
+                                      NULL, NULL);
+  for (guint g = 0; g < gallery->len; g++)
+    {
+      guint i = g_array_index (gallery, guint, g);
+
+      k->images[i].map = g_memdup2 (r->maps + i * per, per * sizeof (float));
+    }
+  return TRUE;
+}
+
+static void
+fill_model (DmReportInput *input, const char *model_path, const DmModelInfo *info)
+{
+  g_autoptr (GError) error = NULL;
+
+  input->model_name = g_filename_display_basename (model_path);
+  input->model_sha256 = dm_file_sha256 (model_path, &error);
+  if (input->model_sha256 == NULL)
+    g_printerr ("dinomaly report: note: no checksum of the model: %s\n", error->message);
+  input->backbone_name = g_strdup (info->backbone_name);
+  input->backbone_sha256 = g_strdup (info->backbone_sha256);
+  input->backbone_embedded = info->backbone_embedded;
+  input->resize = info->resize;
+  input->crop = info->crop;
+  if (info->has_training)
+    dm_report_input_set_training (input, &info->training);
+}
+
+int
+dm_cli_report (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
+  g_autofree char *classes = NULL, *out_path = NULL, *json_path = NULL, *csv_path = NULL;
+  g_autofree char *paper_name = NULL, *quantile_text = NULL, *title = NULL;
+  int batch = 4, threads = 0, exit_code;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
+    { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
+      "the backbone file, when the model refers to it by checksum", "FILE" },
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_path,
+      "the dataset: an MVTec AD root or class folder, or a VisA split CSV (or its root)", "DIR" },
+    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes,
+      "these classes only (default: every class with test images)", "A,B" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "the PDF report to write", "REPORT.pdf" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "also write every figure as JSON", "FILE" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
+      "also write one row per image: class,path,label,score,decision,threshold", "FILE" },
+    { "paper", 0, 0, G_OPTION_ARG_STRING, &paper_name, "a4 (default) or letter", "SIZE" },
+    { "threshold-quantile", 0, 0, G_OPTION_ARG_STRING, &quantile_text,
+      "image threshold = this quantile (0..1) of each class's normal test scores "
+      "(default: the model's threshold, else F1-optimal on the test labels)",
+      "Q" },
+    { "title", 0, 0, G_OPTION_ARG_STRING, &title, "the report's title", "TEXT" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "images per forward pass (4)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all cores)", "N" },
+    { NULL },
+  };
+  g_autoptr (GError) error = NULL;
+  g_auto (DmCliEvalRun) run = { 0 };
+  g_autoptr (DmReportInput) input = dm_report_input_new ();
+  DmReportPaper paper = DM_REPORT_PAPER_A4;
+  Collect col = { input, NAN, (const DmModelInfo *const *)&run.info };
+
+  if (!dm_cli_parse ("report", "",
+                     "Evaluates a model on the test images of a dataset as 'dinomaly eval' does\n"
+                     "and writes an inspection report: a PDF (model, data, protocol, the seven\n"
+                     "metrics, curves, histograms, confusion matrices, a gallery of heatmaps),\n"
+                     "and optionally CSV and JSON files with the same figures.",
+                     entries, &argc, &argv))
+    return DM_CLI_USAGE;
+  if (argc > 1)
+    return usage_error ("unexpected argument (options only)");
+  if (model_path == NULL || data_path == NULL || out_path == NULL)
+    return usage_error ("--model, --data and --out are required");
+  if (batch < 1 || batch > 256)
+    return usage_error ("--batch: give 1 to 256 images");
+  if (classes != NULL && g_strstrip (classes)[0] == '\0')
+    return usage_error ("--classes is empty (give NAME,NAME...)");
+  if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "letter") == 0)
+    paper = DM_REPORT_PAPER_LETTER;
+  else if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "a4") != 0)
+    return usage_error ("--paper: give a4 or letter");
+  if (quantile_text != NULL)
+    {
+      char *end = NULL;
+
+      /* a dot whatever the locale, as in the CSV and JSON */
+      col.quantile = g_ascii_strtod (quantile_text, &end);
+      if (end == quantile_text || *end != '\0' || !(col.quantile >= 0.0 && col.quantile <= 1.0))
+        return usage_error ("--threshold-quantile: give a number from 0 to 1 (e.g. 0.99)");
+    }
+
+  /* the report's words in the user's language (the locale is set by dm_cli_run) */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  run.command = "report";
+  run.model_path = model_path;
+  run.backbone_path = backbone_path;
+  run.data_path = data_path;
+  run.classes = classes;
+  run.batch = batch;
+  run.threads = threads;
+  run.in_json = FALSE;
+  exit_code = dm_cli_eval_run (&run, collect_class, &col);
+  if (exit_code != DM_CLI_OK)
+    return exit_code;
+
+  {
+    g_autofree char *data_display = g_filename_display_name (data_path);
+    g_autofree char *data_base = g_filename_display_basename (data_path);
+
+    input->title
+      = title != NULL ? g_strdup (title) : g_strdup_printf (_ ("Inspection report: %s"), data_base);
+    input->data_path = g_steal_pointer (&data_display);
+    input->date = g_date_time_new_now_local ();
+    fill_model (input, model_path, run.info);
+    input->mean = run.mean;
+  }
+
+  for (guint c = 0; c < input->n_classes; c++)
+    {
+      const DmReportClass *k = &input->classes[c];
+
+      if (k->threshold_source != DM_REPORT_THRESHOLD_NONE)
+        printf ("%s: image threshold %.6g (%s)\n", k->name, k->image_threshold,
+                k->threshold_source == DM_REPORT_THRESHOLD_MODEL ? "the model's"
+                : k->threshold_source == DM_REPORT_THRESHOLD_QUANTILE
+                  ? "normal-score quantile"
+                  : "F1-optimal on the test labels");
+    }
+  if (!dm_report_write_pdf (input, paper, out_path, &error))
+    goto failed;
+  if (json_path != NULL && !dm_report_write_json (input, json_path, &error))
+    goto failed;
+  if (csv_path != NULL && !dm_report_write_csv (input, csv_path, &error))
+    goto failed;
+  {
+    g_autofree char *display = g_filename_display_name (out_path);
+
+    printf ("%u images of %u classes evaluated in %.1f s; report written to %s\n", run.n_images,
+            input->n_classes, (double)(g_get_monotonic_time () - run.t_start) / 1e6, display);
+  }
+  return DM_CLI_OK;
+
+failed:
+  dm_cli_print_error ("report", error);
+  return DM_CLI_FAILED;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The report's CSV: one row per test image with its decision, and the
+ * number formatting that the CSV and JSON share (a dot, whatever the
+ * locale, and the shortest text that reads back exactly). */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dm-file-util.h"
+#include "dm-report-private.h"
+
+void
+dm_report_append_double (GString *s, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    {
+      g_string_append (s, "null");
+      return;
+    }
+  if (v == 0.0)
+    v = 0.0; /* -0 reads better as 0 */
+  for (int digits = 15; digits <= 17; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (s, buf);
+}
+
+void
+dm_report_append_float (GString *s, float v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    {
+      g_string_append (s, "null");
+      return;
+    }
+  for (int digits = 6; digits <= 9; digits++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, format, v);
+      if ((float)g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (s, buf);
+}
+
+static void
+csv_field (GString *s, const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+
+  if (strpbrk (valid, ",\"\r\n") == NULL)
+    {
+      g_string_append (s, valid);
+      return;
+    }
+  g_string_append_c (s, '"');
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *p);
+    }
+  g_string_append_c (s, '"');
+}
+
+char *
+dm_report_csv (const DmReportInput *input)
+{
+  GString *s = g_string_new ("class,path,label,score,decision,threshold\n");
+
+  for (guint c = 0; c < input->n_classes; c++)
+    {
+      const DmReportClass *k = &input->classes[c];
+
+      for (guint i = 0; i < k->n_images; i++)
+        {
+          const DmReportImage *im = &k->images[i];
+          g_autofree char *path = im->path != NULL ? g_filename_display_name (im->path) : NULL;
+
+          csv_field (s, k->name);
+          g_string_append_c (s, ',');
+          csv_field (s, path);
+          g_string_append (s, im->label ? ",defect," : ",good,");
+          if (isfinite (im->score))
+            dm_report_append_float (s, im->score);
+          g_string_append_c (s, ',');
+          g_string_append (s, dm_report_decision_name (dm_report_decide (k, im->score)));
+          g_string_append_c (s, ',');
+          if (k->threshold_source != DM_REPORT_THRESHOLD_NONE && isfinite (k->image_threshold))
+            dm_report_append_double (s, k->image_threshold);
+          g_string_append_c (s, '\n');
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+dm_report_write_text (const char *path, const char *text, GError **error)
+{
+  DmAtomicFile file;
+
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  if (!dm_atomic_file_write (&file, text, strlen (text), error))
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
+}
+
+gboolean
+dm_report_write_csv (const DmReportInput *input, const char *path, GError **error)
+{
+  g_autofree char *text = dm_report_csv (input);
+
+  return dm_report_write_text (path, text, error);
+}
