@@ -289,7 +289,7 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
   g_string_append_printf (p->csv, "%s,%s,%s\n", field,
                           g_ascii_formatd (number, sizeof number, "%.9g", score),
                           p->threshold == NULL          ? ""
-                          : score > p->threshold->image ? "fail"
+                          : score >= p->threshold->image ? "fail"
                                                         : "pass");
   return TRUE;
 }

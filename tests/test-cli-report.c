@@ -276,12 +276,13 @@ test_quantile_threshold (void)
     json_object_get_object_member (load_json (parser, json), "classes"), "gen");
   g_assert_cmpstr (json_object_get_string_member (gen, "threshold_method"), ==, "normal_quantile");
   g_assert_cmpfloat (json_object_get_double_member (gen, "threshold_quantile"), ==, 0.5);
-  /* the median of 3 normal scores is one of them: one above it, one below */
+  /* the median of 3 normal scores is one of them: it and the one above it
+   * are at or above the threshold (defect), the one below passes */
   {
     JsonObject *cm = json_object_get_object_member (gen, "confusion");
 
-    g_assert_cmpint (json_object_get_int_member (cm, "good_as_defect"), ==, 1);
-    g_assert_cmpint (json_object_get_int_member (cm, "good_as_good"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (cm, "good_as_defect"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (cm, "good_as_good"), ==, 1);
   }
 }
 

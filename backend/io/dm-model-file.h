@@ -44,7 +44,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *class_name;
-  double image;           /* image-score threshold: score > image is anomalous */
+  double image;           /* image-score threshold: score >= image is anomalous */
   double pixel;           /* anomaly-map threshold for defect regions */
   gboolean has_uncertain; /* an optional band of undecided image scores */
   double uncertain_low;

@@ -443,7 +443,7 @@ write_maps (const char *path, const DmEvalClass *test, const DmEvalClass *hold, 
   if (n_hold > 0)
     memcpy (all + (gsize)n_test * MAP_PIXELS, hold->maps,
             (gsize)n_hold * MAP_PIXELS * sizeof (float));
-  return dm_safetensors_writer_add_f32 (w, "maps", DM_DTYPE_F16, all, 3, shape, error)
+  return dm_safetensors_writer_add_f32 (w, "maps", DM_DTYPE_F32, all, 3, shape, error)
          && dm_safetensors_writer_write (w, path, error);
 }
 

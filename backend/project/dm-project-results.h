@@ -8,9 +8,11 @@
  *                maps (file name), images: [{path, split ("test" | "holdout"),
  *                label ("good" | "defect"), defect_type, mask (path or null),
  *                score, width, height}]}]
- *   maps-<class index>.safetensors   "maps": F16 (n_images, 256, 256), the
- *                                     blurred anomaly maps of the class's images
- *                                     in the order of `images`
+ *   maps-<stamp>-<class index>.safetensors   "maps": F32 (n_images, 256, 256),
+ *                                     the blurred anomaly maps of the class's
+ *                                     images in the order of `images` (float32:
+ *                                     the metrics computed from them are those
+ *                                     of `dinomaly eval`, bit for bit)
  *
  * Written after training by dm_project_score (each file atomically; the
  * JSON last, so a half-written set is never read), then read by the

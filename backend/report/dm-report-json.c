@@ -277,7 +277,7 @@ dm_report_json (const DmReportInput *input)
                    ",\n  \"protocol\": {\"image_score\": \"mean of the top 1% of the blurred "
                    "256x256 anomaly map\", \"map_size\": 256, \"top_fraction\": 0.01, "
                    "\"masks\": \"binarised at > 0\", \"mean\": \"unweighted mean over classes\", "
-                   "\"aupro_max_fpr\": 0.3, \"decision\": \"defect when score > "
+                   "\"aupro_max_fpr\": 0.3, \"decision\": \"defect when score >= "
                    "image_threshold\"},\n  \"classes\": {");
   for (guint c = 0; c < input->n_classes; c++)
     {

@@ -363,8 +363,9 @@ protocol_section (Pdf *p)
                 "are computed per class; the last row is their unweighted mean over classes."),
              FALSE);
   paragraph (p,
-             _ ("An image is a defect when its score is above the class's image threshold; with "
-                "an uncertain band, scores inside the band are left undecided."),
+             _ ("An image is a defect when its score is at or above the class's image threshold; "
+                "with an uncertain band, scores from its lower end up to (not including) its "
+                "upper end are left undecided."),
              FALSE);
 }
 
@@ -632,7 +633,8 @@ class_section (Pdf *p, const DmReportClass *k)
       g_autofree char *lo = dm_report_format_number (k->uncertain_low, 4);
       g_autofree char *hi = dm_report_format_number (k->uncertain_high, 4);
 
-      band = g_strdup_printf (_ (" Uncertain band: scores above %s up to %s."), lo, hi);
+      band
+        = g_strdup_printf (_ (" Uncertain band: scores from %s up to (not including) %s."), lo, hi);
     }
   if (isfinite (k->pixel_threshold))
     {
@@ -646,7 +648,10 @@ class_section (Pdf *p, const DmReportClass *k)
   new_page (p);
   heading (p, 14, title);
   paragraph (p, summary, FALSE);
-  class_plots (p, k);
+  if (!p->input->omit_plots)
+    class_plots (p, k);
+  if (p->input->omit_gallery)
+    return;
 
   gallery = dm_report_gallery_select (k, DM_REPORT_GALLERY_TOP, DM_REPORT_GALLERY_MISCLASSIFIED,
                                       &n_top, &n_miss);
@@ -688,6 +693,29 @@ write_cb (void *closure, const unsigned char *data, unsigned int length)
                                                          : CAIRO_STATUS_WRITE_ERROR;
 }
 
+static void
+paper_size (Pdf *p, DmReportPaper paper)
+{
+  p->page_w = paper == DM_REPORT_PAPER_LETTER ? 612.0 : 595.276;
+  p->page_h = paper == DM_REPORT_PAPER_LETTER ? 792.0 : 841.89;
+}
+
+void
+dm_report_render_title_page (const DmReportInput *input, DmReportPaper paper, cairo_t *cr)
+{
+  Pdf p = { 0 };
+
+  p.input = input;
+  p.cr = cr;
+  paper_size (&p, paper);
+  dm_plot_style_init (&p.style);
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  title_page (&p);
+  cairo_restore (cr);
+}
+
 gboolean
 dm_report_write_pdf (const DmReportInput *input,
                      DmReportPaper paper,
@@ -704,8 +732,7 @@ dm_report_write_pdf (const DmReportInput *input,
 
   p.input = input;
   p.jpegs = jpegs;
-  p.page_w = paper == DM_REPORT_PAPER_LETTER ? 612.0 : 595.276;
-  p.page_h = paper == DM_REPORT_PAPER_LETTER ? 792.0 : 841.89;
+  paper_size (&p, paper);
   dm_plot_style_init (&p.style);
   if (!dm_atomic_file_begin (&file, path, error))
     return FALSE;

@@ -149,14 +149,14 @@ draw_message (cairo_t *cr, const Frame *f, const DmPlotStyle *s, const char *mes
                   f->y + f->h / 2 - s->font_size / 2, f->w - 8, DM_TEXT_CENTER);
 }
 
-/* The curve point used at threshold t (score > t): the last point whose
- * threshold is still above t, i.e. every score > t counted positive. */
+/* The curve point used at threshold t (score >= t is positive): the last
+ * point whose threshold is still at or above t. */
 static guint
 operating_point (const DmReportCurve *curve, double t)
 {
   guint k = 0;
 
-  while (k + 1 < curve->n_points && curve->threshold[k + 1] > t)
+  while (k + 1 < curve->n_points && curve->threshold[k + 1] >= t)
     k++;
   return k;
 }

@@ -10,6 +10,7 @@
 
 #include "dm-error.h"
 #include "dm-report.h"
+#include "dm-thresholds.h"
 
 DmReportInput *
 dm_report_input_new (void)
@@ -195,42 +196,15 @@ dm_report_curve_clear (DmReportCurve *curve)
 double
 dm_report_f1_threshold (const float *scores, const guint8 *labels, gsize n)
 {
-  DmReportCurve curve;
-  double best = -1.0, threshold = NAN;
+  g_autofree guint8 *defect = g_new (guint8, MAX (n, 1));
+  gsize n_defect = 0;
 
-  if (n == 0 || !dm_report_curve_compute (scores, labels, n, &curve, NULL))
+  for (gsize i = 0; i < n; i++)
+    n_defect += defect[i] = labels[i] != 0;
+  /* a cut needs both kinds of images to mean anything */
+  if (n_defect == 0 || n_defect == n)
     return NAN;
-  if (curve.n_positive == 0 || curve.n_negative == 0)
-    {
-      dm_report_curve_clear (&curve);
-      return NAN;
-    }
-  for (guint k = 1; k < curve.n_points; k++)
-    {
-      double p = curve.precision[k], r = curve.tpr[k];
-      double f1 = 2.0 * p * r / (p + r + 1e-7);
-
-      if (f1 > best)
-        {
-          double v = curve.threshold[k];
-
-          best = f1;
-          /* score >= v is a defect at this point; for score > t, t lies
-           * between v and the next lower score */
-          threshold = k + 1 < curve.n_points ? 0.5 * (v + curve.threshold[k + 1])
-                                             : v - 1e-6 * MAX (1.0, fabs (v));
-        }
-    }
-  dm_report_curve_clear (&curve);
-  return threshold;
-}
-
-static int
-compare_floats (const void *a, const void *b)
-{
-  float x = *(const float *)a, y = *(const float *)b;
-
-  return x < y ? -1 : x > y ? 1 : 0;
+  return dm_threshold_f1_optimal (scores, defect, n, NULL);
 }
 
 double
@@ -238,21 +212,13 @@ dm_report_normal_quantile (const float *scores, const guint8 *labels, gsize n, d
 {
   g_autofree float *good = g_new (float, MAX (n, 1));
   gsize m = 0;
-  double pos, frac;
-  gsize lo;
 
   for (gsize i = 0; i < n; i++)
     if (labels[i] == 0 && isfinite (scores[i]))
       good[m++] = scores[i];
   if (m == 0 || !(q >= 0.0 && q <= 1.0))
     return NAN;
-  qsort (good, m, sizeof *good, compare_floats);
-  pos = q * (double)(m - 1);
-  lo = (gsize)floor (pos);
-  frac = pos - (double)lo;
-  if (lo + 1 >= m)
-    return good[m - 1];
-  return (double)good[lo] + frac * ((double)good[lo + 1] - (double)good[lo]);
+  return dm_quantile (good, m, q);
 }
 
 /* ---- histogram, decisions, confusion -------------------------------------------- */
@@ -308,11 +274,25 @@ dm_report_histogram_compute (const DmReportClass *klass, DmReportHistogram *hist
 DmReportDecision
 dm_report_decide (const DmReportClass *klass, float score)
 {
+  DmThresholds t;
+
   if (klass->threshold_source == DM_REPORT_THRESHOLD_NONE || isnan (klass->image_threshold))
     return DM_REPORT_DECISION_NONE;
-  if (klass->has_uncertain && score > klass->uncertain_low && score <= klass->uncertain_high)
-    return DM_REPORT_DECISION_UNCERTAIN;
-  return score > klass->image_threshold ? DM_REPORT_DECISION_DEFECT : DM_REPORT_DECISION_GOOD;
+  /* the one rule of the whole application (dm-thresholds.h) */
+  dm_thresholds_init (&t);
+  t.image = klass->image_threshold;
+  if (klass->has_uncertain)
+    {
+      t.uncertain_low = klass->uncertain_low;
+      t.uncertain_high = klass->uncertain_high;
+    }
+  switch (dm_decide (&t, score))
+    {
+    case DM_DECISION_FAIL: return DM_REPORT_DECISION_DEFECT;
+    case DM_DECISION_UNCERTAIN: return DM_REPORT_DECISION_UNCERTAIN;
+    case DM_DECISION_PASS:
+    default: return DM_REPORT_DECISION_GOOD;
+    }
 }
 
 const char *

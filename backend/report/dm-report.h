@@ -8,6 +8,7 @@
  * histograms and confusion matrices, from the scores given. */
 #pragma once
 
+#include <cairo.h>
 #include <glib.h>
 
 #include "dm-metrics.h"
@@ -59,9 +60,9 @@ typedef struct
   guint n_images;
   DmMetrics metrics; /* the seven metrics of the class, as evaluated */
 
-  /* score > image_threshold: defect. With has_uncertain, scores in
-   * (uncertain_low, uncertain_high] are "uncertain" instead (the threshold
-   * then usually lies inside the band). */
+  /* score >= image_threshold: defect. With has_uncertain, scores in
+   * [uncertain_low, uncertain_high) are "uncertain", below good, above
+   * defect (dm_decide in dm-thresholds.h: one rule everywhere). */
   DmReportThresholdSource threshold_source;
   double image_threshold;
   double threshold_quantile; /* for DM_REPORT_THRESHOLD_QUANTILE: the quantile */
@@ -91,6 +92,10 @@ typedef struct
   DmReportClass *classes; /* (n_classes) */
   guint n_classes;
   DmMetrics mean; /* dm_metrics_mean over the classes */
+
+  /* what the PDF leaves out (the user's choice; all FALSE by default) */
+  gboolean omit_plots;   /* ROC, PR, histogram and confusion matrix per class */
+  gboolean omit_gallery; /* the heatmap galleries */
 } DmReportInput;
 
 /* An empty input (resize 448, crop 392, no class). */
@@ -130,8 +135,7 @@ gboolean dm_report_curve_compute (
 void dm_report_curve_clear (DmReportCurve *curve);
 
 /* The image threshold with the best F1 on these labels, for the rule
- * score > threshold: halfway between the F1-optimal score and the next
- * lower one. NaN without both labels or without images. */
+ * score >= threshold (dm_threshold_f1_optimal). NaN without both labels. */
 double dm_report_f1_threshold (const float *scores, const guint8 *labels, gsize n);
 
 /* The q-quantile (0..1, linear interpolation as numpy's default) of the
@@ -198,6 +202,10 @@ gboolean dm_report_write_pdf (const DmReportInput *input,
                               DmReportPaper paper,
                               const char *path,
                               GError **error);
+
+/* Draws the PDF's first page (the title page) on cr, in points of the
+ * paper's size (scale cr for a preview of another size). */
+void dm_report_render_title_page (const DmReportInput *input, DmReportPaper paper, cairo_t *cr);
 
 /* class,path,label,score,decision,threshold: one row per image (numbers
  * with a dot whatever the locale; RFC 4180 quoting). */
