@@ -12,6 +12,7 @@
 #include "dm-cli-eval-private.h"
 #include "dm-cli.h"
 #include "dm-file-util.h"
+#include "dm-project-report.h"
 #include "dm-report.h"
 
 static int
@@ -124,14 +125,80 @@ fill_model (DmReportInput *input, const char *model_path, const DmModelInfo *inf
     dm_report_input_set_training (input, &info->training);
 }
 
+static gboolean
+write_outputs (const DmReportInput *input,
+               DmReportPaper paper,
+               const char *out_path,
+               const char *json_path,
+               const char *csv_path,
+               GError **error)
+{
+  return dm_report_write_pdf (input, paper, out_path, error)
+         && (json_path == NULL || dm_report_write_json (input, json_path, error))
+         && (csv_path == NULL || dm_report_write_csv (input, csv_path, error));
+}
+
+/* --project: the stored results, no evaluation. */
+static int
+report_project (const char *dir,
+                const char *title,
+                DmReportPaper paper,
+                const char *out_path,
+                const char *json_path,
+                const char *csv_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) project = dm_project_open (dir, &error);
+  g_autoptr (DmProjectResults) results = NULL;
+  g_autoptr (DmReportInput) input = NULL;
+  g_autofree char *results_dir = NULL, *display = NULL;
+
+  if (project == NULL)
+    goto failed;
+  results_dir = dm_project_subfolder (project, "results");
+  results = dm_project_results_load (results_dir, &error);
+  if (results == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_printerr ("dinomaly report: %s: the project has no scored images yet: train it "
+                      "(in the window) first\n",
+                      dir);
+          return DM_CLI_FAILED;
+        }
+      goto failed;
+    }
+  input = dm_project_report_input (project, results, &error);
+  if (input == NULL)
+    goto failed;
+  if (title != NULL)
+    {
+      g_free (input->title);
+      input->title = g_strdup (title);
+    }
+  if (!write_outputs (input, paper, out_path, json_path, csv_path, &error))
+    goto failed;
+  display = g_filename_display_name (out_path);
+  printf ("%u classes of project %s reported in %s\n", input->n_classes, project->name, display);
+  return DM_CLI_OK;
+
+failed:
+  dm_cli_print_error ("report", error);
+  return DM_CLI_FAILED;
+}
+
 int
 dm_cli_report (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
   g_autofree char *classes = NULL, *out_path = NULL, *json_path = NULL, *csv_path = NULL;
-  g_autofree char *paper_name = NULL, *quantile_text = NULL, *title = NULL;
+  g_autofree char *paper_name = NULL, *quantile_text = NULL, *title = NULL, *project_dir = NULL;
   int batch = 4, threads = 0, exit_code;
   const GOptionEntry entries[] = {
+    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project_dir,
+      "a trained project: its scored images, the user's labels, masks and thresholds "
+      "(instead of --model and --data)",
+      "FOLDER" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "the backbone file, when the model refers to it by checksum", "FILE" },
@@ -163,13 +230,20 @@ dm_cli_report (int argc, char **argv)
                      "Evaluates a model on the test images of a dataset as 'dinomaly eval' does\n"
                      "and writes an inspection report: a PDF (model, data, protocol, the seven\n"
                      "metrics, curves, histograms, confusion matrices, a gallery of heatmaps),\n"
-                     "and optionally CSV and JSON files with the same figures.",
+                     "and optionally CSV and JSON files with the same figures. With --project,\n"
+                     "reports a project trained in Dinomaly Studio from its stored results.",
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
     return usage_error ("unexpected argument (options only)");
-  if (model_path == NULL || data_path == NULL || out_path == NULL)
-    return usage_error ("--model, --data and --out are required");
+  if (out_path == NULL)
+    return usage_error ("--out is required");
+  if (project_dir != NULL
+      && (model_path != NULL || data_path != NULL || classes != NULL || quantile_text != NULL))
+    return usage_error ("--project takes the model, data and thresholds from the project: "
+                        "--model, --data, --classes and --threshold-quantile do not apply");
+  if (project_dir == NULL && (model_path == NULL || data_path == NULL))
+    return usage_error ("give --project, or --model and --data");
   if (batch < 1 || batch > 256)
     return usage_error ("--batch: give 1 to 256 images");
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
@@ -192,6 +266,8 @@ dm_cli_report (int argc, char **argv)
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
+  if (project_dir != NULL)
+    return report_project (project_dir, title, paper, out_path, json_path, csv_path);
   run.command = "report";
   run.model_path = model_path;
   run.backbone_path = backbone_path;
@@ -227,11 +303,7 @@ dm_cli_report (int argc, char **argv)
                   ? "normal-score quantile"
                   : "F1-optimal on the test labels");
     }
-  if (!dm_report_write_pdf (input, paper, out_path, &error))
-    goto failed;
-  if (json_path != NULL && !dm_report_write_json (input, json_path, &error))
-    goto failed;
-  if (csv_path != NULL && !dm_report_write_csv (input, csv_path, &error))
+  if (!write_outputs (input, paper, out_path, json_path, csv_path, &error))
     goto failed;
   {
     g_autofree char *display = g_filename_display_name (out_path);

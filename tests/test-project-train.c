@@ -8,45 +8,15 @@
 #include <string.h>
 
 #include "dm-anomaly-map.h"
-#include "dm-demo.h"
 #include "dm-error.h"
 #include "dm-project-train.h"
+#include "dm-test-project.h"
 #include "dm-test-util.h"
 
-/* a project over a small demo dataset with the tiny backbone */
 static DmProject *
 make_project (const char *folder)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *data = g_build_filename (folder, "data", NULL);
-  DmDemoSettings demo;
-  DmProject *p;
-  const char *classes[] = { "washer", "fabric" };
-
-  dm_demo_settings_default (&demo);
-  demo.size = 64;
-  demo.n_train = 6;
-  demo.n_test_good = 2;
-  demo.n_defect = 1;
-  g_assert_true (dm_demo_write_dataset (data, &demo, &error));
-  g_assert_no_error (error);
-  p = dm_project_create (folder, "tiny", &error);
-  g_assert_no_error (error);
-  for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
-    {
-      g_autofree char *src = g_build_filename (data, classes[k], NULL);
-      g_assert_true (
-        dm_project_add_class (p, dm_project_class_new (classes[k], "mvtec", src), &error));
-    }
-  p->backbone_kind = g_strdup ("random");
-  p->backbone_arch = g_strdup ("tiny");
-  json_object_set_int_member (p->settings, "resize", 32);
-  json_object_set_int_member (p->settings, "crop", 28);
-  json_object_set_int_member (p->settings, "total_iters", 8);
-  json_object_set_int_member (p->settings, "batch", 4);
-  json_object_set_int_member (p->settings, "warmup_iters", 2);
-  g_assert_true (dm_project_save (p, &error));
-  return p;
+  return dm_test_tiny_project (folder, 8);
 }
 
 typedef struct

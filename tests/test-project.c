@@ -187,7 +187,8 @@ test_project_mask_path (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (DmProject) p = dm_project_create (tmp, "p", &error);
   g_autofree char *mask = dm_project_mask_path (p, "tire", "/data/test/hole/004.png");
-  g_autofree char *want = g_build_filename (p->folder, "masks", "tire", "004_mask.png", NULL);
+  g_autofree char *want
+    = g_build_filename (p->folder, "masks", "tire", "hole", "004_mask.png", NULL);
 
   g_assert_cmpstr (mask, ==, want);
 }

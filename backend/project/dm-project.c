@@ -498,11 +498,15 @@ char *
 dm_project_mask_path (const DmProject *p, const char *class_name, const char *image_path)
 {
   g_autofree char *base = g_path_get_basename (image_path);
+  g_autofree char *dir = g_path_get_dirname (image_path);
+  g_autofree char *type = g_path_get_basename (dir);
   char *dot = strrchr (base, '.');
   g_autofree char *name = NULL;
 
   if (dot != NULL && dot != base)
     *dot = '\0';
   name = g_strdup_printf ("%s_mask.png", base);
-  return g_build_filename (p->folder, "masks", class_name, name, NULL);
+  /* test images of different defect types share names (000.png...): the
+   * image's folder keeps their masks apart, as MVTec's ground_truth/<type> */
+  return g_build_filename (p->folder, "masks", class_name, type, name, NULL);
 }

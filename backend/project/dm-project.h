@@ -102,7 +102,8 @@ DmUserLabel dm_project_get_label (DmProject *project, const char *image_path);
 /* folder/<sub> (sub: "labels", "masks", "checkpoints", "results", "reports"). */
 char *dm_project_subfolder (const DmProject *project, const char *sub);
 /* Where the user's painted mask of an image of a class lives, in MVTec
- * layout: folder/masks/<class>/<stem>_mask.png. */
+ * layout: folder/masks/<class>/<the image's folder name>/<stem>_mask.png
+ * (e.g. masks/bottle/broken_large/000_mask.png). */
 char *
 dm_project_mask_path (const DmProject *project, const char *class_name, const char *image_path);
 

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The inspection report's input from a scored project. */
+#include "config.h"
+
+#include "dm-project-report.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "dm-error.h"
+#include "dm-file-util.h"
+#include "dm-model-file.h"
+#include "dm-project-dataset.h"
+#include "dm-project-metrics.h"
+
+#define MAP_PIXELS (DM_REPORT_MAP_SIZE * DM_REPORT_MAP_SIZE)
+
+static void
+fill_model (DmReportInput *in, const char *model_path, const DmModelInfo *info)
+{
+  in->model_name = g_filename_display_basename (model_path);
+  in->model_sha256 = dm_file_sha256 (model_path, NULL);
+  in->backbone_name = g_strdup (info->backbone_name);
+  in->backbone_sha256 = g_strdup (info->backbone_sha256);
+  in->backbone_embedded = info->backbone_embedded;
+  in->resize = info->resize;
+  in->crop = info->crop;
+  if (info->has_training)
+    dm_report_input_set_training (in, &info->training);
+}
+
+/* The class's thresholds: the project's; the report says whether they are
+ * still the proposal (a quantile of the held-out normals) or the user's. */
+static void
+fill_thresholds (DmReportClass *k,
+                 const DmProjectClass *pc,
+                 const DmResultClass *rc,
+                 const DmProjectResults *r)
+{
+  double image = pc != NULL ? pc->image_threshold : NAN;
+
+  k->pixel_threshold = pc != NULL ? pc->pixel_threshold : rc->proposed_pixel;
+  if (isnan (image))
+    image = rc->proposed_image;
+  k->image_threshold = image;
+  if (isnan (image))
+    k->threshold_source = DM_REPORT_THRESHOLD_NONE;
+  else if (image == rc->proposed_image)
+    {
+      k->threshold_source = DM_REPORT_THRESHOLD_QUANTILE;
+      k->threshold_quantile = r->quantile;
+    }
+  else
+    k->threshold_source = DM_REPORT_THRESHOLD_USER;
+  if (pc != NULL && !isnan (pc->uncertain_low) && !isnan (pc->uncertain_high))
+    {
+      k->has_uncertain = TRUE;
+      k->uncertain_low = pc->uncertain_low;
+      k->uncertain_high = pc->uncertain_high;
+    }
+}
+
+DmReportInput *
+dm_project_report_input (const DmProject *project, DmProjectResults *r, GError **error)
+{
+  g_autoptr (DmReportInput) in = dm_report_input_new ();
+  g_autoptr (DmModelFile) model = NULL;
+  g_autoptr (DmDataset) ds = NULL;
+  g_autofree char *model_path = NULL;
+
+  if (project->model == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s: the project has no trained model yet: train it first", project->folder);
+      return NULL;
+    }
+  model_path = g_build_filename (project->folder, project->model, NULL);
+  model = dm_model_file_open (model_path, error);
+  if (model == NULL)
+    return NULL;
+  /* counts only: no file is opened */
+  ds = dm_project_load_dataset (project, DM_DATASET_CHECK_NONE, NULL, NULL);
+
+  in->title = g_strdup_printf (_ ("Inspection report: %s"), project->name);
+  in->project_name = g_strdup (project->name);
+  in->data_path = g_filename_display_name (project->folder);
+  in->date = g_date_time_new_now_local ();
+  fill_model (in, model_path, model->info);
+  for (guint c = 0; c < r->n_classes; c++)
+    {
+      const DmResultClass *rc = &r->classes[c];
+      g_autoptr (DmProjectClassEval) e = dm_project_class_eval (r, c, project, error);
+      int dc = ds != NULL ? dm_dataset_find_class (ds, rc->name) : -1;
+      DmReportClass *k;
+      g_autoptr (GArray) gallery = NULL;
+
+      if (e == NULL)
+        return NULL;
+      if (e->n == 0)
+        continue;
+      k = dm_report_input_add_class (in, rc->name, e->n);
+      if (dc >= 0)
+        {
+          const DmDatasetClass *d = &ds->classes[dc];
+
+          k->n_train = d->n_train;
+          k->n_holdout = d->n_holdout;
+          k->n_test_good = d->n_test_good;
+          k->n_test_defect = d->n_test_defect;
+          k->n_masks = d->n_masks;
+        }
+      k->metrics = e->metrics;
+      for (guint i = 0; i < e->n; i++)
+        {
+          const DmResultImage *im = &rc->images[e->image[i]];
+
+          k->images[i].path = g_strdup (im->path);
+          k->images[i].defect_type
+            = g_strdup (e->labels[i] && im->label != DM_LABEL_DEFECT ? "defect" : im->defect_type);
+          k->images[i].label = e->labels[i];
+          k->images[i].score = e->scores[i];
+        }
+      fill_thresholds (k, dm_project_find_class ((DmProject *)project, rc->name), rc, r);
+      gallery = dm_report_gallery_select (k, DM_REPORT_GALLERY_TOP, DM_REPORT_GALLERY_MISCLASSIFIED,
+                                          NULL, NULL);
+      for (guint g = 0; g < gallery->len; g++)
+        {
+          guint i = g_array_index (gallery, guint, g);
+          k->images[i].map
+            = g_memdup2 (e->maps + (gsize)i * MAP_PIXELS, MAP_PIXELS * sizeof (float));
+        }
+    }
+  if (in->n_classes == 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s: no class of the project has scored test images", project->folder);
+      return NULL;
+    }
+  dm_report_input_update_mean (in);
+  return g_steal_pointer (&in);
+}
