@@ -3,6 +3,7 @@
 #include "dm-test-project.h"
 
 #include "dm-demo.h"
+#include "dm-project-dataset.h"
 
 DmProject *
 dm_test_tiny_project (const char *folder, int total_iters)
@@ -50,4 +51,22 @@ dm_test_train_project (DmProject *project)
   g_assert_no_error (error);
   g_assert_true (dm_project_train_apply (job, project, &error));
   return job;
+}
+
+DmEvalClass *
+dm_test_evaluate_project_class (DmProject *p, const char *class_name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model_path = g_build_filename (p->folder, p->model, NULL);
+  g_autoptr (DmDinomalyModel) model = dm_dinomaly_model_load (model_path, NULL, NULL, &error);
+  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
+  g_autoptr (DmInference) inference = dm_inference_new (engine, model, 4, &error);
+  g_autoptr (DmDataset) ds = dm_project_load_dataset (p, DM_DATASET_CHECK_NONE, NULL, &error);
+  DmEvalClass *e;
+
+  g_assert_no_error (error);
+  e = dm_evaluate_class (inference, model, ds, (guint)dm_dataset_find_class (ds, class_name), 4, 0,
+                         NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return e;
 }

@@ -7,10 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dm-dinomaly.h"
-#include "dm-evaluation.h"
 #include "dm-image.h"
-#include "dm-project-dataset.h"
 #include "dm-project-metrics.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
@@ -25,25 +22,6 @@ assert_same_metrics (const DmMetrics *a, const DmMetrics *b)
       double x = dm_metrics_get (a, id), y = dm_metrics_get (b, id);
       g_assert_true ((isnan (x) && isnan (y)) || x == y);
     }
-}
-
-/* dm_evaluate_class of the project's model on its dataset: `dinomaly eval`. */
-static DmEvalClass *
-evaluate (DmProject *p, const char *class_name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *model_path = g_build_filename (p->folder, p->model, NULL);
-  g_autoptr (DmDinomalyModel) model = dm_dinomaly_model_load (model_path, NULL, NULL, &error);
-  g_autoptr (DmEngine) engine = dm_engine_new (0, &error);
-  g_autoptr (DmInference) inference = dm_inference_new (engine, model, 4, &error);
-  g_autoptr (DmDataset) ds = dm_project_load_dataset (p, DM_DATASET_CHECK_NONE, NULL, &error);
-  DmEvalClass *e;
-
-  g_assert_no_error (error);
-  e = dm_evaluate_class (inference, model, ds, (guint)dm_dataset_find_class (ds, class_name), 4, 0,
-                         NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return e;
 }
 
 /* A mask of the image's size with a square of defect in the middle. */
@@ -86,7 +64,7 @@ test_project_metrics_and_report (void)
   for (guint k = 0; k < r->n_classes; k++)
     {
       g_autoptr (DmProjectClassEval) mine = dm_project_class_eval (r, k, p, &error);
-      g_autoptr (DmEvalClass) eval = evaluate (p, r->classes[k].name);
+      g_autoptr (DmEvalClass) eval = dm_test_evaluate_project_class (p, r->classes[k].name);
 
       g_assert_no_error (error);
       g_assert_cmpuint (mine->n, ==, eval->n_images);
@@ -112,7 +90,7 @@ test_project_metrics_and_report (void)
   for (guint k = 0; k < r->n_classes; k++)
     {
       g_autoptr (DmProjectClassEval) mine = dm_project_class_eval (r, k, p, &error);
-      g_autoptr (DmEvalClass) eval = evaluate (p, r->classes[k].name);
+      g_autoptr (DmEvalClass) eval = dm_test_evaluate_project_class (p, r->classes[k].name);
 
       g_assert_no_error (error);
       g_assert_cmpuint (mine->n_user_labels, ==, k == 0);

@@ -5,6 +5,7 @@
 
 #include "dm-backbone-page.h"
 #include "dm-data-page.h"
+#include "dm-metrics-page.h"
 #include "dm-project.h"
 #include "dm-start-page.h"
 #include "dm-train-page.h"
@@ -28,6 +29,7 @@ struct _DmWindow
   DmDataPage *data_page;
   DmBackbonePage *backbone_page;
   DmTrainPage *train_page;
+  DmMetricsPage *metrics_page;
   AdwViewSwitcherTitle *window_title;
 
   DmProject *project;            /* the open project, or NULL */
@@ -42,10 +44,26 @@ struct _DmWindow
   GCancellable *train_cancellable; /* of the running job, NULL when idle */
   gpointer train_run;              /* the running job's progress channel */
   gboolean close_after_training;   /* the user chose "Stop and Close" */
+
+  /* metrics and reports (dm-window-report.c) */
+  guint project_generation;          /* bumped by every save of the project */
+  guint metrics_generation;          /* the generation the Metrics page shows */
+  GCancellable *metrics_cancellable; /* of the metrics being computed */
+  gboolean exporting;                /* a report is being prepared or written */
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);
 void dm_window_class_init_train_actions (GtkWidgetClass *widget_class);
+void dm_window_class_init_report_actions (GtkWidgetClass *widget_class);
+void dm_window_init_report (DmWindow *self);
+
+/* Recomputes the Metrics page's figures in the background (force: even
+ * when the project did not change since). */
+void dm_window_refresh_metrics (DmWindow *self, gboolean force);
+/* TRUE while the Metrics page's figures are computed / a report is being
+ * prepared or written (tests wait on them). */
+gboolean dm_window_metrics_busy (DmWindow *self);
+gboolean dm_window_is_exporting (DmWindow *self);
 
 /* Shared by the action files: an error dialog, a toast, saving (FALSE
  * after showing why it failed). */

@@ -35,6 +35,8 @@ save_project (DmWindow *self)
 {
   g_autoptr (GError) error = NULL;
 
+  /* whatever changed, the figures shown may have too */
+  self->project_generation++;
   if (dm_project_save (self->project, &error))
     return TRUE;
   show_error (self, _ ("Could Not Save the Project"), error);
@@ -181,6 +183,7 @@ show_project (DmWindow *self, DmProject *project)
   dm_data_page_show_project (self->data_page, project);
   dm_backbone_page_show_project (self->backbone_page, project);
   dm_window_train_show_project (self);
+  dm_window_refresh_metrics (self, TRUE);
   dm_window_reload_dataset (self);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", TRUE);

@@ -70,6 +70,9 @@ dm_window_dispose (GObject *object)
   g_clear_object (&self->dataset_cancellable);
   if (self->train_cancellable != NULL)
     g_cancellable_cancel (self->train_cancellable);
+  if (self->metrics_cancellable != NULL)
+    g_cancellable_cancel (self->metrics_cancellable);
+  g_clear_object (&self->metrics_cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_WINDOW);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (dm_window_parent_class)->dispose (object);
@@ -93,9 +96,11 @@ dm_window_class_init (DmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmWindow, data_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, backbone_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, train_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, metrics_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, window_title);
   dm_window_class_init_project_actions (widget_class);
   dm_window_class_init_train_actions (widget_class);
+  dm_window_class_init_report_actions (widget_class);
   dm_window_class_init_data_actions (widget_class);
 }
 
@@ -106,9 +111,11 @@ dm_window_init (DmWindow *self)
   g_type_ensure (DM_TYPE_DATA_PAGE);
   g_type_ensure (DM_TYPE_BACKBONE_PAGE);
   g_type_ensure (DM_TYPE_TRAIN_PAGE);
+  g_type_ensure (DM_TYPE_METRICS_PAGE);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (APP_ID);
   dm_window_restore_state (self);
   dm_window_update_recent (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", FALSE);
+  dm_window_init_report (self);
 }

@@ -35,7 +35,7 @@ void dm_plot_style_init (DmPlotStyle *style);
 
 /* ROC curve (false-positive rate vs true-positive rate, both 0..1) with
  * the chance diagonal, the AUROC in the legend and, when threshold is
- * finite, the operating point at that threshold (score > threshold).
+ * finite, the operating point at that threshold (score >= threshold).
  * A curve without both labels draws "not defined" instead. */
 void dm_plot_roc (cairo_t *cr,
                   const cairo_rectangle_t *area,
