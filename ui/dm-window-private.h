@@ -6,6 +6,7 @@
 #include "dm-backbone-page.h"
 #include "dm-data-page.h"
 #include "dm-project.h"
+#include "dm-review-page.h"
 #include "dm-start-page.h"
 #include "dm-train-page.h"
 #include "dm-window.h"
@@ -42,6 +43,11 @@ struct _DmWindow
   GCancellable *train_cancellable; /* of the running job, NULL when idle */
   gpointer train_run;              /* the running job's progress channel */
   gboolean close_after_training;   /* the user chose "Stop and Close" */
+
+  /* review (dm-window-review.c) */
+  DmReviewPage *review_page;
+  DmProjectResults *results;         /* shared (dm_review_results_share), or NULL */
+  GCancellable *results_cancellable; /* of the results being loaded */
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);
@@ -66,5 +72,11 @@ void dm_window_update_recent (DmWindow *self);
 void dm_window_close_project (DmWindow *self);
 /* Loads the project's images in the background and shows the counts. */
 void dm_window_reload_dataset (DmWindow *self);
+void dm_window_class_init_review_actions (GtkWidgetClass *widget_class);
+/* Loads the open project's results in the background into the Review page
+ * (its empty state when there are none). */
+void dm_window_load_results (DmWindow *self);
+/* Empties the Review page (saving a mask being painted) and drops the results. */
+void dm_window_clear_results (DmWindow *self);
 
 G_END_DECLS

@@ -171,6 +171,7 @@ show_success (DmWindow *self, DmProjectTrain *job)
   dm_train_page_show_outcome (self->train_page, TRUE, _ ("The Model Is Trained"), details,
                               dm_project_train_get_problems (job));
   dm_window_toast (self, _ ("The model is trained"));
+  dm_window_load_results (self);
 }
 
 static void
