@@ -505,7 +505,8 @@ dm_review_page_dispose (GObject *object)
   DmReviewPage *self = DM_REVIEW_PAGE (object);
 
   dm_review_page_detail_dispose (self);
-  gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_REVIEW_PAGE);
+  /* No gtk_widget_dispose_template: the bound stack is the bin's own
+   * child, which AdwBin unparents itself (doing both unparents it twice). */
   g_clear_pointer (&self->results, dm_review_results_unref);
   g_clear_object (&self->loader);
   g_clear_object (&self->selection);
