@@ -14,6 +14,9 @@ struct _DmReviewPage
   /* template: the grid */
   GtkStack *stack;      /* "empty" | "results" */
   GtkStack *view_stack; /* "grid" | "detail" */
+  AdwFlap *flap;        /* the threshold panel */
+  GtkToggleButton *grid_flap_button;
+  GtkToggleButton *detail_flap_button;
   GtkDropDown *class_dropdown;
   GtkDropDown *decision_dropdown;
   GtkDropDown *label_dropdown;

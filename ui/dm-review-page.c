@@ -538,6 +538,9 @@ dm_review_page_class_init (DmReviewPageClass *klass)
                                                "/org/dinomaly/Studio/dm-review-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, stack);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, DmReviewPage, flap);
+  gtk_widget_class_bind_template_child (widget_class, DmReviewPage, grid_flap_button);
+  gtk_widget_class_bind_template_child (widget_class, DmReviewPage, detail_flap_button);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, class_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, decision_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, label_dropdown);
@@ -597,6 +600,15 @@ dm_review_page_init (DmReviewPage *self)
                             self);
   g_signal_connect_swapped (self->threshold_panel, "thresholds-changed",
                             G_CALLBACK (on_thresholds_changed), self);
+  /* in a narrow window the panel folds away behind a button */
+  for (guint i = 0; i < 2; i++)
+    {
+      GtkToggleButton *button = i == 0 ? self->grid_flap_button : self->detail_flap_button;
+
+      g_object_bind_property (self->flap, "reveal-flap", button, "active",
+                              G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self->flap, "folded", button, "visible", G_BINDING_SYNC_CREATE);
+    }
   dm_review_page_detail_init (self);
   gtk_stack_set_visible_child_name (self->stack, "empty");
 }
