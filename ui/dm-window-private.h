@@ -7,6 +7,7 @@
 #include "dm-data-page.h"
 #include "dm-metrics-page.h"
 #include "dm-project.h"
+#include "dm-review-page.h"
 #include "dm-start-page.h"
 #include "dm-train-page.h"
 #include "dm-window.h"
@@ -50,6 +51,10 @@ struct _DmWindow
   guint metrics_generation;          /* the generation the Metrics page shows */
   GCancellable *metrics_cancellable; /* of the metrics being computed */
   gboolean exporting;                /* a report is being prepared or written */
+  /* review (dm-window-review.c) */
+  DmReviewPage *review_page;
+  DmProjectResults *results;         /* shared (dm_review_results_share), or NULL */
+  GCancellable *results_cancellable; /* of the results being loaded */
 };
 
 void dm_window_class_init_project_actions (GtkWidgetClass *widget_class);
@@ -84,5 +89,11 @@ void dm_window_update_recent (DmWindow *self);
 void dm_window_close_project (DmWindow *self);
 /* Loads the project's images in the background and shows the counts. */
 void dm_window_reload_dataset (DmWindow *self);
+void dm_window_class_init_review_actions (GtkWidgetClass *widget_class);
+/* Loads the open project's results in the background into the Review page
+ * (its empty state when there are none). */
+void dm_window_load_results (DmWindow *self);
+/* Empties the Review page (saving a mask being painted) and drops the results. */
+void dm_window_clear_results (DmWindow *self);
 
 G_END_DECLS

@@ -185,6 +185,7 @@ show_project (DmWindow *self, DmProject *project)
   dm_window_train_show_project (self);
   dm_window_refresh_metrics (self, TRUE);
   dm_window_reload_dataset (self);
+  dm_window_load_results (self);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-project", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-class", TRUE);
@@ -199,6 +200,7 @@ dm_window_close_project (DmWindow *self)
     g_cancellable_cancel (self->dataset_cancellable);
   g_clear_object (&self->dataset_cancellable);
   g_clear_pointer (&self->dataset, dm_dataset_free);
+  dm_window_clear_results (self);
   if (self->project == NULL)
     return;
   g_clear_pointer (&self->project, dm_project_free);

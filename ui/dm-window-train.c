@@ -172,6 +172,7 @@ show_success (DmWindow *self, DmProjectTrain *job)
                               dm_project_train_get_problems (job));
   dm_window_toast (self, _ ("The model is trained"));
   dm_window_refresh_metrics (self, TRUE);
+  dm_window_load_results (self);
 }
 
 static void

@@ -102,6 +102,7 @@ dm_window_class_init (DmWindowClass *klass)
   dm_window_class_init_train_actions (widget_class);
   dm_window_class_init_report_actions (widget_class);
   dm_window_class_init_data_actions (widget_class);
+  dm_window_class_init_review_actions (widget_class);
 }
 
 static void
@@ -112,6 +113,7 @@ dm_window_init (DmWindow *self)
   g_type_ensure (DM_TYPE_BACKBONE_PAGE);
   g_type_ensure (DM_TYPE_TRAIN_PAGE);
   g_type_ensure (DM_TYPE_METRICS_PAGE);
+  g_type_ensure (DM_TYPE_REVIEW_PAGE);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->settings = g_settings_new (APP_ID);
   dm_window_restore_state (self);

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The Review page in the real window: a project over a copy of a few real
+ * images (magnetic_tile from ../shared/data, or generated parts when that
+ * is absent), trained in the window with a tiny random backbone; the grid
+ * shows every test image by score with the badges of dm_decide; moving the
+ * image threshold's slider saves it and changes badges and counts as the
+ * definition says; labels and a painted mask are saved as they change and
+ * are there again after closing and reopening the project. Screenshots of
+ * the grid, the large view and labeling go to DM_SCREENSHOT_DIR. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dm-application.h"
+#include "dm-demo.h"
+#include "dm-review-cell.h"
+#include "dm-review-page-private.h"
+#include "dm-test-gui.h"
+#include "dm-test-util.h"
+#include "dm-window-private.h"
+
+static char *tmp;
+static char *folder; /* the project */
+
+/* ---- the project on disk ---- */
+
+static void
+copy_some (const char *from_dir, const char *to_dir, guint n)
+{
+  g_autoptr (GDir) dir = g_dir_open (from_dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc)g_strcmp0);
+  g_assert_cmpint (g_mkdir_with_parents (to_dir, 0755), ==, 0);
+  for (guint i = 0; i < MIN (n, names->len); i++)
+    {
+      g_autofree char *src = g_build_filename (from_dir, names->pdata[i], NULL);
+      g_autofree char *dst = g_build_filename (to_dir, names->pdata[i], NULL);
+      g_autofree char *data = NULL;
+      gsize size;
+
+      g_assert_true (g_file_get_contents (src, &data, &size, NULL));
+      g_assert_true (g_file_set_contents (dst, data, (gssize)size, NULL));
+    }
+}
+
+/* The masks of the defect images copied (by name: the sorted orders of
+ * images and masks differ). */
+static void
+copy_masks (const char *src, const char *dst, const char *kind)
+{
+  g_autofree char *images = g_build_filename (dst, "test", kind, NULL);
+  g_autofree char *to = g_build_filename (dst, "ground_truth", kind, NULL);
+  g_autoptr (GDir) dir = g_dir_open (images, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *stem = g_strndup (name, strrchr (name, '.') - name);
+      g_autofree char *mask = g_strconcat (stem, "_mask.png", NULL);
+      g_autofree char *a = g_build_filename (src, "ground_truth", kind, mask, NULL);
+      g_autofree char *b = g_build_filename (to, mask, NULL);
+      g_autofree char *data = NULL;
+      gsize size;
+
+      g_assert_true (g_file_get_contents (a, &data, &size, NULL));
+      g_assert_true (g_file_set_contents (b, data, (gssize)size, NULL));
+    }
+}
+
+/* Real images in MVTec layout: 8 normal, 5 good and 5 defective test
+ * images of two kinds with their masks. NULL when ../shared is absent. */
+static char *
+copy_real_class (void)
+{
+  const char *shared = dm_test_shared_dir ();
+  g_autofree char *src = NULL;
+  char *dst = g_build_filename (tmp, "data", "magnetic_tile", NULL);
+
+  if (shared == NULL)
+    return NULL;
+  src = g_build_filename (shared, "data", "magnetic_tile", "magnetic_tile", NULL);
+  if (!g_file_test (src, G_FILE_TEST_IS_DIR))
+    return NULL;
+#define COPY(sub, n)                                                                               \
+  {                                                                                                \
+    g_autofree char *a = g_build_filename (src, sub, NULL);                                        \
+    g_autofree char *b = g_build_filename (dst, sub, NULL);                                        \
+    copy_some (a, b, n);                                                                           \
+  }
+  COPY ("train/good", 8);
+  COPY ("test/good", 5);
+  COPY ("test/blowhole", 3);
+  COPY ("test/break", 2);
+#undef COPY
+  copy_masks (src, dst, "blowhole");
+  copy_masks (src, dst, "break");
+  return dst;
+}
+
+static void
+make_project (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) p = NULL;
+  g_autofree char *real = copy_real_class ();
+
+  folder = g_build_filename (tmp, "project", NULL);
+  p = dm_project_create (folder, "Tiles", &error);
+  g_assert_no_error (error);
+  if (real != NULL)
+    g_assert_true (
+      dm_project_add_class (p, dm_project_class_new ("magnetic_tile", "mvtec", real), &error));
+  else
+    {
+      g_autofree char *data = g_build_filename (tmp, "data", NULL);
+      g_autofree char *washer = g_build_filename (data, "washer", NULL);
+      DmDemoSettings demo;
+
+      g_test_message ("../shared/data absent: generated parts instead of magnetic tiles");
+      dm_demo_settings_default (&demo);
+      demo.size = 64;
+      demo.n_train = 8;
+      demo.n_test_good = 4;
+      demo.n_defect = 2;
+      g_assert_true (dm_demo_write_dataset (data, &demo, &error));
+      g_assert_true (
+        dm_project_add_class (p, dm_project_class_new ("washer", "mvtec", washer), &error));
+    }
+  g_assert_no_error (error);
+  p->backbone_kind = g_strdup ("random");
+  p->backbone_arch = g_strdup ("tiny");
+  json_object_set_int_member (p->settings, "resize", 32);
+  json_object_set_int_member (p->settings, "crop", 28);
+  json_object_set_int_member (p->settings, "batch", 4);
+  json_object_set_int_member (p->settings, "warmup_iters", 2);
+  json_object_set_int_member (p->settings, "total_iters", 30);
+  g_assert_true (dm_project_save (p, &error));
+}
+
+static DmProject *
+reopen (void)
+{
+  g_autoptr (GError) error = NULL;
+  DmProject *p = dm_project_open (folder, &error);
+
+  g_assert_no_error (error);
+  return p;
+}
+
+/* ---- driving the window ---- */
+
+static gboolean
+transition_done (gpointer window)
+{
+  return !gtk_stack_get_transition_running (DM_WINDOW (window)->main_stack);
+}
+
+static void
+activate (GtkWidget *window, const char *action, GVariant *param)
+{
+  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
+  dm_test_gui_wait_frames (window, 2);
+  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
+  dm_test_gui_wait_frames (window, 1);
+}
+
+static void
+screenshot (GtkWidget *widget, const char *name)
+{
+  g_autofree char *shot = NULL;
+
+  dm_test_gui_wait_frames (widget, 3);
+  shot = dm_test_gui_screenshot (widget, name);
+  g_test_message ("screenshot: %s", shot);
+}
+
+static gboolean
+not_training (gpointer window)
+{
+  return !dm_window_is_training (window);
+}
+
+static gboolean
+has_results (gpointer window)
+{
+  return DM_WINDOW (window)->results != NULL
+         && g_list_model_get_n_items (dm_review_page_get_items (DM_WINDOW (window)->review_page))
+              > 0;
+}
+
+static gboolean
+image_loaded (gpointer page)
+{
+  return !dm_review_page_is_loading (page)
+         && !gtk_stack_get_transition_running (DM_REVIEW_PAGE (page)->view_stack);
+}
+
+/* The first widget of type under root (depth first). */
+static GtkWidget *
+find_widget (GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The text of the decision badge a grid cell shows. */
+static const char *
+cell_decision_text (GtkWidget *root)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_has_css_class (root, "review-badge")
+      && !gtk_widget_has_css_class (root, "user-label"))
+    return gtk_label_get_label (GTK_LABEL (root));
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      const char *text = cell_decision_text (c);
+      if (text != NULL)
+        return text;
+    }
+  return NULL;
+}
+
+/* Every cell on screen shows its item's decision; returns how many. */
+static guint
+check_cells (GtkWidget *root)
+{
+  guint n = 0;
+
+  if (DM_IS_REVIEW_CELL (root))
+    {
+      DmReviewItem *item = dm_review_cell_get_item (DM_REVIEW_CELL (root));
+
+      if (item == NULL)
+        return 0;
+      g_assert_cmpstr (cell_decision_text (root), ==,
+                       dm_review_decision_text (dm_review_item_get_decision (item)));
+      return 1;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    n += check_cells (c);
+  return n;
+}
+
+/* The grid holds every test image of the results, by score descending,
+ * each decided as dm_decide says at the project's thresholds (read from
+ * disk); the summary and the panel count the same. */
+static void
+check_grid (DmWindow *self)
+{
+  DmReviewPage *page = self->review_page;
+  GListModel *items = dm_review_page_get_items (page);
+  DmProjectResults *results = self->results;
+  const DmResultClass *k = &results->classes[0];
+  g_autoptr (DmProject) disk = reopen ();
+  DmProjectClass *c = dm_project_find_class (disk, k->name);
+  g_autofree float *scores = g_new (float, k->n_images);
+  g_autofree guint8 *labels = g_new (guint8, k->n_images);
+  g_autofree guint8 *user = g_new (guint8, k->n_images);
+  guint n_test = 0, counts[3] = { 0, 0, 0 }, marked = 0, n = 0;
+  g_autofree char *summary = NULL;
+  DmThresholdCounts brute, panel;
+  DmThresholds t;
+  float previous = INFINITY;
+
+  g_assert_nonnull (c);
+  dm_thresholds_init (&t);
+  t.image = c->image_threshold;
+  t.pixel = c->pixel_threshold;
+  t.uncertain_low = c->uncertain_low;
+  t.uncertain_high = c->uncertain_high;
+  for (guint i = 0; i < k->n_images; i++)
+    {
+      /* hold-out normals are not in the grid nor in the counts */
+      gboolean test = k->images[i].split == DM_SPLIT_TEST;
+
+      n_test += test;
+      scores[n] = k->images[i].score;
+      labels[n] = k->images[i].label == DM_LABEL_DEFECT;
+      user[n] = (guint8)dm_project_get_label (disk, k->images[i].path);
+      n += test;
+      if (test)
+        {
+          counts[dm_decide (&t, k->images[i].score)]++;
+          marked += dm_project_get_label (disk, k->images[i].path) != DM_USER_LABEL_NONE;
+        }
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (items), ==, n_test);
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr (DmReviewItem) item = g_list_model_get_item (items, i);
+      const DmResultImage *image = &k->images[dm_review_item_get_image_index (item)];
+
+      g_assert_cmpstr (dm_review_item_get_path (item), ==, image->path);
+      g_assert_cmpfloat (dm_review_item_get_score (item), <=, previous);
+      previous = dm_review_item_get_score (item);
+      g_assert_cmpint (dm_review_item_get_decision (item), ==, dm_decide (&t, image->score));
+      g_assert_cmpint (dm_review_item_get_user_label (item), ==,
+                       dm_project_get_label (disk, image->path));
+    }
+  g_assert_cmpuint (check_cells (GTK_WIDGET (page->grid_view)), >, 0);
+
+  summary = g_strdup_printf ("%u images: %u pass, %u uncertain, %u fail, %u marked by you", n_test,
+                             counts[0], counts[1], counts[2], marked);
+  g_assert_cmpstr (dm_review_page_get_summary (page), ==, summary);
+  dm_threshold_counts (&t, scores, labels, user, n, &brute);
+  dm_threshold_panel_get_counts (dm_review_page_get_threshold_panel (page), &panel);
+  g_assert_cmpmem (&brute, sizeof brute, &panel, sizeof panel);
+  g_test_message ("%s; fail: %u good, %u defect", summary, brute.matrix[DM_DECISION_FAIL][0],
+                  brute.matrix[DM_DECISION_FAIL][1]);
+}
+
+static void
+wait_ms (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE), g_usleep (2000);
+}
+
+static void
+on_activate_after (GApplication *app, gpointer user_data)
+{
+  gboolean *done = user_data;
+  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  DmWindow *self = DM_WINDOW (window);
+  DmReviewPage *page = self->review_page;
+  GListModel *items = dm_review_page_get_items (page);
+  DmProjectResults *results;
+  GtkWidget *scale;
+  g_autoptr (DmProject) disk = NULL;
+  g_autofree char *defect_path = NULL, *good_path = NULL, *painted_path = NULL;
+  g_autofree char *mask_path = NULL;
+  gsize n_painted;
+  double new_threshold;
+  /* around the image's centre, in image coordinates */
+  double stroke[8];
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  dm_test_gui_wait_frames (window, 2);
+  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  adw_view_stack_set_visible_child_name (self->view_stack, "review");
+  dm_test_gui_wait_frames (window, 2);
+  /* not trained yet: the empty state */
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (page->stack), ==, "empty");
+  screenshot (window, "review-empty");
+
+  /* 1. trained in the window: the results land in the Review page */
+  activate (window, "win.train", NULL);
+  g_assert_true (dm_test_gui_wait_until (not_training, window, 120000));
+  g_assert_true (dm_test_gui_wait_until (has_results, window, 20000));
+  adw_view_stack_set_visible_child_name (self->view_stack, "review");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (page->stack), ==, "results");
+  dm_test_gui_wait_frames (window, 3);
+  results = self->results;
+  check_grid (self);
+
+  /* 2. the image threshold's slider moved to the median test score: saved
+   * at once, badges and counts follow */
+  {
+    GListModel *m = items;
+    guint n = g_list_model_get_n_items (m);
+    g_autoptr (DmReviewItem) mid = g_list_model_get_item (m, n / 2);
+    g_autoptr (DmReviewItem) next = g_list_model_get_item (m, n / 2 + 1);
+
+    new_threshold = (dm_review_item_get_score (mid) + dm_review_item_get_score (next)) / 2.0;
+  }
+  scale = find_widget (GTK_WIDGET (dm_review_page_get_threshold_panel (page)), GTK_TYPE_SCALE);
+  g_assert_nonnull (scale);
+  {
+    gint64 start = g_get_monotonic_time ();
+    gtk_range_set_value (GTK_RANGE (scale), new_threshold);
+    g_test_message ("slider move with a save of project.json: %.2f ms",
+                    (g_get_monotonic_time () - start) / 1000.0);
+  }
+  disk = reopen ();
+  g_assert_cmpfloat (
+    fabs (((DmProjectClass *)disk->classes->pdata[0])->image_threshold - new_threshold), <, 1e-9);
+  g_clear_pointer (&disk, dm_project_free);
+  dm_test_gui_wait_frames (window, 2);
+  check_grid (self);
+  screenshot (window, "review-grid");
+
+  /* filters: failures only, then a search by name */
+  gtk_drop_down_set_selected (page->decision_dropdown, 3);
+  for (guint i = 0; i < g_list_model_get_n_items (items); i++)
+    {
+      g_autoptr (DmReviewItem) item = g_list_model_get_item (items, i);
+      g_assert_cmpint (dm_review_item_get_decision (item), ==, DM_DECISION_FAIL);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (items), >, 0);
+  gtk_drop_down_set_selected (page->decision_dropdown, 0);
+  {
+    g_autoptr (DmReviewItem) first = g_list_model_get_item (items, 0);
+    g_autofree char *needle = g_strdup (dm_review_item_get_name (first));
+
+    gtk_editable_set_text (GTK_EDITABLE (page->search_entry), needle);
+    g_signal_emit_by_name (page->search_entry, "search-changed");
+    g_assert_cmpuint (g_list_model_get_n_items (items), ==, 1);
+    gtk_editable_set_text (GTK_EDITABLE (page->search_entry), "");
+    g_signal_emit_by_name (page->search_entry, "search-changed");
+  }
+
+  /* 3. labels: the top image defect, the last good (window actions) */
+  {
+    guint n = g_list_model_get_n_items (items);
+    g_autoptr (DmReviewItem) top = g_list_model_get_item (items, 0);
+    g_autoptr (DmReviewItem) last = g_list_model_get_item (items, n - 1);
+
+    defect_path = g_strdup (dm_review_item_get_path (top));
+    good_path = g_strdup (dm_review_item_get_path (last));
+  }
+  activate (window, "win.label-image", g_variant_new ("(ss)", defect_path, "defect"));
+  activate (window, "win.label-image", g_variant_new ("(ss)", good_path, "good"));
+  disk = reopen ();
+  g_assert_cmpint (dm_project_get_label (disk, defect_path), ==, DM_USER_LABEL_DEFECT);
+  g_assert_cmpint (dm_project_get_label (disk, good_path), ==, DM_USER_LABEL_GOOD);
+  g_clear_pointer (&disk, dm_project_free);
+  check_grid (self); /* the panel's matrix counts the verdicts */
+
+  /* 4. the large view of the top image, with its heatmap */
+  g_assert_true (dm_review_page_open_image (page, defect_path));
+  g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "detail");
+  screenshot (window, "review-large-view");
+
+  /* next and previous follow the grid's order */
+  activate (window, "win.next-image", NULL);
+  {
+    g_autoptr (DmReviewItem) second = g_list_model_get_item (items, 1);
+    g_assert_true (dm_review_page_get_current (page) == second);
+  }
+  activate (window, "win.previous-image", NULL);
+  g_assert_cmpstr (dm_review_item_get_path (dm_review_page_get_current (page)), ==, defect_path);
+  g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
+
+  /* 5. a painted defect region: saved 300 ms after the stroke */
+  {
+    DmHeatmapView *view = dm_review_page_get_heatmap_view (page);
+    g_autoptr (DmImage) before = dm_heatmap_view_get_mask (view);
+    double w = before->width, h = before->height;
+    const double points[]
+      = { 0.3 * w, 0.3 * h, 0.45 * w, 0.4 * h, 0.5 * w, 0.6 * h, 0.4 * w, 0.7 * h };
+
+    memcpy (stroke, points, sizeof stroke);
+    gtk_toggle_button_set_active (page->paint_button, TRUE);
+    g_assert_cmpint (dm_heatmap_view_get_tool (view), ==, DM_HEATMAP_TOOL_PAINT);
+    dm_heatmap_view_paint_stroke (view, stroke, 4, FALSE);
+    n_painted = dm_heatmap_view_count_mask_pixels (view);
+    g_assert_cmpuint (n_painted, >, 0);
+    mask_path = dm_project_mask_path (self->project, results->classes[0].name, defect_path);
+    painted_path = g_strdup (defect_path);
+    wait_ms (600);
+    g_assert_true (g_file_test (mask_path, G_FILE_TEST_IS_REGULAR));
+    screenshot (window, "review-labeling");
+  }
+  {
+    /* the PNG holds what was painted (0 / 255, the image's size) */
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DmImage) png = dm_image_load (mask_path, 0, &error);
+    gsize on = 0;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (png->channels, ==, 1);
+    for (int y = 0; y < png->height; y++)
+      for (int x = 0; x < png->width; x++)
+        on += png->data[(gsize)y * png->stride + x] != 0;
+    g_assert_cmpuint (on, ==, n_painted);
+  }
+  /* keys: G on the image at hand marks it good, Escape goes back */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "review.mark-good", NULL));
+  g_assert_cmpint (dm_review_item_get_user_label (dm_review_page_get_current (page)), ==,
+                   DM_USER_LABEL_GOOD);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "review.mark-defect", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "review.back", NULL));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "grid");
+
+  /* 6. closed and reopened: labels, thresholds and the mask are there */
+  activate (window, "win.close-project", NULL);
+  g_assert_null (self->results);
+  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  g_assert_true (dm_test_gui_wait_until (has_results, window, 20000));
+  g_assert_cmpint (dm_review_item_get_user_label (dm_review_page_find_item (page, defect_path)), ==,
+                   DM_USER_LABEL_DEFECT);
+  g_assert_cmpint (dm_review_item_get_user_label (dm_review_page_find_item (page, good_path)), ==,
+                   DM_USER_LABEL_GOOD);
+  check_grid (self);
+  g_assert_true (dm_review_page_open_image (page, painted_path));
+  g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
+  g_assert_cmpuint (dm_heatmap_view_count_mask_pixels (dm_review_page_get_heatmap_view (page)), ==,
+                    n_painted);
+  disk = reopen ();
+  g_assert_cmpint (dm_project_get_label (disk, defect_path), ==, DM_USER_LABEL_DEFECT);
+  g_assert_cmpint (dm_project_get_label (disk, good_path), ==, DM_USER_LABEL_GOOD);
+  g_assert_cmpfloat (
+    fabs (((DmProjectClass *)disk->classes->pdata[0])->image_threshold - new_threshold), <, 1e-9);
+  g_clear_pointer (&disk, dm_project_free);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  *done = TRUE;
+}
+
+static void
+test_review_page (void)
+{
+  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
+  gboolean done = FALSE;
+
+  tmp = dm_test_make_tmpdir ();
+  {
+    g_autofree char *data = g_build_filename (tmp, "xdg", NULL);
+    g_setenv ("XDG_DATA_HOME", data, TRUE);
+  }
+  make_project ();
+  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+  g_assert_true (done);
+  g_free (folder);
+  g_free (tmp);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/review-page/grid-thresholds-labels-masks", test_review_page);
+  return g_test_run ();
+}
