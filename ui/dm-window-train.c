@@ -10,11 +10,17 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <errno.h>
 #include <math.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "dm-checkpoint.h"
 #include "dm-error.h"
 #include "dm-window-private.h"
+
+#define TRAIN_NICE 10
 
 typedef struct
 {
@@ -125,6 +131,12 @@ train_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 {
   TrainRun *run = task_data;
   GError *error = NULL;
+
+  /* The job takes every core; at a lower priority (Linux keeps a nice value
+   * per thread, and the OpenMP threads this thread starts inherit it) the
+   * window still gets the CPU at once when it has a frame to draw. */
+  if (setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), TRAIN_NICE) != 0)
+    g_debug ("could not lower the training thread's priority: %s", g_strerror (errno));
 
   if (dm_project_train_run (run->job, on_job_progress, run, cancellable, &error))
     g_task_return_boolean (task, TRUE);
