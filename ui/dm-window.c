@@ -97,6 +97,7 @@ dm_window_class_init (DmWindowClass *klass)
   dm_window_class_init_project_actions (widget_class);
   dm_window_class_init_train_actions (widget_class);
   dm_window_class_init_data_actions (widget_class);
+  dm_window_class_init_inspect_actions (widget_class);
 }
 
 static void
