@@ -340,15 +340,23 @@ on_activate_after (GApplication *app, gpointer user_data)
   check_export (out, n_parts - 1);
   screenshot (window, "inspect-exported");
 
-  /* 4. sixteen runs queued, cancelled after the first results */
+  /* 4. the folder sixteen times over (one run of 16 x n_parts images): a
+   * picture while it runs, then cancelled */
   activate (window, "win.clear-inspection", NULL);
   g_assert_cmpuint (dm_inspect_page_get_n_results (page), ==, 0);
   activate (window, "win.inspect-paths", g_variant_new_strv (many, -1));
   g_assert_true (dm_test_gui_wait_until (has_results, page, 60000));
-  /* the runs are quick: the picture may show the second or third one */
   dm_test_gui_wait_frames (window, 1);
   screenshot (window, "inspect-running");
   activate (window, "win.cancel-inspect", NULL);
+  g_assert_true (dm_test_gui_wait_until (idle_page, page, 60000));
+
+  /* 5. cancelled right after the start (no main loop turn between them, so
+   * the worker cannot have finished): it stops short and says so */
+  activate (window, "win.clear-inspection", NULL);
+  g_assert_true (gtk_widget_activate_action_variant (window, "win.inspect-paths",
+                                                     g_variant_new_strv (many, -1)));
+  g_assert_true (gtk_widget_activate_action_variant (window, "win.cancel-inspect", NULL));
   g_assert_true (dm_test_gui_wait_until (idle_page, page, 60000));
   dm_test_gui_wait_frames (window, 2);
   g_test_message ("cancelled after %u of %u images", dm_inspect_page_get_n_results (page),

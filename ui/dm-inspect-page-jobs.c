@@ -265,7 +265,14 @@ on_inspect_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ok)
     dm_inspect_page_start_next (self);
   else
-    dm_inspect_page_set_busy (self);
+    {
+      /* cancelled: what was scored stays, and the line says it stopped */
+      g_autofree char *text
+        = g_strdup_printf (_ ("Stopped. %s"), gtk_label_get_text (self->status_label));
+
+      gtk_label_set_text (self->status_label, text);
+      dm_inspect_page_set_busy (self);
+    }
 }
 
 void
