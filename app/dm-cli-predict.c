@@ -20,6 +20,7 @@
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-image.h"
+#include "dm-inspect.h"
 #include "dm-overlay.h"
 #include "dm-preprocess.h"
 
@@ -119,26 +120,6 @@ print_progress (Predict *p)
 
 /* ---- the three stages -------------------------------------------------- */
 
-/* The model's normalisation when it is not ImageNet's (what
- * dm_preprocess_image applies): undo one, apply the other. */
-static void
-renormalise (float *x, int crop, const DmDinomalyModel *model)
-{
-  gsize n = (gsize)crop * crop;
-
-  for (int c = 0; c < 3; c++)
-    {
-      if (model->mean[c] == dm_imagenet_mean[c] && model->std[c] == dm_imagenet_std[c])
-        continue;
-      for (gsize i = 0; i < n; i++)
-        {
-          float v = x[c * n + i] * dm_imagenet_std[c] + dm_imagenet_mean[c];
-
-          x[c * n + i] = (v - model->mean[c]) / model->std[c];
-        }
-    }
-}
-
 /* What the overlay needs of the original: 8-bit gray or RGB (16-bit / 257,
  * float clamped to 0..255, rounded; alpha dropped), a third to an eighth of
  * a decoded 16-bit or float picture. 8-bit gray and RGB stay as they are. */
@@ -202,7 +183,7 @@ loader_thread (gpointer data)
 
               if (dm_preprocess_image (item.image, m->resize, m->crop, x, &item.error))
                 {
-                  renormalise (x, m->crop, m);
+                  dm_inspect_normalise (m, x);
                   dm_crop_geometry_init (&item.geom, item.image->width, item.image->height,
                                          m->resize, m->crop);
                   item.image = compact_for_overlay (item.image, &item.error);
@@ -232,24 +213,6 @@ loader_thread (gpointer data)
     g_async_queue_push (p->ready_q, end);
   }
   return NULL;
-}
-
-static char *
-csv_field (const char *text)
-{
-  GString *s;
-
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    return g_strdup (text);
-  s = g_string_new ("\"");
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *c);
-    }
-  g_string_append_c (s, '"');
-  return g_string_free (s, FALSE);
 }
 
 static gboolean
@@ -285,7 +248,7 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
       return FALSE;
     }
 
-  field = csv_field (in->path);
+  field = dm_inspect_csv_field (in->path);
   g_string_append_printf (p->csv, "%s,%s,%s\n", field,
                           g_ascii_formatd (number, sizeof number, "%.9g", score),
                           p->threshold == NULL          ? ""

@@ -85,6 +85,7 @@ gboolean dm_window_is_training (DmWindow *self);
  * when the close must wait (the job stops, then the window closes). */
 gboolean dm_window_train_close_request (DmWindow *self);
 void dm_window_class_init_data_actions (GtkWidgetClass *widget_class);
+void dm_window_class_init_inspect_actions (GtkWidgetClass *widget_class);
 void dm_window_update_recent (DmWindow *self);
 void dm_window_close_project (DmWindow *self);
 /* Loads the project's images in the background and shows the counts. */

@@ -103,6 +103,7 @@ dm_window_class_init (DmWindowClass *klass)
   dm_window_class_init_report_actions (widget_class);
   dm_window_class_init_data_actions (widget_class);
   dm_window_class_init_review_actions (widget_class);
+  dm_window_class_init_inspect_actions (widget_class);
 }
 
 static void
