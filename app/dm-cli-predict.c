@@ -183,7 +183,7 @@ loader_thread (gpointer data)
 
               if (dm_preprocess_image (item.image, m->resize, m->crop, x, &item.error))
                 {
-                  dm_inspect_normalise (m, x);
+                  dm_dinomaly_model_renormalise (m, x);
                   dm_crop_geometry_init (&item.geom, item.image->width, item.image->height,
                                          m->resize, m->crop);
                   item.image = compact_for_overlay (item.image, &item.error);

@@ -83,24 +83,6 @@ dm_eval_compute_metrics (const float *scores,
   return TRUE;
 }
 
-/* The model's normalisation when it is not ImageNet's, from what
- * dm_preprocess_file gives ((v / 255 - imagenet_mean) / imagenet_std). */
-static void
-renormalise (const DmDinomalyModel *model, float *x /* (3, crop, crop) */)
-{
-  gsize plane = (gsize)model->crop * model->crop;
-
-  for (int c = 0; c < 3; c++)
-    {
-      float *p = x + c * plane;
-
-      if (model->mean[c] == dm_imagenet_mean[c] && model->std[c] == dm_imagenet_std[c])
-        continue;
-      for (gsize i = 0; i < plane; i++)
-        p[i] = (p[i] * dm_imagenet_std[c] + dm_imagenet_mean[c] - model->mean[c]) / model->std[c];
-    }
-}
-
 static const char *
 split_name (DmSplit split)
 {
@@ -176,7 +158,7 @@ dm_evaluate_class_split (DmInference *inference,
               next++;
               continue;
             }
-          renormalise (model, x);
+          dm_dinomaly_model_renormalise (model, x);
           slots[B++] = next++;
         }
       if (B > 0

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A Dinomaly model and batched inference. */
 #include "dm-dinomaly.h"
+#include "dm-preprocess.h"
 
 #include <string.h>
 
@@ -205,4 +206,20 @@ dm_inference_get_features (DmInference *self, DmInferenceFeatures *f)
   f->N = self->N;
   f->D = self->D;
   f->g = self->g;
+}
+
+void
+dm_dinomaly_model_renormalise (const DmDinomalyModel *model, float *x /* (3, crop, crop) */)
+{
+  gsize plane = (gsize)model->crop * model->crop;
+
+  for (int c = 0; c < 3; c++)
+    {
+      float *p = x + c * plane;
+
+      if (model->mean[c] == dm_imagenet_mean[c] && model->std[c] == dm_imagenet_std[c])
+        continue;
+      for (gsize i = 0; i < plane; i++)
+        p[i] = (p[i] * dm_imagenet_std[c] + dm_imagenet_mean[c] - model->mean[c]) / model->std[c];
+    }
 }

@@ -36,6 +36,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmDinomalyModel, dm_dinomaly_model_free)
 
 int dm_dinomaly_model_grid (const DmDinomalyModel *model);
 
+/* x (3, crop, crop) came from dm_preprocess_file, normalised with
+ * ImageNet's mean and std; a model trained with other ones gets them
+ * instead (nothing changes for ImageNet's). */
+void dm_dinomaly_model_renormalise (const DmDinomalyModel *model, float *x);
+
 /* Runs batches of up to max_batch images; owns its activation memory,
  * allocated once. */
 typedef struct _DmInference DmInference;

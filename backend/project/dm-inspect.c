@@ -195,24 +195,6 @@ dm_inspect_unique_stems (const char *const *paths, guint n)
   return stems;
 }
 
-/* ---- preprocessing ----------------------------------------------------- */
-
-void
-dm_inspect_normalise (const DmDinomalyModel *model, float *x)
-{
-  gsize plane = (gsize)model->crop * model->crop;
-
-  for (int c = 0; c < 3; c++)
-    {
-      float *p = x + c * plane;
-
-      if (model->mean[c] == dm_imagenet_mean[c] && model->std[c] == dm_imagenet_std[c])
-        continue;
-      for (gsize i = 0; i < plane; i++)
-        p[i] = (p[i] * dm_imagenet_std[c] + dm_imagenet_mean[c] - model->mean[c]) / model->std[c];
-    }
-}
-
 /* ---- the job ----------------------------------------------------------- */
 
 void
@@ -312,7 +294,7 @@ dm_inspect_run (const DmInspectSettings *settings,
               g_prefix_error (&s->error, "%s: ", display);
               continue;
             }
-          dm_inspect_normalise (model, input + (gsize)B * per_image);
+          dm_dinomaly_model_renormalise (model, input + (gsize)B * per_image);
           B++;
         }
       if (B > 0 && !dm_inference_run (inference, input, B, maps, scores, error))

@@ -40,12 +40,6 @@ gboolean dm_inspect_collect (const char *const *paths, GPtrArray *files, GPtrArr
  * -3, ... in order. A NULL-terminated array (g_strfreev). */
 char **dm_inspect_unique_stems (const char *const *paths, guint n);
 
-/* ---- preprocessing ---- */
-
-/* From what dm_preprocess_image gives ((v / 255 - ImageNet mean) / ImageNet
- * std) to the model's own normalisation, where it differs. */
-void dm_inspect_normalise (const DmDinomalyModel *model, float *x /* (3, crop, crop) */);
-
 /* ---- the job ---- */
 
 typedef struct
