@@ -14,6 +14,7 @@
 #include "dm-arena.h"
 #include "dm-engine.h"
 #include "dm-error.h"
+#include "dm-json-util.h"
 #include "dm-file-util.h"
 
 const char *const dm_bench_archs[2] = { "small", "base" };
@@ -280,22 +281,6 @@ dm_bench_row_clear (DmBenchRow *row)
   g_clear_pointer (&row->skipped, g_free);
 }
 
-static void
-json_string (GString *s, const char *text)
-{
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (s, "\\%c", *p);
-      else if ((guchar)*p < 0x20)
-        g_string_append_printf (s, "\\u%04x", (guchar)*p);
-      else
-        g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
 /* JSON numbers by hand: json-glib 1.6 writes some doubles as invalid JSON
  * ("1e+20.0"), and JSON has no NaN. */
 static void
@@ -320,11 +305,11 @@ dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError *
       gboolean skip = r->skipped != NULL;
 
       g_string_append (s, "  {\"mode\": ");
-      json_string (s, r->mode);
+      dm_json_append_quoted (s, r->mode);
       g_string_append (s, ", \"arch\": ");
-      json_string (s, r->arch);
+      dm_json_append_quoted (s, r->arch);
       g_string_append_printf (s, ", \"crop\": %d, \"batch\": %d, \"dtype\": ", r->crop, r->batch);
-      json_string (s, r->dtype);
+      dm_json_append_quoted (s, r->dtype);
       g_string_append_printf (s, ", \"threads\": %d, \"images_per_s\": ", r->threads);
       json_number (s, skip ? NAN : r->images_per_s, "%.6g");
       g_string_append (s, ", \"gflop_per_image\": ");
@@ -340,7 +325,7 @@ dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError *
       if (skip)
         {
           g_string_append (s, ", \"skipped\": ");
-          json_string (s, r->skipped);
+          dm_json_append_quoted (s, r->skipped);
         }
       g_string_append (s, i + 1 < n ? "},\n" : "}\n");
     }

@@ -11,6 +11,7 @@
 #include "dm-cli-eval-private.h"
 #include "dm-error.h"
 #include "dm-image.h"
+#include "dm-json-util.h"
 
 void
 dm_cli_eval_record_clear (DmCliEvalRecord *record)
@@ -193,78 +194,6 @@ dm_cli_eval_save_maps (const char *dir, const DmDataset *ds, const DmEvalClass *
  * which is not JSON. Doubles in the shortest form that reads back exactly;
  * NaN as null, with the reason under "notes". */
 
-static void
-json_string (GString *s, const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-
-  g_string_append_c (s, '"');
-  for (const char *p = valid; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (s, "\\%c", *p);
-      else if ((guchar)*p < 0x20)
-        g_string_append_printf (s, "\\u%04x", (guchar)*p);
-      else
-        g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
-static void
-json_double (GString *s, double v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  if (!isfinite (v))
-    {
-      g_string_append (s, "null");
-      return;
-    }
-  if (v == 0.0)
-    v = 0.0; /* -0 (AUPRO's trapezoid can give it) reads better as 0 */
-  for (int digits = 15; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, v);
-      if (g_ascii_strtod (buf, NULL) == v)
-        break;
-    }
-  g_string_append (s, buf);
-}
-
-static void
-json_metrics (GString *s, const DmMetrics *m, const char *indent)
-{
-  gboolean any_nan = FALSE;
-
-  for (int id = 0; id < DM_METRIC_COUNT; id++)
-    {
-      double v = dm_metrics_get (m, id);
-
-      g_string_append_printf (s, "%s\"%s\": ", indent, dm_metric_name (id));
-      json_double (s, v);
-      g_string_append (s, ",\n");
-      any_nan |= isnan (v);
-    }
-  if (any_nan)
-    {
-      gboolean first = TRUE;
-
-      g_string_append_printf (s, "%s\"notes\": {", indent);
-      for (int id = 0; id < DM_METRIC_COUNT; id++)
-        if (isnan (dm_metrics_get (m, id)))
-          {
-            g_string_append_printf (s, "%s\"%s\": ", first ? "" : ", ", dm_metric_name (id));
-            json_string (s, dm_metric_status_message (m->status[id]));
-            first = FALSE;
-          }
-      g_string_append (s, "},\n");
-    }
-}
-
 gboolean
 dm_cli_eval_write_json (const char *path,
                         const char *model_path,
@@ -280,18 +209,18 @@ dm_cli_eval_write_json (const char *path,
   g_autofree char *model_display = g_filename_display_name (model_path);
   g_autofree char *data_display = g_filename_display_name (data_path);
 
-  json_string (s, model_display);
+  dm_json_append_quoted (s, model_display);
   g_string_append (s, ",\n  \"data\": ");
-  json_string (s, data_display);
+  dm_json_append_quoted (s, data_display);
   g_string_append (s, ",\n  \"classes\": {");
   for (guint c = 0; c < n_records; c++)
     {
       const DmCliEvalRecord *r = &records[c];
 
       g_string_append (s, c == 0 ? "\n    " : ",\n    ");
-      json_string (s, r->name);
+      dm_json_append_quoted (s, r->name);
       g_string_append (s, ": {\n");
-      json_metrics (s, &r->metrics, "      ");
+      dm_metrics_append_json (s, &r->metrics, "      ");
       g_string_append_printf (s,
                               "      \"n_images\": %u,\n      \"n_defect\": %u,\n"
                               "      \"n_with_ground_truth\": %u,\n"
@@ -299,33 +228,33 @@ dm_cli_eval_write_json (const char *path,
                               "      \"image_threshold\": ",
                               r->n_images, r->n_defect, r->n_truth, r->metrics.aupro_regions);
       if (r->has_threshold)
-        json_double (s, r->threshold);
+        dm_json_append_number (s, r->threshold);
       else
         g_string_append (s, "null");
       g_string_append (s, ",\n      \"seconds\": ");
-      json_double (s, r->seconds);
+      dm_json_append_number (s, r->seconds);
       g_string_append (s, "\n    }");
     }
   g_string_append (s, "\n  },\n  \"mean\": {\n");
-  json_metrics (s, mean, "    ");
+  dm_metrics_append_json (s, mean, "    ");
   g_string_append_printf (s, "    \"n_classes\": %u\n  },\n  \"problems\": [", n_records);
   for (guint i = 0; i < ds->n_problems; i++)
     {
       g_autofree char *problem_path = g_filename_display_name (ds->problems[i].path);
 
       g_string_append (s, i == 0 ? "\n    {\"kind\": " : ",\n    {\"kind\": ");
-      json_string (s, dm_dataset_problem_kind_name (ds->problems[i].kind));
+      dm_json_append_quoted (s, dm_dataset_problem_kind_name (ds->problems[i].kind));
       g_string_append (s, ", \"path\": ");
-      json_string (s, problem_path);
+      dm_json_append_quoted (s, problem_path);
       g_string_append (s, ", \"message\": ");
-      json_string (s, ds->problems[i].message);
+      dm_json_append_quoted (s, ds->problems[i].message);
       g_string_append_c (s, '}');
     }
   g_string_append (s, ds->n_problems > 0 ? "\n  ],\n  \"failures\": [" : "],\n  \"failures\": [");
   for (guint i = 0; i < failures->len; i++)
     {
       g_string_append (s, i == 0 ? "\n    " : ",\n    ");
-      json_string (s, failures->pdata[i]);
+      dm_json_append_quoted (s, failures->pdata[i]);
     }
   g_string_append (s, failures->len > 0 ? "\n  ]\n}\n" : "]\n}\n");
   return g_file_set_contents (path, s->str, (gssize)s->len, error);

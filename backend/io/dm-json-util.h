@@ -32,4 +32,19 @@ gboolean dm_json_write_atomic (JsonBuilder *builder, const char *path, GError **
  * its top level is not an object (G_IO_ERROR_NOT_FOUND when it is missing). */
 JsonParser *dm_json_load_object (const char *path, JsonObject **root, GError **error);
 
+/* ---- JSON written by hand: json-glib 1.6 writes some doubles as text
+ * that is not JSON ("1e-05.0") and JSON has no NaN ---- */
+
+/* text as a JSON string (made valid UTF-8, escaped), or null for NULL. */
+void dm_json_append_quoted (GString *out, const char *text);
+/* v with the fewest digits that read back exactly (dot decimal); null when
+ * not finite; -0 as 0. */
+void dm_json_append_number (GString *out, double v);
+
+/* Members of a one-line object being written into out from its "{": a ","
+ * before every member but the first. */
+void dm_json_append_double (GString *out, const char *name, double value);
+void dm_json_append_int (GString *out, const char *name, gint64 value);
+void dm_json_append_string (GString *out, const char *name, const char *value);
+
 G_END_DECLS

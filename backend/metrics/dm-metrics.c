@@ -3,6 +3,8 @@
  * mean over classes. */
 #include "dm-metrics.h"
 
+#include "dm-json-util.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -144,5 +146,35 @@ dm_metrics_mean (const DmMetrics *classes, gsize n_classes, DmMetrics *out)
       out->n_defect_pixels += classes[c].n_defect_pixels;
       out->n_pixels += classes[c].n_pixels;
       out->aupro_regions += classes[c].aupro_regions;
+    }
+}
+
+void
+dm_metrics_append_json (GString *s, const DmMetrics *m, const char *indent)
+{
+  gboolean any_nan = FALSE;
+
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    {
+      double v = dm_metrics_get (m, id);
+
+      g_string_append_printf (s, "%s\"%s\": ", indent, dm_metric_name (id));
+      dm_json_append_number (s, v);
+      g_string_append (s, ",\n");
+      any_nan |= isnan (v);
+    }
+  if (any_nan)
+    {
+      gboolean first = TRUE;
+
+      g_string_append_printf (s, "%s\"notes\": {", indent);
+      for (int id = 0; id < DM_METRIC_COUNT; id++)
+        if (isnan (dm_metrics_get (m, id)))
+          {
+            g_string_append_printf (s, "%s\"%s\": ", first ? "" : ", ", dm_metric_name (id));
+            dm_json_append_quoted (s, dm_metric_status_message (m->status[id]));
+            first = FALSE;
+          }
+      g_string_append (s, "},\n");
     }
 }

@@ -8,31 +8,8 @@
 #include <string.h>
 
 #include "dm-file-util.h"
+#include "dm-json-util.h"
 #include "dm-report-private.h"
-
-void
-dm_report_append_double (GString *s, double v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  if (!isfinite (v))
-    {
-      g_string_append (s, "null");
-      return;
-    }
-  if (v == 0.0)
-    v = 0.0; /* -0 reads better as 0 */
-  for (int digits = 15; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, v);
-      if (g_ascii_strtod (buf, NULL) == v)
-        break;
-    }
-  g_string_append (s, buf);
-}
 
 void
 dm_report_append_float (GString *s, float v)
@@ -100,7 +77,7 @@ dm_report_csv (const DmReportInput *input)
           g_string_append (s, dm_report_decision_name (dm_report_decide (k, im->score)));
           g_string_append_c (s, ',');
           if (k->threshold_source != DM_REPORT_THRESHOLD_NONE && isfinite (k->image_threshold))
-            dm_report_append_double (s, k->image_threshold);
+            dm_json_append_number (s, k->image_threshold);
           g_string_append_c (s, '\n');
         }
     }

@@ -7,68 +7,15 @@
 
 #include <math.h>
 
+#include "dm-json-util.h"
 #include "dm-report-private.h"
-
-static void
-json_string (GString *s, const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
-
-  if (text == NULL)
-    {
-      g_string_append (s, "null");
-      return;
-    }
-  g_string_append_c (s, '"');
-  for (const char *p = valid; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (s, "\\%c", *p);
-      else if ((guchar)*p < 0x20)
-        g_string_append_printf (s, "\\u%04x", (guchar)*p);
-      else
-        g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
 
 static void
 json_filename (GString *s, const char *path)
 {
   g_autofree char *display = path != NULL ? g_filename_display_name (path) : NULL;
 
-  json_string (s, display);
-}
-
-/* "key": value, for the seven metrics and "notes" when some are NaN. */
-static void
-json_metrics (GString *s, const DmMetrics *m, const char *indent)
-{
-  gboolean any_nan = FALSE;
-
-  for (int id = 0; id < DM_METRIC_COUNT; id++)
-    {
-      double v = dm_metrics_get (m, id);
-
-      g_string_append_printf (s, "%s\"%s\": ", indent, dm_metric_name (id));
-      dm_report_append_double (s, v);
-      g_string_append (s, ",\n");
-      any_nan |= isnan (v);
-    }
-  if (any_nan)
-    {
-      gboolean first = TRUE;
-
-      g_string_append_printf (s, "%s\"notes\": {", indent);
-      for (int id = 0; id < DM_METRIC_COUNT; id++)
-        if (isnan (dm_metrics_get (m, id)))
-          {
-            g_string_append_printf (s, "%s\"%s\": ", first ? "" : ", ", dm_metric_name (id));
-            json_string (s, dm_metric_status_message (m->status[id]));
-            first = FALSE;
-          }
-      g_string_append (s, "},\n");
-    }
+  dm_json_append_quoted (s, display);
 }
 
 static void
@@ -79,7 +26,7 @@ json_doubles (GString *s, const double *v, guint n)
     {
       if (i > 0)
         g_string_append (s, ", ");
-      dm_report_append_double (s, v[i]);
+      dm_json_append_number (s, v[i]);
     }
   g_string_append_c (s, ']');
 }
@@ -118,7 +65,7 @@ json_class (GString *s, const DmReportClass *k)
   gboolean has_curve;
   double edges[DM_REPORT_HISTOGRAM_BINS + 1];
 
-  json_metrics (s, &k->metrics, "      ");
+  dm_metrics_append_json (s, &k->metrics, "      ");
   g_string_append_printf (s,
                           "      \"n_images\": %u,\n      \"n_defect\": %" G_GUINT64_FORMAT ",\n"
                           "      \"counts\": {\"train\": %u, \"holdout\": %u, \"test_good\": %u, "
@@ -126,28 +73,28 @@ json_class (GString *s, const DmReportClass *k)
                           k->n_images, k->metrics.n_anomalous, k->n_train, k->n_holdout,
                           k->n_test_good, k->n_test_defect, k->n_masks);
   g_string_append (s, "      \"image_threshold\": ");
-  dm_report_append_double (s, k->threshold_source != DM_REPORT_THRESHOLD_NONE ? k->image_threshold
-                                                                              : NAN);
+  dm_json_append_number (s, k->threshold_source != DM_REPORT_THRESHOLD_NONE ? k->image_threshold
+                                                                            : NAN);
   g_string_append (s, ",\n      \"threshold_method\": ");
-  json_string (s, threshold_source_name (k->threshold_source));
+  dm_json_append_quoted (s, threshold_source_name (k->threshold_source));
   if (k->threshold_source == DM_REPORT_THRESHOLD_QUANTILE)
     {
       g_string_append (s, ",\n      \"threshold_quantile\": ");
-      dm_report_append_double (s, k->threshold_quantile);
+      dm_json_append_number (s, k->threshold_quantile);
     }
   g_string_append (s, ",\n      \"uncertain\": ");
   if (k->has_uncertain)
     {
       g_string_append_c (s, '[');
-      dm_report_append_double (s, k->uncertain_low);
+      dm_json_append_number (s, k->uncertain_low);
       g_string_append (s, ", ");
-      dm_report_append_double (s, k->uncertain_high);
+      dm_json_append_number (s, k->uncertain_high);
       g_string_append_c (s, ']');
     }
   else
     g_string_append (s, "null");
   g_string_append (s, ",\n      \"pixel_threshold\": ");
-  dm_report_append_double (s, k->pixel_threshold);
+  dm_json_append_number (s, k->pixel_threshold);
 
   dm_report_confusion_compute (k, &cm);
   g_string_append_printf (
@@ -217,11 +164,11 @@ json_class (GString *s, const DmReportClass *k)
       g_string_append (s, g == 0 ? "\n        {\"path\": " : ",\n        {\"path\": ");
       json_filename (s, im->path);
       g_string_append (s, ", \"defect_type\": ");
-      json_string (s, im->defect_type);
+      dm_json_append_quoted (s, im->defect_type);
       g_string_append_printf (s, ", \"label\": \"%s\", \"score\": ", im->label ? "defect" : "good");
       dm_report_append_float (s, im->score);
       g_string_append (s, ", \"decision\": ");
-      json_string (s, dm_report_decision_name (dm_report_decide (k, im->score)));
+      dm_json_append_quoted (s, dm_report_decision_name (dm_report_decide (k, im->score)));
       g_string_append_printf (s, ", \"section\": \"%s\"}", g < n_top ? "top" : "misclassified");
     }
   g_string_append (s, gallery->len > 0 ? "\n      ]}\n" : "]}\n");
@@ -236,22 +183,22 @@ dm_report_json (const DmReportInput *input)
 
   g_string_append_printf (s,
                           "{\n  \"schema_version\": %d,\n  \"title\": ", DM_REPORT_SCHEMA_VERSION);
-  json_string (s, input->title);
+  dm_json_append_quoted (s, input->title);
   g_string_append (s, ",\n  \"project\": ");
-  json_string (s, input->project_name);
+  dm_json_append_quoted (s, input->project_name);
   g_string_append (s, ",\n  \"date\": ");
-  json_string (s, date);
+  dm_json_append_quoted (s, date);
   g_string_append (s, ",\n  \"data\": ");
-  json_string (s, input->data_path);
+  dm_json_append_quoted (s, input->data_path);
   g_string_append (s, ",\n  \"model\": {\"name\": ");
-  json_string (s, input->model_name);
+  dm_json_append_quoted (s, input->model_name);
   g_string_append (s, ", \"sha256\": ");
-  json_string (s, input->model_sha256);
+  dm_json_append_quoted (s, input->model_sha256);
   g_string_append_printf (
     s, ", \"resize\": %d, \"crop\": %d},\n  \"backbone\": {\"name\": ", input->resize, input->crop);
-  json_string (s, input->backbone_name);
+  dm_json_append_quoted (s, input->backbone_name);
   g_string_append (s, ", \"sha256\": ");
-  json_string (s, input->backbone_sha256);
+  dm_json_append_quoted (s, input->backbone_sha256);
   g_string_append_printf (
     s, ", \"embedded\": %s},\n  \"training\": ", input->backbone_embedded ? "true" : "false");
   if (input->has_training)
@@ -262,13 +209,13 @@ dm_report_json (const DmReportInput *input)
                               "{\"iterations\": %" G_GINT64_FORMAT ", \"seed\": %" G_GINT64_FORMAT
                               ", \"batch_size\": %d, \"lr\": ",
                               t->iterations, t->seed, t->batch_size);
-      dm_report_append_double (s, t->lr);
+      dm_json_append_number (s, t->lr);
       g_string_append (s, ", \"seconds\": ");
-      dm_report_append_double (s, t->seconds);
+      dm_json_append_number (s, t->seconds);
       g_string_append (s, ", \"final_loss\": ");
-      dm_report_append_double (s, t->final_loss);
+      dm_json_append_number (s, t->final_loss);
       g_string_append (s, ", \"started\": ");
-      json_string (s, t->started);
+      dm_json_append_quoted (s, t->started);
       g_string_append (s, "}");
     }
   else
@@ -282,13 +229,13 @@ dm_report_json (const DmReportInput *input)
   for (guint c = 0; c < input->n_classes; c++)
     {
       g_string_append (s, c == 0 ? "\n    " : ",\n    ");
-      json_string (s, input->classes[c].name);
+      dm_json_append_quoted (s, input->classes[c].name);
       g_string_append (s, ": {\n");
       json_class (s, &input->classes[c]);
       g_string_append (s, "    }");
     }
   g_string_append (s, input->n_classes > 0 ? "\n  },\n  \"mean\": {\n" : "},\n  \"mean\": {\n");
-  json_metrics (s, &input->mean, "    ");
+  dm_metrics_append_json (s, &input->mean, "    ");
   g_string_append_printf (s, "    \"n_classes\": %u\n  }\n}\n", input->n_classes);
   return g_string_free (s, FALSE);
 }

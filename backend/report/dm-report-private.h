@@ -78,9 +78,6 @@ cairo_surface_t *dm_report_thumbnail (const DmReportImage *image,
                                       GPtrArray *keep,
                                       GError **error);
 
-/* The JSON/CSV number: shortest text that reads back as the same double
- * (or float), "null" / "" for NaN and infinities, always with a dot. */
-void dm_report_append_double (GString *s, double v);
 void dm_report_append_float (GString *s, float v);
 
 /* text to path, atomically (dm-file-util.h). */

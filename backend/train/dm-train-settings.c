@@ -2,6 +2,8 @@
 /* Training settings: defaults, presets, checks, JSON. */
 #include "dm-train-settings.h"
 
+#include "dm-json-util.h"
+
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -152,32 +154,6 @@ dm_train_settings_end_iter (const DmTrainSettings *s)
 
 /* Written by hand: json-glib 1.6 writes 1e-10 as "1e-10.0", which no
  * parser (its own included) reads back. */
-void
-dm_json_append_double (GString *out, const char *name, double value)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append_printf (out, "%s\"%s\":%s", out->len > 1 ? "," : "", name,
-                          g_ascii_formatd (buf, sizeof buf, "%.17g", value));
-}
-
-void
-dm_json_append_int (GString *out, const char *name, gint64 value)
-{
-  g_string_append_printf (out, "%s\"%s\":%" G_GINT64_FORMAT, out->len > 1 ? "," : "", name, value);
-}
-
-void
-dm_json_append_string (GString *out, const char *name, const char *value)
-{
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_VALUE);
-  g_autofree char *text = NULL;
-
-  json_node_set_string (node, value != NULL ? value : "");
-  text = json_to_string (node, FALSE);
-  g_string_append_printf (out, "%s\"%s\":%s", out->len > 1 ? "," : "", name, text);
-}
-
 char *
 dm_train_settings_to_json (const DmTrainSettings *s)
 {

@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "dm-json-util.h"
+
 #include "dm-loss.h"
 #include "dm-optimizer.h"
 
@@ -87,11 +89,5 @@ gboolean dm_train_settings_from_json (DmTrainSettings *settings, const char *jso
 /* The same from a parsed object (a member of a larger document). */
 gboolean
 dm_train_settings_from_object (DmTrainSettings *settings, JsonObject *object, GError **error);
-
-/* JSON writing helpers (a "," before every member but the first of the
- * object that out holds from its "{"). */
-void dm_json_append_double (GString *out, const char *name, double value);
-void dm_json_append_int (GString *out, const char *name, gint64 value);
-void dm_json_append_string (GString *out, const char *name, const char *value);
 
 G_END_DECLS
