@@ -24,7 +24,10 @@ def parse_po(path):
     def flush():
         nonlocal flags, fields, key
         if "msgid" in fields:
-            entries.append((flags, fields.get("msgctxt"), fields["msgid"], fields.get("msgstr", "")))
+            forms = [v for k, v in sorted(fields.items()) if k.startswith("msgstr[")]
+            # A plural message is translated when every one of its forms is.
+            msgstr = fields.get("msgstr", "") if not forms else ("" if "" in forms else forms[0])
+            entries.append((flags, fields.get("msgctxt"), fields["msgid"], msgstr))
         flags, fields, key = [], {}, None
 
     for line in lines + [""]:
@@ -35,7 +38,8 @@ def parse_po(path):
         elif line.startswith("#"):
             continue
         else:
-            m = re.match(r'^(msgctxt|msgid|msgstr)\s+"(.*)"$', line)
+            # msgid_plural and msgstr[N] of plural messages count too.
+            m = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+"(.*)"$', line)
             if m:
                 key = m.group(1)
                 fields[key] = m.group(2)
