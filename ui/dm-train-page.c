@@ -123,9 +123,8 @@ on_preset_selected (DmTrainPage *self)
 static void
 describe_preset (DmTrainPage *self, const DmTrainSettings *s)
 {
-  g_autofree char *text
-    = g_strdup_printf (_ ("%d × %d pixels, %" G_GINT64_FORMAT " iterations of %d images"), s->crop,
-                       s->crop, s->total_iters, s->batch);
+  g_autofree char *text = g_strdup_printf (_ ("%d × %d pixels, %lld iterations of %d images"),
+                                           s->crop, s->crop, (long long)s->total_iters, s->batch);
 
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->preset_row), text);
 }
@@ -165,10 +164,10 @@ dm_train_page_set_resumable (DmTrainPage *self, gint64 next, gint64 total)
   gtk_widget_set_visible (GTK_WIDGET (self->resume_group), next >= 0);
   if (next >= 0)
     {
-      g_autofree char *text
-        = g_strdup_printf (_ ("Stopped after iteration %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-                              ". Resuming continues exactly where it stopped."),
-                           next, total);
+      g_autofree char *text = g_strdup_printf (
+        _ ("Stopped after iteration %lld of %lld. Resuming continues exactly where it "
+           "stopped."),
+        (long long)next, (long long)total);
       adw_action_row_set_subtitle (self->resume_row, text);
     }
 }
@@ -193,15 +192,14 @@ dm_train_page_set_running (DmTrainPage *self, gboolean running, gint64 total_ite
 static char *
 format_duration (double seconds)
 {
-  gint64 s = (gint64)(seconds + 0.5);
+  /* long long, not gint64: xgettext cannot expand G_GINT64_FORMAT */
+  long long s = (long long)(seconds + 0.5);
 
   if (s >= 3600)
-    return g_strdup_printf (_ ("%" G_GINT64_FORMAT " h %02" G_GINT64_FORMAT " min"), s / 3600,
-                            (s / 60) % 60);
+    return g_strdup_printf (_ ("%lld h %02lld min"), s / 3600, (s / 60) % 60);
   if (s >= 60)
-    return g_strdup_printf (_ ("%" G_GINT64_FORMAT " min %02" G_GINT64_FORMAT " s"), s / 60,
-                            s % 60);
-  return g_strdup_printf (_ ("%" G_GINT64_FORMAT " s"), s);
+    return g_strdup_printf (_ ("%lld min %02lld s"), s / 60, s % 60);
+  return g_strdup_printf (_ ("%lld s"), s);
 }
 
 static void
@@ -214,9 +212,8 @@ static void
 show_training (DmTrainPage *self, const DmTrainProgress *t)
 {
   gint64 done = t->iteration + 1 - t->start_iter, span = MAX (t->end_iter - t->start_iter, 1);
-  g_autofree char *phase
-    = g_strdup_printf (_ ("Training: iteration %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
-                       t->iteration + 1, t->end_iter);
+  g_autofree char *phase = g_strdup_printf (_ ("Training: iteration %lld of %lld"),
+                                            (long long)(t->iteration + 1), (long long)t->end_iter);
   g_autofree char *it = g_strdup_printf ("%" G_GINT64_FORMAT, t->iteration + 1);
   g_autofree char *loss = g_strdup_printf ("%.4f", t->loss);
   g_autofree char *speed = g_strdup_printf ("%.1f", t->images_per_s);
