@@ -16,7 +16,12 @@
 static DmProject *
 make_project (const char *folder)
 {
-  return dm_test_tiny_project (folder, 8);
+  DmProject *p = dm_test_tiny_project (folder, 8);
+
+  /* a setting of the project, not of training */
+  json_object_set_double_member (p->settings, "threshold_quantile", 0.9);
+  g_assert_true (dm_project_save (p, NULL));
+  return p;
 }
 
 typedef struct
@@ -79,6 +84,17 @@ check_results (DmProject *p, DmProjectTrain *job)
       g_assert_cmpuint (n_test, >=, 4);
       g_assert_cmpuint (n_hold, ==, 1);
       g_assert_true (k->map_high > k->map_low);
+      {
+        /* the proposal is the quantile of the held-out normals' scores */
+        g_autofree float *hold = g_new (float, k->n_images);
+        guint m = 0;
+
+        for (guint i = 0; i < k->n_images; i++)
+          if (k->images[i].split == DM_SPLIT_HOLDOUT)
+            hold[m++] = k->images[i].score;
+        g_assert_cmpfloat (r->quantile, ==, 0.9);
+        g_assert_cmpfloat (k->proposed_image, ==, dm_quantile (hold, m, 0.9));
+      }
       g_assert_true (isfinite (k->proposed_image) && isfinite (k->proposed_pixel));
       g_assert_true (isfinite (k->f1_image) && k->f1 > 0);
       /* the stored map gives back the stored score exactly */

@@ -39,6 +39,10 @@ static const SettingSpec settings_spec[] = {
   { "clip_norm", N_ ("Gradient Norm Clip"), NULL, 0.001, 100, 0.01, 3 },
   { "weight_decay", N_ ("Weight Decay"), NULL, 0, 1, 1e-4, 5 },
   { "seed", N_ ("Seed"), N_ ("Initialisation, image order and dropout"), 0, 2147483647, 1, 0 },
+  { "threshold_quantile", N_ ("Proposed Threshold"),
+    N_ ("Share of the held-out good parts that the image threshold proposed after training "
+        "passes"),
+    0.5, 1, 0.005, 3 },
 };
 
 enum
@@ -85,12 +89,20 @@ G_DEFINE_FINAL_TYPE (DmTrainPage, dm_train_page, ADW_TYPE_BIN)
 static const char *const preset_names[] = { "quick", "balanced", "paper" };
 
 static double
-setting_value (const DmTrainSettings *s, const char *name)
+setting_value (const DmProject *project, const DmTrainSettings *s, const char *name)
 {
-  g_autofree char *json = dm_train_settings_to_json (s);
-  g_autoptr (JsonNode) root = json_from_string (json, NULL);
-  JsonObject *o = root != NULL ? json_node_get_object (root) : NULL;
-  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
+  g_autofree char *json = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *o;
+  JsonNode *n;
+
+  /* not a training setting: it is applied after training */
+  if (g_strcmp0 (name, "threshold_quantile") == 0)
+    return dm_project_threshold_quantile (project);
+  json = dm_train_settings_to_json (s);
+  root = json_from_string (json, NULL);
+  o = root != NULL ? json_node_get_object (root) : NULL;
+  n = o != NULL ? json_object_get_member (o, name) : NULL;
 
   if (n == NULL)
     return 0;
@@ -152,7 +164,7 @@ dm_train_page_show_project (DmTrainPage *self, DmProject *project)
     if (g_strcmp0 (project->preset, preset_names[i]) == 0)
       adw_combo_row_set_selected (self->preset_row, i);
   for (guint i = 0; i < G_N_ELEMENTS (settings_spec); i++)
-    gtk_spin_button_set_value (self->spins[i], setting_value (&s, settings_spec[i].name));
+    gtk_spin_button_set_value (self->spins[i], setting_value (project, &s, settings_spec[i].name));
   self->updating = FALSE;
   describe_preset (self, &s);
   dm_train_settings_clear (&s);

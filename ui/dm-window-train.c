@@ -175,8 +175,8 @@ show_success (DmWindow *self, DmProjectTrain *job)
   if (results != NULL)
     details = g_strdup_printf (
       _ ("Final loss %.4f. %u test images of %u classes scored; image and region thresholds "
-         "proposed per class so that about 1%% of the held-out good parts would be rejected."),
-      n_losses > 0 ? losses[n_losses - 1] : NAN, n_test, n_classes);
+         "proposed per class so that about %.1f%% of the held-out good parts would be rejected."),
+      n_losses > 0 ? losses[n_losses - 1] : NAN, n_test, n_classes, 100 * (1 - results->quantile));
   else
     details = g_strdup_printf (_ ("Final loss %.4f. The project has no test images to score."),
                                n_losses > 0 ? losses[n_losses - 1] : NAN);

@@ -26,6 +26,7 @@ struct _DmProjectTrain
   DmTrainSettings settings;
   gboolean resume;
   int n_threads;
+  double quantile; /* of the held-out normals' scores: the proposed threshold */
 
   /* filled by run */
   GPtrArray *train_paths; /* char *: the normal training images */
@@ -61,6 +62,17 @@ dm_project_train_settings (const DmProject *project, DmTrainSettings *s, GError 
   g_free (s->cache_dir);
   s->cache_dir = dm_project_subfolder (project, "cache");
   return dm_train_settings_validate (s, error);
+}
+
+double
+dm_project_threshold_quantile (const DmProject *project)
+{
+  JsonNode *n = project->settings != NULL
+                  ? json_object_get_member (project->settings, "threshold_quantile")
+                  : NULL;
+
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n)
+                                                : DM_PROJECT_DEFAULT_QUANTILE;
 }
 
 static char *
@@ -122,6 +134,14 @@ dm_project_train_new (const DmProject *project, gboolean resume, int n_threads, 
   dm_train_settings_clear (&job->settings);
   if (!dm_project_train_settings (project, &job->settings, error))
     return NULL;
+  job->quantile = dm_project_threshold_quantile (project);
+  if (!(job->quantile > 0 && job->quantile <= 1))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s: threshold_quantile must lie in (0, 1], not %g", project->folder,
+                   job->quantile);
+      return NULL;
+    }
   job->settings.n_threads = n_threads;
   return g_steal_pointer (&job);
 }
@@ -383,8 +403,8 @@ score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable
               ? g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &cancel, NULL)
               : 0;
   job->results
-    = dm_project_score (inference, model, ds, results_dir, model_sha, DM_PROJECT_DEFAULT_QUANTILE,
-                        SCORE_BATCH, on_score_progress, run, &cancel, job->problems, error);
+    = dm_project_score (inference, model, ds, results_dir, model_sha, job->quantile, SCORE_BATCH,
+                        on_score_progress, run, &cancel, job->problems, error);
   if (cancellable != NULL)
     g_cancellable_disconnect (cancellable, handler);
   return job->results != NULL;

@@ -60,6 +60,10 @@ typedef struct _DmProjectTrain DmProjectTrain;
 gboolean
 dm_project_train_settings (const DmProject *project, DmTrainSettings *settings, GError **error);
 
+/* The share of held-out good parts the proposed image threshold passes:
+ * the project's setting "threshold_quantile", else the default. */
+double dm_project_threshold_quantile (const DmProject *project);
+
 /* TRUE when folder/checkpoints holds a checkpoint to resume: *next_iter
  * and *total_iters (may be NULL) say where it stopped. */
 gboolean
