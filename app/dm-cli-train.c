@@ -18,6 +18,7 @@
 #include "dm-file-util.h"
 #include "dm-model-file.h"
 #include "dm-preprocess.h"
+#include "dm-project-train.h"
 #include "dm-safetensors.h"
 #include "dm-train-images.h"
 #include "dm-train-model.h"
@@ -133,6 +134,100 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
              p->iteration + 1, p->end_iter, p->loss, p->lr, p->grad_norm, p->images_per_s, eta);
 }
 
+/* ---- --project: the window's training job, from the command line ---- */
+
+typedef struct
+{
+  Reporter *reporter;
+  gint64 last_print;
+  DmProjectTrainPhase phase;
+} ProjectReporter;
+
+static void
+on_project_progress (const DmProjectTrainProgress *p, gpointer user_data)
+{
+  ProjectReporter *pr = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean changed = p->phase != pr->phase;
+
+  pr->phase = p->phase;
+  if (p->train != NULL)
+    {
+      on_progress (p->train, pr->reporter);
+      return;
+    }
+  if (interrupted)
+    g_cancellable_cancel (pr->reporter->cancel);
+  if (p->phase == DM_PROJECT_TRAIN_LOADING && changed)
+    fprintf (stderr, "dinomaly train: reading the project's images and backbone\n");
+  else if (p->phase == DM_PROJECT_TRAIN_SAVING && changed)
+    fprintf (stderr, "dinomaly train: saving the model\n");
+  else if (p->phase == DM_PROJECT_TRAIN_SCORING
+           && (changed || p->scored == p->n_to_score || now - pr->last_print > 10 * G_USEC_PER_SEC))
+    {
+      fprintf (stderr, "scoring the test and held-out images: %u/%u\n", p->scored, p->n_to_score);
+      pr->last_print = now;
+    }
+}
+
+/* Trains, saves and scores a project exactly as the window's Train page
+ * does; Ctrl-C keeps a checkpoint, --resume continues it. */
+static int
+train_project (const char *folder, gboolean resume, int threads)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmProject) project = dm_project_open (folder, &error);
+  g_autoptr (DmProjectTrain) job = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  Reporter reporter = { 0 };
+  ProjectReporter pr = { &reporter, 0, -1 };
+  struct sigaction sa = { 0 }, old_sa;
+  DmProjectResults *results;
+  gboolean ok;
+
+  if (project == NULL)
+    goto failed;
+  if (resume && !dm_project_train_can_resume (project, NULL, NULL))
+    {
+      g_printerr ("dinomaly train: %s: no interrupted run to resume\n", folder);
+      return DM_CLI_FAILED;
+    }
+  job = dm_project_train_new (project, resume, threads, &error);
+  if (job == NULL)
+    goto failed;
+  reporter.cancel = cancel;
+  reporter.tty = isatty (STDERR_FILENO);
+  sa.sa_handler = on_sigint;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, &old_sa);
+  ok = dm_project_train_run (job, on_project_progress, &pr, cancel, &error);
+  sigaction (SIGINT, &old_sa, NULL);
+  for (guint i = 0; i < dm_project_train_get_problems (job)->len; i++)
+    g_printerr ("dinomaly train: note: %s\n",
+                (char *)dm_project_train_get_problems (job)->pdata[i]);
+  /* a model saved before a stop while scoring still belongs to the project */
+  if (dm_project_train_has_model (job) && !dm_project_train_apply (job, project, &error))
+    goto failed;
+  if (!ok)
+    goto failed;
+  results = dm_project_train_get_results (job);
+  printf ("%s: model trained and saved in the project", project->name);
+  if (results != NULL)
+    {
+      guint n = 0;
+
+      for (guint c = 0; c < results->n_classes; c++)
+        n += results->classes[c].n_images;
+      printf ("; %u test and held-out images of %u classes scored", n, results->n_classes);
+    }
+  printf ("\n");
+  return DM_CLI_OK;
+
+failed:
+  dm_cli_print_error ("train", error);
+  return DM_CLI_FAILED;
+}
+
 static int
 usage_error (const char *message)
 {
@@ -145,7 +240,7 @@ dm_cli_train (int argc, char **argv)
 {
   g_autofree char *data = NULL, *classes = NULL, *backbone_path = NULL, *preset_name = NULL;
   g_autofree char *out_path = NULL, *init_path = NULL, *log_path = NULL, *ckpt_dir = NULL;
-  g_autofree char *cache_dir = NULL;
+  g_autofree char *cache_dir = NULL, *project_dir = NULL;
   gint64 iters = -1, start_iter = -1, total_iters = -1, checkpoint_every = -1;
   double dropout = -1, lr = -1, lr_final = -1, hm_p = -1, hm_factor = -1, clip = -1;
   double beta1 = -1, beta2 = -1, wd = -1, eps = -1;
@@ -153,6 +248,10 @@ dm_cli_train (int argc, char **argv)
   gint64 seed = -1;
   gboolean no_shuffle = FALSE, resume = FALSE, cache_bf16 = FALSE;
   const GOptionEntry entries[] = {
+    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project_dir,
+      "train a Dinomaly Studio project as its Train page does (its classes, backbone and "
+      "settings; the model and the scored images are saved in the project)",
+      "FOLDER" },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data,
       "dataset folder: MVTec layout (CLASS/train/good/*) or a folder of normal images", "DIR" },
     { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "only these classes (MVTec layout)", "A,B" },
@@ -227,13 +326,21 @@ dm_cli_train (int argc, char **argv)
 
   if (!dm_cli_parse ("train", "",
                      "Trains one Dinomaly model over every class of a dataset and writes a model "
-                     "file (.dinomaly).",
+                     "file (.dinomaly), or trains a Dinomaly Studio project (--project).",
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
     return usage_error ("unexpected argument (options only)");
+  if (project_dir != NULL)
+    {
+      if (data != NULL || backbone_path != NULL || out_path != NULL || preset_name != NULL
+          || ckpt_dir != NULL || init_path != NULL || log_path != NULL)
+        return usage_error ("--project takes the data, backbone, settings and places from the "
+                            "project: only --resume and --threads apply");
+      return train_project (project_dir, resume, threads);
+    }
   if (data == NULL || backbone_path == NULL || out_path == NULL)
-    return usage_error ("--data, --backbone and --out are required");
+    return usage_error ("--data, --backbone and --out are required (or --project)");
   if (preset_name != NULL && !dm_train_preset_from_name (preset_name, &preset))
     return usage_error ("--preset: quick, balanced or paper");
   if (resume && ckpt_dir == NULL)

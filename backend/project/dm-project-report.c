@@ -30,7 +30,9 @@ fill_model (DmReportInput *in, const char *model_path, const DmModelInfo *info)
 }
 
 /* The class's thresholds: the project's; the report says whether they are
- * still the proposal (a quantile of the held-out normals) or the user's. */
+ * still the proposal (a quantile of the held-out normals; of the test
+ * normals when the class held none out, as the proposal then was) or the
+ * user's. */
 static void
 fill_thresholds (DmReportClass *k,
                  const DmProjectClass *pc,
@@ -47,7 +49,12 @@ fill_thresholds (DmReportClass *k,
     k->threshold_source = DM_REPORT_THRESHOLD_NONE;
   else if (image == rc->proposed_image)
     {
-      k->threshold_source = DM_REPORT_THRESHOLD_QUANTILE;
+      gboolean held_out = FALSE;
+
+      for (guint i = 0; i < rc->n_images && !held_out; i++)
+        held_out = rc->images[i].split == DM_SPLIT_HOLDOUT;
+      k->threshold_source
+        = held_out ? DM_REPORT_THRESHOLD_HOLDOUT_QUANTILE : DM_REPORT_THRESHOLD_QUANTILE;
       k->threshold_quantile = r->quantile;
     }
   else

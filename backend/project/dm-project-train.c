@@ -2,6 +2,7 @@
 /* A project's training job: dataset, backbone, trainer, model file, scores. */
 #include "dm-project-train.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -358,6 +359,9 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
                              (const char *const *)class_names->pdata, model_path, error))
     return FALSE;
   job->has_model = TRUE;
+  /* the finished run's checkpoint has nothing left to give (the model file
+   * holds its weights) and takes hundreds of MB */
+  g_unlink (ckpt);
   *sha_out = dm_file_sha256 (model_path, error);
   if (*sha_out == NULL)
     return FALSE;

@@ -49,6 +49,7 @@ threshold_source_name (DmReportThresholdSource source)
     case DM_REPORT_THRESHOLD_F1_OPTIMAL: return "f1_optimal";
     case DM_REPORT_THRESHOLD_QUANTILE: return "normal_quantile";
     case DM_REPORT_THRESHOLD_USER: return "user";
+    case DM_REPORT_THRESHOLD_HOLDOUT_QUANTILE: return "holdout_quantile";
     case DM_REPORT_THRESHOLD_NONE:
     default: return "none";
     }
@@ -77,7 +78,8 @@ json_class (GString *s, const DmReportClass *k)
                                                                             : NAN);
   g_string_append (s, ",\n      \"threshold_method\": ");
   dm_json_append_quoted (s, threshold_source_name (k->threshold_source));
-  if (k->threshold_source == DM_REPORT_THRESHOLD_QUANTILE)
+  if (k->threshold_source == DM_REPORT_THRESHOLD_QUANTILE
+      || k->threshold_source == DM_REPORT_THRESHOLD_HOLDOUT_QUANTILE)
     {
       g_string_append (s, ",\n      \"threshold_quantile\": ");
       dm_json_append_number (s, k->threshold_quantile);

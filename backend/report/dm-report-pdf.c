@@ -336,6 +336,14 @@ threshold_sentence (const DmReportClass *k)
                                    "images' scores."),
                                 t, q);
       }
+    case DM_REPORT_THRESHOLD_HOLDOUT_QUANTILE:
+      {
+        g_autofree char *q = dm_report_format_number (100.0 * k->threshold_quantile, 1);
+
+        return g_strdup_printf (_ ("Image threshold %s: the %s %% quantile of the scores of the "
+                                   "normal training images held out for calibration."),
+                                t, q);
+      }
     case DM_REPORT_THRESHOLD_USER:
       return g_strdup_printf (_ ("Image threshold %s, set by the user."), t);
     case DM_REPORT_THRESHOLD_NONE:

@@ -28,11 +28,13 @@ typedef enum
 /* How a class's image threshold was chosen; the report says it in words. */
 typedef enum
 {
-  DM_REPORT_THRESHOLD_NONE,       /* no threshold: no decisions, no confusion matrix */
-  DM_REPORT_THRESHOLD_MODEL,      /* stored in the model file */
-  DM_REPORT_THRESHOLD_F1_OPTIMAL, /* F1-optimal on the test labels (dm_report_f1_threshold) */
-  DM_REPORT_THRESHOLD_QUANTILE,   /* a quantile of the normal test images' scores */
-  DM_REPORT_THRESHOLD_USER,       /* set by the user (the window's slider, a project) */
+  DM_REPORT_THRESHOLD_NONE,             /* no threshold: no decisions, no confusion matrix */
+  DM_REPORT_THRESHOLD_MODEL,            /* stored in the model file */
+  DM_REPORT_THRESHOLD_F1_OPTIMAL,       /* F1-optimal on the test labels (dm_report_f1_threshold) */
+  DM_REPORT_THRESHOLD_QUANTILE,         /* a quantile of the normal test images' scores */
+  DM_REPORT_THRESHOLD_USER,             /* set by the user (the window's slider, a project) */
+  DM_REPORT_THRESHOLD_HOLDOUT_QUANTILE, /* a quantile of the held-out normal training images'
+                                         * scores (a project's proposal) */
 } DmReportThresholdSource;
 
 /* One test image. */
@@ -65,7 +67,7 @@ typedef struct
    * defect (dm_decide in dm-thresholds.h: one rule everywhere). */
   DmReportThresholdSource threshold_source;
   double image_threshold;
-  double threshold_quantile; /* for DM_REPORT_THRESHOLD_QUANTILE: the quantile */
+  double threshold_quantile; /* for the two _QUANTILE sources: the quantile */
   gboolean has_uncertain;
   double uncertain_low;
   double uncertain_high;
