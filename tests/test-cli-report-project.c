@@ -164,6 +164,52 @@ test_untrained_project (void)
                    ==, 2);
 }
 
+/* `dinomaly train --project` is the window's job: model and scores land in
+ * the project, which `report --project` then reads. */
+static void
+test_train_project_cli (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "p", NULL);
+  g_autofree char *pdf = g_build_filename (tmp, "r.pdf", NULL);
+  g_autoptr (DmProject) p = dm_test_tiny_project (folder, 6);
+  g_autoptr (DmProject) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL, *ckpt = NULL;
+
+  g_assert_cmpint (
+    dm_test_run_cli (cli_path, (const char *[]){ "train", "--project", folder, NULL }, &out, &err),
+    ==, 0);
+  dm_test_assert_has (out, "model trained and saved in the project");
+  dm_test_assert_has (err, "scoring the test and held-out images");
+  again = dm_project_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again->model, ==, DM_PROJECT_MODEL_FILE);
+  /* nothing to resume after a finished run, and its checkpoint is gone */
+  ckpt = g_build_filename (folder, "checkpoints", "checkpoint.safetensors", NULL);
+  g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (
+    dm_test_run_cli (cli_path, (const char *[]){ "train", "--project", folder, "--resume", NULL },
+                     &out, &err),
+    ==, 1);
+  dm_test_assert_has (err, "no interrupted run to resume");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (
+    dm_test_run_cli (
+      cli_path, (const char *[]){ "train", "--project", folder, "--data", tmp, NULL }, &out, &err),
+    ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (
+    dm_test_run_cli (
+      cli_path, (const char *[]){ "report", "--project", folder, "--out", pdf, NULL }, &out, &err),
+    ==, 0);
+  g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -172,5 +218,6 @@ main (int argc, char **argv)
   cli_path = argv[1];
   g_test_add_func ("/cli-report-project/metrics-and-report", test_project_metrics_and_report);
   g_test_add_func ("/cli-report-project/untrained", test_untrained_project);
+  g_test_add_func ("/cli-report-project/train-project", test_train_project_cli);
   return g_test_run ();
 }
