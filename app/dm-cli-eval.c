@@ -329,7 +329,7 @@ dm_cli_eval (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
   g_autofree char *classes = NULL, *json_path = NULL, *csv_path = NULL, *maps_dir = NULL;
-  int batch = 4, threads = 0, exit_code;
+  int batch = DM_EVAL_BATCH, threads = 0, exit_code;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,

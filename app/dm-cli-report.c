@@ -193,7 +193,7 @@ dm_cli_report (int argc, char **argv)
   g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
   g_autofree char *classes = NULL, *out_path = NULL, *json_path = NULL, *csv_path = NULL;
   g_autofree char *paper_name = NULL, *quantile_text = NULL, *title = NULL, *project_dir = NULL;
-  int batch = 4, threads = 0, exit_code;
+  int batch = DM_EVAL_BATCH, threads = 0, exit_code;
   const GOptionEntry entries[] = {
     { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project_dir,
       "a trained project: its scored images, the user's labels, masks and thresholds "

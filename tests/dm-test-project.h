@@ -14,6 +14,26 @@ G_BEGIN_DECLS
  * iterations of batch 4. */
 DmProject *dm_test_tiny_project (const char *folder, int total_iters);
 
+/* A few real images of ../shared/data/magnetic_tile copied in MVTec layout
+ * to dst (n_train normal training images, n_good good test images, n_defect
+ * of each defect type named in defects (NULL-terminated), with their masks
+ * matched by name). FALSE when ../shared is absent. */
+gboolean dm_test_copy_magnetic_tile (
+  const char *dst, guint n_train, guint n_good, const char *const *defects, guint n_defect);
+
+/* A project in folder named name over those real images (class
+ * "magnetic_tile"), or over generated washers when ../shared is absent
+ * (class "washer"; 8 training, 4 good and 2 of each defect type), with the
+ * tiny backbone at 28 x 28 and total_iters iterations of batch 4. The data
+ * go to folder-data. */
+DmProject *dm_test_real_project (const char *folder,
+                                 const char *name,
+                                 guint n_train,
+                                 guint n_good,
+                                 const char *const *defects,
+                                 guint n_defect,
+                                 int total_iters);
+
 /* Trains and scores it (the job of the window), applies the outcome to
  * project and returns the job (its results). */
 DmProjectTrain *dm_test_train_project (DmProject *project);

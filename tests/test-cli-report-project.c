@@ -210,6 +210,106 @@ test_train_project_cli (void)
   g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
 }
 
+static char *
+run_tool (const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+/* A report of real images (a few of magnetic_tile, or generated parts
+ * without ../shared): the PDF's text shows the JSON's metrics, which are
+ * `dinomaly eval`'s; its pages render (written under the build folder to
+ * look at). */
+static void
+test_real_report (void)
+{
+  const char *defects[] = { "blowhole", "break", "crack", NULL };
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "tiles", NULL);
+  g_autofree char *pdf = g_build_filename (tmp, "tiles.pdf", NULL);
+  g_autofree char *json = g_build_filename (tmp, "tiles.json", NULL);
+  g_autofree char *csv = g_build_filename (tmp, "tiles.csv", NULL);
+  g_autoptr (DmProject) p = dm_test_real_project (folder, "Tiles", 12, 6, defects, 2, 40);
+  g_autoptr (DmProject) trained = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL, *csv_text = NULL;
+  const char *name = ((DmProjectClass *)p->classes->pdata[0])->name;
+  JsonObject *klass;
+
+  g_assert_cmpint (
+    dm_test_run_cli (cli_path, (const char *[]){ "train", "--project", folder, NULL }, &out, &err),
+    ==, 0);
+  g_assert_cmpint (dm_test_run_cli (cli_path,
+                                    (const char *[]){ "report", "--project", folder, "--out", pdf,
+                                                      "--json", json, "--csv", csv, NULL },
+                                    &out, &err),
+                   ==, 0);
+  trained = dm_project_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_parser_load_from_file (parser, json, &error));
+  klass = json_object_get_object_member (
+    json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "classes"),
+    name);
+  {
+    g_autoptr (DmEvalClass) eval = dm_test_evaluate_project_class (trained, name);
+    g_autofree char *text = NULL;
+    g_auto (GStrv) rows = NULL;
+
+    for (int id = 0; id < DM_METRIC_COUNT; id++)
+      {
+        double want = dm_metrics_get (&eval->metrics, id);
+        JsonNode *n = json_object_get_member (klass, dm_metric_name (id));
+
+        g_test_message ("%s %s = %.6f", name, dm_metric_name (id), want);
+        if (isnan (want))
+          g_assert_true (JSON_NODE_HOLDS_NULL (n));
+        else
+          g_assert_cmpfloat (json_node_get_double (n), ==, want);
+      }
+    g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
+    rows = g_strsplit (csv_text, "\n", -1);
+    /* header, one row per test image, "" */
+    g_assert_cmpuint (g_strv_length (rows), ==, eval->n_images + 2);
+    if (g_find_program_in_path ("pdftotext") == NULL || g_find_program_in_path ("pdftoppm") == NULL)
+      {
+        g_test_skip ("pdftotext/pdftoppm not installed (Debian: poppler-utils)");
+        return;
+      }
+    text = run_tool ((const char *[]){ "pdftotext", pdf, "-", NULL });
+    dm_test_assert_has (text, "Inspection report: Tiles");
+    for (int id = 0; id < DM_METRIC_COUNT; id++)
+      {
+        double v = dm_metrics_get (&eval->metrics, id);
+        g_autofree char *want = g_strdup_printf ("%.4f", v);
+
+        if (!isnan (v))
+          dm_test_assert_has (text, want);
+      }
+  }
+  {
+    g_autofree char *pages = g_build_filename (
+      g_getenv ("DM_TEST_BUILDDIR") != NULL ? g_getenv ("DM_TEST_BUILDDIR") : tmp, "report-pages",
+      NULL);
+    g_autofree char *prefix = g_build_filename (pages, "tiles", NULL);
+    g_autofree char *first = g_build_filename (pages, "tiles-1.png", NULL);
+    g_autofree char *ignored = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (pages, 0755), ==, 0);
+    ignored = run_tool ((const char *[]){ "pdftoppm", "-png", "-r", "50", pdf, prefix, NULL });
+    g_assert_true (g_file_test (first, G_FILE_TEST_IS_REGULAR));
+    g_test_message ("pages rendered to %s-*.png", prefix);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -219,5 +319,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-report-project/metrics-and-report", test_project_metrics_and_report);
   g_test_add_func ("/cli-report-project/untrained", test_untrained_project);
   g_test_add_func ("/cli-report-project/train-project", test_train_project_cli);
+  g_test_add_func ("/cli-report-project/real-report", test_real_report);
   return g_test_run ();
 }

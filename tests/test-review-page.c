@@ -19,6 +19,7 @@
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
 #include "dm-test-gui.h"
+#include "dm-test-project.h"
 #include "dm-test-util.h"
 #include "dm-window-private.h"
 
@@ -28,123 +29,14 @@ static char *folder; /* the project */
 /* ---- the project on disk ---- */
 
 static void
-copy_some (const char *from_dir, const char *to_dir, guint n)
-{
-  g_autoptr (GDir) dir = g_dir_open (from_dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc)g_strcmp0);
-  g_assert_cmpint (g_mkdir_with_parents (to_dir, 0755), ==, 0);
-  for (guint i = 0; i < MIN (n, names->len); i++)
-    {
-      g_autofree char *src = g_build_filename (from_dir, names->pdata[i], NULL);
-      g_autofree char *dst = g_build_filename (to_dir, names->pdata[i], NULL);
-      g_autofree char *data = NULL;
-      gsize size;
-
-      g_assert_true (g_file_get_contents (src, &data, &size, NULL));
-      g_assert_true (g_file_set_contents (dst, data, (gssize)size, NULL));
-    }
-}
-
-/* The masks of the defect images copied (by name: the sorted orders of
- * images and masks differ). */
-static void
-copy_masks (const char *src, const char *dst, const char *kind)
-{
-  g_autofree char *images = g_build_filename (dst, "test", kind, NULL);
-  g_autofree char *to = g_build_filename (dst, "ground_truth", kind, NULL);
-  g_autoptr (GDir) dir = g_dir_open (images, 0, NULL);
-  const char *name;
-
-  g_assert_nonnull (dir);
-  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *stem = g_strndup (name, strrchr (name, '.') - name);
-      g_autofree char *mask = g_strconcat (stem, "_mask.png", NULL);
-      g_autofree char *a = g_build_filename (src, "ground_truth", kind, mask, NULL);
-      g_autofree char *b = g_build_filename (to, mask, NULL);
-      g_autofree char *data = NULL;
-      gsize size;
-
-      g_assert_true (g_file_get_contents (a, &data, &size, NULL));
-      g_assert_true (g_file_set_contents (b, data, (gssize)size, NULL));
-    }
-}
-
-/* Real images in MVTec layout: 8 normal, 5 good and 5 defective test
- * images of two kinds with their masks. NULL when ../shared is absent. */
-static char *
-copy_real_class (void)
-{
-  const char *shared = dm_test_shared_dir ();
-  g_autofree char *src = NULL;
-  char *dst = g_build_filename (tmp, "data", "magnetic_tile", NULL);
-
-  if (shared == NULL)
-    return NULL;
-  src = g_build_filename (shared, "data", "magnetic_tile", "magnetic_tile", NULL);
-  if (!g_file_test (src, G_FILE_TEST_IS_DIR))
-    return NULL;
-#define COPY(sub, n)                                                                               \
-  {                                                                                                \
-    g_autofree char *a = g_build_filename (src, sub, NULL);                                        \
-    g_autofree char *b = g_build_filename (dst, sub, NULL);                                        \
-    copy_some (a, b, n);                                                                           \
-  }
-  COPY ("train/good", 8);
-  COPY ("test/good", 5);
-  COPY ("test/blowhole", 3);
-  COPY ("test/break", 2);
-#undef COPY
-  copy_masks (src, dst, "blowhole");
-  copy_masks (src, dst, "break");
-  return dst;
-}
-
-static void
 make_project (void)
 {
-  g_autoptr (GError) error = NULL;
+  const char *defects[] = { "blowhole", "break", NULL };
   g_autoptr (DmProject) p = NULL;
-  g_autofree char *real = copy_real_class ();
 
   folder = g_build_filename (tmp, "project", NULL);
-  p = dm_project_create (folder, "Tiles", &error);
-  g_assert_no_error (error);
-  if (real != NULL)
-    g_assert_true (
-      dm_project_add_class (p, dm_project_class_new ("magnetic_tile", "mvtec", real), &error));
-  else
-    {
-      g_autofree char *data = g_build_filename (tmp, "data", NULL);
-      g_autofree char *washer = g_build_filename (data, "washer", NULL);
-      DmDemoSettings demo;
-
-      g_test_message ("../shared/data absent: generated parts instead of magnetic tiles");
-      dm_demo_settings_default (&demo);
-      demo.size = 64;
-      demo.n_train = 8;
-      demo.n_test_good = 4;
-      demo.n_defect = 2;
-      g_assert_true (dm_demo_write_dataset (data, &demo, &error));
-      g_assert_true (
-        dm_project_add_class (p, dm_project_class_new ("washer", "mvtec", washer), &error));
-    }
-  g_assert_no_error (error);
-  p->backbone_kind = g_strdup ("random");
-  p->backbone_arch = g_strdup ("tiny");
-  json_object_set_int_member (p->settings, "resize", 32);
-  json_object_set_int_member (p->settings, "crop", 28);
-  json_object_set_int_member (p->settings, "batch", 4);
-  json_object_set_int_member (p->settings, "warmup_iters", 2);
-  json_object_set_int_member (p->settings, "total_iters", 30);
-  g_assert_true (dm_project_save (p, &error));
+  /* 8 normal, 5 good and 5 defective test images of two kinds */
+  p = dm_test_real_project (folder, "Tiles", 8, 5, defects, 3, 30);
 }
 
 static DmProject *

@@ -15,6 +15,11 @@
 G_BEGIN_DECLS
 
 #define DM_EVAL_MAP_SIZE 256
+/* The batch every evaluating path uses by default (`dinomaly eval` and
+ * `report`, a project's scoring): oneDNN's blocking depends on the batch,
+ * so maps differ in their last bits from one batch size to another, and
+ * the same batch keeps the pixel metrics of all of them equal. */
+#define DM_EVAL_BATCH 4
 
 /* Called after each batch with the images done so far; from the calling thread. */
 typedef void (*DmEvalProgressFunc) (guint done, guint total, gpointer user_data);

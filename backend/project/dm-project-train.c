@@ -8,6 +8,7 @@
 
 #include "dm-checkpoint.h"
 #include "dm-error.h"
+#include "dm-evaluation.h"
 #include "dm-file-util.h"
 #include "dm-preprocess.h"
 #include "dm-project-dataset.h"
@@ -18,7 +19,6 @@
 /* the seed of the random backbone: fixed, so that a project trained "for
  * trying only" can be scored again with the same encoder */
 #define RANDOM_BACKBONE_SEED 20250101
-#define SCORE_BATCH 8
 
 struct _DmProjectTrain
 {
@@ -400,14 +400,14 @@ score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable
   engine = dm_engine_new (job->n_threads, error);
   if (engine == NULL)
     return FALSE;
-  inference = dm_inference_new (engine, model, SCORE_BATCH, error);
+  inference = dm_inference_new (engine, model, DM_EVAL_BATCH, error);
   if (inference == NULL)
     return FALSE;
   handler = cancellable != NULL
               ? g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &cancel, NULL)
               : 0;
   job->results
-    = dm_project_score (inference, model, ds, results_dir, model_sha, job->quantile, SCORE_BATCH,
+    = dm_project_score (inference, model, ds, results_dir, model_sha, job->quantile, DM_EVAL_BATCH,
                         on_score_progress, run, &cancel, job->problems, error);
   if (cancellable != NULL)
     g_cancellable_disconnect (cancellable, handler);
