@@ -159,6 +159,19 @@ save_mask (DmReviewPage *self)
 
   if (mask == NULL || self->mask_path == NULL)
     return;
+  if (dm_heatmap_view_count_mask_pixels (self->heatmap_view) == 0)
+    {
+      /* all erased: no painted region, the dataset's mask (if any) counts again */
+      if (g_unlink (self->mask_path) != 0 && errno != ENOENT)
+        g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", self->mask_path,
+                     g_strerror (errno));
+      else
+        {
+          show_status (self, _ ("No defect region painted"));
+          g_signal_emit_by_name (self, "project-changed");
+          return;
+        }
+    }
   /* a one-channel PNG of the image's size takes milliseconds: written here,
    * in order, a later save can never be overtaken by an earlier one */
   dir = g_path_get_dirname (self->mask_path);
@@ -168,6 +181,11 @@ save_mask (DmReviewPage *self)
   if (error == NULL && dm_image_save_png (mask, self->mask_path, &error))
     {
       show_status (self, _ ("Defect region painted by you (saved)"));
+      /* a painted defect region makes the part a defect in the user's eyes */
+      if (self->current != NULL
+          && dm_review_item_get_user_label (self->current) != DM_USER_LABEL_DEFECT)
+        dm_review_page_label_image (self, dm_review_item_get_path (self->current),
+                                    DM_USER_LABEL_DEFECT);
       /* the metrics count painted masks: they are out of date now */
       g_signal_emit_by_name (self, "project-changed");
       return;
