@@ -168,3 +168,21 @@ dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError
     }
   return dm_atomic_file_commit (&file, error);
 }
+
+void
+dm_atomic_file_remove_stale (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strdup_printf (".%s.", base);
+  g_autoptr (GDir) folder = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
+    /* the temporary name is the prefix and six characters of mkstemp */
+    if (g_str_has_prefix (name, prefix) && strlen (name) == strlen (prefix) + 6)
+      {
+        g_autofree char *stale = g_build_filename (dir, name, NULL);
+        g_unlink (stale);
+      }
+}

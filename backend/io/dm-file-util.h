@@ -26,6 +26,11 @@ gboolean dm_atomic_file_commit (DmAtomicFile *file, GError **error);
 /* Closes and removes the temporary file; safe to call twice or after commit. */
 void dm_atomic_file_abort (DmAtomicFile *file);
 
+/* Removes what atomic writes of path left behind when their process was
+ * killed (the temporary ".<name>.XXXXXX" files beside it). Call it when
+ * nothing else writes path: a training run for its checkpoint, say. */
+void dm_atomic_file_remove_stale (const char *path);
+
 /* All of data written to path atomically (begin, write, commit). */
 gboolean dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError **error);
 

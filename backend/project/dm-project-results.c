@@ -447,7 +447,8 @@ write_maps (const char *path, const DmEvalClass *test, const DmEvalClass *hold, 
          && dm_safetensors_writer_write (w, path, error);
 }
 
-/* Removes maps files of earlier scorings that the new results do not name. */
+/* Removes maps files of earlier scorings that the new results do not name,
+ * and what killed scorings left half-written. */
 static void
 remove_stale_maps (const DmProjectResults *r)
 {
@@ -458,6 +459,13 @@ remove_stale_maps (const DmProjectResults *r)
     {
       gboolean used = FALSE;
 
+      /* the temporary files of writes that a killed run left */
+      if (g_str_has_prefix (name, ".maps-") || g_str_has_prefix (name, "." DM_RESULTS_FILE "."))
+        {
+          g_autofree char *path = g_build_filename (r->folder, name, NULL);
+          g_unlink (path);
+          continue;
+        }
       if (!g_str_has_prefix (name, "maps-") || !g_str_has_suffix (name, ".safetensors"))
         continue;
       for (guint c = 0; c < r->n_classes && !used; c++)

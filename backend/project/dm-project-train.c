@@ -355,6 +355,7 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
 
   report (run, DM_PROJECT_TRAIN_SAVING);
   model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
+  dm_atomic_file_remove_stale (model_path);
   if (!dm_train_write_model (trainer, info, backbone, name, sha,
                              (const char *const *)class_names->pdata, model_path, error))
     return FALSE;

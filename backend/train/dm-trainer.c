@@ -2,6 +2,8 @@
 /* The training job: feature cache, iterations, checkpoints, resume. */
 #include "dm-trainer.h"
 
+#include "dm-file-util.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -26,6 +28,7 @@ struct _DmTrainer
   DmFeatureCache *cache;      /* owned, built once */
 
   int n_images;
+  gboolean stale_removed; /* leftovers of killed checkpoint writes removed */
   DmTrainImageFunc load;
   gpointer load_data;
   char *fingerprint;
@@ -421,6 +424,11 @@ write_checkpoint (DmTrainer *self, GError **error)
       return FALSE;
     }
   path = g_build_filename (self->settings.checkpoint_dir, DM_CHECKPOINT_FILE, NULL);
+  /* a run killed while writing one leaves its half-written temporary file:
+   * hundreds of MB that nothing reads (the checkpoint itself is intact) */
+  if (!self->stale_removed)
+    dm_atomic_file_remove_stale (path);
+  self->stale_removed = TRUE;
   dm_checkpoint_state_init (&s);
   s.dim = self->weights->layout.dim;
   s.next_iter = self->next_iter;
