@@ -20,7 +20,7 @@
 #include "dm-preprocess.h"
 #include "dm-project-train.h"
 #include "dm-safetensors.h"
-#include "dm-train-images.h"
+#include "dm-dataset.h"
 #include "dm-train-model.h"
 #include "dm-trainer.h"
 
@@ -35,7 +35,7 @@ on_sigint (int sig)
 
 typedef struct
 {
-  DmTrainImages *images;
+  GPtrArray *paths;
   int resize, crop;
 } Loader;
 
@@ -44,7 +44,69 @@ load_image (int index, float *out, gpointer user_data, GError **error)
 {
   Loader *l = user_data;
 
-  return dm_preprocess_file (l->images->paths->pdata[index], l->resize, l->crop, 0, out, error);
+  return dm_preprocess_file (l->paths->pdata[index], l->resize, l->crop, 0, out, error);
+}
+
+/* The dataset at dir (MVTec AD, VisA, or a plain folder of normal images:
+ * one class named after it). */
+static DmDataset *
+load_dataset (const char *dir, gboolean *plain, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DmDataset) ds = dm_dataset_load (dir, DM_DATASET_CHECK_NONE, &local);
+  g_autofree char *name = NULL;
+  DmFolderClass spec = { 0 };
+
+  *plain = FALSE;
+  if (ds != NULL)
+    return g_steal_pointer (&ds);
+  if (!g_error_matches (local, DM_ERROR, DM_ERROR_UNSUPPORTED)
+      || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  name = g_path_get_basename (dir);
+  spec.name = name;
+  spec.normal_dir = dir;
+  ds = dm_dataset_new ();
+  *plain = TRUE;
+  if (!dm_dataset_add_folders (ds, &spec, DM_DATASET_CHECK_NONE, error))
+    return NULL;
+  return g_steal_pointer (&ds);
+}
+
+/* The normal training images of the classes asked for (all when only is
+ * NULL), in dataset order, and the names of those classes. */
+static gboolean
+training_images (const DmDataset *ds,
+                 const char *dir,
+                 const char *const *only,
+                 GPtrArray *paths,
+                 GPtrArray *classes,
+                 GError **error)
+{
+  for (guint k = 0; only != NULL && only[k] != NULL; k++)
+    if (dm_dataset_find_class (ds, only[k]) < 0)
+      {
+        g_autofree char *display = g_filename_display_name (dir);
+
+        g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s'", display, only[k]);
+        return FALSE;
+      }
+  for (guint c = 0; c < ds->n_classes; c++)
+    {
+      guint first, n;
+
+      if (only != NULL && !g_strv_contains (only, ds->classes[c].name))
+        continue;
+      g_ptr_array_add (classes, g_strdup (ds->classes[c].name));
+      dm_dataset_class_range (ds, c, DM_SPLIT_TRAIN, &first, &n);
+      for (guint i = first; i < first + n; i++)
+        g_ptr_array_add (paths, g_strdup (ds->samples[i].path));
+    }
+  g_ptr_array_add (classes, NULL);
+  return TRUE;
 }
 
 typedef struct
@@ -308,7 +370,10 @@ dm_cli_train (int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (DmVitWeights) backbone = NULL;
-  g_autoptr (DmTrainImages) images = NULL;
+  g_autoptr (DmDataset) dataset = NULL;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) class_names = g_ptr_array_new_with_free_func (g_free);
+  gboolean plain = FALSE;
   g_autoptr (DmModelInfo) info = NULL;
   g_autoptr (DmEngine) engine = NULL;
   g_autoptr (DmTrainer) trainer = NULL;
@@ -410,10 +475,12 @@ dm_cli_train (int argc, char **argv)
   /* the images */
   if (classes != NULL)
     class_list = g_strsplit (classes, ",", -1);
-  images = dm_train_images_list (data, (const char *const *)class_list, &error);
-  if (images == NULL)
+  dataset = load_dataset (data, &plain, &error);
+  if (dataset == NULL
+      || !training_images (dataset, data, (const char *const *)class_list, paths, class_names,
+                           &error))
     goto failed;
-  n = (int)images->paths->len;
+  n = (int)paths->len;
   if (n == 0)
     {
       g_printerr ("dinomaly train: %s: no training images (expected CLASS/train/good/*.png|jpg|tif "
@@ -421,10 +488,10 @@ dm_cli_train (int argc, char **argv)
                   data);
       goto out;
     }
-  fingerprint = dm_train_images_fingerprint (images);
+  fingerprint = dm_train_fingerprint ((const char *const *)paths->pdata, paths->len, data);
   fprintf (stderr, "dinomaly train: %d images of %d class%s (%s), crop %d\n", n,
-           g_strv_length (images->classes), g_strv_length (images->classes) == 1 ? "" : "es",
-           images->mvtec ? "MVTec layout" : "plain folder", s.crop);
+           class_names->len - 1, class_names->len == 2 ? "" : "es",
+           plain ? "plain folder" : "MVTec layout", s.crop);
 
   /* the backbone and the model's description */
   backbone = dm_vit_weights_load (backbone_path, -1, &error);
@@ -461,7 +528,7 @@ dm_cli_train (int argc, char **argv)
       if (init == NULL || !dm_trainer_set_init (trainer, init, &error))
         goto failed;
     }
-  loader = (Loader){ images, s.resize, s.crop };
+  loader = (Loader){ paths, s.resize, s.crop };
   dm_trainer_set_images (trainer, n, load_image, &loader, fingerprint);
   if (resume && !dm_trainer_resume (trainer, ckpt_path, fingerprint, &error))
     goto failed;
@@ -519,7 +586,7 @@ dm_cli_train (int argc, char **argv)
     goto failed;
   backbone_name = g_path_get_basename (backbone_path);
   if (!dm_train_write_model (trainer, info, backbone, backbone_name, sha,
-                             (const char *const *)images->classes, out_path, &error))
+                             (const char *const *)class_names->pdata, out_path, &error))
     goto failed;
   {
     gint64 first;

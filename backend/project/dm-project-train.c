@@ -221,21 +221,6 @@ load_image (int index, float *out, gpointer user_data, GError **error)
   return dm_preprocess_file (l->paths->pdata[index], l->resize, l->crop, 0, out, error);
 }
 
-/* SHA-256 of the training images' paths, one per line: the identity of
- * the training set that checkpoints record. */
-static char *
-fingerprint (GPtrArray *paths)
-{
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-
-  for (guint i = 0; i < paths->len; i++)
-    {
-      g_checksum_update (sum, (const guchar *)paths->pdata[i], -1);
-      g_checksum_update (sum, (const guchar *)"\n", 1);
-    }
-  return g_strdup (g_checksum_get_string (sum));
-}
-
 static DmVitWeights *
 load_backbone (DmProjectTrain *job, char **name, char **sha, GError **error)
 {
@@ -304,7 +289,8 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
                    job->folder);
       return FALSE;
     }
-  print = fingerprint (job->train_paths);
+  print = dm_train_fingerprint ((const char *const *)job->train_paths->pdata, job->train_paths->len,
+                                NULL);
 
   backbone = load_backbone (job, &name, &sha, error);
   if (backbone == NULL)

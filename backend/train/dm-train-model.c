@@ -4,6 +4,23 @@
 
 #include <string.h>
 
+char *
+dm_train_fingerprint (const char *const *paths, guint n, const char *root)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize skip = root != NULL ? strlen (root) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *p = paths[i];
+      const char *rel = skip > 0 && strncmp (p, root, skip) == 0 ? p + skip : p;
+
+      g_checksum_update (sum, (const guchar *)rel, (gssize)strlen (rel));
+      g_checksum_update (sum, (const guchar *)"\n", 1);
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 DmModelInfo *
 dm_train_model_info_new (const DmVitWeights *backbone, DmVitTargets *targets, GError **error)
 {

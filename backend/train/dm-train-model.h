@@ -11,6 +11,12 @@
 
 G_BEGIN_DECLS
 
+/* SHA-256 (hex) of the training images' paths, one per line, relative to
+ * root when they lie under it (root may be NULL): the identity of a
+ * training set that checkpoints record, so that a resume on other images
+ * is refused. */
+char *dm_train_fingerprint (const char *const *paths, guint n, const char *root);
+
 /* A model description for this backbone (targets, groups, fusion) and the
  * trainer's targets from it. */
 DmModelInfo *
