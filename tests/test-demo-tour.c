@@ -14,36 +14,16 @@
 #include "dm-review-item.h"
 #include "dm-test-gui.h"
 #include "dm-test-util.h"
+#include "dm-test-window.h"
 #include "dm-window-private.h"
 
 static char *tmp;
-
-static gboolean
-transition_done (gpointer window)
-{
-  return !gtk_stack_get_transition_running (DM_WINDOW (window)->main_stack);
-}
-
-static void
-activate (GtkWidget *window, const char *action, GVariant *param)
-{
-  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
-  dm_test_gui_wait_frames (window, 2);
-  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
-}
 
 static void
 show_page (GtkWidget *window, const char *name)
 {
   adw_view_stack_set_visible_child_name (DM_WINDOW (window)->view_stack, name);
   dm_test_gui_wait_frames (window, 3);
-}
-
-static void
-screenshot (GtkWidget *window, const char *name)
-{
-  g_autofree char *shot = dm_test_gui_screenshot (window, name);
-  g_test_message ("screenshot: %s", shot);
 }
 
 static gboolean
@@ -91,10 +71,8 @@ export_done (gpointer window)
 }
 
 static void
-on_activate_after (GApplication *app, gpointer user_data)
+on_activate_after (GApplication *app, GtkWidget *window)
 {
-  gboolean *done = user_data;
-  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   DmWindow *self = DM_WINDOW (window);
   g_autofree char *demo = g_build_filename (tmp, "xdg", "dinomaly-studio", "demo", NULL);
   g_autofree char *model = g_build_filename (demo, "model.dinomaly", NULL);
@@ -104,28 +82,30 @@ on_activate_after (GApplication *app, gpointer user_data)
   GtkWidget *inspect;
 
   dm_test_gui_wait_frames (window, 2);
-  activate (window, "win.open-demo", NULL);
+  dm_test_window_activate (window, "win.open-demo", NULL);
   g_assert_true (dm_test_gui_wait_until (project_open, window, 120000));
-  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
+  dm_test_window_wait_transition (window);
   dm_test_gui_wait_frames (window, 3);
-  screenshot (window, "tour-data");
+  dm_test_window_screenshot (window, "tour-data");
 
   /* a short run of the demo's settings: the test has no hour to spare */
-  activate (window, "win.set-train-setting", g_variant_new ("(sd)", "total_iters", 6.0));
-  activate (window, "win.set-train-setting", g_variant_new ("(sd)", "warmup_iters", 2.0));
+  dm_test_window_activate (window, "win.set-train-setting",
+                           g_variant_new ("(sd)", "total_iters", 6.0));
+  dm_test_window_activate (window, "win.set-train-setting",
+                           g_variant_new ("(sd)", "warmup_iters", 2.0));
   show_page (window, "train");
-  screenshot (window, "tour-train-ready");
-  activate (window, "win.train", NULL);
+  dm_test_window_screenshot (window, "tour-train-ready");
+  dm_test_window_activate (window, "win.train", NULL);
   g_assert_true (dm_test_gui_wait_until (not_training, window, 280000));
   dm_test_gui_wait_frames (window, 3);
-  screenshot (window, "tour-train-done");
+  dm_test_window_screenshot (window, "tour-train-done");
   g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
 
   /* review: the scored test images, the highest one opened */
   show_page (window, "review");
   g_assert_true (dm_test_gui_wait_until (results_shown, window, 60000));
   dm_test_gui_wait_frames (window, 5);
-  screenshot (window, "tour-review");
+  dm_test_window_screenshot (window, "tour-review");
   {
     g_autoptr (DmReviewItem) first
       = g_list_model_get_item (dm_review_page_get_items (self->review_page), 0);
@@ -134,7 +114,7 @@ on_activate_after (GApplication *app, gpointer user_data)
     g_assert_true (dm_test_gui_wait_until (image_loaded, self->review_page, 30000));
     /* past the page's crossfade from the grid to the large view */
     dm_test_gui_wait_frames (window, 30);
-    screenshot (window, "tour-review-image");
+    dm_test_window_screenshot (window, "tour-review-image");
     dm_review_page_close_image (self->review_page);
   }
 
@@ -143,39 +123,30 @@ on_activate_after (GApplication *app, gpointer user_data)
   inspect = adw_view_stack_get_child_by_name (self->view_stack, "inspect");
   {
     const char *paths[] = { new_parts, NULL };
-    activate (window, "win.inspect-paths", g_variant_new_strv (paths, -1));
+    dm_test_window_activate (window, "win.inspect-paths", g_variant_new_strv (paths, -1));
   }
   g_assert_true (dm_test_gui_wait_until (inspect_done, inspect, 60000));
   dm_test_gui_wait_frames (window, 5);
-  screenshot (window, "tour-inspect");
+  dm_test_window_screenshot (window, "tour-inspect");
 
   /* metrics and the report */
   show_page (window, "metrics");
   g_assert_true (dm_test_gui_wait_until (metrics_ready, window, 60000));
   dm_test_gui_wait_frames (window, 3);
-  screenshot (window, "tour-metrics");
-  activate (window, "win.export-report-to", g_variant_new_string (pdf));
+  dm_test_window_screenshot (window, "tour-metrics");
+  dm_test_window_activate (window, "win.export-report-to", g_variant_new_string (pdf));
   g_assert_true (dm_test_gui_wait_until (export_done, window, 120000));
   g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
-  *done = TRUE;
 }
 
 static void
 test_demo_tour (void)
 {
-  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
-  gboolean done = FALSE;
 
   tmp = dm_test_make_tmpdir ();
-  {
-    g_autofree char *xdg = g_build_filename (tmp, "xdg", NULL);
-    g_setenv ("XDG_DATA_HOME", xdg, TRUE);
-  }
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_true (done);
+  dm_test_window_run (tmp, on_activate_after);
   g_free (tmp);
 }
 

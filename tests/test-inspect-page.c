@@ -20,6 +20,7 @@
 #include "dm-project-train.h"
 #include "dm-test-gui.h"
 #include "dm-test-util.h"
+#include "dm-test-window.h"
 #include "dm-window-private.h"
 
 static char *tmp;
@@ -164,28 +165,6 @@ make_trained_project (void)
 /* ---- watching the window ---- */
 
 static gboolean
-transition_done (gpointer window)
-{
-  return !gtk_stack_get_transition_running (DM_WINDOW (window)->main_stack);
-}
-
-static void
-activate (GtkWidget *window, const char *action, GVariant *param)
-{
-  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
-  dm_test_gui_wait_frames (window, 2);
-  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
-  dm_test_gui_wait_frames (window, 1);
-}
-
-static void
-screenshot (GtkWidget *window, const char *name)
-{
-  g_autofree char *shot = dm_test_gui_screenshot (window, name);
-  g_test_message ("screenshot: %s", shot);
-}
-
-static gboolean
 has_results (gpointer page)
 {
   return dm_inspect_page_get_n_results (page) >= 2;
@@ -275,10 +254,8 @@ check_export (const char *out, guint n_scored)
 }
 
 static void
-on_activate_after (GApplication *app, gpointer user_data)
+on_activate_after (GApplication *app, GtkWidget *window)
 {
-  gboolean *done = user_data;
-  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   DmWindow *self = DM_WINDOW (window);
   DmInspectPage *page;
   g_autofree char *model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
@@ -296,16 +273,16 @@ on_activate_after (GApplication *app, gpointer user_data)
   dm_test_gui_wait_frames (window, 2);
   /* 1. without the model file the page says why it cannot inspect */
   g_assert_cmpint (g_rename (model, hidden), ==, 0);
-  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   adw_view_stack_set_visible_child_name (self->view_stack, "inspect");
   dm_test_gui_wait_frames (window, 3);
   page = DM_INSPECT_PAGE (adw_view_stack_get_visible_child (self->view_stack));
   g_assert_false (dm_inspect_page_has_model (page));
-  screenshot (window, "inspect-no-model");
+  dm_test_window_screenshot (window, "inspect-no-model");
   g_assert_cmpint (g_rename (hidden, model), ==, 0);
-  activate (window, "win.inspect-refresh", NULL);
+  dm_test_window_activate (window, "win.inspect-refresh", NULL);
   g_assert_true (dm_inspect_page_has_model (page));
-  screenshot (window, "inspect-empty");
+  dm_test_window_screenshot (window, "inspect-empty");
 
   /* 2. a folder of new parts */
   g_assert_true (
@@ -331,29 +308,29 @@ on_activate_after (GApplication *app, gpointer user_data)
   dm_inspect_page_select (page, best);
   g_assert_true (dm_test_gui_wait_until (view_ready, page, 10000));
   dm_test_gui_wait_frames (window, 3);
-  screenshot (window, "inspect-done");
+  dm_test_window_screenshot (window, "inspect-done");
 
   /* 3. export */
-  activate (window, "win.export-inspection", g_variant_new_string (out));
+  dm_test_window_activate (window, "win.export-inspection", g_variant_new_string (out));
   g_assert_true (dm_test_gui_wait_until (idle_page, page, 60000));
   dm_test_gui_wait_frames (window, 2);
   check_export (out, n_parts - 1);
-  screenshot (window, "inspect-exported");
+  dm_test_window_screenshot (window, "inspect-exported");
 
   /* 4. the folder sixteen times over (one run of 16 x n_parts images): a
    * picture while it runs, then cancelled */
-  activate (window, "win.clear-inspection", NULL);
+  dm_test_window_activate (window, "win.clear-inspection", NULL);
   g_assert_cmpuint (dm_inspect_page_get_n_results (page), ==, 0);
-  activate (window, "win.inspect-paths", g_variant_new_strv (many, -1));
+  dm_test_window_activate (window, "win.inspect-paths", g_variant_new_strv (many, -1));
   g_assert_true (dm_test_gui_wait_until (has_results, page, 60000));
   dm_test_gui_wait_frames (window, 1);
-  screenshot (window, "inspect-running");
-  activate (window, "win.cancel-inspect", NULL);
+  dm_test_window_screenshot (window, "inspect-running");
+  dm_test_window_activate (window, "win.cancel-inspect", NULL);
   g_assert_true (dm_test_gui_wait_until (idle_page, page, 60000));
 
   /* 5. cancelled right after the start (no main loop turn between them, so
    * the worker cannot have finished): it stops short and says so */
-  activate (window, "win.clear-inspection", NULL);
+  dm_test_window_activate (window, "win.clear-inspection", NULL);
   g_assert_true (gtk_widget_activate_action_variant (window, "win.inspect-paths",
                                                      g_variant_new_strv (many, -1)));
   g_assert_true (gtk_widget_activate_action_variant (window, "win.cancel-inspect", NULL));
@@ -362,27 +339,18 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_test_message ("cancelled after %u of %u images", dm_inspect_page_get_n_results (page),
                   16 * n_parts);
   g_assert_cmpuint (dm_inspect_page_get_n_results (page), <, 16 * n_parts);
-  screenshot (window, "inspect-cancelled");
+  dm_test_window_screenshot (window, "inspect-cancelled");
 
   gtk_window_close (GTK_WINDOW (window));
-  *done = TRUE;
 }
 
 static void
 test_inspect_page (void)
 {
-  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
-  gboolean done = FALSE;
 
   tmp = dm_test_make_tmpdir ();
-  {
-    g_autofree char *data = g_build_filename (tmp, "xdg", NULL);
-    g_setenv ("XDG_DATA_HOME", data, TRUE);
-  }
   make_trained_project ();
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_true (done);
+  dm_test_window_run (tmp, on_activate_after);
   g_free (folder);
   g_free (parts);
   g_free (tmp);

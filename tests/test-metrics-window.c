@@ -13,24 +13,11 @@
 #include "dm-test-gui.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
+#include "dm-test-window.h"
 #include "dm-window-private.h"
 
 static char *tmp;
 static char *folder;
-
-static gboolean
-transition_done (gpointer window)
-{
-  return !gtk_stack_get_transition_running (DM_WINDOW (window)->main_stack);
-}
-
-static void
-activate (GtkWidget *window, const char *action, GVariant *param)
-{
-  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
-  dm_test_gui_wait_frames (window, 2);
-  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
-}
 
 static gboolean
 metrics_ready (gpointer window)
@@ -47,28 +34,13 @@ export_done (gpointer window)
 static GtkWidget *
 find_report_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels (); /* owned by GTK */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
-      if (DM_IS_REPORT_DIALOG (w))
-        return GTK_WIDGET (w);
-    }
-  return NULL;
+  return dm_test_window_find_toplevel (DM_TYPE_REPORT_DIALOG);
 }
 
 static gboolean
 dialog_shown (gpointer data)
 {
   return find_report_dialog () != NULL && gtk_widget_get_mapped (find_report_dialog ());
-}
-
-static void
-screenshot (GtkWidget *widget, const char *name)
-{
-  g_autofree char *shot = dm_test_gui_screenshot (widget, name);
-  g_test_message ("screenshot: %s", shot);
 }
 
 /* The page's cells of each class as `dinomaly eval` numbers would show. */
@@ -96,10 +68,8 @@ check_table (DmWindow *self, DmProject *p)
 }
 
 static void
-on_activate_after (GApplication *app, gpointer user_data)
+on_activate_after (GApplication *app, GtkWidget *window)
 {
-  gboolean *done = user_data;
-  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   DmWindow *self = DM_WINDOW (window);
   g_autoptr (DmProject) p = NULL;
   g_autoptr (GError) error = NULL;
@@ -108,55 +78,46 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_autofree char *json = g_build_filename (tmp, "exported.json", NULL);
 
   dm_test_gui_wait_frames (window, 2);
-  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   adw_view_stack_set_visible_child_name (self->view_stack, "metrics");
   g_assert_true (dm_test_gui_wait_until (metrics_ready, window, 60000));
   dm_test_gui_wait_frames (window, 3);
-  screenshot (window, "metrics");
+  dm_test_window_screenshot (window, "metrics");
   p = dm_project_open (folder, &error);
   g_assert_no_error (error);
   check_table (self, p);
 
   /* the dialog with its preview */
-  activate (window, "win.export-report", NULL);
+  dm_test_window_activate (window, "win.export-report", NULL);
   g_assert_true (dm_test_gui_wait_until (dialog_shown, NULL, 60000));
   dm_test_gui_wait_frames (find_report_dialog (), 3);
-  screenshot (find_report_dialog (), "report-dialog");
+  dm_test_window_screenshot (find_report_dialog (), "report-dialog");
   gtk_window_destroy (GTK_WINDOW (find_report_dialog ()));
   g_assert_true (dm_test_gui_wait_until (export_done, window, 10000));
 
   /* exporting writes the three files */
-  activate (window, "win.export-report-to", g_variant_new_string (pdf));
+  dm_test_window_activate (window, "win.export-report-to", g_variant_new_string (pdf));
   g_assert_true (dm_test_gui_wait_until (export_done, window, 120000));
   g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (json, G_FILE_TEST_IS_REGULAR));
   dm_test_gui_wait_frames (window, 2);
-  screenshot (window, "report-exported");
+  dm_test_window_screenshot (window, "report-exported");
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
-  *done = TRUE;
 }
 
 static void
 test_metrics_window (void)
 {
-  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
   g_autoptr (DmProject) p = NULL;
   g_autoptr (DmProjectTrain) job = NULL;
-  gboolean done = FALSE;
 
   tmp = dm_test_make_tmpdir ();
-  {
-    g_autofree char *xdg = g_build_filename (tmp, "xdg", NULL);
-    g_setenv ("XDG_DATA_HOME", xdg, TRUE);
-  }
   folder = g_build_filename (tmp, "project", NULL);
   p = dm_test_tiny_project (folder, 16);
   job = dm_test_train_project (p);
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_true (done);
+  dm_test_window_run (tmp, on_activate_after);
   g_free (folder);
   g_free (tmp);
 }

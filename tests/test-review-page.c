@@ -21,6 +21,7 @@
 #include "dm-test-gui.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
+#include "dm-test-window.h"
 #include "dm-window-private.h"
 
 static char *tmp;
@@ -50,31 +51,6 @@ reopen (void)
 }
 
 /* ---- driving the window ---- */
-
-static gboolean
-transition_done (gpointer window)
-{
-  return !gtk_stack_get_transition_running (DM_WINDOW (window)->main_stack);
-}
-
-static void
-activate (GtkWidget *window, const char *action, GVariant *param)
-{
-  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
-  dm_test_gui_wait_frames (window, 2);
-  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
-  dm_test_gui_wait_frames (window, 1);
-}
-
-static void
-screenshot (GtkWidget *widget, const char *name)
-{
-  g_autofree char *shot = NULL;
-
-  dm_test_gui_wait_frames (widget, 3);
-  shot = dm_test_gui_screenshot (widget, name);
-  g_test_message ("screenshot: %s", shot);
-}
 
 static gboolean
 not_training (gpointer window)
@@ -230,10 +206,8 @@ wait_ms (guint ms)
 }
 
 static void
-on_activate_after (GApplication *app, gpointer user_data)
+on_activate_after (GApplication *app, GtkWidget *window)
 {
-  gboolean *done = user_data;
-  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   DmWindow *self = DM_WINDOW (window);
   DmReviewPage *page = self->review_page;
   GListModel *items = dm_review_page_get_items (page);
@@ -249,15 +223,15 @@ on_activate_after (GApplication *app, gpointer user_data)
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
   dm_test_gui_wait_frames (window, 2);
-  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   adw_view_stack_set_visible_child_name (self->view_stack, "review");
   dm_test_gui_wait_frames (window, 2);
   /* not trained yet: the empty state */
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->stack), ==, "empty");
-  screenshot (window, "review-empty");
+  dm_test_window_screenshot (window, "review-empty");
 
   /* 1. trained in the window: the results land in the Review page */
-  activate (window, "win.train", NULL);
+  dm_test_window_activate (window, "win.train", NULL);
   g_assert_true (dm_test_gui_wait_until (not_training, window, 120000));
   g_assert_true (dm_test_gui_wait_until (has_results, window, 20000));
   adw_view_stack_set_visible_child_name (self->view_stack, "review");
@@ -290,7 +264,7 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_clear_pointer (&disk, dm_project_free);
   dm_test_gui_wait_frames (window, 2);
   check_grid (self);
-  screenshot (window, "review-grid");
+  dm_test_window_screenshot (window, "review-grid");
 
   /* filters: failures only, then a search by name */
   gtk_drop_down_set_selected (page->decision_dropdown, 3);
@@ -321,8 +295,9 @@ on_activate_after (GApplication *app, gpointer user_data)
     defect_path = g_strdup (dm_review_item_get_path (top));
     good_path = g_strdup (dm_review_item_get_path (last));
   }
-  activate (window, "win.label-image", g_variant_new ("(ss)", defect_path, "defect"));
-  activate (window, "win.label-image", g_variant_new ("(ss)", good_path, "good"));
+  dm_test_window_activate (window, "win.label-image",
+                           g_variant_new ("(ss)", defect_path, "defect"));
+  dm_test_window_activate (window, "win.label-image", g_variant_new ("(ss)", good_path, "good"));
   disk = reopen ();
   g_assert_cmpint (dm_project_get_label (disk, defect_path), ==, DM_USER_LABEL_DEFECT);
   g_assert_cmpint (dm_project_get_label (disk, good_path), ==, DM_USER_LABEL_GOOD);
@@ -333,15 +308,15 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_assert_true (dm_review_page_open_image (page, defect_path));
   g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "detail");
-  screenshot (window, "review-large-view");
+  dm_test_window_screenshot (window, "review-large-view");
 
   /* next and previous follow the grid's order */
-  activate (window, "win.next-image", NULL);
+  dm_test_window_activate (window, "win.next-image", NULL);
   {
     g_autoptr (DmReviewItem) second = g_list_model_get_item (items, 1);
     g_assert_true (dm_review_page_get_current (page) == second);
   }
-  activate (window, "win.previous-image", NULL);
+  dm_test_window_activate (window, "win.previous-image", NULL);
   g_assert_cmpstr (dm_review_item_get_path (dm_review_page_get_current (page)), ==, defect_path);
   g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
 
@@ -363,7 +338,7 @@ on_activate_after (GApplication *app, gpointer user_data)
     painted_path = g_strdup (defect_path);
     wait_ms (600);
     g_assert_true (g_file_test (mask_path, G_FILE_TEST_IS_REGULAR));
-    screenshot (window, "review-labeling");
+    dm_test_window_screenshot (window, "review-labeling");
   }
   {
     /* the PNG holds what was painted (0 / 255, the image's size) */
@@ -387,9 +362,9 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "grid");
 
   /* 6. closed and reopened: labels, thresholds and the mask are there */
-  activate (window, "win.close-project", NULL);
+  dm_test_window_activate (window, "win.close-project", NULL);
   g_assert_null (self->results);
-  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   g_assert_true (dm_test_gui_wait_until (has_results, window, 20000));
   g_assert_cmpint (dm_review_item_get_user_label (dm_review_page_find_item (page, defect_path)), ==,
                    DM_USER_LABEL_DEFECT);
@@ -408,24 +383,15 @@ on_activate_after (GApplication *app, gpointer user_data)
   g_clear_pointer (&disk, dm_project_free);
 
   gtk_window_destroy (GTK_WINDOW (window));
-  *done = TRUE;
 }
 
 static void
 test_review_page (void)
 {
-  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
-  gboolean done = FALSE;
 
   tmp = dm_test_make_tmpdir ();
-  {
-    g_autofree char *data = g_build_filename (tmp, "xdg", NULL);
-    g_setenv ("XDG_DATA_HOME", data, TRUE);
-  }
   make_project ();
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_true (done);
+  dm_test_window_run (tmp, on_activate_after);
   g_free (folder);
   g_free (tmp);
 }

@@ -20,6 +20,7 @@
 #include "dm-test-gui.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
+#include "dm-test-window.h"
 #include "dm-train-page.h"
 #include "dm-window-private.h"
 
@@ -68,28 +69,6 @@ curve_has_points (gpointer page)
   return dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (page)) >= points_wanted;
 }
 
-static gboolean
-transition_done (gpointer window)
-{
-  return !gtk_stack_get_transition_running (DM_WINDOW (window)->main_stack);
-}
-
-static void
-activate (GtkWidget *window, const char *action, GVariant *param)
-{
-  g_assert_true (gtk_widget_activate_action_variant (window, action, param));
-  dm_test_gui_wait_frames (window, 2);
-  g_assert_true (dm_test_gui_wait_until (transition_done, window, 5000));
-  dm_test_gui_wait_frames (window, 1);
-}
-
-static void
-screenshot (GtkWidget *window, const char *name)
-{
-  g_autofree char *shot = dm_test_gui_screenshot (window, name);
-  g_test_message ("screenshot: %s", shot);
-}
-
 static DmProject *
 reopen (void)
 {
@@ -105,7 +84,8 @@ set_total (GtkWidget *window, int total)
 {
   g_autoptr (DmProject) p = NULL;
 
-  activate (window, "win.set-train-setting", g_variant_new ("(sd)", "total_iters", (double)total));
+  dm_test_window_activate (window, "win.set-train-setting",
+                           g_variant_new ("(sd)", "total_iters", (double)total));
   p = reopen ();
   g_assert_cmpint (json_object_get_int_member (p->settings, "total_iters"), ==, total);
 }
@@ -113,15 +93,7 @@ set_total (GtkWidget *window, int total)
 static GtkWidget *
 find_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels (); /* owned by GTK */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (w))
-        return GTK_WIDGET (w);
-    }
-  return NULL;
+  return dm_test_window_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 static gboolean
@@ -137,10 +109,8 @@ window_gone (gpointer app)
 }
 
 static void
-on_activate_after (GApplication *app, gpointer user_data)
+on_activate_after (GApplication *app, GtkWidget *window)
 {
-  gboolean *done = user_data;
-  GtkWidget *window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   DmWindow *self = DM_WINDOW (window);
   GtkWidget *page;
   g_autoptr (DmProject) p = NULL;
@@ -148,22 +118,22 @@ on_activate_after (GApplication *app, gpointer user_data)
   gint64 next = -1, total = 0;
 
   dm_test_gui_wait_frames (window, 2);
-  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   page = GTK_WIDGET (self->train_page);
   adw_view_stack_set_visible_child_name (self->view_stack, "train");
   dm_test_gui_wait_frames (window, 2);
-  screenshot (window, "train-ready");
+  dm_test_window_screenshot (window, "train-ready");
 
   /* 1. a full run of 40 iterations, frames measured */
   set_total (window, 40);
   gtk_widget_add_tick_callback (window, on_tick, NULL, NULL);
   measuring = TRUE;
-  activate (window, "win.train", NULL);
+  dm_test_window_activate (window, "win.train", NULL);
   g_assert_true (dm_window_is_training (self));
   g_assert_true (dm_test_gui_wait_until (not_training, window, 120000));
   measuring = FALSE;
   dm_test_gui_wait_frames (window, 2);
-  screenshot (window, "train-done");
+  dm_test_window_screenshot (window, "train-done");
   g_test_message ("worst gap between frames while training: %.1f ms", (double)worst_gap_us / 1000);
   printf ("# worst main-thread stall while training: %.1f ms\n", (double)worst_gap_us / 1000);
   /* a gap of a second would mean work on the main thread; a few frames of
@@ -182,12 +152,12 @@ on_activate_after (GApplication *app, gpointer user_data)
 
   /* 2. a long run, cancelled after a few iterations: a checkpoint stays */
   set_total (window, 5000);
-  activate (window, "win.train", NULL);
+  dm_test_window_activate (window, "win.train", NULL);
   g_assert_true (dm_test_gui_wait_until (curve_has_points, page, 60000));
-  activate (window, "win.cancel-training", NULL);
+  dm_test_window_activate (window, "win.cancel-training", NULL);
   g_assert_true (dm_test_gui_wait_until (not_training, window, 60000));
   dm_test_gui_wait_frames (window, 2);
-  screenshot (window, "train-cancelled");
+  dm_test_window_screenshot (window, "train-cancelled");
   p = reopen ();
   g_assert_true (dm_project_train_can_resume (p, &next, &total));
   g_assert_cmpint (total, ==, 5000);
@@ -196,12 +166,12 @@ on_activate_after (GApplication *app, gpointer user_data)
 
   /* 3. reopened, the run is offered for resume; resumed, it goes on from
    * there (cancelled again so the test stays short) */
-  activate (window, "win.close-project", NULL);
-  activate (window, "win.open-project-folder", g_variant_new_string (folder));
+  dm_test_window_activate (window, "win.close-project", NULL);
+  dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   adw_view_stack_set_visible_child_name (self->view_stack, "train");
   dm_test_gui_wait_frames (window, 2);
-  screenshot (window, "train-resume-offered");
-  activate (window, "win.resume-training", NULL);
+  dm_test_window_screenshot (window, "train-resume-offered");
+  dm_test_window_activate (window, "win.resume-training", NULL);
   /* the checkpoint's iterations are drawn at once; wait for new ones */
   points_wanted = (guint)next + 5;
   g_assert_true (dm_test_gui_wait_until (curve_has_points, page, 60000));
@@ -217,7 +187,7 @@ on_activate_after (GApplication *app, gpointer user_data)
     gtk_window_close (GTK_WINDOW (window));
     g_assert_true (dm_test_gui_wait_until (dialog_shown, NULL, 10000));
     dm_test_gui_wait_frames (find_dialog (), 2);
-    screenshot (find_dialog (), "train-close-dialog");
+    dm_test_window_screenshot (find_dialog (), "train-close-dialog");
     g_assert_true (dm_window_is_training (self));
     adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_dialog ()), "stop");
     g_assert_true (dm_test_gui_wait_until (window_gone, app, 60000));
@@ -225,24 +195,15 @@ on_activate_after (GApplication *app, gpointer user_data)
     g_assert_true (dm_project_train_can_resume (again, &next, &total));
     g_assert_cmpint (next, >, before);
   }
-  *done = TRUE;
 }
 
 static void
 test_train_window (void)
 {
-  g_autoptr (DmApplication) app = dm_application_new (G_APPLICATION_NON_UNIQUE);
-  gboolean done = FALSE;
 
   tmp = dm_test_make_tmpdir ();
-  {
-    g_autofree char *data = g_build_filename (tmp, "xdg", NULL);
-    g_setenv ("XDG_DATA_HOME", data, TRUE);
-  }
   make_project ();
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate_after), &done);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_true (done);
+  dm_test_window_run (tmp, on_activate_after);
   g_free (folder);
   g_free (tmp);
 }
