@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-csv.h"
 #include "dm-cli-eval-private.h"
 #include "dm-error.h"
 #include "dm-image.h"
@@ -20,24 +21,6 @@ dm_cli_eval_record_clear (DmCliEvalRecord *record)
 }
 
 /* ---- CSV ------------------------------------------------------------------- */
-
-static void
-csv_field (GString *s, const char *text)
-{
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    {
-      g_string_append (s, text);
-      return;
-    }
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
 
 /* A float in the shortest text that reads back as the same float. */
 static void
@@ -68,9 +51,9 @@ dm_cli_eval_append_csv (GString *csv,
       const DmSample *s = &ds->samples[r->sample_index[i]];
       g_autofree char *path = g_filename_display_name (s->path);
 
-      csv_field (csv, record->name);
+      dm_csv_append_field (csv, record->name);
       g_string_append_c (csv, ',');
-      csv_field (csv, path);
+      dm_csv_append_field (csv, path);
       g_string_append (csv, r->labels[i] ? ",defect," : ",good,");
       append_float (csv, r->scores[i]);
       g_string_append_c (csv, ',');

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dm-csv.h"
 #include "dm-anomaly-map.h"
 #include "dm-cli-predict-private.h"
 #include "dm-cli.h"
@@ -234,7 +235,6 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
   g_autofree char *map_path = g_build_filename (p->out_dir, map_name, NULL);
   g_autofree char *overlay_path = g_build_filename (p->out_dir, overlay_name, NULL);
   g_autoptr (DmImage) overlay = NULL;
-  g_autofree char *field = NULL;
   char number[G_ASCII_DTOSTR_BUF_SIZE];
 
   if (!dm_image_save_tiff_f32 (map, DM_ANOMALY_MAP_SIZE, DM_ANOMALY_MAP_SIZE, map_path, error))
@@ -248,12 +248,12 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
       return FALSE;
     }
 
-  field = dm_inspect_csv_field (in->path);
-  g_string_append_printf (p->csv, "%s,%s,%s\n", field,
+  dm_csv_append_field (p->csv, in->path);
+  g_string_append_printf (p->csv, ",%s,%s\n",
                           g_ascii_formatd (number, sizeof number, "%.9g", score),
-                          p->threshold == NULL          ? ""
+                          p->threshold == NULL           ? ""
                           : score >= p->threshold->image ? "fail"
-                                                        : "pass");
+                                                         : "pass");
   return TRUE;
 }
 

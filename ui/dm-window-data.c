@@ -45,34 +45,6 @@ import_queue (DmWindow *self)
   return q;
 }
 
-static void
-show_error (DmWindow *self, const char *heading, const char *message)
-{
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-toast (DmWindow *self, const char *text)
-{
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
-}
-
-/* The project file and what went wrong, in a dialog; the change stays in
- * memory and the next save retries. */
-static gboolean
-save_project (DmWindow *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (dm_project_save (self->project, &error))
-    return TRUE;
-  show_error (self, _ ("Could Not Save the Project"), error->message);
-  return FALSE;
-}
-
 /* ---- import, off the main thread ---- */
 
 typedef struct
@@ -217,17 +189,17 @@ add_imported_classes (DmWindow *self, ImportJob *job)
           dm_project_class_free (c);
         }
     }
-  if (added > 0 && save_project (self))
+  if (added > 0 && dm_window_save_project (self))
     {
       g_autofree char *text = g_strdup_printf (
         g_dngettext (GETTEXT_PACKAGE, "%u class imported", "%u classes imported", added), added);
-      toast (self, text);
+      dm_window_toast (self, text);
     }
   if (taken->len > 0)
     {
       g_autofree char *text
         = g_strdup_printf (_ ("Already in the project, not imported again: %s"), taken->str);
-      toast (self, text);
+      dm_window_toast (self, text);
     }
   dm_data_page_show_project (self->data_page, self->project);
   dm_window_reload_dataset (self);
@@ -251,7 +223,7 @@ on_imported (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    show_error (self, _ ("Could Not Import the Dataset"), error->message);
+    dm_window_show_error (self, _ ("Could Not Import the Dataset"), error);
   else if (job->not_a_dataset)
     gtk_widget_activate_action (GTK_WIDGET (self), "win.add-class-folder", "s", job->path);
   else
@@ -378,10 +350,13 @@ move_masks (DmWindow *self, const char *old_name, const char *new_name)
 
   if (g_file_test (from, G_FILE_TEST_IS_DIR) && g_rename (from, to) != 0)
     {
+      int saved = errno;
       g_autofree char *display = g_filename_display_name (from);
-      g_autofree char *message
-        = g_strdup_printf (_ ("%s: cannot rename the folder: %s"), display, g_strerror (errno));
-      show_error (self, _ ("Could Not Move the Class’s Masks"), message);
+      g_autoptr (GError) error
+        = g_error_new (G_IO_ERROR, g_io_error_from_errno (saved),
+                       _ ("%s: cannot rename the folder: %s"), display, g_strerror (saved));
+
+      dm_window_show_error (self, _ ("Could Not Move the Class’s Masks"), error);
     }
 }
 
@@ -404,14 +379,14 @@ rename_class_action (GtkWidget *widget, const char *name, GVariant *param)
   if (new_name[0] == '\0' || strchr (new_name, '/') != NULL || strchr (new_name, '\\') != NULL
       || g_strcmp0 (new_name, ".") == 0 || g_strcmp0 (new_name, "..") == 0)
     {
-      toast (self, _ ("A class name cannot be empty or contain “/”"));
+      dm_window_toast (self, _ ("A class name cannot be empty or contain “/”"));
       return;
     }
   if (dm_project_find_class (self->project, new_name) != NULL)
     {
       g_autofree char *text
         = g_strdup_printf (_ ("There is already a class called “%s”"), new_name);
-      toast (self, text);
+      dm_window_toast (self, text);
       return;
     }
   /* a VisA class is its CSV's object: remember which under the new name */
@@ -422,10 +397,10 @@ rename_class_action (GtkWidget *widget, const char *name, GVariant *param)
   move_masks (self, old_name, new_name);
   g_free (c->name);
   c->name = g_strdup (new_name);
-  if (save_project (self))
+  if (dm_window_save_project (self))
     {
       g_autofree char *text = g_strdup_printf (_ ("Class renamed to “%s”"), new_name);
-      toast (self, text);
+      dm_window_toast (self, text);
     }
   dm_data_page_show_project (self->data_page, self->project);
   dm_window_reload_dataset (self);

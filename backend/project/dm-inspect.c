@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dm-csv.h"
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-image.h"
@@ -345,24 +346,6 @@ failed:
 
 /* ---- export ------------------------------------------------------------ */
 
-char *
-dm_inspect_csv_field (const char *text)
-{
-  GString *s;
-
-  if (strpbrk (text, ",\"\r\n") == NULL)
-    return g_strdup (text);
-  s = g_string_new ("\"");
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *c);
-    }
-  g_string_append_c (s, '"');
-  return g_string_free (s, FALSE);
-}
-
 gboolean
 dm_inspect_write_csv (const char *csv_path,
                       const char *class_name,
@@ -372,7 +355,6 @@ dm_inspect_write_csv (const char *csv_path,
                       GError **error)
 {
   g_autoptr (GString) csv = g_string_new ("class,path,score,decision,threshold\n");
-  g_autofree char *klass = dm_inspect_csv_field (class_name != NULL ? class_name : "");
   gboolean band = isfinite (thresholds->uncertain_low) && isfinite (thresholds->uncertain_high);
   double fail_at = band ? thresholds->uncertain_high : thresholds->image;
   char threshold[G_ASCII_DTOSTR_BUF_SIZE] = "";
@@ -381,13 +363,14 @@ dm_inspect_write_csv (const char *csv_path,
     g_ascii_dtostr (threshold, sizeof threshold, fail_at);
   for (guint i = 0; i < n; i++)
     {
-      g_autofree char *path = dm_inspect_csv_field (records[i].path);
       char score[G_ASCII_DTOSTR_BUF_SIZE];
 
-      g_string_append_printf (csv, "%s,%s,%s,%s,%s\n", klass, path,
-                              g_ascii_formatd (score, sizeof score, "%.9g", records[i].score),
-                              dm_decision_name (dm_decide (thresholds, records[i].score)),
-                              threshold);
+      dm_csv_append_field (csv, class_name);
+      g_string_append_c (csv, ',');
+      dm_csv_append_field (csv, records[i].path);
+      g_string_append_printf (
+        csv, ",%s,%s,%s\n", g_ascii_formatd (score, sizeof score, "%.9g", records[i].score),
+        dm_decision_name (dm_decide (thresholds, records[i].score)), threshold);
     }
   return dm_file_set_contents_atomic (csv_path, csv->str, csv->len, error);
 }

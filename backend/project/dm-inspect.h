@@ -99,9 +99,6 @@ typedef struct
   const float *map; /* (256, 256) */
 } DmInspectRecord;
 
-/* A CSV field: as is, or quoted ("" for ") when it holds , " CR or LF. */
-char *dm_inspect_csv_field (const char *text);
-
 /* Writes csv_path atomically: a header "class,path,score,decision,threshold"
  * then one row per record: class_name (may be NULL: empty), the path, the
  * score (%.9g, dot decimals), dm_decide's decision name ("pass",

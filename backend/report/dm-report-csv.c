@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-csv.h"
 #include "dm-file-util.h"
 #include "dm-json-util.h"
 #include "dm-report-private.h"
@@ -33,26 +34,6 @@ dm_report_append_float (GString *s, float v)
   g_string_append (s, buf);
 }
 
-static void
-csv_field (GString *s, const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
-
-  if (strpbrk (valid, ",\"\r\n") == NULL)
-    {
-      g_string_append (s, valid);
-      return;
-    }
-  g_string_append_c (s, '"');
-  for (const char *p = valid; *p != '\0'; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (s, '"');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
 char *
 dm_report_csv (const DmReportInput *input)
 {
@@ -67,9 +48,9 @@ dm_report_csv (const DmReportInput *input)
           const DmReportImage *im = &k->images[i];
           g_autofree char *path = im->path != NULL ? g_filename_display_name (im->path) : NULL;
 
-          csv_field (s, k->name);
+          dm_csv_append_field (s, k->name);
           g_string_append_c (s, ',');
-          csv_field (s, path);
+          dm_csv_append_field (s, path);
           g_string_append (s, im->label ? ",defect," : ",good,");
           if (isfinite (im->score))
             dm_report_append_float (s, im->score);
