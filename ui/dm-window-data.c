@@ -80,7 +80,8 @@ show_progress (gpointer data)
 {
   Progress *p = data;
   g_autofree char *text = g_strdup_printf (
-    g_dngettext (GETTEXT_PACKAGE, "Reading %u file…", "Reading %u files…", p->n_files), p->n_files);
+    g_dngettext (GETTEXT_PACKAGE, "Reading %'u file…", "Reading %'u files…", p->n_files),
+    p->n_files);
 
   /* data_page is NULL once the window is disposed */
   if (import_queue (p->window)->running && p->window->data_page != NULL)

@@ -506,6 +506,16 @@ undo_remove_class_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (self->project == NULL || self->removed_class == NULL)
     return;
+  /* a class renamed or added since may have taken the name */
+  if (dm_project_find_class (self->project, self->removed_class->name) != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (
+        _ ("“%s” cannot come back: another class has its name now"), self->removed_class->name);
+
+      toast (self, text);
+      g_clear_pointer (&self->removed_class, dm_project_class_free);
+      return;
+    }
   dm_project_insert_class (self->project, g_steal_pointer (&self->removed_class),
                            self->removed_index);
   save_project (self);
