@@ -343,6 +343,16 @@ on_class_selected (GtkDropDown *dropdown, GParamSpec *pspec, DmInspectPage *self
     dm_inspect_page_update_status (self);
 }
 
+/* While files are dragged over the page, its edge says where they go. */
+static void
+on_current_drop (GtkDropTarget *target, GParamSpec *pspec, DmInspectPage *self)
+{
+  if (gtk_drop_target_get_current_drop (target) != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "dropping");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "dropping");
+}
+
 static gboolean
 on_drop (GtkDropTarget *target, const GValue *value, double x, double y, DmInspectPage *self)
 {
@@ -597,6 +607,7 @@ dm_inspect_page_init (DmInspectPage *self)
   dm_heatmap_view_set_opacity (self->view, 0.65);
 
   target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (target, "notify::current-drop", G_CALLBACK (on_current_drop), self);
   g_signal_connect (target, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
   dm_inspect_page_set_busy (self);
