@@ -62,6 +62,7 @@ struct _DmTrainPage
   AdwPreferencesGroup *resume_group;
   AdwActionRow *resume_row;
   AdwPreferencesGroup *settings_group;
+  AdwActionRow *backbone_row;
   AdwComboRow *preset_row;
   AdwExpanderRow *all_settings_row;
   AdwActionRow *estimate_row;
@@ -141,6 +142,31 @@ describe_preset (DmTrainPage *self, const DmTrainSettings *s)
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->preset_row), text);
 }
 
+/* Which backbone the model will learn on; random weights are said loudly. */
+static void
+show_backbone (DmTrainPage *self, const DmProject *project)
+{
+  gboolean random = g_strcmp0 (project->backbone_kind, "random") == 0;
+  g_autofree char *name
+    = project->backbone_path != NULL ? g_filename_display_basename (project->backbone_path) : NULL;
+
+  if (random)
+    {
+      g_autofree char *text = g_strdup_printf (
+        _ ("Random %s weights, for trying only: the workflow is real, the scores mean nothing"),
+        g_strcmp0 (project->backbone_arch, "base") == 0   ? "ViT-B/14"
+        : g_strcmp0 (project->backbone_arch, "tiny") == 0 ? "ViT (D 64)/14"
+                                                          : "ViT-S/14");
+      adw_action_row_set_subtitle (self->backbone_row, text);
+      gtk_widget_add_css_class (GTK_WIDGET (self->backbone_row), "warning");
+    }
+  else
+    {
+      adw_action_row_set_subtitle (self->backbone_row, name != NULL ? name : "");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->backbone_row), "warning");
+    }
+}
+
 void
 dm_train_page_show_project (DmTrainPage *self, DmProject *project)
 {
@@ -152,6 +178,8 @@ dm_train_page_show_project (DmTrainPage *self, DmProject *project)
     return;
   has_backbone = project->backbone_kind != NULL;
   gtk_widget_set_visible (GTK_WIDGET (self->backbone_group), !has_backbone);
+  gtk_widget_set_visible (GTK_WIDGET (self->backbone_row), has_backbone);
+  show_backbone (self, project);
   gtk_widget_set_sensitive (GTK_WIDGET (self->train_button), has_backbone);
   if (!dm_project_train_settings (project, &s, NULL))
     {
@@ -400,6 +428,7 @@ dm_train_page_class_init (DmTrainPageClass *klass)
   BIND (resume_group);
   BIND (resume_row);
   BIND (settings_group);
+  BIND (backbone_row);
   BIND (preset_row);
   BIND (all_settings_row);
   BIND (estimate_row);
