@@ -17,62 +17,24 @@
 #include <tiffio.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 
-typedef struct
+/* The encoders close the descriptor they are given: each gets a duplicate,
+ * and the DmAtomicFile keeps its own to sync, close and rename. */
+static int
+dup_fd (DmAtomicFile *file, const char *display, GError **error)
 {
-  char *path;     /* target */
-  char *display;  /* target, for messages */
-  char *tmp_path; /* temporary file beside it */
-  int fd;
-} AtomicFile;
+  int fd = dup (file->fd);
 
-static gboolean
-atomic_open (AtomicFile *file, const char *path, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  int saved;
-
-  file->path = g_strdup (path);
-  file->display = g_filename_display_name (path);
-  file->tmp_path = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  file->fd = g_mkstemp_full (file->tmp_path, O_RDWR | O_CLOEXEC, 0666);
-  if (file->fd < 0)
-    {
-      saved = errno;
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create a file in %s: %s",
-                   file->display, dir, g_strerror (saved));
-      g_clear_pointer (&file->tmp_path, g_free);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Renames the finished temporary file over the target (the data was
- * flushed and synced by the caller), or removes it when !ok. */
-static gboolean
-atomic_finish (AtomicFile *file, gboolean ok, GError **error)
-{
-  if (ok && g_rename (file->tmp_path, file->path) != 0)
+  if (fd < 0)
     {
       int saved = errno;
 
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot replace the file: %s", file->display,
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write: %s", display,
                    g_strerror (saved));
-      ok = FALSE;
+      dm_atomic_file_abort (file);
     }
-  if (!ok && file->tmp_path != NULL)
-    g_unlink (file->tmp_path);
-  g_free (file->path);
-  g_free (file->display);
-  g_free (file->tmp_path);
-  return ok;
-}
-
-static void
-set_io_error (GError **error, const AtomicFile *file, const char *what, int err)
-{
-  g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: %s: %s", file->display, what, g_strerror (err));
+  return fd;
 }
 
 /* ---- PNG ---------------------------------------------------------------- */
@@ -123,34 +85,41 @@ write_png (png_structp png, png_infop info, PngWriteContext *ctx)
 gboolean
 dm_image_save_png (const DmImage *image, const char *path, GError **error)
 {
-  AtomicFile file = { 0 };
+  /* NULL-safe: the check below reports a NULL path */
+  g_autofree char *display = path != NULL ? g_filename_display_name (path) : NULL;
+  DmAtomicFile file;
   PngWriteContext *ctx;
   png_structp png;
   png_infop info = NULL;
   gboolean ok;
+  int fd;
 
   g_return_val_if_fail (image != NULL && path != NULL, FALSE);
   if ((image->type != DM_PIXEL_U8 && image->type != DM_PIXEL_U16)
       || (image->channels != 1 && image->channels != 3 && image->channels != 4))
     {
-      g_autofree char *display = g_filename_display_name (path);
-
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
                    "%s: PNG takes 8- or 16-bit gray, RGB or RGBA images", display);
       return FALSE;
     }
-  if (!atomic_open (&file, path, error))
-    return atomic_finish (&file, FALSE, NULL);
-
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  fd = dup_fd (&file, display, error);
+  if (fd < 0)
+    return FALSE;
   ctx = g_new0 (PngWriteContext, 1);
   ctx->image = image;
-  ctx->fp = fdopen (file.fd, "wb");
+  ctx->fp = fdopen (fd, "wb");
   if (ctx->fp == NULL)
     {
-      set_io_error (error, &file, "cannot write", errno);
-      close (file.fd);
+      int saved = errno;
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write: %s", display,
+                   g_strerror (saved));
+      close (fd);
       g_free (ctx);
-      return atomic_finish (&file, FALSE, NULL);
+      dm_atomic_file_abort (&file);
+      return FALSE;
     }
   png = png_create_write_struct (PNG_LIBPNG_VER_STRING, ctx, png_write_error_cb,
                                  png_write_warning_cb);
@@ -165,20 +134,23 @@ dm_image_save_png (const DmImage *image, const char *path, GError **error)
 
   ok = ctx->done;
   if (!ok)
-    g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write PNG: %s", file.display,
+    g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write PNG: %s", display,
                  ctx->message[0] != '\0' ? ctx->message : "out of memory");
-  if (ok && (fflush (ctx->fp) != 0 || fsync (fileno (ctx->fp)) != 0))
-    {
-      set_io_error (error, &file, "cannot write", errno);
-      ok = FALSE;
-    }
   if (fclose (ctx->fp) != 0 && ok)
     {
-      set_io_error (error, &file, "cannot write", errno);
+      int saved = errno;
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write: %s", display,
+                   g_strerror (saved));
       ok = FALSE;
     }
   g_free (ctx);
-  return atomic_finish (&file, ok, error);
+  if (!ok)
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
 }
 
 /* ---- float TIFF ----------------------------------------------------------- */
@@ -207,36 +179,40 @@ tiff_write_warning_cb (TIFF *tif, void *user_data, const char *module, const cha
 gboolean
 dm_image_save_tiff_f32 (const float *data, int width, int height, const char *path, GError **error)
 {
-  AtomicFile file = { 0 };
+  g_autofree char *display = NULL;
+  DmAtomicFile file;
   char message[256] = "";
+  int fd;
   TIFFOpenOptions *opts;
   g_autofree float *row = NULL;
   TIFF *tif;
   gboolean ok = TRUE;
 
   g_return_val_if_fail (data != NULL && path != NULL, FALSE);
+  display = g_filename_display_name (path);
   if (width <= 0 || height <= 0)
     {
-      g_autofree char *display = g_filename_display_name (path);
-
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: invalid image size %d x %d", display,
                    width, height);
       return FALSE;
     }
-  if (!atomic_open (&file, path, error))
-    return atomic_finish (&file, FALSE, NULL);
-
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  fd = dup_fd (&file, display, error);
+  if (fd < 0)
+    return FALSE;
   opts = TIFFOpenOptionsAlloc ();
   TIFFOpenOptionsSetErrorHandlerExtR (opts, tiff_write_error_cb, message);
   TIFFOpenOptionsSetWarningHandlerExtR (opts, tiff_write_warning_cb, NULL);
-  tif = TIFFFdOpenExt (file.fd, file.tmp_path, "w", opts);
+  tif = TIFFFdOpenExt (fd, file.tmp_path, "w", opts);
   TIFFOpenOptionsFree (opts);
   if (tif == NULL)
     {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write TIFF: %s", file.display,
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write TIFF: %s", display,
                    message[0] != '\0' ? message : "cannot open");
-      close (file.fd);
-      return atomic_finish (&file, FALSE, NULL);
+      close (fd);
+      dm_atomic_file_abort (&file);
+      return FALSE;
     }
   TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, (uint32_t)width);
   TIFFSetField (tif, TIFFTAG_IMAGELENGTH, (uint32_t)height);
@@ -256,10 +232,15 @@ dm_image_save_tiff_f32 (const float *data, int width, int height, const char *pa
       ok = TIFFWriteScanline (tif, row, (uint32_t)y, 0) == 1;
     }
   if (ok)
-    ok = TIFFFlush (tif) == 1 && fsync (TIFFFileno (tif)) == 0;
+    ok = TIFFFlush (tif) == 1;
   if (!ok)
-    g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write TIFF: %s", file.display,
+    g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot write TIFF: %s", display,
                  message[0] != '\0' ? message : g_strerror (errno));
-  TIFFClose (tif); /* closes file.fd */
-  return atomic_finish (&file, ok, error);
+  TIFFClose (tif); /* closes fd; the commit syncs the file through its own */
+  if (!ok)
+    {
+      dm_atomic_file_abort (&file);
+      return FALSE;
+    }
+  return dm_atomic_file_commit (&file, error);
 }
