@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dm-demo.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 #include "dm-project-dataset.h"
 
@@ -18,16 +19,6 @@ tiny_settings (DmProject *p, int total_iters)
   json_object_set_int_member (p->settings, "total_iters", total_iters);
   json_object_set_int_member (p->settings, "batch", 4);
   json_object_set_int_member (p->settings, "warmup_iters", 2);
-}
-
-static void
-copy_file (const char *src, const char *dst)
-{
-  g_autofree char *data = NULL;
-  gsize size;
-
-  g_assert_true (g_file_get_contents (src, &data, &size, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize)size, NULL));
 }
 
 /* The first n files of from_dir (sorted by name) into to_dir. */
@@ -47,7 +38,7 @@ copy_some (const char *from_dir, const char *to_dir, guint n)
     {
       g_autofree char *a = g_build_filename (from_dir, names->pdata[i], NULL);
       g_autofree char *b = g_build_filename (to_dir, names->pdata[i], NULL);
-      copy_file (a, b);
+      dm_test_copy_file (a, b);
     }
 }
 
@@ -69,7 +60,7 @@ copy_masks (const char *src, const char *dst, const char *kind)
       g_autofree char *mask = g_strconcat (stem, "_mask.png", NULL);
       g_autofree char *a = g_build_filename (src, "ground_truth", kind, mask, NULL);
       g_autofree char *b = g_build_filename (to, mask, NULL);
-      copy_file (a, b);
+      dm_test_copy_file (a, b);
     }
 }
 

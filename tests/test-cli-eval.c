@@ -16,6 +16,7 @@
 #include "dm-image.h"
 #include "dm-preprocess.h"
 #include "dm-safetensors.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 
 static const char *cli_path;
@@ -48,125 +49,24 @@ assert_contains (const char *haystack, const char *needle)
     g_error ("\"%s\" not found in:\n%s", needle, haystack);
 }
 
-static JsonObject *
-load_json (JsonParser *parser, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  return json_node_get_object (json_parser_get_root (parser));
-}
-
 /* ---- data ------------------------------------------------------------------------ */
 
 /* The tiny model (timm encoder, 10 blocks, D 128) at resize 256 / crop 224,
  * classes gen and other; gen has an image threshold. */
 static void
-write_tiny_model (const char *path)
+gen_threshold_only (DmModelInfo *info)
 {
-  g_autofree char *dir = g_build_filename (dm_test_srcdir (), "data", "forward", NULL);
-  g_autofree char *encoder_path = g_build_filename (dir, "encoder_timm_bf16.safetensors", NULL);
-  g_autofree char *decoder_path = g_build_filename (dir, "decoder_f32.safetensors", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmVitWeights) encoder = dm_vit_weights_load (encoder_path, -1, &error);
-  g_autoptr (DmSafetensors) dec_file = dm_safetensors_open (decoder_path, &error);
-  g_autoptr (DmDinomalyWeights) decoder = NULL;
-  g_autoptr (DmModelInfo) info = dm_model_info_new ();
-
-  g_assert_no_error (error);
-  decoder = dm_dinomaly_weights_load (dec_file, encoder->config.dim, &error);
-  g_assert_no_error (error);
-  g_assert_true (dm_model_info_set_backbone (info, &encoder->config, &error));
-  info->resize = 256;
-  info->crop = 224;
-  g_strfreev (info->class_names);
-  info->class_names = g_strsplit ("gen,other,magnetic_tile", ",", -1);
   info->thresholds = g_new0 (DmClassThreshold, 1);
   info->n_thresholds = 1;
   info->thresholds[0].class_name = g_strdup ("gen");
   info->thresholds[0].image = gen_threshold;
   info->thresholds[0].pixel = 0.5;
-  info->backbone_name = g_strdup ("encoder_timm_bf16.safetensors");
-  info->backbone_sha256 = g_strnfill (64, 'a');
-  g_assert_true (dm_model_file_write (path, info, decoder, encoder, DM_DTYPE_BF16, &error));
-  g_assert_no_error (error);
-}
-
-/* A seeded RGB image with a brighter patch where `defect` is set, and its mask. */
-static void
-write_image (const char *path, int w, int h, guint64 seed, gboolean defect)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmImage) img = dm_image_new (w, h, 3, DM_PIXEL_U8, &error);
-  g_autofree float *noise = g_new (float, (gsize)w *h * 3);
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  g_assert_no_error (error);
-  dm_test_fill_uniform (noise, (gsize)w * h * 3, 60.0f, 120.0f, seed);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w * 3; x++)
-      {
-        gboolean patch = defect && x / 3 > w / 3 && x / 3 < w / 2 && y > h / 3 && y < h / 2;
-        img->data[(gsize)y * img->stride + x]
-          = (guint8)(noise[(gsize)y * w * 3 + x] + (patch ? 120 : 0));
-      }
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (dm_image_save_png (img, path, &error));
-  g_assert_no_error (error);
 }
 
 static void
-write_mask (const char *path, int w, int h)
+write_tiny_model (const char *path)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmImage) img = dm_image_new (w, h, 1, DM_PIXEL_U8, &error);
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  g_assert_no_error (error);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      img->data[(gsize)y * img->stride + x]
-        = x > w / 3 && x < w / 2 && y > h / 3 && y < h / 2 ? 255 : 0;
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (dm_image_save_png (img, path, &error));
-  g_assert_no_error (error);
-}
-
-/* ROOT/<name>: 2 training images, 3 good and 3 defect test images (type
- * "bad", with masks). */
-static void
-build_class (const char *root, const char *name, guint64 seed)
-{
-  for (int i = 0; i < 3; i++)
-    {
-      g_autofree char *train = g_strdup_printf ("%s/%s/train/good/%03d.png", root, name, i);
-      g_autofree char *good = g_strdup_printf ("%s/%s/test/good/%03d.png", root, name, i);
-      g_autofree char *bad = g_strdup_printf ("%s/%s/test/bad/%03d.png", root, name, i);
-      g_autofree char *mask
-        = g_strdup_printf ("%s/%s/ground_truth/bad/%03d_mask.png", root, name, i);
-
-      if (i < 2)
-        write_image (train, 80, 60, seed + 10 + i, FALSE);
-      write_image (good, 80, 60, seed + 20 + i, FALSE);
-      write_image (bad, 80, 60, seed + 30 + i, TRUE);
-      write_mask (mask, 80, 60);
-    }
-}
-
-static void
-copy_file (const char *from, const char *to)
-{
-  g_autofree char *bytes = NULL;
-  g_autofree char *dir = g_path_get_dirname (to);
-  gsize len;
-  g_autoptr (GError) error = NULL;
-
-  g_file_get_contents (from, &bytes, &len, &error);
-  g_assert_no_error (error);
-  g_mkdir_with_parents (dir, 0755);
-  g_file_set_contents (to, bytes, (gssize)len, &error);
-  g_assert_no_error (error);
+  dm_test_write_tiny_model (path, "gen,other,magnetic_tile", gen_threshold_only);
 }
 
 static int
@@ -241,7 +141,7 @@ static void
 check_report (const char *json_path, const char *maps_dir, guint n_classes)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *root = load_json (parser, json_path), *classes, *mean;
+  JsonObject *root = dm_test_load_json (parser, json_path), *classes, *mean;
   g_autoptr (GList) names = NULL;
 
   classes = json_object_get_object_member (root, "classes");
@@ -271,7 +171,7 @@ check_report (const char *json_path, const char *maps_dir, guint n_classes)
 
       g_assert_cmpint (
         run_cli ((const char *[]){ "metrics", dir, "--json", out, NULL }, NULL, NULL), ==, 0);
-      m = load_json (mp, out);
+      m = dm_test_load_json (mp, out);
       for (int id = 0; id < 7; id++)
         {
           double a, b;
@@ -330,8 +230,8 @@ test_generated_tree (void)
   g_autoptr (GPtrArray) rows = NULL;
   const CsvRow *probe = NULL;
 
-  build_class (data, "gen", 1);
-  build_class (data, "other", 100);
+  dm_test_write_mvtec_class (data, "gen", 1);
+  dm_test_write_mvtec_class (data, "other", 100);
   g_assert_cmpint (run_cli ((const char *[]){ "eval", "--model", model_path, "--data", data,
                                               "--json", json, "--csv", csv, "--save-maps", maps,
                                               "--batch", "4", "--threads", "1", NULL },
@@ -373,7 +273,7 @@ test_generated_tree (void)
     ==, 0);
   {
     g_autoptr (JsonParser) parser = json_parser_new ();
-    JsonObject *root = load_json (parser, json);
+    JsonObject *root = dm_test_load_json (parser, json);
     JsonObject *classes = json_object_get_object_member (root, "classes");
 
     g_assert_cmpuint (json_object_get_size (classes), ==, 1);
@@ -422,7 +322,7 @@ test_magnetic_tile_subset (void)
           {
             g_autofree char *from = g_build_filename (from_dir, names->pdata[i], NULL);
             g_autofree char *to = g_build_filename (data, dirs[d], names->pdata[i], NULL);
-            copy_file (from, to);
+            dm_test_copy_file (from, to);
           }
       }
     for (guint t = 0; t < G_N_ELEMENTS (types); t++)
@@ -442,8 +342,8 @@ test_magnetic_tile_subset (void)
             g_autofree char *mto
               = g_build_filename (data, "ground_truth", types[t], mask_name, NULL);
 
-            copy_file (from, to);
-            copy_file (mfrom, mto);
+            dm_test_copy_file (from, to);
+            dm_test_copy_file (mfrom, mto);
           }
       }
   }
@@ -502,12 +402,12 @@ test_bad_input (void)
   g_autofree char *nowhere = g_build_filename (tmp, "nowhere", NULL);
   g_autofree char *fake_model = g_build_filename (tmp, "fake.dinomaly", NULL);
 
-  build_class (data, "gen", 1);
+  dm_test_write_mvtec_class (data, "gen", 1);
   g_assert_true (g_file_set_contents (fake_model, "this is not a model file", -1, NULL));
   {
     g_autofree char *train_only
       = g_build_filename (data, "trainonly", "train", "good", "0.png", NULL);
-    write_image (train_only, 40, 30, 5, FALSE);
+    dm_test_write_noise_image (train_only, 40, 30, 5, FALSE);
   }
 
   expect_exit ((const char *[]){ "eval", "--model", model_path, "--data", nowhere, NULL }, 1,
@@ -556,7 +456,7 @@ test_dataset_with_problems (void)
   JsonObject *root, *gen;
   gsize len;
 
-  build_class (data, "gen", 1);
+  dm_test_write_mvtec_class (data, "gen", 1);
   g_assert_true (g_file_set_contents (notes, "not an image", -1, NULL));
   g_assert_cmpint (g_unlink (mask1), ==, 0);
   g_assert_true (g_file_set_contents (broken, "not a png either", -1, NULL));
@@ -576,7 +476,7 @@ test_dataset_with_problems (void)
   assert_contains (err, "cut.png");
   assert_contains (out, "1 defect image without a mask");
 
-  root = load_json (parser, json);
+  root = dm_test_load_json (parser, json);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "problems")), ==, 3);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "failures")), ==, 1);
   gen = json_object_get_object_member (json_object_get_object_member (root, "classes"), "gen");

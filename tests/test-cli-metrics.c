@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "dm-image.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 
 static const char *cli_path;
@@ -21,16 +22,6 @@ static int
 run_cli (const char *const *args, char **out, char **err)
 {
   return dm_test_run_cli (cli_path, args, out, err);
-}
-
-static JsonObject *
-load_json (JsonParser *parser, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  return json_node_get_object (json_parser_get_root (parser));
 }
 
 static void
@@ -49,8 +40,8 @@ test_reference_case (gconstpointer data)
   g_assert_cmpint (
     run_cli ((const char *[]){ "metrics", dir, "--json", out_path, NULL }, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "aupro"));
-  want = load_json (want_parser, want_path);
-  got = load_json (got_parser, out_path);
+  want = dm_test_load_json (want_parser, want_path);
+  got = dm_test_load_json (got_parser, out_path);
   for (int id = 0; id < 7; id++)
     {
       const char *wkey = id == 6 ? "pixel_aupro" : metric_keys[id];
@@ -65,19 +56,6 @@ test_reference_case (gconstpointer data)
 }
 
 /* ---- bad folders ------------------------------------------------------- */
-
-static void
-copy_file (const char *from, const char *to)
-{
-  g_autofree char *bytes = NULL;
-  gsize len;
-  g_autoptr (GError) error = NULL;
-
-  g_file_get_contents (from, &bytes, &len, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (to, bytes, len, &error);
-  g_assert_no_error (error);
-}
 
 /* A copy of case1 in a fresh temporary folder. */
 static char *
@@ -101,7 +79,7 @@ copy_case1 (void)
           g_autofree char *from = g_build_filename (from_dir, entry, NULL);
           g_autofree char *to = g_build_filename (to_dir, entry, NULL);
           if (g_file_test (from, G_FILE_TEST_IS_REGULAR))
-            copy_file (from, to);
+            dm_test_copy_file (from, to);
         }
     }
   return dst;
@@ -248,7 +226,7 @@ test_missing_masks_and_nan (void)
   g_assert_cmpint (
     run_cli ((const char *[]){ "metrics", dir, "--json", out_path, NULL }, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "nan"));
-  got = load_json (parser, out_path);
+  got = dm_test_load_json (parser, out_path);
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (got, "pixel_auroc")));
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (got, "aupro")));
   g_assert_cmpfloat (

@@ -15,6 +15,7 @@
 #include "dm-image.h"
 #include "dm-model-file.h"
 #include "dm-safetensors.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 
 static const char *cli_path;
@@ -38,38 +39,11 @@ run_cli (const char *const *args, char **out, char **err)
   return status;
 }
 
-static JsonObject *
-load_json (JsonParser *parser, const char *path)
-{
-  g_autoptr (GError) error = NULL;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  return json_node_get_object (json_parser_get_root (parser));
-}
-
 /* The tiny model (as test-cli-eval's) with a training record and, for
  * class gen, an image threshold with an uncertain band. */
 static void
-write_tiny_model (const char *path)
+gen_band_and_record (DmModelInfo *info)
 {
-  g_autofree char *dir = g_build_filename (dm_test_srcdir (), "data", "forward", NULL);
-  g_autofree char *encoder_path = g_build_filename (dir, "encoder_timm_bf16.safetensors", NULL);
-  g_autofree char *decoder_path = g_build_filename (dir, "decoder_f32.safetensors", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmVitWeights) encoder = dm_vit_weights_load (encoder_path, -1, &error);
-  g_autoptr (DmSafetensors) dec_file = dm_safetensors_open (decoder_path, &error);
-  g_autoptr (DmDinomalyWeights) decoder = NULL;
-  g_autoptr (DmModelInfo) info = dm_model_info_new ();
-
-  g_assert_no_error (error);
-  decoder = dm_dinomaly_weights_load (dec_file, encoder->config.dim, &error);
-  g_assert_no_error (error);
-  g_assert_true (dm_model_info_set_backbone (info, &encoder->config, &error));
-  info->resize = 256;
-  info->crop = 224;
-  g_strfreev (info->class_names);
-  info->class_names = g_strsplit ("gen,other", ",", -1);
   info->thresholds = g_new0 (DmClassThreshold, 1);
   info->n_thresholds = 1;
   info->thresholds[0].class_name = g_strdup ("gen");
@@ -78,8 +52,6 @@ write_tiny_model (const char *path)
   info->thresholds[0].has_uncertain = TRUE;
   info->thresholds[0].uncertain_low = 1.04;
   info->thresholds[0].uncertain_high = 1.05;
-  info->backbone_name = g_strdup ("encoder_timm_bf16.safetensors");
-  info->backbone_sha256 = g_strnfill (64, 'a');
   info->has_training = TRUE;
   info->training.iterations = 10;
   info->training.seed = 3;
@@ -87,72 +59,12 @@ write_tiny_model (const char *path)
   info->training.batch_size = 2;
   info->training.lr = 1e-3;
   info->training.final_loss = 0.5;
-  g_assert_true (dm_model_file_write (path, info, decoder, encoder, DM_DTYPE_BF16, &error));
-  g_assert_no_error (error);
 }
 
 static void
-write_image (const char *path, int w, int h, guint64 seed, gboolean defect)
+write_tiny_model (const char *path)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmImage) img = dm_image_new (w, h, 3, DM_PIXEL_U8, &error);
-  g_autofree float *noise = g_new (float, (gsize)w *h * 3);
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  g_assert_no_error (error);
-  dm_test_fill_uniform (noise, (gsize)w * h * 3, 60.0f, 120.0f, seed);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w * 3; x++)
-      {
-        gboolean patch = defect && x / 3 > w / 3 && x / 3 < w / 2 && y > h / 3 && y < h / 2;
-        img->data[(gsize)y * img->stride + x]
-          = (guint8)(noise[(gsize)y * w * 3 + x] + (patch ? 120 : 0));
-      }
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (dm_image_save_png (img, path, &error));
-}
-
-static void
-write_mask (const char *path, int w, int h)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmImage) img = dm_image_new (w, h, 1, DM_PIXEL_U8, &error);
-  g_autofree char *dir = g_path_get_dirname (path);
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      img->data[(gsize)y * img->stride + x]
-        = x > w / 3 && x < w / 2 && y > h / 3 && y < h / 2 ? 255 : 0;
-  g_mkdir_with_parents (dir, 0755);
-  g_assert_true (dm_image_save_png (img, path, &error));
-}
-
-/* ROOT/<name>: 2 training images, 3 good and 3 defect test images with masks. */
-static void
-build_class (const char *root, const char *name, guint64 seed)
-{
-  for (int i = 0; i < 3; i++)
-    {
-      g_autofree char *train = g_strdup_printf ("%s/%s/train/good/%03d.png", root, name, i);
-      g_autofree char *good = g_strdup_printf ("%s/%s/test/good/%03d.png", root, name, i);
-      g_autofree char *bad = g_strdup_printf ("%s/%s/test/bad/%03d.png", root, name, i);
-      g_autofree char *mask
-        = g_strdup_printf ("%s/%s/ground_truth/bad/%03d_mask.png", root, name, i);
-
-      if (i < 2)
-        write_image (train, 80, 60, seed + 10 + i, FALSE);
-      write_image (good, 80, 60, seed + 20 + i, FALSE);
-      write_image (bad, 80, 60, seed + 30 + i, TRUE);
-      write_mask (mask, 80, 60);
-    }
-}
-
-static gboolean
-have (const char *program)
-{
-  g_autofree char *found = g_find_program_in_path (program);
-
-  return found != NULL;
+  dm_test_write_tiny_model (path, "gen,other", gen_band_and_record);
 }
 
 /* ---- tests --------------------------------------------------------------------------- */
@@ -181,8 +93,8 @@ test_report_matches_eval (void)
                                               "--json", eval_json, "--threads", "1", NULL },
                             NULL, NULL),
                    ==, 0);
-  root = load_json (parser, json);
-  eval_root = load_json (eval_parser, eval_json);
+  root = dm_test_load_json (parser, json);
+  eval_root = dm_test_load_json (eval_parser, eval_json);
   g_assert_cmpint (json_object_get_int_member (root, "schema_version"), ==, 1);
   classes = json_object_get_object_member (root, "classes");
   eval_classes = json_object_get_object_member (eval_root, "classes");
@@ -222,7 +134,7 @@ test_report_matches_eval (void)
   g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,threshold");
   g_assert_cmpuint (g_strv_length (lines), ==, 14); /* header, 12 rows, "" */
 
-  if (!have ("pdfinfo") || !have ("pdftotext"))
+  if (!dm_test_have_program ("pdfinfo") || !dm_test_have_program ("pdftotext"))
     {
       g_test_skip ("pdfinfo/pdftotext not installed (Debian: poppler-utils)");
       return;
@@ -273,7 +185,7 @@ test_quantile_threshold (void)
              NULL, NULL),
     ==, 0);
   gen = json_object_get_object_member (
-    json_object_get_object_member (load_json (parser, json), "classes"), "gen");
+    json_object_get_object_member (dm_test_load_json (parser, json), "classes"), "gen");
   g_assert_cmpstr (json_object_get_string_member (gen, "threshold_method"), ==, "normal_quantile");
   g_assert_cmpfloat (json_object_get_double_member (gen, "threshold_quantile"), ==, 0.5);
   /* the median of 3 normal scores is one of them: it and the one above it
@@ -348,8 +260,8 @@ main (int argc, char *argv[])
   model_path = g_build_filename (tmp, "tiny.dinomaly", NULL);
   data_dir = g_build_filename (tmp, "data", NULL);
   write_tiny_model (model_path);
-  build_class (data_dir, "gen", 1);
-  build_class (data_dir, "other", 100);
+  dm_test_write_mvtec_class (data_dir, "gen", 1);
+  dm_test_write_mvtec_class (data_dir, "other", 100);
   g_test_add_func ("/cli-report/matches-eval", test_report_matches_eval);
   g_test_add_func ("/cli-report/quantile-threshold", test_quantile_threshold);
   g_test_add_func ("/cli-report/bad-input", test_bad_input);

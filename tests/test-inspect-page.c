@@ -19,6 +19,7 @@
 #include "dm-inspect-page.h"
 #include "dm-project-train.h"
 #include "dm-test-gui.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 #include "dm-test-window.h"
 #include "dm-window-private.h"
@@ -27,16 +28,6 @@ static char *tmp;
 static char *folder; /* the project */
 static char *parts;  /* the new parts */
 static guint n_parts;
-
-static void
-copy_file (const char *src, const char *dst)
-{
-  g_autofree char *data = NULL;
-  gsize size;
-
-  g_assert_true (g_file_get_contents (src, &data, &size, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize)size, NULL));
-}
 
 static void
 copy_some (const char *from_dir, const char *to_dir, guint first, guint n, const char *prefix)
@@ -56,7 +47,7 @@ copy_some (const char *from_dir, const char *to_dir, guint first, guint n, const
       g_autofree char *out = g_strconcat (prefix, names->pdata[i], NULL);
       g_autofree char *dst = g_build_filename (to_dir, out, NULL);
 
-      copy_file (src, dst);
+      dm_test_copy_file (src, dst);
     }
 }
 

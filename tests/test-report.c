@@ -13,6 +13,7 @@
 #include "dm-image.h"
 #include "dm-report-plot.h"
 #include "dm-report.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 
 #define MAP 256
@@ -147,14 +148,6 @@ make_input (const char *dir)
   }
   dm_report_input_update_mean (input);
   return input;
-}
-
-static gboolean
-have (const char *program)
-{
-  g_autofree char *found = g_find_program_in_path (program);
-
-  return found != NULL;
 }
 
 static char *
@@ -372,7 +365,7 @@ test_pdf (void)
       g_file_set_contents (keep, bytes, (gssize)len, NULL);
     }
 
-  if (!have ("pdfinfo") || !have ("pdftotext"))
+  if (!dm_test_have_program ("pdfinfo") || !dm_test_have_program ("pdftotext"))
     {
       g_test_skip ("pdfinfo/pdftotext not installed (Debian: poppler-utils)");
       return;
