@@ -13,6 +13,7 @@
 #include "dm-error.h"
 #include "dm-image.h"
 #include "dm-json-util.h"
+#include "dm-thresholds.h"
 
 void
 dm_cli_eval_record_clear (DmCliEvalRecord *record)
@@ -58,7 +59,15 @@ dm_cli_eval_append_csv (GString *csv,
       append_float (csv, r->scores[i]);
       g_string_append_c (csv, ',');
       if (record->has_threshold)
-        g_string_append (csv, r->scores[i] > record->threshold ? "defect" : "good");
+        {
+          /* the rule of the whole application (dm-thresholds.h) */
+          DmThresholds t;
+
+          dm_thresholds_init (&t);
+          t.image = record->threshold;
+          g_string_append (csv,
+                           dm_decide (&t, r->scores[i]) == DM_DECISION_FAIL ? "defect" : "good");
+        }
       g_string_append_c (csv, '\n');
     }
 }

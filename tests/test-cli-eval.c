@@ -252,7 +252,7 @@ test_generated_tree (void)
       g_assert_true (g_file_test (r->path, G_FILE_TEST_IS_REGULAR));
       g_assert_cmpstr (r->label, ==, strstr (r->path, "/bad/") ? "defect" : "good");
       if (strcmp (r->klass, "gen") == 0)
-        g_assert_cmpstr (r->decision, ==, r->score > gen_threshold ? "defect" : "good");
+        g_assert_cmpstr (r->decision, ==, r->score >= gen_threshold ? "defect" : "good");
       else
         g_assert_cmpstr (r->decision, ==, "");
       if (g_str_has_suffix (r->path, "gen/test/bad/001.png"))
