@@ -29,13 +29,6 @@ typedef struct
   int threads;
 } BenchOptions;
 
-static int
-usage_error (const char *mode, const char *message)
-{
-  g_printerr ("dinomaly bench %s: %s\nTry 'dinomaly bench %s --help'.\n", mode, message, mode);
-  return DM_CLI_USAGE;
-}
-
 /* Parses the shared options; fills the preset's values where no flag
  * says otherwise. */
 static gboolean
@@ -63,12 +56,12 @@ parse_options (const char *mode, const char *summary, BenchOptions *o, int *argc
     return FALSE;
   if (*argc > 1)
     {
-      usage_error (mode, "unexpected argument (options only)");
+      dm_cli_usage_error (command, "unexpected argument (options only)");
       return FALSE;
     }
   if (o->preset != NULL && !dm_train_preset_from_name (o->preset, &preset))
     {
-      usage_error (mode, "--preset: quick, balanced or paper");
+      dm_cli_usage_error (command, "--preset: quick, balanced or paper");
       return FALSE;
     }
   dm_train_settings_init (&s);
@@ -86,7 +79,7 @@ parse_options (const char *mode, const char *summary, BenchOptions *o, int *argc
   dm_train_settings_clear (&s);
   if (strcmp (o->dtype, "f32") != 0 && strcmp (o->dtype, "bf16") != 0)
     {
-      usage_error (mode, "--dtype: f32 or bf16");
+      dm_cli_usage_error (command, "--dtype: f32 or bf16");
       return FALSE;
     }
   return TRUE;
@@ -218,7 +211,7 @@ dm_cli_bench_train (int argc, char **argv)
   if (!dm_vit_config_for_arch (o.arch, &config))
     {
       clear_options (&o);
-      return usage_error ("train", "--arch: small, base or large");
+      return dm_cli_usage_error ("bench train", "--arch: small, base or large");
     }
   bf16 = strcmp (o.dtype, "bf16") == 0;
   if (bf16)

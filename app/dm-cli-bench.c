@@ -269,8 +269,7 @@ dm_cli_bench (int argc, char **argv)
                   "Run 'dinomaly bench infer --help' for the options.\n");
           return DM_CLI_OK;
         }
-      g_printerr ("dinomaly bench: give a mode, infer or train\nTry 'dinomaly bench --help'.\n");
-      return DM_CLI_USAGE;
+      return dm_cli_usage_error ("bench", "give a mode, infer or train");
     }
   /* training has its own options (presets, iterations): its own parser */
   if (strcmp (mode, "train") == 0)
@@ -299,9 +298,8 @@ dm_cli_bench (int argc, char **argv)
     }
   if (!dm_bench_options_check (&options, &error))
     {
-      g_printerr ("dinomaly %s: %s\nTry 'dinomaly %s --help'.\n", command, error->message, command);
       dm_bench_options_clear (&options);
-      return DM_CLI_USAGE;
+      return dm_cli_usage_error (command, error->message);
     }
   rc = bench_infer (&options);
   dm_bench_options_clear (&options);

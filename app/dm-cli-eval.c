@@ -19,19 +19,6 @@
 /* Problems printed before "... and N more". */
 #define MAX_PROBLEMS_SHOWN 20
 
-static int
-usage_error_for (const char *command, const char *message)
-{
-  g_printerr ("dinomaly %s: %s\nTry 'dinomaly %s --help'.\n", command, message, command);
-  return DM_CLI_USAGE;
-}
-
-static int
-usage_error (const char *message)
-{
-  return usage_error_for ("eval", message);
-}
-
 typedef struct
 {
   const char *class_name;
@@ -97,7 +84,7 @@ select_classes (const char *command,
           if (name[0] == '\0')
             {
               *exit_code
-                = usage_error_for (command, "--classes: empty class name (give NAME,NAME...)");
+                = dm_cli_usage_error (command, "--classes: empty class name (give NAME,NAME...)");
               return NULL;
             }
           if (c < 0)
@@ -361,13 +348,13 @@ dm_cli_eval (int argc, char **argv)
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
-    return usage_error ("unexpected argument (options only)");
+    return dm_cli_usage_error ("eval", "unexpected argument (options only)");
   if (model_path == NULL || data_path == NULL)
-    return usage_error ("--model and --data are required");
+    return dm_cli_usage_error ("eval", "--model and --data are required");
   if (batch < 1 || batch > 256)
-    return usage_error ("--batch: give 1 to 256 images");
+    return dm_cli_usage_error ("eval", "--batch: give 1 to 256 images");
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
-    return usage_error ("--classes is empty (give NAME,NAME...)");
+    return dm_cli_usage_error ("eval", "--classes is empty (give NAME,NAME...)");
 
   run.command = "eval";
   run.model_path = model_path;

@@ -36,13 +36,6 @@ parse_blocks (const char *text, int *blocks, int *n)
   return *n > 0;
 }
 
-static int
-usage_error (const char *message)
-{
-  g_printerr ("dinomaly import: %s\nTry 'dinomaly import --help'.\n", message);
-  return DM_CLI_USAGE;
-}
-
 int
 dm_cli_import (int argc, char **argv)
 {
@@ -88,11 +81,12 @@ dm_cli_import (int argc, char **argv)
         &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
-    return usage_error ("unexpected argument (options only)");
+    return dm_cli_usage_error ("import", "unexpected argument (options only)");
   if (weights_path == NULL || out_path == NULL)
-    return usage_error ("--weights and --out are required");
+    return dm_cli_usage_error ("import", "--weights and --out are required");
   if (no_embed && backbone_path == NULL)
-    return usage_error ("--no-embed-backbone needs --backbone: the model refers to that file");
+    return dm_cli_usage_error (
+      "import", "--no-embed-backbone needs --backbone: the model refers to that file");
 
   state = dm_safetensors_open (weights_path, &error);
   if (state == NULL)
@@ -132,7 +126,8 @@ dm_cli_import (int argc, char **argv)
 
       info->arch = backbone->config;
       if (!parse_blocks (targets, info->target_blocks, &n) || n % 2 != 0)
-        return usage_error ("--target-blocks: give an even number of blocks, e.g. 2,3,4,5,6,7,8,9");
+        return dm_cli_usage_error (
+          "import", "--target-blocks: give an even number of blocks, e.g. 2,3,4,5,6,7,8,9");
       info->n_targets = n;
       info->n_groups = 2;
       for (int g = 0; g < 2; g++)

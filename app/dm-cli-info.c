@@ -250,10 +250,7 @@ dm_cli_info (int argc, char **argv)
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc != 2)
-    {
-      g_printerr ("dinomaly info: give exactly one FILE\nTry 'dinomaly info --help'.\n");
-      return DM_CLI_USAGE;
-    }
+    return dm_cli_usage_error ("info", "give exactly one FILE");
   st = dm_safetensors_open (argv[1], &error);
   if (st == NULL)
     {

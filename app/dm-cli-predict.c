@@ -458,13 +458,6 @@ predict_clear (Predict *p)
   g_mutex_clear (&p->fatal_lock);
 }
 
-static int
-usage_error (const char *message)
-{
-  g_printerr ("dinomaly predict: %s\nTry 'dinomaly predict --help'.\n", message);
-  return DM_CLI_USAGE;
-}
-
 int
 dm_cli_predict (int argc, char **argv)
 {
@@ -509,15 +502,15 @@ dm_cli_predict (int argc, char **argv)
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (model_path == NULL || out_dir == NULL)
-    return usage_error ("--model and --out are required");
+    return dm_cli_usage_error ("predict", "--model and --out are required");
   if (args == NULL || args[0] == NULL)
-    return usage_error ("give at least one IMAGE or FOLDER");
+    return dm_cli_usage_error ("predict", "give at least one IMAGE or FOLDER");
   if (batch < 1 || batch > 256)
-    return usage_error ("--batch: give 1 to 256");
+    return dm_cli_usage_error ("predict", "--batch: give 1 to 256");
   if (threads < 0 || threads > 1024)
-    return usage_error ("--threads: give 1 to 1024 (0: all cores)");
+    return dm_cli_usage_error ("predict", "--threads: give 1 to 1024 (0: all cores)");
   if (max_pixels < 1)
-    return usage_error ("--max-pixels: give a positive number");
+    return dm_cli_usage_error ("predict", "--max-pixels: give a positive number");
 
   g_mutex_init (&p.fatal_lock);
   p.out_dir = out_dir;

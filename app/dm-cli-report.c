@@ -15,13 +15,6 @@
 #include "dm-project-report.h"
 #include "dm-report.h"
 
-static int
-usage_error (const char *message)
-{
-  g_printerr ("dinomaly report: %s\nTry 'dinomaly report --help'.\n", message);
-  return DM_CLI_USAGE;
-}
-
 typedef struct
 {
   DmReportInput *input;
@@ -235,23 +228,24 @@ dm_cli_report (int argc, char **argv)
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
-    return usage_error ("unexpected argument (options only)");
+    return dm_cli_usage_error ("report", "unexpected argument (options only)");
   if (out_path == NULL)
-    return usage_error ("--out is required");
+    return dm_cli_usage_error ("report", "--out is required");
   if (project_dir != NULL
       && (model_path != NULL || data_path != NULL || classes != NULL || quantile_text != NULL))
-    return usage_error ("--project takes the model, data and thresholds from the project: "
-                        "--model, --data, --classes and --threshold-quantile do not apply");
+    return dm_cli_usage_error ("report",
+                               "--project takes the model, data and thresholds from the project: "
+                               "--model, --data, --classes and --threshold-quantile do not apply");
   if (project_dir == NULL && (model_path == NULL || data_path == NULL))
-    return usage_error ("give --project, or --model and --data");
+    return dm_cli_usage_error ("report", "give --project, or --model and --data");
   if (batch < 1 || batch > 256)
-    return usage_error ("--batch: give 1 to 256 images");
+    return dm_cli_usage_error ("report", "--batch: give 1 to 256 images");
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
-    return usage_error ("--classes is empty (give NAME,NAME...)");
+    return dm_cli_usage_error ("report", "--classes is empty (give NAME,NAME...)");
   if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "letter") == 0)
     paper = DM_REPORT_PAPER_LETTER;
   else if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "a4") != 0)
-    return usage_error ("--paper: give a4 or letter");
+    return dm_cli_usage_error ("report", "--paper: give a4 or letter");
   if (quantile_text != NULL)
     {
       char *end = NULL;
@@ -259,7 +253,8 @@ dm_cli_report (int argc, char **argv)
       /* a dot whatever the locale, as in the CSV and JSON */
       col.quantile = g_ascii_strtod (quantile_text, &end);
       if (end == quantile_text || *end != '\0' || !(col.quantile >= 0.0 && col.quantile <= 1.0))
-        return usage_error ("--threshold-quantile: give a number from 0 to 1 (e.g. 0.99)");
+        return dm_cli_usage_error ("report",
+                                   "--threshold-quantile: give a number from 0 to 1 (e.g. 0.99)");
     }
 
   /* the report's words in the user's language (the locale is set by dm_cli_run) */

@@ -290,13 +290,6 @@ failed:
   return DM_CLI_FAILED;
 }
 
-static int
-usage_error (const char *message)
-{
-  g_printerr ("dinomaly train: %s\nTry 'dinomaly train --help'.\n", message);
-  return DM_CLI_USAGE;
-}
-
 int
 dm_cli_train (int argc, char **argv)
 {
@@ -395,23 +388,25 @@ dm_cli_train (int argc, char **argv)
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
-    return usage_error ("unexpected argument (options only)");
+    return dm_cli_usage_error ("train", "unexpected argument (options only)");
   if (project_dir != NULL)
     {
       if (data != NULL || backbone_path != NULL || out_path != NULL || preset_name != NULL
           || ckpt_dir != NULL || init_path != NULL || log_path != NULL)
-        return usage_error ("--project takes the data, backbone, settings and places from the "
-                            "project: only --resume and --threads apply");
+        return dm_cli_usage_error (
+          "train", "--project takes the data, backbone, settings and places from the "
+                   "project: only --resume and --threads apply");
       return train_project (project_dir, resume, threads);
     }
   if (data == NULL || backbone_path == NULL || out_path == NULL)
-    return usage_error ("--data, --backbone and --out are required (or --project)");
+    return dm_cli_usage_error ("train", "--data, --backbone and --out are required (or --project)");
   if (preset_name != NULL && !dm_train_preset_from_name (preset_name, &preset))
-    return usage_error ("--preset: quick, balanced or paper");
+    return dm_cli_usage_error ("train", "--preset: quick, balanced or paper");
   if (resume && ckpt_dir == NULL)
-    return usage_error ("--resume needs --checkpoint-dir");
+    return dm_cli_usage_error ("train", "--resume needs --checkpoint-dir");
   if (resume && (init_path != NULL || start_iter >= 0))
-    return usage_error ("--resume continues a run: --init and --start-iter do not apply");
+    return dm_cli_usage_error ("train",
+                               "--resume continues a run: --init and --start-iter do not apply");
 
   dm_train_settings_init (&s);
   dm_train_settings_apply_preset (&s, preset);

@@ -27,6 +27,13 @@ dm_cli_print_error (const char *command, const GError *error)
   g_printerr ("dinomaly %s: %s\n", command, error->message);
 }
 
+int
+dm_cli_usage_error (const char *command, const char *message)
+{
+  g_printerr ("dinomaly %s: %s\nTry 'dinomaly %s --help'.\n", command, message, command);
+  return DM_CLI_USAGE;
+}
+
 gboolean
 dm_cli_parse (const char *command,
               const char *parameter_string,

@@ -29,6 +29,8 @@ int dm_cli_run (int argc, char **argv);
 
 /* Prints "dinomaly: <message>" for an error of the given subcommand. */
 void dm_cli_print_error (const char *command, const GError *error);
+/* "dinomaly COMMAND: message" and where to find help; returns DM_CLI_USAGE. */
+int dm_cli_usage_error (const char *command, const char *message);
 
 /* Parses argv with entries; on failure prints the reason and returns FALSE. */
 gboolean dm_cli_parse (const char *command,
