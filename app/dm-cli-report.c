@@ -11,7 +11,6 @@
 
 #include "dm-cli-eval-private.h"
 #include "dm-cli.h"
-#include "dm-file-util.h"
 #include "dm-project-report.h"
 #include "dm-report.h"
 
@@ -98,24 +97,6 @@ collect_class (const DmDataset *ds,
       k->images[i].map = g_memdup2 (r->maps + i * per, per * sizeof (float));
     }
   return TRUE;
-}
-
-static void
-fill_model (DmReportInput *input, const char *model_path, const DmModelInfo *info)
-{
-  g_autoptr (GError) error = NULL;
-
-  input->model_name = g_filename_display_basename (model_path);
-  input->model_sha256 = dm_file_sha256 (model_path, &error);
-  if (input->model_sha256 == NULL)
-    g_printerr ("dinomaly report: note: no checksum of the model: %s\n", error->message);
-  input->backbone_name = g_strdup (info->backbone_name);
-  input->backbone_sha256 = g_strdup (info->backbone_sha256);
-  input->backbone_embedded = info->backbone_embedded;
-  input->resize = info->resize;
-  input->crop = info->crop;
-  if (info->has_training)
-    dm_report_input_set_training (input, &info->training);
 }
 
 static gboolean
@@ -278,12 +259,14 @@ dm_cli_report (int argc, char **argv)
   {
     g_autofree char *data_display = g_filename_display_name (data_path);
     g_autofree char *data_base = g_filename_display_basename (data_path);
+    g_autoptr (GError) sha_error = NULL;
 
     input->title
       = title != NULL ? g_strdup (title) : g_strdup_printf (_ ("Inspection report: %s"), data_base);
     input->data_path = g_steal_pointer (&data_display);
     input->date = g_date_time_new_now_local ();
-    fill_model (input, model_path, run.info);
+    if (!dm_report_input_set_model (input, model_path, run.info, &sha_error))
+      g_printerr ("dinomaly report: note: no checksum of the model: %s\n", sha_error->message);
     input->mean = run.mean;
   }
 

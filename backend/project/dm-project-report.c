@@ -8,26 +8,11 @@
 #include <math.h>
 
 #include "dm-error.h"
-#include "dm-file-util.h"
 #include "dm-model-file.h"
 #include "dm-project-dataset.h"
 #include "dm-project-metrics.h"
 
 #define MAP_PIXELS (DM_REPORT_MAP_SIZE * DM_REPORT_MAP_SIZE)
-
-static void
-fill_model (DmReportInput *in, const char *model_path, const DmModelInfo *info)
-{
-  in->model_name = g_filename_display_basename (model_path);
-  in->model_sha256 = dm_file_sha256 (model_path, NULL);
-  in->backbone_name = g_strdup (info->backbone_name);
-  in->backbone_sha256 = g_strdup (info->backbone_sha256);
-  in->backbone_embedded = info->backbone_embedded;
-  in->resize = info->resize;
-  in->crop = info->crop;
-  if (info->has_training)
-    dm_report_input_set_training (in, &info->training);
-}
 
 /* The class's thresholds: the project's; the report says whether they are
  * still the proposal (a quantile of the held-out normals; of the test
@@ -92,7 +77,8 @@ dm_project_report_input (const DmProject *project, DmProjectResults *r, GError *
   in->project_name = g_strdup (project->name);
   in->data_path = g_filename_display_name (project->folder);
   in->date = g_date_time_new_now_local ();
-  fill_model (in, model_path, model->info);
+  /* a model that cannot be hashed still reports: the title page says so */
+  dm_report_input_set_model (in, model_path, model->info, NULL);
   for (guint c = 0; c < r->n_classes; c++)
     {
       const DmResultClass *rc = &r->classes[c];

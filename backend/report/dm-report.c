@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 #include "dm-report.h"
 #include "dm-thresholds.h"
 
@@ -75,6 +76,24 @@ dm_report_input_add_class (DmReportInput *input, const char *name, guint n_image
   klass->uncertain_high = NAN;
   dm_metrics_mean (NULL, 0, &klass->metrics); /* all NaN until the caller sets them */
   return klass;
+}
+
+gboolean
+dm_report_input_set_model (DmReportInput *input,
+                           const char *model_path,
+                           const DmModelInfo *info,
+                           GError **error)
+{
+  input->model_name = g_filename_display_basename (model_path);
+  input->model_sha256 = dm_file_sha256 (model_path, error);
+  input->backbone_name = g_strdup (info->backbone_name);
+  input->backbone_sha256 = g_strdup (info->backbone_sha256);
+  input->backbone_embedded = info->backbone_embedded;
+  input->resize = info->resize;
+  input->crop = info->crop;
+  if (info->has_training)
+    dm_report_input_set_training (input, &info->training);
+  return input->model_sha256 != NULL;
 }
 
 void

@@ -111,6 +111,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmReportInput, dm_report_input_free)
 DmReportClass *dm_report_input_add_class (DmReportInput *input, const char *name, guint n_images);
 /* A deep copy of training into input->training; has_training set. */
 void dm_report_input_set_training (DmReportInput *input, const DmTrainingRecord *training);
+/* The model's part of the title page from its file and metadata: name,
+ * checksum (NULL with a GError when the file cannot be read; the rest is
+ * filled anyway), backbone, input size, training record. */
+gboolean dm_report_input_set_model (DmReportInput *input,
+                                    const char *model_path,
+                                    const DmModelInfo *info,
+                                    GError **error);
 /* input->mean from the classes' metrics (dm_metrics_mean). */
 void dm_report_input_update_mean (DmReportInput *input);
 
