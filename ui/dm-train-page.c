@@ -89,22 +89,17 @@ G_DEFINE_FINAL_TYPE (DmTrainPage, dm_train_page, ADW_TYPE_BIN)
 
 static const char *const preset_names[] = { "quick", "balanced", "paper" };
 
+/* A setting's value from the settings' JSON form (the names the project
+ * stores them under). */
 static double
-setting_value (const DmProject *project, const DmTrainSettings *s, const char *name)
+setting_value (const DmProject *project, JsonObject *settings, const char *name)
 {
-  g_autofree char *json = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  JsonObject *o;
   JsonNode *n;
 
   /* not a training setting: it is applied after training */
   if (g_strcmp0 (name, "threshold_quantile") == 0)
     return dm_project_threshold_quantile (project);
-  json = dm_train_settings_to_json (s);
-  root = json_from_string (json, NULL);
-  o = root != NULL ? json_node_get_object (root) : NULL;
-  n = o != NULL ? json_object_get_member (o, name) : NULL;
-
+  n = settings != NULL ? json_object_get_member (settings, name) : NULL;
   if (n == NULL)
     return 0;
   if (json_node_get_value_type (n) == G_TYPE_STRING)
@@ -171,6 +166,9 @@ void
 dm_train_page_show_project (DmTrainPage *self, DmProject *project)
 {
   DmTrainSettings s;
+  g_autofree char *json = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *values;
   gboolean has_backbone;
 
   self->project = project;
@@ -187,12 +185,16 @@ dm_train_page_show_project (DmTrainPage *self, DmProject *project)
       dm_train_settings_clear (&s);
       dm_train_settings_init (&s);
     }
+  json = dm_train_settings_to_json (&s);
+  root = json_from_string (json, NULL);
+  values = root != NULL ? json_node_get_object (root) : NULL;
   self->updating = TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (preset_names); i++)
     if (g_strcmp0 (project->preset, preset_names[i]) == 0)
       adw_combo_row_set_selected (self->preset_row, i);
   for (guint i = 0; i < G_N_ELEMENTS (settings_spec); i++)
-    gtk_spin_button_set_value (self->spins[i], setting_value (project, &s, settings_spec[i].name));
+    gtk_spin_button_set_value (self->spins[i],
+                               setting_value (project, values, settings_spec[i].name));
   self->updating = FALSE;
   describe_preset (self, &s);
   dm_train_settings_clear (&s);
