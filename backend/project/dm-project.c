@@ -336,8 +336,7 @@ dm_project_open (const char *folder, GError **error)
 {
   g_autoptr (DmProject) p = project_new (folder);
   g_autofree char *path = project_file (p->folder);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) local = NULL;
+  g_autoptr (JsonParser) parser = NULL;
   JsonObject *root, *backbone, *training;
   gint64 version;
   gboolean upgraded = FALSE;
@@ -353,18 +352,9 @@ dm_project_open (const char *folder, GError **error)
                    DM_PROJECT_FILE);
       return NULL;
     }
-  if (!json_parser_load_from_mapped_file (parser, path, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not valid JSON: %s", path,
-                   local->message);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      corrupt (error, path, "not a project file (the top level is not an object)");
-      return NULL;
-    }
-  root = json_node_get_object (json_parser_get_root (parser));
+  parser = dm_json_load_object (path, &root, error);
+  if (parser == NULL)
+    return NULL;
   if (json_object_has_member (root, "format")
       && g_strcmp0 (json_object_get_string_member_with_default (root, "format", ""), FORMAT_NAME)
            != 0)
