@@ -23,12 +23,12 @@ setup () {
   fi
 }
 
-setup build -Dbuildtype=debugoptimized || exit 1
+setup build -Dbuildtype=debugoptimized -Dwerror=true || exit 1
 ninja -C build -j "$jobs" || exit 1
 
 # Backend-only sanitizer build: the GTK stack is not built with sanitizers,
 # the engine is what must be clean.
-setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dapp=false || exit 1
+setup build-asan -Dbuildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dapp=false || exit 1
 ninja -C build-asan -j "$jobs" || exit 1
 
 run_display () {

@@ -68,14 +68,15 @@ test_kill_and_resume (void)
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *a = g_build_filename (tmp, "uninterrupted", NULL);
   g_autofree char *b = g_build_filename (tmp, "killed", NULL);
-  g_autoptr (DmProject) pa = dm_test_tiny_project (a, TOTAL_ITERS);
-  g_autoptr (DmProject) pb = dm_test_tiny_project (b, TOTAL_ITERS);
   g_autoptr (DmProject) reopened = NULL;
   g_autoptr (DmProjectResults) ra = NULL, rb = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *ra_dir = NULL, *rb_dir = NULL, *ckpt_dir = NULL;
   gint64 next, resumable = -1, total = 0;
 
+  /* two identical projects, one trained straight through, one killed */
+  dm_project_free (dm_test_tiny_project (a, TOTAL_ITERS));
+  dm_project_free (dm_test_tiny_project (b, TOTAL_ITERS));
   train (a, FALSE);
   next = train_and_kill (b);
   g_test_message ("killed with a checkpoint at iteration %" G_GINT64_FORMAT " of %d", next,

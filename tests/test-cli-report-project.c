@@ -59,6 +59,7 @@ test_project_metrics_and_report (void)
   DmMetrics with_user[8];
   int c = 0;
 
+  g_assert_nonnull (job);
   g_assert_no_error (error);
   g_assert_cmpuint (r->n_classes, ==, 2);
   for (guint k = 0; k < r->n_classes; k++)
@@ -148,8 +149,9 @@ test_untrained_project (void)
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *folder = g_build_filename (tmp, "p", NULL);
   g_autofree char *pdf = g_build_filename (tmp, "r.pdf", NULL);
-  g_autoptr (DmProject) p = dm_test_tiny_project (folder, 4);
   g_autofree char *out = NULL, *err = NULL;
+
+  dm_project_free (dm_test_tiny_project (folder, 4));
 
   g_assert_cmpint (
     dm_test_run_cli (
@@ -172,11 +174,11 @@ test_train_project_cli (void)
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *folder = g_build_filename (tmp, "p", NULL);
   g_autofree char *pdf = g_build_filename (tmp, "r.pdf", NULL);
-  g_autoptr (DmProject) p = dm_test_tiny_project (folder, 6);
   g_autoptr (DmProject) again = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL, *err = NULL, *ckpt = NULL;
 
+  dm_project_free (dm_test_tiny_project (folder, 6));
   g_assert_cmpint (
     dm_test_run_cli (cli_path, (const char *[]){ "train", "--project", folder, NULL }, &out, &err),
     ==, 0);

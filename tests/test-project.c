@@ -159,8 +159,9 @@ test_project_bad_files (void)
     "{\"format\": \"something.else\", \"version\": 1}",
     "{\"version\": 1, \"classes\": 3}",
     "{\"version\": 1, \"classes\": [{\"name\": \"a\"}]}",
-    "{\"version\": 1, \"classes\": [{\"name\": \"a\", \"layout\": \"mvtec\"}, "
-    "{\"name\": \"a\", \"layout\": \"mvtec\"}]}",
+    /* two classes of the same name */
+    ("{\"version\": 1, \"classes\": [{\"name\": \"a\", \"layout\": \"mvtec\"}, "
+     "{\"name\": \"a\", \"layout\": \"mvtec\"}]}"),
   };
   g_autoptr (GError) error = NULL;
 

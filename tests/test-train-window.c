@@ -114,7 +114,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
   DmWindow *self = DM_WINDOW (window);
   GtkWidget *page;
   g_autoptr (DmProject) p = NULL;
-  g_autofree char *model = NULL, *results = NULL, *ckpt = NULL;
+  g_autofree char *model = NULL, *results = NULL;
   gint64 next = -1, total = 0;
 
   dm_test_gui_wait_frames (window, 2);

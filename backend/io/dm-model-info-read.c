@@ -40,6 +40,9 @@ member (const Parse *p, JsonObject *o, const char *section, const char *name, gb
 static gboolean
 get_int (const Parse *p, JsonNode *node, const char *what, gint64 *out)
 {
+  /* Written on every path: callers read it only after success, but the
+   * compiler cannot see through bad() at every optimisation level. */
+  *out = 0;
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_INT64)
     return bad (p, "'%s' is not an integer", what);
@@ -64,6 +67,7 @@ get_small_int (const Parse *p, JsonObject *o, const char *section, const char *n
 static gboolean
 get_double (const Parse *p, JsonNode *node, const char *what, double *out)
 {
+  *out = NAN;
   if (node != NULL && JSON_NODE_HOLDS_NULL (node))
     {
       *out = NAN;

@@ -42,7 +42,6 @@ gboolean
 dm_project_train_settings (const DmProject *project, DmTrainSettings *s, GError **error)
 {
   DmTrainPreset preset = DM_TRAIN_PRESET_QUICK;
-  g_autofree char *cache = NULL;
 
   dm_train_settings_init (s);
   if (project->preset != NULL && !dm_train_preset_from_name (project->preset, &preset))
