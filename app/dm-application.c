@@ -31,7 +31,7 @@ dm_application_activate (GApplication *app)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
   if (window == NULL)
-    window = GTK_WINDOW (dm_window_new (DM_APPLICATION (app)));
+    window = GTK_WINDOW (dm_window_new (ADW_APPLICATION (app)));
   gtk_window_present (window);
 }
 

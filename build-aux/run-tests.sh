@@ -44,7 +44,7 @@ run_display () {
 }
 
 run_display meson test -C build --print-errorlogs --num-processes "$jobs" "${@}" || status=1
-meson test -C build-asan --suite backend --print-errorlogs --num-processes "$jobs" || status=1
+meson test -C build-asan --suite backend --suite cli --suite package --print-errorlogs --num-processes "$jobs" || status=1
 
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
 import json, sys

@@ -179,6 +179,11 @@ dm_test_run_cli (const char *cli, const char *const *args, char **out, char **er
   for (int i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
+  /* the same pair is reused for call after call: drop the last outputs */
+  if (out != NULL)
+    g_clear_pointer (out, g_free);
+  if (err != NULL)
+    g_clear_pointer (err, g_free);
   g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
                 &error);
   g_assert_no_error (error);

@@ -35,7 +35,7 @@ void dm_test_assert_close_impl (const float *a,
 
 /* Runs the command-line program `cli` with args (NULL-terminated, without
  * the program) and returns its exit status; out and err receive what it
- * printed (either may be NULL). */
+ * printed (either may be NULL), replacing (and freeing) what they held. */
 int dm_test_run_cli (const char *cli, const char *const *args, char **out, char **err);
 
 /* Fails the test, showing text, when text does not contain part. */

@@ -9,7 +9,7 @@
 G_DEFINE_FINAL_TYPE (DmWindow, dm_window, ADW_TYPE_APPLICATION_WINDOW)
 
 DmWindow *
-dm_window_new (DmApplication *application)
+dm_window_new (AdwApplication *application)
 {
   return g_object_new (DM_TYPE_WINDOW, "application", application, NULL);
 }

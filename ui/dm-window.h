@@ -4,13 +4,13 @@
 
 #include <adwaita.h>
 
-#include "dm-application.h"
+#include <adwaita.h>
 
 G_BEGIN_DECLS
 
 #define DM_TYPE_WINDOW (dm_window_get_type ())
 G_DECLARE_FINAL_TYPE (DmWindow, dm_window, DM, WINDOW, AdwApplicationWindow)
 
-DmWindow *dm_window_new (DmApplication *application);
+DmWindow *dm_window_new (AdwApplication *application);
 
 G_END_DECLS

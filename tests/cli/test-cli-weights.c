@@ -196,7 +196,8 @@ test_import (void)
              &out, &err),
     ==, 0);
   dm_test_assert_has (out, "backbone embedded");
-  g_free (out), g_free (err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_cli ((const char *[]){ "info", model, NULL }, &out, &err), ==, 0);
   g_test_message ("%s", out);
   dm_test_assert_has (out, "Dinomaly model file (format version 1)");
@@ -207,7 +208,8 @@ test_import (void)
   dm_test_assert_has (out, "resize 256, crop 224 (grid 16x16)");
   dm_test_assert_has (out, "target blocks  0 1; groups [0] [1]");
   dm_test_assert_has (out, "classes        2: tire, tile");
-  g_free (out), g_free (err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
 
   /* By reference: the model holds no encoder. */
   g_assert_cmpint (run_cli ((const char *[]){ "import", "--backbone", timm, "--weights",
@@ -215,12 +217,14 @@ test_import (void)
                                               "--no-embed-backbone", "--out", ref, NULL },
                             &out, &err),
                    ==, 0);
-  g_free (out), g_free (err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_cli ((const char *[]){ "info", ref, NULL }, &out, &err), ==, 0);
   dm_test_assert_has (out, "not embedded");
   dm_test_assert_has (out, "encoder_timm_bf16_d2.safetensors (timm naming)");
   dm_test_assert_has (out, "100 tensors");
-  g_free (out), g_free (err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
 
   /* A full state dict needs no --backbone. */
   g_assert_cmpint (run_cli ((const char *[]){ "import", "--weights", state_path, "--target-blocks",
@@ -228,7 +232,8 @@ test_import (void)
                             &out, &err),
                    ==, 0);
   dm_test_assert_has (out, "prefix encoder.");
-  g_free (out), g_free (err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_cli ((const char *[]){ "info", from_state, NULL }, &out, &err), ==, 0);
   dm_test_assert_has (out, "embedded under 'encoder.': 648,832 parameters, F32");
 }

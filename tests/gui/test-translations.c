@@ -134,7 +134,7 @@ main (int argc, char *argv[])
   const char *language = g_getenv ("LANGUAGE");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, BUILD_DIR "/po");
+  bindtextdomain (GETTEXT_PACKAGE, DM_TEST_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

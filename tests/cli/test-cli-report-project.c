@@ -9,6 +9,7 @@
 
 #include "dm-image.h"
 #include "dm-project-metrics.h"
+#include "dm-test-data.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
 
@@ -130,7 +131,7 @@ test_project_metrics_and_report (void)
   }
   g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
   dm_test_assert_has (csv_text, "class,path,label,score,decision,threshold");
-  if (g_find_program_in_path ("pdftotext") != NULL)
+  if (dm_test_have_program ("pdftotext"))
     {
       g_autofree char *text = NULL;
       const char *argv[] = { "pdftotext", pdf, "-", NULL };
@@ -281,7 +282,7 @@ test_real_report (void)
     rows = g_strsplit (csv_text, "\n", -1);
     /* header, one row per test image, "" */
     g_assert_cmpuint (g_strv_length (rows), ==, eval->n_images + 2);
-    if (g_find_program_in_path ("pdftotext") == NULL || g_find_program_in_path ("pdftoppm") == NULL)
+    if (!dm_test_have_program ("pdftotext") || !dm_test_have_program ("pdftoppm"))
       {
         g_test_skip ("pdftotext/pdftoppm not installed (Debian: poppler-utils)");
         return;
