@@ -15,6 +15,16 @@ PACKAGES=(
   groff-base
   poppler-utils
   libclang-rt-14-dev
+  x11-utils
+  # the inspection station: hot folders, cameras, PLCs, MQTT and HTTP
+  libsoup-3.0-dev
+  libmosquitto-dev mosquitto mosquitto-clients
+  libmodbus-dev
+  libaravis-dev aravis-tools
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+  # ONNX export: the checker (tests); ONNX Runtime comes from npm (below)
+  python3-onnx python3-numpy
 )
 
 missing=()
