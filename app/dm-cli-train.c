@@ -14,15 +14,10 @@
 
 #include "dm-checkpoint.h"
 #include "dm-cli.h"
-#include "dm-error.h"
-#include "dm-file-util.h"
-#include "dm-model-file.h"
-#include "dm-preprocess.h"
-#include "dm-project-train.h"
-#include "dm-safetensors.h"
 #include "dm-dataset.h"
-#include "dm-train-model.h"
-#include "dm-trainer.h"
+#include "dm-error.h"
+#include "dm-project-train.h"
+#include "dm-training.h"
 
 static volatile sig_atomic_t interrupted = 0;
 
@@ -31,20 +26,6 @@ on_sigint (int sig)
 {
   (void)sig;
   interrupted = 1;
-}
-
-typedef struct
-{
-  GPtrArray *paths;
-  int resize, crop;
-} Loader;
-
-static gboolean
-load_image (int index, float *out, gpointer user_data, GError **error)
-{
-  Loader *l = user_data;
-
-  return dm_preprocess_file (l->paths->pdata[index], l->resize, l->crop, 0, out, error);
 }
 
 /* The dataset at dir (MVTec AD, VisA, or a plain folder of normal images:
@@ -74,39 +55,6 @@ load_dataset (const char *dir, gboolean *plain, GError **error)
   if (!dm_dataset_add_folders (ds, &spec, DM_DATASET_CHECK_NONE, error))
     return NULL;
   return g_steal_pointer (&ds);
-}
-
-/* The normal training images of the classes asked for (all when only is
- * NULL), in dataset order, and the names of those classes. */
-static gboolean
-training_images (const DmDataset *ds,
-                 const char *dir,
-                 const char *const *only,
-                 GPtrArray *paths,
-                 GPtrArray *classes,
-                 GError **error)
-{
-  for (guint k = 0; only != NULL && only[k] != NULL; k++)
-    if (dm_dataset_find_class (ds, only[k]) < 0)
-      {
-        g_autofree char *display = g_filename_display_name (dir);
-
-        g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s'", display, only[k]);
-        return FALSE;
-      }
-  for (guint c = 0; c < ds->n_classes; c++)
-    {
-      guint first, n;
-
-      if (only != NULL && !g_strv_contains (only, ds->classes[c].name))
-        continue;
-      g_ptr_array_add (classes, g_strdup (ds->classes[c].name));
-      dm_dataset_class_range (ds, c, DM_SPLIT_TRAIN, &first, &n);
-      for (guint i = first; i < first + n; i++)
-        g_ptr_array_add (paths, g_strdup (ds->samples[i].path));
-    }
-  g_ptr_array_add (classes, NULL);
-  return TRUE;
 }
 
 typedef struct
@@ -194,6 +142,25 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
              "iteration %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
              ": loss %.6f lr %.3e grad-norm %.4g, %.2f images/s, ETA %s\n",
              p->iteration + 1, p->end_iter, p->loss, p->lr, p->grad_norm, p->images_per_s, eta);
+}
+
+static void
+on_note (const char *text, gpointer user_data)
+{
+  g_printerr ("dinomaly train: %s\n", text);
+}
+
+/* What could be read decides the batch. */
+static void
+on_ready (int n_valid, int n_images, int batch, gpointer user_data)
+{
+  if (n_valid < n_images)
+    g_printerr ("dinomaly train: %d image%s skipped\n", n_images - n_valid,
+                n_images - n_valid == 1 ? "" : "s");
+  if (n_valid == 1)
+    g_printerr ("dinomaly train: warning: only one training image: the model will know "
+                "little of what is normal\n");
+  fprintf (stderr, "dinomaly train: training on %d images, batch %d\n", n_valid, batch);
 }
 
 /* ---- --project: the window's training job, from the command line ---- */
@@ -364,20 +331,17 @@ dm_cli_train (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (DmVitWeights) backbone = NULL;
   g_autoptr (DmDataset) dataset = NULL;
-  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) class_names = g_ptr_array_new_with_free_func (g_free);
   gboolean plain = FALSE;
-  g_autoptr (DmModelInfo) info = NULL;
-  g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmTrainer) trainer = NULL;
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  g_autofree char *fingerprint = NULL, *sha = NULL, *ckpt_path = NULL, *backbone_name = NULL;
+  g_autofree char *sha = NULL, *ckpt_path = NULL, *backbone_name = NULL;
   g_auto (GStrv) class_list = NULL;
   DmTrainSettings s;
   DmTrainPreset preset = DM_TRAIN_PRESET_PAPER;
-  DmVitTargets targets;
-  Loader loader;
+  DmTrainingSet set = { 0 };
+  DmTrainingRequest request = { 0 };
+  DmTrainingOutcome outcome;
   Reporter reporter = { 0 };
+  const DmTrainingCallbacks callbacks = { on_progress, on_note, on_ready, NULL, &reporter };
   struct sigaction sa = { 0 }, old_sa;
   int status = DM_CLI_FAILED, n;
   gboolean ok;
@@ -468,14 +432,15 @@ dm_cli_train (int argc, char **argv)
     goto failed;
 
   /* the images */
+  dm_training_outcome_init (&outcome);
   if (classes != NULL)
     class_list = g_strsplit (classes, ",", -1);
   dataset = load_dataset (data, &plain, &error);
   if (dataset == NULL
-      || !training_images (dataset, data, (const char *const *)class_list, paths, class_names,
-                           &error))
+      || !dm_training_set_from_dataset (dataset, (const char *const *)class_list, data, &set,
+                                        &error))
     goto failed;
-  n = (int)paths->len;
+  n = (int)set.paths->len;
   if (n == 0)
     {
       g_printerr ("dinomaly train: %s: no training images (expected CLASS/train/good/*.png|jpg|tif "
@@ -483,13 +448,13 @@ dm_cli_train (int argc, char **argv)
                   data);
       goto out;
     }
-  fingerprint = dm_train_fingerprint ((const char *const *)paths->pdata, paths->len, data);
   fprintf (stderr, "dinomaly train: %d images of %d class%s (%s), crop %d\n", n,
-           class_names->len - 1, class_names->len == 2 ? "" : "es",
+           set.class_names->len - 1, set.class_names->len == 2 ? "" : "es",
            plain ? "plain folder" : "MVTec layout", s.crop);
 
-  /* the backbone and the model's description */
-  backbone = dm_vit_weights_load (backbone_path, -1, &error);
+  /* the backbone */
+  backbone
+    = dm_training_backbone_load ("file", backbone_path, NULL, &backbone_name, &sha, &error);
   if (backbone == NULL)
     goto failed;
   if (preset_name != NULL && !resume)
@@ -502,31 +467,6 @@ dm_cli_train (int argc, char **argv)
                     preset_name, strcmp (arch, "small") == 0 ? "S" : "B", want,
                     backbone->config.dim);
     }
-  info = dm_train_model_info_new (backbone, &targets, &error);
-  if (info == NULL)
-    goto failed;
-
-  engine = dm_engine_new (threads, &error);
-  if (engine == NULL)
-    goto failed;
-  trainer = dm_trainer_new (engine, &s, backbone, &targets, &error);
-  if (trainer == NULL)
-    goto failed;
-  if (init_path != NULL)
-    {
-      g_autoptr (DmSafetensors) st = dm_safetensors_open (init_path, &error);
-      g_autoptr (DmDinomalyWeights) init = NULL;
-
-      if (st == NULL)
-        goto failed;
-      init = dm_dinomaly_weights_load (st, backbone->config.dim, &error);
-      if (init == NULL || !dm_trainer_set_init (trainer, init, &error))
-        goto failed;
-    }
-  loader = (Loader){ paths, s.resize, s.crop };
-  dm_trainer_set_images (trainer, n, load_image, &loader, fingerprint);
-  if (resume && !dm_trainer_resume (trainer, ckpt_path, fingerprint, &error))
-    goto failed;
 
   if (log_path != NULL)
     {
@@ -543,30 +483,18 @@ dm_cli_train (int argc, char **argv)
     }
   reporter.cancel = cancel;
   reporter.tty = isatty (STDERR_FILENO);
+  request.set = &set;
+  request.backbone = backbone;
+  request.backbone_name = backbone_name;
+  request.backbone_sha256 = sha;
+  request.settings = &s;
+  request.init_path = init_path;
+  request.resume = resume;
+  request.model_path = out_path;
   sa.sa_handler = on_sigint;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, &old_sa);
-  ok = dm_trainer_build_cache (trainer, on_progress, &reporter, cancel, &error);
-  if (ok)
-    {
-      /* what could be read decides the batch */
-      int valid = dm_trainer_get_n_valid (trainer);
-      g_autofree char *note = NULL;
-
-      if (valid < n)
-        g_printerr ("dinomaly train: %d image%s skipped\n", n - valid, n - valid == 1 ? "" : "s");
-      if (valid == 1)
-        g_printerr ("dinomaly train: warning: only one training image: the model will know "
-                    "little of what is normal\n");
-      ok = dm_train_fit_batch (trainer, resume, &note, &error);
-      if (note != NULL)
-        g_printerr ("dinomaly train: %s\n", note);
-      if (ok)
-        fprintf (stderr, "dinomaly train: training on %d images, batch %d\n", valid,
-                 dm_trainer_get_settings (trainer)->batch);
-    }
-  if (ok)
-    ok = dm_trainer_run (trainer, on_progress, &reporter, cancel, &error);
+  ok = dm_training_run (&request, &callbacks, cancel, &outcome, &error);
   sigaction (SIGINT, &old_sa, NULL);
   if (reporter.tty)
     fputc ('\n', stderr);
@@ -574,30 +502,18 @@ dm_cli_train (int argc, char **argv)
     g_printerr ("dinomaly train: %s: %s\n", log_path, g_strerror (errno));
   if (!ok)
     goto failed;
-
-  /* the model file */
-  sha = dm_file_sha256 (backbone_path, &error);
-  if (sha == NULL)
-    goto failed;
-  backbone_name = g_path_get_basename (backbone_path);
-  if (!dm_train_write_model (trainer, info, backbone, backbone_name, sha,
-                             (const char *const *)class_names->pdata, out_path, &error))
-    goto failed;
-  {
-    gint64 first;
-    dm_trainer_get_losses (trainer, NULL, &first);
-    printf ("%s: trained %" G_GINT64_FORMAT " iterations (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
-            ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
-            out_path, dm_trainer_get_next_iter (trainer) - first, first,
-            dm_trainer_get_next_iter (trainer) - 1, dm_trainer_get_train_seconds (trainer),
-            dm_trainer_get_cache_seconds (trainer), info->training.final_loss);
-  }
+  printf ("%s: trained %" G_GINT64_FORMAT " iterations (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
+          ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
+          out_path, outcome.next_iter - outcome.first_iter, outcome.first_iter,
+          outcome.next_iter - 1, outcome.train_seconds, outcome.cache_seconds, outcome.final_loss);
   status = DM_CLI_OK;
   goto out;
 
 failed:
   dm_cli_print_error ("train", error);
 out:
+  dm_training_set_clear (&set);
+  dm_training_outcome_clear (&outcome);
   dm_train_settings_clear (&s);
   return status;
 }

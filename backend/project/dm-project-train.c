@@ -10,15 +10,8 @@
 #include "dm-error.h"
 #include "dm-evaluation.h"
 #include "dm-file-util.h"
-#include "dm-preprocess.h"
 #include "dm-project-dataset.h"
-#include "dm-train-model.h"
-#include "dm-vit-random.h"
-#include "dm-vit-weights.h"
-
-/* the seed of the random backbone: fixed, so that a project trained "for
- * trying only" can be scored again with the same encoder */
-#define RANDOM_BACKBONE_SEED 20250101
+#include "dm-training.h"
 
 struct _DmProjectTrain
 {
@@ -30,7 +23,6 @@ struct _DmProjectTrain
   double quantile; /* of the held-out normals' scores: the proposed threshold */
 
   /* filled by run */
-  GPtrArray *train_paths; /* char *: the normal training images */
   GPtrArray *problems;    /* char * */
   GArray *losses;         /* float */
   gint64 first_iter;
@@ -127,7 +119,6 @@ dm_project_train_new (const DmProject *project, gboolean resume, int n_threads, 
   job->resume = resume;
   job->n_threads = n_threads;
   job->problems = g_ptr_array_new_with_free_func (g_free);
-  job->train_paths = g_ptr_array_new_with_free_func (g_free);
   job->losses = g_array_new (FALSE, FALSE, sizeof (float));
   if (g_strcmp0 (project->backbone_kind, "file") != 0
       && g_strcmp0 (project->backbone_kind, "random") != 0)
@@ -172,7 +163,6 @@ dm_project_train_free (DmProjectTrain *job)
   g_free (job->backbone_path);
   g_free (job->backbone_arch);
   dm_train_settings_clear (&job->settings);
-  g_ptr_array_unref (job->train_paths);
   g_ptr_array_unref (job->problems);
   g_array_unref (job->losses);
   dm_project_results_free (job->results);
@@ -222,44 +212,18 @@ on_score_progress (guint done, guint total, gpointer user_data)
     run->progress (&p, run->user_data);
 }
 
-typedef struct
+static void
+on_saving (gpointer user_data)
 {
-  GPtrArray *paths;
-  int resize, crop;
-} Loader;
-
-static gboolean
-load_image (int index, float *out, gpointer user_data, GError **error)
-{
-  Loader *l = user_data;
-
-  return dm_preprocess_file (l->paths->pdata[index], l->resize, l->crop, 0, out, error);
+  report (user_data, DM_PROJECT_TRAIN_SAVING);
 }
 
-static DmVitWeights *
-load_backbone (DmProjectTrain *job, char **name, char **sha, GError **error)
+static void
+on_note (const char *text, gpointer user_data)
 {
-  if (g_strcmp0 (job->backbone_kind, "random") == 0)
-    {
-      DmVitConfig config;
-      g_autofree char *id = NULL;
+  Run *run = user_data;
 
-      if (!dm_vit_config_for_arch (job->backbone_arch, &config))
-        {
-          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "unknown random backbone \"%s\"",
-                       job->backbone_arch);
-          return NULL;
-        }
-      id = g_strdup_printf ("random:%s:%d", job->backbone_arch, RANDOM_BACKBONE_SEED);
-      *name = g_strdup_printf ("random %s weights (for trying only)", job->backbone_arch);
-      *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id, -1);
-      return dm_vit_weights_new_random (&config, -1, RANDOM_BACKBONE_SEED, error);
-    }
-  *name = g_path_get_basename (job->backbone_path);
-  *sha = dm_file_sha256 (job->backbone_path, error);
-  if (*sha == NULL)
-    return NULL;
-  return dm_vit_weights_load (job->backbone_path, -1, error);
+  g_ptr_array_add (run->job->problems, g_strdup (text));
 }
 
 /* Steps 1-3: the model file; *ds receives the dataset for scoring. */
@@ -271,16 +235,13 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   g_autoptr (DmDataset) ds = NULL;
   g_autoptr (GPtrArray) class_errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DmVitWeights) backbone = NULL;
-  g_autoptr (DmModelInfo) info = NULL;
-  g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmTrainer) trainer = NULL;
-  g_autoptr (GPtrArray) class_names = g_ptr_array_new ();
-  g_autofree char *print = NULL, *name = NULL, *sha = NULL, *model_path = NULL;
-  g_autofree char *note = NULL, *ckpt = checkpoint_path (job->folder);
-  DmVitTargets targets;
-  Loader loader;
-  const float *losses;
-  gsize n_losses;
+  g_autofree char *name = NULL, *sha = NULL, *model_path = NULL;
+  g_autofree char *ckpt = checkpoint_path (job->folder);
+  DmTrainingSet set = { 0 };
+  DmTrainingOutcome outcome;
+  DmTrainingRequest request = { 0 };
+  const DmTrainingCallbacks callbacks = { on_train_progress, on_note, NULL, on_saving, run };
+  gboolean ok = FALSE;
 
   report (run, DM_PROJECT_TRAIN_LOADING);
   project = dm_project_open (job->folder, error);
@@ -290,86 +251,48 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   if (ds == NULL)
     return FALSE;
   g_ptr_array_extend_and_steal (job->problems, g_steal_pointer (&class_errors));
-  for (guint i = 0; i < ds->n_samples; i++)
-    if (ds->samples[i].split == DM_SPLIT_TRAIN)
-      g_ptr_array_add (job->train_paths, g_strdup (ds->samples[i].path));
-  for (guint c = 0; c < ds->n_classes; c++)
-    g_ptr_array_add (class_names, ds->classes[c].name);
-  g_ptr_array_add (class_names, NULL);
-  if (job->train_paths->len == 0)
+  dm_training_outcome_init (&outcome);
+  if (!dm_training_set_from_dataset (ds, NULL, NULL, &set, error))
+    goto out;
+  if (set.paths->len == 0)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
                    "%s: no normal training images in any class: add a class with images of good "
                    "parts first",
                    job->folder);
-      return FALSE;
+      goto out;
     }
-  print = dm_train_fingerprint ((const char *const *)job->train_paths->pdata, job->train_paths->len,
-                                NULL);
 
-  backbone = load_backbone (job, &name, &sha, error);
+  backbone = dm_training_backbone_load (job->backbone_kind, job->backbone_path,
+                                        job->backbone_arch, &name, &sha, error);
   if (backbone == NULL)
-    return FALSE;
+    goto out;
   job->settings.checkpoint_every = checkpoint_interval (&job->settings, backbone->config.dim);
-  info = dm_train_model_info_new (backbone, &targets, error);
-  if (info == NULL)
-    return FALSE;
-  engine = dm_engine_new (job->n_threads, error);
-  if (engine == NULL)
-    return FALSE;
-  trainer = dm_trainer_new (engine, &job->settings, backbone, &targets, error);
-  if (trainer == NULL)
-    return FALSE;
-  loader = (Loader){ job->train_paths, job->settings.resize, job->settings.crop };
-  if (job->resume)
-    {
-      /* the images' sizes come from the checkpoint, as its settings do */
-      DmCheckpointState st;
-      gboolean ok;
-
-      dm_checkpoint_state_init (&st);
-      ok = dm_checkpoint_read_state (ckpt, &st, error);
-      if (ok)
-        {
-          loader.resize = st.settings.resize;
-          loader.crop = st.settings.crop;
-        }
-      dm_checkpoint_state_clear (&st);
-      if (!ok)
-        return FALSE;
-    }
-  dm_trainer_set_images (trainer, (int)job->train_paths->len, load_image, &loader, print);
-  if (job->resume && !dm_trainer_resume (trainer, ckpt, print, error))
-    return FALSE;
-  if (!dm_trainer_build_cache (trainer, on_train_progress, run, cancellable, error)
-      || !dm_train_fit_batch (trainer, job->resume, &note, error))
-    return FALSE;
-  if (note != NULL)
-    g_ptr_array_add (job->problems, g_steal_pointer (&note));
-  if (!dm_trainer_run (trainer, on_train_progress, run, cancellable, error))
-    {
-      losses = dm_trainer_get_losses (trainer, &n_losses, &job->first_iter);
-      g_array_append_vals (job->losses, losses, n_losses);
-      return FALSE;
-    }
-  losses = dm_trainer_get_losses (trainer, &n_losses, &job->first_iter);
-  g_array_append_vals (job->losses, losses, n_losses);
-
-  report (run, DM_PROJECT_TRAIN_SAVING);
   model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
-  dm_atomic_file_remove_stale (model_path);
-  if (!dm_train_write_model (trainer, info, backbone, name, sha,
-                             (const char *const *)class_names->pdata, model_path, error))
-    return FALSE;
+  request.set = &set;
+  request.backbone = backbone;
+  request.backbone_name = name;
+  request.backbone_sha256 = sha;
+  request.settings = &job->settings;
+  request.resume = job->resume;
+  request.model_path = model_path;
+  ok = dm_training_run (&request, &callbacks, cancellable, &outcome, error);
+  g_array_append_vals (job->losses, outcome.losses->data, outcome.losses->len);
+  job->first_iter = outcome.first_iter;
+  if (!ok)
+    goto out;
   job->has_model = TRUE;
   /* the finished run's checkpoint has nothing left to give (the model file
    * holds its weights) and takes hundreds of MB */
   g_unlink (ckpt);
   *sha_out = dm_file_sha256 (model_path, error);
-  if (*sha_out == NULL)
-    return FALSE;
-  *ds_out = g_steal_pointer (&ds);
-  return TRUE;
+  ok = *sha_out != NULL;
+  if (ok)
+    *ds_out = g_steal_pointer (&ds);
+out:
+  dm_training_set_clear (&set);
+  dm_training_outcome_clear (&outcome);
+  return ok;
 }
 
 static void
