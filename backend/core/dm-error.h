@@ -25,4 +25,9 @@ typedef enum
 
 GQuark dm_error_quark (void);
 
+/* Sets a DM_ERROR_CORRUPT error "PATH: WHAT" (WHAT formatted) and returns
+ * FALSE, for readers that refuse a malformed file. */
+gboolean dm_error_corrupt (GError **error, const char *path, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
+
 G_END_DECLS

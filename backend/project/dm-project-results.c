@@ -133,13 +133,6 @@ dm_project_results_save (const DmProjectResults *r, GError **error)
 }
 
 static gboolean
-corrupt (GError **error, const char *path, const char *what)
-{
-  g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: %s", path, what);
-  return FALSE;
-}
-
-static gboolean
 read_class (DmResultClass *k, JsonObject *o, const char *path, GError **error)
 {
   JsonObject *proposed = dm_json_object (o, "proposed");
@@ -158,9 +151,9 @@ read_class (DmResultClass *k, JsonObject *o, const char *path, GError **error)
   k->f1 = dm_json_number (proposed, "f1", NAN);
   if (k->name == NULL || k->maps_file == NULL || strchr (k->maps_file, '/') != NULL || k->crop <= 0
       || k->resize < k->crop)
-    return corrupt (error, path, "a class lacks its name, maps file or image sizes");
+    return dm_error_corrupt (error, path, "a class lacks its name, maps file or image sizes");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
-    return corrupt (error, path, "a class has no \"images\" list");
+    return dm_error_corrupt (error, path, "a class has no \"images\" list");
   images = json_node_get_array (n);
   k->images = g_new0 (DmResultImage, json_array_get_length (images));
   for (guint i = 0; i < json_array_get_length (images); i++)
@@ -171,7 +164,7 @@ read_class (DmResultClass *k, JsonObject *o, const char *path, GError **error)
       g_autofree char *split = NULL, *label = NULL;
 
       if (!JSON_NODE_HOLDS_OBJECT (in))
-        return corrupt (error, path, "an image entry is not an object");
+        return dm_error_corrupt (error, path, "an image entry is not an object");
       io = json_node_get_object (in);
       k->n_images++;
       im->path = dm_json_dup_string (io, "path");
@@ -185,7 +178,7 @@ read_class (DmResultClass *k, JsonObject *o, const char *path, GError **error)
       im->width = (int)dm_json_number (io, "width", 0);
       im->height = (int)dm_json_number (io, "height", 0);
       if (im->path == NULL || isnan (im->score))
-        return corrupt (error, path, "an image entry lacks its path or score");
+        return dm_error_corrupt (error, path, "an image entry lacks its path or score");
     }
   return TRUE;
 }
@@ -206,7 +199,7 @@ dm_project_results_load (const char *folder, GError **error)
     return NULL;
   if (g_strcmp0 (json_object_get_string_member_with_default (root, "format", ""), FORMAT_NAME) != 0)
     {
-      corrupt (error, path, "not a Dinomaly Studio results file");
+      dm_error_corrupt (error, path, "not a Dinomaly Studio results file");
       return NULL;
     }
   version = json_object_get_int_member_with_default (root, "version", 0);
@@ -225,13 +218,13 @@ dm_project_results_load (const char *folder, GError **error)
   r->map_size = (int)dm_json_number (root, "map_size", DM_EVAL_MAP_SIZE);
   if (r->map_size != DM_EVAL_MAP_SIZE)
     {
-      corrupt (error, path, "maps of an unexpected size");
+      dm_error_corrupt (error, path, "maps of an unexpected size");
       return NULL;
     }
   n = json_object_get_member (root, "classes");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
     {
-      corrupt (error, path, "no \"classes\" list");
+      dm_error_corrupt (error, path, "no \"classes\" list");
       return NULL;
     }
   classes = json_node_get_array (n);
@@ -243,7 +236,7 @@ dm_project_results_load (const char *folder, GError **error)
 
       if (!JSON_NODE_HOLDS_OBJECT (cn))
         {
-          corrupt (error, path, "a class entry is not an object");
+          dm_error_corrupt (error, path, "a class entry is not an object");
           return NULL;
         }
       r->n_classes++;

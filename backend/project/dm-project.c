@@ -242,13 +242,6 @@ dm_project_create (const char *folder, const char *name, GError **error)
 /* ---- reading ---- */
 
 static gboolean
-corrupt (GError **error, const char *path, const char *what)
-{
-  g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: %s", path, what);
-  return FALSE;
-}
-
-static gboolean
 read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
 {
   JsonNode *n = json_object_get_member (root, "classes");
@@ -257,7 +250,7 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
   if (n == NULL || JSON_NODE_HOLDS_NULL (n))
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (n))
-    return corrupt (error, path, "\"classes\" is not a list");
+    return dm_error_corrupt (error, path, "\"classes\" is not a list");
   classes = json_node_get_array (n);
   for (guint i = 0; i < json_array_get_length (classes); i++)
     {
@@ -266,7 +259,7 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
       DmProjectClass *c;
 
       if (!JSON_NODE_HOLDS_OBJECT (cn))
-        return corrupt (error, path, "an entry of \"classes\" is not an object");
+        return dm_error_corrupt (error, path, "an entry of \"classes\" is not an object");
       co = json_node_get_object (cn);
       c = g_new0 (DmProjectClass, 1);
       c->name = dm_json_dup_string (co, "name");
@@ -284,7 +277,7 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
       if (c->name == NULL || c->name[0] == '\0' || c->layout == NULL)
         {
           dm_project_class_free (c);
-          return corrupt (error, path, "a class has no name or no layout");
+          return dm_error_corrupt (error, path, "a class has no name or no layout");
         }
       if (dm_project_find_class (p, c->name) != NULL)
         {
@@ -359,7 +352,7 @@ dm_project_open (const char *folder, GError **error)
       && g_strcmp0 (json_object_get_string_member_with_default (root, "format", ""), FORMAT_NAME)
            != 0)
     {
-      corrupt (error, path, "not a Dinomaly Studio project file");
+      dm_error_corrupt (error, path, "not a Dinomaly Studio project file");
       return NULL;
     }
   version = json_object_get_int_member_with_default (root, "version", 0);

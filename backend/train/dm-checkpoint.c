@@ -78,8 +78,7 @@ dm_checkpoint_write (const char *path,
 static gboolean
 corrupt (GError **error, const char *path, const char *what)
 {
-  g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a training checkpoint (%s)", path, what);
-  return FALSE;
+  return dm_error_corrupt (error, path, "not a training checkpoint (%s)", what);
 }
 
 gboolean
