@@ -14,7 +14,7 @@
 #include "dm-arena.h"
 #include "dm-engine.h"
 #include "dm-error.h"
-#include "dm-json-util.h"
+#include "dm-json-writer.h"
 #include "dm-file-util.h"
 
 const char *const dm_bench_archs[2] = { "small", "base" };
@@ -281,56 +281,50 @@ dm_bench_row_clear (DmBenchRow *row)
   g_clear_pointer (&row->skipped, g_free);
 }
 
-/* JSON numbers by hand: json-glib 1.6 writes some doubles as invalid JSON
- * ("1e+20.0"), and JSON has no NaN. */
-static void
-json_number (GString *s, double v, const char *format)
+/* A figure rounded as the table prints it (the JSON says no more than was
+ * measured); NaN stays NaN (null). */
+static double
+rounded (double v, const char *format)
 {
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
   if (!isfinite (v))
-    g_string_append (s, "null");
-  else
-    g_string_append (s, g_ascii_formatd (buffer, sizeof buffer, format, v));
+    return v;
+  return g_ascii_strtod (g_ascii_formatd (buffer, sizeof buffer, format, v), NULL);
 }
 
 gboolean
 dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError **error)
 {
-  g_autoptr (GString) s = g_string_new ("[\n");
+  g_autoptr (DmJsonWriter) w = dm_json_writer_new (TRUE);
 
+  dm_json_writer_begin_array (w);
   for (guint i = 0; i < n; i++)
     {
       const DmBenchRow *r = &rows[i];
       gboolean skip = r->skipped != NULL;
 
-      g_string_append (s, "  {\"mode\": ");
-      dm_json_append_quoted (s, r->mode);
-      g_string_append (s, ", \"arch\": ");
-      dm_json_append_quoted (s, r->arch);
-      g_string_append_printf (s, ", \"crop\": %d, \"batch\": %d, \"dtype\": ", r->crop, r->batch);
-      dm_json_append_quoted (s, r->dtype);
-      g_string_append_printf (s, ", \"threads\": %d, \"images_per_s\": ", r->threads);
-      json_number (s, skip ? NAN : r->images_per_s, "%.6g");
-      g_string_append (s, ", \"gflop_per_image\": ");
-      json_number (s, r->gflop_per_image, "%.6g");
-      g_string_append (s, ", \"peak_gflops\": ");
-      json_number (s, r->peak_gflops, "%.6g");
-      g_string_append (s, ", \"fraction_of_limit\": ");
-      json_number (s, skip ? NAN : r->fraction_of_limit, "%.4f");
-      g_string_append (s, ", \"peak_rss_mb\": ");
-      json_number (s, skip ? NAN : r->peak_rss_mb, "%.1f");
-      g_string_append (s, ", \"seconds_per_batch\": ");
-      json_number (s, skip ? NAN : r->seconds_per_batch, "%.6g");
+      dm_json_writer_begin_object (w);
+      dm_json_writer_member_string (w, "mode", r->mode);
+      dm_json_writer_member_string (w, "arch", r->arch);
+      dm_json_writer_member_int (w, "crop", r->crop);
+      dm_json_writer_member_int (w, "batch", r->batch);
+      dm_json_writer_member_string (w, "dtype", r->dtype);
+      dm_json_writer_member_int (w, "threads", r->threads);
+      dm_json_writer_member_number (w, "images_per_s", rounded (skip ? NAN : r->images_per_s, "%.6g"));
+      dm_json_writer_member_number (w, "gflop_per_image", rounded (r->gflop_per_image, "%.6g"));
+      dm_json_writer_member_number (w, "peak_gflops", rounded (r->peak_gflops, "%.6g"));
+      dm_json_writer_member_number (w, "fraction_of_limit",
+                                    rounded (skip ? NAN : r->fraction_of_limit, "%.4f"));
+      dm_json_writer_member_number (w, "peak_rss_mb", rounded (skip ? NAN : r->peak_rss_mb, "%.1f"));
+      dm_json_writer_member_number (w, "seconds_per_batch",
+                                    rounded (skip ? NAN : r->seconds_per_batch, "%.6g"));
       if (skip)
-        {
-          g_string_append (s, ", \"skipped\": ");
-          dm_json_append_quoted (s, r->skipped);
-        }
-      g_string_append (s, i + 1 < n ? "},\n" : "}\n");
+        dm_json_writer_member_string (w, "skipped", r->skipped);
+      dm_json_writer_end_object (w);
     }
-  g_string_append (s, "]\n");
-  return dm_file_set_contents_atomic (path, s->str, s->len, error);
+  dm_json_writer_end_array (w);
+  return dm_json_writer_write_file (w, path, error);
 }
 
 void

@@ -12,7 +12,7 @@
 #include "dm-cli-eval-private.h"
 #include "dm-error.h"
 #include "dm-image.h"
-#include "dm-json-util.h"
+#include "dm-json-writer.h"
 #include "dm-thresholds.h"
 
 void
@@ -181,10 +181,7 @@ dm_cli_eval_save_maps (const char *dir, const DmDataset *ds, const DmEvalClass *
   return g_file_set_contents (scores_path, scores->str, (gssize)scores->len, error);
 }
 
-/* ---- JSON ----------------------------------------------------------------------
- * Written by hand: json-glib 1.6's generator writes 1e-05 as "1e-05.0",
- * which is not JSON. Doubles in the shortest form that reads back exactly;
- * NaN as null, with the reason under "notes". */
+/* ---- JSON ---- NaN as null, with the reason under "notes". */
 
 gboolean
 dm_cli_eval_write_json (const char *path,
@@ -197,57 +194,55 @@ dm_cli_eval_write_json (const char *path,
                         GPtrArray *failures,
                         GError **error)
 {
-  g_autoptr (GString) s = g_string_new ("{\n  \"model\": ");
+  g_autoptr (DmJsonWriter) w = dm_json_writer_new (TRUE);
   g_autofree char *model_display = g_filename_display_name (model_path);
   g_autofree char *data_display = g_filename_display_name (data_path);
 
-  dm_json_append_quoted (s, model_display);
-  g_string_append (s, ",\n  \"data\": ");
-  dm_json_append_quoted (s, data_display);
-  g_string_append (s, ",\n  \"classes\": {");
+  dm_json_writer_begin_object (w);
+  dm_json_writer_member_string (w, "model", model_display);
+  dm_json_writer_member_string (w, "data", data_display);
+  dm_json_writer_key (w, "classes");
+  dm_json_writer_begin_object (w);
   for (guint c = 0; c < n_records; c++)
     {
       const DmCliEvalRecord *r = &records[c];
 
-      g_string_append (s, c == 0 ? "\n    " : ",\n    ");
-      dm_json_append_quoted (s, r->name);
-      g_string_append (s, ": {\n");
-      dm_metrics_append_json (s, &r->metrics, "      ");
-      g_string_append_printf (s,
-                              "      \"n_images\": %u,\n      \"n_defect\": %u,\n"
-                              "      \"n_with_ground_truth\": %u,\n"
-                              "      \"aupro_regions\": %" G_GUINT64_FORMAT ",\n"
-                              "      \"image_threshold\": ",
-                              r->n_images, r->n_defect, r->n_truth, r->metrics.aupro_regions);
-      if (r->has_threshold)
-        dm_json_append_number (s, r->threshold);
-      else
-        g_string_append (s, "null");
-      g_string_append (s, ",\n      \"seconds\": ");
-      dm_json_append_number (s, r->seconds);
-      g_string_append (s, "\n    }");
+      dm_json_writer_key (w, r->name);
+      dm_json_writer_begin_object (w);
+      dm_metrics_write_json (w, &r->metrics);
+      dm_json_writer_member_int (w, "n_images", r->n_images);
+      dm_json_writer_member_int (w, "n_defect", r->n_defect);
+      dm_json_writer_member_int (w, "n_with_ground_truth", r->n_truth);
+      dm_json_writer_member_int (w, "aupro_regions", (gint64)r->metrics.aupro_regions);
+      dm_json_writer_member_number (w, "image_threshold", r->has_threshold ? r->threshold : NAN);
+      dm_json_writer_member_number (w, "seconds", r->seconds);
+      dm_json_writer_end_object (w);
     }
-  g_string_append (s, "\n  },\n  \"mean\": {\n");
-  dm_metrics_append_json (s, mean, "    ");
-  g_string_append_printf (s, "    \"n_classes\": %u\n  },\n  \"problems\": [", n_records);
+  dm_json_writer_end_object (w);
+  dm_json_writer_key (w, "mean");
+  dm_json_writer_begin_object (w);
+  dm_metrics_write_json (w, mean);
+  dm_json_writer_member_int (w, "n_classes", n_records);
+  dm_json_writer_end_object (w);
+  dm_json_writer_key (w, "problems");
+  dm_json_writer_begin_array (w);
   for (guint i = 0; i < ds->n_problems; i++)
     {
       g_autofree char *problem_path = g_filename_display_name (ds->problems[i].path);
 
-      g_string_append (s, i == 0 ? "\n    {\"kind\": " : ",\n    {\"kind\": ");
-      dm_json_append_quoted (s, dm_dataset_problem_kind_name (ds->problems[i].kind));
-      g_string_append (s, ", \"path\": ");
-      dm_json_append_quoted (s, problem_path);
-      g_string_append (s, ", \"message\": ");
-      dm_json_append_quoted (s, ds->problems[i].message);
-      g_string_append_c (s, '}');
+      dm_json_writer_begin_object (w);
+      dm_json_writer_member_string (w, "kind",
+                                    dm_dataset_problem_kind_name (ds->problems[i].kind));
+      dm_json_writer_member_string (w, "path", problem_path);
+      dm_json_writer_member_string (w, "message", ds->problems[i].message);
+      dm_json_writer_end_object (w);
     }
-  g_string_append (s, ds->n_problems > 0 ? "\n  ],\n  \"failures\": [" : "],\n  \"failures\": [");
+  dm_json_writer_end_array (w);
+  dm_json_writer_key (w, "failures");
+  dm_json_writer_begin_array (w);
   for (guint i = 0; i < failures->len; i++)
-    {
-      g_string_append (s, i == 0 ? "\n    " : ",\n    ");
-      dm_json_append_quoted (s, failures->pdata[i]);
-    }
-  g_string_append (s, failures->len > 0 ? "\n  ]\n}\n" : "]\n}\n");
-  return g_file_set_contents (path, s->str, (gssize)s->len, error);
+    dm_json_writer_string (w, failures->pdata[i]);
+  dm_json_writer_end_array (w);
+  dm_json_writer_end_object (w);
+  return dm_json_writer_write_file (w, path, error);
 }

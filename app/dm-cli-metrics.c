@@ -16,67 +16,24 @@
 static gboolean
 write_json (const char *path, const DmMetricsInput *in, const DmMetrics *m, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  gboolean any_nan = FALSE;
+  g_autoptr (DmJsonWriter) b = dm_json_writer_new (TRUE);
 
-  json_builder_begin_object (b);
-  for (int id = 0; id < DM_METRIC_COUNT; id++)
-    {
-      double v = dm_metrics_get (m, id);
+  dm_json_writer_begin_object (b);
+  dm_metrics_write_json (b, m);
+  dm_json_writer_key (b, "diagnostics");
+  dm_json_writer_begin_object (b);
+  dm_json_writer_member_int (b, "n_images", (gint64)m->n_images);
+  dm_json_writer_member_int (b, "n_anomalous", (gint64)m->n_anomalous);
+  dm_json_writer_member_int (b, "width", in->width);
+  dm_json_writer_member_int (b, "height", in->height);
+  dm_json_writer_member_int (b, "n_defect_pixels", (gint64)m->n_defect_pixels);
+  dm_json_writer_member_int (b, "n_missing_masks", (gint64)in->n_missing_masks);
+  dm_json_writer_member_int (b, "aupro_thresholds", m->aupro_thresholds);
+  dm_json_writer_member_int (b, "aupro_regions", (gint64)m->aupro_regions);
+  dm_json_writer_end_object (b);
+  dm_json_writer_end_object (b);
 
-      json_builder_set_member_name (b, dm_metric_name (id));
-      if (isnan (v))
-        {
-          json_builder_add_null_value (b);
-          any_nan = TRUE;
-        }
-      else
-        json_builder_add_double_value (b, v);
-    }
-  if (any_nan)
-    {
-      json_builder_set_member_name (b, "notes");
-      json_builder_begin_object (b);
-      for (int id = 0; id < DM_METRIC_COUNT; id++)
-        if (isnan (dm_metrics_get (m, id)))
-          {
-            json_builder_set_member_name (b, dm_metric_name (id));
-            json_builder_add_string_value (b, dm_metric_status_message (m->status[id]));
-          }
-      json_builder_end_object (b);
-    }
-  json_builder_set_member_name (b, "diagnostics");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "n_images");
-  json_builder_add_int_value (b, (gint64)m->n_images);
-  json_builder_set_member_name (b, "n_anomalous");
-  json_builder_add_int_value (b, (gint64)m->n_anomalous);
-  json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, in->width);
-  json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, in->height);
-  json_builder_set_member_name (b, "n_defect_pixels");
-  json_builder_add_int_value (b, (gint64)m->n_defect_pixels);
-  json_builder_set_member_name (b, "n_missing_masks");
-  json_builder_add_int_value (b, (gint64)in->n_missing_masks);
-  json_builder_set_member_name (b, "aupro_thresholds");
-  json_builder_add_int_value (b, m->aupro_thresholds);
-  json_builder_set_member_name (b, "aupro_regions");
-  json_builder_add_int_value (b, (gint64)m->aupro_regions);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  if (!json_generator_to_file (gen, path, error))
-    {
-      g_prefix_error (error, "%s: cannot write: ", path);
-      return FALSE;
-    }
-  return TRUE;
+  return dm_json_writer_write_file (b, path, error);
 }
 
 int

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-json-writer.h"
 #include "dm-file-util.h"
 #include "dm-safetensors.h"
 
@@ -167,54 +168,49 @@ dm_safetensors_writer_n_tensors (const DmSafetensorsWriter *writer)
 static GString *
 build_header (DmSafetensorsWriter *writer)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *text = NULL;
+  /* compact, as the safetensors library writes it */
+  g_autoptr (DmJsonWriter) b = dm_json_writer_new (FALSE);
   guint64 offset = 0;
   GString *header;
 
-  json_builder_begin_object (b);
+  dm_json_writer_begin_object (b);
   if (writer->meta_keys->len > 0)
     {
-      json_builder_set_member_name (b, "__metadata__");
-      json_builder_begin_object (b);
+      dm_json_writer_key (b, "__metadata__");
+      dm_json_writer_begin_object (b);
       for (guint i = 0; i < writer->meta_keys->len; i++)
         {
           const char *key = g_ptr_array_index (writer->meta_keys, i);
-          json_builder_set_member_name (b, key);
-          json_builder_add_string_value (b, g_hash_table_lookup (writer->metadata, key));
+          dm_json_writer_key (b, key);
+          dm_json_writer_string (b, g_hash_table_lookup (writer->metadata, key));
         }
-      json_builder_end_object (b);
+      dm_json_writer_end_object (b);
     }
   for (guint i = 0; i < writer->entries->len; i++)
     {
       const Entry *e = &g_array_index (writer->entries, Entry, i);
       guint64 bytes = e->n_elements * dm_dtype_size (e->dtype);
 
-      json_builder_set_member_name (b, e->name);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "dtype");
-      json_builder_add_string_value (b, dm_dtype_name (e->dtype));
-      json_builder_set_member_name (b, "shape");
-      json_builder_begin_array (b);
+      dm_json_writer_key (b, e->name);
+      dm_json_writer_begin_object (b);
+      dm_json_writer_key (b, "dtype");
+      dm_json_writer_string (b, dm_dtype_name (e->dtype));
+      dm_json_writer_key (b, "shape");
+      dm_json_writer_begin_array (b);
       for (int d = 0; d < e->rank; d++)
-        json_builder_add_int_value (b, e->shape[d]);
-      json_builder_end_array (b);
-      json_builder_set_member_name (b, "data_offsets");
-      json_builder_begin_array (b);
-      json_builder_add_int_value (b, (gint64)offset);
-      json_builder_add_int_value (b, (gint64)(offset + bytes));
-      json_builder_end_array (b);
-      json_builder_end_object (b);
+        dm_json_writer_int (b, e->shape[d]);
+      dm_json_writer_end_array (b);
+      dm_json_writer_key (b, "data_offsets");
+      dm_json_writer_begin_array (b);
+      dm_json_writer_int (b, (gint64)offset);
+      dm_json_writer_int (b, (gint64)(offset + bytes));
+      dm_json_writer_end_array (b);
+      dm_json_writer_end_object (b);
       offset += bytes;
     }
-  json_builder_end_object (b);
+  dm_json_writer_end_object (b);
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  header = g_string_new (text);
+  header = g_string_new (dm_json_writer_get_text (b));
   while (header->len % 8 != 0)
     g_string_append_c (header, ' ');
   return header;

@@ -3,7 +3,6 @@
  * mean over classes. */
 #include "dm-metrics.h"
 
-#include "dm-json-util.h"
 
 #include <math.h>
 #include <string.h>
@@ -150,7 +149,7 @@ dm_metrics_mean (const DmMetrics *classes, gsize n_classes, DmMetrics *out)
 }
 
 void
-dm_metrics_append_json (GString *s, const DmMetrics *m, const char *indent)
+dm_metrics_write_json (DmJsonWriter *w, const DmMetrics *m)
 {
   gboolean any_nan = FALSE;
 
@@ -158,23 +157,16 @@ dm_metrics_append_json (GString *s, const DmMetrics *m, const char *indent)
     {
       double v = dm_metrics_get (m, id);
 
-      g_string_append_printf (s, "%s\"%s\": ", indent, dm_metric_name (id));
-      dm_json_append_number (s, v);
-      g_string_append (s, ",\n");
+      dm_json_writer_member_number (w, dm_metric_name (id), v);
       any_nan |= isnan (v);
     }
-  if (any_nan)
-    {
-      gboolean first = TRUE;
-
-      g_string_append_printf (s, "%s\"notes\": {", indent);
-      for (int id = 0; id < DM_METRIC_COUNT; id++)
-        if (isnan (dm_metrics_get (m, id)))
-          {
-            g_string_append_printf (s, "%s\"%s\": ", first ? "" : ", ", dm_metric_name (id));
-            dm_json_append_quoted (s, dm_metric_status_message (m->status[id]));
-            first = FALSE;
-          }
-      g_string_append (s, "},\n");
-    }
+  if (!any_nan)
+    return;
+  dm_json_writer_key (w, "notes");
+  dm_json_writer_begin_object (w);
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    if (isnan (dm_metrics_get (m, id)))
+      dm_json_writer_member_string (w, dm_metric_name (id),
+                                    dm_metric_status_message (m->status[id]));
+  dm_json_writer_end_object (w);
 }

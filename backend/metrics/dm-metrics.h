@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "dm-aupro.h"
+#include "dm-json-writer.h"
 #include "dm-roc.h"
 
 G_BEGIN_DECLS
@@ -77,9 +78,9 @@ gboolean dm_metrics_compute (const float *image_scores,
  * with DM_METRIC_EMPTY. Counts are summed; the diagnostics are zero. */
 void dm_metrics_mean (const DmMetrics *classes, gsize n_classes, DmMetrics *out);
 
-/* The seven metrics as members of a JSON object being written ("name":
- * value,\n each after indent; NaN as null) and, when some are NaN,
- * "notes": {name: why} (dm_metric_status_message). */
-void dm_metrics_append_json (GString *out, const DmMetrics *metrics, const char *indent);
+/* The seven metrics as members of the JSON object being written (NaN as
+ * null) and, when some are NaN, "notes": {name: why}
+ * (dm_metric_status_message). */
+void dm_metrics_write_json (DmJsonWriter *writer, const DmMetrics *metrics);
 
 G_END_DECLS

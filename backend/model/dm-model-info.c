@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-json-writer.h"
 
 static const double imagenet_mean[3] = { 0.485, 0.456, 0.406 };
 static const double imagenet_std[3] = { 0.229, 0.224, 0.225 };
@@ -185,150 +186,26 @@ dm_model_info_validate (const DmModelInfo *info, GError **error)
   return TRUE;
 }
 
-/* ---- to JSON ----
- * Written by hand: json-glib 1.6's generator turns 1e-300 into "1e-300.0"
- * (it appends ".0" to any double printed without a point), which is not
- * JSON. Doubles are written in the shortest form that reads back exactly. */
-
-typedef struct
-{
-  GString *s;
-  int depth;
-  int count[8];       /* values written at each depth */
-  gboolean after_key; /* the next value follows "key": */
-} Json;
+/* The metadata sections are written with the project's JSON writer
+ * (dm-json-writer.h: shortest numbers that read back exactly, null for a
+ * number that is not finite). */
 
 static void
-sep (Json *j)
+write_ints (DmJsonWriter *j, const int *v, int n)
 {
-  if (j->after_key)
-    j->after_key = FALSE;
-  else if (j->count[j->depth]++ > 0)
-    g_string_append_c (j->s, ',');
-}
-
-static void
-put_escaped (GString *s, const char *text)
-{
-  g_string_append_c (s, '"');
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_printf (s, "\\%c", *p);
-      else if ((guchar)*p < 0x20)
-        g_string_append_printf (s, "\\u%04x", (guchar)*p);
-      else
-        g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '"');
-}
-
-static void
-j_begin (Json *j, char c)
-{
-  sep (j);
-  g_string_append_c (j->s, c);
-  j->count[++j->depth] = 0;
-}
-
-static void
-j_end (Json *j, char c)
-{
-  j->depth--;
-  g_string_append_c (j->s, c);
-}
-
-static void
-j_key (Json *j, const char *key)
-{
-  sep (j);
-  put_escaped (j->s, key);
-  g_string_append_c (j->s, ':');
-  j->after_key = TRUE;
-}
-
-static void
-j_int (Json *j, gint64 v)
-{
-  sep (j);
-  g_string_append_printf (j->s, "%" G_GINT64_FORMAT, v);
-}
-
-static void
-j_double (Json *j, double v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  sep (j);
-  if (!isfinite (v)) /* JSON has no NaN: a diverged loss reads back as NaN */
-    {
-      g_string_append (j->s, "null");
-      return;
-    }
-  for (int digits = 15; digits <= 17; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, v);
-      if (g_ascii_strtod (buf, NULL) == v)
-        break;
-    }
-  g_string_append (j->s, buf);
-}
-
-static void
-j_string (Json *j, const char *v)
-{
-  sep (j);
-  if (v == NULL)
-    g_string_append (j->s, "null");
-  else
-    put_escaped (j->s, v);
-}
-
-static void
-j_bool (Json *j, gboolean v)
-{
-  sep (j);
-  g_string_append (j->s, v ? "true" : "false");
-}
-
-static void
-j_ints (Json *j, const int *v, int n)
-{
-  j_begin (j, '[');
+  dm_json_writer_begin_array (j);
   for (int i = 0; i < n; i++)
-    j_int (j, v[i]);
-  j_end (j, ']');
+    dm_json_writer_int (j, v[i]);
+  dm_json_writer_end_array (j);
 }
 
 static void
-j_doubles (Json *j, const double *v, gsize n)
+write_doubles (DmJsonWriter *j, const double *v, gsize n)
 {
-  j_begin (j, '[');
+  dm_json_writer_begin_array (j);
   for (gsize i = 0; i < n; i++)
-    j_double (j, v[i]);
-  j_end (j, ']');
-}
-
-/* A float as the double of its shortest decimal form (1e-6f -> 1e-06), so
- * the JSON is readable and reads back to the same float. */
-static double
-float_for_json (float f)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (int digits = 1; digits <= 9; digits++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof format, "%%.%dg", digits);
-      g_ascii_formatd (buf, sizeof buf, format, f);
-      if ((float)g_ascii_strtod (buf, NULL) == f)
-        break;
-    }
-  return g_ascii_strtod (buf, NULL);
+    dm_json_writer_number (j, v[i]);
+  dm_json_writer_end_array (j);
 }
 
 static const char *const sections[] = {
@@ -337,115 +214,121 @@ static const char *const sections[] = {
 };
 
 static void
-write_section (const DmModelInfo *info, const char *name, Json *j)
+write_section (const DmModelInfo *info, const char *name, DmJsonWriter *j)
 {
   const DmVitConfig *a = &info->arch;
 
   if (strcmp (name, "format_version") == 0)
-    j_int (j, info->format_version);
+    dm_json_writer_int (j, info->format_version);
   else if (strcmp (name, "architecture") == 0)
     {
-      j_begin (j, '{');
-      j_key (j, "dim"), j_int (j, a->dim);
-      j_key (j, "heads"), j_int (j, a->heads);
-      j_key (j, "depth"), j_int (j, a->depth);
-      j_key (j, "registers"), j_int (j, a->n_registers);
-      j_key (j, "patch"), j_int (j, a->patch_size);
-      j_key (j, "mlp_hidden"), j_int (j, a->mlp_hidden);
-      j_key (j, "pos_grid"), j_int (j, a->pos_grid);
-      j_key (j, "ln_eps"), j_double (j, float_for_json (a->ln_eps));
-      j_key (j, "decoder_depth"), j_int (j, info->decoder_depth);
-      j_end (j, '}');
+      dm_json_writer_begin_object (j);
+      dm_json_writer_member_int (j, "dim", a->dim);
+      dm_json_writer_member_int (j, "heads", a->heads);
+      dm_json_writer_member_int (j, "depth", a->depth);
+      dm_json_writer_member_int (j, "registers", a->n_registers);
+      dm_json_writer_member_int (j, "patch", a->patch_size);
+      dm_json_writer_member_int (j, "mlp_hidden", a->mlp_hidden);
+      dm_json_writer_member_int (j, "pos_grid", a->pos_grid);
+      dm_json_writer_key (j, "ln_eps");
+      dm_json_writer_float (j, a->ln_eps);
+      dm_json_writer_member_int (j, "decoder_depth", info->decoder_depth);
+      dm_json_writer_end_object (j);
     }
   else if (strcmp (name, "input") == 0)
     {
-      j_begin (j, '{');
-      j_key (j, "resize"), j_int (j, info->resize);
-      j_key (j, "crop"), j_int (j, info->crop);
-      j_key (j, "mean"), j_doubles (j, info->mean, 3);
-      j_key (j, "std"), j_doubles (j, info->std, 3);
-      j_end (j, '}');
+      dm_json_writer_begin_object (j);
+      dm_json_writer_member_int (j, "resize", info->resize);
+      dm_json_writer_member_int (j, "crop", info->crop);
+      dm_json_writer_key (j, "mean");
+      write_doubles (j, info->mean, 3);
+      dm_json_writer_key (j, "std");
+      write_doubles (j, info->std, 3);
+      dm_json_writer_end_object (j);
     }
   else if (strcmp (name, "target_blocks") == 0)
-    j_ints (j, info->target_blocks, info->n_targets);
+    write_ints (j, info->target_blocks, info->n_targets);
   else if (strcmp (name, "groups") == 0)
     {
-      j_begin (j, '[');
+      dm_json_writer_begin_array (j);
       for (int g = 0; g < info->n_groups; g++)
-        j_ints (j, info->groups[g], info->group_size[g]);
-      j_end (j, ']');
+        write_ints (j, info->groups[g], info->group_size[g]);
+      dm_json_writer_end_array (j);
     }
   else if (strcmp (name, "dropout") == 0)
-    j_double (j, info->dropout);
+    dm_json_writer_number (j, info->dropout);
   else if (strcmp (name, "classes") == 0)
     {
-      j_begin (j, '[');
+      dm_json_writer_begin_array (j);
       for (char **c = info->class_names; c != NULL && *c != NULL; c++)
-        j_string (j, *c);
-      j_end (j, ']');
+        dm_json_writer_string (j, *c);
+      dm_json_writer_end_array (j);
     }
   else if (strcmp (name, "thresholds") == 0)
     {
-      j_begin (j, '[');
+      dm_json_writer_begin_array (j);
       for (guint i = 0; i < info->n_thresholds; i++)
         {
           const DmClassThreshold *t = &info->thresholds[i];
 
-          j_begin (j, '{');
-          j_key (j, "class"), j_string (j, t->class_name);
-          j_key (j, "image"), j_double (j, t->image);
-          j_key (j, "pixel"), j_double (j, t->pixel);
+          dm_json_writer_begin_object (j);
+          dm_json_writer_member_string (j, "class", t->class_name);
+          dm_json_writer_member_number (j, "image", t->image);
+          dm_json_writer_member_number (j, "pixel", t->pixel);
           if (t->has_uncertain)
             {
               double band[2] = { t->uncertain_low, t->uncertain_high };
-              j_key (j, "uncertain"), j_doubles (j, band, 2);
+              dm_json_writer_key (j, "uncertain");
+      write_doubles (j, band, 2);
             }
-          j_end (j, '}');
+          dm_json_writer_end_object (j);
         }
-      j_end (j, ']');
+      dm_json_writer_end_array (j);
     }
   else if (strcmp (name, "backbone") == 0)
     {
-      j_begin (j, '{');
-      j_key (j, "name"), j_string (j, info->backbone_name);
-      j_key (j, "sha256"), j_string (j, info->backbone_sha256);
-      j_key (j, "embedded"), j_bool (j, info->backbone_embedded);
-      j_key (j, "scheme"), j_string (j, dm_vit_scheme_name (info->backbone_scheme));
-      j_end (j, '}');
+      dm_json_writer_begin_object (j);
+      dm_json_writer_member_string (j, "name", info->backbone_name);
+      dm_json_writer_member_string (j, "sha256", info->backbone_sha256);
+      dm_json_writer_member_bool (j, "embedded", info->backbone_embedded);
+      dm_json_writer_member_string (j, "scheme", dm_vit_scheme_name (info->backbone_scheme));
+      dm_json_writer_end_object (j);
     }
   else if (strcmp (name, "training") == 0)
     {
       const DmTrainingRecord *t = &info->training;
 
-      j_begin (j, '{');
-      j_key (j, "iterations"), j_int (j, t->iterations);
-      j_key (j, "seed"), j_int (j, t->seed);
-      j_key (j, "seconds"), j_double (j, t->seconds);
-      j_key (j, "started"), j_string (j, t->started);
-      j_key (j, "batch_size"), j_int (j, t->batch_size);
-      j_key (j, "lr"), j_double (j, t->lr);
-      j_key (j, "final_loss"), j_double (j, t->final_loss);
-      j_key (j, "loss_every"), j_int (j, t->loss_every);
-      j_key (j, "losses"), j_doubles (j, t->losses, t->n_losses);
-      j_end (j, '}');
+      dm_json_writer_begin_object (j);
+      dm_json_writer_member_int (j, "iterations", t->iterations);
+      dm_json_writer_member_int (j, "seed", t->seed);
+      dm_json_writer_member_number (j, "seconds", t->seconds);
+      dm_json_writer_member_string (j, "started", t->started);
+      dm_json_writer_member_int (j, "batch_size", t->batch_size);
+      dm_json_writer_member_number (j, "lr", t->lr);
+      dm_json_writer_member_number (j, "final_loss", t->final_loss);
+      dm_json_writer_member_int (j, "loss_every", t->loss_every);
+      dm_json_writer_key (j, "losses");
+      write_doubles (j, t->losses, t->n_losses);
+      dm_json_writer_end_object (j);
     }
 }
 
 static char *
 section_to_json (const DmModelInfo *info, const char *name)
 {
-  Json j = { .s = g_string_new (NULL) };
+  DmJsonWriter *j = dm_json_writer_new (FALSE);
 
-  write_section (info, name, &j);
-  return g_string_free (j.s, FALSE);
+  write_section (info, name, j);
+  return dm_json_writer_free_to_text (j);
 }
 
 char *
 dm_model_info_to_json (const DmModelInfo *info, gboolean pretty)
 {
-  GString *s = g_string_new ("{");
-  gboolean first = TRUE;
+  DmJsonWriter *j = dm_json_writer_new (pretty);
 
+  /* each section on one line, as the model file's metadata holds it */
+  dm_json_writer_begin_object (j);
   for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
     {
       g_autofree char *value = NULL;
@@ -453,12 +336,11 @@ dm_model_info_to_json (const DmModelInfo *info, gboolean pretty)
       if (strcmp (sections[i], "training") == 0 && !info->has_training)
         continue;
       value = section_to_json (info, sections[i]);
-      g_string_append_printf (s, "%s%s\"%s\":%s%s", first ? "" : ",", pretty ? "\n  " : "",
-                              sections[i], pretty ? " " : "", value);
-      first = FALSE;
+      dm_json_writer_key (j, sections[i]);
+      dm_json_writer_raw (j, value);
     }
-  g_string_append (s, pretty ? "\n}\n" : "}");
-  return g_string_free (s, FALSE);
+  dm_json_writer_end_object (j);
+  return dm_json_writer_free_to_text (j);
 }
 
 void

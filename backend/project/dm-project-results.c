@@ -13,6 +13,7 @@
 #include "dm-file-util.h"
 #include "dm-image-header.h"
 #include "dm-json-util.h"
+#include "dm-json-writer.h"
 #include "dm-safetensors-writer.h"
 #include "dm-safetensors.h"
 
@@ -69,67 +70,67 @@ dm_project_results_find_class (const DmProjectResults *r, const char *name)
 gboolean
 dm_project_results_save (const DmProjectResults *r, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (DmJsonWriter) b = dm_json_writer_new (TRUE);
   g_autofree char *path = g_build_filename (r->folder, DM_RESULTS_FILE, NULL);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, FORMAT_NAME);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, DM_RESULTS_VERSION);
-  dm_json_add_string_or_null (b, "model_sha256", r->model_sha256);
-  dm_json_add_string_or_null (b, "created", r->created);
-  json_builder_set_member_name (b, "map_size");
-  json_builder_add_int_value (b, r->map_size);
-  dm_json_add_number_or_null (b, "quantile", r->quantile);
-  json_builder_set_member_name (b, "classes");
-  json_builder_begin_array (b);
+  dm_json_writer_begin_object (b);
+  dm_json_writer_key (b, "format");
+  dm_json_writer_string (b, FORMAT_NAME);
+  dm_json_writer_key (b, "version");
+  dm_json_writer_int (b, DM_RESULTS_VERSION);
+  dm_json_writer_member_string (b, "model_sha256", r->model_sha256);
+  dm_json_writer_member_string (b, "created", r->created);
+  dm_json_writer_key (b, "map_size");
+  dm_json_writer_int (b, r->map_size);
+  dm_json_writer_member_number (b, "quantile", r->quantile);
+  dm_json_writer_key (b, "classes");
+  dm_json_writer_begin_array (b);
   for (guint c = 0; c < r->n_classes; c++)
     {
       const DmResultClass *k = &r->classes[c];
 
-      json_builder_begin_object (b);
-      dm_json_add_string_or_null (b, "name", k->name);
-      json_builder_set_member_name (b, "resize");
-      json_builder_add_int_value (b, k->resize);
-      json_builder_set_member_name (b, "crop");
-      json_builder_add_int_value (b, k->crop);
-      dm_json_add_number_or_null (b, "map_low", k->map_low);
-      dm_json_add_number_or_null (b, "map_high", k->map_high);
-      json_builder_set_member_name (b, "proposed");
-      json_builder_begin_object (b);
-      dm_json_add_number_or_null (b, "image", k->proposed_image);
-      dm_json_add_number_or_null (b, "pixel", k->proposed_pixel);
-      dm_json_add_number_or_null (b, "f1_image", k->f1_image);
-      dm_json_add_number_or_null (b, "f1", k->f1);
-      json_builder_end_object (b);
-      dm_json_add_string_or_null (b, "maps", k->maps_file);
-      json_builder_set_member_name (b, "images");
-      json_builder_begin_array (b);
+      dm_json_writer_begin_object (b);
+      dm_json_writer_member_string (b, "name", k->name);
+      dm_json_writer_key (b, "resize");
+      dm_json_writer_int (b, k->resize);
+      dm_json_writer_key (b, "crop");
+      dm_json_writer_int (b, k->crop);
+      dm_json_writer_member_number (b, "map_low", k->map_low);
+      dm_json_writer_member_number (b, "map_high", k->map_high);
+      dm_json_writer_key (b, "proposed");
+      dm_json_writer_begin_object (b);
+      dm_json_writer_member_number (b, "image", k->proposed_image);
+      dm_json_writer_member_number (b, "pixel", k->proposed_pixel);
+      dm_json_writer_member_number (b, "f1_image", k->f1_image);
+      dm_json_writer_member_number (b, "f1", k->f1);
+      dm_json_writer_end_object (b);
+      dm_json_writer_member_string (b, "maps", k->maps_file);
+      dm_json_writer_key (b, "images");
+      dm_json_writer_begin_array (b);
       for (guint i = 0; i < k->n_images; i++)
         {
           const DmResultImage *im = &k->images[i];
 
-          json_builder_begin_object (b);
-          dm_json_add_string_or_null (b, "path", im->path);
-          dm_json_add_string_or_null (b, "split",
+          dm_json_writer_begin_object (b);
+          dm_json_writer_member_string (b, "path", im->path);
+          dm_json_writer_member_string (b, "split",
                                       im->split == DM_SPLIT_HOLDOUT ? "holdout" : "test");
-          dm_json_add_string_or_null (b, "label", im->label == DM_LABEL_DEFECT ? "defect" : "good");
-          dm_json_add_string_or_null (b, "defect_type", im->defect_type);
-          dm_json_add_string_or_null (b, "mask", im->mask_path);
-          dm_json_add_number_or_null (b, "score", im->score);
-          json_builder_set_member_name (b, "width");
-          json_builder_add_int_value (b, im->width);
-          json_builder_set_member_name (b, "height");
-          json_builder_add_int_value (b, im->height);
-          json_builder_end_object (b);
+          dm_json_writer_member_string (b, "label", im->label == DM_LABEL_DEFECT ? "defect" : "good");
+          dm_json_writer_member_string (b, "defect_type", im->defect_type);
+          dm_json_writer_member_string (b, "mask", im->mask_path);
+          dm_json_writer_member_number (b, "score", im->score);
+          dm_json_writer_key (b, "width");
+          dm_json_writer_int (b, im->width);
+          dm_json_writer_key (b, "height");
+          dm_json_writer_int (b, im->height);
+          dm_json_writer_end_object (b);
         }
-      json_builder_end_array (b);
-      json_builder_end_object (b);
+      dm_json_writer_end_array (b);
+      dm_json_writer_end_object (b);
     }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return dm_json_write_atomic (b, path, error);
+  dm_json_writer_end_array (b);
+  dm_json_writer_end_object (b);
+  return dm_json_writer_write_file (b, path, error);
 }
 
 static gboolean

@@ -10,6 +10,7 @@
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-json-util.h"
+#include "dm-json-writer.h"
 
 #define FORMAT_NAME "org.dinomaly.Studio.project"
 
@@ -118,71 +119,71 @@ compare_strings (gconstpointer a, gconstpointer b)
 char *
 dm_project_to_json (const DmProject *p)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (DmJsonWriter) b = dm_json_writer_new (TRUE);
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer key, value;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, FORMAT_NAME);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, DM_PROJECT_VERSION);
-  dm_json_add_string_or_null (b, "name", p->name);
-  dm_json_add_string_or_null (b, "created", p->created);
-  dm_json_add_string_or_null (b, "modified", p->modified);
+  dm_json_writer_begin_object (b);
+  dm_json_writer_key (b, "format");
+  dm_json_writer_string (b, FORMAT_NAME);
+  dm_json_writer_key (b, "version");
+  dm_json_writer_int (b, DM_PROJECT_VERSION);
+  dm_json_writer_member_string (b, "name", p->name);
+  dm_json_writer_member_string (b, "created", p->created);
+  dm_json_writer_member_string (b, "modified", p->modified);
 
-  json_builder_set_member_name (b, "classes");
-  json_builder_begin_array (b);
+  dm_json_writer_key (b, "classes");
+  dm_json_writer_begin_array (b);
   for (guint i = 0; i < p->classes->len; i++)
     {
       const DmProjectClass *c = g_ptr_array_index (p->classes, i);
 
-      json_builder_begin_object (b);
-      dm_json_add_string_or_null (b, "name", c->name);
-      dm_json_add_string_or_null (b, "layout", c->layout);
-      dm_json_add_string_or_null (b, "source", c->source);
-      dm_json_add_string_or_null (b, "test_source", c->test_source);
-      dm_json_add_string_or_null (b, "mask_source", c->mask_source);
+      dm_json_writer_begin_object (b);
+      dm_json_writer_member_string (b, "name", c->name);
+      dm_json_writer_member_string (b, "layout", c->layout);
+      dm_json_writer_member_string (b, "source", c->source);
+      dm_json_writer_member_string (b, "test_source", c->test_source);
+      dm_json_writer_member_string (b, "mask_source", c->mask_source);
       if (c->object != NULL)
-        dm_json_add_string_or_null (b, "object", c->object);
-      json_builder_set_member_name (b, "holdout_fraction");
-      json_builder_add_double_value (b, c->holdout_fraction);
-      json_builder_set_member_name (b, "thresholds");
-      json_builder_begin_object (b);
-      dm_json_add_number_or_null (b, "image", c->image_threshold);
-      dm_json_add_number_or_null (b, "pixel", c->pixel_threshold);
-      dm_json_add_number_or_null (b, "uncertain_low", c->uncertain_low);
-      dm_json_add_number_or_null (b, "uncertain_high", c->uncertain_high);
-      json_builder_end_object (b);
-      json_builder_end_object (b);
+        dm_json_writer_member_string (b, "object", c->object);
+      dm_json_writer_key (b, "holdout_fraction");
+      dm_json_writer_number (b, c->holdout_fraction);
+      dm_json_writer_key (b, "thresholds");
+      dm_json_writer_begin_object (b);
+      dm_json_writer_member_number (b, "image", c->image_threshold);
+      dm_json_writer_member_number (b, "pixel", c->pixel_threshold);
+      dm_json_writer_member_number (b, "uncertain_low", c->uncertain_low);
+      dm_json_writer_member_number (b, "uncertain_high", c->uncertain_high);
+      dm_json_writer_end_object (b);
+      dm_json_writer_end_object (b);
     }
-  json_builder_end_array (b);
+  dm_json_writer_end_array (b);
 
-  json_builder_set_member_name (b, "backbone");
-  json_builder_begin_object (b);
-  dm_json_add_string_or_null (b, "kind", p->backbone_kind);
-  dm_json_add_string_or_null (b, "path", p->backbone_path);
-  dm_json_add_string_or_null (b, "sha256", p->backbone_sha256);
-  dm_json_add_string_or_null (b, "arch", p->backbone_arch);
-  json_builder_end_object (b);
+  dm_json_writer_key (b, "backbone");
+  dm_json_writer_begin_object (b);
+  dm_json_writer_member_string (b, "kind", p->backbone_kind);
+  dm_json_writer_member_string (b, "path", p->backbone_path);
+  dm_json_writer_member_string (b, "sha256", p->backbone_sha256);
+  dm_json_writer_member_string (b, "arch", p->backbone_arch);
+  dm_json_writer_end_object (b);
 
-  json_builder_set_member_name (b, "training");
-  json_builder_begin_object (b);
-  dm_json_add_string_or_null (b, "preset", p->preset);
-  json_builder_set_member_name (b, "settings");
+  dm_json_writer_key (b, "training");
+  dm_json_writer_begin_object (b);
+  dm_json_writer_member_string (b, "preset", p->preset);
+  dm_json_writer_key (b, "settings");
   {
     g_autoptr (JsonNode) settings = json_node_new (JSON_NODE_OBJECT);
     json_node_set_object (settings, p->settings);
-    json_builder_add_value (b, g_steal_pointer (&settings));
+    dm_json_writer_node (b, settings);
   }
-  json_builder_end_object (b);
+  dm_json_writer_end_object (b);
 
-  dm_json_add_string_or_null (b, "model", p->model);
+  dm_json_writer_member_string (b, "model", p->model);
 
   /* labels sorted by path: stable files, readable diffs */
-  json_builder_set_member_name (b, "labels");
-  json_builder_begin_object (b);
+  dm_json_writer_key (b, "labels");
+  dm_json_writer_begin_object (b);
   g_hash_table_iter_init (&iter, p->labels);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_ptr_array_add (paths, key);
@@ -192,13 +193,13 @@ dm_project_to_json (const DmProject *p)
       const char *path = g_ptr_array_index (paths, i);
       DmUserLabel label = GPOINTER_TO_INT (g_hash_table_lookup (p->labels, path));
 
-      json_builder_set_member_name (b, path);
-      json_builder_add_string_value (b, label == DM_USER_LABEL_DEFECT ? "defect" : "good");
+      dm_json_writer_key (b, path);
+      dm_json_writer_string (b, label == DM_USER_LABEL_DEFECT ? "defect" : "good");
     }
-  json_builder_end_object (b);
-  json_builder_end_object (b);
+  dm_json_writer_end_object (b);
+  dm_json_writer_end_object (b);
 
-  return dm_json_builder_to_text (b);
+  return g_strdup (dm_json_writer_get_text (b));
 }
 
 gboolean

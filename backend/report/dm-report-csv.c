@@ -9,7 +9,7 @@
 
 #include "dm-csv.h"
 #include "dm-file-util.h"
-#include "dm-json-util.h"
+#include "dm-json-writer.h"
 #include "dm-report-private.h"
 
 void

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-json-writer.h"
 #include "dm-safetensors-writer.h"
 #include "dm-safetensors.h"
 
@@ -33,20 +34,23 @@ dm_checkpoint_state_clear (DmCheckpointState *state)
 static char *
 state_to_json (const DmCheckpointState *s)
 {
-  GString *out = g_string_new ("{");
+  DmJsonWriter *w = dm_json_writer_new (FALSE);
   g_autofree char *settings = dm_train_settings_to_json (&s->settings);
 
-  dm_json_append_int (out, "version", DM_CHECKPOINT_VERSION);
-  dm_json_append_int (out, "dim", s->dim);
-  dm_json_append_int (out, "next_iter", s->next_iter);
-  dm_json_append_int (out, "adam_steps", s->adam_steps);
-  dm_json_append_int (out, "first_iter", s->first_iter);
-  dm_json_append_int (out, "n_images", s->n_images);
-  dm_json_append_string (out, "data", s->data);
-  dm_json_append_string (out, "started", s->started);
-  dm_json_append_double (out, "seconds", s->seconds);
-  g_string_append_printf (out, ",\"settings\":%s}", settings);
-  return g_string_free (out, FALSE);
+  dm_json_writer_begin_object (w);
+  dm_json_writer_member_int (w, "version", DM_CHECKPOINT_VERSION);
+  dm_json_writer_member_int (w, "dim", s->dim);
+  dm_json_writer_member_int (w, "next_iter", s->next_iter);
+  dm_json_writer_member_int (w, "adam_steps", s->adam_steps);
+  dm_json_writer_member_int (w, "first_iter", s->first_iter);
+  dm_json_writer_member_int (w, "n_images", s->n_images);
+  dm_json_writer_member_string (w, "data", s->data != NULL ? s->data : "");
+  dm_json_writer_member_string (w, "started", s->started != NULL ? s->started : "");
+  dm_json_writer_member_number (w, "seconds", s->seconds);
+  dm_json_writer_key (w, "settings");
+  dm_json_writer_raw (w, settings);
+  dm_json_writer_end_object (w);
+  return dm_json_writer_free_to_text (w);
 }
 
 gboolean

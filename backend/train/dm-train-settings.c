@@ -3,6 +3,7 @@
 #include "dm-train-settings.h"
 
 #include "dm-json-util.h"
+#include "dm-json-writer.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -152,39 +153,37 @@ dm_train_settings_end_iter (const DmTrainSettings *s)
   return MIN (s->start_iter + s->iters, s->total_iters);
 }
 
-/* Written by hand: json-glib 1.6 writes 1e-10 as "1e-10.0", which no
- * parser (its own included) reads back. */
 char *
 dm_train_settings_to_json (const DmTrainSettings *s)
 {
-  GString *out = g_string_new ("{");
+  DmJsonWriter *w = dm_json_writer_new (FALSE);
   const DmOptimizerSettings *o = &s->opt;
+  char seed[32];
 
-  dm_json_append_int (out, "resize", s->resize);
-  dm_json_append_int (out, "crop", s->crop);
-  dm_json_append_int (out, "total_iters", s->total_iters);
-  dm_json_append_int (out, "batch", s->batch);
-  dm_json_append_double (out, "dropout", s->dropout);
-  dm_json_append_double (out, "hm_p_final", s->loss.p_final);
-  dm_json_append_int (out, "hm_ramp_iters", s->loss.ramp_iters);
-  dm_json_append_double (out, "hm_factor", s->loss.factor);
-  dm_json_append_double (out, "lr", o->lr);
-  dm_json_append_double (out, "lr_final", o->lr_final);
-  dm_json_append_int (out, "warmup_iters", o->warmup_iters);
-  dm_json_append_double (out, "beta1", o->beta1);
-  dm_json_append_double (out, "beta2", o->beta2);
-  dm_json_append_double (out, "weight_decay", o->weight_decay);
-  dm_json_append_double (out, "eps", o->eps);
-  dm_json_append_double (out, "clip_norm", o->clip_norm);
+  dm_json_writer_begin_object (w);
+  dm_json_writer_member_int (w, "resize", s->resize);
+  dm_json_writer_member_int (w, "crop", s->crop);
+  dm_json_writer_member_int (w, "total_iters", s->total_iters);
+  dm_json_writer_member_int (w, "batch", s->batch);
+  dm_json_writer_member_number (w, "dropout", s->dropout);
+  dm_json_writer_member_number (w, "hm_p_final", s->loss.p_final);
+  dm_json_writer_member_int (w, "hm_ramp_iters", s->loss.ramp_iters);
+  dm_json_writer_member_number (w, "hm_factor", s->loss.factor);
+  dm_json_writer_member_number (w, "lr", o->lr);
+  dm_json_writer_member_number (w, "lr_final", o->lr_final);
+  dm_json_writer_member_int (w, "warmup_iters", o->warmup_iters);
+  dm_json_writer_member_number (w, "beta1", o->beta1);
+  dm_json_writer_member_number (w, "beta2", o->beta2);
+  dm_json_writer_member_number (w, "weight_decay", o->weight_decay);
+  dm_json_writer_member_number (w, "eps", o->eps);
+  dm_json_writer_member_number (w, "clip_norm", o->clip_norm);
   /* a string: JSON numbers lose 64-bit integers in many readers */
-  {
-    char seed[32];
-    g_snprintf (seed, sizeof seed, "%" G_GUINT64_FORMAT, s->seed);
-    dm_json_append_string (out, "seed", seed);
-  }
-  g_string_append_printf (out, ",\"shuffle\":%s", s->shuffle ? "true" : "false");
-  g_string_append_printf (out, ",\"cache_bf16\":%s}", s->cache_bf16 ? "true" : "false");
-  return g_string_free (out, FALSE);
+  g_snprintf (seed, sizeof seed, "%" G_GUINT64_FORMAT, s->seed);
+  dm_json_writer_member_string (w, "seed", seed);
+  dm_json_writer_member_bool (w, "shuffle", s->shuffle);
+  dm_json_writer_member_bool (w, "cache_bf16", s->cache_bf16);
+  dm_json_writer_end_object (w);
+  return dm_json_writer_free_to_text (w);
 }
 
 gboolean
