@@ -37,7 +37,8 @@ struct _DmWindow
   DmProjectClass *removed_class; /* kept for "Undo" after a removal */
   guint removed_index;
   GtkNativeDialog *chooser; /* the file chooser being shown */
-  AdwToast *demo_toast;
+  AdwToast *demo_toast;   /* "Preparing the demo project…", while it is prepared */
+  gint64 demo_toast_added; /* monotonic µs */
   GCancellable *dataset_cancellable; /* of the dataset being loaded */
   DmDataset *dataset;                /* the open project's images, or NULL */
 

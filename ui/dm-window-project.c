@@ -537,6 +537,38 @@ demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     g_task_return_error (task, error);
 }
 
+/* libadwaita 1.2 (Debian 12) frees a toast's bookkeeping when its hide
+ * animation ends but still runs the show animation's "done" handler on it
+ * when the toast is dismissed while it is being shown (300 ms, 500 ms when
+ * it replaces another): a use-after-free that crashed the window when a
+ * demo that already existed opened within that time (fixed upstream in 1.3,
+ * commit 1674ebc9 "toast-overlay: Prevent show_done from firing after
+ * hide_done"). A toast is therefore dismissed only once it is fully shown. */
+#define TOAST_SHOWN_US (G_USEC_PER_SEC * 3 / 4)
+
+static gboolean
+dismiss_toast_later (gpointer toast)
+{
+  adw_toast_dismiss (toast);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dismiss_demo_toast (DmWindow *self)
+{
+  gint64 shown_for;
+
+  if (self->demo_toast == NULL)
+    return;
+  shown_for = g_get_monotonic_time () - self->demo_toast_added;
+  if (shown_for >= TOAST_SHOWN_US)
+    adw_toast_dismiss (self->demo_toast);
+  else
+    g_timeout_add_full (G_PRIORITY_DEFAULT, (guint)((TOAST_SHOWN_US - shown_for) / 1000) + 1,
+                        dismiss_toast_later, g_object_ref (self->demo_toast), g_object_unref);
+  g_clear_object (&self->demo_toast);
+}
+
 static void
 on_demo_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -545,9 +577,7 @@ on_demo_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   DmProject *project = g_task_propagate_pointer (G_TASK (result), &error);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", TRUE);
-  if (self->demo_toast != NULL)
-    adw_toast_dismiss (self->demo_toast);
-  g_clear_object (&self->demo_toast);
+  dismiss_demo_toast (self);
   if (project == NULL)
     show_error (self, _ ("Could Not Prepare the Demo Project"), error);
   else
@@ -562,9 +592,10 @@ open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
   char *folder = g_build_filename (g_get_user_data_dir (), "dinomaly-studio", "demo", NULL);
 
   gtk_widget_action_set_enabled (widget, "win.open-demo", FALSE);
-  g_clear_object (&self->demo_toast);
-  self->demo_toast = g_object_ref (adw_toast_new (_ ("Preparing the demo project…")));
+  dismiss_demo_toast (self);
+  self->demo_toast = adw_toast_new (_ ("Preparing the demo project…"));
   adw_toast_set_timeout (self->demo_toast, 0);
+  self->demo_toast_added = g_get_monotonic_time ();
   adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (self->demo_toast));
   g_task_set_task_data (task, folder, g_free);
   g_task_run_in_thread (task, demo_thread);

@@ -45,6 +45,18 @@ dm_test_gui_wait_frames (GtkWidget *widget, guint n_frames)
   g_source_remove (timeout_id);
 }
 
+void
+dm_test_gui_wait_ms (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
 gboolean
 dm_test_gui_wait_until (gboolean (*condition) (gpointer), gpointer data, guint timeout_ms)
 {

@@ -16,6 +16,8 @@ void dm_test_gui_wait_frames (GtkWidget *widget, guint n_frames);
 char *dm_test_gui_screenshot (GtkWidget *widget, const char *name);
 
 /* Spins the main loop until condition() returns TRUE or timeout_ms passes. */
+/* Runs the main loop for ms milliseconds (animations, timeouts). */
+void dm_test_gui_wait_ms (guint ms);
 gboolean dm_test_gui_wait_until (gboolean (*condition) (gpointer), gpointer data, guint timeout_ms);
 
 G_END_DECLS
