@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 
 /* One CSV line into fields: commas separate, double quotes may enclose a
  * field ("" inside is a quote), as RFC 4180. */
@@ -112,16 +113,12 @@ dm_dataset_add_visa_object (DmDataset *ds,
   g_autoptr (GArray) touched = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
   g_auto (GStrv) lines = NULL;
-  GError *local = NULL;
   gsize length;
   guint first = 0;
 
-  if (!g_file_get_contents (csv_path, &text, &length, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", display, local->message);
-      g_error_free (local);
-      return FALSE;
-    }
+  /* VisA's split CSV has one line per image: 100 MB is far beyond any */
+  if (!dm_file_read_regular (csv_path, 100u << 20, &text, &length, error))
+    return FALSE;
   if (strlen (text) != length || !g_utf8_validate (text, (gssize)length, NULL))
     {
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a text file in UTF-8", display);

@@ -7,8 +7,10 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 #include "dm-image-private.h"
 
 typedef struct
@@ -189,21 +191,19 @@ dm_image_read_header (const char *path, DmImageHeader *out, GError **error)
   gsize n;
   gboolean ok = FALSE;
   Reader r = { NULL, display };
-  GStatBuf st;
+  int fd;
 
   g_return_val_if_fail (path != NULL && out != NULL, FALSE);
   memset (out, 0, sizeof *out);
-  if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", display,
-                   S_ISDIR (st.st_mode) ? "is a folder" : "not a regular file");
-      return FALSE;
-    }
-  r.f = g_fopen (path, "rbe");
+  fd = dm_open_regular (path, NULL, error);
+  if (fd < 0)
+    return FALSE;
+  r.f = fdopen (fd, "rb");
   if (r.f == NULL)
     {
       int saved = errno;
 
+      close (fd);
       g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open: %s", display,
                    g_strerror (saved));
       return FALSE;

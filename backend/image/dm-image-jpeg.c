@@ -24,6 +24,7 @@ typedef struct
   jmp_buf jump;
   int code;
   char message[JMSG_LENGTH_MAX + 64];
+  char warning[JMSG_LENGTH_MAX]; /* the first corrupt-data warning */
 } JpegContext;
 
 static void
@@ -49,16 +50,20 @@ jpeg_emit_message_cb (j_common_ptr cinfo, int msg_level)
 
   if (msg_level >= 0)
     return; /* trace messages */
-  /* Corrupt-data warnings are tolerated as PIL tolerates them (libjpeg
-   * resynchronises), but running out of data is not: the source manager
-   * would pad the rest of the image with gray, while PIL refuses the file
-   * as truncated. */
+  /* Running out of data: the source manager would pad the rest of the
+   * image with gray, while PIL refuses the file as truncated. */
   if (ctx->pub.msg_code == JWRN_JPEG_EOF)
     {
       g_strlcpy (ctx->message, "truncated file (premature end of JPEG data)", sizeof ctx->message);
       longjmp (ctx->jump, 1);
     }
-  ctx->pub.num_warnings++;
+  /* Any other warning is damaged scan data that libjpeg resynchronises
+   * over, painting what it lost as flat gray: such an image must not be
+   * scored as if it were whole (on the line it would be a missed defect).
+   * The first message says what was wrong; the caller decides (refused
+   * unless DM_IMAGE_LOAD_ACCEPT_DAMAGED). */
+  if (ctx->pub.num_warnings++ == 0)
+    ctx->pub.format_message (cinfo, ctx->warning);
 }
 
 static void
@@ -196,6 +201,19 @@ read_jpeg (struct jpeg_decompress_struct *cinfo, JpegJob *job)
   /* jpeg_finish_decompress is skipped on purpose: it would read on to the
    * EOI marker, and a file cut right after its last scan still holds
    * every pixel. */
+  if (job->err->pub.num_warnings > 0)
+    {
+      src->info->n_warnings = (int)job->err->pub.num_warnings;
+      g_snprintf (src->info->warning, sizeof src->info->warning, "damaged JPEG data (%s)",
+                  job->err->warning);
+      if (!(src->flags & DM_IMAGE_LOAD_ACCEPT_DAMAGED))
+        {
+          g_set_error (&job->error, DM_ERROR, DM_ERROR_CORRUPT,
+                       "%s: %s: part of the image could not be decoded", src->name,
+                       src->info->warning);
+          return;
+        }
+    }
   job->done = TRUE;
 }
 

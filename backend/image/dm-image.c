@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 
 static gsize
 bytes_per_sample (DmPixelType type)
@@ -216,53 +217,32 @@ dm_image_load_from_bytes (
 static guint8 *
 read_file (const char *path, const char *display, gsize *size, GError **error)
 {
-  struct stat st;
   guint8 *buf;
-  gsize done = 0;
+  gsize done = 0, file_size = 0;
   int fd, saved;
 
-  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  fd = dm_open_regular (path, &file_size, error);
   if (fd < 0)
-    {
-      saved = errno;
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open: %s", display,
-                   g_strerror (saved));
-      return NULL;
-    }
-  if (fstat (fd, &st) != 0)
-    {
-      saved = errno;
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", display,
-                   g_strerror (saved));
-      close (fd);
-      return NULL;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", display,
-                   S_ISDIR (st.st_mode) ? "is a folder" : "not a regular file");
-      close (fd);
-      return NULL;
-    }
-  if ((guint64)st.st_size > G_MAXSIZE - 1)
+    return NULL;
+  if ((guint64)file_size > G_MAXSIZE - 1)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE, "%s: file too large", display);
       close (fd);
       return NULL;
     }
   /* One spare byte so that an empty file still gets a valid pointer. */
-  buf = g_try_malloc ((gsize)st.st_size + 1);
+  buf = g_try_malloc (file_size + 1);
   if (buf == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
-                   "%s: out of memory reading %" G_GINT64_FORMAT " bytes", display,
-                   (gint64)st.st_size);
+                   "%s: out of memory reading %" G_GUINT64_FORMAT " bytes", display,
+                   (guint64)file_size);
       close (fd);
       return NULL;
     }
-  while (done < (gsize)st.st_size)
+  while (done < file_size)
     {
-      gssize n = read (fd, buf + done, (gsize)st.st_size - done);
+      gssize n = read (fd, buf + done, file_size - done);
 
       if (n < 0 && errno == EINTR)
         continue;

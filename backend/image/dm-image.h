@@ -56,6 +56,12 @@ typedef struct
   int samples_per_pixel; /* as stored, alpha and extra samples included */
   gboolean palette;      /* colour-mapped (PNG palette, TIFF palette) */
   gboolean has_alpha;    /* an alpha channel or a PNG tRNS chunk */
+  int n_pages;           /* TIFF: pages (directories) in the file; 1 elsewhere */
+  /* What was wrong with a damaged file that was decoded anyway
+   * (DM_IMAGE_LOAD_ACCEPT_DAMAGED): n_warnings > 0 and the first warning
+   * in words, e.g. "damaged JPEG data (Corrupt JPEG data: ...)". */
+  int n_warnings;
+  char warning[256];
 } DmImageInfo;
 
 typedef enum
@@ -64,6 +70,11 @@ typedef enum
   /* Colour-mapped images come back as one U8 channel of palette indices
    * instead of being expanded to RGB/RGBA (PIL's mode "P", for masks). */
   DM_IMAGE_LOAD_PALETTE_INDICES = 1 << 0,
+  /* A file whose data is damaged but decodable (a JPEG whose scans libjpeg
+   * had to resynchronise, painting what it lost flat gray) is decoded, with
+   * the damage in DmImageInfo.warning, instead of refused. Off by default:
+   * a damaged part must not be scored as if it were whole. */
+  DM_IMAGE_LOAD_ACCEPT_DAMAGED = 1 << 1,
 } DmImageLoadFlags;
 
 /* What every loader converts to: gray+alpha becomes RGBA (gray replicated),

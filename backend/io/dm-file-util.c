@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dm-error.h"
@@ -73,25 +74,29 @@ dm_atomic_file_commit (DmAtomicFile *file, GError **error)
   g_autofree char *dir = NULL;
   int saved_errno, dir_fd;
 
+  /* the error is set before the abort, which forgets the path */
   if (fsync (file->fd) != 0)
     {
       saved_errno = errno;
+      set_errno_error (error, saved_errno, "fsync failed", file->path);
       dm_atomic_file_abort (file);
-      return set_errno_error (error, saved_errno, "fsync failed", file->path);
+      return FALSE;
     }
   if (close (file->fd) != 0)
     {
       saved_errno = errno;
       file->fd = -1;
+      set_errno_error (error, saved_errno, "close failed", file->path);
       dm_atomic_file_abort (file);
-      return set_errno_error (error, saved_errno, "close failed", file->path);
+      return FALSE;
     }
   file->fd = -1;
   if (g_rename (file->tmp_path, file->path) != 0)
     {
       saved_errno = errno;
+      set_errno_error (error, saved_errno, "cannot replace the file", file->path);
       dm_atomic_file_abort (file);
-      return set_errno_error (error, saved_errno, "cannot replace the file", file->path);
+      return FALSE;
     }
   /* Make the rename itself durable; a failure here loses nothing. */
   dir = g_path_get_dirname (file->path);
@@ -120,19 +125,106 @@ dm_atomic_file_abort (DmAtomicFile *file)
   g_clear_pointer (&file->path, g_free);
 }
 
+int
+dm_open_regular (const char *path, gsize *size, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (path);
+  struct stat st;
+  int fd, saved_errno;
+
+  /* O_NONBLOCK: opening a named pipe for reading would otherwise wait for
+   * a writer forever (a FIFO named like an image in a folder of parts). */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open: %s", display,
+                   g_strerror (saved_errno));
+      return -1;
+    }
+  if (fstat (fd, &st) != 0)
+    {
+      saved_errno = errno;
+      close (fd);
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", display,
+                   g_strerror (saved_errno));
+      return -1;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", display,
+                   S_ISDIR (st.st_mode)    ? "is a folder"
+                   : S_ISFIFO (st.st_mode) ? "a named pipe, not a regular file"
+                   : S_ISSOCK (st.st_mode) ? "a socket, not a regular file"
+                                           : "not a regular file");
+      return -1;
+    }
+  /* back to blocking reads: a regular file never waits, but keep the
+   * descriptor ordinary for whoever reads it */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  if (size != NULL)
+    *size = (gsize)st.st_size;
+  return fd;
+}
+
+gboolean
+dm_file_read_regular (
+  const char *path, gsize max_size, char **contents, gsize *length, GError **error)
+{
+  g_autofree char *display = NULL;
+  g_autofree char *buf = NULL;
+  gsize size = 0, done = 0;
+  int fd = dm_open_regular (path, &size, error);
+
+  if (fd < 0)
+    return FALSE;
+  if (size > max_size)
+    {
+      close (fd);
+      display = g_filename_display_name (path);
+      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE,
+                   "%s: %" G_GSIZE_FORMAT " bytes, more than the %" G_GSIZE_FORMAT " expected of "
+                   "such a file",
+                   display, size, max_size);
+      return FALSE;
+    }
+  buf = g_malloc (size + 1);
+  while (done < size)
+    {
+      gssize n = read (fd, buf + done, size - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          close (fd);
+          display = g_filename_display_name (path);
+          return set_errno_error (error, saved_errno, "read failed", display);
+        }
+      if (n == 0)
+        break;
+      done += (gsize)n;
+    }
+  close (fd);
+  buf[done] = '\0';
+  *contents = g_steal_pointer (&buf);
+  if (length != NULL)
+    *length = done;
+  return TRUE;
+}
+
 char *
 dm_file_sha256 (const char *path, GError **error)
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buffer = NULL;
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  int fd = dm_open_regular (path, NULL, error);
 
   if (fd < 0)
-    {
-      int saved_errno = errno;
-      set_errno_error (error, saved_errno, "cannot open", path);
-      return NULL;
-    }
+    return NULL;
   buffer = g_malloc (1 << 20);
   for (;;)
     {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Files written atomically (temporary file in the same folder, fsync,
- * rename) and streamed SHA-256 checksums of files. */
+ * rename), user files opened safely for reading, and streamed SHA-256
+ * checksums of files. */
 #pragma once
 
 #include <glib.h>
@@ -33,6 +34,17 @@ void dm_atomic_file_remove_stale (const char *path);
 
 /* All of data written to path atomically (begin, write, commit). */
 gboolean dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError **error);
+
+/* Opens path for reading when it is a regular file: never waits on a named
+ * pipe (or a device), and refuses folders, pipes and sockets with an error
+ * naming the file. *size (may be NULL) receives its size. -1 on failure. */
+int dm_open_regular (const char *path, gsize *size, GError **error);
+
+/* The whole of a regular file (dm_open_regular), NUL-terminated, for text
+ * files a user points at (CSV split files, score lists): refused when it is
+ * larger than max_size. */
+gboolean dm_file_read_regular (
+  const char *path, gsize max_size, char **contents, gsize *length, GError **error);
 
 /* SHA-256 of a file's content, 64 lowercase hex digits (read in 1 MiB
  * pieces: never the whole file in memory). */

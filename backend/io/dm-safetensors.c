@@ -5,8 +5,10 @@
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 
 struct _DmSafetensors
 {
@@ -298,6 +300,7 @@ dm_safetensors_open (const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   DmSafetensors *st = g_new0 (DmSafetensors, 1);
+  int fd;
 
   st->path = g_strdup (path);
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
@@ -312,7 +315,14 @@ dm_safetensors_open (const char *path, GError **error)
       dm_safetensors_free (st);
       return NULL;
     }
-  st->mapped = g_mapped_file_new (path, FALSE, &local_error);
+  fd = dm_open_regular (path, NULL, error);
+  if (fd < 0)
+    {
+      dm_safetensors_free (st);
+      return NULL;
+    }
+  st->mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);
   if (st->mapped == NULL)
     {
       /* GLib's message names the file too (in quotes). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 #include "dm-image.h"
 
 void
@@ -68,16 +69,12 @@ read_scores (DmMetricsInput *input, const char *path, GError **error)
   g_autoptr (GArray) scores = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr (GByteArray) labels = g_byte_array_new ();
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  GError *local = NULL;
   const char *body;
   gboolean header = FALSE;
 
-  if (!g_file_get_contents (path, &text, NULL, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot read: %s", path, local->message);
-      g_error_free (local);
-      return FALSE;
-    }
+  /* one line per image */
+  if (!dm_file_read_regular (path, 100u << 20, &text, NULL, error))
+    return FALSE;
   body = g_str_has_prefix (text, "\xEF\xBB\xBF") ? text + 3 : text; /* UTF-8 BOM */
   lines = g_strsplit (body, "\n", -1);
   for (gsize i = 0; lines[i] != NULL; i++)

@@ -27,17 +27,10 @@ sniff_file (const char *path, DmImageFormat *format, GError **error)
 {
   guint8 head[16];
   ssize_t n;
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  int fd = dm_open_regular (path, NULL, error);
 
   if (fd < 0)
-    {
-      int saved = errno;
-      g_autofree char *display = g_filename_display_name (path);
-
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open: %s", display,
-                   g_strerror (saved));
-      return FALSE;
-    }
+    return FALSE;
   do
     n = read (fd, head, sizeof head);
   while (n < 0 && errno == EINTR);

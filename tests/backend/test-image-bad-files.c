@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <tiffio.h>
 
 #include "dm-error.h"
+#include "dm-image-header.h"
 #include "dm-image.h"
 #include "dm-test-util.h"
 #include "test-image-bad-files.h"
@@ -280,6 +282,56 @@ jpeg_find_sof (const guint8 *data, gsize size)
   return 0;
 }
 
+static gsize
+jpeg_find_sos (const guint8 *data, gsize size)
+{
+  for (gsize i = 2; i + 1 < size; i++)
+    if (data[i] == 0xff && data[i + 1] == 0xda)
+      return i;
+  g_assert_not_reached ();
+  return 0;
+}
+
+/* Damaged scan data that libjpeg resynchronises over ("Corrupt JPEG data:
+ * premature end of data segment"), painting the rest flat gray: refused by
+ * default, naming the file and the damage; decoded with the damage in
+ * DmImageInfo only when the caller accepts damaged images. */
+static void
+damaged_jpeg_cases (BadFiles *b)
+{
+  const char *const names[] = { "jpeg-rgb.jpg", "jpeg-gray.jpg", "jpeg-cmyk.jpg" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree char *path = corpus_path (names[k]);
+      g_autofree char *name = g_strdup_printf ("damaged-%s", names[k]);
+      gsize size, sos;
+      g_autofree guint8 *data = read_all (path, &size);
+      g_autoptr (DmImage) image = NULL;
+      g_autoptr (GError) error = NULL;
+      DmImageInfo info;
+
+      sos = jpeg_find_sos (data, size);
+      g_assert_cmpuint (sos + 42, <, size);
+      data[sos + 40] = 0xff; /* an unknown marker in the entropy-coded data */
+      data[sos + 41] = 0x01;
+      expect_failure (b, name, data, size, 0, DM_ERROR_CORRUPT);
+      image = dm_image_load_from_bytes_full (data, size, name, 0, DM_IMAGE_LOAD_DEFAULT, &info,
+                                             &error);
+      if (image != NULL || error == NULL || strstr (error->message, "damaged JPEG data") == NULL
+          || info.n_warnings == 0)
+        g_string_append_printf (b->failures, "%s: not refused as damaged: %s\n", name,
+                                error != NULL ? error->message : "decoded");
+      g_clear_error (&error);
+      image = dm_image_load_from_bytes_full (data, size, name, 0, DM_IMAGE_LOAD_ACCEPT_DAMAGED,
+                                             &info, &error);
+      if (image == NULL || info.n_warnings == 0 || strstr (info.warning, "Corrupt JPEG data") == NULL)
+        g_string_append_printf (b->failures, "%s: not decoded with its damage when accepted: %s\n",
+                                name, error != NULL ? error->message : info.warning);
+      b->n_cases++;
+    }
+}
+
 static void
 jpeg_cases (BadFiles *b)
 {
@@ -311,6 +363,7 @@ jpeg_cases (BadFiles *b)
   memcpy (data, orig, size);
   data[sof + 5] = 2; /* two components: not a colour space we know */
   expect_failure (b, "two-components.jpg", data, size, 0, ANY_CODE);
+  damaged_jpeg_cases (b);
 }
 
 static void
@@ -387,6 +440,7 @@ path_cases (BadFiles *b)
 {
   g_autofree char *missing = g_build_filename (b->dir, "no-such-file.png", NULL);
   g_autofree char *folder = g_build_filename (b->dir, "folder.png", NULL);
+  g_autofree char *fifo = g_build_filename (b->dir, "pipe.png", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (DmImage) image = NULL;
 
@@ -400,7 +454,23 @@ path_cases (BadFiles *b)
   if (image != NULL || error == NULL || error->code != DM_ERROR_IO
       || strstr (error->message, "folder.png") == NULL)
     g_string_append (b->failures, "folder: wrong result\n");
-  b->n_cases += 2;
+  g_clear_error (&error);
+  /* a named pipe with an image's name: opening it must not wait for a
+   * writer (the test would hang here before the fix) */
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  image = dm_image_load (fifo, 0, &error);
+  if (image != NULL || error == NULL || error->code != DM_ERROR_IO
+      || strstr (error->message, "pipe.png") == NULL || strstr (error->message, "named pipe") == NULL)
+    g_string_append_printf (b->failures, "named pipe: wrong result: %s\n",
+                            error != NULL ? error->message : "loaded");
+  g_clear_error (&error);
+  {
+    DmImageHeader header;
+
+    if (dm_image_read_header (fifo, &header, &error) || error == NULL)
+      g_string_append (b->failures, "named pipe: its header was read\n");
+  }
+  b->n_cases += 4;
 }
 
 void
