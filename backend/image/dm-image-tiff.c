@@ -613,6 +613,11 @@ dm_image_decode_tiff (const DmImageSource *src, GError **error)
     }
   if (ok)
     ok = TIFFIsTiled (tif) ? read_tiles (tif, &job, error) : read_strips (tif, &job, error);
+  /* Only the first page is read: callers say so when there are more
+   * (libtiff counts the directories without reading their data and stops
+   * at a loop of directories). */
+  if (ok)
+    src->info->n_pages = MAX ((int)TIFFNumberOfDirectories (tif), 1);
 
   TIFFClose (tif);
   g_free (job.buf);

@@ -162,6 +162,7 @@ static DmImage *
 decode (const DmImageSource *src, GError **error)
 {
   memset (src->info, 0, sizeof *src->info);
+  src->info->n_pages = 1;
   if (src->size == 0)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: empty file", src->name);

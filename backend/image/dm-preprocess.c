@@ -101,6 +101,55 @@ oom:
   return FALSE;
 }
 
+/* Float images are read on the 8-bit scale, 0..255, as 16-bit images are
+ * (v / 257): a float sample is the value an 8-bit pixel would have. A float
+ * image outside that scale, or one whose samples all lie within 0..1 (the
+ * other common convention, which here would be an almost black image), is
+ * refused with the reason rather than scored wrong. */
+static gboolean
+check_float_range (const DmImage *image, int cc, GError **error)
+{
+  float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+
+  for (int y = 0; y < image->height; y++)
+    {
+      const float *row = (const float *)(image->data + (gsize)y * image->stride);
+
+      for (int x = 0; x < image->width; x++)
+        for (int c = 0; c < cc; c++)
+          {
+            float v = row[(gsize)x * image->channels + c];
+
+            if (!isfinite (v))
+              {
+                g_set_error (error, DM_ERROR, DM_ERROR_NUMERIC,
+                             "image has a NaN or infinite sample at (%d, %d)", x, y);
+                return FALSE;
+              }
+            lo = MIN (lo, v);
+            hi = MAX (hi, v);
+          }
+    }
+  if (lo < 0.0f || hi > 255.0f)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "float samples from %g to %g: float images are read on the 0..255 scale of "
+                   "8-bit images; scale it to 0..255 or save it as 8- or 16-bit",
+                   lo, hi);
+      return FALSE;
+    }
+  if (hi > 0.0f && hi <= 1.0f)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "float samples all within 0..1 (largest %g): float images are read on the "
+                   "0..255 scale of 8-bit images, where this one would be almost black; multiply "
+                   "it by 255 or save it as 8- or 16-bit",
+                   hi);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 preprocess_float (const DmImage *image, int cc, int resize, int crop, float *out, GError **error)
 {
@@ -108,6 +157,8 @@ preprocess_float (const DmImage *image, int cc, int resize, int crop, float *out
   g_autofree float *resized = NULL;
   int offset = dm_center_crop_offset (resize, crop);
 
+  if (image->type == DM_PIXEL_F32 && !check_float_range (image, cc, error))
+    return FALSE;
   /* (height, width, cc) floats in the 8-bit range. */
   plane = g_try_new (float, (gsize)image->width * image->height * cc);
   resized = g_try_new (float, (gsize)resize *resize *cc);
@@ -131,17 +182,7 @@ preprocess_float (const DmImage *image, int cc, int resize, int crop, float *out
               /* Spec §1: v / 257.0 in double, stored as float, not rounded. */
               dst[(gsize)x * cc + c] = (float)(((const guint16 *)row)[i] / 257.0);
             else
-              {
-                float v = ((const float *)row)[i];
-
-                if (!isfinite (v))
-                  {
-                    g_set_error (error, DM_ERROR, DM_ERROR_NUMERIC,
-                                 "image has a NaN or infinite sample at (%d, %d)", x, y);
-                    return FALSE;
-                  }
-                dst[(gsize)x * cc + c] = v;
-              }
+              dst[(gsize)x * cc + c] = ((const float *)row)[i];
           }
     }
   if (!dm_resize_f32 (plane, image->width, image->height, (gsize)image->width * cc * sizeof (float),

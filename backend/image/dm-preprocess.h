@@ -23,7 +23,9 @@ int dm_center_crop_offset (int size, int crop);
 
 /* Spec §1: RGB (gray replicated, alpha dropped) -> resize x resize with
  * PIL's BILINEAR (8-bit images on PIL's 8-bit path; 16-bit samples as
- * float32 v / 257.0 and float TIFF samples as they are, on the float path)
+ * float32 v / 257.0 and float TIFF samples as they are, on the float path:
+ * float images are on the 0..255 scale of 8-bit ones, and one outside it,
+ * or with every sample within 0..1, is refused with the reason)
  * -> center crop x crop -> (v / 255 - mean[c]) / std[c] in float32.
  * `out` is (3, crop, crop), channels R, G, B (CHW). 1 <= crop <= resize. */
 gboolean dm_preprocess_image (

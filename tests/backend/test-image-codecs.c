@@ -240,6 +240,9 @@ test_corpus_values (void)
       g_assert_cmpint (info.has_alpha, ==, k->has_alpha);
       g_assert_cmpint (info.format, ==,
                        k->file[0] == 'p' ? DM_IMAGE_FORMAT_PNG : DM_IMAGE_FORMAT_TIFF);
+      /* the first page is read; the count says there is more */
+      g_assert_cmpint (info.n_pages, ==, strstr (k->file, "multipage") != NULL ? 2 : 1);
+      g_assert_cmpint (info.n_warnings, ==, 0);
       for (int y = 0; y < PAT_H; y++)
         for (int x = 0; x < PAT_W; x++)
           for (int c = 0; c < k->channels; c++)

@@ -218,10 +218,20 @@ test_channels (void)
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autoptr (DmImage) image = load_corpus (files[i], DM_IMAGE_LOAD_DEFAULT, NULL);
-      g_autoptr (DmImage) rgb = convert_channels (image, 3);
+      g_autoptr (DmImage) rgb = NULL;
       g_autofree float *a = g_new (float, n);
       g_autofree float *b = g_new (float, n);
 
+      /* the float pattern spans negative values: moved onto the 0..255
+       * scale float images are read on (test_float_scale) */
+      if (image->type == DM_PIXEL_F32)
+        for (int y = 0; y < image->height; y++)
+          for (int k = 0; k < image->width * image->channels; k++)
+            {
+              float *v = (float *)(image->data + (gsize)y * image->stride) + k;
+              *v = CLAMP (*v + 128.f, 0.f, 255.f);
+            }
+      rgb = convert_channels (image, 3);
       preprocess_ok (image, resize, crop, a);
       preprocess_ok (rgb, resize, crop, b);
       g_assert_cmpmem (a, n * sizeof (float), b, n * sizeof (float));
@@ -363,6 +373,46 @@ test_mask_wide (void)
     }
 }
 
+/* Float images are on the 0..255 scale: 0..1 images, negative samples and
+ * samples over 255 are refused with the reason; 0..255 ones pass. */
+static void
+test_float_scale (void)
+{
+  static const struct
+  {
+    float lo, hi;
+    gboolean ok;
+    const char *says;
+  } cases[] = {
+    { 0.f, 255.f, TRUE, NULL },        { 0.f, 0.f, TRUE, NULL },
+    { 0.f, 1.f, FALSE, "within 0..1" }, { 0.f, 0.5f, FALSE, "within 0..1" },
+    { 0.f, 1000.f, FALSE, "0..255" },   { -3.f, 200.f, FALSE, "0..255" },
+  };
+  float *out = g_new (float, 3 * 14 * 14);
+
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      g_autoptr (DmImage) image = dm_image_new (20, 16, 1, DM_PIXEL_F32, NULL);
+      g_autoptr (GError) error = NULL;
+      gboolean ok;
+
+      for (int y = 0; y < image->height; y++)
+        for (int x = 0; x < image->width; x++)
+          ((float *)(image->data + (gsize)y * image->stride))[x]
+            = cases[k].lo + (cases[k].hi - cases[k].lo) * (float)(x + y) / (19 + 15);
+      ok = dm_preprocess_image (image, 16, 14, out, &error);
+      g_test_message ("float %g..%g: %s", cases[k].lo, cases[k].hi,
+                      ok ? "accepted" : error->message);
+      g_assert_cmpint (ok, ==, cases[k].ok);
+      if (!ok)
+        {
+          g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+          g_assert_nonnull (strstr (error->message, cases[k].says));
+        }
+    }
+  g_free (out);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -377,6 +427,7 @@ main (int argc, char **argv)
   g_test_add_func ("/preprocess/channels", test_channels);
   g_test_add_func ("/preprocess/16bit-path", test_16bit_path);
   g_test_add_func ("/preprocess/invalid", test_invalid);
+  g_test_add_func ("/preprocess/float-scale", test_float_scale);
   g_test_add_func ("/preprocess/mask-nearest", test_mask_nearest);
   g_test_add_func ("/preprocess/mask-wide", test_mask_wide);
   status = g_test_run ();
