@@ -16,8 +16,11 @@
 #include "dm-cli.h"
 #include "dm-dataset.h"
 #include "dm-error.h"
+#include "dm-file-util.h"
 #include "dm-project-train.h"
 #include "dm-training.h"
+
+#define LOG_HEADER "iteration,lr,loss,grad_norm\n"
 
 static volatile sig_atomic_t interrupted = 0;
 
@@ -113,8 +116,12 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
       return;
     }
   if (r->log != NULL)
-    fprintf (r->log, "%" G_GINT64_FORMAT ",%.9g,%.9g,%.9g\n", p->iteration, p->lr, p->loss,
-             p->grad_norm);
+    {
+      /* a row per iteration, flushed: a crash loses no finished row */
+      fprintf (r->log, "%" G_GINT64_FORMAT ",%.9g,%.9g,%.9g\n", p->iteration, p->lr, p->loss,
+               p->grad_norm);
+      fflush (r->log);
+    }
   last = p->iteration + 1 == p->end_iter;
   if (!last && now - r->last_print < (r->tty ? G_USEC_PER_SEC / 5 : 10 * G_USEC_PER_SEC)
       && p->iteration != p->start_iter)
@@ -142,6 +149,39 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
              "iteration %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
              ": loss %.6f lr %.3e grad-norm %.4g, %.2f images/s, ETA %s\n",
              p->iteration + 1, p->end_iter, p->loss, p->lr, p->grad_norm, p->images_per_s, eta);
+}
+
+/* The log of a resumed run, cut back to the iterations before the
+ * checkpoint: a run killed (kill -9, power) after its checkpoint left the
+ * iterations it ran since, and maybe half a line, which the resumed run
+ * writes again. Only complete rows (four fields and a newline) of
+ * iterations before next_iter are kept, rewritten atomically. */
+static gboolean
+trim_log (const char *path, gint64 next_iter, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GString) kept = g_string_new (LOG_HEADER);
+  gsize length = 0;
+  const char *line, *end;
+
+  if (!dm_file_read_regular (path, G_MAXSIZE / 2, &text, &length, error))
+    return FALSE;
+  for (line = text; (end = memchr (line, '\n', length - (gsize)(line - text))) != NULL;
+       line = end + 1)
+    {
+      g_autofree char *row = g_strndup (line, (gsize)(end - line));
+      g_auto (GStrv) fields = g_strsplit (row, ",", -1);
+      char *rest = NULL;
+      gint64 iteration;
+
+      if (g_strv_length (fields) != 4)
+        continue; /* the header, or a row glued to a half-written one */
+      iteration = g_ascii_strtoll (fields[0], &rest, 10);
+      if (rest == fields[0] || *rest != '\0' || iteration < 0 || iteration >= next_iter)
+        continue;
+      g_string_append_len (kept, line, end - line + 1);
+    }
+  return dm_file_set_contents_atomic (path, kept->str, kept->len, error);
 }
 
 static void
@@ -344,6 +384,7 @@ dm_cli_train (int argc, char **argv)
   const DmTrainingCallbacks callbacks = { on_progress, on_note, on_ready, NULL, &reporter };
   struct sigaction sa = { 0 }, old_sa;
   int status = DM_CLI_FAILED, n;
+  gint64 resume_from = 0;
   gboolean ok;
 
   if (!dm_cli_parse ("train", "",
@@ -423,6 +464,7 @@ dm_cli_train (int argc, char **argv)
           s.total_iters = st.settings.total_iters;
           s.opt.total_iters = s.total_iters;
           s.start_iter = MIN (st.next_iter, s.total_iters - 1);
+          resume_from = st.next_iter;
         }
       dm_checkpoint_state_clear (&st);
       if (!ok)
@@ -472,6 +514,8 @@ dm_cli_train (int argc, char **argv)
     {
       gboolean append = resume && g_file_test (log_path, G_FILE_TEST_EXISTS);
 
+      if (append && !trim_log (log_path, resume_from, &error))
+        goto failed;
       reporter.log = fopen (log_path, append ? "a" : "w");
       if (reporter.log == NULL)
         {
@@ -479,7 +523,7 @@ dm_cli_train (int argc, char **argv)
           goto out;
         }
       if (!append)
-        fprintf (reporter.log, "iteration,lr,loss,grad_norm\n");
+        fputs (LOG_HEADER, reporter.log);
     }
   reporter.cancel = cancel;
   reporter.tty = isatty (STDERR_FILENO);

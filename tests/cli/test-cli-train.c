@@ -8,6 +8,7 @@
  * --dropout 0, --log) against tiny/train/it1000. */
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -133,6 +134,35 @@ test_plain_folder (void)
   g_assert_no_error (error);
   g_assert_cmpint (model->info->training.iterations, ==, 10);
   g_assert_cmpuint (model->info->training.n_losses, ==, 10);
+
+  /* a run killed (-9) after the checkpoint of iteration 10: its rows 10
+   * and 11 and half of row 12 stayed in the log; resuming again runs
+   * 10 and 11 anew. The log holds every iteration once, whole. */
+  {
+    FILE *f = fopen (log, "a");
+
+    g_assert_nonnull (f);
+    fputs ("10,0.001,0.5,0.25\n11,0.001,0.5,0.25\n12,0.00", f);
+    fclose (f);
+  }
+  resume[8] = "2"; /* --iters 2 */
+  g_clear_pointer (&sout, g_free);
+  g_clear_pointer (&serr, g_free);
+  g_clear_pointer (&csv, g_free);
+  g_assert_cmpint (run_cli (resume, &sout, &serr), ==, 0);
+  g_assert_true (g_file_get_contents (log, &csv, NULL, NULL));
+  g_strfreev (lines);
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + 12 + 1);
+  g_assert_cmpstr (lines[0], ==, "iteration,lr,loss,grad_norm");
+  for (int i = 0; i < 12; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[1 + i], ",", -1);
+
+      g_assert_cmpuint (g_strv_length (fields), ==, 4);
+      g_assert_cmpint (g_ascii_strtoll (fields[0], NULL, 10), ==, i);
+    }
+  g_assert_cmpstr (lines[13], ==, "");
 }
 
 static void
