@@ -351,8 +351,9 @@ dm_cli_eval (int argc, char **argv)
     return dm_cli_usage_error ("eval", "unexpected argument (options only)");
   if (model_path == NULL || data_path == NULL)
     return dm_cli_usage_error ("eval", "--model and --data are required");
-  if (batch < 1 || batch > 256)
-    return dm_cli_usage_error ("eval", "--batch: give 1 to 256 images");
+  if (!dm_cli_check_int ("eval", "--batch", batch, 1, 256)
+      || !dm_cli_check_int ("eval", "--threads", threads, 0, 4096))
+    return DM_CLI_USAGE;
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
     return dm_cli_usage_error ("eval", "--classes is empty (give NAME,NAME...)");
 

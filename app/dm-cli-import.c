@@ -87,6 +87,16 @@ dm_cli_import (int argc, char **argv)
   if (no_embed && backbone_path == NULL)
     return dm_cli_usage_error (
       "import", "--no-embed-backbone needs --backbone: the model refers to that file");
+  if (!dm_cli_check_int ("import", "--resize", resize, 14, 8192)
+      || !dm_cli_check_int ("import", "--crop", crop, 14, 8190)
+      || !dm_cli_check_double ("import", "--dropout", dropout, 0, 0.99))
+    return DM_CLI_USAGE;
+  if (crop % 14 != 0 || crop > resize)
+    {
+      g_autofree char *message = g_strdup_printf (
+        "--crop %d: must be a multiple of the 14-pixel patch, at most --resize (%d)", crop, resize);
+      return dm_cli_usage_error ("import", message);
+    }
 
   state = dm_safetensors_open (weights_path, &error);
   if (state == NULL)

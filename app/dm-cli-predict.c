@@ -505,12 +505,10 @@ dm_cli_predict (int argc, char **argv)
     return dm_cli_usage_error ("predict", "--model and --out are required");
   if (args == NULL || args[0] == NULL)
     return dm_cli_usage_error ("predict", "give at least one IMAGE or FOLDER");
-  if (batch < 1 || batch > 256)
-    return dm_cli_usage_error ("predict", "--batch: give 1 to 256");
-  if (threads < 0 || threads > 1024)
-    return dm_cli_usage_error ("predict", "--threads: give 1 to 1024 (0: all cores)");
-  if (max_pixels < 1)
-    return dm_cli_usage_error ("predict", "--max-pixels: give a positive number");
+  if (!dm_cli_check_int ("predict", "--batch", batch, 1, 256)
+      || !dm_cli_check_int ("predict", "--threads", threads, 0, 4096)
+      || !dm_cli_check_int ("predict", "--max-pixels", max_pixels, 1, G_MAXINT64))
+    return DM_CLI_USAGE;
 
   g_mutex_init (&p.fatal_lock);
   p.out_dir = out_dir;

@@ -219,8 +219,9 @@ dm_cli_report (int argc, char **argv)
                                "--model, --data, --classes and --threshold-quantile do not apply");
   if (project_dir == NULL && (model_path == NULL || data_path == NULL))
     return dm_cli_usage_error ("report", "give --project, or --model and --data");
-  if (batch < 1 || batch > 256)
-    return dm_cli_usage_error ("report", "--batch: give 1 to 256 images");
+  if (!dm_cli_check_int ("report", "--batch", batch, 1, 256)
+      || !dm_cli_check_int ("report", "--threads", threads, 0, 4096))
+    return DM_CLI_USAGE;
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
     return dm_cli_usage_error ("report", "--classes is empty (give NAME,NAME...)");
   if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "letter") == 0)

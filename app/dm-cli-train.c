@@ -303,11 +303,15 @@ dm_cli_train (int argc, char **argv)
   g_autofree char *data = NULL, *classes = NULL, *backbone_path = NULL, *preset_name = NULL;
   g_autofree char *out_path = NULL, *init_path = NULL, *log_path = NULL, *ckpt_dir = NULL;
   g_autofree char *cache_dir = NULL, *project_dir = NULL;
-  gint64 iters = -1, start_iter = -1, total_iters = -1, checkpoint_every = -1;
-  double dropout = -1, lr = -1, lr_final = -1, hm_p = -1, hm_factor = -1, clip = -1;
-  double beta1 = -1, beta2 = -1, wd = -1, eps = -1;
-  int warmup = -1, hm_ramp = -1, batch = -1, resize = -1, crop = -1, threads = 0;
-  gint64 seed = -1;
+  gint64 iters = DM_CLI_UNSET_INT64, start_iter = DM_CLI_UNSET_INT64;
+  gint64 total_iters = DM_CLI_UNSET_INT64, checkpoint_every = DM_CLI_UNSET_INT64;
+  double dropout = DM_CLI_UNSET_DOUBLE, lr = DM_CLI_UNSET_DOUBLE, lr_final = DM_CLI_UNSET_DOUBLE;
+  double hm_p = DM_CLI_UNSET_DOUBLE, hm_factor = DM_CLI_UNSET_DOUBLE, clip = DM_CLI_UNSET_DOUBLE;
+  double beta1 = DM_CLI_UNSET_DOUBLE, beta2 = DM_CLI_UNSET_DOUBLE, wd = DM_CLI_UNSET_DOUBLE;
+  double eps = DM_CLI_UNSET_DOUBLE;
+  int warmup = DM_CLI_UNSET_INT, hm_ramp = DM_CLI_UNSET_INT, batch = DM_CLI_UNSET_INT;
+  int resize = DM_CLI_UNSET_INT, crop = DM_CLI_UNSET_INT, threads = 0;
+  gint64 seed = DM_CLI_UNSET_INT64;
   gboolean no_shuffle = FALSE, resume = FALSE, cache_bf16 = FALSE;
   const GOptionEntry entries[] = {
     { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project_dir,
@@ -394,6 +398,35 @@ dm_cli_train (int argc, char **argv)
     return DM_CLI_USAGE;
   if (argc > 1)
     return dm_cli_usage_error ("train", "unexpected argument (options only)");
+  /* every number as typed, before anything is read */
+  if (!dm_cli_check_int ("train", "--iters", iters, 1, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--start-iter", start_iter, 0, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--total-iters", total_iters, 1, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--checkpoint-every", checkpoint_every, 1, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--batch", batch, 1, 4096)
+      || !dm_cli_check_int ("train", "--resize", resize, 14, 8192)
+      || !dm_cli_check_int ("train", "--crop", crop, 14, 8190)
+      || !dm_cli_check_int ("train", "--seed", seed, 0, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--warmup", warmup, 0, G_MAXINT)
+      || !dm_cli_check_int ("train", "--hm-ramp", hm_ramp, 0, G_MAXINT)
+      || !dm_cli_check_int ("train", "--threads", threads, 0, 4096)
+      || !dm_cli_check_double ("train", "--dropout", dropout, 0, 0.99)
+      || !dm_cli_check_double ("train", "--lr", lr, 0, 1)
+      || !dm_cli_check_double ("train", "--lr-final", lr_final, 0, 1)
+      || !dm_cli_check_double ("train", "--hm-p", hm_p, 0, 1)
+      || !dm_cli_check_double ("train", "--hm-factor", hm_factor, 0, 1)
+      || !dm_cli_check_double ("train", "--clip", clip, 0, 1e6)
+      || !dm_cli_check_double ("train", "--beta1", beta1, 0, 0.999999)
+      || !dm_cli_check_double ("train", "--beta2", beta2, 0, 0.999999)
+      || !dm_cli_check_double ("train", "--weight-decay", wd, 0, 1)
+      || !dm_cli_check_double ("train", "--eps", eps, 0, 1))
+    return DM_CLI_USAGE;
+  if (crop != DM_CLI_UNSET_INT && crop % 14 != 0)
+    {
+      g_autofree char *message = g_strdup_printf (
+        "--crop %d: must be a multiple of the 14-pixel patch (224, 280, 392…)", crop);
+      return dm_cli_usage_error ("train", message);
+    }
   if (project_dir != NULL)
     {
       if (data != NULL || backbone_path != NULL || out_path != NULL || preset_name != NULL
@@ -409,38 +442,55 @@ dm_cli_train (int argc, char **argv)
     return dm_cli_usage_error ("train", "--preset: quick, balanced or paper");
   if (resume && ckpt_dir == NULL)
     return dm_cli_usage_error ("train", "--resume needs --checkpoint-dir");
-  if (resume && (init_path != NULL || start_iter >= 0))
+  if (resume && (init_path != NULL || start_iter != DM_CLI_UNSET_INT64))
     return dm_cli_usage_error ("train",
                                "--resume continues a run: --init and --start-iter do not apply");
 
   dm_train_settings_init (&s);
   dm_train_settings_apply_preset (&s, preset);
   s.checkpoint_every = 500;
-#define SET_IF(flag, field)                                                                        \
-  if ((flag) >= 0)                                                                                 \
-  (field) = (flag)
-  SET_IF (total_iters, s.total_iters);
-  SET_IF (start_iter, s.start_iter);
-  SET_IF (iters, s.iters);
-  SET_IF (batch, s.batch);
-  SET_IF (resize, s.resize);
-  SET_IF (crop, s.crop);
-  SET_IF (dropout, s.dropout);
-  SET_IF (seed, s.seed);
-  SET_IF (lr, s.opt.lr);
-  SET_IF (lr_final, s.opt.lr_final);
-  SET_IF (warmup, s.opt.warmup_iters);
-  SET_IF (hm_p, s.loss.p_final);
-  SET_IF (hm_ramp, s.loss.ramp_iters);
-  SET_IF (hm_factor, s.loss.factor);
-  SET_IF (clip, s.opt.clip_norm);
-  SET_IF (beta1, s.opt.beta1);
-  SET_IF (beta2, s.opt.beta2);
-  SET_IF (wd, s.opt.weight_decay);
-  SET_IF (eps, s.opt.eps);
-  SET_IF (checkpoint_every, s.checkpoint_every);
-#undef SET_IF
-  if (resize < 0 && crop > 0 && crop > s.resize)
+  /* the options given override the preset */
+  if (total_iters != DM_CLI_UNSET_INT64)
+    s.total_iters = total_iters;
+  if (start_iter != DM_CLI_UNSET_INT64)
+    s.start_iter = start_iter;
+  if (iters != DM_CLI_UNSET_INT64)
+    s.iters = iters;
+  if (batch != DM_CLI_UNSET_INT)
+    s.batch = batch;
+  if (resize != DM_CLI_UNSET_INT)
+    s.resize = resize;
+  if (crop != DM_CLI_UNSET_INT)
+    s.crop = crop;
+  if (dropout != DM_CLI_UNSET_DOUBLE)
+    s.dropout = dropout;
+  if (seed != DM_CLI_UNSET_INT64)
+    s.seed = seed;
+  if (lr != DM_CLI_UNSET_DOUBLE)
+    s.opt.lr = lr;
+  if (lr_final != DM_CLI_UNSET_DOUBLE)
+    s.opt.lr_final = lr_final;
+  if (warmup != DM_CLI_UNSET_INT)
+    s.opt.warmup_iters = warmup;
+  if (hm_p != DM_CLI_UNSET_DOUBLE)
+    s.loss.p_final = hm_p;
+  if (hm_ramp != DM_CLI_UNSET_INT)
+    s.loss.ramp_iters = hm_ramp;
+  if (hm_factor != DM_CLI_UNSET_DOUBLE)
+    s.loss.factor = hm_factor;
+  if (clip != DM_CLI_UNSET_DOUBLE)
+    s.opt.clip_norm = clip;
+  if (beta1 != DM_CLI_UNSET_DOUBLE)
+    s.opt.beta1 = beta1;
+  if (beta2 != DM_CLI_UNSET_DOUBLE)
+    s.opt.beta2 = beta2;
+  if (wd != DM_CLI_UNSET_DOUBLE)
+    s.opt.weight_decay = wd;
+  if (eps != DM_CLI_UNSET_DOUBLE)
+    s.opt.eps = eps;
+  if (checkpoint_every != DM_CLI_UNSET_INT64)
+    s.checkpoint_every = checkpoint_every;
+  if (resize == DM_CLI_UNSET_INT && crop != DM_CLI_UNSET_INT && crop > s.resize)
     s.resize = crop;
   s.opt.total_iters = s.total_iters;
   s.shuffle = !no_shuffle;
@@ -495,8 +545,7 @@ dm_cli_train (int argc, char **argv)
            plain ? "plain folder" : "MVTec layout", s.crop);
 
   /* the backbone */
-  backbone
-    = dm_training_backbone_load ("file", backbone_path, NULL, &backbone_name, &sha, &error);
+  backbone = dm_training_backbone_load ("file", backbone_path, NULL, &backbone_name, &sha, &error);
   if (backbone == NULL)
     goto failed;
   if (preset_name != NULL && !resume)

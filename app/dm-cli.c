@@ -57,6 +57,37 @@ dm_cli_parse (const char *command,
   return TRUE;
 }
 
+gboolean
+dm_cli_check_int (const char *command, const char *option, gint64 value, gint64 lo, gint64 hi)
+{
+  if (value == DM_CLI_UNSET_INT || value == DM_CLI_UNSET_INT64 || (value >= lo && value <= hi))
+    return TRUE;
+  if (hi == G_MAXINT || hi == G_MAXINT64)
+    g_printerr ("dinomaly %s: %s %" G_GINT64_FORMAT ": must be %" G_GINT64_FORMAT " or more\n"
+                "Try 'dinomaly %s --help'.\n",
+                command, option, value, lo, command);
+  else
+    g_printerr ("dinomaly %s: %s %" G_GINT64_FORMAT
+                ": must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                "\nTry 'dinomaly %s --help'.\n",
+                command, option, value, lo, hi, command);
+  return FALSE;
+}
+
+gboolean
+dm_cli_check_double (const char *command, const char *option, double value, double lo, double hi)
+{
+  char typed[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (value == DM_CLI_UNSET_DOUBLE || (value >= lo && value <= hi))
+    return TRUE;
+  /* NaN fails both comparisons and lands here too */
+  g_ascii_formatd (typed, sizeof typed, "%g", value);
+  g_printerr ("dinomaly %s: %s %s: must be a number from %g to %g\nTry 'dinomaly %s --help'.\n",
+              command, option, typed, lo, hi, command);
+  return FALSE;
+}
+
 static void
 print_usage (FILE *out)
 {

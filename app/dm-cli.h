@@ -32,6 +32,20 @@ void dm_cli_print_error (const char *command, const GError *error);
 /* "dinomaly COMMAND: message" and where to find help; returns DM_CLI_USAGE. */
 int dm_cli_usage_error (const char *command, const char *message);
 
+/* Numeric options keep these values when not given (GOption only writes
+ * what is typed), so that every typed value, -1 included, is checked. */
+#define DM_CLI_UNSET_INT G_MININT
+#define DM_CLI_UNSET_INT64 G_MININT64
+#define DM_CLI_UNSET_DOUBLE (-G_MAXDOUBLE)
+
+/* Range checks of an option as typed: TRUE when value lies in [lo, hi];
+ * else prints "dinomaly COMMAND: --option VALUE: must be ..." (the value
+ * quoted as the user gave it) and returns FALSE: the command then exits
+ * with DM_CLI_USAGE. Unset options pass. */
+gboolean dm_cli_check_int (const char *command, const char *option, gint64 value, gint64 lo, gint64 hi);
+gboolean
+dm_cli_check_double (const char *command, const char *option, double value, double lo, double hi);
+
 /* Parses argv with entries; on failure prints the reason and returns FALSE. */
 gboolean dm_cli_parse (const char *command,
                        const char *parameter_string,

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +125,72 @@ dm_atomic_file_abort (DmAtomicFile *file)
     g_unlink (file->tmp_path);
   g_clear_pointer (&file->tmp_path, g_free);
   g_clear_pointer (&file->path, g_free);
+}
+
+gboolean
+dm_file_check_writable (const char *path, GError **error)
+{
+  DmAtomicFile file;
+
+  /* the very way the file will be written: a temporary file in its folder */
+  if (strlen (path) >= PATH_MAX)
+    {
+      g_autofree char *start = g_strndup (path, 60);
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s…: the path is longer than %d bytes", start,
+                   PATH_MAX - 1);
+      return FALSE;
+    }
+  if (!dm_atomic_file_begin (&file, path, error))
+    return FALSE;
+  dm_atomic_file_abort (&file);
+  return TRUE;
+}
+
+gboolean
+dm_folder_lock (const char *folder, const char *what, int *fd_out, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (folder);
+  int fd, saved_errno;
+
+  if (g_mkdir_with_parents (folder, 0755) != 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create the folder: %s", display,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  /* the folder itself is locked: nothing is left in it */
+  fd = open (folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open the folder: %s", display,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  /* an advisory lock the kernel drops when the holder dies (kill -9 too) */
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      saved_errno = errno;
+      close (fd);
+      if (saved_errno == EWOULDBLOCK)
+        g_set_error (error, DM_ERROR, DM_ERROR_IO,
+                     "%s: in use by another %s: wait for it to end, or use another folder", display,
+                     what);
+      else
+        g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot lock the folder: %s", display,
+                     g_strerror (saved_errno));
+      return FALSE;
+    }
+  *fd_out = fd;
+  return TRUE;
+}
+
+void
+dm_folder_unlock (int fd)
+{
+  if (fd >= 0)
+    close (fd); /* closing drops the lock */
 }
 
 int

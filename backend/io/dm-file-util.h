@@ -35,6 +35,19 @@ void dm_atomic_file_remove_stale (const char *path);
 /* All of data written to path atomically (begin, write, commit). */
 gboolean dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError **error);
 
+/* TRUE when a file can be written at path the way DmAtomicFile writes it
+ * (its folder exists and takes a new file, the path is not too long): a
+ * job that ends by writing there checks first, before hours of work. */
+gboolean dm_file_check_writable (const char *path, GError **error);
+
+/* Takes folder (created if needed) for this process alone, through an
+ * exclusive lock on the folder that the kernel drops when the process
+ * ends, killed or not. A folder held by another process is an error
+ * "FOLDER: in use by another WHAT". *fd receives what dm_folder_unlock
+ * takes. */
+gboolean dm_folder_lock (const char *folder, const char *what, int *fd, GError **error);
+void dm_folder_unlock (int fd);
+
 /* Opens path for reading when it is a regular file: never waits on a named
  * pipe (or a device), and refuses folders, pipes and sockets with an error
  * naming the file. *size (may be NULL) receives its size. -1 on failure. */

@@ -56,12 +56,8 @@ dm_training_set_clear (DmTrainingSet *set)
 }
 
 DmVitWeights *
-dm_training_backbone_load (const char *kind,
-                           const char *path,
-                           const char *arch,
-                           char **name,
-                           char **sha256,
-                           GError **error)
+dm_training_backbone_load (
+  const char *kind, const char *path, const char *arch, char **name, char **sha256, GError **error)
 {
   *name = NULL;
   *sha256 = NULL;
@@ -146,12 +142,43 @@ keep_losses (DmTrainer *trainer, DmTrainingOutcome *outcome)
   outcome->cache_seconds = dm_trainer_get_cache_seconds (trainer);
 }
 
+static gboolean run_locked (const DmTrainingRequest *req,
+                            const DmTrainingCallbacks *cb,
+                            GCancellable *cancellable,
+                            DmTrainingOutcome *outcome,
+                            GError **error);
+
 gboolean
 dm_training_run (const DmTrainingRequest *req,
                  const DmTrainingCallbacks *cb,
                  GCancellable *cancellable,
                  DmTrainingOutcome *outcome,
                  GError **error)
+{
+  int lock = -1;
+  gboolean ok;
+
+  /* Where the work ends must be known to take it before the work starts
+   * (a read-only folder, a regular file in the way, a path too long), and
+   * two runs must not share a checkpoint folder: each would overwrite the
+   * other's checkpoint. */
+  dm_atomic_file_remove_stale (req->model_path);
+  if (!dm_file_check_writable (req->model_path, error))
+    return FALSE;
+  if (req->settings->checkpoint_dir != NULL
+      && !dm_folder_lock (req->settings->checkpoint_dir, "training run", &lock, error))
+    return FALSE;
+  ok = run_locked (req, cb, cancellable, outcome, error);
+  dm_folder_unlock (lock);
+  return ok;
+}
+
+static gboolean
+run_locked (const DmTrainingRequest *req,
+            const DmTrainingCallbacks *cb,
+            GCancellable *cancellable,
+            DmTrainingOutcome *outcome,
+            GError **error)
 {
   const DmTrainSettings *s = req->settings;
   g_autoptr (DmModelInfo) info = NULL;
@@ -174,7 +201,6 @@ dm_training_run (const DmTrainingRequest *req,
       if (!checkpoint_sizes (ckpt, &loader.resize, &loader.crop, error))
         return FALSE;
     }
-  dm_atomic_file_remove_stale (req->model_path);
 
   info = dm_train_model_info_new (req->backbone, &targets, error);
   if (info == NULL)
@@ -218,9 +244,9 @@ dm_training_run (const DmTrainingRequest *req,
   keep_losses (trainer, outcome);
   if (cb->saving != NULL)
     cb->saving (cb->user_data);
-  if (!dm_train_write_model (trainer, info, req->backbone, req->backbone_name,
-                             req->backbone_sha256, (const char *const *)req->set->class_names->pdata,
-                             req->model_path, error))
+  if (!dm_train_write_model (trainer, info, req->backbone, req->backbone_name, req->backbone_sha256,
+                             (const char *const *)req->set->class_names->pdata, req->model_path,
+                             error))
     return FALSE;
   outcome->final_loss = info->training.final_loss;
   outcome->model_written = TRUE;

@@ -101,8 +101,11 @@ void dm_training_outcome_init (DmTrainingOutcome *outcome);
 void dm_training_outcome_clear (DmTrainingOutcome *outcome);
 
 /* Runs step 3; blocking. A half-written model file left by a killed
- * earlier run at model_path is removed first. Cancelling stops with a
- * checkpoint (when a checkpoint folder is set) and DM_ERROR_CANCELLED. */
+ * earlier run at model_path is removed first; that the model file can be
+ * written there is checked before anything else, and the checkpoint
+ * folder is locked for the run (another run using it is refused).
+ * Cancelling stops with a checkpoint (when a checkpoint folder is set) and
+ * DM_ERROR_CANCELLED. */
 gboolean dm_training_run (const DmTrainingRequest *request,
                           const DmTrainingCallbacks *callbacks,
                           GCancellable *cancellable,

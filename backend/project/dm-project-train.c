@@ -23,8 +23,8 @@ struct _DmProjectTrain
   double quantile; /* of the held-out normals' scores: the proposed threshold */
 
   /* filled by run */
-  GPtrArray *problems;    /* char * */
-  GArray *losses;         /* float */
+  GPtrArray *problems; /* char * */
+  GArray *losses;      /* float */
   gint64 first_iter;
   gboolean has_model;
   DmProjectResults *results;
@@ -263,8 +263,8 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
       goto out;
     }
 
-  backbone = dm_training_backbone_load (job->backbone_kind, job->backbone_path,
-                                        job->backbone_arch, &name, &sha, error);
+  backbone = dm_training_backbone_load (job->backbone_kind, job->backbone_path, job->backbone_arch,
+                                        &name, &sha, error);
   if (backbone == NULL)
     goto out;
   job->settings.checkpoint_every = checkpoint_interval (&job->settings, backbone->config.dim);

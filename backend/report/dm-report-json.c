@@ -102,9 +102,8 @@ write_class (DmJsonWriter *w, const DmReportClass *k)
   dm_json_writer_member_int (w, "defect_as_good", cm.counts[1][DM_REPORT_DECISION_GOOD]);
   dm_json_writer_member_int (w, "defect_as_uncertain", cm.counts[1][DM_REPORT_DECISION_UNCERTAIN]);
   dm_json_writer_member_int (w, "defect_as_defect", cm.counts[1][DM_REPORT_DECISION_DEFECT]);
-  dm_json_writer_member_int (w, "undecided",
-                             cm.counts[0][DM_REPORT_DECISION_NONE]
-                               + cm.counts[1][DM_REPORT_DECISION_NONE]);
+  dm_json_writer_member_int (
+    w, "undecided", cm.counts[0][DM_REPORT_DECISION_NONE] + cm.counts[1][DM_REPORT_DECISION_NONE]);
   dm_json_writer_end_object (w);
 
   /* the curves from the point after (0, 0): the ROC's leading point is

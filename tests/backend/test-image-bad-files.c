@@ -316,8 +316,8 @@ damaged_jpeg_cases (BadFiles *b)
       data[sos + 40] = 0xff; /* an unknown marker in the entropy-coded data */
       data[sos + 41] = 0x01;
       expect_failure (b, name, data, size, 0, DM_ERROR_CORRUPT);
-      image = dm_image_load_from_bytes_full (data, size, name, 0, DM_IMAGE_LOAD_DEFAULT, &info,
-                                             &error);
+      image
+        = dm_image_load_from_bytes_full (data, size, name, 0, DM_IMAGE_LOAD_DEFAULT, &info, &error);
       if (image != NULL || error == NULL || strstr (error->message, "damaged JPEG data") == NULL
           || info.n_warnings == 0)
         g_string_append_printf (b->failures, "%s: not refused as damaged: %s\n", name,
@@ -325,7 +325,8 @@ damaged_jpeg_cases (BadFiles *b)
       g_clear_error (&error);
       image = dm_image_load_from_bytes_full (data, size, name, 0, DM_IMAGE_LOAD_ACCEPT_DAMAGED,
                                              &info, &error);
-      if (image == NULL || info.n_warnings == 0 || strstr (info.warning, "Corrupt JPEG data") == NULL)
+      if (image == NULL || info.n_warnings == 0
+          || strstr (info.warning, "Corrupt JPEG data") == NULL)
         g_string_append_printf (b->failures, "%s: not decoded with its damage when accepted: %s\n",
                                 name, error != NULL ? error->message : info.warning);
       b->n_cases++;
@@ -460,7 +461,8 @@ path_cases (BadFiles *b)
   g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
   image = dm_image_load (fifo, 0, &error);
   if (image != NULL || error == NULL || error->code != DM_ERROR_IO
-      || strstr (error->message, "pipe.png") == NULL || strstr (error->message, "named pipe") == NULL)
+      || strstr (error->message, "pipe.png") == NULL
+      || strstr (error->message, "named pipe") == NULL)
     g_string_append_printf (b->failures, "named pipe: wrong result: %s\n",
                             error != NULL ? error->message : "loaded");
   g_clear_error (&error);

@@ -384,7 +384,7 @@ test_float_scale (void)
     gboolean ok;
     const char *says;
   } cases[] = {
-    { 0.f, 255.f, TRUE, NULL },        { 0.f, 0.f, TRUE, NULL },
+    { 0.f, 255.f, TRUE, NULL },         { 0.f, 0.f, TRUE, NULL },
     { 0.f, 1.f, FALSE, "within 0..1" }, { 0.f, 0.5f, FALSE, "within 0..1" },
     { 0.f, 1000.f, FALSE, "0..255" },   { -3.f, 200.f, FALSE, "0..255" },
   };

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "dm-image.h"
+#include "dm-file-util.h"
 #include "dm-model-file.h"
 #include "dm-safetensors-writer.h"
 #include "dm-test-textures.h"
@@ -247,6 +248,74 @@ test_mvtec_and_bad_input (void)
                              "--out", out,      "--preset", "fastest",    NULL };
     g_assert_cmpint (run_cli (missing, NULL, NULL), ==, 2);
     g_assert_cmpint (run_cli (preset, NULL, NULL), ==, 2);
+  }
+  {
+    /* every option checked as typed, the value quoted, usage status 2 */
+    static const char *const bad[][3] = {
+      { "--batch", "-1", "--batch -1: must be a whole number from 1 to 4096" },
+      { "--resize", "-1", "--resize -1: must be a whole number from 14 to 8192" },
+      { "--crop", "-14", "--crop -14: must be a whole number from 14 to 8190" },
+      { "--crop", "100", "--crop 100: must be a multiple of the 14-pixel patch" },
+      { "--iters", "0", "--iters 0: must be 1 or more" },
+      { "--lr", "nan", "--lr nan: must be a number from 0 to 1" },
+      { "--dropout", "1.5", "--dropout 1.5: must be a number from 0 to 0.99" },
+      { "--threads", "-2", "--threads -2: must be a whole number from 0 to 4096" },
+    };
+
+    for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
+      {
+        const char *args[] = { "train", "--data", root,      "--backbone", backbone_path,
+                               "--out", out,      bad[k][0], bad[k][1],    NULL };
+
+        g_clear_pointer (&serr, g_free);
+        g_assert_cmpint (run_cli (args, NULL, &serr), ==, 2);
+        dm_test_assert_has (serr, bad[k][2]);
+      }
+  }
+  {
+    /* where the model goes is checked before any work: under a regular
+     * file, and a path too long to exist */
+    g_autofree char *file = g_build_filename (tmpdir, "a-file", NULL);
+    g_autofree char *under = g_build_filename (file, "model.dinomaly", NULL);
+    g_autoptr (GString) longer = g_string_new (tmpdir);
+    const char *places[] = { under, NULL };
+
+    g_assert_true (g_file_set_contents (file, "", 0, NULL));
+    while (longer->len < 5000)
+      g_string_append (longer, "/a-rather-long-folder-name");
+    places[1] = longer->str;
+    for (guint k = 0; k < G_N_ELEMENTS (places); k++)
+      {
+        const char *args[]
+          = { "train",  "--data", root,      "--backbone", backbone_path, "--out", places[k],
+              "--crop", "56",     "--iters", "2",          "--threads",   "1",     NULL };
+
+        g_clear_pointer (&serr, g_free);
+        g_assert_cmpint (run_cli (args, NULL, &serr), ==, 1);
+        g_test_message ("%s", serr);
+        g_assert_null (strstr (serr, "encoder features"));
+        g_assert_null (strstr (serr, "training on"));
+      }
+    dm_test_assert_has (serr, "longer than");
+  }
+  {
+    /* a checkpoint folder in use by another run (here: held by this
+     * test) is refused at once, naming the folder */
+    g_autofree char *ckpt = g_build_filename (tmpdir, "shared-ckpt", NULL);
+    g_autoptr (GError) error = NULL;
+    const char *args[]
+      = { "train", "--data",  root, "--backbone",       backbone_path, "--out",     out, "--crop",
+          "56",    "--iters", "2",  "--checkpoint-dir", ckpt,          "--threads", "1", NULL };
+    int lock = -1;
+
+    g_assert_true (dm_folder_lock (ckpt, "training run", &lock, &error));
+    g_clear_pointer (&serr, g_free);
+    g_assert_cmpint (run_cli (args, NULL, &serr), ==, 1);
+    dm_test_assert_has (serr, "shared-ckpt: in use by another training run");
+    g_assert_null (strstr (serr, "(null)"));
+    dm_folder_unlock (lock);
+    g_clear_pointer (&serr, g_free);
+    g_assert_cmpint (run_cli (args, NULL, &serr), ==, 0);
   }
 }
 

@@ -269,8 +269,8 @@ test_import_errors (void)
       "target block 5" },
     { { "import", "--backbone", hf, "--weights", "@decoder", "--target-blocks", "0,1", "--crop",
         "200", "--out", "@out" },
-      1,
-      "crop 200" },
+      2, /* an option out of range is a usage error, as in every command */
+      "--crop 200: must be a multiple of the 14-pixel patch" },
     { { "import", "--weights", "@decoder", "--no-embed-backbone", "--out", "@out" },
       2,
       "--no-embed-backbone needs --backbone" },
