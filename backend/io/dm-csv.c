@@ -7,15 +7,15 @@
 void
 dm_csv_append_field (GString *out, const char *text)
 {
-  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  const char *field = text != NULL ? text : "";
 
-  if (strpbrk (valid, ",\"\r\n") == NULL)
+  if (strpbrk (field, ",\"\r\n") == NULL)
     {
-      g_string_append (out, valid);
+      g_string_append (out, field);
       return;
     }
   g_string_append_c (out, '"');
-  for (const char *p = valid; *p != '\0'; p++)
+  for (const char *p = field; *p != '\0'; p++)
     {
       if (*p == '"')
         g_string_append_c (out, '"');

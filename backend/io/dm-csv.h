@@ -7,8 +7,10 @@
 
 G_BEGIN_DECLS
 
-/* text (NULL: empty) as one field: made valid UTF-8, as it is, or quoted
- * with "" for " when it holds a comma, a quote, CR or LF. */
+/* text (NULL: empty) as one field: as it is, or quoted with "" for " when
+ * it holds a comma, a quote, CR or LF. Bytes are kept as they are, also
+ * when they are not UTF-8: a file name in another encoding still names the
+ * real file (replacement characters would name none). */
 void dm_csv_append_field (GString *out, const char *text);
 
 G_END_DECLS

@@ -627,6 +627,46 @@ test_usage (void)
   dm_test_assert_has (out, "results.csv");
 }
 
+/* Hostile inputs of a folder: a file name that is not UTF-8 keeps its
+ * bytes in results.csv (the row names the real file), a named pipe with an
+ * image's name is skipped with the reason instead of hanging, and a
+ * damaged JPEG is an error naming the file, never a score. */
+static void
+test_hostile_folder (void)
+{
+  g_autofree char *in = tmp_path ("in-hostile"), *out_dir = tmp_path ("out-hostile");
+  g_autofree char *latin1 = g_build_filename (in, "caf\xe9.jpg", NULL);
+  g_autofree char *fifo = g_build_filename (in, "pipe.png", NULL);
+  g_autofree char *damaged = g_build_filename (in, "damaged.jpg", NULL);
+  g_autofree char *out = NULL, *err = NULL, *csv = NULL, *bytes = NULL;
+  gsize size, sos = 0;
+
+  g_assert_cmpint (g_mkdir (in, 0755), ==, 0);
+  copy_file (mt_jpg, latin1, -1);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  g_assert_true (g_file_get_contents (mt_jpg, &bytes, &size, NULL));
+  for (gsize i = 2; i + 1 < size && sos == 0; i++)
+    if ((guint8)bytes[i] == 0xff && (guint8)bytes[i + 1] == 0xda)
+      sos = i;
+  g_assert_cmpuint (sos + 42, <, size);
+  bytes[sos + 40] = (char)0xff; /* an unknown marker inside the scan */
+  bytes[sos + 41] = 0x01;
+  g_assert_true (g_file_set_contents (damaged, bytes, (gssize)size, NULL));
+
+  g_assert_cmpint (run_cli ((const char *[]){ "predict", "--model", ref_model, "--backbone",
+                                              encoder_path, in, "--out", out_dir, NULL },
+                            &out, &err),
+                   ==, 1);
+  g_test_message ("%s", err);
+  dm_test_assert_has (err, "pipe.png");
+  dm_test_assert_has (err, "named pipe");
+  dm_test_assert_has (err, "damaged.jpg: damaged JPEG data");
+  csv = read_text (out_dir, "results.csv");
+  g_assert_nonnull (strstr (csv, latin1));
+  g_assert_null (strstr (csv, "\xef\xbf\xbd")); /* no U+FFFD */
+  g_assert_null (strstr (csv, "damaged.jpg,1"));  /* not scored */
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -650,6 +690,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/cli-predict/reference", test_reference);
   g_test_add_func ("/cli-predict/folders", test_folders);
+  g_test_add_func ("/cli-predict/hostile-folder", test_hostile_folder);
   g_test_add_func ("/cli-predict/bad-input", test_bad_input);
   g_test_add_func ("/cli-predict/bad-among-good", test_bad_among_good);
   g_test_add_func ("/cli-predict/usage", test_usage);
