@@ -72,6 +72,18 @@ dm_cli_metrics (int argc, char **argv)
       return DM_CLI_FAILED;
     }
 
+  if (in->n_defect_without_mask > 0)
+    {
+      g_autofree char *names = NULL;
+
+      g_ptr_array_add (in->missing_defect_masks, NULL);
+      names = g_strjoinv (", ", (char **)in->missing_defect_masks->pdata);
+      g_printerr ("dinomaly metrics: warning: %s: %" G_GSIZE_FORMAT " defect image%s without a mask "
+                  "(%s%s): %s pixels count as normal in the pixel metrics and AUPRO\n",
+                  argv[1], in->n_defect_without_mask, in->n_defect_without_mask == 1 ? "" : "s",
+                  names, in->n_defect_without_mask > in->missing_defect_masks->len - 1 ? ", …" : "",
+                  in->n_defect_without_mask == 1 ? "its" : "their");
+    }
   printf ("%s: %" G_GUINT64_FORMAT " images (%" G_GUINT64_FORMAT
           " anomalous), maps %d x %d, %" G_GUINT64_FORMAT " defect pixels in %" G_GUINT64_FORMAT
           " regions\n",

@@ -23,6 +23,7 @@ dm_metrics_input_free (DmMetricsInput *input)
   g_free (input->labels);
   g_free (input->maps);
   g_free (input->masks);
+  g_clear_pointer (&input->missing_defect_masks, g_ptr_array_unref);
   g_free (input);
 }
 
@@ -196,6 +197,14 @@ read_mask (DmMetricsInput *input, gsize i, const char *path, const char *map_pat
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       input->n_missing_masks++;
+      if (input->labels[i])
+        {
+          /* a defect image without its mask: its pixels count as normal,
+           * which lowers the pixel metrics: callers say so */
+          if (input->missing_defect_masks->len < 5)
+            g_ptr_array_add (input->missing_defect_masks, g_path_get_basename (path));
+          input->n_defect_without_mask++;
+        }
       return TRUE;
     }
   image = dm_image_load (path, 0, error);
@@ -228,6 +237,7 @@ dm_metrics_input_load_dir (const char *dir, GError **error)
   g_autofree char *csv = NULL;
 
   g_return_val_if_fail (dir != NULL, NULL);
+  input->missing_defect_masks = g_ptr_array_new_with_free_func (g_free);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such folder", dir);

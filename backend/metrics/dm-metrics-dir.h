@@ -31,6 +31,9 @@ typedef struct
   float *maps;           /* (n_images, height, width) */
   guint8 *masks;         /* (n_images, height, width) 0/1 */
   gsize n_missing_masks; /* images without a mask file (all good) */
+  /* defect images (label 1) among those: their pixels count as normal */
+  gsize n_defect_without_mask;
+  GPtrArray *missing_defect_masks; /* the first few of their mask names (char *) */
 } DmMetricsInput;
 
 /* Reads DIR as above. NULL and a GError naming the file (and the line of

@@ -226,6 +226,10 @@ test_missing_masks_and_nan (void)
   g_assert_cmpint (
     run_cli ((const char *[]){ "metrics", dir, "--json", out_path, NULL }, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "nan"));
+  /* said, not silent: defect images whose masks are missing */
+  dm_test_assert_has (err, "warning:");
+  dm_test_assert_has (err, "defect images without a mask");
+  dm_test_assert_has (err, "_mask.png");
   got = dm_test_load_json (parser, out_path);
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (got, "pixel_auroc")));
   g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (got, "aupro")));
