@@ -257,7 +257,12 @@ dm_cli_info (int argc, char **argv)
       dm_cli_print_error ("info", error);
       return DM_CLI_FAILED;
     }
-  rc = dm_model_file_is_model (st) ? info_model (st, &error) : info_weights (st, argv[1], &error);
+  /* broken numbers first: nothing is described of a file that cannot be used */
+  if (!dm_safetensors_check_finite (st, &error))
+    rc = DM_CLI_FAILED;
+  else
+    rc = dm_model_file_is_model (st) ? info_model (st, &error)
+                                     : info_weights (st, argv[1], &error);
   if (rc != DM_CLI_OK)
     {
       dm_cli_print_error ("info", error);

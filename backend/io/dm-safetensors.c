@@ -3,6 +3,7 @@
 #include "dm-safetensors.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -469,6 +470,50 @@ dm_safetensors_read_f32 (
                    name, s, t->n_elements, n_expected);
     }
   return dm_safetensors_read_f32_range (st, t, 0, n_expected, out, error);
+}
+
+gboolean
+dm_safetensors_read_weights (
+  const DmSafetensors *st, const char *name, float *out, gsize n_expected, GError **error)
+{
+  if (!dm_safetensors_read_f32 (st, name, out, n_expected, error))
+    return FALSE;
+  for (gsize i = 0; i < n_expected; i++)
+    if (!isfinite (out[i]))
+      return fail (error, st, DM_ERROR_NUMERIC,
+                   "tensor '%s' holds %s at element %" G_GSIZE_FORMAT
+                   ": the weights are broken (a diverged training run, or a damaged file)",
+                   name, isnan (out[i]) ? "NaN" : "an infinite value", i);
+  return TRUE;
+}
+
+gboolean
+dm_safetensors_check_finite (const DmSafetensors *st, GError **error)
+{
+  const gsize chunk = 1 << 20;
+  g_autofree float *buf = g_new (float, chunk);
+
+  for (guint i = 0; i < st->n_tensors; i++)
+    {
+      const DmTensorInfo *t = &st->tensors[i];
+
+      if (t->dtype != DM_DTYPE_F32 && t->dtype != DM_DTYPE_F16 && t->dtype != DM_DTYPE_BF16)
+        continue;
+      for (guint64 first = 0; first < t->n_elements; first += chunk)
+        {
+          gsize n = (gsize)MIN ((guint64)chunk, t->n_elements - first);
+
+          if (!dm_safetensors_read_f32_range (st, t, first, n, buf, error))
+            return FALSE;
+          for (gsize k = 0; k < n; k++)
+            if (!isfinite (buf[k]))
+              return fail (error, st, DM_ERROR_NUMERIC,
+                           "tensor '%s' holds %s at element %" G_GUINT64_FORMAT
+                           ": the weights are broken (a diverged training run, or a damaged file)",
+                           t->name, isnan (buf[k]) ? "NaN" : "an infinite value", first + k);
+        }
+    }
+  return TRUE;
 }
 
 char *

@@ -82,6 +82,14 @@ const char *const *dm_safetensors_metadata_keys (const DmSafetensors *st);
  * hold exactly n_expected elements. */
 gboolean dm_safetensors_read_f32 (
   const DmSafetensors *st, const char *name, float *out, gsize n_expected, GError **error);
+/* dm_safetensors_read_f32 for weights: a NaN or infinite value is an error
+ * naming the tensor and the element (weights never hold one; a model whose
+ * weights do would blame every image it scores instead). */
+gboolean dm_safetensors_read_weights (
+  const DmSafetensors *st, const char *name, float *out, gsize n_expected, GError **error);
+/* Every floating-point tensor of the file, checked for NaN and infinite
+ * values (the first one found is the error). */
+gboolean dm_safetensors_check_finite (const DmSafetensors *st, GError **error);
 /* Reads elements [first, first + n) of a tensor (flat C order) as float32. */
 gboolean dm_safetensors_read_f32_range (const DmSafetensors *st,
                                         const DmTensorInfo *tensor,

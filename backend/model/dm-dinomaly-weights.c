@@ -310,7 +310,7 @@ dm_dinomaly_weights_load (const DmSafetensors *st, int expected_dim, GError **er
       const DmParamInfo *p = &w->layout.params[i];
       g_autofree char *key = g_strconcat (probe.prefix, p->name, NULL);
 
-      if (!dm_safetensors_read_f32 (st, key, w->arena + p->offset, p->n_elements, error))
+      if (!dm_safetensors_read_weights (st, key, w->arena + p->offset, p->n_elements, error))
         g_clear_pointer (&w, dm_dinomaly_weights_free);
     }
   dm_dinomaly_probe_clear (&probe);

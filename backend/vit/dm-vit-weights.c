@@ -86,7 +86,7 @@ read_tensor (const Reader *r, int block, const char *name, float *out, gsize n, 
                            ? g_strconcat (r->prefix, name, NULL)
                            : g_strdup_printf ("%s%s%d.%s", r->prefix, r->names->block, block, name);
 
-  return dm_safetensors_read_f32 (r->st, key, out, n, error);
+  return dm_safetensors_read_weights (r->st, key, out, n, error);
 }
 
 static gboolean

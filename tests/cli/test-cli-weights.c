@@ -2,6 +2,7 @@
 /* Tests of `dinomaly info` and `dinomaly import` as a user runs them: exit
  * codes, what they print, one clear line on failure. The binary's path is
  * argv[1]; the state dicts are made here with the library. */
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -16,6 +17,7 @@ static char *decoder_path; /* bottleneck + decoder, D 128 */
 static char *narrow_path;  /* the same, D 64 */
 static char *state_path;   /* encoder.* (original names) + bottleneck + decoder */
 static char *noreg_path;   /* an encoder without registers */
+static char *nan_path;     /* the decoder with a NaN in decoder.3.mlp.fc1.weight */
 
 static int
 run_cli (const char *const *args, char **out, char **err)
@@ -89,6 +91,22 @@ make_files (void)
     }
   g_assert_true (dm_safetensors_writer_write (w, noreg_path, &error));
   g_assert_no_error (error);
+  {
+    /* a diverged run's weights: one NaN, written over the file's bytes */
+    g_autoptr (DmSafetensors) dec = dm_safetensors_open (decoder_path, &error);
+    const DmTensorInfo *t = dm_safetensors_find (dec, "decoder.3.mlp.fc1.weight");
+    const float nan_value = NAN;
+    g_autofree char *bytes = NULL;
+    gsize len;
+    guint64 at;
+
+    g_assert_nonnull (t);
+    g_assert_true (g_file_get_contents (decoder_path, &bytes, &len, NULL));
+    at = 8 + dm_safetensors_header_size (dec) + t->begin + 5 * sizeof (float);
+    memcpy (bytes + at, &nan_value, sizeof nan_value);
+    nan_path = g_build_filename (tmpdir, "nan.safetensors", NULL);
+    g_assert_true (g_file_set_contents (nan_path, bytes, (gssize)len, NULL));
+  }
 }
 
 static void
@@ -156,6 +174,7 @@ test_info_bad_files (void)
     { truncated, "run past the data section" },
     { missing, "no such file" },
     { noreg_path, "a ViT without registers" },
+    { nan_path, "tensor 'decoder.3.mlp.fc1.weight' holds NaN at element 5" },
     { tmpdir, "folder" },
   };
 
@@ -271,6 +290,10 @@ test_import_errors (void)
         "200", "--out", "@out" },
       2, /* an option out of range is a usage error, as in every command */
       "--crop 200: must be a multiple of the 14-pixel patch" },
+    { { "import", "--backbone", hf, "--weights", "@nan", "--target-blocks", "0,1", "--out",
+        "@out" },
+      1,
+      "tensor 'decoder.3.mlp.fc1.weight' holds NaN at element 5" },
     { { "import", "--weights", "@decoder", "--no-embed-backbone", "--out", "@out" },
       2,
       "--no-embed-backbone needs --backbone" },
@@ -294,6 +317,7 @@ test_import_errors (void)
           args[n] = g_strcmp0 (a, "@out") == 0       ? bad
                     : g_strcmp0 (a, "@decoder") == 0 ? decoder_path
                     : g_strcmp0 (a, "@narrow") == 0  ? narrow_path
+                    : g_strcmp0 (a, "@nan") == 0     ? nan_path
                                                      : a;
         }
       args[n] = NULL;
