@@ -147,18 +147,10 @@ info_model (const DmSafetensors *st, GError **error)
   DmDinomalyProbe dec;
   DmVitProbe enc;
 
-  if (info == NULL)
+  if (info == NULL || !dm_model_file_check_tensors (st, info, error))
     return DM_CLI_FAILED;
   if (!dm_dinomaly_probe (st, &dec, error))
     return DM_CLI_FAILED;
-  if (dec.dim != info->arch.dim)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                   "%s: the decoder is %d wide, the metadata says %d", dm_safetensors_path (st),
-                   dec.dim, info->arch.dim);
-      dm_dinomaly_probe_clear (&dec);
-      return DM_CLI_FAILED;
-    }
   printf ("%s: Dinomaly model file (format version %d)\n", dm_safetensors_path (st),
           info->format_version);
   print_arch (&info->arch);
@@ -261,8 +253,7 @@ dm_cli_info (int argc, char **argv)
   if (!dm_safetensors_check_finite (st, &error))
     rc = DM_CLI_FAILED;
   else
-    rc = dm_model_file_is_model (st) ? info_model (st, &error)
-                                     : info_weights (st, argv[1], &error);
+    rc = dm_model_file_is_model (st) ? info_model (st, &error) : info_weights (st, argv[1], &error);
   if (rc != DM_CLI_OK)
     {
       dm_cli_print_error ("info", error);

@@ -78,7 +78,8 @@ dm_cli_metrics (int argc, char **argv)
 
       g_ptr_array_add (in->missing_defect_masks, NULL);
       names = g_strjoinv (", ", (char **)in->missing_defect_masks->pdata);
-      g_printerr ("dinomaly metrics: warning: %s: %" G_GSIZE_FORMAT " defect image%s without a mask "
+      g_printerr ("dinomaly metrics: warning: %s: %" G_GSIZE_FORMAT
+                  " defect image%s without a mask "
                   "(%s%s): %s pixels count as normal in the pixel metrics and AUPRO\n",
                   argv[1], in->n_defect_without_mask, in->n_defect_without_mask == 1 ? "" : "s",
                   names, in->n_defect_without_mask > in->missing_defect_masks->len - 1 ? ", …" : "",

@@ -71,6 +71,51 @@ dm_model_file_write (const char *path,
   return dm_safetensors_writer_write (writer, path, error);
 }
 
+/* The metadata describes the tensors beside it: a file whose metadata says
+ * otherwise (edited, or damaged) is refused here, naming what disagrees,
+ * before anything believes it (`info` printing "depth 100000", a load
+ * blaming the backbone for the metadata's error). The decoder's width comes
+ * from its tensors; an embedded encoder's shape too. */
+gboolean
+dm_model_file_check_tensors (const DmSafetensors *st, const DmModelInfo *info, GError **error)
+{
+  const char *path = dm_safetensors_path (st);
+  const DmVitConfig *a = &info->arch;
+  DmDinomalyProbe dec;
+  gboolean ok;
+
+  if (!dm_dinomaly_probe (st, &dec, error))
+    return FALSE;
+  ok = dec.dim == a->dim;
+  if (!ok)
+    g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT,
+                 "%s: the model metadata says D %d but the decoder's tensors are %d wide: the file "
+                 "is damaged or was edited",
+                 path, a->dim, dec.dim);
+  dm_dinomaly_probe_clear (&dec);
+  if (!ok || !info->backbone_embedded)
+    return ok;
+  {
+    DmVitProbe enc;
+    const DmVitConfig *c = &enc.config;
+
+    if (!dm_vit_probe (st, NULL, &enc, error))
+      return FALSE;
+    ok = c->dim == a->dim && c->depth == a->depth && c->n_registers == a->n_registers
+         && c->patch_size == a->patch_size && c->pos_grid == a->pos_grid
+         && c->mlp_hidden == a->mlp_hidden;
+    if (!ok)
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT,
+                   "%s: the model metadata says D %d, depth %d, %d registers, patch %d, but the "
+                   "embedded encoder's tensors are D %d, depth %d, %d registers, patch %d: the "
+                   "file is damaged or was edited",
+                   path, a->dim, a->depth, a->n_registers, a->patch_size, c->dim, c->depth,
+                   c->n_registers, c->patch_size);
+    dm_vit_probe_clear (&enc);
+  }
+  return ok;
+}
+
 DmModelFile *
 dm_model_file_open (const char *path, GError **error)
 {
@@ -80,7 +125,7 @@ dm_model_file_open (const char *path, GError **error)
   if (file->st == NULL)
     return NULL;
   file->info = dm_model_info_from_file (file->st, error);
-  if (file->info == NULL)
+  if (file->info == NULL || !dm_model_file_check_tensors (file->st, file->info, error))
     return NULL;
   return g_steal_pointer (&file);
 }

@@ -148,6 +148,11 @@ typedef struct
 } DmModelFile;
 
 DmModelFile *dm_model_file_open (const char *path, GError **error);
+/* The metadata's architecture against the tensors beside it (the decoder's
+ * width, an embedded encoder's shape): an error naming what disagrees
+ * ("the file is damaged or was edited"). dm_model_file_open checks it. */
+gboolean
+dm_model_file_check_tensors (const DmSafetensors *st, const DmModelInfo *info, GError **error);
 void dm_model_file_free (DmModelFile *file);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmModelFile, dm_model_file_free)
 

@@ -114,9 +114,13 @@ dm_model_info_validate (const DmModelInfo *info, GError **error)
   if (info->format_version != DM_MODEL_FORMAT_VERSION)
     return invalid (error, "format version %d (this program writes %d)", info->format_version,
                     DM_MODEL_FORMAT_VERSION);
-  if (a->dim <= 0 || a->heads <= 0 || a->dim % a->heads != 0 || a->head_dim != a->dim / a->heads
-      || a->depth <= 0 || a->n_registers < 0 || a->patch_size <= 0 || a->pos_grid <= 0
-      || a->mlp_hidden <= 0 || !(a->ln_eps > 0))
+  /* bounds far beyond any ViT (ViT-g: D 1536, depth 40) and far below
+   * overflow in every size computed from them */
+  if (a->dim <= 0 || a->dim > 8192 || a->heads <= 0 || a->heads > 256 || a->dim % a->heads != 0
+      || a->head_dim != a->dim / a->heads || a->depth <= 0 || a->depth > 128
+      || a->n_registers < 0 || a->n_registers > 64 || a->patch_size <= 0 || a->patch_size > 64
+      || a->pos_grid <= 0 || a->pos_grid > 1024 || a->mlp_hidden <= 0 || a->mlp_hidden > 65536
+      || !(a->ln_eps > 0))
     return invalid (error,
                     "architecture D %d, %d heads of %d, depth %d, %d registers, patch %d, "
                     "grid %d, MLP %d is not a valid ViT",

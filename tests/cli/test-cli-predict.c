@@ -26,6 +26,8 @@ static char *model_path;   /* backbone embedded, one class "tire" with threshold
 static char *ref_model;    /* refers to encoder_path by its SHA-256 */
 static char *multi_model;  /* two classes, thresholds for both */
 static char *narrow_model; /* a D 64 decoder for a D 128 backbone */
+static char *deep_model;   /* metadata depth 12 over an embedded encoder of 10 blocks */
+static char *huge_model;   /* metadata depth 100000 */
 static char *tire_png;     /* reference images */
 static char *mt_jpg;
 
@@ -158,6 +160,21 @@ make_models (void)
   dm_model_info_to_metadata (ref_info, writer);
   g_assert_true (dm_safetensors_writer_write (writer, narrow_model, &error));
   g_assert_no_error (error);
+
+  /* metadata edited against the tensors beside it, written by hand too */
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr (DmSafetensorsWriter) w = dm_safetensors_writer_new ();
+      int depth = info->arch.depth;
+
+      info->arch.depth = k == 0 ? 12 : 100000;
+      g_assert_true (dm_vit_weights_add_to_writer (encoder, w, "encoder.", DM_DTYPE_F32, &error));
+      g_assert_true (dm_dinomaly_weights_add_to_writer (decoder, w, &error));
+      dm_model_info_to_metadata (info, w);
+      g_assert_true (dm_safetensors_writer_write (w, k == 0 ? deep_model : huge_model, &error));
+      g_assert_no_error (error);
+      info->arch.depth = depth;
+    }
 }
 
 static int
@@ -503,6 +520,15 @@ test_bad_input (void)
         { "--model", narrow_model, "--backbone", encoder_path, mt_jpg, "--out", "@out" },
         narrow_model,
         "64" },
+      { "metadata edited: deeper than the embedded encoder",
+        { "--model", deep_model, mt_jpg, "--out", "@out" },
+        deep_model,
+        "metadata says D 128, depth 12, 4 registers, patch 14, but the embedded encoder's "
+        "tensors are D 128, depth 10" },
+      { "metadata edited: depth 100000",
+        { "--model", huge_model, mt_jpg, "--out", "@out" },
+        huge_model,
+        "depth 100000" },
       { "backbone not given",
         { "--model", ref_model, mt_jpg, "--out", "@out" },
         ref_model,
@@ -663,8 +689,8 @@ test_hostile_folder (void)
   dm_test_assert_has (err, "damaged.jpg: damaged JPEG data");
   csv = read_text (out_dir, "results.csv");
   g_assert_nonnull (strstr (csv, latin1));
-  g_assert_null (strstr (csv, "\xef\xbf\xbd")); /* no U+FFFD */
-  g_assert_null (strstr (csv, "damaged.jpg,1"));  /* not scored */
+  g_assert_null (strstr (csv, "\xef\xbf\xbd"));  /* no U+FFFD */
+  g_assert_null (strstr (csv, "damaged.jpg,1")); /* not scored */
 }
 
 int
@@ -682,6 +708,8 @@ main (int argc, char *argv[])
   ref_model = tmp_path ("ref.dinomaly");
   multi_model = tmp_path ("multi.dinomaly");
   narrow_model = tmp_path ("narrow.dinomaly");
+  deep_model = tmp_path ("deep.dinomaly");
+  huge_model = tmp_path ("huge.dinomaly");
   tire_png
     = g_build_filename (dm_test_srcdir (), "data", "image", "reference", "tire_hole_000.png", NULL);
   mt_jpg = g_build_filename (dm_test_srcdir (), "data", "image", "reference",
@@ -701,6 +729,8 @@ main (int argc, char *argv[])
   g_free (ref_model);
   g_free (multi_model);
   g_free (narrow_model);
+  g_free (deep_model);
+  g_free (huge_model);
   g_free (tire_png);
   g_free (mt_jpg);
   g_free (tmpdir);
