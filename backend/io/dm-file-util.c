@@ -68,6 +68,12 @@ dm_atomic_file_write (DmAtomicFile *file, const void *data, gsize n, GError **er
 }
 
 gboolean
+dm_atomic_file_sink (gpointer file, const void *data, gsize n, GError **error)
+{
+  return dm_atomic_file_write (file, data, n, error);
+}
+
+gboolean
 dm_atomic_file_commit (DmAtomicFile *file, GError **error)
 {
   g_autofree char *dir = NULL;

@@ -18,6 +18,7 @@ typedef struct
   int rank;
   gint64 shape[DM_SAFETENSORS_MAX_RANK];
   guint64 n_elements;
+  guint64 offset; /* in the data section: the sum of the bytes before */
 } Entry;
 
 struct _DmSafetensorsWriter
@@ -109,6 +110,11 @@ add (DmSafetensorsWriter *writer,
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "tensor '%s': no data", name);
       return FALSE;
     }
+  if (writer->entries->len > 0)
+    {
+      const Entry *last = &g_array_index (writer->entries, Entry, writer->entries->len - 1);
+      e.offset = last->offset + last->n_elements * dm_dtype_size (last->dtype);
+    }
   e.name = g_strdup (name);
   e.dtype = dtype;
   e.from_f32 = from_f32;
@@ -171,7 +177,6 @@ build_header (DmSafetensorsWriter *writer)
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
-  guint64 offset = 0;
   GString *header;
 
   json_builder_begin_object (b);
@@ -203,11 +208,10 @@ build_header (DmSafetensorsWriter *writer)
       json_builder_end_array (b);
       json_builder_set_member_name (b, "data_offsets");
       json_builder_begin_array (b);
-      json_builder_add_int_value (b, (gint64)offset);
-      json_builder_add_int_value (b, (gint64)(offset + bytes));
+      json_builder_add_int_value (b, (gint64)e->offset);
+      json_builder_add_int_value (b, (gint64)(e->offset + bytes));
       json_builder_end_array (b);
       json_builder_end_object (b);
-      offset += bytes;
     }
   json_builder_end_object (b);
 
@@ -220,20 +224,45 @@ build_header (DmSafetensorsWriter *writer)
   return header;
 }
 
-static gboolean
-write_entry (DmAtomicFile *file, const Entry *e, guint8 *buffer, gsize buffer_size, GError **error)
+void
+dm_safetensors_writer_get (const DmSafetensorsWriter *writer, guint i, DmTensorInfo *info)
 {
-  gsize elem = dm_dtype_size (e->dtype);
-  gsize chunk = buffer_size / elem;
+  const Entry *e;
 
+  g_return_if_fail (i < writer->entries->len);
+  e = &g_array_index (writer->entries, Entry, i);
+  memset (info, 0, sizeof *info);
+  info->name = e->name;
+  info->dtype = e->dtype;
+  info->rank = e->rank;
+  memcpy (info->shape, e->shape, sizeof e->shape);
+  info->n_elements = e->n_elements;
+  info->begin = e->offset;
+  info->end = e->offset + e->n_elements * dm_dtype_size (e->dtype);
+}
+
+gboolean
+dm_safetensors_writer_stream (
+  const DmSafetensorsWriter *writer, guint i, DmByteSink sink, gpointer user_data, GError **error)
+{
+  const gsize buffer_size = 1 << 20;
+  g_autofree guint8 *buffer = NULL;
+  const Entry *e;
+  gsize elem, chunk;
+
+  g_return_val_if_fail (i < writer->entries->len, FALSE);
+  e = &g_array_index (writer->entries, Entry, i);
+  elem = dm_dtype_size (e->dtype);
+  chunk = buffer_size / elem;
   if (!e->from_f32 || e->dtype == DM_DTYPE_F32)
-    return dm_atomic_file_write (file, e->data, e->n_elements * elem, error);
-  for (guint64 i = 0; i < e->n_elements; i += chunk)
+    return sink (user_data, e->data, e->n_elements * elem, error);
+  buffer = g_malloc (buffer_size);
+  for (guint64 k = 0; k < e->n_elements; k += chunk)
     {
-      gsize n = (gsize)MIN ((guint64)chunk, e->n_elements - i);
+      gsize n = (gsize)MIN ((guint64)chunk, e->n_elements - k);
 
-      dm_dtype_narrow_f32 (e->dtype, (const float *)e->data + i, buffer, n);
-      if (!dm_atomic_file_write (file, buffer, n * elem, error))
+      dm_dtype_narrow_f32 (e->dtype, (const float *)e->data + k, buffer, n);
+      if (!sink (user_data, buffer, n * elem, error))
         return FALSE;
     }
   return TRUE;
@@ -243,8 +272,6 @@ gboolean
 dm_safetensors_writer_write (DmSafetensorsWriter *writer, const char *path, GError **error)
 {
   g_autoptr (GString) header = build_header (writer);
-  g_autofree guint8 *buffer = NULL;
-  const gsize buffer_size = 1 << 20;
   DmAtomicFile file;
   guint8 length[8];
 
@@ -259,13 +286,11 @@ dm_safetensors_writer_write (DmSafetensorsWriter *writer, const char *path, GErr
     length[i] = (guint8)(((guint64)header->len >> (8 * i)) & 0xff);
   if (!dm_atomic_file_begin (&file, path, error))
     return FALSE;
-  buffer = g_malloc (buffer_size);
   if (!dm_atomic_file_write (&file, length, sizeof length, error)
       || !dm_atomic_file_write (&file, header->str, header->len, error))
     goto failed;
   for (guint i = 0; i < writer->entries->len; i++)
-    if (!write_entry (&file, &g_array_index (writer->entries, Entry, i), buffer, buffer_size,
-                      error))
+    if (!dm_safetensors_writer_stream (writer, i, dm_atomic_file_sink, &file, error))
       goto failed;
   return dm_atomic_file_commit (&file, error);
 
