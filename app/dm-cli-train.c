@@ -19,7 +19,7 @@
 #include "dm-model-file.h"
 #include "dm-preprocess.h"
 #include "dm-project-train.h"
-#include "dm-safetensors.h"
+#include "dm-weight-file.h"
 #include "dm-dataset.h"
 #include "dm-train-model.h"
 #include "dm-trainer.h"
@@ -514,7 +514,7 @@ dm_cli_train (int argc, char **argv)
     goto failed;
   if (init_path != NULL)
     {
-      g_autoptr (DmSafetensors) st = dm_safetensors_open (init_path, &error);
+      g_autoptr (DmSafetensors) st = dm_weight_file_open (init_path, NULL, &error);
       g_autoptr (DmDinomalyWeights) init = NULL;
 
       if (st == NULL)
