@@ -610,8 +610,8 @@ persistent_load (DmPickle *pk, GError **error)
   if (pid == NULL)
     return FALSE;
   if (pid->kind != DM_PY_TUPLE || (pid->items->len != 5 && pid->items->len != 6))
-    return fail (error, pk, DM_ERROR_UNSUPPORTED,
-                 "a persistent id that is not a torch storage (a %s)", dm_py_kind_name (pid->kind));
+    return fail (error, pk, DM_ERROR_UNSUPPORTED, "a persistent id that is not a torch storage: %s",
+                 dm_py_kind_name (pid->kind));
   tag = g_ptr_array_index (pid->items, 0);
   type = g_ptr_array_index (pid->items, 1);
   key = g_ptr_array_index (pid->items, 2);

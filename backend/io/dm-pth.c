@@ -146,21 +146,28 @@ load_next (Reader *r, guint64 *at, const char *what, GError **error)
   return v;
 }
 
+/* The first three pickles, each checked before the next is read (a plain
+ * Python pickle fails at the first). */
 static gboolean
-check_header (Reader *r,
-              const DmPyValue *magic,
-              const DmPyValue *protocol,
-              const DmPyValue *sys_info,
-              GError **error)
+read_header (Reader *r, guint64 *at, GError **error)
 {
-  const DmPyValue *little;
+  const DmPyValue *magic, *protocol, *sys_info, *little;
 
+  magic = load_next (r, at, "magic number", error);
+  if (magic == NULL)
+    return FALSE;
   if (magic->kind != DM_PY_LONG || magic->str.len != sizeof legacy_magic
       || memcmp (magic->str.data, legacy_magic, sizeof legacy_magic) != 0)
     return fail (error, r, DM_ERROR_UNSUPPORTED,
                  "a Python pickle without PyTorch's magic number: not a PyTorch file");
+  protocol = load_next (r, at, "protocol version", error);
+  if (protocol == NULL)
+    return FALSE;
   if (protocol->kind != DM_PY_INT || protocol->i != LEGACY_PROTOCOL)
     return fail (error, r, DM_ERROR_UNSUPPORTED, "legacy PyTorch format of an unknown version");
+  sys_info = load_next (r, at, "system info", error);
+  if (sys_info == NULL)
+    return FALSE;
   little = dm_py_dict_get (sys_info, "little_endian");
   if (sys_info->kind != DM_PY_DICT
       || (little != NULL && (little->kind != DM_PY_BOOL || !little->i)))
@@ -219,7 +226,7 @@ index_legacy_storages (Reader *r, const DmPyValue *keys, guint64 at, GError **er
 static const DmPyValue *
 load_legacy (Reader *r, GError **error)
 {
-  const DmPyValue *magic, *protocol, *sys_info, *object, *keys;
+  const DmPyValue *object, *keys;
   guint64 at = 0;
 
   if (r->size > 262 && memcmp (r->file + 257, "ustar", 5) == 0)
@@ -229,11 +236,7 @@ load_legacy (Reader *r, GError **error)
             "in a current PyTorch");
       return NULL;
     }
-  if ((magic = load_next (r, &at, "magic number", error)) == NULL
-      || (protocol = load_next (r, &at, "protocol version", error)) == NULL
-      || (sys_info = load_next (r, &at, "system info", error)) == NULL
-      || !check_header (r, magic, protocol, sys_info, error)
-      || (object = load_next (r, &at, "object", error)) == NULL
+  if (!read_header (r, &at, error) || (object = load_next (r, &at, "object", error)) == NULL
       || (keys = load_next (r, &at, "storage keys", error)) == NULL
       || !index_legacy_storages (r, keys, at, error))
     return NULL;
