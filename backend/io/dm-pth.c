@@ -597,6 +597,11 @@ dm_pth_read (GBytes *file, const char *name, DmPthInfo *info, GError **error)
   r.size = size;
   r.pickle = dm_pickle_new (name);
   r.checked = g_hash_table_new (g_str_hash, g_str_equal);
+  if (size == 0)
+    {
+      fail (error, &r, DM_ERROR_CORRUPT, "an empty file");
+      goto out;
+    }
   info->legacy = !(size >= 2 && r.file[0] == 'P' && r.file[1] == 'K');
   object = info->legacy ? load_legacy (&r, error) : load_zip (&r, error);
   if (object == NULL)

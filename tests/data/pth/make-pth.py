@@ -20,6 +20,11 @@ Needs Debian's python3-torch (1.13): run it with /usr/bin/python3.
   zip64_extras.pth              protocol4_parameters.pth re-zipped with every
                                 size and offset in zip64 extra fields
 
+and the seeds of the fuzz target (tests/fuzz/fuzz-pth.c) in
+tests/data/fuzz/pth: "file-*" the small files here behind a 0 byte,
+"pickle-*" data.pkl of state dicts over eight storages of 4096 bytes (what
+the target puts beside an odd first byte) behind a 1 byte.
+
 The other files here are copies from ../shared/testvectors/tiny/pth (README
 section 5b there): the hostile ones, the nested checkpoint, the shared
 storage views and the bf16 encoder.
@@ -27,6 +32,8 @@ storage views and the bf16 encoder.
 Usage: /usr/bin/python3 tests/data/pth/make-pth.py
 """
 import argparse
+import collections
+import io
 import json
 import os
 import struct
@@ -153,6 +160,42 @@ def zip64_extras(src, obj):
     assert all(torch.equal(back[k], v) for k, v in obj.items())
 
 
+def fuzz_seeds():
+    out = os.path.join(HERE, "..", "fuzz", "pth")
+    os.makedirs(out, exist_ok=True)
+    for name in sorted(os.listdir(HERE)):
+        path = os.path.join(HERE, name)
+        if name.endswith(".pth") and os.path.getsize(path) < 16384:
+            with open(path, "rb") as f, open(os.path.join(out, "file-" + name), "wb") as g:
+                g.write(b"\0" + f.read())
+    torch.manual_seed(4)
+    base = torch.randn(1024)  # one storage of 4096 bytes
+    views = {"block": base[:512].view(16, 32), "transposed": base.view(32, 32).t(),
+             "strided": base[100:400:3], "scalar": base[7], "expanded": base[:4].expand(3, 4),
+             "permuted": base.view(4, 8, 32).permute(2, 0, 1)}
+    dtypes = {"f32": torch.randn(1024), "f16": torch.randn(2048).half(),
+              "bf16": torch.randn(2048).bfloat16(), "i64": torch.arange(512),
+              "f64": torch.randn(512, dtype=torch.float64),
+              "bool": torch.zeros(4096, dtype=torch.bool),
+              "u8": torch.arange(4096).to(torch.uint8),
+              "i32": torch.arange(1024, dtype=torch.int32)}
+    inner = collections.OrderedDict(("module." + k, v) for k, v in views.items())
+    checkpoint = {"model": inner, "epoch": 1, "lr": 1e-4,
+                  "args": argparse.Namespace(crop=224, classes=["a"]),
+                  "param": torch.nn.Parameter(base.view(32, 32))}
+    for name, obj, protocol in [("views", views, 2), ("dtypes", dtypes, 2),
+                                ("checkpoint", checkpoint, 2), ("protocol4", views, 4),
+                                ("checkpoint4", checkpoint, 4)]:
+        buf = io.BytesIO()
+        torch.save(obj, buf, pickle_protocol=protocol)
+        with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+            pkl = z.read([n for n in z.namelist() if n.endswith("/data.pkl")][0])
+            assert all(len(z.read(n)) == 4096 for n in z.namelist() if "/data/" in n)
+        with open(os.path.join(out, "pickle-" + name), "wb") as g:
+            g.write(b"\1" + pkl)
+
+
 checkpoint_ddp_namespace()
 legacy_views()
 zip64_extras(*protocol4_parameters())
+fuzz_seeds()
