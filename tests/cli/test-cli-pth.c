@@ -60,6 +60,13 @@ run_ok (const char *const *args)
   return out;
 }
 
+/* The same when what it prints does not matter. */
+static void
+run_quiet (const char *const *args)
+{
+  g_free (run_ok (args));
+}
+
 /* Exit 1, one line on stderr naming the file and the problem. */
 static void
 assert_fails (const char *const *args, const char *path, const char *part)
@@ -126,14 +133,14 @@ open_weights (const char *path)
 static char *
 predict (const char *model, const char *out_dir, float *maps)
 {
-  g_autofree char *out = run_ok ((const char *[]){ "predict", "--model", model, "--out", out_dir,
-                                                   images[0], images[1], "--threads", "2", NULL });
   g_autofree char *csv_path = g_build_filename (out_dir, "results.csv", NULL);
   g_autofree char *csv = NULL;
   g_auto (GStrv) lines = NULL;
   GString *scores = g_string_new (NULL);
   const char *stems[2] = { "tire_hole_000", "mt_crack_exp1_num_249594" };
 
+  run_quiet ((const char *[]){ "predict", "--model", model, "--out", out_dir, images[0], images[1],
+                               "--threads", "2", NULL });
   g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
   lines = g_strsplit (csv, "\n", -1);
   for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
@@ -160,14 +167,12 @@ predict (const char *model, const char *out_dir, float *maps)
 static void
 import_model (const char *backbone, const char *weights, const char *out)
 {
-  g_autofree char *text = NULL;
-
   if (backbone != NULL)
-    text = run_ok ((const char *[]){ "import", "--backbone", backbone, "--weights", weights,
-                                     "--resize", "256", "--crop", "224", "--out", out, NULL });
+    run_quiet ((const char *[]){ "import", "--backbone", backbone, "--weights", weights, "--resize",
+                                 "256", "--crop", "224", "--out", out, NULL });
   else
-    text = run_ok ((const char *[]){ "import", "--weights", weights, "--resize", "256", "--crop",
-                                     "224", "--out", out, NULL });
+    run_quiet ((const char *[]){ "import", "--weights", weights, "--resize", "256", "--crop", "224",
+                                 "--out", out, NULL });
 }
 
 static void
@@ -316,12 +321,12 @@ test_export_usage (void)
 
   /* a model that refers to its backbone: encoder.* only with --backbone */
   {
-    g_autofree char *text = run_ok (
-      (const char *[]){ "import", "--backbone", st_backbone, "--weights", decoder, "--resize",
-                        "256", "--crop", "224", "--no-embed-backbone", "--out", ref, NULL });
     g_autofree char *a = NULL, *b = NULL, *err = NULL;
     g_autoptr (DmSafetensors) st = NULL;
 
+    run_quiet ((const char *[]){ "import", "--backbone", st_backbone, "--weights", decoder,
+                                 "--resize", "256", "--crop", "224", "--no-embed-backbone", "--out",
+                                 ref, NULL });
     g_assert_cmpint (
       run_cli ((const char *[]){ "export", "--state-dict", without, "--model", ref, NULL }, &a,
                &err),
@@ -352,7 +357,7 @@ test_torch_load (void)
       "    print(k, names[v.dtype], list(v.shape), hashlib.sha256(b.tobytes()).hexdigest())\n";
   g_autofree char *model = tmp_path ("from-pth.dinomaly");
   g_autofree char *sd_pth = tmp_path ("torch-sd.pth");
-  g_autofree char *out = NULL, *err = NULL, *text = NULL;
+  g_autofree char *out = NULL, *err = NULL;
   g_autoptr (DmModelFile) m = NULL;
   g_autoptr (GError) error = NULL;
   GString *want = g_string_new (NULL);
@@ -369,7 +374,7 @@ test_torch_load (void)
     }
   if (!g_file_test (model, G_FILE_TEST_EXISTS))
     import_model (pth_backbone, decoder, model);
-  text = run_ok ((const char *[]){ "export", "--state-dict", sd_pth, "--model", model, NULL });
+  run_quiet ((const char *[]){ "export", "--state-dict", sd_pth, "--model", model, NULL });
   g_assert_true (g_spawn_sync (NULL,
                                (char *[]){ (char *)python, "-c", (char *)script, sd_pth, NULL },
                                NULL, 0, NULL, NULL, &out, &err, &status, &error));
@@ -431,40 +436,41 @@ test_train (void)
     }
   /* a first model gives the decoder to start from, exported both ways */
   {
-    g_autofree char *a = run_ok ((const char *[]){
-      "train", "--data", data, "--backbone", bb_st, "--out", first, "--resize", "64", "--crop",
-      "56", "--batch", "2", "--total-iters", "2", "--threads", "1", NULL });
-    g_autofree char *b = run_ok ((const char *[]){ "export", "--state-dict", init_pth, "--model",
-                                                   first, "--no-backbone", NULL });
-    g_autofree char *c = run_ok ((const char *[]){ "export", "--state-dict", init_st, "--model",
-                                                   first, "--no-backbone", NULL });
+    run_quiet ((const char *[]){ "train", "--data", data, "--backbone", bb_st, "--out", first,
+                                 "--resize", "64", "--crop", "56", "--batch", "2", "--total-iters",
+                                 "2", "--threads", "1", NULL });
+    run_quiet ((const char *[]){ "export", "--state-dict", init_pth, "--model", first,
+                                 "--no-backbone", NULL });
+    run_quiet ((const char *[]){ "export", "--state-dict", init_st, "--model", first,
+                                 "--no-backbone", NULL });
   }
   for (int v = 0; v < 2; v++)
     {
       g_autofree char *name = g_strdup_printf ("trained-%d.dinomaly", v);
       g_autofree char *model = tmp_path (name);
-      g_autofree char *text = run_ok ((const char *[]){ "train",
-                                                        "--data",
-                                                        data,
-                                                        "--backbone",
-                                                        variants[v][0],
-                                                        "--init",
-                                                        variants[v][1],
-                                                        "--out",
-                                                        model,
-                                                        "--resize",
-                                                        "64",
-                                                        "--crop",
-                                                        "56",
-                                                        "--batch",
-                                                        "2",
-                                                        "--total-iters",
-                                                        "3",
-                                                        "--threads",
-                                                        "1",
-                                                        NULL });
-      g_autoptr (DmModelFile) m = dm_model_file_open (model, &error);
+      g_autoptr (DmModelFile) m = NULL;
 
+      run_quiet ((const char *[]){ "train",
+                                   "--data",
+                                   data,
+                                   "--backbone",
+                                   variants[v][0],
+                                   "--init",
+                                   variants[v][1],
+                                   "--out",
+                                   model,
+                                   "--resize",
+                                   "64",
+                                   "--crop",
+                                   "56",
+                                   "--batch",
+                                   "2",
+                                   "--total-iters",
+                                   "3",
+                                   "--threads",
+                                   "1",
+                                   NULL });
+      m = dm_model_file_open (model, &error);
       g_assert_no_error (error);
       results[v] = g_steal_pointer (&m->st);
     }
