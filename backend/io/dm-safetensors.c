@@ -272,9 +272,6 @@ parse (DmSafetensors *st, GError **error)
   guint64 n = 0;
   guint i = 0, tensor_count;
 
-  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
   if (st->file_size < 8)
     return fail (error, st, DM_ERROR_CORRUPT,
                  "not a safetensors file: %" G_GUINT64_FORMAT
@@ -335,13 +332,34 @@ parse (DmSafetensors *st, GError **error)
   return index_tensors (st, error);
 }
 
+/* An empty one named `name`; the constructors give it its bytes. */
+static DmSafetensors *
+safetensors_new (const char *name)
+{
+  DmSafetensors *st = g_new0 (DmSafetensors, 1);
+
+  st->path = g_strdup (name);
+  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return st;
+}
+
+static void
+take_bytes (DmSafetensors *st, GBytes *bytes)
+{
+  gsize size = 0;
+
+  st->bytes = g_bytes_ref (bytes);
+  st->file = g_bytes_get_data (bytes, &size);
+  st->file_size = size;
+}
+
 DmSafetensors *
 dm_safetensors_open (const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  DmSafetensors *st = g_new0 (DmSafetensors, 1);
+  DmSafetensors *st = safetensors_new (path);
 
-  st->path = g_strdup (path);
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       fail (error, st, DM_ERROR_IO, "is a folder, not a weight file");
@@ -375,13 +393,9 @@ dm_safetensors_open (const char *path, GError **error)
 DmSafetensors *
 dm_safetensors_new_from_bytes (GBytes *bytes, const char *name, GError **error)
 {
-  DmSafetensors *st = g_new0 (DmSafetensors, 1);
-  gsize size = 0;
+  DmSafetensors *st = safetensors_new (name);
 
-  st->path = g_strdup (name);
-  st->bytes = g_bytes_ref (bytes);
-  st->file = g_bytes_get_data (bytes, &size);
-  st->file_size = size;
+  take_bytes (st, bytes);
   if (!parse (st, error))
     {
       dm_safetensors_free (st);
@@ -394,17 +408,11 @@ DmSafetensors *
 dm_safetensors_new_from_tensors (
   GBytes *data, const char *name, const DmTensorInfo *tensors, guint n_tensors, GError **error)
 {
-  DmSafetensors *st = g_new0 (DmSafetensors, 1);
-  gsize size = 0;
+  DmSafetensors *st = safetensors_new (name);
 
-  st->path = g_strdup (name);
-  st->bytes = g_bytes_ref (data);
-  st->file = g_bytes_get_data (data, &size);
-  st->file_size = size;
+  take_bytes (st, data);
   st->data = st->file;
-  st->data_size = size;
-  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  st->data_size = st->file_size;
   st->metadata_keys = g_new0 (char *, 1);
   st->tensors = g_new0 (DmTensorInfo, MAX (n_tensors, 1));
   for (guint i = 0; i < n_tensors; i++)

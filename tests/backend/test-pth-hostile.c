@@ -363,9 +363,9 @@ test_archives (void)
 static void
 test_pickles (void)
 {
-  const guint big[] = { 10000000 }, zero[] = { 0 };
-  const guint rank9[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 4 }, strides9[9] = { 4, 4, 4, 4, 4, 4, 4, 4, 1 };
-  const guint four[] = { 4 }, unit[] = { 1 };
+  static const guint big[] = { 10000000 }, zero[] = { 0 }, four[] = { 4 }, unit[] = { 1 };
+  static const guint rank9[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 4 };
+  static const guint strides9[9] = { 4, 4, 4, 4, 4, 4, 4, 4, 1 };
   /* string literals split where a hex escape would swallow the next
    * character ("\x00a" is one byte) */
 #define RAW(s, stop, part)                                                                         \
@@ -437,27 +437,29 @@ test_pickles (void)
       g_autoptr (GBytes) b = archive_of (p);
       assert_refused (b, raw[i].part);
     }
+  /* one tensor "w" over storage "0" (16 bytes in the archive) */
+  static const struct
   {
-    g_autoptr (GByteArray) p = state_dict ("QInt8Storage", 4, four, unit, 1);
-    g_autoptr (GBytes) b = archive_of (p);
-    assert_refused (b, "storage type 'torch.QInt8Storage' is not supported");
-  }
-  {
-    g_autoptr (GByteArray) p = state_dict ("FloatStorage", 4, rank9, strides9, 9);
-    g_autoptr (GBytes) b = archive_of (p);
-    assert_refused (b, "rank 9");
-  }
-  {
-    g_autoptr (GByteArray) p = state_dict ("FloatStorage", 5, four, unit, 1);
-    g_autoptr (GBytes) b = archive_of (p);
-    assert_refused (b, "holds 16 bytes, its 5 elements of F32 need 20");
-  }
-  {
+    const char *type;
+    guint numel;
+    const guint *shape, *stride;
+    int rank;
+    const char *part;
+  } tensors[] = {
+    { "QInt8Storage", 4, four, unit, 1, "storage type 'torch.QInt8Storage' is not supported" },
+    { "FloatStorage", 4, rank9, strides9, 9, "rank 9" },
+    { "FloatStorage", 5, four, unit, 1, "holds 16 bytes, its 5 elements of F32 need 20" },
     /* a broadcast (stride 0) that would take 40 MB from a file of 1 KB */
-    g_autoptr (GByteArray) p = state_dict ("FloatStorage", 4, big, zero, 1);
-    g_autoptr (GBytes) b = archive_of (p);
-    assert_refused (b, "more than 4 times the file");
-  }
+    { "FloatStorage", 4, big, zero, 1, "more than 4 times the file" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (tensors); i++)
+    {
+      g_autoptr (GByteArray) p = state_dict (tensors[i].type, tensors[i].numel, tensors[i].shape,
+                                             tensors[i].stride, tensors[i].rank);
+      g_autoptr (GBytes) b = archive_of (p);
+      assert_refused (b, tensors[i].part);
+    }
   {
     /* ... and a small one is fine: four copies of element 0 */
     g_autoptr (GByteArray) p = state_dict ("FloatStorage", 4, four, zero, 1);
