@@ -192,6 +192,40 @@ test_info (void)
                 "tensor 'decoder.1.norm1.weight' is missing");
 }
 
+/* HuggingFace's pytorch_model.bin: the zip format, config.json beside it
+ * as for model.safetensors. */
+static void
+test_info_hf_bin (void)
+{
+  g_autofree char *hf_st = data_path ("weights", "hf/model.safetensors");
+  g_autofree char *hf_config = data_path ("weights", "hf/config.json");
+  g_autofree char *dir = tmp_path ("hf");
+  g_autofree char *bin = g_build_filename (dir, "pytorch_model.bin", NULL);
+  g_autofree char *config = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *json = NULL, *out = NULL;
+  g_autoptr (DmSafetensors) st = open_weights (hf_st);
+  g_autoptr (DmSafetensorsWriter) w = dm_safetensors_writer_new ();
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < dm_safetensors_n_tensors (st); i++)
+    {
+      const DmTensorInfo *t = dm_safetensors_tensor (st, i);
+      g_assert_true (dm_safetensors_writer_add_raw (
+        w, t->name, t->dtype, dm_safetensors_tensor_bytes (st, t), t->rank, t->shape, &error));
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (dm_pth_write (w, bin, &error));
+  g_assert_true (g_file_get_contents (hf_config, &json, NULL, &error));
+  g_assert_true (g_file_set_contents (config, json, -1, &error));
+  g_assert_no_error (error);
+  out = run_ok ((const char *[]){ "info", bin, NULL });
+  g_test_message ("%s", out);
+  dm_test_assert_has (out, "HuggingFace Dinov2WithRegistersModel");
+  dm_test_assert_has (out, config);
+  dm_test_assert_has (out, "in 44 tensors, F16");
+  dm_test_assert_has (out, "PyTorch zip archive (torch.save), 44 tensors");
+}
+
 /* Every place a weight file is taken refuses the hostile pickles. */
 static void
 test_hostile (void)
@@ -492,6 +526,7 @@ main (int argc, char *argv[])
   images[1] = data_path ("image", "reference/mt_crack_exp1_num_249594.jpg");
 
   g_test_add_func ("/cli-pth/info", test_info);
+  g_test_add_func ("/cli-pth/info-hf-bin", test_info_hf_bin);
   g_test_add_func ("/cli-pth/hostile", test_hostile);
   g_test_add_func ("/cli-pth/forward", test_forward);
   g_test_add_func ("/cli-pth/export", test_export);
