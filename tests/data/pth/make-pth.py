@@ -23,7 +23,9 @@ Needs Debian's python3-torch (1.13): run it with /usr/bin/python3.
 and the seeds of the fuzz target (tests/fuzz/fuzz-pth.c) in
 tests/data/fuzz/pth: "file-*" the small files here behind a 0 byte,
 "pickle-*" data.pkl of state dicts over eight storages of 4096 bytes (what
-the target puts beside an odd first byte) behind a 1 byte.
+the target puts beside an odd first byte) behind a 1 byte. The files named
+by their SHA-1 there are what a fuzz run found, merged (-merge=1) to those
+that add coverage.
 
 The other files here are copies from ../shared/testvectors/tiny/pth (README
 section 5b there): the hostile ones, the nested checkpoint, the shared
