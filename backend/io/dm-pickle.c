@@ -1,30 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The restricted pickle reader; what it reads and refuses is described in
  * dm-pickle.h. Opcode values are those of CPython's Lib/pickle.py. */
-#include "dm-pickle.h"
+#include "dm-pickle-private.h"
 
 #include <string.h>
 
 #include "dm-error.h"
-
-#define MAX_GLOBAL_NAME 256
-#define MAX_STORAGE_KEY 1024
-#define MAX_DIM (G_GINT64_CONSTANT (1) << 40)
-
-struct _DmPickle
-{
-  char *name;
-  GPtrArray *values;          /* every value made, freed with the DmPickle */
-  GPtrArray *storages;        /* STORAGE values, first met first */
-  GHashTable *storage_by_key; /* key -> STORAGE value */
-
-  /* The pickle being read. */
-  const char *what;
-  gsize op_at; /* offset of the opcode being run, for messages */
-  GPtrArray *stack;
-  GArray *marks;    /* guint: stack lengths at each open MARK */
-  GHashTable *memo; /* GUINT_TO_POINTER (index) -> value */
-};
 
 typedef struct
 {
@@ -33,8 +14,8 @@ typedef struct
   gsize at;
 } Input;
 
-static gboolean G_GNUC_PRINTF (4, 5)
-  fail (GError **error, const DmPickle *pk, int code, const char *format, ...)
+gboolean
+dm_pickle_fail (GError **error, const DmPickle *pk, int code, const char *format, ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -95,15 +76,15 @@ dm_pickle_free (DmPickle *pk)
   g_free (pk);
 }
 
-static DmPyValue *
-new_value (DmPickle *pk, DmPyKind kind, GError **error)
+DmPyValue *
+dm_pickle_new_value (DmPickle *pk, DmPyKind kind, GError **error)
 {
   DmPyValue *v;
 
   if (pk->values->len >= DM_PICKLE_MAX_VALUES)
     {
-      fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u values: not a state dict",
-            DM_PICKLE_MAX_VALUES);
+      dm_pickle_fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u values: not a state dict",
+                      DM_PICKLE_MAX_VALUES);
       return NULL;
     }
   v = g_new0 (DmPyValue, 1);
@@ -137,9 +118,10 @@ take (DmPickle *pk, Input *in, guint64 n, const guint8 **out, GError **error)
 {
   *out = in->data + in->at; /* not to be read unless TRUE is returned */
   if (n > in->size - in->at)
-    return fail (error, pk, DM_ERROR_CORRUPT,
-                 "needs %" G_GUINT64_FORMAT " more bytes, %" G_GSIZE_FORMAT " are left: truncated",
-                 n, in->size - in->at);
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT,
+                           "needs %" G_GUINT64_FORMAT " more bytes, %" G_GSIZE_FORMAT
+                           " are left: truncated",
+                           n, in->size - in->at);
   in->at += (gsize)n;
   return TRUE;
 }
@@ -167,33 +149,33 @@ floor_of (const DmPickle *pk)
   return pk->marks->len > 0 ? g_array_index (pk->marks, guint, pk->marks->len - 1) : 0;
 }
 
-static gboolean
-push (DmPickle *pk, const DmPyValue *v, GError **error)
+gboolean
+dm_pickle_push (DmPickle *pk, const DmPyValue *v, GError **error)
 {
   if (v == NULL)
     return FALSE; /* the maker failed and set the error */
   if (pk->stack->len >= DM_PICKLE_MAX_STACK)
-    return fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u values on the stack",
-                 DM_PICKLE_MAX_STACK);
+    return dm_pickle_fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u values on the stack",
+                           DM_PICKLE_MAX_STACK);
   g_ptr_array_add (pk->stack, (gpointer)v);
   return TRUE;
 }
 
-static DmPyValue *
-peek (DmPickle *pk, GError **error)
+DmPyValue *
+dm_pickle_peek (DmPickle *pk, GError **error)
 {
   if (pk->stack->len <= floor_of (pk))
     {
-      fail (error, pk, DM_ERROR_CORRUPT, "the stack is empty");
+      dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "the stack is empty");
       return NULL;
     }
   return g_ptr_array_index (pk->stack, pk->stack->len - 1);
 }
 
-static DmPyValue *
-pop (DmPickle *pk, GError **error)
+DmPyValue *
+dm_pickle_pop (DmPickle *pk, GError **error)
 {
-  DmPyValue *v = peek (pk, error);
+  DmPyValue *v = dm_pickle_peek (pk, error);
 
   if (v != NULL)
     g_ptr_array_set_size (pk->stack, pk->stack->len - 1);
@@ -205,7 +187,7 @@ static gboolean
 pop_mark (DmPickle *pk, guint *start, GError **error)
 {
   if (pk->marks->len == 0)
-    return fail (error, pk, DM_ERROR_CORRUPT, "no MARK to close");
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "no MARK to close");
   *start = g_array_index (pk->marks, guint, pk->marks->len - 1);
   g_array_set_size (pk->marks, pk->marks->len - 1);
   return TRUE;
@@ -219,10 +201,10 @@ collect (DmPickle *pk, DmPyKind kind, guint start, GError **error)
 
   if (kind == DM_PY_DICT && (pk->stack->len - start) % 2 != 0)
     {
-      fail (error, pk, DM_ERROR_CORRUPT, "a dict of an odd number of keys and values");
+      dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "a dict of an odd number of keys and values");
       return NULL;
     }
-  v = new_value (pk, kind, error);
+  v = dm_pickle_new_value (pk, kind, error);
   if (v == NULL)
     return NULL;
   for (guint i = start; i < pk->stack->len; i++)
@@ -236,7 +218,7 @@ collect (DmPickle *pk, DmPyKind kind, guint start, GError **error)
 static DmPyValue *
 new_int (DmPickle *pk, gint64 i, GError **error)
 {
-  DmPyValue *v = new_value (pk, DM_PY_INT, error);
+  DmPyValue *v = dm_pickle_new_value (pk, DM_PY_INT, error);
 
   if (v != NULL)
     v->i = i;
@@ -250,10 +232,10 @@ new_string (DmPickle *pk, DmPyKind kind, const guint8 *p, guint64 len, GError **
 
   if (kind == DM_PY_STR && !g_utf8_validate_len ((const char *)p, (gsize)len, NULL))
     {
-      fail (error, pk, DM_ERROR_CORRUPT, "a string that is not UTF-8");
+      dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "a string that is not UTF-8");
       return NULL;
     }
-  v = new_value (pk, kind, error);
+  v = dm_pickle_new_value (pk, kind, error);
   if (v == NULL)
     return NULL;
   v->str.data = g_malloc ((gsize)len + 1);
@@ -274,14 +256,14 @@ read_string (
   if (!take_uint (pk, in, n_len_bytes, &len, error))
     return FALSE;
   if (is_signed && (len & 0x80000000u))
-    return fail (error, pk, DM_ERROR_CORRUPT, "a negative string length");
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "a negative string length");
   if (len > DM_PICKLE_MAX_STRING)
-    return fail (error, pk, DM_ERROR_TOO_LARGE,
-                 "a string of %" G_GUINT64_FORMAT " bytes, above the limit of %u", len,
-                 DM_PICKLE_MAX_STRING);
+    return dm_pickle_fail (error, pk, DM_ERROR_TOO_LARGE,
+                           "a string of %" G_GUINT64_FORMAT " bytes, above the limit of %u", len,
+                           DM_PICKLE_MAX_STRING);
   if (!take (pk, in, len, &p, error))
     return FALSE;
-  return push (pk, new_string (pk, kind, p, len, error), error);
+  return dm_pickle_push (pk, new_string (pk, kind, p, len, error), error);
 }
 
 /* LONG1: n little-endian two's complement bytes. */
@@ -294,12 +276,12 @@ read_long1 (DmPickle *pk, Input *in, GError **error)
   if (!take_uint (pk, in, 1, &n, error) || !take (pk, in, n, &p, error))
     return FALSE;
   if (n > 8)
-    return push (pk, new_string (pk, DM_PY_LONG, p, n, error), error);
+    return dm_pickle_push (pk, new_string (pk, DM_PY_LONG, p, n, error), error);
   for (int i = (int)n - 1; i >= 0; i--)
     u = u << 8 | p[i];
   if (n > 0 && n < 8 && (p[n - 1] & 0x80))
     u |= ~G_GUINT64_CONSTANT (0) << (8 * n); /* sign extension */
-  return push (pk, new_int (pk, (gint64)u, error), error);
+  return dm_pickle_push (pk, new_int (pk, (gint64)u, error), error);
 }
 
 static gboolean
@@ -313,92 +295,13 @@ read_float (DmPickle *pk, Input *in, GError **error)
     return FALSE;
   for (int i = 0; i < 8; i++) /* big-endian */
     bits = bits << 8 | p[i];
-  v = new_value (pk, DM_PY_FLOAT, error);
+  v = dm_pickle_new_value (pk, DM_PY_FLOAT, error);
   if (v != NULL)
     memcpy (&v->f, &bits, sizeof bits);
-  return push (pk, v, error);
+  return dm_pickle_push (pk, v, error);
 }
 
 /* ---- globals ---- */
-
-static const struct
-{
-  const char *module;
-  const char *name;
-  DmPyGlobal id;
-  DmDtype dtype;
-} known_globals[] = {
-  { "collections", "OrderedDict", DM_PY_GLOBAL_ORDERED_DICT, 0 },
-  { "torch._utils", "_rebuild_tensor", DM_PY_GLOBAL_REBUILD_TENSOR, 0 },
-  { "torch._utils", "_rebuild_tensor_v2", DM_PY_GLOBAL_REBUILD_TENSOR_V2, 0 },
-  { "torch._utils", "_rebuild_parameter", DM_PY_GLOBAL_REBUILD_PARAMETER, 0 },
-  { "torch._utils", "_rebuild_parameter_with_state", DM_PY_GLOBAL_REBUILD_PARAMETER_WITH_STATE, 0 },
-  { "argparse", "Namespace", DM_PY_GLOBAL_NAMESPACE, 0 },
-  { "torch", "FloatStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_F32 },
-  { "torch", "HalfStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_F16 },
-  { "torch", "BFloat16Storage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_BF16 },
-  { "torch", "DoubleStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_F64 },
-  { "torch", "LongStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_I64 },
-  { "torch", "IntStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_I32 },
-  { "torch", "ShortStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_I16 },
-  { "torch", "CharStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_I8 },
-  { "torch", "ByteStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_U8 },
-  { "torch", "BoolStorage", DM_PY_GLOBAL_STORAGE_TYPE, DM_DTYPE_BOOL },
-};
-
-/* Printable ASCII only: the name goes into a message as it is. */
-static gboolean
-is_plain_name (const guint8 *p, gsize len)
-{
-  if (len == 0 || len > MAX_GLOBAL_NAME)
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    if (p[i] < 0x20 || p[i] > 0x7e)
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-push_global (DmPickle *pk,
-             const guint8 *module,
-             gsize module_len,
-             const guint8 *name,
-             gsize name_len,
-             GError **error)
-{
-  g_autofree char *full = NULL;
-  DmPyValue *v;
-
-  if (!is_plain_name (module, module_len) || !is_plain_name (name, name_len))
-    return fail (error, pk, DM_ERROR_CORRUPT, "a global whose name is not plain text");
-  for (guint i = 0; i < G_N_ELEMENTS (known_globals); i++)
-    if (strlen (known_globals[i].module) == module_len
-        && memcmp (known_globals[i].module, module, module_len) == 0
-        && strlen (known_globals[i].name) == name_len
-        && memcmp (known_globals[i].name, name, name_len) == 0)
-      {
-        v = new_value (pk, DM_PY_GLOBAL, error);
-        if (v != NULL)
-          {
-            v->global.id = known_globals[i].id;
-            v->global.dtype = known_globals[i].dtype;
-          }
-        return push (pk, v, error);
-      }
-  full = g_strdup_printf ("%.*s.%.*s", (int)module_len, module, (int)name_len, name);
-  if (module_len == 5 && memcmp (module, "torch", 5) == 0 && g_str_has_suffix (full, "Storage"))
-    return fail (error, pk, DM_ERROR_UNSUPPORTED,
-                 "storage type '%s' is not supported (float, half, bfloat16, double and integer "
-                 "storages are)",
-                 full);
-  /* The message the user sees for a hostile or merely unusual file. */
-  g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
-               "%s: refuses to run pickle global '%s' (%s, byte %" G_GSIZE_FORMAT
-               "): a state dict needs only tensors, dicts, lists, strings and numbers; nothing "
-               "was run",
-               pk->name, full, pk->what, pk->op_at);
-  return FALSE;
-}
 
 /* GLOBAL: "module\nname\n". */
 static gboolean
@@ -410,253 +313,32 @@ read_global (DmPickle *pk, Input *in, GError **error)
   for (int l = 0; l < 2; l++)
     {
       const guint8 *start = in->data + in->at;
-      const guint8 *nl = memchr (start, '\n', MIN (in->size - in->at, (gsize)MAX_GLOBAL_NAME + 1));
+      const guint8 *nl
+        = memchr (start, '\n', MIN (in->size - in->at, (gsize)DM_PICKLE_MAX_GLOBAL_NAME + 1));
 
       if (nl == NULL)
-        return fail (error, pk, DM_ERROR_CORRUPT, "a GLOBAL name without its end of line");
+        return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT,
+                               "a GLOBAL name without its end of line");
       lines[l] = start;
       lens[l] = (gsize)(nl - start);
       in->at += lens[l] + 1;
     }
-  return push_global (pk, lines[0], lens[0], lines[1], lens[1], error);
+  return dm_pickle_push_global (pk, lines[0], lens[0], lines[1], lens[1], error);
 }
 
 static gboolean
 stack_global (DmPickle *pk, GError **error)
 {
-  DmPyValue *name = pop (pk, error), *module = name != NULL ? pop (pk, error) : NULL;
+  DmPyValue *name = dm_pickle_pop (pk, error),
+            *module = name != NULL ? dm_pickle_pop (pk, error) : NULL;
 
   if (module == NULL)
     return FALSE;
   if (name->kind != DM_PY_STR || module->kind != DM_PY_STR)
-    return fail (error, pk, DM_ERROR_CORRUPT, "STACK_GLOBAL of a %s and a %s",
-                 dm_py_kind_name (module->kind), dm_py_kind_name (name->kind));
-  return push_global (pk, (const guint8 *)module->str.data, module->str.len,
-                      (const guint8 *)name->str.data, name->str.len, error);
-}
-
-/* ---- calls of the known globals ---- */
-
-static gboolean
-arg_kind (
-  DmPickle *pk, const char *callee, const GPtrArray *args, guint i, DmPyKind kind, GError **error)
-{
-  const DmPyValue *v = g_ptr_array_index (args, i);
-
-  if (v->kind != kind)
-    return fail (error, pk, DM_ERROR_CORRUPT, "%s: argument %u is a %s, not a %s", callee, i + 1,
-                 dm_py_kind_name (v->kind), dm_py_kind_name (kind));
-  return TRUE;
-}
-
-/* A tuple of rank non-negative ints, each at most 2^40. */
-static gboolean
-int_tuple (DmPickle *pk,
-           const char *callee,
-           const GPtrArray *args,
-           guint i,
-           int *rank,
-           gint64 *out,
-           GError **error)
-{
-  const DmPyValue *t = g_ptr_array_index (args, i);
-
-  if (!arg_kind (pk, callee, args, i, DM_PY_TUPLE, error))
-    return FALSE;
-  if (t->items->len > DM_PICKLE_MAX_RANK)
-    return fail (error, pk, DM_ERROR_UNSUPPORTED, "%s: a tensor of rank %u, above the limit of %d",
-                 callee, t->items->len, DM_PICKLE_MAX_RANK);
-  *rank = (int)t->items->len;
-  for (guint d = 0; d < t->items->len; d++)
-    {
-      const DmPyValue *v = g_ptr_array_index (t->items, d);
-
-      if (v->kind != DM_PY_INT || v->i < 0 || v->i > MAX_DIM)
-        return fail (error, pk, DM_ERROR_CORRUPT,
-                     "%s: argument %u holds something else than a size from 0 to 2^40", callee,
-                     i + 1);
-      out[d] = v->i;
-    }
-  return TRUE;
-}
-
-static DmPyValue *
-rebuild_tensor (DmPickle *pk, const GPtrArray *args, gboolean v2, GError **error)
-{
-  const char *callee = v2 ? "_rebuild_tensor_v2" : "_rebuild_tensor";
-  const DmPyValue *offset;
-  DmPyValue *t;
-  int stride_rank;
-
-  if (v2 ? (args->len != 6 && args->len != 7) : args->len != 4)
-    {
-      fail (error, pk, DM_ERROR_CORRUPT, "%s called with %u arguments", callee, args->len);
-      return NULL;
-    }
-  if (!arg_kind (pk, callee, args, 0, DM_PY_STORAGE, error)
-      || !arg_kind (pk, callee, args, 1, DM_PY_INT, error))
-    return NULL;
-  if (v2
-      && (!arg_kind (pk, callee, args, 4, DM_PY_BOOL, error)
-          || !arg_kind (pk, callee, args, 5, DM_PY_DICT, error)))
-    return NULL;
-  if (args->len == 7 && ((const DmPyValue *)g_ptr_array_index (args, 6))->kind != DM_PY_NONE
-      && !arg_kind (pk, callee, args, 6, DM_PY_DICT, error))
-    return NULL;
-  offset = g_ptr_array_index (args, 1);
-  if (offset->i < 0 || offset->i > MAX_DIM)
-    {
-      fail (error, pk, DM_ERROR_CORRUPT, "%s: storage offset %" G_GINT64_FORMAT, callee, offset->i);
-      return NULL;
-    }
-  t = new_value (pk, DM_PY_TENSOR, error);
-  if (t == NULL)
-    return NULL;
-  t->tensor->storage = g_ptr_array_index (args, 0);
-  t->tensor->offset = (guint64)offset->i;
-  if (!int_tuple (pk, callee, args, 2, &t->tensor->rank, t->tensor->shape, error)
-      || !int_tuple (pk, callee, args, 3, &stride_rank, t->tensor->stride, error))
-    return NULL;
-  if (stride_rank != t->tensor->rank)
-    {
-      fail (error, pk, DM_ERROR_CORRUPT, "%s: %d sizes but %d strides", callee, t->tensor->rank,
-            stride_rank);
-      return NULL;
-    }
-  return t;
-}
-
-/* REDUCE: callable(*args), for the known callables only. */
-static gboolean
-reduce (DmPickle *pk, GError **error)
-{
-  DmPyValue *args = pop (pk, error), *callable = args != NULL ? pop (pk, error) : NULL;
-
-  if (callable == NULL)
-    return FALSE;
-  if (callable->kind != DM_PY_GLOBAL || args->kind != DM_PY_TUPLE)
-    return fail (error, pk, DM_ERROR_CORRUPT, "REDUCE calls a %s with a %s",
-                 dm_py_kind_name (callable->kind), dm_py_kind_name (args->kind));
-  switch (callable->global.id)
-    {
-    case DM_PY_GLOBAL_ORDERED_DICT:
-      if (args->items->len != 0)
-        return fail (error, pk, DM_ERROR_UNSUPPORTED, "OrderedDict called with %u arguments",
-                     args->items->len);
-      return push (pk, new_value (pk, DM_PY_DICT, error), error);
-    case DM_PY_GLOBAL_REBUILD_TENSOR:
-    case DM_PY_GLOBAL_REBUILD_TENSOR_V2:
-      return push (pk,
-                   rebuild_tensor (pk, args->items,
-                                   callable->global.id == DM_PY_GLOBAL_REBUILD_TENSOR_V2, error),
-                   error);
-    case DM_PY_GLOBAL_REBUILD_PARAMETER:
-    case DM_PY_GLOBAL_REBUILD_PARAMETER_WITH_STATE:
-      {
-        guint want = callable->global.id == DM_PY_GLOBAL_REBUILD_PARAMETER ? 3 : 4;
-
-        if (args->items->len != want)
-          return fail (error, pk, DM_ERROR_CORRUPT, "_rebuild_parameter called with %u arguments",
-                       args->items->len);
-        if (!arg_kind (pk, "_rebuild_parameter", args->items, 0, DM_PY_TENSOR, error))
-          return FALSE;
-        /* A parameter is its tensor; requires_grad and hooks do not matter. */
-        return push (pk, g_ptr_array_index (args->items, 0), error);
-      }
-    case DM_PY_GLOBAL_NAMESPACE:
-    case DM_PY_GLOBAL_STORAGE_TYPE:
-    default:
-      return fail (error, pk, DM_ERROR_UNSUPPORTED, "REDUCE of a global that is not a function");
-    }
-}
-
-/* NEWOBJ: cls.__new__(cls, *args), for argparse.Namespace only (the args
- * of a training script, kept beside the weights). */
-static gboolean
-newobj (DmPickle *pk, GError **error)
-{
-  DmPyValue *args = pop (pk, error), *cls = args != NULL ? pop (pk, error) : NULL;
-
-  if (cls == NULL)
-    return FALSE;
-  if (cls->kind != DM_PY_GLOBAL || cls->global.id != DM_PY_GLOBAL_NAMESPACE
-      || args->kind != DM_PY_TUPLE)
-    return fail (error, pk, DM_ERROR_UNSUPPORTED, "NEWOBJ of something else than a Namespace");
-  return push (pk, new_value (pk, DM_PY_OBJECT, error), error);
-}
-
-/* BUILD: sets an object's state. A state dict's _metadata (module
- * versions) and a Namespace's fields are not needed: dropped. */
-static gboolean
-build (DmPickle *pk, GError **error)
-{
-  DmPyValue *state = pop (pk, error), *target = state != NULL ? peek (pk, error) : NULL;
-
-  if (target == NULL)
-    return FALSE;
-  if (target->kind != DM_PY_DICT && target->kind != DM_PY_OBJECT)
-    return fail (error, pk, DM_ERROR_UNSUPPORTED, "BUILD of a %s", dm_py_kind_name (target->kind));
-  return TRUE;
-}
-
-/* BINPERSID: torch's ("storage", type, key, location, numel[, None]). */
-static gboolean
-persistent_load (DmPickle *pk, GError **error)
-{
-  DmPyValue *pid = pop (pk, error);
-  const DmPyValue *tag, *type, *key, *location, *numel;
-  DmPyValue *storage;
-
-  if (pid == NULL)
-    return FALSE;
-  if (pid->kind != DM_PY_TUPLE || (pid->items->len != 5 && pid->items->len != 6))
-    return fail (error, pk, DM_ERROR_UNSUPPORTED, "a persistent id that is not a torch storage: %s",
-                 dm_py_kind_name (pid->kind));
-  tag = g_ptr_array_index (pid->items, 0);
-  type = g_ptr_array_index (pid->items, 1);
-  key = g_ptr_array_index (pid->items, 2);
-  location = g_ptr_array_index (pid->items, 3);
-  numel = g_ptr_array_index (pid->items, 4);
-  if (tag->kind != DM_PY_STR || strcmp (tag->str.data, "storage") != 0)
-    return fail (error, pk, DM_ERROR_UNSUPPORTED, "a persistent id that is not a torch storage");
-  if (type->kind != DM_PY_GLOBAL || type->global.id != DM_PY_GLOBAL_STORAGE_TYPE
-      || key->kind != DM_PY_STR || location->kind != DM_PY_STR || numel->kind != DM_PY_INT)
-    return fail (error, pk, DM_ERROR_CORRUPT, "a storage id of the wrong types");
-  if (key->str.len == 0 || key->str.len > MAX_STORAGE_KEY)
-    return fail (error, pk, DM_ERROR_CORRUPT, "a storage key of %" G_GSIZE_FORMAT " bytes",
-                 key->str.len);
-  if (numel->i < 0 || numel->i > MAX_DIM)
-    return fail (error, pk, DM_ERROR_CORRUPT, "storage '%s' of %" G_GINT64_FORMAT " elements",
-                 key->str.data, numel->i);
-  if (pid->items->len == 6
-      && ((const DmPyValue *)g_ptr_array_index (pid->items, 5))->kind != DM_PY_NONE)
-    return fail (error, pk, DM_ERROR_UNSUPPORTED,
-                 "storage '%s' is a view of another storage (PyTorch before 0.4)", key->str.data);
-
-  storage = g_hash_table_lookup (pk->storage_by_key, key->str.data);
-  if (storage != NULL)
-    {
-      /* Tensors of one storage name it again: it must be the same. */
-      if (storage->storage.dtype != type->global.dtype
-          || storage->storage.numel != (guint64)numel->i)
-        return fail (error, pk, DM_ERROR_UNSUPPORTED,
-                     "storage '%s' is named as %s of %" G_GINT64_FORMAT
-                     " and as %s of %" G_GUINT64_FORMAT " elements",
-                     key->str.data, dm_dtype_name (type->global.dtype), numel->i,
-                     dm_dtype_name (storage->storage.dtype), storage->storage.numel);
-      return push (pk, storage, error);
-    }
-  if (pk->storages->len >= DM_PICKLE_MAX_STORAGES)
-    return fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u storages", DM_PICKLE_MAX_STORAGES);
-  storage = new_value (pk, DM_PY_STORAGE, error);
-  if (storage == NULL)
-    return FALSE;
-  storage->storage.key = g_strdup (key->str.data);
-  storage->storage.dtype = type->global.dtype;
-  storage->storage.numel = (guint64)numel->i;
-  g_ptr_array_add (pk->storages, storage);
-  g_hash_table_insert (pk->storage_by_key, storage->storage.key, storage);
-  return push (pk, storage, error);
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "STACK_GLOBAL of a %s and a %s",
+                           dm_py_kind_name (module->kind), dm_py_kind_name (name->kind));
+  return dm_pickle_push_global (pk, (const guint8 *)module->str.data, module->str.len,
+                                (const guint8 *)name->str.data, name->str.len, error);
 }
 
 /* ---- containers ---- */
@@ -672,14 +354,15 @@ extend (DmPickle *pk, DmPyKind kind, GError **error)
   if (!pop_mark (pk, &start, error))
     return FALSE;
   if (start <= floor_of (pk))
-    return fail (error, pk, DM_ERROR_CORRUPT, "%s without a %s before its MARK",
-                 kind == DM_PY_LIST ? "APPENDS" : "SETITEMS", dm_py_kind_name (kind));
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "%s without a %s before its MARK",
+                           kind == DM_PY_LIST ? "APPENDS" : "SETITEMS", dm_py_kind_name (kind));
   target = g_ptr_array_index (pk->stack, start - 1);
   if (target->kind != kind)
-    return fail (error, pk, DM_ERROR_CORRUPT, "adds items to a %s, not a %s",
-                 dm_py_kind_name (target->kind), dm_py_kind_name (kind));
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "adds items to a %s, not a %s",
+                           dm_py_kind_name (target->kind), dm_py_kind_name (kind));
   if (kind == DM_PY_DICT && (pk->stack->len - start) % 2 != 0)
-    return fail (error, pk, DM_ERROR_CORRUPT, "SETITEMS of an odd number of keys and values");
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT,
+                           "SETITEMS of an odd number of keys and values");
   for (guint i = start; i < pk->stack->len; i++)
     g_ptr_array_add (target->items, g_ptr_array_index (pk->stack, i));
   g_ptr_array_set_size (pk->stack, start);
@@ -693,14 +376,14 @@ add_items (DmPickle *pk, DmPyKind kind, guint n, GError **error)
   DmPyValue *items[2] = { NULL, NULL }, *target;
 
   for (guint i = n; i-- > 0;)
-    if ((items[i] = pop (pk, error)) == NULL)
+    if ((items[i] = dm_pickle_pop (pk, error)) == NULL)
       return FALSE;
-  target = peek (pk, error);
+  target = dm_pickle_peek (pk, error);
   if (target == NULL)
     return FALSE;
   if (target->kind != kind)
-    return fail (error, pk, DM_ERROR_CORRUPT, "adds items to a %s, not a %s",
-                 dm_py_kind_name (target->kind), dm_py_kind_name (kind));
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "adds items to a %s, not a %s",
+                           dm_py_kind_name (target->kind), dm_py_kind_name (kind));
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (target->items, items[i]);
   return TRUE;
@@ -712,8 +395,8 @@ tuple_of (DmPickle *pk, guint n, GError **error)
   guint floor = floor_of (pk);
 
   if (pk->stack->len - floor < n)
-    return fail (error, pk, DM_ERROR_CORRUPT, "the stack is empty");
-  return push (pk, collect (pk, DM_PY_TUPLE, pk->stack->len - n, error), error);
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "the stack is empty");
+  return dm_pickle_push (pk, collect (pk, DM_PY_TUPLE, pk->stack->len - n, error), error);
 }
 
 /* ---- the memo ---- */
@@ -721,15 +404,16 @@ tuple_of (DmPickle *pk, guint n, GError **error)
 static gboolean
 memo_put (DmPickle *pk, guint64 index, GError **error)
 {
-  DmPyValue *top = peek (pk, error);
+  DmPyValue *top = dm_pickle_peek (pk, error);
 
   if (top == NULL)
     return FALSE;
   if (index > G_MAXUINT32)
-    return fail (error, pk, DM_ERROR_CORRUPT, "memo index %" G_GUINT64_FORMAT, index);
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "memo index %" G_GUINT64_FORMAT, index);
   if (g_hash_table_size (pk->memo) >= DM_PICKLE_MAX_MEMO
       && !g_hash_table_contains (pk->memo, GUINT_TO_POINTER ((guint)index)))
-    return fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u memo entries", DM_PICKLE_MAX_MEMO);
+    return dm_pickle_fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u memo entries",
+                           DM_PICKLE_MAX_MEMO);
   g_hash_table_insert (pk->memo, GUINT_TO_POINTER ((guint)index), top);
   return TRUE;
 }
@@ -741,8 +425,9 @@ memo_get (DmPickle *pk, guint64 index, GError **error)
     = index <= G_MAXUINT32 ? g_hash_table_lookup (pk->memo, GUINT_TO_POINTER ((guint)index)) : NULL;
 
   if (v == NULL)
-    return fail (error, pk, DM_ERROR_CORRUPT, "memo entry %" G_GUINT64_FORMAT " is not set", index);
-  return push (pk, v, error);
+    return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT,
+                           "memo entry %" G_GUINT64_FORMAT " is not set", index);
+  return dm_pickle_push (pk, v, error);
 }
 
 /* ---- the loop ---- */
@@ -766,25 +451,26 @@ step (DmPickle *pk, Input *in, gboolean *done, const DmPyValue **result, GError 
       if (!take_uint (pk, in, 1, &u, error))
         return FALSE;
       if (u > 5)
-        return fail (error, pk, DM_ERROR_UNSUPPORTED, "pickle protocol %" G_GUINT64_FORMAT, u);
+        return dm_pickle_fail (error, pk, DM_ERROR_UNSUPPORTED,
+                               "pickle protocol %" G_GUINT64_FORMAT, u);
       return TRUE;
     case 0x95: /* FRAME: a length hint; the opcodes follow as usual */
       if (!take_uint (pk, in, 8, &u, error))
         return FALSE;
       if (u > in->size - in->at)
-        return fail (error, pk, DM_ERROR_CORRUPT, "a frame runs past the end: truncated");
+        return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "a frame runs past the end: truncated");
       return TRUE;
     case '.': /* STOP */
-      *result = pop (pk, error);
+      *result = dm_pickle_pop (pk, error);
       *done = *result != NULL;
       return *done;
     case '(': /* MARK */
       if (pk->marks->len >= DM_PICKLE_MAX_MARKS)
-        return fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u nested MARKs",
-                     DM_PICKLE_MAX_MARKS);
+        return dm_pickle_fail (error, pk, DM_ERROR_TOO_LARGE, "more than %u nested MARKs",
+                               DM_PICKLE_MAX_MARKS);
       g_array_append_val (pk->marks, pk->stack->len);
       return TRUE;
-    case '0': /* POP */ return pop (pk, error) != NULL;
+    case '0': /* POP */ return dm_pickle_pop (pk, error) != NULL;
     case '1': /* POP_MARK */
       if (!pop_mark (pk, &start, error))
         return FALSE;
@@ -792,26 +478,29 @@ step (DmPickle *pk, Input *in, gboolean *done, const DmPyValue **result, GError 
       return TRUE;
     case '2': /* DUP */
       {
-        DmPyValue *top = peek (pk, error);
-        return top != NULL && push (pk, top, error);
+        DmPyValue *top = dm_pickle_peek (pk, error);
+        return top != NULL && dm_pickle_push (pk, top, error);
       }
-    case 'N': /* NONE */ return push (pk, new_value (pk, DM_PY_NONE, error), error);
+    case 'N': /* NONE */
+      return dm_pickle_push (pk, dm_pickle_new_value (pk, DM_PY_NONE, error), error);
     case 0x88: /* NEWTRUE */
     case 0x89: /* NEWFALSE */
       {
-        DmPyValue *v = new_value (pk, DM_PY_BOOL, error);
+        DmPyValue *v = dm_pickle_new_value (pk, DM_PY_BOOL, error);
 
         if (v != NULL)
           v->i = op == 0x88;
-        return push (pk, v, error);
+        return dm_pickle_push (pk, v, error);
       }
     case 'J': /* BININT: signed 32 bits */
       return take_uint (pk, in, 4, &u, error)
-             && push (pk, new_int (pk, (gint32)(guint32)u, error), error);
+             && dm_pickle_push (pk, new_int (pk, (gint32)(guint32)u, error), error);
     case 'K': /* BININT1 */
-      return take_uint (pk, in, 1, &u, error) && push (pk, new_int (pk, (gint64)u, error), error);
+      return take_uint (pk, in, 1, &u, error)
+             && dm_pickle_push (pk, new_int (pk, (gint64)u, error), error);
     case 'M': /* BININT2 */
-      return take_uint (pk, in, 2, &u, error) && push (pk, new_int (pk, (gint64)u, error), error);
+      return take_uint (pk, in, 2, &u, error)
+             && dm_pickle_push (pk, new_int (pk, (gint64)u, error), error);
     case 0x8a: /* LONG1 */ return read_long1 (pk, in, error);
     case 'G': /* BINFLOAT */ return read_float (pk, in, error);
     case 'X': /* BINUNICODE */ return read_string (pk, in, DM_PY_STR, 4, FALSE, error);
@@ -823,23 +512,26 @@ step (DmPickle *pk, Input *in, gboolean *done, const DmPyValue **result, GError 
     case 'B': /* BINBYTES */ return read_string (pk, in, DM_PY_BYTES, 4, FALSE, error);
     case 'C': /* SHORT_BINBYTES */ return read_string (pk, in, DM_PY_BYTES, 1, FALSE, error);
     case 0x8e: /* BINBYTES8 */ return read_string (pk, in, DM_PY_BYTES, 8, FALSE, error);
-    case ')': /* EMPTY_TUPLE */ return push (pk, new_value (pk, DM_PY_TUPLE, error), error);
+    case ')': /* EMPTY_TUPLE */
+      return dm_pickle_push (pk, dm_pickle_new_value (pk, DM_PY_TUPLE, error), error);
     case 't': /* TUPLE */
       return pop_mark (pk, &start, error)
-             && push (pk, collect (pk, DM_PY_TUPLE, start, error), error);
+             && dm_pickle_push (pk, collect (pk, DM_PY_TUPLE, start, error), error);
     case 0x85: /* TUPLE1 */ return tuple_of (pk, 1, error);
     case 0x86: /* TUPLE2 */ return tuple_of (pk, 2, error);
     case 0x87: /* TUPLE3 */ return tuple_of (pk, 3, error);
-    case ']': /* EMPTY_LIST */ return push (pk, new_value (pk, DM_PY_LIST, error), error);
+    case ']': /* EMPTY_LIST */
+      return dm_pickle_push (pk, dm_pickle_new_value (pk, DM_PY_LIST, error), error);
     case 'l': /* LIST */
       return pop_mark (pk, &start, error)
-             && push (pk, collect (pk, DM_PY_LIST, start, error), error);
+             && dm_pickle_push (pk, collect (pk, DM_PY_LIST, start, error), error);
     case 'a': /* APPEND */ return add_items (pk, DM_PY_LIST, 1, error);
     case 'e': /* APPENDS */ return extend (pk, DM_PY_LIST, error);
-    case '}': /* EMPTY_DICT */ return push (pk, new_value (pk, DM_PY_DICT, error), error);
+    case '}': /* EMPTY_DICT */
+      return dm_pickle_push (pk, dm_pickle_new_value (pk, DM_PY_DICT, error), error);
     case 'd': /* DICT */
       return pop_mark (pk, &start, error)
-             && push (pk, collect (pk, DM_PY_DICT, start, error), error);
+             && dm_pickle_push (pk, collect (pk, DM_PY_DICT, start, error), error);
     case 's': /* SETITEM */ return add_items (pk, DM_PY_DICT, 2, error);
     case 'u': /* SETITEMS */ return extend (pk, DM_PY_DICT, error);
     case 'q': /* BINPUT */ return take_uint (pk, in, 1, &u, error) && memo_put (pk, u, error);
@@ -849,14 +541,15 @@ step (DmPickle *pk, Input *in, gboolean *done, const DmPyValue **result, GError 
     case 'j': /* LONG_BINGET */ return take_uint (pk, in, 4, &u, error) && memo_get (pk, u, error);
     case 'c': /* GLOBAL */ return read_global (pk, in, error);
     case 0x93: /* STACK_GLOBAL */ return stack_global (pk, error);
-    case 'R': /* REDUCE */ return reduce (pk, error);
-    case 0x81: /* NEWOBJ */ return newobj (pk, error);
-    case 'b': /* BUILD */ return build (pk, error);
-    case 'Q': /* BINPERSID */ return persistent_load (pk, error);
+    case 'R': /* REDUCE */ return dm_pickle_reduce (pk, error);
+    case 0x81: /* NEWOBJ */ return dm_pickle_newobj (pk, error);
+    case 'b': /* BUILD */ return dm_pickle_build (pk, error);
+    case 'Q': /* BINPERSID */ return dm_pickle_persistent_load (pk, error);
     default:
-      return fail (error, pk, DM_ERROR_UNSUPPORTED, "pickle opcode 0x%02x%s%c%s is not supported",
-                   op, g_ascii_isprint (op) ? " ('" : "", g_ascii_isprint (op) ? op : ' ',
-                   g_ascii_isprint (op) ? "')" : "");
+      return dm_pickle_fail (error, pk, DM_ERROR_UNSUPPORTED,
+                             "pickle opcode 0x%02x%s%c%s is not supported", op,
+                             g_ascii_isprint (op) ? " ('" : "", g_ascii_isprint (op) ? op : ' ',
+                             g_ascii_isprint (op) ? "')" : "");
     }
 }
 
@@ -900,15 +593,6 @@ const DmPyValue *
 dm_pickle_find_storage (const DmPickle *pk, const char *key)
 {
   return g_hash_table_lookup (pk->storage_by_key, key);
-}
-
-const char *
-dm_pickle_storage_type (DmDtype dtype)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (known_globals); i++)
-    if (known_globals[i].id == DM_PY_GLOBAL_STORAGE_TYPE && known_globals[i].dtype == dtype)
-      return known_globals[i].name;
-  return NULL;
 }
 
 const DmPyValue *
