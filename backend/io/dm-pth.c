@@ -279,7 +279,7 @@ find_state_dict (const DmPyValue *v, int depth, GString *path)
   return NULL;
 }
 
-/* The string keys of a dict, but skip (NULL-terminated). */
+/* The string keys of a dict except skip (NULL-terminated, 64 at most). */
 static char **
 string_keys (const DmPyValue *dict, const char *skip)
 {
@@ -402,15 +402,14 @@ locate_storage (Reader *r, const Entry *e, guint64 *at, GError **error)
   return TRUE;
 }
 
+/* "(2, 3)" for sizes or strides, as safetensors shapes are written. */
 static char *
 dims_string (const gint64 *dims, int rank)
 {
-  GString *s = g_string_new ("(");
+  DmTensorInfo t = { .rank = rank };
 
-  for (int i = 0; i < rank; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i > 0 ? ", " : "", dims[i]);
-  g_string_append_c (s, ')');
-  return g_string_free (s, FALSE);
+  memcpy (t.shape, dims, sizeof (gint64) * (gsize)rank);
+  return dm_tensor_info_shape_string (&t);
 }
 
 /* Elements, the last storage element the view reaches, contiguity. */
