@@ -16,6 +16,7 @@
 #include "dm-model-file.h"
 #include "dm-safetensors.h"
 #include "dm-vit-weights.h"
+#include "dm-weight-file.h"
 
 /* "2,3,4" -> blocks; FALSE on anything else. */
 static gboolean
@@ -47,10 +48,12 @@ dm_cli_import (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "DINOv2-with-registers encoder (original, HuggingFace or timm names); optional when "
-      "WEIGHTS holds encoder.*",
-      "ENCODER.safetensors" },
+      "WEIGHTS holds encoder.*; safetensors or PyTorch .pth",
+      "ENCODER.safetensors|.pth" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &weights_path,
-      "bottleneck.0.* and decoder.N.* under the official Dinomaly names", "STATE.safetensors" },
+      "bottleneck.0.* and decoder.N.* under the official Dinomaly names (a state dict or a "
+      "checkpoint holding one; safetensors or PyTorch .pth)",
+      "STATE.safetensors|.pth" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "the model file to write", "M.dinomaly" },
     { "resize", 0, 0, G_OPTION_ARG_INT, &resize, "resize side the model was trained with (448)",
       "N" },
@@ -98,7 +101,7 @@ dm_cli_import (int argc, char **argv)
       return dm_cli_usage_error ("import", message);
     }
 
-  state = dm_safetensors_open (weights_path, &error);
+  state = dm_weight_file_open (weights_path, NULL, &error);
   if (state == NULL)
     goto failed;
   /* The backbone: its own file, or the encoder.* inside the state dict. */

@@ -12,6 +12,7 @@
 #include "dm-model-file.h"
 #include "dm-safetensors.h"
 #include "dm-vit-weights.h"
+#include "dm-weight-file.h"
 
 /* 1234567 -> "1,234,567" */
 static char *
@@ -229,21 +230,56 @@ info_weights (const DmSafetensors *st, const char *path, GError **error)
   return DM_CLI_OK;
 }
 
+/* Where the tensors came from: the container, and for a PyTorch file
+ * where in its pickle the state dict was. */
+static void
+print_file (const DmSafetensors *st, const DmWeightFileInfo *wf)
+{
+  g_autofree char *size = g_format_size (wf->file_size);
+  const DmPthInfo *p = &wf->pth;
+
+  if (wf->format == DM_WEIGHT_FORMAT_SAFETENSORS)
+    {
+      printf ("  file           %s, %u tensors, header %" G_GUINT64_FORMAT " bytes\n", size,
+              dm_safetensors_n_tensors (st), dm_safetensors_header_size (st));
+      return;
+    }
+  printf ("  file           %s, %s, %u tensors\n", size, dm_weight_format_description (wf->format),
+          dm_safetensors_n_tensors (st));
+  if (p->found_under[0] != '\0')
+    printf ("  state dict     under '%s' of a checkpoint", p->found_under);
+  else
+    printf ("  state dict     at the top level");
+  if (p->other_keys[0] != NULL)
+    {
+      g_autofree char *others = g_strjoinv (", ", p->other_keys);
+      printf (" (besides: %s)", others);
+    }
+  if (p->stripped_prefix[0] != '\0')
+    printf ("; prefix '%s' dropped from every name", p->stripped_prefix);
+  if (p->n_skipped > 0)
+    printf ("; %u entries that are not tensors skipped", p->n_skipped);
+  if (p->copied)
+    printf ("; views of shared storages copied out");
+  printf ("\n");
+}
+
 int
 dm_cli_info (int argc, char **argv)
 {
   const GOptionEntry entries[] = { { NULL } };
   g_autoptr (DmSafetensors) st = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *size = NULL;
+  DmWeightFileInfo wf = { 0 };
   int rc;
 
-  if (!dm_cli_parse ("info", "FILE", "Says what a weight or model file (safetensors) holds.",
+  if (!dm_cli_parse ("info", "FILE",
+                     "Says what a weight or model file (safetensors or PyTorch .pth) holds.",
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc != 2)
     return dm_cli_usage_error ("info", "give exactly one FILE");
-  st = dm_safetensors_open (argv[1], &error);
+  st = dm_weight_file_open (argv[1], &wf, &error);
   if (st == NULL)
     {
       dm_cli_print_error ("info", error);
@@ -254,13 +290,10 @@ dm_cli_info (int argc, char **argv)
     rc = DM_CLI_FAILED;
   else
     rc = dm_model_file_is_model (st) ? info_model (st, &error) : info_weights (st, argv[1], &error);
-  if (rc != DM_CLI_OK)
-    {
-      dm_cli_print_error ("info", error);
-      return rc;
-    }
-  size = g_format_size (dm_safetensors_file_size (st));
-  printf ("  file           %s, %u tensors, header %" G_GUINT64_FORMAT " bytes\n", size,
-          dm_safetensors_n_tensors (st), dm_safetensors_header_size (st));
-  return DM_CLI_OK;
+  if (rc == DM_CLI_OK)
+    print_file (st, &wf);
+  else
+    dm_cli_print_error ("info", error);
+  dm_weight_file_info_clear (&wf);
+  return rc;
 }

@@ -57,6 +57,7 @@ gboolean dm_cli_parse (const char *command,
 /* Subcommands, one dm-cli-<name>.c each. */
 int dm_cli_info (int argc, char **argv);
 int dm_cli_import (int argc, char **argv);
+int dm_cli_export (int argc, char **argv);
 
 int dm_cli_metrics (int argc, char **argv);
 int dm_cli_eval (int argc, char **argv);

@@ -71,6 +71,12 @@ dm_atomic_file_write (DmAtomicFile *file, const void *data, gsize n, GError **er
 }
 
 gboolean
+dm_atomic_file_sink (gpointer file, const void *data, gsize n, GError **error)
+{
+  return dm_atomic_file_write (file, data, n, error);
+}
+
+gboolean
 dm_atomic_file_commit (DmAtomicFile *file, GError **error)
 {
   g_autofree char *dir = NULL;
@@ -206,8 +212,11 @@ dm_open_regular (const char *path, gsize *size, GError **error)
   if (fd < 0)
     {
       saved_errno = errno;
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open: %s", display,
-                   g_strerror (saved_errno));
+      if (saved_errno == ENOENT)
+        g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such file", display);
+      else
+        g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot open: %s", display,
+                     g_strerror (saved_errno));
       return -1;
     }
   if (fstat (fd, &st) != 0)

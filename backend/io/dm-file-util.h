@@ -21,6 +21,13 @@ typedef struct
 gboolean dm_atomic_file_begin (DmAtomicFile *file, const char *path, GError **error);
 /* Writes all n bytes (retrying short writes); on failure the caller aborts. */
 gboolean dm_atomic_file_write (DmAtomicFile *file, const void *data, gsize n, GError **error);
+
+/* Where a writer's bytes go (a file being written, memory, a checksum):
+ * FALSE with an error stops the writer. */
+typedef gboolean (*DmByteSink) (gpointer user_data, const void *data, gsize n, GError **error);
+/* The DmByteSink of a DmAtomicFile (user_data): dm_atomic_file_write. */
+gboolean dm_atomic_file_sink (gpointer file, const void *data, gsize n, GError **error);
+
 /* fsync, close, rename onto path, fsync the folder. On failure the
  * temporary file is removed (no abort needed). */
 gboolean dm_atomic_file_commit (DmAtomicFile *file, GError **error);

@@ -19,6 +19,7 @@ typedef struct
   int rank;
   gint64 shape[DM_SAFETENSORS_MAX_RANK];
   guint64 n_elements;
+  guint64 offset; /* in the data section: the sum of the bytes before */
 } Entry;
 
 struct _DmSafetensorsWriter
@@ -110,6 +111,11 @@ add (DmSafetensorsWriter *writer,
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "tensor '%s': no data", name);
       return FALSE;
     }
+  if (writer->entries->len > 0)
+    {
+      const Entry *last = &g_array_index (writer->entries, Entry, writer->entries->len - 1);
+      e.offset = last->offset + last->n_elements * dm_dtype_size (last->dtype);
+    }
   e.name = g_strdup (name);
   e.dtype = dtype;
   e.from_f32 = from_f32;
@@ -170,7 +176,6 @@ build_header (DmSafetensorsWriter *writer)
 {
   /* compact, as the safetensors library writes it */
   g_autoptr (DmJsonWriter) b = dm_json_writer_new (FALSE);
-  guint64 offset = 0;
   GString *header;
 
   dm_json_writer_begin_object (b);
@@ -202,11 +207,10 @@ build_header (DmSafetensorsWriter *writer)
       dm_json_writer_end_array (b);
       dm_json_writer_key (b, "data_offsets");
       dm_json_writer_begin_array (b);
-      dm_json_writer_int (b, (gint64)offset);
-      dm_json_writer_int (b, (gint64)(offset + bytes));
+      dm_json_writer_int (b, (gint64)e->offset);
+      dm_json_writer_int (b, (gint64)(e->offset + bytes));
       dm_json_writer_end_array (b);
       dm_json_writer_end_object (b);
-      offset += bytes;
     }
   dm_json_writer_end_object (b);
 
@@ -216,20 +220,45 @@ build_header (DmSafetensorsWriter *writer)
   return header;
 }
 
-static gboolean
-write_entry (DmAtomicFile *file, const Entry *e, guint8 *buffer, gsize buffer_size, GError **error)
+void
+dm_safetensors_writer_get (const DmSafetensorsWriter *writer, guint i, DmTensorInfo *info)
 {
-  gsize elem = dm_dtype_size (e->dtype);
-  gsize chunk = buffer_size / elem;
+  const Entry *e;
 
+  g_return_if_fail (i < writer->entries->len);
+  e = &g_array_index (writer->entries, Entry, i);
+  memset (info, 0, sizeof *info);
+  info->name = e->name;
+  info->dtype = e->dtype;
+  info->rank = e->rank;
+  memcpy (info->shape, e->shape, sizeof e->shape);
+  info->n_elements = e->n_elements;
+  info->begin = e->offset;
+  info->end = e->offset + e->n_elements * dm_dtype_size (e->dtype);
+}
+
+gboolean
+dm_safetensors_writer_stream (
+  const DmSafetensorsWriter *writer, guint i, DmByteSink sink, gpointer user_data, GError **error)
+{
+  const gsize buffer_size = 1 << 20;
+  g_autofree guint8 *buffer = NULL;
+  const Entry *e;
+  gsize elem, chunk;
+
+  g_return_val_if_fail (i < writer->entries->len, FALSE);
+  e = &g_array_index (writer->entries, Entry, i);
+  elem = dm_dtype_size (e->dtype);
+  chunk = buffer_size / elem;
   if (!e->from_f32 || e->dtype == DM_DTYPE_F32)
-    return dm_atomic_file_write (file, e->data, e->n_elements * elem, error);
-  for (guint64 i = 0; i < e->n_elements; i += chunk)
+    return sink (user_data, e->data, e->n_elements * elem, error);
+  buffer = g_malloc (buffer_size);
+  for (guint64 k = 0; k < e->n_elements; k += chunk)
     {
-      gsize n = (gsize)MIN ((guint64)chunk, e->n_elements - i);
+      gsize n = (gsize)MIN ((guint64)chunk, e->n_elements - k);
 
-      dm_dtype_narrow_f32 (e->dtype, (const float *)e->data + i, buffer, n);
-      if (!dm_atomic_file_write (file, buffer, n * elem, error))
+      dm_dtype_narrow_f32 (e->dtype, (const float *)e->data + k, buffer, n);
+      if (!sink (user_data, buffer, n * elem, error))
         return FALSE;
     }
   return TRUE;
@@ -239,8 +268,6 @@ gboolean
 dm_safetensors_writer_write (DmSafetensorsWriter *writer, const char *path, GError **error)
 {
   g_autoptr (GString) header = build_header (writer);
-  g_autofree guint8 *buffer = NULL;
-  const gsize buffer_size = 1 << 20;
   DmAtomicFile file;
   guint8 length[8];
 
@@ -255,13 +282,11 @@ dm_safetensors_writer_write (DmSafetensorsWriter *writer, const char *path, GErr
     length[i] = (guint8)(((guint64)header->len >> (8 * i)) & 0xff);
   if (!dm_atomic_file_begin (&file, path, error))
     return FALSE;
-  buffer = g_malloc (buffer_size);
   if (!dm_atomic_file_write (&file, length, sizeof length, error)
       || !dm_atomic_file_write (&file, header->str, header->len, error))
     goto failed;
   for (guint i = 0; i < writer->entries->len; i++)
-    if (!write_entry (&file, &g_array_index (writer->entries, Entry, i), buffer, buffer_size,
-                      error))
+    if (!dm_safetensors_writer_stream (writer, i, dm_atomic_file_sink, &file, error))
       goto failed;
   return dm_atomic_file_commit (&file, error);
 

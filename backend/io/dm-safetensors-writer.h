@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Writes safetensors files (format: dm-safetensors.h): tensors in the order
  * they were added, the header padded with spaces to a multiple of 8 bytes,
- * the file written atomically. */
+ * the file written atomically. The same collection of tensors can be
+ * written as a PyTorch file instead (dm-pth-writer.h). */
 #pragma once
 
 #include <glib.h>
 
 #include "dm-dtype.h"
+#include "dm-file-util.h"
+#include "dm-safetensors.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +44,14 @@ void dm_safetensors_writer_set_metadata (DmSafetensorsWriter *writer,
                                          const char *key,
                                          const char *value);
 guint dm_safetensors_writer_n_tensors (const DmSafetensorsWriter *writer);
+/* Tensor i as it will be written: name (owned by the writer), dtype as
+ * stored, rank, shape, elements; begin and end are its bytes in the data
+ * section of the safetensors file. */
+void dm_safetensors_writer_get (const DmSafetensorsWriter *writer, guint i, DmTensorInfo *info);
+/* Gives tensor i's bytes as stored (float32 narrowed to F16 or BF16 on the
+ * way, in pieces of 1 MiB) to sink, in order. */
+gboolean dm_safetensors_writer_stream (
+  const DmSafetensorsWriter *writer, guint i, DmByteSink sink, gpointer user_data, GError **error);
 
 /* Writes the file atomically: into a temporary file in the same folder,
  * fsync, rename. On failure nothing is left behind and an existing file at

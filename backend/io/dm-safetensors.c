@@ -100,13 +100,67 @@ parse_metadata (DmSafetensors *st, JsonNode *node, GError **error)
   return TRUE;
 }
 
+/* rank and shape -> n_elements, at most 2^40. */
+static gboolean
+check_shape (const DmSafetensors *st, DmTensorInfo *t, GError **error)
+{
+  guint64 n = 1;
+
+  if (t->rank < 0 || t->rank > DM_SAFETENSORS_MAX_RANK)
+    return fail (error, st, DM_ERROR_TOO_LARGE, "tensor '%s': rank %d is outside 0..%d", t->name,
+                 t->rank, DM_SAFETENSORS_MAX_RANK);
+  for (int i = 0; i < t->rank; i++)
+    {
+      if (t->shape[i] < 0)
+        return fail (error, st, DM_ERROR_CORRUPT, "tensor '%s': dimension %d is negative", t->name,
+                     i);
+      if ((guint64)t->shape[i] > DM_SAFETENSORS_MAX_ELEMENTS)
+        return fail (error, st, DM_ERROR_TOO_LARGE,
+                     "tensor '%s': dimension %d is %" G_GINT64_FORMAT ", above the limit of 2^40",
+                     t->name, i, t->shape[i]);
+      /* Both factors are <= 2^40, so the product cannot wrap before the test. */
+      if (!g_uint64_checked_mul (&n, n, (guint64)t->shape[i]) || n > DM_SAFETENSORS_MAX_ELEMENTS)
+        return fail (error, st, DM_ERROR_TOO_LARGE,
+                     "tensor '%s': shape has more than 2^40 elements", t->name);
+    }
+  t->n_elements = n;
+  return TRUE;
+}
+
+/* [begin, end) lies in the data section and holds exactly the shape. */
+static gboolean
+check_extent (const DmSafetensors *st, const DmTensorInfo *t, GError **error)
+{
+  guint64 bytes;
+
+  if (t->begin > t->end)
+    return fail (error, st, DM_ERROR_CORRUPT,
+                 "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                 "] end before they begin",
+                 t->name, t->begin, t->end);
+  if (t->end > st->data_size)
+    return fail (error, st, DM_ERROR_CORRUPT,
+                 "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                 "] run past the data section (%" G_GUINT64_FORMAT " bytes): truncated file?",
+                 t->name, t->begin, t->end, st->data_size);
+  bytes = t->n_elements * dm_dtype_size (t->dtype); /* n <= 2^40, size <= 8: no overflow */
+  if (t->end - t->begin != bytes)
+    {
+      g_autofree char *s = dm_tensor_info_shape_string (t);
+      return fail (error, st, DM_ERROR_CORRUPT,
+                   "tensor '%s': %" G_GUINT64_FORMAT
+                   " bytes of data, but shape %s of %s needs %" G_GUINT64_FORMAT,
+                   t->name, t->end - t->begin, s, dm_dtype_name (t->dtype), bytes);
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_tensor (DmSafetensors *st, const char *name, JsonNode *node, DmTensorInfo *t, GError **error)
 {
   JsonObject *object;
   JsonNode *dtype_node, *shape_node, *offsets_node;
   JsonArray *shape, *offsets;
-  guint64 n = 1, bytes;
   guint rank;
 
   if (name[0] == '\0')
@@ -144,17 +198,11 @@ parse_tensor (DmSafetensors *st, const char *name, JsonNode *node, DmTensorInfo 
       if (!get_uint (json_array_get_element (shape, i), &d))
         return fail (error, st, DM_ERROR_CORRUPT,
                      "tensor '%s': shape entry %u is not a non-negative integer", name, i);
-      if (d > DM_SAFETENSORS_MAX_ELEMENTS)
-        return fail (error, st, DM_ERROR_TOO_LARGE,
-                     "tensor '%s': dimension %u is %" G_GUINT64_FORMAT ", above the limit", name, i,
-                     d);
-      t->shape[i] = (gint64)d;
-      /* Both factors are <= 2^40, so the product cannot wrap before the test. */
-      if (!g_uint64_checked_mul (&n, n, d) || n > DM_SAFETENSORS_MAX_ELEMENTS)
-        return fail (error, st, DM_ERROR_TOO_LARGE,
-                     "tensor '%s': shape has more than 2^40 elements", name);
+      /* clamped: check_shape refuses anything above 2^40 */
+      t->shape[i] = (gint64)MIN (d, (guint64)G_MAXINT64);
     }
-  t->n_elements = n;
+  if (!check_shape (st, t, error))
+    return FALSE;
 
   offsets_node = json_object_get_member (object, "data_offsets");
   if (offsets_node == NULL)
@@ -167,26 +215,7 @@ parse_tensor (DmSafetensors *st, const char *name, JsonNode *node, DmTensorInfo 
       || !get_uint (json_array_get_element (offsets, 1), &t->end))
     return fail (error, st, DM_ERROR_CORRUPT,
                  "tensor '%s': \"data_offsets\" are not non-negative integers", name);
-  if (t->begin > t->end)
-    return fail (error, st, DM_ERROR_CORRUPT,
-                 "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                 "] end before they begin",
-                 name, t->begin, t->end);
-  if (t->end > st->data_size)
-    return fail (error, st, DM_ERROR_CORRUPT,
-                 "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                 "] run past the data section (%" G_GUINT64_FORMAT " bytes): truncated file?",
-                 name, t->begin, t->end, st->data_size);
-  bytes = n * dm_dtype_size (t->dtype); /* n <= 2^40, size <= 8: no overflow */
-  if (t->end - t->begin != bytes)
-    {
-      g_autofree char *s = dm_tensor_info_shape_string (t);
-      return fail (error, st, DM_ERROR_CORRUPT,
-                   "tensor '%s': %" G_GUINT64_FORMAT
-                   " bytes of data, but shape %s of %s needs %" G_GUINT64_FORMAT,
-                   name, t->end - t->begin, s, dm_dtype_name (t->dtype), bytes);
-    }
-  return TRUE;
+  return check_extent (st, t, error);
 }
 
 static int
@@ -201,6 +230,40 @@ compare_offsets (const void *pa, const void *pb)
   return strcmp (a->name, b->name);
 }
 
+/* Sorts the checked tensors by offset, indexes their names and refuses
+ * duplicates and overlaps. */
+static gboolean
+index_tensors (DmSafetensors *st, GError **error)
+{
+  qsort (st->tensors, st->n_tensors, sizeof (DmTensorInfo), compare_offsets);
+  for (guint i = 0; i < st->n_tensors; i++)
+    {
+      if (g_hash_table_contains (st->by_name, st->tensors[i].name))
+        return fail (error, st, DM_ERROR_CORRUPT, "two tensors are named '%s'",
+                     st->tensors[i].name);
+      g_hash_table_insert (st->by_name, (gpointer)st->tensors[i].name, &st->tensors[i]);
+    }
+
+  /* Sorted by begin: a tensor overlaps another iff it starts before the
+   * furthest end seen so far (empty tensors own no bytes). */
+  for (guint j = 0, last = G_MAXUINT; j < st->n_tensors; j++)
+    {
+      const DmTensorInfo *t = &st->tensors[j];
+
+      if (t->begin == t->end)
+        continue;
+      if (last != G_MAXUINT && t->begin < st->tensors[last].end)
+        return fail (error, st, DM_ERROR_CORRUPT,
+                     "tensors '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                     ") and '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ") overlap",
+                     st->tensors[last].name, st->tensors[last].begin, st->tensors[last].end,
+                     t->name, t->begin, t->end);
+      if (last == G_MAXUINT || t->end > st->tensors[last].end)
+        last = j;
+    }
+  return TRUE;
+}
+
 static gboolean
 parse (DmSafetensors *st, GError **error)
 {
@@ -211,9 +274,6 @@ parse (DmSafetensors *st, GError **error)
   const char *header;
   guint64 n = 0;
   guint i = 0, tensor_count;
-
-  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   if (st->file_size < 8)
     return fail (error, st, DM_ERROR_CORRUPT,
@@ -272,38 +332,38 @@ parse (DmSafetensors *st, GError **error)
   if (st->metadata_keys == NULL)
     st->metadata_keys = g_new0 (char *, 1);
 
-  qsort (st->tensors, st->n_tensors, sizeof (DmTensorInfo), compare_offsets);
-  for (i = 0; i < st->n_tensors; i++)
-    g_hash_table_insert (st->by_name, (gpointer)st->tensors[i].name, &st->tensors[i]);
+  return index_tensors (st, error);
+}
 
-  /* Sorted by begin: a tensor overlaps another iff it starts before the
-   * furthest end seen so far (empty tensors own no bytes). */
-  for (guint j = 0, last = G_MAXUINT; j < st->n_tensors; j++)
-    {
-      const DmTensorInfo *t = &st->tensors[j];
+/* An empty one named `name`; the constructors give it its bytes. */
+static DmSafetensors *
+safetensors_new (const char *name)
+{
+  DmSafetensors *st = g_new0 (DmSafetensors, 1);
 
-      if (t->begin == t->end)
-        continue;
-      if (last != G_MAXUINT && t->begin < st->tensors[last].end)
-        return fail (error, st, DM_ERROR_CORRUPT,
-                     "tensors '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                     ") and '%s' [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ") overlap",
-                     st->tensors[last].name, st->tensors[last].begin, st->tensors[last].end,
-                     t->name, t->begin, t->end);
-      if (last == G_MAXUINT || t->end > st->tensors[last].end)
-        last = j;
-    }
-  return TRUE;
+  st->path = g_strdup (name);
+  st->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  st->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return st;
+}
+
+static void
+take_bytes (DmSafetensors *st, GBytes *bytes)
+{
+  gsize size = 0;
+
+  st->bytes = g_bytes_ref (bytes);
+  st->file = g_bytes_get_data (bytes, &size);
+  st->file_size = size;
 }
 
 DmSafetensors *
 dm_safetensors_open (const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  DmSafetensors *st = g_new0 (DmSafetensors, 1);
+  DmSafetensors *st = safetensors_new (path);
   int fd;
 
-  st->path = g_strdup (path);
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       fail (error, st, DM_ERROR_IO, "is a folder, not a weight file");
@@ -344,14 +404,43 @@ dm_safetensors_open (const char *path, GError **error)
 DmSafetensors *
 dm_safetensors_new_from_bytes (GBytes *bytes, const char *name, GError **error)
 {
-  DmSafetensors *st = g_new0 (DmSafetensors, 1);
-  gsize size = 0;
+  DmSafetensors *st = safetensors_new (name);
 
-  st->path = g_strdup (name);
-  st->bytes = g_bytes_ref (bytes);
-  st->file = g_bytes_get_data (bytes, &size);
-  st->file_size = size;
+  take_bytes (st, bytes);
   if (!parse (st, error))
+    {
+      dm_safetensors_free (st);
+      return NULL;
+    }
+  return st;
+}
+
+DmSafetensors *
+dm_safetensors_new_from_tensors (
+  GBytes *data, const char *name, const DmTensorInfo *tensors, guint n_tensors, GError **error)
+{
+  DmSafetensors *st = safetensors_new (name);
+
+  take_bytes (st, data);
+  st->data = st->file;
+  st->data_size = st->file_size;
+  st->metadata_keys = g_new0 (char *, 1);
+  st->tensors = g_new0 (DmTensorInfo, MAX (n_tensors, 1));
+  for (guint i = 0; i < n_tensors; i++)
+    {
+      DmTensorInfo *t = &st->tensors[i];
+
+      *t = tensors[i];
+      t->name = g_strdup (tensors[i].name);
+      st->n_tensors = i + 1;
+      if (t->name[0] == '\0' || (guint)t->dtype >= DM_N_DTYPES)
+        fail (error, st, DM_ERROR_CORRUPT, "tensor %u has no name or an unknown dtype", i);
+      else if (check_shape (st, t, error) && check_extent (st, t, error))
+        continue;
+      dm_safetensors_free (st);
+      return NULL;
+    }
+  if (!index_tensors (st, error))
     {
       dm_safetensors_free (st);
       return NULL;

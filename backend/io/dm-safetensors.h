@@ -56,6 +56,14 @@ DmSafetensors *dm_safetensors_open (const char *path, GError **error);
 /* Same checks on bytes in memory (tests, fuzzers); `name` names them in
  * messages. The DmSafetensors keeps a reference to bytes. */
 DmSafetensors *dm_safetensors_new_from_bytes (GBytes *bytes, const char *name, GError **error);
+/* A DmSafetensors over tensors another format's reader (dm-pth.h) has
+ * already laid out in data, which becomes the data section (begin and end
+ * are offsets into it; the names are copied). The same checks as for a
+ * file's header: known dtype, shape, sizes that match, inside data, no
+ * overlap, no name twice. There is no header and no metadata: header size
+ * 0, file size = the size of data. */
+DmSafetensors *dm_safetensors_new_from_tensors (
+  GBytes *data, const char *name, const DmTensorInfo *tensors, guint n_tensors, GError **error);
 void dm_safetensors_free (DmSafetensors *st);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmSafetensors, dm_safetensors_free)
 

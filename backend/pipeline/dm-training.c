@@ -8,7 +8,7 @@
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-preprocess.h"
-#include "dm-safetensors.h"
+#include "dm-weight-file.h"
 #include "dm-train-model.h"
 #include "dm-vit-random.h"
 
@@ -213,7 +213,7 @@ run_locked (const DmTrainingRequest *req,
     return FALSE;
   if (req->init_path != NULL)
     {
-      g_autoptr (DmSafetensors) st = dm_safetensors_open (req->init_path, error);
+      g_autoptr (DmSafetensors) st = dm_weight_file_open (req->init_path, NULL, error);
       g_autoptr (DmDinomalyWeights) init = NULL;
 
       if (st == NULL)

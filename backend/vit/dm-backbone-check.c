@@ -3,28 +3,11 @@
 #include "dm-backbone-check.h"
 
 #include <glib/gstdio.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "dm-error.h"
 #include "dm-file-util.h"
-#include "dm-safetensors.h"
-
-/* A .pth checkpoint is a zip archive (PyTorch >= 1.6) or a raw pickle. */
-static gboolean
-looks_like_pytorch (const char *path)
-{
-  guint8 head[4] = { 0 };
-  FILE *f = fopen (path, "rb");
-  gsize n;
-
-  if (f == NULL)
-    return FALSE;
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  return (n >= 4 && memcmp (head, "PK\x03\x04", 4) == 0)
-         || (n >= 2 && head[0] == 0x80 && head[1] <= 5);
-}
+#include "dm-weight-file.h"
 
 gboolean
 dm_backbone_check (const char *path, DmBackboneCheck *check, GError **error)
@@ -39,15 +22,7 @@ dm_backbone_check (const char *path, DmBackboneCheck *check, GError **error)
       g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such file", path);
       return FALSE;
     }
-  if (looks_like_pytorch (path))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
-                   "%s: a PyTorch checkpoint (.pth): this version reads safetensors files only. "
-                   "Use the .safetensors file of the same model from its model hub page",
-                   path);
-      return FALSE;
-    }
-  st = dm_safetensors_open (path, error);
+  st = dm_weight_file_open (path, NULL, error);
   if (st == NULL)
     return FALSE;
   dir = g_path_get_dirname (path);

@@ -19,8 +19,9 @@ typedef struct
   char *sha256;      /* 64 hex digits */
 } DmBackboneCheck;
 
-/* FALSE with an error naming the file and the problem (not safetensors, a
- * PyTorch .pth checkpoint, not a DINOv2-with-registers ViT, ...). */
+/* Reads safetensors and PyTorch (.pth) files alike. FALSE with an error
+ * naming the file and the problem (not a weight file, a pickle that asks to
+ * run code, not a DINOv2-with-registers ViT, ...). */
 gboolean dm_backbone_check (const char *path, DmBackboneCheck *check, GError **error);
 void dm_backbone_check_clear (DmBackboneCheck *check);
 

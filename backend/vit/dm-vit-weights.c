@@ -8,6 +8,7 @@
 
 #include "dm-arena.h"
 #include "dm-error.h"
+#include "dm-weight-file.h"
 
 /* Views start on 64-byte boundaries: oneDNN and AVX loads like that. */
 static float *
@@ -240,7 +241,7 @@ dm_vit_weights_alloc (const DmVitConfig *config, int n_blocks, GError **error)
 DmVitWeights *
 dm_vit_weights_load (const char *path, int n_blocks, GError **error)
 {
-  g_autoptr (DmSafetensors) st = dm_safetensors_open (path, error);
+  g_autoptr (DmSafetensors) st = dm_weight_file_open (path, NULL, error);
   g_autofree char *dir = NULL;
   g_autofree char *config_json = NULL;
 

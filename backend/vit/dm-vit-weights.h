@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The frozen DINOv2-with-registers encoder: its shape (DmVitConfig) and
  * its weights as float32 views into one 64-byte aligned block, loaded from
- * a safetensors file in any of the three naming schemes of
- * shared/spec/weights.md (original DINOv2, HuggingFace, timm).
+ * a weight file (safetensors or PyTorch .pth: dm-weight-file.h) in any of
+ * the three naming schemes of shared/spec/weights.md (original DINOv2,
+ * HuggingFace, timm).
  *
  * Linear weights are PyTorch's [out, in]: y = x W^T + b. */
 #pragma once
@@ -104,8 +105,8 @@ gboolean
 dm_vit_probe (const DmSafetensors *st, const char *config_json, DmVitProbe *probe, GError **error);
 void dm_vit_probe_clear (DmVitProbe *probe);
 
-/* Loads an encoder file; a config.json in the same folder is used for an
- * HF file. n_blocks < 0 loads all blocks, else only the first n_blocks
+/* Loads an encoder file (safetensors or .pth); a config.json in the same
+ * folder is used for an HF file (model.safetensors or pytorch_model.bin). n_blocks < 0 loads all blocks, else only the first n_blocks
  * (the model never runs the blocks after its last target block). */
 DmVitWeights *dm_vit_weights_load (const char *path, int n_blocks, GError **error);
 /* The same from an open file (e.g. a model file's embedded `encoder.*`). */
