@@ -412,6 +412,8 @@ prepare_output (Predict *p, GError **error)
                    g_strerror (saved));
       return FALSE;
     }
+  /* half-written overlays and maps of a run that was killed */
+  dm_atomic_file_remove_stale_in (p->out_dir);
   p->csv = g_string_new ("path,score,decision\n");
   return write_csv (p, error);
 }

@@ -46,6 +46,9 @@ dm_atomic_file_begin (DmAtomicFile *file, const char *path, GError **error)
       g_clear_pointer (&file->path, g_free);
       return FALSE;
     }
+  /* held while the file is written: a cleaner of stale temporary files
+   * (dm_atomic_file_remove_stale) leaves a file whose writer is alive */
+  flock (file->fd, LOCK_EX | LOCK_NB);
   return TRUE;
 }
 
@@ -338,6 +341,35 @@ dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError
   return dm_atomic_file_commit (&file, error);
 }
 
+/* A temporary file ".<name>.XXXXXX" (mkstemp's six characters) whose
+ * writer is gone: the writer's lock (taken in dm_atomic_file_begin, dropped
+ * by the kernel when it dies) can be taken. It is removed holding it. */
+static void
+remove_if_stale (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+
+  if (fd < 0)
+    return;
+  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+    g_unlink (path);
+  close (fd);
+}
+
+static gboolean
+is_temporary_name (const char *name, const char *prefix)
+{
+  gsize len = strlen (name), plen = strlen (prefix);
+
+  if (len != plen + 6 || !g_str_has_prefix (name, prefix))
+    return FALSE;
+  for (gsize i = plen; i < len; i++)
+    if (!g_ascii_isalnum (name[i]))
+      return FALSE;
+  return TRUE;
+}
+
 void
 dm_atomic_file_remove_stale (const char *path)
 {
@@ -348,10 +380,35 @@ dm_atomic_file_remove_stale (const char *path)
   const char *name;
 
   while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
-    /* the temporary name is the prefix and six characters of mkstemp */
-    if (g_str_has_prefix (name, prefix) && strlen (name) == strlen (prefix) + 6)
-      {
-        g_autofree char *stale = g_build_filename (dir, name, NULL);
-        g_unlink (stale);
-      }
+    if (is_temporary_name (name, prefix))
+      remove_if_stale (dir, name);
+}
+
+void
+dm_atomic_file_remove_stale_in (const char *dir)
+{
+  static const char *const ours[] = { ".dinomaly", ".safetensors", ".pth", ".png",  ".tiff", ".csv",
+                                      ".json",     ".jsonl",       ".pdf", ".onnx", ".txt",  NULL };
+  g_autoptr (GDir) folder = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (folder != NULL && (name = g_dir_read_name (folder)) != NULL)
+    {
+      gsize len = strlen (name);
+      g_autofree char *target = NULL;
+
+      /* ".<target>.XXXXXX" where target ends in one of our extensions */
+      if (name[0] != '.' || len < 9 || name[len - 7] != '.')
+        continue;
+      target = g_strndup (name + 1, len - 8);
+      for (int k = 0; ours[k] != NULL; k++)
+        if (g_str_has_suffix (target, ours[k]))
+          {
+            g_autofree char *prefix = g_strdup_printf (".%s.", target);
+
+            if (is_temporary_name (name, prefix))
+              remove_if_stale (dir, name);
+            break;
+          }
+    }
 }

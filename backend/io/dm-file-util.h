@@ -35,9 +35,13 @@ gboolean dm_atomic_file_commit (DmAtomicFile *file, GError **error);
 void dm_atomic_file_abort (DmAtomicFile *file);
 
 /* Removes what atomic writes of path left behind when their process was
- * killed (the temporary ".<name>.XXXXXX" files beside it). Call it when
- * nothing else writes path: a training run for its checkpoint, say. */
+ * killed (the temporary ".<name>.XXXXXX" files beside it). A temporary file
+ * whose writer is alive (it holds a lock on it while writing) is left. */
 void dm_atomic_file_remove_stale (const char *path);
+/* The same for every file of ours in folder (models, weights, images, maps,
+ * CSV, JSON, reports): what a killed run left before the next run writes
+ * into that folder. */
+void dm_atomic_file_remove_stale_in (const char *folder);
 
 /* All of data written to path atomically (begin, write, commit). */
 gboolean dm_file_set_contents_atomic (const char *path, const void *data, gsize n, GError **error);

@@ -162,7 +162,11 @@ dm_training_run (const DmTrainingRequest *req,
    * (a read-only folder, a regular file in the way, a path too long), and
    * two runs must not share a checkpoint folder: each would overwrite the
    * other's checkpoint. */
-  dm_atomic_file_remove_stale (req->model_path);
+  {
+    g_autofree char *folder = g_path_get_dirname (req->model_path);
+
+    dm_atomic_file_remove_stale_in (folder);
+  }
   if (!dm_file_check_writable (req->model_path, error))
     return FALSE;
   if (req->settings->checkpoint_dir != NULL

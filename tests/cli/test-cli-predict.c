@@ -6,7 +6,9 @@
  * library from tests/data/forward (tiny model, resize 256, crop 224). */
 #include <glib/gstdio.h>
 #include <math.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -691,6 +693,34 @@ test_hostile_folder (void)
   g_assert_nonnull (strstr (csv, latin1));
   g_assert_null (strstr (csv, "\xef\xbf\xbd"));  /* no U+FFFD */
   g_assert_null (strstr (csv, "damaged.jpg,1")); /* not scored */
+
+  /* a run killed while writing left temporary files; the next run into
+   * the folder removes them, but not one whose writer is alive (its lock
+   * held, here by this test) nor a stranger's hidden file */
+  {
+    g_autofree char *stale1 = g_build_filename (out_dir, ".mt_overlay.png.Ab12Cd", NULL);
+    g_autofree char *stale2 = g_build_filename (out_dir, ".results.csv.Qw34Er", NULL);
+    g_autofree char *live = g_build_filename (out_dir, ".mt_map.tiff.Zx56Cv", NULL);
+    g_autofree char *foreign = g_build_filename (out_dir, ".bashrc.abc123", NULL);
+    int fd;
+
+    g_assert_true (g_file_set_contents (stale1, "half a PNG", -1, NULL));
+    g_assert_true (g_file_set_contents (stale2, "half a CSV", -1, NULL));
+    g_assert_true (g_file_set_contents (live, "being written", -1, NULL));
+    g_assert_true (g_file_set_contents (foreign, "not ours", -1, NULL));
+    fd = open (live, O_RDWR);
+    g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    run_cli ((const char *[]){ "predict", "--model", ref_model, "--backbone", encoder_path, latin1,
+                               "--out", out_dir, NULL },
+             &out, &err);
+    close (fd);
+    g_assert_false (g_file_test (stale1, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (stale2, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (live, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (foreign, G_FILE_TEST_EXISTS));
+  }
 }
 
 int
