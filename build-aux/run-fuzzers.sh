@@ -24,7 +24,7 @@ run () {
 }
 
 run png tests/data/image/corpus tests/data/image/reference &
-run jpeg tests/data/image/corpus tests/data/image/reference &
+run jpeg tests/data/image/corpus tests/data/image/reference tests/data/fuzz/jpeg-damaged &
 wait
 run tiff tests/data/image/corpus tests/data/image/reference &
 run safetensors tests/data/fuzz/safetensors &

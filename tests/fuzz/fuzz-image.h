@@ -2,8 +2,9 @@
 /* The body shared by the three decoder fuzz targets. */
 #pragma once
 
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "dm-image-private.h"
 
@@ -21,8 +22,10 @@ fuzz_decode (DmImage *(*decode) (const DmImageSource *, GError **),
     .size = size,
     .name = "fuzz-input",
     .max_pixels = FUZZ_MAX_PIXELS,
-    /* Both palette behaviours, chosen by the input so runs reproduce. */
-    .flags = (size & 1) ? DM_IMAGE_LOAD_PALETTE_INDICES : DM_IMAGE_LOAD_DEFAULT,
+    /* Both palette behaviours, damaged data refused or decoded, chosen by
+     * the input so runs reproduce. */
+    .flags = ((size & 1) ? DM_IMAGE_LOAD_PALETTE_INDICES : DM_IMAGE_LOAD_DEFAULT)
+             | ((size & 2) ? DM_IMAGE_LOAD_ACCEPT_DAMAGED : DM_IMAGE_LOAD_DEFAULT),
     .info = &info,
   };
   GError *error = NULL;
@@ -31,6 +34,7 @@ fuzz_decode (DmImage *(*decode) (const DmImageSource *, GError **),
 
   if (size == 0)
     return 0;
+  memset (&info, 0, sizeof info);
   image = decode (&src, &error);
   if (image == NULL)
     {
