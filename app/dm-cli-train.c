@@ -297,100 +297,123 @@ failed:
   return DM_CLI_FAILED;
 }
 
-int
-dm_cli_train (int argc, char **argv)
+/* The options as typed; numbers keep DM_CLI_UNSET_* when not given. */
+typedef struct
 {
-  g_autofree char *data = NULL, *classes = NULL, *backbone_path = NULL, *preset_name = NULL;
-  g_autofree char *out_path = NULL, *init_path = NULL, *log_path = NULL, *ckpt_dir = NULL;
-  g_autofree char *cache_dir = NULL, *project_dir = NULL;
-  gint64 iters = DM_CLI_UNSET_INT64, start_iter = DM_CLI_UNSET_INT64;
-  gint64 total_iters = DM_CLI_UNSET_INT64, checkpoint_every = DM_CLI_UNSET_INT64;
-  double dropout = DM_CLI_UNSET_DOUBLE, lr = DM_CLI_UNSET_DOUBLE, lr_final = DM_CLI_UNSET_DOUBLE;
-  double hm_p = DM_CLI_UNSET_DOUBLE, hm_factor = DM_CLI_UNSET_DOUBLE, clip = DM_CLI_UNSET_DOUBLE;
-  double beta1 = DM_CLI_UNSET_DOUBLE, beta2 = DM_CLI_UNSET_DOUBLE, wd = DM_CLI_UNSET_DOUBLE;
-  double eps = DM_CLI_UNSET_DOUBLE;
-  int warmup = DM_CLI_UNSET_INT, hm_ramp = DM_CLI_UNSET_INT, batch = DM_CLI_UNSET_INT;
-  int resize = DM_CLI_UNSET_INT, crop = DM_CLI_UNSET_INT, threads = 0;
-  gint64 seed = DM_CLI_UNSET_INT64;
-  gboolean no_shuffle = FALSE, resume = FALSE, cache_bf16 = FALSE;
+  char *data, *classes, *backbone_path, *preset_name, *out_path, *init_path, *log_path;
+  char *ckpt_dir, *cache_dir, *project_dir;
+  gint64 iters, start_iter, total_iters, checkpoint_every, seed;
+  double dropout, lr, lr_final, hm_p, hm_factor, clip, beta1, beta2, wd, eps;
+  int warmup, hm_ramp, batch, resize, crop, threads;
+  gboolean no_shuffle, resume, cache_bf16;
+  DmTrainPreset preset;
+} TrainOptions;
+
+static void
+train_options_clear (TrainOptions *o)
+{
+  g_free (o->data);
+  g_free (o->classes);
+  g_free (o->backbone_path);
+  g_free (o->preset_name);
+  g_free (o->out_path);
+  g_free (o->init_path);
+  g_free (o->log_path);
+  g_free (o->ckpt_dir);
+  g_free (o->cache_dir);
+  g_free (o->project_dir);
+}
+
+/* Parses and checks every option as typed: -1 when they are usable, else
+ * the exit status (a usage error was printed). */
+static int
+parse_options (int argc, char **argv, TrainOptions *o)
+{
   const GOptionEntry entries[] = {
-    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project_dir,
+    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &o->project_dir,
       "train a Dinomaly Studio project as its Train page does (its classes, backbone and "
       "settings; the model and the scored images are saved in the project)",
       "FOLDER" },
-    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data,
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &o->data,
       "dataset folder: MVTec layout (CLASS/train/good/*) or a folder of normal images", "DIR" },
-    { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "only these classes (MVTec layout)", "A,B" },
-    { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
+    { "classes", 0, 0, G_OPTION_ARG_STRING, &o->classes, "only these classes (MVTec layout)",
+      "A,B" },
+    { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &o->backbone_path,
       "DINOv2-with-registers encoder (original, HuggingFace or timm names)", "W.safetensors" },
-    { "preset", 0, 0, G_OPTION_ARG_STRING, &preset_name,
+    { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset_name,
       "quick (ViT-S, 224, 1000 it, batch 8), balanced (280, 3000, 8) or paper (392, 10000, 16; "
       "the default)",
       "NAME" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "the model file to write", "M.dinomaly" },
-    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path,
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_path, "the model file to write", "M.dinomaly" },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &o->init_path,
       "start from these bottleneck/decoder weights (official names) instead of the random init",
       "STATE.safetensors" },
-    { "iters", 0, 0, G_OPTION_ARG_INT64, &iters, "run only N iterations (default: up to the total)",
-      "N" },
-    { "start-iter", 0, 0, G_OPTION_ARG_INT64, &start_iter,
+    { "iters", 0, 0, G_OPTION_ARG_INT64, &o->iters,
+      "run only N iterations (default: up to the total)", "N" },
+    { "start-iter", 0, 0, G_OPTION_ARG_INT64, &o->start_iter,
       "first iteration (schedule and hard mining continue from there; fresh optimizer)", "K" },
-    { "total-iters", 0, 0, G_OPTION_ARG_INT64, &total_iters,
+    { "total-iters", 0, 0, G_OPTION_ARG_INT64, &o->total_iters,
       "iterations of the schedule (the preset's by default)", "T" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "images per iteration", "B" },
-    { "resize", 0, 0, G_OPTION_ARG_INT, &resize, "resize side", "R" },
-    { "crop", 0, 0, G_OPTION_ARG_INT, &crop, "center crop side, a multiple of 14", "C" },
-    { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &dropout, "bottleneck dropout (0.2)", "P" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "seed of the init, the order and the dropout (1)",
+    { "batch", 0, 0, G_OPTION_ARG_INT, &o->batch, "images per iteration", "B" },
+    { "resize", 0, 0, G_OPTION_ARG_INT, &o->resize, "resize side", "R" },
+    { "crop", 0, 0, G_OPTION_ARG_INT, &o->crop, "center crop side, a multiple of 14", "C" },
+    { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &o->dropout, "bottleneck dropout (0.2)", "P" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "seed of the init, the order and the dropout (1)",
       "S" },
-    { "no-shuffle", 0, 0, G_OPTION_ARG_NONE, &no_shuffle, "take the images in file order", NULL },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "peak learning rate (2e-3)", "LR" },
-    { "lr-final", 0, 0, G_OPTION_ARG_DOUBLE, &lr_final, "final learning rate (2e-4)", "LR" },
-    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "warm-up iterations (100)", "N" },
-    { "hm-p", 0, 0, G_OPTION_ARG_DOUBLE, &hm_p, "final share of easy points (0.9)", "P" },
-    { "hm-ramp", 0, 0, G_OPTION_ARG_INT, &hm_ramp, "iterations to reach it (1000)", "N" },
-    { "hm-factor", 0, 0, G_OPTION_ARG_DOUBLE, &hm_factor, "gradient factor of easy points (0.1)",
+    { "no-shuffle", 0, 0, G_OPTION_ARG_NONE, &o->no_shuffle, "take the images in file order",
+      NULL },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr, "peak learning rate (2e-3)", "LR" },
+    { "lr-final", 0, 0, G_OPTION_ARG_DOUBLE, &o->lr_final, "final learning rate (2e-4)", "LR" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &o->warmup, "warm-up iterations (100)", "N" },
+    { "hm-p", 0, 0, G_OPTION_ARG_DOUBLE, &o->hm_p, "final share of easy points (0.9)", "P" },
+    { "hm-ramp", 0, 0, G_OPTION_ARG_INT, &o->hm_ramp, "iterations to reach it (1000)", "N" },
+    { "hm-factor", 0, 0, G_OPTION_ARG_DOUBLE, &o->hm_factor, "gradient factor of easy points (0.1)",
       "F" },
-    { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &clip, "global gradient-norm clip (0.1)", "N" },
-    { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &beta1, "Adam beta 1 (0.9)", "B" },
-    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &beta2, "Adam beta 2 (0.999)", "B" },
-    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &wd, "weight decay (1e-4)", "WD" },
-    { "eps", 0, 0, G_OPTION_ARG_DOUBLE, &eps, "Adam epsilon (1e-10)", "E" },
-    { "log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
+    { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &o->clip, "global gradient-norm clip (0.1)", "N" },
+    { "beta1", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta1, "Adam beta 1 (0.9)", "B" },
+    { "beta2", 0, 0, G_OPTION_ARG_DOUBLE, &o->beta2, "Adam beta 2 (0.999)", "B" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o->wd, "weight decay (1e-4)", "WD" },
+    { "eps", 0, 0, G_OPTION_ARG_DOUBLE, &o->eps, "Adam epsilon (1e-10)", "E" },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &o->log_path,
       "write iteration,lr,loss,grad_norm (norm before clipping) per iteration", "FILE.csv" },
-    { "checkpoint-dir", 0, 0, G_OPTION_ARG_FILENAME, &ckpt_dir,
+    { "checkpoint-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->ckpt_dir,
       "write checkpoints there (every --checkpoint-every iterations, at the end, on Ctrl-C)",
       "DIR" },
-    { "checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &checkpoint_every,
+    { "checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &o->checkpoint_every,
       "iterations between checkpoints (500)", "N" },
-    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume,
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &o->resume,
       "continue from the checkpoint in --checkpoint-dir (its settings are used)", NULL },
-    { "cache-bf16", 0, 0, G_OPTION_ARG_NONE, &cache_bf16,
+    { "cache-bf16", 0, 0, G_OPTION_ARG_NONE, &o->cache_bf16,
       "keep the encoder features as bfloat16 (half the memory; the maths stays float32)", NULL },
-    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
+    { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
       "put a feature cache too large for memory in a file there", "DIR" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (all cores)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "threads (all cores)", "N" },
     { NULL },
   };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmVitWeights) backbone = NULL;
-  g_autoptr (DmDataset) dataset = NULL;
-  gboolean plain = FALSE;
-  g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  g_autofree char *sha = NULL, *ckpt_path = NULL, *backbone_name = NULL;
-  g_auto (GStrv) class_list = NULL;
-  DmTrainSettings s;
-  DmTrainPreset preset = DM_TRAIN_PRESET_PAPER;
-  DmTrainingSet set = { 0 };
-  DmTrainingRequest request = { 0 };
-  DmTrainingOutcome outcome;
-  Reporter reporter = { 0 };
-  const DmTrainingCallbacks callbacks = { on_progress, on_note, on_ready, NULL, &reporter };
-  struct sigaction sa = { 0 }, old_sa;
-  int status = DM_CLI_FAILED, n;
-  gint64 resume_from = 0;
-  gboolean ok;
 
+  *o = (TrainOptions){
+    .iters = DM_CLI_UNSET_INT64,
+    .start_iter = DM_CLI_UNSET_INT64,
+    .total_iters = DM_CLI_UNSET_INT64,
+    .checkpoint_every = DM_CLI_UNSET_INT64,
+    .seed = DM_CLI_UNSET_INT64,
+    .dropout = DM_CLI_UNSET_DOUBLE,
+    .lr = DM_CLI_UNSET_DOUBLE,
+    .lr_final = DM_CLI_UNSET_DOUBLE,
+    .hm_p = DM_CLI_UNSET_DOUBLE,
+    .hm_factor = DM_CLI_UNSET_DOUBLE,
+    .clip = DM_CLI_UNSET_DOUBLE,
+    .beta1 = DM_CLI_UNSET_DOUBLE,
+    .beta2 = DM_CLI_UNSET_DOUBLE,
+    .wd = DM_CLI_UNSET_DOUBLE,
+    .eps = DM_CLI_UNSET_DOUBLE,
+    .warmup = DM_CLI_UNSET_INT,
+    .hm_ramp = DM_CLI_UNSET_INT,
+    .batch = DM_CLI_UNSET_INT,
+    .resize = DM_CLI_UNSET_INT,
+    .crop = DM_CLI_UNSET_INT,
+    .preset = DM_TRAIN_PRESET_PAPER,
+  };
   if (!dm_cli_parse ("train", "",
                      "Trains one Dinomaly model over every class of a dataset and writes a model "
                      "file (.dinomaly), or trains a Dinomaly Studio project (--project).",
@@ -399,181 +422,232 @@ dm_cli_train (int argc, char **argv)
   if (argc > 1)
     return dm_cli_usage_error ("train", "unexpected argument (options only)");
   /* every number as typed, before anything is read */
-  if (!dm_cli_check_int ("train", "--iters", iters, 1, G_MAXINT64)
-      || !dm_cli_check_int ("train", "--start-iter", start_iter, 0, G_MAXINT64)
-      || !dm_cli_check_int ("train", "--total-iters", total_iters, 1, G_MAXINT64)
-      || !dm_cli_check_int ("train", "--checkpoint-every", checkpoint_every, 1, G_MAXINT64)
-      || !dm_cli_check_int ("train", "--batch", batch, 1, 4096)
-      || !dm_cli_check_int ("train", "--resize", resize, 14, 8192)
-      || !dm_cli_check_int ("train", "--crop", crop, 14, 8190)
-      || !dm_cli_check_int ("train", "--seed", seed, 0, G_MAXINT64)
-      || !dm_cli_check_int ("train", "--warmup", warmup, 0, G_MAXINT)
-      || !dm_cli_check_int ("train", "--hm-ramp", hm_ramp, 0, G_MAXINT)
-      || !dm_cli_check_int ("train", "--threads", threads, 0, 4096)
-      || !dm_cli_check_double ("train", "--dropout", dropout, 0, 0.99)
-      || !dm_cli_check_double ("train", "--lr", lr, 0, 1)
-      || !dm_cli_check_double ("train", "--lr-final", lr_final, 0, 1)
-      || !dm_cli_check_double ("train", "--hm-p", hm_p, 0, 1)
-      || !dm_cli_check_double ("train", "--hm-factor", hm_factor, 0, 1)
-      || !dm_cli_check_double ("train", "--clip", clip, 0, 1e6)
-      || !dm_cli_check_double ("train", "--beta1", beta1, 0, 0.999999)
-      || !dm_cli_check_double ("train", "--beta2", beta2, 0, 0.999999)
-      || !dm_cli_check_double ("train", "--weight-decay", wd, 0, 1)
-      || !dm_cli_check_double ("train", "--eps", eps, 0, 1))
+  if (!dm_cli_check_int ("train", "--iters", o->iters, 1, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--start-iter", o->start_iter, 0, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--total-iters", o->total_iters, 1, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--checkpoint-every", o->checkpoint_every, 1, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--batch", o->batch, 1, 4096)
+      || !dm_cli_check_int ("train", "--resize", o->resize, 14, 8192)
+      || !dm_cli_check_int ("train", "--crop", o->crop, 14, 8190)
+      || !dm_cli_check_int ("train", "--seed", o->seed, 0, G_MAXINT64)
+      || !dm_cli_check_int ("train", "--warmup", o->warmup, 0, G_MAXINT)
+      || !dm_cli_check_int ("train", "--hm-ramp", o->hm_ramp, 0, G_MAXINT)
+      || !dm_cli_check_int ("train", "--threads", o->threads, 0, 4096)
+      || !dm_cli_check_double ("train", "--dropout", o->dropout, 0, 0.99)
+      || !dm_cli_check_double ("train", "--lr", o->lr, 0, 1)
+      || !dm_cli_check_double ("train", "--lr-final", o->lr_final, 0, 1)
+      || !dm_cli_check_double ("train", "--hm-p", o->hm_p, 0, 1)
+      || !dm_cli_check_double ("train", "--hm-factor", o->hm_factor, 0, 1)
+      || !dm_cli_check_double ("train", "--clip", o->clip, 0, 1e6)
+      || !dm_cli_check_double ("train", "--beta1", o->beta1, 0, 0.999999)
+      || !dm_cli_check_double ("train", "--beta2", o->beta2, 0, 0.999999)
+      || !dm_cli_check_double ("train", "--weight-decay", o->wd, 0, 1)
+      || !dm_cli_check_double ("train", "--eps", o->eps, 0, 1))
     return DM_CLI_USAGE;
-  if (crop != DM_CLI_UNSET_INT && crop % 14 != 0)
+  if (o->crop != DM_CLI_UNSET_INT && o->crop % 14 != 0)
     {
       g_autofree char *message = g_strdup_printf (
-        "--crop %d: must be a multiple of the 14-pixel patch (224, 280, 392…)", crop);
+        "--crop %d: must be a multiple of the 14-pixel patch (224, 280, 392…)", o->crop);
       return dm_cli_usage_error ("train", message);
     }
-  if (project_dir != NULL)
+  if (o->project_dir != NULL)
     {
-      if (data != NULL || backbone_path != NULL || out_path != NULL || preset_name != NULL
-          || ckpt_dir != NULL || init_path != NULL || log_path != NULL)
+      if (o->data != NULL || o->backbone_path != NULL || o->out_path != NULL
+          || o->preset_name != NULL || o->ckpt_dir != NULL || o->init_path != NULL
+          || o->log_path != NULL)
         return dm_cli_usage_error (
           "train", "--project takes the data, backbone, settings and places from the "
                    "project: only --resume and --threads apply");
-      return train_project (project_dir, resume, threads);
+      return -1;
     }
-  if (data == NULL || backbone_path == NULL || out_path == NULL)
+  if (o->data == NULL || o->backbone_path == NULL || o->out_path == NULL)
     return dm_cli_usage_error ("train", "--data, --backbone and --out are required (or --project)");
-  if (preset_name != NULL && !dm_train_preset_from_name (preset_name, &preset))
+  if (o->preset_name != NULL && !dm_train_preset_from_name (o->preset_name, &o->preset))
     return dm_cli_usage_error ("train", "--preset: quick, balanced or paper");
-  if (resume && ckpt_dir == NULL)
+  if (o->resume && o->ckpt_dir == NULL)
     return dm_cli_usage_error ("train", "--resume needs --checkpoint-dir");
-  if (resume && (init_path != NULL || start_iter != DM_CLI_UNSET_INT64))
+  if (o->resume && (o->init_path != NULL || o->start_iter != DM_CLI_UNSET_INT64))
     return dm_cli_usage_error ("train",
                                "--resume continues a run: --init and --start-iter do not apply");
+  return -1;
+}
 
-  dm_train_settings_init (&s);
-  dm_train_settings_apply_preset (&s, preset);
-  s.checkpoint_every = 500;
+/* The preset, the options over it, and for a resumed run the checkpoint's
+ * sizes and schedule; *resume_from receives the checkpoint's next
+ * iteration. */
+static gboolean
+make_settings (const TrainOptions *o, DmTrainSettings *s, gint64 *resume_from, GError **error)
+{
+  dm_train_settings_apply_preset (s, o->preset);
+  s->checkpoint_every = 500;
   /* the options given override the preset */
-  if (total_iters != DM_CLI_UNSET_INT64)
-    s.total_iters = total_iters;
-  if (start_iter != DM_CLI_UNSET_INT64)
-    s.start_iter = start_iter;
-  if (iters != DM_CLI_UNSET_INT64)
-    s.iters = iters;
-  if (batch != DM_CLI_UNSET_INT)
-    s.batch = batch;
-  if (resize != DM_CLI_UNSET_INT)
-    s.resize = resize;
-  if (crop != DM_CLI_UNSET_INT)
-    s.crop = crop;
-  if (dropout != DM_CLI_UNSET_DOUBLE)
-    s.dropout = dropout;
-  if (seed != DM_CLI_UNSET_INT64)
-    s.seed = seed;
-  if (lr != DM_CLI_UNSET_DOUBLE)
-    s.opt.lr = lr;
-  if (lr_final != DM_CLI_UNSET_DOUBLE)
-    s.opt.lr_final = lr_final;
-  if (warmup != DM_CLI_UNSET_INT)
-    s.opt.warmup_iters = warmup;
-  if (hm_p != DM_CLI_UNSET_DOUBLE)
-    s.loss.p_final = hm_p;
-  if (hm_ramp != DM_CLI_UNSET_INT)
-    s.loss.ramp_iters = hm_ramp;
-  if (hm_factor != DM_CLI_UNSET_DOUBLE)
-    s.loss.factor = hm_factor;
-  if (clip != DM_CLI_UNSET_DOUBLE)
-    s.opt.clip_norm = clip;
-  if (beta1 != DM_CLI_UNSET_DOUBLE)
-    s.opt.beta1 = beta1;
-  if (beta2 != DM_CLI_UNSET_DOUBLE)
-    s.opt.beta2 = beta2;
-  if (wd != DM_CLI_UNSET_DOUBLE)
-    s.opt.weight_decay = wd;
-  if (eps != DM_CLI_UNSET_DOUBLE)
-    s.opt.eps = eps;
-  if (checkpoint_every != DM_CLI_UNSET_INT64)
-    s.checkpoint_every = checkpoint_every;
-  if (resize == DM_CLI_UNSET_INT && crop != DM_CLI_UNSET_INT && crop > s.resize)
-    s.resize = crop;
-  s.opt.total_iters = s.total_iters;
-  s.shuffle = !no_shuffle;
-  s.cache_bf16 = cache_bf16;
-  s.checkpoint_dir = g_strdup (ckpt_dir);
-  s.cache_dir = g_strdup (cache_dir);
-  s.n_threads = threads;
-  if (resume)
+  if (o->total_iters != DM_CLI_UNSET_INT64)
+    s->total_iters = o->total_iters;
+  if (o->start_iter != DM_CLI_UNSET_INT64)
+    s->start_iter = o->start_iter;
+  if (o->iters != DM_CLI_UNSET_INT64)
+    s->iters = o->iters;
+  if (o->batch != DM_CLI_UNSET_INT)
+    s->batch = o->batch;
+  if (o->resize != DM_CLI_UNSET_INT)
+    s->resize = o->resize;
+  if (o->crop != DM_CLI_UNSET_INT)
+    s->crop = o->crop;
+  if (o->dropout != DM_CLI_UNSET_DOUBLE)
+    s->dropout = o->dropout;
+  if (o->seed != DM_CLI_UNSET_INT64)
+    s->seed = o->seed;
+  if (o->lr != DM_CLI_UNSET_DOUBLE)
+    s->opt.lr = o->lr;
+  if (o->lr_final != DM_CLI_UNSET_DOUBLE)
+    s->opt.lr_final = o->lr_final;
+  if (o->warmup != DM_CLI_UNSET_INT)
+    s->opt.warmup_iters = o->warmup;
+  if (o->hm_p != DM_CLI_UNSET_DOUBLE)
+    s->loss.p_final = o->hm_p;
+  if (o->hm_ramp != DM_CLI_UNSET_INT)
+    s->loss.ramp_iters = o->hm_ramp;
+  if (o->hm_factor != DM_CLI_UNSET_DOUBLE)
+    s->loss.factor = o->hm_factor;
+  if (o->clip != DM_CLI_UNSET_DOUBLE)
+    s->opt.clip_norm = o->clip;
+  if (o->beta1 != DM_CLI_UNSET_DOUBLE)
+    s->opt.beta1 = o->beta1;
+  if (o->beta2 != DM_CLI_UNSET_DOUBLE)
+    s->opt.beta2 = o->beta2;
+  if (o->wd != DM_CLI_UNSET_DOUBLE)
+    s->opt.weight_decay = o->wd;
+  if (o->eps != DM_CLI_UNSET_DOUBLE)
+    s->opt.eps = o->eps;
+  if (o->checkpoint_every != DM_CLI_UNSET_INT64)
+    s->checkpoint_every = o->checkpoint_every;
+  if (o->resize == DM_CLI_UNSET_INT && o->crop != DM_CLI_UNSET_INT && o->crop > s->resize)
+    s->resize = o->crop;
+  s->opt.total_iters = s->total_iters;
+  s->shuffle = !o->no_shuffle;
+  s->cache_bf16 = o->cache_bf16;
+  s->checkpoint_dir = g_strdup (o->ckpt_dir);
+  s->cache_dir = g_strdup (o->cache_dir);
+  s->n_threads = o->threads;
+  if (o->resume)
     {
       /* the image sizes and the batch come from the checkpoint */
+      g_autofree char *ckpt_path = g_build_filename (o->ckpt_dir, DM_CHECKPOINT_FILE, NULL);
       DmCheckpointState st;
+      gboolean ok;
 
-      ckpt_path = g_build_filename (ckpt_dir, DM_CHECKPOINT_FILE, NULL);
       dm_checkpoint_state_init (&st);
-      ok = dm_checkpoint_read_state (ckpt_path, &st, &error);
+      ok = dm_checkpoint_read_state (ckpt_path, &st, error);
       if (ok)
         {
-          s.resize = st.settings.resize;
-          s.crop = st.settings.crop;
-          s.batch = st.settings.batch;
-          s.total_iters = st.settings.total_iters;
-          s.opt.total_iters = s.total_iters;
-          s.start_iter = MIN (st.next_iter, s.total_iters - 1);
-          resume_from = st.next_iter;
+          s->resize = st.settings.resize;
+          s->crop = st.settings.crop;
+          s->batch = st.settings.batch;
+          s->total_iters = st.settings.total_iters;
+          s->opt.total_iters = s->total_iters;
+          s->start_iter = MIN (st.next_iter, s->total_iters - 1);
+          *resume_from = st.next_iter;
         }
       dm_checkpoint_state_clear (&st);
       if (!ok)
-        goto failed;
+        return FALSE;
     }
-  if (!dm_train_settings_validate (&s, &error))
+  return dm_train_settings_validate (s, error);
+}
+
+/* The preset names the backbone it is meant for: say so when this one is
+ * another (the run goes on: a preset is only a starting point). */
+static void
+note_preset_backbone (const TrainOptions *o, const DmVitWeights *backbone)
+{
+  const char *arch = dm_train_preset_arch (o->preset);
+  int want = strcmp (arch, "small") == 0 ? 384 : 768;
+
+  if (o->preset_name == NULL || o->resume || o->preset == DM_TRAIN_PRESET_BALANCED
+      || backbone->config.dim == want)
+    return;
+  g_printerr ("dinomaly train: note: the %s preset is meant for ViT-%s (D %d); this backbone is "
+              "D %d\n",
+              o->preset_name, strcmp (arch, "small") == 0 ? "S" : "B", want, backbone->config.dim);
+}
+
+/* The log: rows appended to a resumed run's (cut back to its checkpoint). */
+static FILE *
+open_log (const TrainOptions *o, gint64 resume_from, GError **error)
+{
+  gboolean append = o->resume && g_file_test (o->log_path, G_FILE_TEST_EXISTS);
+  FILE *log;
+
+  if (append && !trim_log (o->log_path, resume_from, error))
+    return NULL;
+  log = fopen (o->log_path, append ? "a" : "w");
+  if (log == NULL)
+    {
+      int saved = errno;
+      g_autofree char *display = g_filename_display_name (o->log_path);
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: %s", display, g_strerror (saved));
+      return NULL;
+    }
+  if (!append)
+    fputs (LOG_HEADER, log);
+  return log;
+}
+
+/* Trains on a dataset folder and writes the model file. */
+static int
+train_dataset (const TrainOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmVitWeights) backbone = NULL;
+  g_autoptr (DmDataset) dataset = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autofree char *sha = NULL, *backbone_name = NULL;
+  g_auto (GStrv) class_list = NULL;
+  gboolean plain = FALSE, ok;
+  DmTrainSettings s;
+  DmTrainingSet set = { 0 };
+  DmTrainingRequest request = { 0 };
+  DmTrainingOutcome outcome;
+  Reporter reporter = { 0 };
+  const DmTrainingCallbacks callbacks = { on_progress, on_note, on_ready, NULL, &reporter };
+  struct sigaction sa = { 0 }, old_sa;
+  int status = DM_CLI_FAILED;
+  gint64 resume_from = 0;
+
+  dm_train_settings_init (&s);
+  dm_training_outcome_init (&outcome);
+  if (!make_settings (o, &s, &resume_from, &error))
     goto failed;
 
   /* the images */
-  dm_training_outcome_init (&outcome);
-  if (classes != NULL)
-    class_list = g_strsplit (classes, ",", -1);
-  dataset = load_dataset (data, &plain, &error);
+  if (o->classes != NULL)
+    class_list = g_strsplit (o->classes, ",", -1);
+  dataset = load_dataset (o->data, &plain, &error);
   if (dataset == NULL
-      || !dm_training_set_from_dataset (dataset, (const char *const *)class_list, data, &set,
+      || !dm_training_set_from_dataset (dataset, (const char *const *)class_list, o->data, &set,
                                         &error))
     goto failed;
-  n = (int)set.paths->len;
-  if (n == 0)
+  if (set.paths->len == 0)
     {
       g_printerr ("dinomaly train: %s: no training images (expected CLASS/train/good/*.png|jpg|tif "
                   "or image files in the folder itself)\n",
-                  data);
+                  o->data);
       goto out;
     }
-  fprintf (stderr, "dinomaly train: %d images of %d class%s (%s), crop %d\n", n,
+  fprintf (stderr, "dinomaly train: %u images of %u class%s (%s), crop %d\n", set.paths->len,
            set.class_names->len - 1, set.class_names->len == 2 ? "" : "es",
            plain ? "plain folder" : "MVTec layout", s.crop);
 
   /* the backbone */
-  backbone = dm_training_backbone_load ("file", backbone_path, NULL, &backbone_name, &sha, &error);
+  backbone
+    = dm_training_backbone_load ("file", o->backbone_path, NULL, &backbone_name, &sha, &error);
   if (backbone == NULL)
     goto failed;
-  if (preset_name != NULL && !resume)
-    {
-      const char *arch = dm_train_preset_arch (preset);
-      int want = strcmp (arch, "small") == 0 ? 384 : 768;
-      if (backbone->config.dim != want && preset != DM_TRAIN_PRESET_BALANCED)
-        g_printerr ("dinomaly train: note: the %s preset is meant for ViT-%s (D %d); this "
-                    "backbone is D %d\n",
-                    preset_name, strcmp (arch, "small") == 0 ? "S" : "B", want,
-                    backbone->config.dim);
-    }
+  note_preset_backbone (o, backbone);
 
-  if (log_path != NULL)
-    {
-      gboolean append = resume && g_file_test (log_path, G_FILE_TEST_EXISTS);
-
-      if (append && !trim_log (log_path, resume_from, &error))
-        goto failed;
-      reporter.log = fopen (log_path, append ? "a" : "w");
-      if (reporter.log == NULL)
-        {
-          g_printerr ("dinomaly train: %s: %s\n", log_path, g_strerror (errno));
-          goto out;
-        }
-      if (!append)
-        fputs (LOG_HEADER, reporter.log);
-    }
+  if (o->log_path != NULL && (reporter.log = open_log (o, resume_from, &error)) == NULL)
+    goto failed;
   reporter.cancel = cancel;
   reporter.tty = isatty (STDERR_FILENO);
   request.set = &set;
@@ -581,9 +655,9 @@ dm_cli_train (int argc, char **argv)
   request.backbone_name = backbone_name;
   request.backbone_sha256 = sha;
   request.settings = &s;
-  request.init_path = init_path;
-  request.resume = resume;
-  request.model_path = out_path;
+  request.init_path = o->init_path;
+  request.resume = o->resume;
+  request.model_path = o->out_path;
   sa.sa_handler = on_sigint;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, &old_sa);
@@ -592,12 +666,12 @@ dm_cli_train (int argc, char **argv)
   if (reporter.tty)
     fputc ('\n', stderr);
   if (reporter.log != NULL && fclose (reporter.log) != 0)
-    g_printerr ("dinomaly train: %s: %s\n", log_path, g_strerror (errno));
+    g_printerr ("dinomaly train: %s: %s\n", o->log_path, g_strerror (errno));
   if (!ok)
     goto failed;
   printf ("%s: trained %" G_GINT64_FORMAT " iterations (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
           ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
-          out_path, outcome.next_iter - outcome.first_iter, outcome.first_iter,
+          o->out_path, outcome.next_iter - outcome.first_iter, outcome.first_iter,
           outcome.next_iter - 1, outcome.train_seconds, outcome.cache_seconds, outcome.final_loss);
   status = DM_CLI_OK;
   goto out;
@@ -608,5 +682,18 @@ out:
   dm_training_set_clear (&set);
   dm_training_outcome_clear (&outcome);
   dm_train_settings_clear (&s);
+  return status;
+}
+
+int
+dm_cli_train (int argc, char **argv)
+{
+  TrainOptions o;
+  int status = parse_options (argc, argv, &o);
+
+  if (status < 0)
+    status = o.project_dir != NULL ? train_project (o.project_dir, o.resume, o.threads)
+                                   : train_dataset (&o);
+  train_options_clear (&o);
   return status;
 }
