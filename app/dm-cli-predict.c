@@ -496,8 +496,8 @@ dm_cli_predict (int argc, char **argv)
                      "original image; the part the model does not see is hatched). STEM is the\n"
                      "file name without extension; a stem seen before gets -2, -3, ...\n\n"
                      "Folders give their files sorted by name (not their subfolders; hidden\n"
-                     "files ignored); files that are not PNG, TIFF or JPEG by content are listed\n"
-                     "and skipped. An image that cannot be read is reported and the others go\n"
+                     "files ignored); files that are not PNG, TIFF, JPEG or BMP by content are\n"
+                     "listed and skipped. An image that cannot be read is reported and the others go\n"
                      "on (exit status 1). Progress is shown when standard error is a terminal.",
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
@@ -526,7 +526,7 @@ dm_cli_predict (int argc, char **argv)
   if (p.inputs->len == 0)
     {
       if (n_unreadable == 0)
-        g_printerr ("dinomaly predict: no PNG, TIFF or JPEG image to score\n");
+        g_printerr ("dinomaly predict: no PNG, TIFF, JPEG or BMP image to score\n");
       predict_clear (&p);
       return DM_CLI_FAILED;
     }
