@@ -231,20 +231,17 @@ near_miss_below (const char *dir)
 }
 
 #define EXPECTED                                                                                   \
-  "expected MVTec AD or MPDD (CLASS/train/good, CLASS/test/TYPE, CLASS/ground_truth/TYPE), BTAD " \
-  "(CLASS/train/ok, CLASS/test/ko), MVTec AD 2 (CLASS/test_public), MVTec LOCO AD "              \
-  "(CLASS/test/logical_anomalies), a class folder of one of them, a VisA split CSV (or the "      \
-  "folder holding split_csv/1cls.csv) or Real-IAD (the folder holding realiad_jsons/, or a "      \
+  "expected MVTec AD or MPDD (CLASS/train/good, CLASS/test/TYPE, CLASS/ground_truth/TYPE), BTAD "  \
+  "(CLASS/train/ok, CLASS/test/ko), MVTec AD 2 (CLASS/test_public), MVTec LOCO AD "                \
+  "(CLASS/test/logical_anomalies), a class folder of one of them, a VisA split CSV (or the "       \
+  "folder holding split_csv/1cls.csv) or Real-IAD (the folder holding realiad_jsons/, or a "       \
   "split JSON)"
 
 /* ---- detection ------------------------------------------------------------------------ */
 
 static gboolean
-add_class_folder (DmDataset *ds,
-                  const char *dir,
-                  DmDatasetLayout layout,
-                  DmDatasetChecks checks,
-                  GError **error)
+add_class_folder (
+  DmDataset *ds, const char *dir, DmDatasetLayout layout, DmDatasetChecks checks, GError **error)
 {
   return dm_dataset_add_class (ds, layout, dir, NULL, checks, error);
 }
@@ -308,8 +305,7 @@ dm_dataset_add_path (DmDataset *ds, const char *path, DmDatasetChecks checks, GE
     if (miss != NULL)
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: %s; " EXPECTED, display, miss);
     else
-      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED, "%s: not a dataset: " EXPECTED,
-                   display);
+      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED, "%s: not a dataset: " EXPECTED, display);
   }
   return FALSE;
 }
@@ -324,14 +320,13 @@ dm_dataset_load (const char *path, DmDatasetChecks checks, GError **error)
   if (ds->n_classes == 0)
     {
       g_autofree char *display = g_filename_display_name (path);
-      g_autofree char *miss = g_file_test (path, G_FILE_TEST_IS_DIR) ? near_miss_below (path)
-                                                                     : NULL;
+      g_autofree char *miss
+        = g_file_test (path, G_FILE_TEST_IS_DIR) ? near_miss_below (path) : NULL;
 
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: no class with images%s%s%s%s%s",
-                   display, miss != NULL ? ": " : "", miss != NULL ? miss : "",
-                   ds->n_problems > 0 ? " (" : "",
-                   ds->n_problems > 0 ? ds->problems[0].message : "",
-                   ds->n_problems > 0 ? ")" : "");
+      g_set_error (
+        error, DM_ERROR, DM_ERROR_CORRUPT, "%s: no class with images%s%s%s%s%s", display,
+        miss != NULL ? ": " : "", miss != NULL ? miss : "", ds->n_problems > 0 ? " (" : "",
+        ds->n_problems > 0 ? ds->problems[0].message : "", ds->n_problems > 0 ? ")" : "");
       return NULL;
     }
   return g_steal_pointer (&ds);

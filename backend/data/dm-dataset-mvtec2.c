@@ -141,8 +141,7 @@ add_loco_defects (DmDataset *ds,
             }
           g_clear_pointer (&mask, g_free);
         }
-      dm_dataset_commit_sample (ds, c, DM_SPLIT_TEST, DM_LABEL_DEFECT, type, f->path, mask,
-                                checks);
+      dm_dataset_commit_sample (ds, c, DM_SPLIT_TEST, DM_LABEL_DEFECT, type, f->path, mask, checks);
     }
   for (guint i = 0; folders != NULL && i < folders->len; i++)
     if (!g_hash_table_contains (used, folders->pdata[i]))

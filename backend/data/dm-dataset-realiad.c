@@ -14,8 +14,8 @@
 #include "dm-realiad-json.h"
 
 /* The image folders of a Real-IAD release, the one Dinomaly reads first. */
-static const char *const resolutions[] = { "realiad_1024", "realiad_512", "realiad_256",
-                                           "realiad_raw" };
+static const char *const resolutions[]
+  = { "realiad_1024", "realiad_512", "realiad_256", "realiad_raw" };
 
 /* The class's image folder for a split file, or NULL. */
 static char *
@@ -125,8 +125,8 @@ dm_dataset_add_realiad_class (DmDataset *ds,
   entries = dm_realiad_parse (text, length, display, error);
   if (entries == NULL)
     return FALSE;
-  class_name = g_str_has_suffix (base, ".json") ? g_strndup (base, strlen (base) - 5)
-                                                : g_strdup (base);
+  class_name
+    = g_str_has_suffix (base, ".json") ? g_strndup (base, strlen (base) - 5) : g_strdup (base);
   if (image_dir == NULL)
     {
       found_dir = find_image_dir (json_path, class_name);
@@ -146,9 +146,8 @@ dm_dataset_add_realiad_class (DmDataset *ds,
   for (guint i = 0; i < entries->len; i++)
     {
       const DmRealiadEntry *e = entries->pdata[i];
-      g_autofree char *where = g_strdup_printf ("%s:%s[%u]", display,
-                                                e->split == DM_SPLIT_TRAIN ? "train" : "test",
-                                                e->index);
+      g_autofree char *where = g_strdup_printf (
+        "%s:%s[%u]", display, e->split == DM_SPLIT_TRAIN ? "train" : "test", e->index);
       g_autofree char *image = NULL, *mask = NULL;
       gboolean defect;
 

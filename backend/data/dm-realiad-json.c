@@ -77,8 +77,8 @@ read_entry (JsonNode *node, DmSplit split, guint index)
     e->problem = g_strdup ("\"mask_path\" is not a relative path inside the class's folder: "
                            "skipped");
   else if (split == DM_SPLIT_TRAIN && strcmp (cls, "OK") != 0)
-    e->problem = g_strdup_printf ("an anomalous image (\"%s\") in the training split: skipped",
-                                  cls);
+    e->problem
+      = g_strdup_printf ("an anomalous image (\"%s\") in the training split: skipped", cls);
   if (e->problem != NULL)
     return e;
   e->anomaly_class = g_strdup (cls);

@@ -162,8 +162,8 @@ dm_mask_load (
           g_autofree char *display = g_filename_display_name (paths->pdata[i]);
 
           g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                       "%s: decodes to %d x %d, the other masks of its folder to %d x %d",
-                       display, mask->width, mask->height, out->width, out->height);
+                       "%s: decodes to %d x %d, the other masks of its folder to %d x %d", display,
+                       mask->width, mask->height, out->width, out->height);
           return NULL;
         }
       for (int y = 0; y < out->height; y++)

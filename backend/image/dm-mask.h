@@ -22,11 +22,8 @@ G_BEGIN_DECLS
  * as it is, so a single LOCO mask is read exactly like the file itself.
  * info (may be NULL) then describes an 8-bit gray image of the first
  * file's format. NULL with a GError naming the file or folder. */
-DmImage *dm_mask_load (const char *path,
-                       guint64 max_pixels,
-                       DmImageLoadFlags flags,
-                       DmImageInfo *info,
-                       GError **error);
+DmImage *dm_mask_load (
+  const char *path, guint64 max_pixels, DmImageLoadFlags flags, DmImageInfo *info, GError **error);
 
 /* The mask's size from headers only: the file's, or for a folder the
  * size all of its images share (a difference is an error naming both). */

@@ -192,8 +192,8 @@ assert_reloads (const DmDataset *ds)
         dm_dataset_add_class (again, k->layout, k->source, k->name, DM_DATASET_CHECK_ALL, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (again->n_classes, ==, 1);
-      assert_counts (&again->classes[0], k->n_train, k->n_holdout, k->n_test_good,
-                     k->n_test_defect, k->n_masks);
+      assert_counts (&again->classes[0], k->n_train, k->n_holdout, k->n_test_good, k->n_test_defect,
+                     k->n_masks);
     }
 }
 
@@ -220,10 +220,12 @@ test_mpdd (void)
   g_autofree char *root = dm_test_make_tmpdir ();
   g_autofree char *mpdd = at (root, "MPDD");
   g_autoptr (DmDataset) ds = NULL;
-  static const char *const classes[][2]
-    = { { "bracket_black", "hole" }, { "bracket_brown", "bend_and_parts_mismatch" },
-        { "bracket_white", "defective_painting" }, { "connector", "parts_mismatch" },
-        { "metal_plate", "major_rust" }, { "tubes", "anomalous" } };
+  static const char *const classes[][2] = { { "bracket_black", "hole" },
+                                            { "bracket_brown", "bend_and_parts_mismatch" },
+                                            { "bracket_white", "defective_painting" },
+                                            { "connector", "parts_mismatch" },
+                                            { "metal_plate", "major_rust" },
+                                            { "tubes", "anomalous" } };
 
   for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
     {
@@ -255,7 +257,8 @@ test_mpdd (void)
   for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
     {
       const DmDatasetClass *c = class_named (ds, classes[k][0]);
-      g_autofree char *suffix = g_strdup_printf ("%s/test/%s/001.png", classes[k][0], classes[k][1]);
+      g_autofree char *suffix
+        = g_strdup_printf ("%s/test/%s/001.png", classes[k][0], classes[k][1]);
       const DmSample *s = sample_at (ds, suffix);
 
       g_assert_cmpint (c->layout, ==, DM_DATASET_LAYOUT_MVTEC_AD);
@@ -394,7 +397,8 @@ test_mvtec_ad2 (void)
             255);
   for (int i = 0; i < 3; i++)
     {
-      g_autofree char *private = g_strdup_printf ("mvtec_ad_2/can/test_private/%03d_regular.png", i);
+      g_autofree char *private
+        = g_strdup_printf ("mvtec_ad_2/can/test_private/%03d_regular.png", i);
 
       png_at (root, private);
     }
@@ -450,7 +454,8 @@ build_loco (const char *root)
   png_rect (root, "loco/juice_bottle/ground_truth/logical_anomalies/000/000.png", 0, 0, 8, 8, 255);
   png_rect (root, "loco/juice_bottle/ground_truth/logical_anomalies/000/001.png", 24, 16, 32, 24,
             238);
-  png_rect (root, "loco/juice_bottle/ground_truth/logical_anomalies/001/000.png", 4, 4, 12, 12, 255);
+  png_rect (root, "loco/juice_bottle/ground_truth/logical_anomalies/001/000.png", 4, 4, 12, 12,
+            255);
   /* 002: no mask folder; 007: a mask folder without an image */
   png_rect (root, "loco/juice_bottle/ground_truth/structural_anomalies/000/000.png", 8, 8, 16, 16,
             255);
@@ -482,8 +487,8 @@ test_loco (void)
 
   /* the union: both defects of image 000, as the largest value */
   {
-    g_autoptr (DmImage) u = dm_mask_load (s->mask_path, 0, DM_IMAGE_LOAD_PALETTE_INDICES, NULL,
-                                          &error);
+    g_autoptr (DmImage) u
+      = dm_mask_load (s->mask_path, 0, DM_IMAGE_LOAD_PALETTE_INDICES, NULL, &error);
     guint8 out[IW * IW], first[IW * IW], second[IW * IW];
     g_autofree char *m0 = g_build_filename (s->mask_path, "000.png", NULL);
     g_autofree char *m1 = g_build_filename (s->mask_path, "001.png", NULL);
@@ -554,8 +559,8 @@ realiad_image (const char *cls, int sample, const char *kind, int view, gboolean
 }
 
 static void
-append_entry (GString *json, const char *cls, const char *anomaly, const char *image,
-              const char *mask)
+append_entry (
+  GString *json, const char *cls, const char *anomaly, const char *image, const char *mask)
 {
   g_string_append_printf (json,
                           "%s{\"category\": \"%s\", \"anomaly_class\": \"%s\", "
@@ -578,7 +583,8 @@ build_realiad_class (const char *root, const char *cls)
   g_autoptr (GString) sv = NULL;
   g_autofree char *base = g_strdup_printf ("Real-IAD/realiad_1024/%s", cls);
   g_autofree char *json_rel = g_strdup_printf ("Real-IAD/realiad_jsons/realiad_jsons/%s.json", cls);
-  g_autofree char *sv_rel = g_strdup_printf ("Real-IAD/realiad_jsons/realiad_jsons_sv/%s.json", cls);
+  g_autofree char *sv_rel
+    = g_strdup_printf ("Real-IAD/realiad_jsons/realiad_jsons_sv/%s.json", cls);
 
   for (int sample = 1; sample <= 3; sample++)
     {
@@ -693,22 +699,23 @@ test_realiad_bad_entries (void)
   png_at (root, "Real-IAD/realiad_1024/toy/NG/HS/S0002/toy_0002_NG_HS_C1_1.jpg");
   png_at (root, "Real-IAD/realiad_1024/toy/NG/HS/S0002/toy_0002_NG_HS_C2_1.jpg");
   png_at (root, "secret.jpg");
-  text_at (root, "Real-IAD/realiad_jsons/realiad_jsons/toy.json",
-           "{\"train\": [\n"
-           "  {\"anomaly_class\": \"OK\", \"image_path\": \"OK/S0001/toy_0001_OK_C1_1.jpg\"},\n"
-           "  {\"anomaly_class\": \"HS\", \"image_path\": \"NG/HS/S0002/toy_0002_NG_HS_C1_1.jpg\"},\n"
-           "  \"not an object\",\n"
-           "  {\"anomaly_class\": \"OK\", \"image_path\": \"../../../secret.jpg\"},\n"
-           "  {\"anomaly_class\": \"OK\", \"image_path\": \"/etc/passwd\"},\n"
-           "  {\"image_path\": \"OK/S0001/toy_0001_OK_C1_1.jpg\"}],\n"
-           " \"test\": [\n"
-           "  {\"anomaly_class\": \"HS\", \"image_path\": \"NG/HS/S0002/toy_0002_NG_HS_C1_1.jpg\","
-           " \"mask_path\": null},\n"
-           "  {\"anomaly_class\": \"HS\", \"image_path\": \"NG/HS/S0002/toy_0002_NG_HS_C2_1.jpg\","
-           " \"mask_path\": \"NG/HS/S0002/gone.png\"},\n"
-           "  {\"anomaly_class\": \"OK\", \"image_path\": \"OK/S0009/toy_0009_OK_C1_1.jpg\"},\n"
-           "  {\"anomaly_class\": \"OK\", \"image_path\": \"OK/S0001/notes.txt\"},\n"
-           "  {\"anomaly_class\": 7, \"image_path\": \"OK/S0001/toy_0001_OK_C1_1.jpg\"}]}\n");
+  text_at (
+    root, "Real-IAD/realiad_jsons/realiad_jsons/toy.json",
+    "{\"train\": [\n"
+    "  {\"anomaly_class\": \"OK\", \"image_path\": \"OK/S0001/toy_0001_OK_C1_1.jpg\"},\n"
+    "  {\"anomaly_class\": \"HS\", \"image_path\": \"NG/HS/S0002/toy_0002_NG_HS_C1_1.jpg\"},\n"
+    "  \"not an object\",\n"
+    "  {\"anomaly_class\": \"OK\", \"image_path\": \"../../../secret.jpg\"},\n"
+    "  {\"anomaly_class\": \"OK\", \"image_path\": \"/etc/passwd\"},\n"
+    "  {\"image_path\": \"OK/S0001/toy_0001_OK_C1_1.jpg\"}],\n"
+    " \"test\": [\n"
+    "  {\"anomaly_class\": \"HS\", \"image_path\": \"NG/HS/S0002/toy_0002_NG_HS_C1_1.jpg\","
+    " \"mask_path\": null},\n"
+    "  {\"anomaly_class\": \"HS\", \"image_path\": \"NG/HS/S0002/toy_0002_NG_HS_C2_1.jpg\","
+    " \"mask_path\": \"NG/HS/S0002/gone.png\"},\n"
+    "  {\"anomaly_class\": \"OK\", \"image_path\": \"OK/S0009/toy_0009_OK_C1_1.jpg\"},\n"
+    "  {\"anomaly_class\": \"OK\", \"image_path\": \"OK/S0001/notes.txt\"},\n"
+    "  {\"anomaly_class\": 7, \"image_path\": \"OK/S0001/toy_0001_OK_C1_1.jpg\"}]}\n");
   ds = load_ok (json);
   assert_counts (&ds->classes[0], 1, 0, 0, 2, 0);
   p = assert_problem (ds, DM_DATASET_PROBLEM_BAD_ENTRY, "toy.json:train[1]");
@@ -797,7 +804,8 @@ test_near_misses (void)
                      "its images are not there: expected realiad_1024/toy");
   /* VisA as downloaded, before its split */
   png_at (root, "VisA/candle/Data/Images/Normal/0000.JPG");
-  assert_load_error (visa_raw, DM_ERROR_CORRUPT, "candle/ looks like a VisA class but has no split");
+  assert_load_error (visa_raw, DM_ERROR_CORRUPT,
+                     "candle/ looks like a VisA class but has no split");
   /* images only: not a dataset, every layout named */
   png_at (root, "plain/x.png");
   assert_load_error (plain, DM_ERROR_UNSUPPORTED, "not a dataset: expected MVTec AD or MPDD");
