@@ -388,17 +388,18 @@ dm_dataset_add_folders (DmDataset *ds,
 
   c = dm_dataset_get_class (ds, spec->name, spec->normal_dir);
   dm_dataset_set_class_source (ds, c, DM_DATASET_LAYOUT_FOLDERS, spec->normal_dir);
-  dm_dataset_add_folder_images (ds, c, spec->normal_dir, DM_SPLIT_TRAIN, DM_LABEL_GOOD, "good", NULL, FALSE, checks);
+  dm_dataset_add_folder_images (ds, c, spec->normal_dir, DM_SPLIT_TRAIN, DM_LABEL_GOOD, "good",
+                                NULL, FALSE, checks);
   if (spec->test_good_dir != NULL)
-    dm_dataset_add_folder_images (ds, c, spec->test_good_dir, DM_SPLIT_TEST, DM_LABEL_GOOD, "good", NULL, FALSE,
-                checks);
+    dm_dataset_add_folder_images (ds, c, spec->test_good_dir, DM_SPLIT_TEST, DM_LABEL_GOOD, "good",
+                                  NULL, FALSE, checks);
   if (spec->test_defect_dir != NULL)
     {
       defect_type = g_path_get_basename (spec->test_defect_dir);
       if (spec->mask_dir != NULL)
         masks = dm_mask_folder_open (ds, spec->mask_dir);
-      dm_dataset_add_folder_images (ds, c, spec->test_defect_dir, DM_SPLIT_TEST, DM_LABEL_DEFECT, defect_type, masks,
-                  masks != NULL, checks);
+      dm_dataset_add_folder_images (ds, c, spec->test_defect_dir, DM_SPLIT_TEST, DM_LABEL_DEFECT,
+                                    defect_type, masks, masks != NULL, checks);
       if (masks != NULL)
         dm_mask_folder_report_unused (ds, masks);
     }

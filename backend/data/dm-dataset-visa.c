@@ -201,9 +201,9 @@ dm_dataset_add_visa_object (DmDataset *ds,
         g_array_append_val (touched, c);
       if (!dm_dataset_is_image_name (image))
         {
-          dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_NOT_AN_IMAGE, image,
-                                  "not a PNG, TIFF, JPEG or BMP file (by its name; line %u): skipped",
-                                  i + 1);
+          dm_dataset_add_problem (
+            ds, DM_DATASET_PROBLEM_NOT_AN_IMAGE, image,
+            "not a PNG, TIFF, JPEG or BMP file (by its name; line %u): skipped", i + 1);
           continue;
         }
       if (!g_file_test (image, G_FILE_TEST_IS_REGULAR))

@@ -380,8 +380,7 @@ apply_holdout (DmDataset *ds)
           /* the dataset's own split is the hold-out, and nothing else */
           for (guint i = 0; i < ds->n_samples; i++)
             if (ds->samples[i].class_index == c && ds->samples[i].split != DM_SPLIT_TEST)
-              ds->samples[i].split
-                = ds->samples[i].validation ? DM_SPLIT_HOLDOUT : DM_SPLIT_TRAIN;
+              ds->samples[i].split = ds->samples[i].validation ? DM_SPLIT_HOLDOUT : DM_SPLIT_TRAIN;
           continue;
         }
       for (guint i = 0; i < ds->n_samples; i++)

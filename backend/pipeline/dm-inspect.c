@@ -70,8 +70,8 @@ skipped_note (const char *path)
 {
   g_autofree char *display = g_filename_display_name (path);
 
-  return g_error_new (DM_ERROR, DM_ERROR_UNSUPPORTED, "%s: not a PNG, TIFF, JPEG or BMP image, skipped",
-                      display);
+  return g_error_new (DM_ERROR, DM_ERROR_UNSUPPORTED,
+                      "%s: not a PNG, TIFF, JPEG or BMP image, skipped", display);
 }
 
 static int
@@ -123,13 +123,15 @@ collect_folder (const char *folder, GPtrArray *files, GPtrArray *notes)
   if (n_images == 0)
     {
       if (skipped->len > 0)
-        add_note (notes, g_error_new (DM_ERROR, DM_ERROR_INVALID,
-                                      "%s: no PNG, TIFF, JPEG or BMP image in this folder (%u other "
-                                      "file%s)",
-                                      display, skipped->len, skipped->len > 1 ? "s" : ""));
+        add_note (notes,
+                  g_error_new (DM_ERROR, DM_ERROR_INVALID,
+                               "%s: no PNG, TIFF, JPEG or BMP image in this folder (%u other "
+                               "file%s)",
+                               display, skipped->len, skipped->len > 1 ? "s" : ""));
       else
-        add_note (notes, g_error_new (DM_ERROR, DM_ERROR_INVALID,
-                                      "%s: no PNG, TIFF, JPEG or BMP image in this folder", display));
+        add_note (notes,
+                  g_error_new (DM_ERROR, DM_ERROR_INVALID,
+                               "%s: no PNG, TIFF, JPEG or BMP image in this folder", display));
       return FALSE;
     }
   for (guint i = 0; i < skipped->len; i++)

@@ -134,9 +134,10 @@ dm_train_preset_list (void)
   GString *s = g_string_new (NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (presets); i++)
-    g_string_append_printf (s, "%s%s", i == 0                          ? ""
-                                       : i + 1 == G_N_ELEMENTS (presets) ? " or "
-                                                                         : ", ",
+    g_string_append_printf (s, "%s%s",
+                            i == 0                            ? ""
+                            : i + 1 == G_N_ELEMENTS (presets) ? " or "
+                                                              : ", ",
                             presets[i].name);
   return g_string_free (s, FALSE);
 }

@@ -484,9 +484,9 @@ test_presets (void)
     int iters;
     float dropout;
   } paper[] = {
-    { "paper", 10000, 0.2f },        /* dinomaly_mvtec_uni.py, dinomaly_visa_uni.py */
-    { "paper-long", 20000, 0.2f },   /* Dinomaly↑: the README's released models */
-    { "realiad", 50000, 0.4f },      /* dinomaly_realiad_uni.py */
+    { "paper", 10000, 0.2f },         /* dinomaly_mvtec_uni.py, dinomaly_visa_uni.py */
+    { "paper-long", 20000, 0.2f },    /* Dinomaly↑: the README's released models */
+    { "realiad", 50000, 0.4f },       /* dinomaly_realiad_uni.py */
     { "realiad-long", 100000, 0.4f }, /* Dinomaly↑ on Real-IAD */
   };
   g_autofree char *list = dm_train_preset_list ();
