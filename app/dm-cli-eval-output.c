@@ -68,8 +68,27 @@ dm_cli_eval_append_csv (GString *csv,
           g_string_append (csv,
                            dm_decide (&t, r->scores[i]) == DM_DECISION_FAIL ? "defect" : "good");
         }
+      g_string_append_c (csv, ',');
+      dm_report_append_sample_view (csv, s->path);
       g_string_append_c (csv, '\n');
     }
+}
+
+char *
+dm_cli_eval_paper_table (const DmCliEvalRecord *records,
+                         guint n,
+                         const DmMetrics *mean,
+                         DmPaperTableFormat format)
+{
+  g_autofree const char **names = g_new0 (const char *, MAX (n, 1));
+  g_autofree DmMetrics *metrics = g_new0 (DmMetrics, MAX (n, 1));
+
+  for (guint c = 0; c < n; c++)
+    {
+      names[c] = records[c].name;
+      metrics[c] = records[c].metrics;
+    }
+  return dm_report_paper_table (names, metrics, n, mean, format);
 }
 
 /* ---- evaluation folders --------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include "dm-evaluation.h"
 #include "dm-metrics.h"
 #include "dm-model-file.h"
+#include "dm-report.h"
 
 G_BEGIN_DECLS
 
@@ -71,7 +72,15 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DmCliEvalRun, dm_cli_eval_run_clear)
 /* The model's thresholds for a class, or NULL. */
 const DmClassThreshold *dm_cli_eval_find_threshold (const DmModelInfo *info, const char *name);
 
-/* Rows `class,path,label,score,decision` of one class (RFC 4180 quoting). */
+/* The paper's table of the evaluated classes (dm_report_paper_table). */
+char *dm_cli_eval_paper_table (const DmCliEvalRecord *records,
+                               guint n,
+                               const DmMetrics *mean,
+                               DmPaperTableFormat format);
+
+/* Rows `class,path,label,score,decision,sample,view` of one class (RFC 4180
+ * quoting); sample and view are those of a multi-view image (Real-IAD's
+ * "S0011", "C3": dm_dataset_sample_view), else empty. */
 void dm_cli_eval_append_csv (GString *csv,
                              const DmDataset *dataset,
                              const DmEvalClass *result,

@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "dm-dataset.h"
 #include "dm-json-util.h"
 #include "dm-report-private.h"
 
@@ -162,9 +163,17 @@ json_class (GString *s, const DmReportClass *k)
   for (guint g = 0; g < gallery->len; g++)
     {
       const DmReportImage *im = &k->images[g_array_index (gallery, guint, g)];
+      g_autofree char *sample = NULL, *view = NULL;
 
+      if (im->path != NULL)
+        dm_dataset_sample_view (im->path, &sample, &view);
       g_string_append (s, g == 0 ? "\n        {\"path\": " : ",\n        {\"path\": ");
       json_filename (s, im->path);
+      /* a multi-view image's part and camera (Real-IAD), else null */
+      g_string_append (s, ", \"sample\": ");
+      dm_json_append_quoted (s, sample);
+      g_string_append (s, ", \"view\": ");
+      dm_json_append_quoted (s, view);
       g_string_append (s, ", \"defect_type\": ");
       dm_json_append_quoted (s, im->defect_type);
       g_string_append_printf (s, ", \"label\": \"%s\", \"score\": ", im->label ? "defect" : "good");
