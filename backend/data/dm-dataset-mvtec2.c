@@ -12,26 +12,43 @@
 
 #include "dm-error.h"
 
+/* The class and the normal images both layouts share: train/good,
+ * validation/good (the dataset's own hold-out) and TEST/good. FALSE when
+ * class_dir is no folder. */
 static gboolean
-class_folder (const char *class_dir, GError **error)
+begin_class (DmDataset *ds,
+             const char *class_dir,
+             const char *name,
+             DmDatasetLayout layout,
+             const char *test,
+             DmDatasetChecks checks,
+             guint *class_index,
+             GError **error)
 {
-  g_autofree char *display = NULL;
+  static const char *const splits[] = { "train", "validation", NULL };
+  g_autofree char *base = g_path_get_basename (class_dir);
 
-  if (g_file_test (class_dir, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  display = g_filename_display_name (class_dir);
-  g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such folder", display);
-  return FALSE;
-}
+  if (!g_file_test (class_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *display = g_filename_display_name (class_dir);
 
-/* DIR/good of one split, when there is one. */
-static void
-add_good (DmDataset *ds, guint c, const char *dir, DmSplit split, DmDatasetChecks checks)
-{
-  g_autofree char *good = g_build_filename (dir, "good", NULL);
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such folder", display);
+      return FALSE;
+    }
+  *class_index = dm_dataset_get_class (ds, name != NULL ? name : base, class_dir);
+  dm_dataset_set_class_source (ds, *class_index, layout, class_dir);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *good = g_build_filename (class_dir, i < 2 ? splits[i] : test, "good", NULL);
 
-  if (g_file_test (good, G_FILE_TEST_IS_DIR))
-    dm_dataset_add_folder_images (ds, c, good, split, DM_LABEL_GOOD, "good", NULL, FALSE, checks);
+      if (g_file_test (good, G_FILE_TEST_IS_DIR))
+        dm_dataset_add_folder_images (ds, *class_index, good,
+                                      i == 0   ? DM_SPLIT_TRAIN
+                                      : i == 1 ? DM_SPLIT_HOLDOUT
+                                               : DM_SPLIT_TEST,
+                                      DM_LABEL_GOOD, "good", NULL, FALSE, checks);
+    }
+  return TRUE;
 }
 
 /* ---- MVTec AD 2 ------------------------------------------------------------------ */
@@ -55,21 +72,14 @@ gboolean
 dm_dataset_add_mvtec_ad2_class (
   DmDataset *ds, const char *class_dir, const char *name, DmDatasetChecks checks, GError **error)
 {
-  g_autofree char *base = g_path_get_basename (class_dir);
-  g_autofree char *train = g_build_filename (class_dir, "train", NULL);
-  g_autofree char *validation = g_build_filename (class_dir, "validation", NULL);
   g_autofree char *test = g_build_filename (class_dir, "test_public", NULL);
   g_autofree char *gt = g_build_filename (test, "ground_truth", NULL);
   g_autoptr (GPtrArray) types = NULL;
   guint c;
 
-  if (!class_folder (class_dir, error))
+  if (!begin_class (ds, class_dir, name, DM_DATASET_LAYOUT_MVTEC_AD2, "test_public", checks, &c,
+                    error))
     return FALSE;
-  c = dm_dataset_get_class (ds, name != NULL ? name : base, class_dir);
-  dm_dataset_set_class_source (ds, c, DM_DATASET_LAYOUT_MVTEC_AD2, class_dir);
-  add_good (ds, c, train, DM_SPLIT_TRAIN, checks);
-  add_good (ds, c, validation, DM_SPLIT_HOLDOUT, checks);
-  add_good (ds, c, test, DM_SPLIT_TEST, checks);
   types = dm_dataset_list_subdirs (test);
   for (guint t = 0; types != NULL && t < types->len; t++)
     {
@@ -157,22 +167,14 @@ gboolean
 dm_dataset_add_loco_class (
   DmDataset *ds, const char *class_dir, const char *name, DmDatasetChecks checks, GError **error)
 {
-  g_autofree char *base = g_path_get_basename (class_dir);
-  g_autofree char *train = g_build_filename (class_dir, "train", NULL);
-  g_autofree char *validation = g_build_filename (class_dir, "validation", NULL);
   g_autofree char *test = g_build_filename (class_dir, "test", NULL);
   g_autofree char *gt = g_build_filename (class_dir, "ground_truth", NULL);
   g_autoptr (GPtrArray) types = NULL;
   g_autoptr (GPtrArray) gt_types = NULL;
   guint c;
 
-  if (!class_folder (class_dir, error))
+  if (!begin_class (ds, class_dir, name, DM_DATASET_LAYOUT_MVTEC_LOCO, "test", checks, &c, error))
     return FALSE;
-  c = dm_dataset_get_class (ds, name != NULL ? name : base, class_dir);
-  dm_dataset_set_class_source (ds, c, DM_DATASET_LAYOUT_MVTEC_LOCO, class_dir);
-  add_good (ds, c, train, DM_SPLIT_TRAIN, checks);
-  add_good (ds, c, validation, DM_SPLIT_HOLDOUT, checks);
-  add_good (ds, c, test, DM_SPLIT_TEST, checks);
   types = dm_dataset_list_subdirs (test);
   for (guint t = 0; types != NULL && t < types->len; t++)
     {

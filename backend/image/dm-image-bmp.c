@@ -307,6 +307,13 @@ scale_to_8 (guint32 v, int width)
  * palette is the identity (entry i = (i, i, i); black and white for two),
  * and as a palette image ("P") otherwise; masks read as "P" are thresholded
  * on their indices (dm-preprocess.h), so the difference matters. */
+/* The file's bytes of image row y (y = 0 the top row). */
+static const guint8 *
+source_row (const BmpHeader *h, int y)
+{
+  return h->src->data + h->offset + (gsize)(h->top_down ? y : h->height - 1 - y) * h->row_bytes;
+}
+
 static gboolean
 palette_is_identity (const BmpHeader *h)
 {
@@ -348,8 +355,7 @@ decode_palette (const BmpHeader *h, GError **error)
     return NULL;
   for (int y = 0; y < h->height; y++)
     {
-      const guint8 *row
-        = src->data + h->offset + (gsize)(h->top_down ? y : h->height - 1 - y) * h->row_bytes;
+      const guint8 *row = source_row (h, y);
       guint8 *out = image->data + (gsize)y * image->stride;
 
       for (int x = 0; x < h->width; x++)
@@ -393,8 +399,7 @@ decode_direct (const BmpHeader *h, GError **error)
     return NULL;
   for (int y = 0; y < h->height; y++)
     {
-      const guint8 *row
-        = src->data + h->offset + (gsize)(h->top_down ? y : h->height - 1 - y) * h->row_bytes;
+      const guint8 *row = source_row (h, y);
       guint8 *out = image->data + (gsize)y * image->stride;
 
       for (int x = 0; x < h->width; x++)
