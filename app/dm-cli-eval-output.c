@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm-csv.h"
@@ -19,6 +20,42 @@ void
 dm_cli_eval_record_clear (DmCliEvalRecord *record)
 {
   g_free (record->name);
+  g_free (record->views);
+}
+
+static int
+compare_views (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+void
+dm_cli_eval_record_count_views (DmCliEvalRecord *record,
+                                const DmDataset *ds,
+                                const DmEvalClass *r)
+{
+  g_autoptr (GHashTable) samples = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) views = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree gpointer *names = NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < r->n_images; i++)
+    {
+      char *sample = NULL, *view = NULL;
+
+      if (dm_dataset_sample_view (ds->samples[r->sample_index[i]].path, &sample, &view))
+        {
+          g_hash_table_add (samples, sample);
+          g_hash_table_add (views, view);
+        }
+    }
+  record->n_samples = g_hash_table_size (samples);
+  if (record->n_samples == 0)
+    return;
+  names = g_hash_table_get_keys_as_array (views, &n);
+  qsort (names, n, sizeof *names, compare_views);
+  g_free (record->views);
+  record->views = g_strjoinv (",", (char **)names);
 }
 
 /* ---- CSV ------------------------------------------------------------------- */
@@ -242,6 +279,20 @@ dm_cli_eval_write_json (const char *path,
         dm_json_append_number (s, r->threshold);
       else
         g_string_append (s, "null");
+      if (r->n_samples > 0)
+        {
+          /* every view an image: how many parts, seen by which cameras */
+          g_auto (GStrv) views = g_strsplit (r->views, ",", -1);
+
+          g_string_append_printf (s, ",\n      \"n_samples\": %u,\n      \"views\": [",
+                                  r->n_samples);
+          for (guint v = 0; views[v] != NULL; v++)
+            {
+              g_string_append (s, v == 0 ? "" : ", ");
+              dm_json_append_quoted (s, views[v]);
+            }
+          g_string_append_c (s, ']');
+        }
       g_string_append (s, ",\n      \"seconds\": ");
       dm_json_append_number (s, r->seconds);
       g_string_append (s, "\n    }");

@@ -22,12 +22,18 @@ typedef struct
   guint n_images;
   guint n_defect;
   guint n_truth; /* with ground truth: good, or defect with a mask */
+  guint n_samples; /* multi-view datasets (Real-IAD): the parts photographed, else 0 */
+  char *views;     /* ... and their cameras, "C1,C2,..." (sorted), else NULL */
   gboolean has_threshold;
   double threshold; /* the model's image threshold: score > threshold is a defect */
   double seconds;
 } DmCliEvalRecord;
 
 void dm_cli_eval_record_clear (DmCliEvalRecord *record);
+/* n_samples and views of a record from its images' names. */
+void dm_cli_eval_record_count_views (DmCliEvalRecord *record,
+                                     const DmDataset *dataset,
+                                     const DmEvalClass *result);
 
 /* Called after each class is evaluated, while its maps are alive; FALSE
  * with error stops the run. record may be changed before it is kept. */
@@ -95,7 +101,8 @@ gboolean dm_cli_eval_save_maps (const char *dir,
                                 GError **error);
 
 /* The report: {"model", "data", "classes": {name: {seven metrics, counts,
- * "notes"}}, "mean": {...}, "problems": [...], "failures": [...]}. */
+ * "notes"; for a multi-view class "n_samples" and "views"}}, "mean": {...},
+ * "problems": [...], "failures": [...]}. */
 gboolean dm_cli_eval_write_json (const char *path,
                                  const char *model_path,
                                  const char *data_path,

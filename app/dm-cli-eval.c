@@ -259,6 +259,7 @@ dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_
       record.metrics = result->metrics;
       record.n_images = result->n_images;
       record.n_truth = result->n_truth;
+      dm_cli_eval_record_count_views (&record, ds, result);
       for (guint i = 0; i < result->n_images; i++)
         record.n_defect += result->labels[i];
       record.has_threshold = threshold != NULL;

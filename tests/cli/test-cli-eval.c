@@ -603,6 +603,15 @@ test_realiad_views_and_paper_table (void)
   root = dm_test_load_json (parser, json);
   gen = json_object_get_object_member (json_object_get_object_member (root, "classes"), "gen");
   mean = json_object_get_object_member (root, "mean");
+  /* the JSON says how many parts were seen by which cameras */
+  g_assert_cmpint (json_object_get_int_member (gen, "n_samples"), ==, 2);
+  {
+    JsonArray *views = json_object_get_array_member (gen, "views");
+
+    g_assert_cmpuint (json_array_get_length (views), ==, 2);
+    g_assert_cmpstr (json_array_get_string_element (views, 0), ==, "C1");
+    g_assert_cmpstr (json_array_get_string_element (views, 1), ==, "C2");
+  }
   lines = g_strsplit (out, "\n", -1);
   {
     const char *header = NULL, *gen_row = NULL, *mean_row = NULL;
