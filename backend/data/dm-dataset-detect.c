@@ -117,15 +117,35 @@ list_json (const char *dir)
   return g_steal_pointer (&files);
 }
 
-/* Every split file of a folder, one class each. */
+/* Every split file of a folder, one class each. A file that cannot be
+ * used (not a split file, its images not there) is a problem and the
+ * other classes load; a folder of one file fails as that file does. */
 static gboolean
 add_realiad_folder (DmDataset *ds, const char *dir, DmDatasetChecks checks, GError **error)
 {
   g_autoptr (GPtrArray) files = list_json (dir);
 
   for (guint i = 0; files != NULL && i < files->len; i++)
-    if (!dm_dataset_add_realiad_class (ds, files->pdata[i], NULL, NULL, checks, error))
-      return FALSE;
+    {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *display = NULL;
+
+      if (dm_dataset_add_realiad_class (ds, files->pdata[i], NULL, NULL, checks, &local))
+        continue;
+      if (files->len == 1)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      display = g_filename_display_name (files->pdata[i]);
+      dm_dataset_add_problem (
+        ds,
+        g_error_matches (local, DM_ERROR, DM_ERROR_UNSUPPORTED) ? DM_DATASET_PROBLEM_MISSING_FILE
+                                                                : DM_DATASET_PROBLEM_UNREADABLE,
+        files->pdata[i], "%s: class left out",
+        g_str_has_prefix (local->message, display) ? local->message + strlen (display) + 2
+                                                   : local->message);
+    }
   return TRUE;
 }
 

@@ -672,6 +672,27 @@ test_realiad (void)
   g_assert_null (s->mask_path);
   assert_reloads (ds);
 
+  /* a split file among others that cannot be used: the others load */
+  {
+    g_autofree char *broken = at (root, "Real-IAD/realiad_jsons/realiad_jsons/zz_broken.json");
+    g_autofree char *lost = at (root, "Real-IAD/realiad_jsons/realiad_jsons/lost.json");
+    g_autoptr (DmDataset) partial = NULL;
+    const DmDatasetProblem *p;
+
+    g_assert_true (g_file_set_contents (broken, "{\"train\": [", -1, NULL));
+    g_assert_true (g_file_set_contents (lost, "{\"train\": [], \"test\": []}", -1, NULL));
+    partial = load_ok (realiad);
+    g_assert_cmpuint (partial->n_classes, ==, 2);
+    p = assert_problem (partial, DM_DATASET_PROBLEM_UNREADABLE, "zz_broken.json");
+    dm_test_assert_has (p->message, "not JSON");
+    p = assert_problem (partial, DM_DATASET_PROBLEM_MISSING_FILE, "lost.json");
+    dm_test_assert_has (p->message, "its images are not there: expected realiad_1024/lost");
+    dm_test_assert_has (p->message, "class left out");
+    g_assert_false (g_str_has_prefix (p->message, "/"));
+    g_assert_cmpint (g_unlink (broken), ==, 0);
+    g_assert_cmpint (g_unlink (lost), ==, 0);
+  }
+
   /* one split file; the single-view folder */
   {
     g_autoptr (DmDataset) one = load_ok (json);
