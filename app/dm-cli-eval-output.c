@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm-csv.h"
@@ -19,6 +20,42 @@ void
 dm_cli_eval_record_clear (DmCliEvalRecord *record)
 {
   g_free (record->name);
+  g_free (record->views);
+}
+
+static int
+compare_views (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+void
+dm_cli_eval_record_count_views (DmCliEvalRecord *record,
+                                const DmDataset *ds,
+                                const DmEvalClass *r)
+{
+  g_autoptr (GHashTable) samples = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) views = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree gpointer *names = NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < r->n_images; i++)
+    {
+      char *sample = NULL, *view = NULL;
+
+      if (dm_dataset_sample_view (ds->samples[r->sample_index[i]].path, &sample, &view))
+        {
+          g_hash_table_add (samples, sample);
+          g_hash_table_add (views, view);
+        }
+    }
+  record->n_samples = g_hash_table_size (samples);
+  if (record->n_samples == 0)
+    return;
+  names = g_hash_table_get_keys_as_array (views, &n);
+  qsort (names, n, sizeof *names, compare_views);
+  g_free (record->views);
+  record->views = g_strjoinv (",", (char **)names);
 }
 
 /* ---- CSV ------------------------------------------------------------------- */
@@ -68,8 +105,27 @@ dm_cli_eval_append_csv (GString *csv,
           g_string_append (csv,
                            dm_decide (&t, r->scores[i]) == DM_DECISION_FAIL ? "defect" : "good");
         }
+      g_string_append_c (csv, ',');
+      dm_report_append_sample_view (csv, s->path);
       g_string_append_c (csv, '\n');
     }
+}
+
+char *
+dm_cli_eval_paper_table (const DmCliEvalRecord *records,
+                         guint n,
+                         const DmMetrics *mean,
+                         DmPaperTableFormat format)
+{
+  g_autofree const char **names = g_new0 (const char *, MAX (n, 1));
+  g_autofree DmMetrics *metrics = g_new0 (DmMetrics, MAX (n, 1));
+
+  for (guint c = 0; c < n; c++)
+    {
+      names[c] = records[c].name;
+      metrics[c] = records[c].metrics;
+    }
+  return dm_report_paper_table (names, metrics, n, mean, format);
 }
 
 /* ---- evaluation folders --------------------------------------------------------- */
@@ -215,6 +271,18 @@ dm_cli_eval_write_json (const char *path,
       dm_json_writer_member_int (w, "n_with_ground_truth", r->n_truth);
       dm_json_writer_member_int (w, "aupro_regions", (gint64)r->metrics.aupro_regions);
       dm_json_writer_member_number (w, "image_threshold", r->has_threshold ? r->threshold : NAN);
+      if (r->n_samples > 0)
+        {
+          /* every view an image: how many parts, seen by which cameras */
+          g_auto (GStrv) views = g_strsplit (r->views, ",", -1);
+
+          dm_json_writer_member_int (w, "n_samples", r->n_samples);
+          dm_json_writer_key (w, "views");
+          dm_json_writer_begin_inline_array (w);
+          for (guint v = 0; views[v] != NULL; v++)
+            dm_json_writer_string (w, views[v]);
+          dm_json_writer_end_array (w);
+        }
       dm_json_writer_member_number (w, "seconds", r->seconds);
       dm_json_writer_end_object (w);
     }

@@ -10,6 +10,7 @@
 #include "dm-evaluation.h"
 #include "dm-metrics.h"
 #include "dm-model-file.h"
+#include "dm-report.h"
 
 G_BEGIN_DECLS
 
@@ -21,12 +22,18 @@ typedef struct
   guint n_images;
   guint n_defect;
   guint n_truth; /* with ground truth: good, or defect with a mask */
+  guint n_samples; /* multi-view datasets (Real-IAD): the parts photographed, else 0 */
+  char *views;     /* ... and their cameras, "C1,C2,..." (sorted), else NULL */
   gboolean has_threshold;
   double threshold; /* the model's image threshold: score > threshold is a defect */
   double seconds;
 } DmCliEvalRecord;
 
 void dm_cli_eval_record_clear (DmCliEvalRecord *record);
+/* n_samples and views of a record from its images' names. */
+void dm_cli_eval_record_count_views (DmCliEvalRecord *record,
+                                     const DmDataset *dataset,
+                                     const DmEvalClass *result);
 
 /* Called after each class is evaluated, while its maps are alive; FALSE
  * with error stops the run. record may be changed before it is kept. */
@@ -71,7 +78,15 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DmCliEvalRun, dm_cli_eval_run_clear)
 /* The model's thresholds for a class, or NULL. */
 const DmClassThreshold *dm_cli_eval_find_threshold (const DmModelInfo *info, const char *name);
 
-/* Rows `class,path,label,score,decision` of one class (RFC 4180 quoting). */
+/* The paper's table of the evaluated classes (dm_report_paper_table). */
+char *dm_cli_eval_paper_table (const DmCliEvalRecord *records,
+                               guint n,
+                               const DmMetrics *mean,
+                               DmPaperTableFormat format);
+
+/* Rows `class,path,label,score,decision,sample,view` of one class (RFC 4180
+ * quoting); sample and view are those of a multi-view image (Real-IAD's
+ * "S0011", "C3": dm_dataset_sample_view), else empty. */
 void dm_cli_eval_append_csv (GString *csv,
                              const DmDataset *dataset,
                              const DmEvalClass *result,
@@ -86,7 +101,8 @@ gboolean dm_cli_eval_save_maps (const char *dir,
                                 GError **error);
 
 /* The report: {"model", "data", "classes": {name: {seven metrics, counts,
- * "notes"}}, "mean": {...}, "problems": [...], "failures": [...]}. */
+ * "notes"; for a multi-view class "n_samples" and "views"}}, "mean": {...},
+ * "problems": [...], "failures": [...]}. */
 gboolean dm_cli_eval_write_json (const char *path,
                                  const char *model_path,
                                  const char *data_path,

@@ -15,6 +15,7 @@
 #include "dm-engine.h"
 #include "dm-evaluation.h"
 #include "dm-model-file.h"
+#include "dm-report.h"
 
 /* Problems printed before "... and N more". */
 #define MAX_PROBLEMS_SHOWN 20
@@ -140,8 +141,12 @@ print_table (const DmCliEvalRecord *records, guint n, const DmMetrics *mean)
   for (int id = 0; id < DM_METRIC_COUNT; id++)
     print_value (dm_metrics_get (mean, id));
   printf ("\n");
+}
 
-  /* why a figure is missing */
+/* Why a figure is missing, after either table. */
+static void
+print_notes (const DmCliEvalRecord *records, guint n)
+{
   for (guint c = 0; c < n; c++)
     {
       const DmCliEvalRecord *r = &records[c];
@@ -254,6 +259,7 @@ dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_
       record.metrics = result->metrics;
       record.n_images = result->n_images;
       record.n_truth = result->n_truth;
+      dm_cli_eval_record_count_views (&record, ds, result);
       for (guint i = 0; i < result->n_images; i++)
         record.n_defect += result->labels[i];
       record.has_threshold = threshold != NULL;
@@ -316,18 +322,26 @@ dm_cli_eval (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
   g_autofree char *classes = NULL, *json_path = NULL, *csv_path = NULL, *maps_dir = NULL;
+  g_autofree char *table = NULL;
   int batch = DM_EVAL_BATCH, threads = 0, exit_code;
+  DmPaperTableFormat table_format = DM_PAPER_TABLE_TEXT;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "the backbone file, when the model refers to it by checksum", "FILE" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_path,
-      "the dataset: an MVTec AD root or class folder, or a VisA split CSV (or its root)", "DIR" },
+      "the dataset: MVTec AD, MPDD, BTAD, MVTec AD 2 or MVTec LOCO AD (root or class folder), a "
+      "VisA split CSV (or its root), or Real-IAD (its root or a split JSON)",
+      "DIR" },
     { "classes", 0, 0, G_OPTION_ARG_STRING, &classes,
       "evaluate these classes only (default: every class with test images)", "A,B" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "write the metrics as JSON", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
-      "write one row per test image: class,path,label,score,decision", "FILE" },
+      "write one row per test image: class,path,label,score,decision,sample,view", "FILE" },
+    { "table", 0, 0, G_OPTION_ARG_STRING, &table,
+      "print the paper's table instead (the seven metrics in the paper's order, in percent with "
+      "one decimal): paper, paper-csv or paper-markdown",
+      "FORMAT" },
     { "save-maps", 0, 0, G_OPTION_ARG_FILENAME, &maps_dir,
       "write DIR/CLASS/{scores.csv,maps,masks} for 'dinomaly metrics'", "DIR" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "images per forward pass (4)", "N" },
@@ -335,7 +349,7 @@ dm_cli_eval (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) csv = g_string_new ("class,path,label,score,decision\n");
+  g_autoptr (GString) csv = g_string_new ("class,path,label,score,decision,sample,view\n");
   g_auto (DmCliEvalRun) run = { 0 };
   EvalOutputs outputs = { NULL, NULL };
   const DmCliEvalRecord *records;
@@ -356,6 +370,8 @@ dm_cli_eval (int argc, char **argv)
     return DM_CLI_USAGE;
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
     return dm_cli_usage_error ("eval", "--classes is empty (give NAME,NAME...)");
+  if (table != NULL && !dm_report_paper_format_from_name (table, &table_format))
+    return dm_cli_usage_error ("eval", "--table: give paper, paper-csv or paper-markdown");
 
   run.command = "eval";
   run.model_path = model_path;
@@ -380,7 +396,16 @@ dm_cli_eval (int argc, char **argv)
     printf ("model %s: crop %d (resize %d), D %d, %d encoder blocks\n", model_display,
             run.model->crop, run.model->resize, run.model->encoder->config.dim,
             run.model->encoder->n_blocks);
-    print_table (records, run.records->len, &run.mean);
+    if (table != NULL)
+      {
+        g_autofree char *text = dm_cli_eval_paper_table (records, run.records->len, &run.mean,
+                                                         table_format);
+
+        fputs (text, stdout);
+      }
+    else
+      print_table (records, run.records->len, &run.mean);
+    print_notes (records, run.records->len);
     printf ("%u images in %.2f s (%.3f s per image, metrics included; %.2f s in all)\n",
             run.n_images, elapsed, run.n_images > 0 ? elapsed / run.n_images : 0.0, seconds);
   }

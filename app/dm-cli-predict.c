@@ -490,18 +490,19 @@ dm_cli_predict (int argc, char **argv)
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
 
-  if (!dm_cli_parse ("predict", "IMAGE|FOLDER…",
-                     "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
-                     "decision: pass or fail when the model has an image threshold for the\n"
-                     "class, else empty), and per image STEM_map.tiff (the 256x256 anomaly map\n"
-                     "the score comes from, float32) and STEM_overlay.png (the heatmap over the\n"
-                     "original image; the part the model does not see is hatched). STEM is the\n"
-                     "file name without extension; a stem seen before gets -2, -3, ...\n\n"
-                     "Folders give their files sorted by name (not their subfolders; hidden\n"
-                     "files ignored); files that are not PNG, TIFF or JPEG by content are listed\n"
-                     "and skipped. An image that cannot be read is reported and the others go\n"
-                     "on (exit status 1). Progress is shown when standard error is a terminal.",
-                     entries, &argc, &argv))
+  if (!dm_cli_parse (
+        "predict", "IMAGE|FOLDER…",
+        "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
+        "decision: pass or fail when the model has an image threshold for the\n"
+        "class, else empty), and per image STEM_map.tiff (the 256x256 anomaly map\n"
+        "the score comes from, float32) and STEM_overlay.png (the heatmap over the\n"
+        "original image; the part the model does not see is hatched). STEM is the\n"
+        "file name without extension; a stem seen before gets -2, -3, ...\n\n"
+        "Folders give their files sorted by name (not their subfolders; hidden\n"
+        "files ignored); files that are not PNG, TIFF, JPEG or BMP by content are\n"
+        "listed and skipped. An image that cannot be read is reported and the others go\n"
+        "on (exit status 1). Progress is shown when standard error is a terminal.",
+        entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (model_path == NULL || out_dir == NULL)
     return dm_cli_usage_error ("predict", "--model and --out are required");
@@ -526,7 +527,7 @@ dm_cli_predict (int argc, char **argv)
   if (p.inputs->len == 0)
     {
       if (n_unreadable == 0)
-        g_printerr ("dinomaly predict: no PNG, TIFF or JPEG image to score\n");
+        g_printerr ("dinomaly predict: no PNG, TIFF, JPEG or BMP image to score\n");
       predict_clear (&p);
       return DM_CLI_FAILED;
     }

@@ -112,6 +112,18 @@ write_outputs (const DmReportInput *input,
          && (csv_path == NULL || dm_report_write_csv (input, csv_path, error));
 }
 
+/* --table: the paper's table on standard output. */
+static void
+print_paper_table (const DmReportInput *input, const char *table, DmPaperTableFormat format)
+{
+  g_autofree char *text = NULL;
+
+  if (table == NULL)
+    return;
+  text = dm_report_input_paper_table (input, format);
+  fputs (text, stdout);
+}
+
 /* --project: the stored results, no evaluation. */
 static int
 report_project (const char *dir,
@@ -119,7 +131,9 @@ report_project (const char *dir,
                 DmReportPaper paper,
                 const char *out_path,
                 const char *json_path,
-                const char *csv_path)
+                const char *csv_path,
+                const char *table,
+                DmPaperTableFormat table_format)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (DmProject) project = dm_project_open (dir, &error);
@@ -154,6 +168,7 @@ report_project (const char *dir,
     goto failed;
   display = g_filename_display_name (out_path);
   printf ("%u classes of project %s reported in %s\n", input->n_classes, project->name, display);
+  print_paper_table (input, table, table_format);
   return DM_CLI_OK;
 
 failed:
@@ -167,7 +182,9 @@ dm_cli_report (int argc, char **argv)
   g_autofree char *model_path = NULL, *backbone_path = NULL, *data_path = NULL;
   g_autofree char *classes = NULL, *out_path = NULL, *json_path = NULL, *csv_path = NULL;
   g_autofree char *paper_name = NULL, *quantile_text = NULL, *title = NULL, *project_dir = NULL;
+  g_autofree char *table = NULL;
   int batch = DM_EVAL_BATCH, threads = 0, exit_code;
+  DmPaperTableFormat table_format = DM_PAPER_TABLE_TEXT;
   const GOptionEntry entries[] = {
     { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project_dir,
       "a trained project: its scored images, the user's labels, masks and thresholds "
@@ -177,19 +194,26 @@ dm_cli_report (int argc, char **argv)
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "the backbone file, when the model refers to it by checksum", "FILE" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_path,
-      "the dataset: an MVTec AD root or class folder, or a VisA split CSV (or its root)", "DIR" },
+      "the dataset: MVTec AD, MPDD, BTAD, MVTec AD 2 or MVTec LOCO AD (root or class folder), a "
+      "VisA split CSV (or its root), or Real-IAD (its root or a split JSON)",
+      "DIR" },
     { "classes", 0, 0, G_OPTION_ARG_STRING, &classes,
       "these classes only (default: every class with test images)", "A,B" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "the PDF report to write", "REPORT.pdf" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "also write every figure as JSON", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
-      "also write one row per image: class,path,label,score,decision,threshold", "FILE" },
+      "also write one row per image: class,path,label,score,decision,threshold,sample,view",
+      "FILE" },
     { "paper", 0, 0, G_OPTION_ARG_STRING, &paper_name, "a4 (default) or letter", "SIZE" },
     { "threshold-quantile", 0, 0, G_OPTION_ARG_STRING, &quantile_text,
       "image threshold = this quantile (0..1) of each class's normal test scores "
       "(default: the model's threshold, else F1-optimal on the test labels)",
       "Q" },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "the report's title", "TEXT" },
+    { "table", 0, 0, G_OPTION_ARG_STRING, &table,
+      "also print the paper's table (the seven metrics in the paper's order, in percent with one "
+      "decimal): paper, paper-csv or paper-markdown",
+      "FORMAT" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "images per forward pass (4)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all cores)", "N" },
     { NULL },
@@ -224,6 +248,8 @@ dm_cli_report (int argc, char **argv)
     return DM_CLI_USAGE;
   if (classes != NULL && g_strstrip (classes)[0] == '\0')
     return dm_cli_usage_error ("report", "--classes is empty (give NAME,NAME...)");
+  if (table != NULL && !dm_report_paper_format_from_name (table, &table_format))
+    return dm_cli_usage_error ("report", "--table: give paper, paper-csv or paper-markdown");
   if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "letter") == 0)
     paper = DM_REPORT_PAPER_LETTER;
   else if (paper_name != NULL && g_ascii_strcasecmp (paper_name, "a4") != 0)
@@ -244,7 +270,8 @@ dm_cli_report (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   if (project_dir != NULL)
-    return report_project (project_dir, title, paper, out_path, json_path, csv_path);
+    return report_project (project_dir, title, paper, out_path, json_path, csv_path, table,
+                           table_format);
   run.command = "report";
   run.model_path = model_path;
   run.backbone_path = backbone_path;
@@ -290,6 +317,7 @@ dm_cli_report (int argc, char **argv)
     printf ("%u images of %u classes evaluated in %.1f s; report written to %s\n", run.n_images,
             input->n_classes, (double)(g_get_monotonic_time () - run.t_start) / 1e6, display);
   }
+  print_paper_table (input, table, table_format);
   return DM_CLI_OK;
 
 failed:

@@ -13,7 +13,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzzers=true -Dapp=false -Db_lundef=false || exit 1
 fi
 ninja -C build-fuzz tests/fuzz/fuzz-png tests/fuzz/fuzz-tiff tests/fuzz/fuzz-jpeg \
-  tests/fuzz/fuzz-safetensors tests/fuzz/fuzz-pth || exit 1
+  tests/fuzz/fuzz-bmp tests/fuzz/fuzz-realiad-json tests/fuzz/fuzz-safetensors \
+  tests/fuzz/fuzz-pth || exit 1
 
 run () {
   local name=$1; shift
@@ -30,4 +31,7 @@ run tiff tests/data/image/corpus tests/data/image/reference &
 run safetensors tests/data/fuzz/safetensors &
 wait
 run pth tests/data/fuzz/pth &
+run bmp tests/data/fuzz/bmp &
+wait
+run realiad-json tests/data/fuzz/realiad-json &
 wait

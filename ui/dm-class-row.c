@@ -38,6 +38,14 @@ layout_title (const char *layout)
     return _ ("MVTec AD layout");
   if (g_strcmp0 (layout, "visa") == 0)
     return _ ("VisA split file");
+  if (g_strcmp0 (layout, "btad") == 0)
+    return _ ("BTAD layout");
+  if (g_strcmp0 (layout, "mvtec-ad2") == 0)
+    return _ ("MVTec AD 2 layout");
+  if (g_strcmp0 (layout, "mvtec-loco") == 0)
+    return _ ("MVTec LOCO AD layout");
+  if (g_strcmp0 (layout, "realiad") == 0)
+    return _ ("Real-IAD split file");
   return _ ("Folder of normal images");
 }
 

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "dm-mask.h"
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
 
@@ -86,8 +87,9 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     load->mask = dm_image_load (load->user_mask, 0, &mask_error);
   else if (load->dataset_mask != NULL)
     {
-      /* the dataset's own mask is where the user's painting starts */
-      load->mask = dm_image_load (load->dataset_mask, 0, &mask_error);
+      /* the dataset's own mask is where the user's painting starts (a
+       * folder of masks, as MVTec LOCO has, gives their union) */
+      load->mask = dm_mask_load (load->dataset_mask, 0, DM_IMAGE_LOAD_DEFAULT, NULL, &mask_error);
       load->mask_from_dataset = load->mask != NULL;
     }
   if (map_error != NULL)

@@ -87,8 +87,6 @@ struct _DmTrainPage
 
 G_DEFINE_FINAL_TYPE (DmTrainPage, dm_train_page, ADW_TYPE_BIN)
 
-static const char *const preset_names[] = { "quick", "balanced", "paper" };
-
 /* A setting's value from the settings' JSON form (the names the project
  * stores them under). */
 static double
@@ -123,9 +121,10 @@ on_preset_selected (DmTrainPage *self)
 {
   guint i = adw_combo_row_get_selected (self->preset_row);
 
-  if (self->updating || self->project == NULL || i >= G_N_ELEMENTS (preset_names))
+  if (self->updating || self->project == NULL || i >= dm_train_preset_count ())
     return;
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.set-preset", "s", preset_names[i]);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.set-preset", "s",
+                              dm_train_preset_name ((DmTrainPreset)i));
 }
 
 static void
@@ -189,8 +188,8 @@ dm_train_page_show_project (DmTrainPage *self, DmProject *project)
   root = json_from_string (json, NULL);
   values = root != NULL ? json_node_get_object (root) : NULL;
   self->updating = TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (preset_names); i++)
-    if (g_strcmp0 (project->preset, preset_names[i]) == 0)
+  for (guint i = 0; i < dm_train_preset_count (); i++)
+    if (g_strcmp0 (project->preset, dm_train_preset_name ((DmTrainPreset)i)) == 0)
       adw_combo_row_set_selected (self->preset_row, i);
   for (guint i = 0; i < G_N_ELEMENTS (settings_spec); i++)
     gtk_spin_button_set_value (self->spins[i],
@@ -454,6 +453,10 @@ dm_train_page_init (DmTrainPage *self)
 {
   g_type_ensure (DM_TYPE_LOSS_CURVE);
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* the presets of the settings' table, in its order */
+  for (guint i = 0; i < dm_train_preset_count (); i++)
+    gtk_string_list_append (GTK_STRING_LIST (adw_combo_row_get_model (self->preset_row)),
+                            _ (dm_train_preset_title ((DmTrainPreset)i)));
   self->problem_rows = g_ptr_array_new ();
   build_setting_rows (self);
   build_stats (self);

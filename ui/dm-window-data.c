@@ -52,8 +52,7 @@ typedef struct
   char *path;         /* what the user gave */
   char *project;      /* the folder of the project it is for */
   DmWindow *window;   /* for progress; the task holds a reference */
-  DmDataset *dataset; /* result */
-  char *visa_csv;     /* result: the split file, when VisA */
+  DmDataset *dataset; /* result: its classes say their layout and source */
   gboolean not_a_dataset;
 } ImportJob;
 
@@ -65,7 +64,6 @@ import_job_free (gpointer data)
   g_free (job->path);
   g_free (job->project);
   g_clear_pointer (&job->dataset, dm_dataset_free);
-  g_free (job->visa_csv);
   g_free (job);
 }
 
@@ -137,18 +135,12 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   ImportJob *job = task_data;
   Progress *progress = g_new0 (Progress, 1);
-  g_autofree char *visa_in_folder = g_build_filename (job->path, "split_csv", "1cls.csv", NULL);
   GError *error = NULL;
 
   progress->window = g_object_ref (job->window);
   progress->n_files = count_files (job->path, 0);
   g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, show_progress, progress, progress_free);
 
-  /* the same detection as dm_dataset_load, to know what the project keeps */
-  if (!g_file_test (job->path, G_FILE_TEST_IS_DIR))
-    job->visa_csv = g_strdup (job->path);
-  else if (g_file_test (visa_in_folder, G_FILE_TEST_IS_REGULAR))
-    job->visa_csv = g_steal_pointer (&visa_in_folder);
   job->dataset = dm_dataset_load (job->path, DM_DATASET_CHECK_ALL, &error);
   if (job->dataset == NULL)
     {
@@ -177,9 +169,9 @@ add_imported_classes (DmWindow *self, ImportJob *job)
   for (guint k = 0; k < job->dataset->n_classes; k++)
     {
       const DmDatasetClass *dc = &job->dataset->classes[k];
-      DmProjectClass *c = job->visa_csv != NULL
-                            ? dm_project_class_new (dc->name, "visa", job->visa_csv)
-                            : dm_project_class_new (dc->name, "mvtec", dc->dir);
+      /* the class folder, the VisA CSV or the Real-IAD JSON, as detected */
+      DmProjectClass *c
+        = dm_project_class_new (dc->name, dm_dataset_layout_name (dc->layout), dc->source);
       g_autoptr (GError) error = NULL;
 
       if (dm_project_add_class (self->project, c, &error))

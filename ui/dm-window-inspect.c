@@ -153,10 +153,11 @@ inspect_open_action (GtkWidget *widget, const char *name, GVariant *param)
   chooser = choose (self, _ ("Open Images of New Parts"), _ ("_Open"), GTK_FILE_CHOOSER_ACTION_OPEN,
                     G_CALLBACK (on_open_response));
   gtk_file_chooser_set_select_multiple (chooser, TRUE);
-  gtk_file_filter_set_name (images, _ ("Images (PNG, TIFF, JPEG)"));
+  gtk_file_filter_set_name (images, _ ("Images (PNG, TIFF, JPEG, BMP)"));
   gtk_file_filter_add_mime_type (images, "image/png");
   gtk_file_filter_add_mime_type (images, "image/tiff");
   gtk_file_filter_add_mime_type (images, "image/jpeg");
+  gtk_file_filter_add_mime_type (images, "image/bmp");
   gtk_file_filter_set_name (all, _ ("All Files"));
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (chooser, images);

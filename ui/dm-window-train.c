@@ -316,15 +316,14 @@ set_preset_action (GtkWidget *widget, const char *name, GVariant *param)
   DmWindow *self = DM_WINDOW (widget);
   const char *preset = g_variant_get_string (param, NULL);
   DmTrainPreset id;
-  /* what a preset sets: a user's own values of these give way to it */
-  static const char *const preset_members[] = { "resize", "crop", "total_iters", "batch" };
 
   if (self->project == NULL || !dm_train_preset_from_name (preset, &id))
     return;
   g_free (self->project->preset);
   self->project->preset = g_strdup (preset);
-  for (guint i = 0; i < G_N_ELEMENTS (preset_members); i++)
-    json_object_remove_member (self->project->settings, preset_members[i]);
+  /* what a preset sets: a user's own values of these give way to it */
+  for (const char *const *m = dm_train_preset_settings (); *m != NULL; m++)
+    json_object_remove_member (self->project->settings, *m);
   dm_window_save_project (self);
   dm_train_page_show_project (self->train_page, self->project);
 }

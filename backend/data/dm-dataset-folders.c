@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Folder-based layouts: the MVTec AD class folder and plain folders of one
- * class, over shared folder listings and mask matching by name. */
+/* Folder-based layouts: the MVTec AD class folder (MVTec AD, MPDD), the
+ * BTAD class folder and plain folders of one class, over shared folder
+ * listings and mask matching by name. */
 #include "dm-dataset-private.h"
 
 #include <string.h>
@@ -21,7 +22,7 @@ dm_listed_file_free (DmListedFile *file)
 gboolean
 dm_dataset_is_image_name (const char *name)
 {
-  static const char *const extensions[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff" };
+  static const char *const extensions[] = { ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp" };
   const char *dot = strrchr (name, '.');
 
   if (dot == NULL || dot == name)
@@ -105,7 +106,7 @@ dm_dataset_list_images (DmDataset *ds, const char *dir, GError **error)
           /* subfolders are not ours to judge; a stat only for odd names */
           if (!g_file_test (path, G_FILE_TEST_IS_DIR))
             dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_NOT_AN_IMAGE, path,
-                                    "not a PNG, TIFF or JPEG file (by its name): skipped");
+                                    "not a PNG, TIFF, JPEG or BMP file (by its name): skipped");
           continue;
         }
       file = g_new0 (DmListedFile, 1);
@@ -197,19 +198,16 @@ dm_mask_folder_report_unused (DmDataset *ds, DmMaskFolder *folder)
 
 /* ---- one folder of samples ------------------------------------------------------ */
 
-/* Adds the images of dir; masks from `masks` (may be NULL) for defects.
- * report_missing_masks (only with masks): MISSING_MASK for each defect
- * image without one. */
-static void
-add_folder (DmDataset *ds,
-            guint class_index,
-            const char *dir,
-            DmSplit split,
-            DmLabel label,
-            const char *defect_type,
-            DmMaskFolder *masks,
-            gboolean report_missing_masks,
-            DmDatasetChecks checks)
+void
+dm_dataset_add_folder_images (DmDataset *ds,
+                              guint class_index,
+                              const char *dir,
+                              DmSplit split,
+                              DmLabel label,
+                              const char *defect_type,
+                              DmMaskFolder *masks,
+                              gboolean report_missing_masks,
+                              DmDatasetChecks checks)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) files = dm_dataset_list_images (ds, dir, &error);
@@ -231,16 +229,16 @@ add_folder (DmDataset *ds,
           g_autofree char *mask_dir = g_filename_display_name (masks->dir);
 
           dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_MISSING_MASK, f->path,
-                                  "no mask of this name (NAME_mask.png) in %s: the image is "
-                                  "kept without a mask",
+                                  "no mask of this name (NAME_mask.png or NAME.png) in %s: the "
+                                  "image is kept without a mask",
                                   mask_dir);
         }
       dm_dataset_commit_sample (ds, class_index, split, label, defect_type, f->path, mask, checks);
     }
 }
 
-static guint
-count_images (const char *dir)
+guint
+dm_dataset_count_images (const char *dir)
 {
   g_autoptr (GPtrArray) names = list_names (dir, NULL);
   guint n = 0;
@@ -250,14 +248,26 @@ count_images (const char *dir)
   return n;
 }
 
-gboolean
-dm_dataset_add_mvtec_class (
-  DmDataset *ds, const char *class_dir, const char *name, DmDatasetChecks checks, GError **error)
+/* The MVTec AD class folder and its relatives: normal images in
+ * train/GOOD and test/GOOD, each other test folder a defect type whose
+ * masks are matched by name in ground_truth/TYPE. GOOD is "good" (MVTec
+ * AD, MPDD: the official Dinomaly code reads MPDD with its MVTecDataset)
+ * or "ok" (BTAD: train/ok, test/ok, test/ko, ground_truth/ko/<stem>.png or
+ * .bmp, as the loaders reporting BTAD read it). */
+static gboolean
+add_mvtec_like (DmDataset *ds,
+                const char *class_dir,
+                const char *name,
+                const char *good,
+                DmDatasetLayout layout,
+                DmDatasetChecks checks,
+                GError **error)
 {
   g_autofree char *base = g_path_get_basename (class_dir);
-  g_autofree char *train_good = g_build_filename (class_dir, "train", "good", NULL);
+  g_autofree char *train_good = g_build_filename (class_dir, "train", good, NULL);
   g_autofree char *test_dir = g_build_filename (class_dir, "test", NULL);
   g_autofree char *gt_dir = g_build_filename (class_dir, "ground_truth", NULL);
+  g_autofree char *where = g_strconcat ("train/", good, NULL);
   g_autoptr (GPtrArray) types = NULL;
   g_autoptr (GPtrArray) gt_types = NULL;
   guint c;
@@ -270,8 +280,10 @@ dm_dataset_add_mvtec_class (
       return FALSE;
     }
   c = dm_dataset_get_class (ds, name != NULL ? name : base, class_dir);
+  dm_dataset_set_class_source (ds, c, layout, class_dir);
   if (g_file_test (train_good, G_FILE_TEST_IS_DIR))
-    add_folder (ds, c, train_good, DM_SPLIT_TRAIN, DM_LABEL_GOOD, "good", NULL, FALSE, checks);
+    dm_dataset_add_folder_images (ds, c, train_good, DM_SPLIT_TRAIN, DM_LABEL_GOOD, "good", NULL,
+                                  FALSE, checks);
 
   types = dm_dataset_list_subdirs (test_dir);
   for (guint t = 0; types != NULL && t < types->len; t++)
@@ -281,22 +293,24 @@ dm_dataset_add_mvtec_class (
       g_autofree char *mask_dir = g_build_filename (gt_dir, type, NULL);
       g_autoptr (DmMaskFolder) masks = NULL;
 
-      if (strcmp (type, "good") == 0)
+      if (strcmp (type, good) == 0)
         {
-          add_folder (ds, c, dir, DM_SPLIT_TEST, DM_LABEL_GOOD, "good", NULL, FALSE, checks);
+          dm_dataset_add_folder_images (ds, c, dir, DM_SPLIT_TEST, DM_LABEL_GOOD, "good", NULL,
+                                        FALSE, checks);
           continue;
         }
       masks = dm_mask_folder_open (ds, mask_dir);
       if (masks == NULL)
         {
-          guint n = count_images (dir);
+          guint n = dm_dataset_count_images (dir);
 
           if (n > 0)
             dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_MISSING_MASK, mask_dir,
                                     "no such folder: the %u image%s of test/%s %s no mask", n,
                                     n == 1 ? "" : "s", type, n == 1 ? "has" : "have");
         }
-      add_folder (ds, c, dir, DM_SPLIT_TEST, DM_LABEL_DEFECT, type, masks, masks != NULL, checks);
+      dm_dataset_add_folder_images (ds, c, dir, DM_SPLIT_TEST, DM_LABEL_DEFECT, type, masks,
+                                    masks != NULL, checks);
       if (masks != NULL)
         dm_mask_folder_report_unused (ds, masks);
     }
@@ -310,16 +324,30 @@ dm_dataset_add_mvtec_class (
       g_autofree char *mask_dir = g_build_filename (gt_dir, type, NULL);
       guint n;
 
-      if (strcmp (type, "good") == 0 || g_file_test (dir, G_FILE_TEST_IS_DIR))
+      if (strcmp (type, good) == 0 || g_file_test (dir, G_FILE_TEST_IS_DIR))
         continue;
-      if ((n = count_images (mask_dir)) > 0)
+      if ((n = dm_dataset_count_images (mask_dir)) > 0)
         dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_MASK_WITHOUT_IMAGE, mask_dir,
                                 "no test/%s folder: its %u mask%s not used", type, n,
                                 n == 1 ? " is" : "s are");
     }
-  dm_dataset_check_class (ds, c, "train/good");
+  dm_dataset_check_class (ds, c, where);
   dm_dataset_finish (ds);
   return TRUE;
+}
+
+gboolean
+dm_dataset_add_mvtec_class (
+  DmDataset *ds, const char *class_dir, const char *name, DmDatasetChecks checks, GError **error)
+{
+  return add_mvtec_like (ds, class_dir, name, "good", DM_DATASET_LAYOUT_MVTEC_AD, checks, error);
+}
+
+gboolean
+dm_dataset_add_btad_class (
+  DmDataset *ds, const char *class_dir, const char *name, DmDatasetChecks checks, GError **error)
+{
+  return add_mvtec_like (ds, class_dir, name, "ok", DM_DATASET_LAYOUT_BTAD, checks, error);
 }
 
 static gboolean
@@ -359,17 +387,19 @@ dm_dataset_add_folders (DmDataset *ds,
     return FALSE;
 
   c = dm_dataset_get_class (ds, spec->name, spec->normal_dir);
-  add_folder (ds, c, spec->normal_dir, DM_SPLIT_TRAIN, DM_LABEL_GOOD, "good", NULL, FALSE, checks);
+  dm_dataset_set_class_source (ds, c, DM_DATASET_LAYOUT_FOLDERS, spec->normal_dir);
+  dm_dataset_add_folder_images (ds, c, spec->normal_dir, DM_SPLIT_TRAIN, DM_LABEL_GOOD, "good",
+                                NULL, FALSE, checks);
   if (spec->test_good_dir != NULL)
-    add_folder (ds, c, spec->test_good_dir, DM_SPLIT_TEST, DM_LABEL_GOOD, "good", NULL, FALSE,
-                checks);
+    dm_dataset_add_folder_images (ds, c, spec->test_good_dir, DM_SPLIT_TEST, DM_LABEL_GOOD, "good",
+                                  NULL, FALSE, checks);
   if (spec->test_defect_dir != NULL)
     {
       defect_type = g_path_get_basename (spec->test_defect_dir);
       if (spec->mask_dir != NULL)
         masks = dm_mask_folder_open (ds, spec->mask_dir);
-      add_folder (ds, c, spec->test_defect_dir, DM_SPLIT_TEST, DM_LABEL_DEFECT, defect_type, masks,
-                  masks != NULL, checks);
+      dm_dataset_add_folder_images (ds, c, spec->test_defect_dir, DM_SPLIT_TEST, DM_LABEL_DEFECT,
+                                    defect_type, masks, masks != NULL, checks);
       if (masks != NULL)
         dm_mask_folder_report_unused (ds, masks);
     }

@@ -15,7 +15,7 @@ typedef struct
   char *stem; /* base name without its last extension */
 } DmListedFile;
 
-/* TRUE for names ending in .png, .jpg, .jpeg, .tif or .tiff (any case). */
+/* TRUE for names ending in .png, .jpg, .jpeg, .tif, .tiff or .bmp (any case). */
 gboolean dm_dataset_is_image_name (const char *name);
 
 /* The image files of dir (DmListedFile, sorted by name in byte order).
@@ -55,10 +55,34 @@ void dm_dataset_add_problem (DmDataset *dataset,
 
 /* The class called name, created (with dir) when absent. */
 guint dm_dataset_get_class (DmDataset *dataset, const char *name, const char *dir);
+/* Records where the class came from (kept when already set: a class fed
+ * from two sources keeps the first). */
+void dm_dataset_set_class_source (DmDataset *dataset,
+                                  guint class_index,
+                                  DmDatasetLayout layout,
+                                  const char *source);
+
+/* Adds the images of dir (one split, label and defect type); defects get
+ * their masks from `masks` (may be NULL). report_missing_masks (only with
+ * masks): MISSING_MASK for each defect image without one. */
+void dm_dataset_add_folder_images (DmDataset *dataset,
+                                   guint class_index,
+                                   const char *dir,
+                                   DmSplit split,
+                                   DmLabel label,
+                                   const char *defect_type,
+                                   DmMaskFolder *masks,
+                                   gboolean report_missing_masks,
+                                   DmDatasetChecks checks);
+
+/* How many files of dir have an image's name (0 when it cannot be listed). */
+guint dm_dataset_count_images (const char *dir);
 
 /* Adds one sample after the checks: a file already in the dataset is a
  * DUPLICATE; with the header checks, an unreadable image is skipped and an
- * unreadable or mis-sized mask dropped. TRUE when the sample was added. */
+ * unreadable or mis-sized mask (a file, or a folder of them) dropped. split
+ * DM_SPLIT_HOLDOUT: one of the dataset's own validation images. TRUE when
+ * the sample was added. */
 gboolean dm_dataset_commit_sample (DmDataset *dataset,
                                    guint class_index,
                                    DmSplit split,

@@ -193,13 +193,14 @@ dm_dataset_add_visa_object (DmDataset *ds,
       image = resolve (base, f->pdata[3]);
       class_dir = g_build_filename (base, object, NULL);
       c = dm_dataset_get_class (ds, name != NULL ? name : object, class_dir);
+      dm_dataset_set_class_source (ds, c, DM_DATASET_LAYOUT_VISA, csv_path);
       if (g_hash_table_add (seen, GUINT_TO_POINTER (c + 1)))
         g_array_append_val (touched, c);
       if (!dm_dataset_is_image_name (image))
         {
-          dm_dataset_add_problem (ds, DM_DATASET_PROBLEM_NOT_AN_IMAGE, image,
-                                  "not a PNG, TIFF or JPEG file (by its name; line %u): skipped",
-                                  i + 1);
+          dm_dataset_add_problem (
+            ds, DM_DATASET_PROBLEM_NOT_AN_IMAGE, image,
+            "not a PNG, TIFF, JPEG or BMP file (by its name; line %u): skipped", i + 1);
           continue;
         }
       if (!g_file_test (image, G_FILE_TEST_IS_REGULAR))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* DmDataset: classes, samples and problems; the checks every sample goes
- * through, the hold-out rule, the order of samples, and layout detection. */
+ * through, the hold-out rule and the order of samples. */
 #include "dm-dataset-private.h"
 
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 
 #include "dm-error.h"
 #include "dm-image-header.h"
+#include "dm-mask.h"
 
 static void
 sample_clear (DmSample *s)
@@ -22,6 +23,7 @@ class_clear (DmDatasetClass *c)
 {
   g_free (c->name);
   g_free (c->dir);
+  g_free (c->source);
 }
 
 static void
@@ -98,6 +100,7 @@ dm_dataset_problem_kind_name (DmDatasetProblemKind kind)
     case DM_DATASET_PROBLEM_EMPTY_CLASS: return "empty-class";
     case DM_DATASET_PROBLEM_BAD_ENTRY: return "bad-entry";
     case DM_DATASET_PROBLEM_MISSING_FILE: return "missing-file";
+    case DM_DATASET_PROBLEM_UNLABELED: return "unlabeled";
     default: return "unknown";
     }
 }
@@ -134,6 +137,58 @@ dm_dataset_get_class (DmDataset *ds, const char *name, const char *dir)
   g_array_append_val (ds->class_array, c);
   sync_pointers (ds);
   return ds->n_classes - 1;
+}
+
+void
+dm_dataset_set_class_source (DmDataset *ds,
+                             guint class_index,
+                             DmDatasetLayout layout,
+                             const char *source)
+{
+  DmDatasetClass *c = &ds->classes[class_index];
+
+  /* a class fed from two sources keeps the first */
+  if (c->source != NULL)
+    return;
+  c->layout = layout;
+  c->source = g_strdup (source);
+}
+
+static const struct
+{
+  const char *name, *title;
+} layouts[] = {
+  [DM_DATASET_LAYOUT_FOLDERS] = { "folders", "plain folders" },
+  [DM_DATASET_LAYOUT_MVTEC_AD] = { "mvtec", "MVTec AD" },
+  [DM_DATASET_LAYOUT_BTAD] = { "btad", "BTAD" },
+  [DM_DATASET_LAYOUT_MVTEC_AD2] = { "mvtec-ad2", "MVTec AD 2" },
+  [DM_DATASET_LAYOUT_MVTEC_LOCO] = { "mvtec-loco", "MVTec LOCO AD" },
+  [DM_DATASET_LAYOUT_VISA] = { "visa", "VisA" },
+  [DM_DATASET_LAYOUT_REALIAD] = { "realiad", "Real-IAD" },
+};
+
+const char *
+dm_dataset_layout_name (DmDatasetLayout layout)
+{
+  return (guint)layout < G_N_ELEMENTS (layouts) ? layouts[layout].name : "unknown";
+}
+
+const char *
+dm_dataset_layout_title (DmDatasetLayout layout)
+{
+  return (guint)layout < G_N_ELEMENTS (layouts) ? layouts[layout].title : "unknown";
+}
+
+gboolean
+dm_dataset_layout_from_name (const char *name, DmDatasetLayout *layout)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (layouts); i++)
+    if (g_strcmp0 (name, layouts[i].name) == 0)
+      {
+        *layout = (DmDatasetLayout)i;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 void
@@ -214,7 +269,7 @@ dm_dataset_commit_sample (DmDataset *ds,
       g_autoptr (GError) error = NULL;
       g_autofree char *mask_display = g_filename_display_name (mask_path);
 
-      if (!dm_image_read_header (mask_path, &mask, &error))
+      if (!dm_mask_read_header (mask_path, &mask, &error))
         {
           dm_dataset_add_problem (ds, kind_of (error), mask_path,
                                   "%s: the image is kept without a mask",
@@ -234,6 +289,7 @@ dm_dataset_commit_sample (DmDataset *ds,
   s.path = g_strdup (path);
   s.class_index = class_index;
   s.split = split;
+  s.validation = split == DM_SPLIT_HOLDOUT;
   s.label = label;
   s.defect_type = g_strdup (label == DM_LABEL_GOOD ? "good" : defect_type);
   s.mask_path = label == DM_LABEL_GOOD ? NULL : g_strdup (mask_path);
@@ -314,8 +370,19 @@ apply_holdout (DmDataset *ds)
   for (guint c = 0; c < ds->n_classes; c++)
     {
       g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (HoldoutEntry));
+      gboolean own_validation = FALSE;
       guint n, k;
 
+      for (guint i = 0; i < ds->n_samples; i++)
+        own_validation |= ds->samples[i].class_index == c && ds->samples[i].validation;
+      if (own_validation)
+        {
+          /* the dataset's own split is the hold-out, and nothing else */
+          for (guint i = 0; i < ds->n_samples; i++)
+            if (ds->samples[i].class_index == c && ds->samples[i].split != DM_SPLIT_TEST)
+              ds->samples[i].split = ds->samples[i].validation ? DM_SPLIT_HOLDOUT : DM_SPLIT_TRAIN;
+          continue;
+        }
       for (guint i = 0; i < ds->n_samples; i++)
         {
           DmSample *s = &ds->samples[i];
@@ -453,88 +520,4 @@ dm_dataset_set_holdout (DmDataset *ds, double fraction, guint64 seed, GError **e
   ds->holdout_seed = seed;
   dm_dataset_finish (ds);
   return TRUE;
-}
-
-/* ---- layout detection -------------------------------------------------------- */
-
-static gboolean
-is_dir (const char *parent, const char *child)
-{
-  g_autofree char *path = g_build_filename (parent, child, NULL);
-
-  return g_file_test (path, G_FILE_TEST_IS_DIR);
-}
-
-static gboolean
-is_mvtec_class (const char *dir)
-{
-  return is_dir (dir, "train") || is_dir (dir, "test");
-}
-
-gboolean
-dm_dataset_add_path (DmDataset *ds, const char *path, DmDatasetChecks checks, GError **error)
-{
-  g_autofree char *display = g_filename_display_name (path);
-  g_autofree char *visa_csv = g_build_filename (path, "split_csv", "1cls.csv", NULL);
-  g_autoptr (GPtrArray) subdirs = NULL;
-  guint n_classes = 0;
-
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: no such file or folder", display);
-      return FALSE;
-    }
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
-    return dm_dataset_add_visa (ds, path, checks, error);
-  if (g_file_test (visa_csv, G_FILE_TEST_IS_REGULAR))
-    return dm_dataset_add_visa (ds, visa_csv, checks, error);
-  if (is_mvtec_class (path))
-    return dm_dataset_add_mvtec_class (ds, path, NULL, checks, error);
-
-  subdirs = dm_dataset_list_subdirs (path);
-  if (subdirs == NULL)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot list the folder", display);
-      return FALSE;
-    }
-  for (guint i = 0; i < subdirs->len; i++)
-    {
-      g_autofree char *class_dir = g_build_filename (path, subdirs->pdata[i], NULL);
-
-      if (!is_mvtec_class (class_dir))
-        continue;
-      if (!dm_dataset_add_mvtec_class (ds, class_dir, NULL, checks, error))
-        return FALSE;
-      n_classes++;
-    }
-  if (n_classes == 0)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
-                   "%s: not a dataset: expected the MVTec AD layout (CLASS/train/good, "
-                   "CLASS/test/TYPE, CLASS/ground_truth/TYPE), a class folder of it, or a "
-                   "VisA split CSV",
-                   display);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-DmDataset *
-dm_dataset_load (const char *path, DmDatasetChecks checks, GError **error)
-{
-  g_autoptr (DmDataset) ds = dm_dataset_new ();
-
-  if (!dm_dataset_add_path (ds, path, checks, error))
-    return NULL;
-  if (ds->n_classes == 0)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: no class with images%s%s%s", display,
-                   ds->n_problems > 0 ? " (" : "",
-                   ds->n_problems > 0 ? ds->problems[0].message : "",
-                   ds->n_problems > 0 ? ")" : "");
-      return NULL;
-    }
-  return g_steal_pointer (&ds);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Datasets: which image files make up each class's training, hold-out and
- * test images, with labels and masks, read from the MVTec AD layout, a VisA
- * split CSV or plain folders. Nothing is decoded; every problem found
- * (missing mask, wrong mask size, duplicates, unreadable files, empty
- * classes...) lands in one list and the rest still loads. */
+ * test images, with labels and masks, read from the layouts of the
+ * benchmarks (MVTec AD and MPDD, BTAD, MVTec AD 2, MVTec LOCO AD, VisA's
+ * split CSV, Real-IAD's split JSON) or plain folders. Nothing is decoded;
+ * every problem found (missing mask, wrong mask size, duplicates,
+ * unreadable files, empty classes...) lands in one list and the rest still
+ * loads. */
 #pragma once
 
 #include <glib.h>
@@ -23,15 +25,33 @@ typedef enum
   DM_LABEL_DEFECT,
 } DmLabel;
 
+/* Where a class was read from; the names are what projects store. */
+typedef enum
+{
+  DM_DATASET_LAYOUT_FOLDERS,    /* "folders": plain folders (dm_dataset_add_folders) */
+  DM_DATASET_LAYOUT_MVTEC_AD,   /* "mvtec": MVTec AD, and MPDD (the same layout) */
+  DM_DATASET_LAYOUT_BTAD,       /* "btad" */
+  DM_DATASET_LAYOUT_MVTEC_AD2,  /* "mvtec-ad2": MVTec AD 2 */
+  DM_DATASET_LAYOUT_MVTEC_LOCO, /* "mvtec-loco": MVTec LOCO AD */
+  DM_DATASET_LAYOUT_VISA,       /* "visa": a VisA split CSV */
+  DM_DATASET_LAYOUT_REALIAD,    /* "realiad": a Real-IAD class's split JSON */
+} DmDatasetLayout;
+
 typedef struct
 {
   char *path; /* the image file */
   guint class_index;
   DmSplit split;
+  gboolean validation; /* one of the dataset's own validation images (MVTec AD 2,
+                        * MVTec LOCO): always held out (dm_dataset_set_holdout) */
   DmLabel label;
-  char *defect_type; /* "good" for good images; the test folder's name (MVTec,
-                      * plain folders) or "anomaly" (VisA) for defects */
-  char *mask_path;   /* the ground-truth mask, or NULL (always NULL for good images) */
+  char *defect_type; /* "good" for good images; for defects the test folder's
+                      * name (MVTec AD, MPDD, LOCO, plain folders), "ko" (BTAD),
+                      * "bad" (MVTec AD 2), "anomaly" (VisA) or the split file's
+                      * anomaly class ("AK", "BX", ...: Real-IAD) */
+  char *mask_path;   /* the ground-truth mask, or NULL (always NULL for good
+                      * images); MVTec LOCO: a folder of masks whose union is
+                      * the truth (dm-mask.h reads both kinds) */
   int width, height; /* from the image's header when it was read (checks), else 0 */
 } DmSample;
 
@@ -39,6 +59,10 @@ typedef struct
 {
   char *name;
   char *dir; /* the class folder (MVTec), or the folder of its normal images */
+  DmDatasetLayout layout;
+  char *source; /* what dm_dataset_add_class reads the class from again: the
+                 * class folder, the normal images' folder (plain folders),
+                 * the split CSV (VisA) or the class's JSON (Real-IAD) */
   /* counts, kept up to date by every call that changes the dataset */
   guint n_train;
   guint n_holdout;
@@ -54,16 +78,21 @@ typedef enum
   DM_DATASET_PROBLEM_MASK_WITHOUT_IMAGE, /* a mask that matches no image (ignored) */
   DM_DATASET_PROBLEM_DUPLICATE,          /* a name or file met twice (the second skipped) */
   DM_DATASET_PROBLEM_UNREADABLE,         /* cannot be opened, or its header is bad (skipped) */
-  DM_DATASET_PROBLEM_NOT_AN_IMAGE,       /* not PNG, TIFF or JPEG by name or content (skipped) */
+  DM_DATASET_PROBLEM_NOT_AN_IMAGE,       /* not PNG, TIFF, JPEG or BMP by name or content
+                                          * (skipped) */
   DM_DATASET_PROBLEM_EMPTY_CLASS,        /* a class without images, or without normal ones */
   DM_DATASET_PROBLEM_BAD_ENTRY,          /* a VisA CSV line that cannot be used (skipped) */
-  DM_DATASET_PROBLEM_MISSING_FILE,       /* a file that a CSV line names does not exist */
+  DM_DATASET_PROBLEM_MISSING_FILE,       /* a file that a CSV line or JSON entry names is
+                                          * not there */
+  DM_DATASET_PROBLEM_UNLABELED,          /* images without labels (MVTec AD 2's private
+                                          * test sets): not used, one problem per folder */
 } DmDatasetProblemKind;
 
 typedef struct
 {
   DmDatasetProblemKind kind;
-  char *path;    /* the file or folder concerned (a CSV file: "FILE:LINE") */
+  char *path;    /* the file or folder concerned (a CSV file: "FILE:LINE"; a JSON
+                  * split file: "FILE:SPLIT[INDEX]") */
   char *message; /* what is wrong and what was done about it, UTF-8 */
 } DmDatasetProblem;
 
@@ -109,14 +138,24 @@ DmDataset *dm_dataset_new (void);
 void dm_dataset_free (DmDataset *dataset);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmDataset, dm_dataset_free)
 
-/* A new dataset from `path`, whose layout is detected:
- *   - a file: a VisA split CSV;
+/* A new dataset from `path`, whose layout is detected (dm-dataset-detect.c):
+ *   - a .json file: one Real-IAD class's split file;
+ *   - another file: a VisA split CSV;
  *   - a folder holding split_csv/1cls.csv: VisA with that CSV;
- *   - a folder holding train/ or test/: one MVTec AD class, named after the folder;
- *   - a folder whose subfolders hold train/ or test/: an MVTec AD root, one
- *     class per such subfolder (other files and folders are ignored).
+ *   - a folder holding realiad_jsons/: a Real-IAD root (the split files of
+ *     realiad_jsons/realiad_jsons/, every view; images from realiad_1024/);
+ *   - a class folder: MVTec AD 2 (test_public/), MVTec LOCO AD
+ *     (test/logical_anomalies/, test/structural_anomalies/, or a folder of
+ *     masks per image), BTAD (train/ok/, test/ok/, test/ko/), else MVTec AD
+ *     and MPDD (train/ or test/);
+ *   - a folder of such class folders: one class each (other files and
+ *     folders are ignored);
+ *   - a folder of .json files: Real-IAD split files (realiad_jsons_sv/...).
  * NULL with a GError only when nothing can be loaded (no such path, no
- * layout recognised, no class with images); everything else is a problem. */
+ * layout recognised, no class with images): DM_ERROR_UNSUPPORTED when no
+ * layout fits, naming the layouts expected and, for a folder that nearly
+ * fits one, what it lacks ("looks like MVTec AD but has no 'train/good'");
+ * everything else is a problem. */
 DmDataset *dm_dataset_load (const char *path, DmDatasetChecks checks, GError **error);
 
 /* The same, adding to an existing dataset. A class whose name is already
@@ -129,12 +168,87 @@ dm_dataset_add_path (DmDataset *dataset, const char *path, DmDatasetChecks check
  * class_dir/ground_truth/<type>/<stem>_mask.<ext> (a mask is matched to its
  * image by name: the image's file name without extension plus "_mask"; a
  * mask named exactly like the image's stem is accepted too). name NULL:
- * the folder's name. */
+ * the folder's name. MPDD has this layout and naming (000.png with
+ * 000_mask.png), as the official Dinomaly code reads it. */
 gboolean dm_dataset_add_mvtec_class (DmDataset *dataset,
                                      const char *class_dir,
                                      const char *name,
                                      DmDatasetChecks checks,
                                      GError **error);
+
+/* BTAD (beanTech): class_dir/train/ok (normal training images),
+ * class_dir/test/ok (normal) and test/ko (defects, type "ko"),
+ * class_dir/ground_truth/ko/<stem>.png (product 03: .bmp) matched to its
+ * image by stem, as the loaders that report BTAD results read them; images
+ * are BMP (products 01, 03) or PNG (02). */
+gboolean dm_dataset_add_btad_class (DmDataset *dataset,
+                                    const char *class_dir,
+                                    const char *name,
+                                    DmDatasetChecks checks,
+                                    GError **error);
+
+/* MVTec AD 2: class_dir/train/good, class_dir/validation/good (the
+ * dataset's validation split: held out, never trained on),
+ * class_dir/test_public/good and test_public/bad (type "bad") with
+ * test_public/ground_truth/bad/<stem>_mask.png. test_private/ and
+ * test_private_mixed/ have no labels (the benchmark server scores them):
+ * not read, one UNLABELED problem each with the number of images (`dinomaly
+ * predict` scores them). */
+gboolean dm_dataset_add_mvtec_ad2_class (DmDataset *dataset,
+                                         const char *class_dir,
+                                         const char *name,
+                                         DmDatasetChecks checks,
+                                         GError **error);
+
+/* MVTec LOCO AD: class_dir/train/good, validation/good (held out as for
+ * MVTec AD 2), test/good, test/logical_anomalies, test/structural_anomalies
+ * (any other test folder is a defect type too), and for each defect image
+ * test/TYPE/NNN.png a folder ground_truth/TYPE/NNN/ of masks (000.png,
+ * 001.png, ...: one per defect) whose union is the mask; the sample's
+ * mask_path is that folder. */
+gboolean dm_dataset_add_loco_class (DmDataset *dataset,
+                                    const char *class_dir,
+                                    const char *name,
+                                    DmDatasetChecks checks,
+                                    GError **error);
+
+/* Real-IAD: one class's split file (realiad_jsons/realiad_jsons/CLASS.json,
+ * dm-realiad-json.h has its form): every entry one image; anomaly class
+ * "OK" is good, any other a defect of that type ("AK", "BX", ...) with the
+ * entry's mask. Paths are relative to image_dir; image_dir NULL: the first
+ * of realiad_1024/CLASS (what the official Dinomaly code reads),
+ * realiad_512/CLASS, realiad_256/CLASS, realiad_raw/CLASS or CLASS found
+ * beside the JSON or up to two folders above it. name NULL: the JSON's
+ * name without ".json". Every view of every sample is one image: the
+ * paper's "including all views" protocol. */
+gboolean dm_dataset_add_realiad_class (DmDataset *dataset,
+                                       const char *json_path,
+                                       const char *image_dir,
+                                       const char *name,
+                                       DmDatasetChecks checks,
+                                       GError **error);
+
+/* Which photographed part and which camera an image of a multi-view
+ * dataset shows, from its path: Real-IAD's .../S0011/<class>_0011_NG_AK_C3_<time>.jpg
+ * is sample "S0011", view "C3". FALSE (both NULL) for a path that follows
+ * no such convention. sample or view may be NULL. */
+gboolean dm_dataset_sample_view (const char *path, char **sample, char **view);
+
+/* One class of any layout from what DmDatasetClass.source holds (VisA:
+ * the CSV's lines of the object called name). */
+gboolean dm_dataset_add_class (DmDataset *dataset,
+                               DmDatasetLayout layout,
+                               const char *source,
+                               const char *name,
+                               DmDatasetChecks checks,
+                               GError **error);
+
+/* "folders", "mvtec", "btad", "mvtec-ad2", "mvtec-loco", "visa", "realiad",
+ * and back (FALSE for an unknown name). */
+const char *dm_dataset_layout_name (DmDatasetLayout layout);
+gboolean dm_dataset_layout_from_name (const char *name, DmDatasetLayout *layout);
+/* For messages: "MVTec AD", "BTAD", "MVTec AD 2", ... */
+const char *dm_dataset_layout_title (DmDatasetLayout layout);
 
 /* VisA: a CSV file whose first line is `object,split,label,image,mask`
  * (split train/test, label normal/anomaly, mask empty for normal images).
@@ -184,7 +298,9 @@ gboolean dm_dataset_add_folders (DmDataset *dataset,
  * files moves at most one other image between the splits (the boundary
  * shifts by one place in the order of keys), and the images of other
  * classes never. fraction 0 holds nothing out. FALSE for a fraction
- * outside [0, 1). Applied again to images added later by dm_dataset_add_*. */
+ * outside [0, 1). Applied again to images added later by dm_dataset_add_*.
+ * A class with validation images of its own (MVTec AD 2, MVTec LOCO) holds
+ * out exactly those, whatever the fraction, and trains on all the others. */
 gboolean dm_dataset_set_holdout (DmDataset *dataset, double fraction, guint64 seed, GError **error);
 
 /* The index of the class called name, or -1. */

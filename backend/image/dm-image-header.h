@@ -20,10 +20,12 @@ typedef struct
  *   PNG   the IHDR chunk (bytes 8..24);
  *   JPEG  the first SOFn frame header, walking the marker segments before it;
  *   TIFF  tags ImageWidth (256) and ImageLength (257) of the first directory
- *         (classic and BigTIFF, both byte orders).
+ *         (classic and BigTIFF, both byte orders);
+ *   BMP   width and height of the DIB header (a negative height, rows
+ *         stored top-down, counts as its absolute value).
  * Orientation tags are ignored, as the decoders ignore them. The format is
  * chosen by content, not by name. FALSE with DM_ERROR_IO (cannot open or
- * read), DM_ERROR_UNSUPPORTED (not a PNG, TIFF or JPEG file) or
+ * read), DM_ERROR_UNSUPPORTED (not a PNG, TIFF, JPEG or BMP file) or
  * DM_ERROR_CORRUPT (a header that is truncated or makes no sense); the
  * message names the file. A file whose header reads fine may still fail to
  * decode later: this is a cheap first check, not a validation. */

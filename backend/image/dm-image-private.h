@@ -24,6 +24,10 @@ typedef struct
 DmImage *dm_image_decode_png (const DmImageSource *src, GError **error);
 DmImage *dm_image_decode_tiff (const DmImageSource *src, GError **error);
 DmImage *dm_image_decode_jpeg (const DmImageSource *src, GError **error);
+DmImage *dm_image_decode_bmp (const DmImageSource *src, GError **error);
+
+/* "BM" and a known DIB header size (dm-image-bmp.c). */
+gboolean dm_image_is_bmp (const guint8 *data, gsize size);
 
 /* Rejects zero, negative or absurd sizes and images over the ceiling; called
  * from each header before anything of image size is allocated. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* DmImage itself and the loader front end: read the file, sniff the format
- * from its first bytes, hand it to the PNG, TIFF or JPEG decoder. */
+ * from its first bytes, hand it to the PNG, TIFF, JPEG or BMP decoder. */
 #include "dm-image-private.h"
 
 #include <errno.h>
@@ -118,6 +118,8 @@ dm_image_sniff (const guint8 *data, gsize size)
     return DM_IMAGE_FORMAT_TIFF;
   if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
     return DM_IMAGE_FORMAT_JPEG;
+  if (dm_image_is_bmp (data, size))
+    return DM_IMAGE_FORMAT_BMP;
   return DM_IMAGE_FORMAT_UNKNOWN;
 }
 
@@ -174,10 +176,11 @@ decode (const DmImageSource *src, GError **error)
     case DM_IMAGE_FORMAT_PNG: return dm_image_decode_png (src, error);
     case DM_IMAGE_FORMAT_TIFF: return dm_image_decode_tiff (src, error);
     case DM_IMAGE_FORMAT_JPEG: return dm_image_decode_jpeg (src, error);
+    case DM_IMAGE_FORMAT_BMP: return dm_image_decode_bmp (src, error);
     case DM_IMAGE_FORMAT_UNKNOWN:
     default:
       g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
-                   "%s: not a PNG, TIFF or JPEG file (unknown signature)", src->name);
+                   "%s: not a PNG, TIFF, JPEG or BMP file (unknown signature)", src->name);
       return NULL;
     }
 }

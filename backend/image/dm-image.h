@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Decoded images: PNG, TIFF and JPEG in, at their own precision (8-bit,
- * 16-bit or float), with a pixel-count ceiling against decompression bombs.
+/* Decoded images: PNG, TIFF, JPEG and BMP in, at their own precision
+ * (8-bit, 16-bit or float), with a pixel-count ceiling against
+ * decompression bombs.
  * Every failure names the file and the reason. */
 #pragma once
 
@@ -28,7 +29,8 @@ typedef struct
 /* Default ceiling: 100 megapixels. */
 #define DM_IMAGE_DEFAULT_MAX_PIXELS (100u * 1000u * 1000u)
 
-/* Reads a PNG, TIFF (first page) or JPEG, chosen by content, not by name.
+/* Reads a PNG, TIFF (first page), JPEG or BMP, chosen by content, not by
+ * name.
  * max_pixels == 0 means DM_IMAGE_DEFAULT_MAX_PIXELS. */
 DmImage *dm_image_load (const char *path, guint64 max_pixels, GError **error);
 
@@ -47,14 +49,17 @@ typedef enum
   DM_IMAGE_FORMAT_PNG,
   DM_IMAGE_FORMAT_TIFF,
   DM_IMAGE_FORMAT_JPEG,
+  DM_IMAGE_FORMAT_BMP,
 } DmImageFormat;
 
 typedef struct
 {
   DmImageFormat format;
-  int bits_per_sample;   /* as stored: 1, 2, 4, 8, 16 or 32 */
+  int bits_per_sample;   /* as stored: 1, 2, 4, 8, 16 or 32 (BMP bit
+                          * fields: the widest colour field) */
   int samples_per_pixel; /* as stored, alpha and extra samples included */
-  gboolean palette;      /* colour-mapped (PNG palette, TIFF palette) */
+  gboolean palette;      /* colour-mapped (PNG palette, TIFF palette, BMP
+                          * palette other than PIL's gray identity) */
   gboolean has_alpha;    /* an alpha channel or a PNG tRNS chunk */
   int n_pages;           /* TIFF: pages (directories) in the file; 1 elsewhere */
   /* What was wrong with a damaged file that was decoded anyway
@@ -97,7 +102,10 @@ DmImage *dm_image_load_from_bytes_full (const guint8 *data,
                                         DmImageInfo *info,
                                         GError **error);
 
-/* The format that the first bytes announce, or DM_IMAGE_FORMAT_UNKNOWN. */
+/* The format that the first bytes announce, or DM_IMAGE_FORMAT_UNKNOWN.
+ * DM_IMAGE_SNIFF_BYTES bytes (or the whole file when shorter) are enough
+ * to tell every format apart (a BMP's header size is at bytes 14..17). */
+#define DM_IMAGE_SNIFF_BYTES 32
 DmImageFormat dm_image_sniff (const guint8 *data, gsize size);
 
 /* Writers (dm-image-write.c). Both write to a temporary file in the same

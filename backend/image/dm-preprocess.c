@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-mask.h"
 #include "dm-resize.h"
 
 const float dm_imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
@@ -397,7 +398,7 @@ dm_preprocess_mask_file (const char *path,
   DmImageInfo info;
   GError *local = NULL;
 
-  mask = dm_image_load_full (path, max_pixels, DM_IMAGE_LOAD_PALETTE_INDICES, &info, error);
+  mask = dm_mask_load (path, max_pixels, DM_IMAGE_LOAD_PALETTE_INDICES, &info, error);
   if (mask == NULL)
     return FALSE;
   if (!dm_preprocess_mask (mask, &info, resize, crop, out_size, out, crop_out, &local))

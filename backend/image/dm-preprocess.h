@@ -67,6 +67,8 @@ gboolean dm_preprocess_mask (const DmImage *mask,
                              guint8 *crop_out /* (crop, crop) or NULL */,
                              GError **error);
 
+/* The same from a mask file, or from a folder of masks of one image (their
+ * union, dm-mask.h). */
 gboolean dm_preprocess_mask_file (const char *path,
                                   int resize,
                                   int crop,

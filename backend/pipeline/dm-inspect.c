@@ -25,7 +25,7 @@
 static gboolean
 sniff_file (const char *path, DmImageFormat *format, GError **error)
 {
-  guint8 head[16];
+  guint8 head[DM_IMAGE_SNIFF_BYTES];
   ssize_t n;
   int fd = dm_open_regular (path, NULL, error);
 
@@ -63,8 +63,8 @@ skipped_note (const char *path)
 {
   g_autofree char *display = g_filename_display_name (path);
 
-  return g_error_new (DM_ERROR, DM_ERROR_UNSUPPORTED, "%s: not a PNG, TIFF or JPEG image, skipped",
-                      display);
+  return g_error_new (DM_ERROR, DM_ERROR_UNSUPPORTED,
+                      "%s: not a PNG, TIFF, JPEG or BMP image, skipped", display);
 }
 
 static int
@@ -116,13 +116,15 @@ collect_folder (const char *folder, GPtrArray *files, GPtrArray *notes)
   if (n_images == 0)
     {
       if (skipped->len > 0)
-        add_note (notes, g_error_new (DM_ERROR, DM_ERROR_INVALID,
-                                      "%s: no PNG, TIFF or JPEG image in this folder (%u other "
-                                      "file%s)",
-                                      display, skipped->len, skipped->len > 1 ? "s" : ""));
+        add_note (notes,
+                  g_error_new (DM_ERROR, DM_ERROR_INVALID,
+                               "%s: no PNG, TIFF, JPEG or BMP image in this folder (%u other "
+                               "file%s)",
+                               display, skipped->len, skipped->len > 1 ? "s" : ""));
       else
-        add_note (notes, g_error_new (DM_ERROR, DM_ERROR_INVALID,
-                                      "%s: no PNG, TIFF or JPEG image in this folder", display));
+        add_note (notes,
+                  g_error_new (DM_ERROR, DM_ERROR_INVALID,
+                               "%s: no PNG, TIFF, JPEG or BMP image in this folder", display));
       return FALSE;
     }
   for (guint i = 0; i < skipped->len; i++)

@@ -21,12 +21,12 @@ G_BEGIN_DECLS
 /* Expands files and folders into the images to inspect, in argument order:
  * a folder gives its files (not its subfolders; hidden files ignored)
  * sorted by name (byte order). Images are recognised by content (PNG, TIFF,
- * JPEG), not by name. files receives the paths (char *, owned by the
+ * JPEG, BMP), not by name. files receives the paths (char *, owned by the
  * array). notes (may be NULL) receives, in the order met, a GError* for
  * everything left out, messages naming the file:
  *   DM_ERROR_IO           a file or folder that cannot be read
- *   DM_ERROR_UNSUPPORTED  a file that is not an image ("not a PNG, TIFF or
- *                         JPEG image, skipped"; for a folder, listed after
+ *   DM_ERROR_UNSUPPORTED  a file that is not an image ("not a PNG, TIFF,
+ *                         JPEG or BMP image, skipped"; for a folder, listed after
  *                         its other notes)
  *   DM_ERROR_INVALID      a folder without any image (one note for the
  *                         folder instead of one per file in it)

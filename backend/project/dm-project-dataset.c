@@ -7,6 +7,8 @@
 static gboolean
 add_class (DmDataset *dataset, const DmProjectClass *c, DmDatasetChecks checks, GError **error)
 {
+  DmDatasetLayout layout;
+
   if (g_strcmp0 (c->layout, "mvtec") == 0)
     return dm_dataset_add_mvtec_class (dataset, c->source, c->name, checks, error);
   if (g_strcmp0 (c->layout, "visa") == 0)
@@ -27,6 +29,9 @@ add_class (DmDataset *dataset, const DmProjectClass *c, DmDatasetChecks checks, 
         }
       return dm_dataset_add_folders (dataset, &spec, checks, error);
     }
+  /* BTAD, MVTec AD 2, MVTec LOCO AD, Real-IAD: the class's folder or JSON */
+  if (dm_dataset_layout_from_name (c->layout, &layout))
+    return dm_dataset_add_class (dataset, layout, c->source, c->name, checks, error);
   g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED, "Class “%s”: unknown layout “%s”", c->name,
                c->layout);
   return FALSE;

@@ -9,7 +9,8 @@
  *   version      int, DM_PROJECT_VERSION
  *   name         string
  *   created, modified   ISO 8601 UTC
- *   classes      [{name, layout ("mvtec" | "visa" | "folders"), source (path),
+ *   classes      [{name, layout ("mvtec" | "visa" | "folders" | "btad" | "mvtec-ad2" |
+ *                  "mvtec-loco" | "realiad": dm_dataset_layout_name), source (path),
  *                  test_source, mask_source (paths or null), object (VisA:
  *                  the CSV's object name; absent when it is the class name),
  *                  holdout_fraction,
@@ -40,7 +41,7 @@ typedef enum
 typedef struct
 {
   char *name;
-  char *layout;      /* "mvtec", "visa" or "folders" */
+  char *layout;      /* "mvtec", "visa", "folders", or another dm_dataset_layout_name */
   char *source;      /* dataset root, VisA CSV, or folder of normal images */
   char *test_source; /* "folders": test images (sub-folders good/ and defect types), or NULL */
   char *mask_source; /* "folders": masks folder, or NULL */

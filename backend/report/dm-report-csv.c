@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The report's CSV: one row per test image with its decision, and the
- * number formatting that the CSV and JSON share (a dot, whatever the
- * locale, and the shortest text that reads back exactly). */
+/* The report's CSV: one row per test image with its decision (and the
+ * sample and view of a multi-view image), and the number formatting that
+ * the CSV and JSON share (a dot, whatever the locale, and the shortest
+ * text that reads back exactly). */
 #include "config.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "dm-csv.h"
+#include "dm-dataset.h"
 #include "dm-file-util.h"
 #include "dm-json-writer.h"
 #include "dm-report-private.h"
@@ -34,10 +36,25 @@ dm_report_append_float (GString *s, float v)
   g_string_append (s, buf);
 }
 
+void
+dm_report_append_sample_view (GString *csv, const char *path)
+{
+  g_autofree char *sample = NULL, *view = NULL;
+
+  if (path != NULL && dm_dataset_sample_view (path, &sample, &view))
+    {
+      dm_csv_append_field (csv, sample);
+      g_string_append_c (csv, ',');
+      dm_csv_append_field (csv, view);
+    }
+  else
+    g_string_append_c (csv, ',');
+}
+
 char *
 dm_report_csv (const DmReportInput *input)
 {
-  GString *s = g_string_new ("class,path,label,score,decision,threshold\n");
+  GString *s = g_string_new ("class,path,label,score,decision,threshold,sample,view\n");
 
   for (guint c = 0; c < input->n_classes; c++)
     {
@@ -59,6 +76,8 @@ dm_report_csv (const DmReportInput *input)
           g_string_append_c (s, ',');
           if (k->threshold_source != DM_REPORT_THRESHOLD_NONE && isfinite (k->image_threshold))
             dm_json_append_number (s, k->image_threshold);
+          g_string_append_c (s, ',');
+          dm_report_append_sample_view (s, im->path);
           g_string_append_c (s, '\n');
         }
     }

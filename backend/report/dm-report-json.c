@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "dm-dataset.h"
 #include "dm-json-writer.h"
 #include "dm-report-private.h"
 
@@ -166,9 +167,15 @@ write_class (DmJsonWriter *w, const DmReportClass *k)
   for (guint g = 0; g < gallery->len; g++)
     {
       const DmReportImage *im = &k->images[g_array_index (gallery, guint, g)];
+      g_autofree char *sample = NULL, *view = NULL;
 
+      if (im->path != NULL)
+        dm_dataset_sample_view (im->path, &sample, &view);
       dm_json_writer_begin_inline_object (w);
       write_filename (w, "path", im->path);
+      /* a multi-view image's part and camera (Real-IAD), else null */
+      dm_json_writer_member_string (w, "sample", sample);
+      dm_json_writer_member_string (w, "view", view);
       dm_json_writer_member_string (w, "defect_type", im->defect_type);
       dm_json_writer_member_string (w, "label", im->label ? "defect" : "good");
       dm_json_writer_key (w, "score");

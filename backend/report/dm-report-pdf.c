@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-dataset.h"
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-report-plot.h"
@@ -558,11 +559,22 @@ gallery_cell (
   g_autofree char *name
     = im->path != NULL ? g_filename_display_basename (im->path) : g_strdup ("\u2013");
   g_autofree char *score = dm_report_format_number (im->score, 4);
-  g_autofree char *line2 = g_strdup_printf (
-    "%s · %s", im->label ? C_ ("true label", "Defect") : C_ ("true label", "Normal"),
-    im->defect_type != NULL ? im->defect_type : "");
-  g_autofree char *line3 = g_strdup_printf (_ ("Score %s · %s"), score, decision_word (d));
+  g_autofree char *sample = NULL, *view = NULL;
+  g_autofree char *line2 = NULL;
+  g_autofree char *line3 = NULL;
   double ty = y + box + 3;
+
+  /* a multi-view image names its part and camera: the file name alone is
+   * cut short in a narrow cell */
+  if (im->path != NULL && dm_dataset_sample_view (im->path, &sample, &view))
+    line2 = g_strdup_printf ("%s · %s · %s %s",
+                             im->label ? C_ ("true label", "Defect") : C_ ("true label", "Normal"),
+                             im->defect_type != NULL ? im->defect_type : "", sample, view);
+  else
+    line2 = g_strdup_printf ("%s · %s",
+                             im->label ? C_ ("true label", "Defect") : C_ ("true label", "Normal"),
+                             im->defect_type != NULL ? im->defect_type : "");
+  line3 = g_strdup_printf (_ ("Score %s · %s"), score, decision_word (d));
 
   if (thumb != NULL)
     {

@@ -216,8 +216,10 @@ gboolean dm_report_write_pdf (const DmReportInput *input,
  * paper's size (scale cr for a preview of another size). */
 void dm_report_render_title_page (const DmReportInput *input, DmReportPaper paper, cairo_t *cr);
 
-/* class,path,label,score,decision,threshold: one row per image (numbers
- * with a dot whatever the locale; RFC 4180 quoting). */
+/* class,path,label,score,decision,threshold,sample,view: one row per image
+ * (numbers with a dot whatever the locale; RFC 4180 quoting); sample and
+ * view are those of a multi-view image (Real-IAD: "S0011", "C3", from
+ * dm_dataset_sample_view), else empty. */
 char *dm_report_csv (const DmReportInput *input);
 gboolean dm_report_write_csv (const DmReportInput *input, const char *path, GError **error);
 
@@ -228,5 +230,33 @@ gboolean dm_report_write_csv (const DmReportInput *input, const char *path, GErr
  * under "notes" as `dinomaly eval --json` has it. */
 char *dm_report_json (const DmReportInput *input);
 gboolean dm_report_write_json (const DmReportInput *input, const char *path, GError **error);
+
+/* "SAMPLE,VIEW" of the image at path for a CSV row, or "," when it is no
+ * multi-view image (the eval's CSV has the same two columns). */
+void dm_report_append_sample_view (GString *csv, const char *path);
+
+/* ---- the paper's table ---- */
+
+typedef enum
+{
+  DM_PAPER_TABLE_TEXT,     /* "paper": aligned columns */
+  DM_PAPER_TABLE_CSV,      /* "paper-csv" */
+  DM_PAPER_TABLE_MARKDOWN, /* "paper-markdown" */
+} DmPaperTableFormat;
+
+/* "paper", "paper-csv", "paper-markdown"; FALSE for another name. */
+gboolean dm_report_paper_format_from_name (const char *name, DmPaperTableFormat *format);
+
+/* One row per class (names[i], metrics[i]) and a last row "Mean": the
+ * seven metrics in the paper's order (I-AUROC, I-AP, I-F1max, P-AUROC,
+ * P-AP, P-F1max, AUPRO) as percentages with one decimal and a dot
+ * ("99.6"); a metric that is NaN is "-" (empty in CSV). */
+char *dm_report_paper_table (const char *const *names,
+                             const DmMetrics *metrics,
+                             guint n,
+                             const DmMetrics *mean,
+                             DmPaperTableFormat format);
+/* The same for a report's classes and mean. */
+char *dm_report_input_paper_table (const DmReportInput *input, DmPaperTableFormat format);
 
 G_END_DECLS

@@ -14,11 +14,16 @@
 
 G_BEGIN_DECLS
 
+/* Every preset is ViT-B at 448/392 with batch 16 and dropout 0.2 unless
+ * said otherwise. */
 typedef enum
 {
-  DM_TRAIN_PRESET_QUICK,    /* ViT-S, 256/224, 1000 iterations, batch 8 */
-  DM_TRAIN_PRESET_BALANCED, /* ViT-B or S, 320/280, 3000 iterations, batch 8 */
-  DM_TRAIN_PRESET_PAPER,    /* ViT-B, 448/392, 10000 iterations, batch 16 */
+  DM_TRAIN_PRESET_QUICK,        /* ViT-S, 256/224, 1000 iterations, batch 8 */
+  DM_TRAIN_PRESET_BALANCED,     /* ViT-B or S, 320/280, 3000 iterations, batch 8 */
+  DM_TRAIN_PRESET_PAPER,        /* the paper on MVTec AD and VisA: 10,000 iterations */
+  DM_TRAIN_PRESET_PAPER_LONG,   /* "Dinomaly↑" on MVTec AD and VisA: 20,000 iterations */
+  DM_TRAIN_PRESET_REALIAD,      /* the paper on Real-IAD: 50,000 iterations, dropout 0.4 */
+  DM_TRAIN_PRESET_REALIAD_LONG, /* "Dinomaly↑" on Real-IAD: 100,000 iterations, dropout 0.4 */
 } DmTrainPreset;
 
 typedef struct
@@ -68,11 +73,24 @@ void dm_train_settings_init (DmTrainSettings *settings);
 void dm_train_settings_clear (DmTrainSettings *settings);
 void dm_train_settings_copy (DmTrainSettings *dst, const DmTrainSettings *src);
 
-/* Sets resize, crop, total_iters and batch of a preset (others unchanged). */
+/* Sets resize, crop, total_iters, batch and dropout of a preset (others
+ * unchanged). */
 void dm_train_settings_apply_preset (DmTrainSettings *settings, DmTrainPreset preset);
-/* "quick", "balanced", "paper" <-> preset; FALSE for an unknown name. */
+/* "quick", "balanced", "paper", "paper-long", "realiad", "realiad-long"
+ * <-> preset; FALSE for an unknown name. */
 gboolean dm_train_preset_from_name (const char *name, DmTrainPreset *preset);
+/* How many presets there are: DmTrainPreset runs from 0 to this, the
+ * order in which to offer them. */
+guint dm_train_preset_count (void);
 const char *dm_train_preset_name (DmTrainPreset preset);
+/* What the window shows, untranslated ("Paper: Real-IAD"): pass it
+ * through gettext. */
+const char *dm_train_preset_title (DmTrainPreset preset);
+/* The members of the settings' JSON form that a preset sets (NULL-ended):
+ * choosing a preset drops a user's own values of these. */
+const char *const *dm_train_preset_settings (void);
+/* "quick, balanced, ... or realiad-long", for messages. */
+char *dm_train_preset_list (void);
 /* The backbone a preset is meant for: "small" or "base". */
 const char *dm_train_preset_arch (DmTrainPreset preset);
 

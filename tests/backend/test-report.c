@@ -246,7 +246,7 @@ test_csv_json_agree (void)
   for (int id = 0; id < 7; id++)
     g_assert_true (
       json_object_has_member (json_object_get_object_member (root, "mean"), metric_keys[id]));
-  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,threshold");
+  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,threshold,sample,view");
 
   for (guint c = 0; c < input->n_classes; c++)
     {
@@ -293,7 +293,10 @@ test_csv_json_agree (void)
               rest = g_strdup (line + strlen (k->name) + 1);
             }
           f = g_strsplit (rest, ",", -1);
-          g_assert_cmpint (g_strv_length (f), ==, 5);
+          g_assert_cmpint (g_strv_length (f), ==, 7);
+          /* no multi-view names here: sample and view stay empty */
+          g_assert_cmpstr (f[5], ==, "");
+          g_assert_cmpstr (f[6], ==, "");
           label = strcmp (f[1], "defect") == 0;
           g_assert_cmpint (label, ==, k->images[i].label);
           g_assert_cmpfloat ((float)g_ascii_strtod (f[2], NULL), ==, k->images[i].score);
@@ -503,6 +506,83 @@ test_write_errors (void)
   }
 }
 
+/* The paper's table: the seven metrics in the paper's order, in percent
+ * with one decimal, a row per class and the mean; NaN shown as such. */
+static void
+test_paper_table (void)
+{
+  DmMetrics m[2], mean;
+  const char *names[2] = { "bottle", "screw, \"m8\"" };
+  g_autofree char *text = NULL, *csv = NULL, *md = NULL;
+  DmPaperTableFormat format;
+  static const double values[2][7] = {
+    { 1.0, 0.99999, 0.9949, 0.99051, 0.72049, 0.6895, 0.9634 },
+    { 0.9861, 0.9955, 0.97, 0.994, 0.4, 0.45449, NAN },
+  };
+
+  memset (m, 0, sizeof m);
+  memset (&mean, 0, sizeof mean);
+  for (int c = 0; c < 2; c++)
+    {
+      m[c].image_auroc = values[c][0];
+      m[c].image_ap = values[c][1];
+      m[c].image_f1max = values[c][2];
+      m[c].pixel_auroc = values[c][3];
+      m[c].pixel_ap = values[c][4];
+      m[c].pixel_f1max = values[c][5];
+      m[c].aupro = values[c][6];
+    }
+  dm_metrics_mean (m, 2, &mean);
+  text = dm_report_paper_table (names, m, 2, &mean, DM_PAPER_TABLE_TEXT);
+  g_test_message ("\n%s", text);
+  g_assert_cmpstr (text, ==,
+                   "Class       I-AUROC  I-AP I-F1max P-AUROC  P-AP P-F1max AUPRO\n"
+                   "bottle        100.0 100.0    99.5    99.1  72.0    69.0  96.3\n"
+                   "screw, \"m8\"    98.6  99.6    97.0    99.4  40.0    45.4     -\n"
+                   "Mean           99.3  99.8    98.2    99.2  56.0    57.2     -\n");
+  csv = dm_report_paper_table (names, m, 2, &mean, DM_PAPER_TABLE_CSV);
+  g_assert_cmpstr (csv, ==,
+                   "class,I-AUROC,I-AP,I-F1max,P-AUROC,P-AP,P-F1max,AUPRO\n"
+                   "bottle,100.0,100.0,99.5,99.1,72.0,69.0,96.3\n"
+                   "\"screw, \"\"m8\"\"\",98.6,99.6,97.0,99.4,40.0,45.4,\n"
+                   "Mean,99.3,99.8,98.2,99.2,56.0,57.2,\n");
+  md = dm_report_paper_table (names, m, 2, &mean, DM_PAPER_TABLE_MARKDOWN);
+  g_assert_true (g_str_has_prefix (md, "| Class | I-AUROC | I-AP | I-F1max | P-AUROC | P-AP | "
+                                       "P-F1max | AUPRO |\n|---|---:|---:|"));
+  dm_test_assert_has (md, "| **Mean** | 99.3 | 99.8 | 98.2 | 99.2 | 56.0 | 57.2 | - |\n");
+  g_assert_true (dm_report_paper_format_from_name ("paper-csv", &format));
+  g_assert_cmpint (format, ==, DM_PAPER_TABLE_CSV);
+  g_assert_false (dm_report_paper_format_from_name ("latex", &format));
+}
+
+/* A multi-view image keeps its sample and camera in the CSV and in the
+ * JSON's gallery (Real-IAD's names). */
+static void
+test_multi_view_names (void)
+{
+  g_autoptr (DmReportInput) input = dm_report_input_new ();
+  DmReportClass *k = dm_report_input_add_class (input, "audiojack", 2);
+  g_autofree char *csv = NULL, *json = NULL;
+
+  k->images[0].path = g_strdup ("/r/realiad_1024/audiojack/NG/AK/S0011/"
+                                "audiojack_0011_NG_AK_C3_20231021132157.jpg");
+  k->images[0].defect_type = g_strdup ("AK");
+  k->images[0].label = 1;
+  k->images[0].score = 0.9f;
+  k->images[1].path = g_strdup ("/r/other/000.png");
+  k->images[1].defect_type = g_strdup ("good");
+  k->images[1].score = 0.1f;
+  k->threshold_source = DM_REPORT_THRESHOLD_USER;
+  k->image_threshold = 0.5;
+  csv = dm_report_csv (input);
+  dm_test_assert_has (csv, "audiojack_0011_NG_AK_C3_20231021132157.jpg,defect,0.9,defect,0.5,"
+                           "S0011,C3\n");
+  dm_test_assert_has (csv, "/r/other/000.png,good,0.1,good,0.5,,\n");
+  json = dm_report_json (input);
+  dm_test_assert_has (json, "\"sample\": \"S0011\", \"view\": \"C3\"");
+  dm_test_assert_has (json, "\"sample\": null, \"view\": null");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -510,6 +590,8 @@ main (int argc, char *argv[])
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/report/figures", test_figures);
+  g_test_add_func ("/report/paper-table", test_paper_table);
+  g_test_add_func ("/report/multi-view-names", test_multi_view_names);
   g_test_add_func ("/report/csv-json-agree", test_csv_json_agree);
   g_test_add_func ("/report/pdf", test_pdf);
   g_test_add_func ("/report/plots-on-image-surface", test_plots_on_image_surface);

@@ -473,11 +473,67 @@ test_bad_input (void)
   dm_train_settings_clear (&s);
 }
 
+/* The presets, each named after what it reproduces: the paper's settings
+ * as the official scripts have them; the old names keep working. */
+static void
+test_presets (void)
+{
+  static const struct
+  {
+    const char *name;
+    int iters;
+    float dropout;
+  } paper[] = {
+    { "paper", 10000, 0.2f },         /* dinomaly_mvtec_uni.py, dinomaly_visa_uni.py */
+    { "paper-long", 20000, 0.2f },    /* Dinomaly↑: the README's released models */
+    { "realiad", 50000, 0.4f },       /* dinomaly_realiad_uni.py */
+    { "realiad-long", 100000, 0.4f }, /* Dinomaly↑ on Real-IAD */
+  };
+  g_autofree char *list = dm_train_preset_list ();
+  const char *const *members = dm_train_preset_settings ();
+  DmTrainSettings s;
+  DmTrainPreset p;
+
+  g_assert_cmpuint (dm_train_preset_count (), ==, 6);
+  for (guint i = 0; i < dm_train_preset_count (); i++)
+    {
+      g_assert_true (dm_train_preset_from_name (dm_train_preset_name ((DmTrainPreset)i), &p));
+      g_assert_cmpint (p, ==, (DmTrainPreset)i);
+      g_assert_nonnull (dm_train_preset_title (p));
+      g_assert_nonnull (strstr (list, dm_train_preset_name (p)));
+    }
+  g_assert_cmpstr (list, ==, "quick, balanced, paper, paper-long, realiad or realiad-long");
+  for (guint k = 0; k < G_N_ELEMENTS (paper); k++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      dm_train_settings_init (&s);
+      /* a value set before the preset gives way to it */
+      s.dropout = 0.3f;
+      g_assert_true (dm_train_preset_from_name (paper[k].name, &p));
+      dm_train_settings_apply_preset (&s, p);
+      g_assert_cmpint (s.resize, ==, 448);
+      g_assert_cmpint (s.crop, ==, 392);
+      g_assert_cmpint (s.batch, ==, 16);
+      g_assert_cmpint (s.total_iters, ==, paper[k].iters);
+      g_assert_cmpint (s.opt.total_iters, ==, paper[k].iters);
+      g_assert_cmpfloat (s.dropout, ==, paper[k].dropout);
+      g_assert_cmpstr (dm_train_preset_arch (p), ==, "base");
+      g_assert_true (dm_train_settings_validate (&s, &error));
+      dm_train_settings_clear (&s);
+    }
+  /* the window drops the user's values of exactly what a preset sets */
+  g_assert_true (g_strv_contains (members, "dropout"));
+  g_assert_true (g_strv_contains (members, "total_iters"));
+  g_assert_false (g_strv_contains (members, "seed"));
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/trainer/settings", test_settings);
+  g_test_add_func ("/trainer/presets", test_presets);
   g_test_add_func ("/trainer/sampler", test_sampler);
   g_test_add_func ("/trainer/feature-cache", test_feature_cache);
   g_test_add_func ("/trainer/bad-input", test_bad_input);

@@ -3,7 +3,9 @@
  * model of tests/data/forward on a generated MVTec tree (always) and on a
  * copied subset of ../shared/data/magnetic_tile (when present). JSON, CSV
  * and --save-maps are checked against `dinomaly metrics` and against the
- * inference run directly; bad input exits 1 or 2 naming the problem. The
+ * inference run directly; a Real-IAD miniature keeps each image's sample
+ * and view in the CSV; the paper's table (--table) equals the JSON's
+ * figures in percent; bad input exits 1 or 2 naming the problem. The
  * weights are random: this checks plumbing, not detection quality. The
  * binary's path is argv[1]. */
 #include <glib/gstdio.h>
@@ -95,7 +97,7 @@ first_names (const char *dir, guint n)
 
 typedef struct
 {
-  char *klass, *path, *label, *decision;
+  char *klass, *path, *label, *decision, *sample, *view;
   float score;
 } CsvRow;
 
@@ -106,6 +108,8 @@ csv_row_free (CsvRow *r)
   g_free (r->path);
   g_free (r->label);
   g_free (r->decision);
+  g_free (r->sample);
+  g_free (r->view);
   g_free (r);
 }
 
@@ -118,18 +122,20 @@ read_csv (const char *path)
 
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   lines = g_strsplit (text, "\n", -1);
-  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision");
+  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,sample,view");
   for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
       CsvRow *r = g_new0 (CsvRow, 1);
 
-      g_assert_cmpuint (g_strv_length (f), ==, 5);
+      g_assert_cmpuint (g_strv_length (f), ==, 7);
       r->klass = g_strdup (f[0]);
       r->path = g_strdup (f[1]);
       r->label = g_strdup (f[2]);
       r->score = (float)g_ascii_strtod (f[3], NULL);
       r->decision = g_strdup (f[4]);
+      r->sample = g_strdup (f[5]);
+      r->view = g_strdup (f[6]);
       g_ptr_array_add (rows, r);
     }
   return rows;
@@ -488,6 +494,202 @@ test_dataset_with_problems (void)
   g_assert_cmpuint (rows->len, ==, 6);
 }
 
+/* A Real-IAD miniature of class gen: samples 1, 2 (OK) to train, 3 (OK)
+ * and 11 (NG "AK", seen from camera 1 only) to test, two cameras each, the
+ * split in realiad_jsons/realiad_jsons/gen.json. */
+static void
+write_realiad (const char *root)
+{
+  g_autoptr (GString) json = g_string_new ("{\"meta\": {\"normal_class\": \"OK\"}, \"train\": [");
+  g_autofree char *json_path
+    = g_build_filename (root, "realiad_jsons", "realiad_jsons", "gen.json", NULL);
+  g_autofree char *json_dir = g_path_get_dirname (json_path);
+  int n = 0;
+
+  for (int sample = 1; sample <= 11; sample += sample == 3 ? 8 : 1)
+    for (int view = 1; view <= 2; view++)
+      {
+        gboolean ng = sample == 11;
+        g_autofree char *rel
+          = ng ? g_strdup_printf ("NG/AK/S%04d/gen_%04d_NG_AK_C%d_20231021%06d.jpg", sample, sample,
+                                  view, 130000 + view)
+               : g_strdup_printf ("OK/S%04d/gen_%04d_OK_C%d_20231021%06d.jpg", sample, sample,
+                                  view, 130000 + view);
+        g_autofree char *path = g_build_filename (root, "realiad_1024", "gen", rel, NULL);
+        gboolean defect = ng && view == 1;
+
+        if (sample == 3 && view == 1)
+          g_string_append (json, "], \"test\": [");
+        else if (n > 0)
+          g_string_append (json, ", ");
+        dm_test_write_noise_image (path, 80, 60, 100 + (guint64)n, defect);
+        if (defect)
+          {
+            g_autofree char *mask_rel = g_strdup_printf ("%.*s.png", (int)strlen (rel) - 4, rel);
+            g_autofree char *mask = g_build_filename (root, "realiad_1024", "gen", mask_rel, NULL);
+
+            dm_test_write_patch_mask (mask, 80, 60);
+            g_string_append_printf (json,
+                                    "{\"category\": \"gen\", \"anomaly_class\": \"AK\", "
+                                    "\"image_path\": \"%s\", \"mask_path\": \"%s\"}",
+                                    rel, mask_rel);
+          }
+        else
+          g_string_append_printf (json,
+                                  "{\"category\": \"gen\", \"anomaly_class\": \"OK\", "
+                                  "\"image_path\": \"%s\", \"mask_path\": null}",
+                                  rel);
+        n++;
+      }
+  g_string_append (json, "]}\n");
+  g_assert_cmpint (g_mkdir_with_parents (json_dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (json_path, json->str, -1, NULL));
+}
+
+/* 100 v with one decimal, as the paper prints it. */
+static char *
+percent (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.1f", 100.0 * v));
+}
+
+static void
+test_realiad_views_and_paper_table (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *data = g_build_filename (tmp, "Real-IAD", NULL);
+  g_autofree char *json = g_build_filename (tmp, "eval.json", NULL);
+  g_autofree char *csv = g_build_filename (tmp, "eval.csv", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_auto (GStrv) lines = NULL;
+  JsonObject *root, *gen, *mean;
+  guint n_defect = 0;
+
+  write_realiad (data);
+  g_assert_cmpint (run_cli ((const char *[]){ "eval", "--model", model_path, "--data", data,
+                                              "--json", json, "--csv", csv, "--table", "paper",
+                                              "--threads", "1", NULL },
+                            &out, &err),
+                   ==, 0);
+  g_assert_cmpstr (err, ==, "");
+
+  /* every view an image, its sample and camera in the CSV */
+  rows = read_csv (csv);
+  g_assert_cmpuint (rows->len, ==, 4);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const CsvRow *r = rows->pdata[i];
+      g_autofree char *tag = g_strdup_printf ("_%s_", r->view);
+
+      g_assert_cmpstr (r->klass, ==, "gen");
+      g_assert_true (strcmp (r->sample, "S0003") == 0 || strcmp (r->sample, "S0011") == 0);
+      g_assert_true (strstr (r->path, r->sample) != NULL);
+      g_assert_true (strstr (r->path, tag) != NULL);
+      if (strcmp (r->label, "defect") == 0)
+        {
+          n_defect++;
+          g_assert_cmpstr (r->sample, ==, "S0011");
+          g_assert_cmpstr (r->view, ==, "C1");
+        }
+    }
+  g_assert_cmpuint (n_defect, ==, 1);
+
+  /* the paper's table: header, the class and the mean, each value the
+   * JSON's figure in percent with one decimal */
+  root = dm_test_load_json (parser, json);
+  gen = json_object_get_object_member (json_object_get_object_member (root, "classes"), "gen");
+  mean = json_object_get_object_member (root, "mean");
+  /* the JSON says how many parts were seen by which cameras */
+  g_assert_cmpint (json_object_get_int_member (gen, "n_samples"), ==, 2);
+  {
+    JsonArray *views = json_object_get_array_member (gen, "views");
+
+    g_assert_cmpuint (json_array_get_length (views), ==, 2);
+    g_assert_cmpstr (json_array_get_string_element (views, 0), ==, "C1");
+    g_assert_cmpstr (json_array_get_string_element (views, 1), ==, "C2");
+  }
+  lines = g_strsplit (out, "\n", -1);
+  {
+    const char *header = NULL, *gen_row = NULL, *mean_row = NULL;
+
+    for (char **l = lines; *l != NULL; l++)
+      if (g_str_has_prefix (*l, "Class "))
+        header = *l;
+      else if (g_str_has_prefix (*l, "gen "))
+        gen_row = *l;
+      else if (g_str_has_prefix (*l, "Mean "))
+        mean_row = *l;
+    g_assert_nonnull (header);
+    g_assert_nonnull (gen_row);
+    g_assert_nonnull (mean_row);
+    {
+      g_auto (GStrv) h = g_strsplit_set (header, " ", -1);
+      g_autoptr (GPtrArray) cols = g_ptr_array_new ();
+      static const char *const want[]
+        = { "Class", "I-AUROC", "I-AP", "I-F1max", "P-AUROC", "P-AP", "P-F1max", "AUPRO" };
+
+      for (char **c = h; *c != NULL; c++)
+        if (**c != '\0')
+          g_ptr_array_add (cols, *c);
+      g_assert_cmpuint (cols->len, ==, G_N_ELEMENTS (want));
+      for (guint i = 0; i < cols->len; i++)
+        g_assert_cmpstr (cols->pdata[i], ==, want[i]);
+    }
+    for (int which = 0; which < 2; which++)
+      {
+        g_auto (GStrv) cells = g_strsplit_set (which == 0 ? gen_row : mean_row, " ", -1);
+        g_autoptr (GPtrArray) values = g_ptr_array_new ();
+        JsonObject *o = which == 0 ? gen : mean;
+
+        for (char **c = cells + 1; *c != NULL; c++)
+          if (**c != '\0')
+            g_ptr_array_add (values, *c);
+        g_assert_cmpuint (values->len, ==, 7);
+        for (int id = 0; id < 7; id++)
+          {
+            g_autofree char *want = percent (json_object_get_double_member (o, metric_keys[id]));
+
+            g_assert_cmpstr (values->pdata[id], ==, want);
+          }
+      }
+  }
+  g_assert_null (strstr (out, "img AUROC")); /* instead of the default table */
+
+  /* the same as CSV and Markdown; a format that does not exist */
+  {
+    g_autofree char *csv_out = NULL, *md_out = NULL;
+    g_autofree char *want_gen = NULL;
+
+    g_assert_cmpint (run_cli ((const char *[]){ "eval", "--model", model_path, "--data", data,
+                                                "--table", "paper-csv", "--threads", "1", NULL },
+                              &csv_out, NULL),
+                     ==, 0);
+    assert_contains (csv_out, "class,I-AUROC,I-AP,I-F1max,P-AUROC,P-AP,P-F1max,AUPRO\n");
+    want_gen = percent (json_object_get_double_member (gen, "image_auroc"));
+    {
+      g_autofree char *prefix = g_strdup_printf ("\ngen,%s,", want_gen);
+
+      assert_contains (csv_out, prefix);
+    }
+    assert_contains (csv_out, "\nMean,");
+    g_assert_cmpint (run_cli ((const char *[]){ "eval", "--model", model_path, "--data", data,
+                                                "--table", "paper-markdown", "--threads", "1",
+                                                NULL },
+                              &md_out, NULL),
+                     ==, 0);
+    assert_contains (md_out, "| Class | I-AUROC | I-AP | I-F1max | P-AUROC | P-AP | P-F1max | "
+                             "AUPRO |\n|---|---:|");
+    assert_contains (md_out, "| **Mean** |");
+    expect_exit ((const char *[]){ "eval", "--model", model_path, "--data", data, "--table",
+                                   "latex", NULL },
+                 2, "--table: give paper, paper-csv or paper-markdown");
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -506,6 +708,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli-eval/magnetic-tile-subset", test_magnetic_tile_subset);
   g_test_add_func ("/cli-eval/bad-input", test_bad_input);
   g_test_add_func ("/cli-eval/dataset-with-problems", test_dataset_with_problems);
+  g_test_add_func ("/cli-eval/realiad-views-and-paper-table", test_realiad_views_and_paper_table);
   status = g_test_run ();
   dm_test_print_error_summary ();
   g_free (model_path);

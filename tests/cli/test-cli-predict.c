@@ -345,7 +345,7 @@ test_folders (void)
                                               encoder_path, a, b, "--out", out_dir, NULL },
                             &out, &err),
                    ==, 0);
-  dm_test_assert_has (err, "notes.txt: not a PNG, TIFF or JPEG image, skipped");
+  dm_test_assert_has (err, "notes.txt: not a PNG, TIFF, JPEG or BMP image, skipped");
   g_assert_cmpuint (strlen (err), ==, strcspn (err, "\n") + 1); /* that line only */
   csv = read_text (out_dir, "results.csv");
   g_test_message ("%s", csv);
@@ -578,7 +578,7 @@ test_bad_input (void)
       { "folder without images",
         { "--model", model_path, empty_dir, "--out", "@out" },
         empty_dir,
-        "no PNG, TIFF or JPEG image" },
+        "no PNG, TIFF, JPEG or BMP image" },
       { "output is a file",
         { "--model", model_path, mt_jpg, "--out", a_file },
         a_file,
