@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The start page: what the app is, New / Open Project, recent projects. */
+/* The start page: what the app is, New / Open Project, the recent projects
+ * (GSettings "recent-projects", followed as it changes). */
 #pragma once
 
 #include <adwaita.h>
@@ -8,8 +9,5 @@ G_BEGIN_DECLS
 
 #define DM_TYPE_START_PAGE (dm_start_page_get_type ())
 G_DECLARE_FINAL_TYPE (DmStartPage, dm_start_page, DM, START_PAGE, AdwBin)
-
-/* Shows these folders (newest first) as recent projects. */
-void dm_start_page_set_recent (DmStartPage *self, const char *const *folders);
 
 G_END_DECLS

@@ -58,7 +58,7 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 static gboolean
 not_training (gpointer window)
 {
-  return !dm_window_is_training (window);
+  return !dm_test_window_is_training (window);
 }
 
 static guint points_wanted = 5;
@@ -129,7 +129,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
   gtk_widget_add_tick_callback (window, on_tick, NULL, NULL);
   measuring = TRUE;
   dm_test_window_activate (window, "win.train", NULL);
-  g_assert_true (dm_window_is_training (self));
+  g_assert_true (dm_test_window_is_training (window));
   g_assert_true (dm_test_gui_wait_until (not_training, window, 120000));
   measuring = FALSE;
   dm_test_gui_wait_frames (window, 2);
@@ -188,7 +188,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
     g_assert_true (dm_test_gui_wait_until (dialog_shown, NULL, 10000));
     dm_test_gui_wait_frames (find_dialog (), 2);
     dm_test_window_screenshot (find_dialog (), "train-close-dialog");
-    g_assert_true (dm_window_is_training (self));
+    g_assert_true (dm_test_window_is_training (window));
     adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_dialog ()), "stop");
     g_assert_true (dm_test_gui_wait_until (window_gone, app, 60000));
     again = reopen ();
