@@ -11,7 +11,7 @@ struct _DmImportJob
   DmJob parent_instance;
 
   char *path;
-  guint n_files;     /* worker writes it before its report: read after "progress" */
+  guint n_files;      /* worker writes it before its report: read after "progress" */
   DmDataset *dataset; /* result */
   char *visa_csv;     /* result: the split file, when VisA */
   gboolean plain_folder;
@@ -163,7 +163,9 @@ dm_import_job_get_property (GObject *object, guint prop_id, GValue *value, GPara
 {
   switch (prop_id)
     {
-    case PROP_N_FILES: g_value_set_uint (value, dm_import_job_get_n_files (DM_IMPORT_JOB (object))); break;
+    case PROP_N_FILES:
+      g_value_set_uint (value, dm_import_job_get_n_files (DM_IMPORT_JOB (object)));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }

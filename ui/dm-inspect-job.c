@@ -86,7 +86,7 @@ struct _DmInspectJob
   char **notes;
   GArray *ranges; /* MapRange, once listed */
 
-  GMutex lock; /* guards what follows: worker -> main */
+  GMutex lock;        /* guards what follows: worker -> main */
   GPtrArray *pending; /* DmInspectEntry made since the last "progress" */
   guint worker_n_files, worker_n_done;
   gboolean worker_listed;
@@ -204,7 +204,8 @@ dm_inspect_job_run (DmJob *job, GCancellable *cancellable, GError **error)
   settings.model_path = self->model_path;
   settings.backbone_path = self->backbone_path;
   /* called at once when the job was cancelled before it got here */
-  cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &self->cancel, NULL);
+  cancelled_id
+    = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &self->cancel, NULL);
   ok = dm_inspect_run (&settings, (const char *const *)files->pdata, files->len, on_item, self,
                        &self->cancel, NULL, error);
   g_cancellable_disconnect (cancellable, cancelled_id);
@@ -246,8 +247,8 @@ dm_inspect_job_progress (DmJob *job)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTES]);
     }
   if (pending->len > 0)
-    g_list_store_splice (self->results, g_list_model_get_n_items (G_LIST_MODEL (self->results)),
-                         0, pending->pdata, pending->len);
+    g_list_store_splice (self->results, g_list_model_get_n_items (G_LIST_MODEL (self->results)), 0,
+                         pending->pdata, pending->len);
   if (self->n_files != n_files)
     {
       self->n_files = n_files;

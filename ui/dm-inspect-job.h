@@ -55,7 +55,9 @@ gboolean dm_inspect_job_is_listed (DmInspectJob *self);
 const char *const *dm_inspect_job_get_notes (DmInspectJob *self);
 /* The heatmap colour range of a class, as the project's scored test
  * images set it; FALSE when unknown. */
-gboolean
-dm_inspect_job_get_map_range (DmInspectJob *self, const char *class_name, double *low, double *high);
+gboolean dm_inspect_job_get_map_range (DmInspectJob *self,
+                                       const char *class_name,
+                                       double *low,
+                                       double *high);
 
 G_END_DECLS

@@ -201,8 +201,8 @@ export_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error
       records[i] = (DmInspectRecord){ entry->path, entry->score, entry->map };
     }
   /* overlays first: the CSV, written last, names only complete exports */
-  return dm_inspect_write_overlays (e->folder, records, e->entries->len, first->resize,
-                                    first->crop, &e->style, 0, NULL, &e->written, error)
+  return dm_inspect_write_overlays (e->folder, records, e->entries->len, first->resize, first->crop,
+                                    &e->style, 0, NULL, &e->written, error)
          && dm_inspect_write_csv (csv, e->class_name, &e->thresholds, records, e->entries->len,
                                   error);
 }

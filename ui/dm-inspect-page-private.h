@@ -36,8 +36,8 @@ struct _DmInspectPage
   GtkLabel *detail_badge;
   GtkLabel *detail_subtitle;
 
-  GListStore *runs;        /* GListModel: each job's results, in turn */
-  GListModel *results;     /* DmInspectEntry: the runs flattened */
+  GListStore *runs;    /* GListModel: each job's results, in turn */
+  GListModel *results; /* DmInspectEntry: the runs flattened */
   GtkSingleSelection *selection;
   DmThumbnailLoader *loader;
   GCancellable *view_cancellable; /* the selected image's decode */

@@ -17,8 +17,8 @@ typedef struct
   GCancellable *cancellable;
   gboolean discarded;
 
-  GMutex lock;        /* guards progress_id, set from any thread */
-  guint progress_id;  /* the pending "progress" idle, or 0 */
+  GMutex lock;       /* guards progress_id, set from any thread */
+  guint progress_id; /* the pending "progress" idle, or 0 */
 } DmJobPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (DmJob, dm_job, G_TYPE_OBJECT)
@@ -110,8 +110,8 @@ dm_job_report_progress (DmJob *self)
 
   g_mutex_lock (&priv->lock);
   if (priv->progress_id == 0)
-    priv->progress_id = g_idle_add_full (G_PRIORITY_DEFAULT, emit_progress, g_object_ref (self),
-                                         g_object_unref);
+    priv->progress_id
+      = g_idle_add_full (G_PRIORITY_DEFAULT, emit_progress, g_object_ref (self), g_object_unref);
   g_mutex_unlock (&priv->lock);
 }
 

@@ -30,7 +30,10 @@ G_DECLARE_DERIVABLE_TYPE (DmJob, dm_job, DM, JOB, GObject)
 /* The work, on the worker thread: results go into data (the main thread
  * reads them once the job has finished). A stopped run fails with
  * DM_ERROR_CANCELLED or G_IO_ERROR_CANCELLED. */
-typedef gboolean (*DmJobFunc) (DmJob *job, gpointer data, GCancellable *cancellable, GError **error);
+typedef gboolean (*DmJobFunc) (DmJob *job,
+                               gpointer data,
+                               GCancellable *cancellable,
+                               GError **error);
 
 struct _DmJobClass
 {

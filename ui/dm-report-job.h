@@ -20,8 +20,9 @@ DmReportInput *dm_report_job_steal_input (DmJob *job);
 
 /* Writes input (taken) as a PDF at pdf_path, and as options say a CSV and
  * a JSON file beside it (<name>.csv, <name>.json). */
-DmJob *
-dm_report_job_new_write (DmReportInput *input, const DmReportOptions *options, const char *pdf_path);
+DmJob *dm_report_job_new_write (DmReportInput *input,
+                                const DmReportOptions *options,
+                                const char *pdf_path);
 const char *dm_report_job_get_pdf_path (DmJob *job);
 
 G_END_DECLS

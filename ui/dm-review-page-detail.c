@@ -294,8 +294,9 @@ dm_review_page_show_item (DmReviewPage *self, DmReviewItem *item, guint position
   image = &self->results->classes[dm_review_item_get_class_index (item)]
              .images[dm_review_item_get_image_index (item)];
   g_free (self->mask_path);
-  self->mask_path = dm_project_mask_path (dm_review_page_project (self), dm_review_item_get_class_name (item),
-                                          dm_review_item_get_path (item));
+  self->mask_path
+    = dm_project_mask_path (dm_review_page_project (self), dm_review_item_get_class_name (item),
+                            dm_review_item_get_path (item));
   gtk_label_set_label (self->detail_title, dm_review_item_get_name (item));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->detail_title), dm_review_item_get_path (item));
   dm_review_page_detail_sync_label (self);

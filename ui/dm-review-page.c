@@ -154,7 +154,8 @@ dm_review_page_set_thresholds (DmReviewPage *self, guint class_index, const DmTh
 
   g_return_if_fail (DM_IS_REVIEW_PAGE (self));
   g_return_if_fail (self->results != NULL && class_index < self->results->n_classes);
-  c = dm_project_find_class (dm_review_page_project (self), self->results->classes[class_index].name);
+  c = dm_project_find_class (dm_review_page_project (self),
+                             self->results->classes[class_index].name);
   if (c == NULL)
     return;
   c->image_threshold = t->image;
@@ -206,7 +207,8 @@ dm_review_page_show_panel_class (DmReviewPage *self, int class_index)
   self->updating = FALSE;
   gtk_widget_set_sensitive (
     GTK_WIDGET (self->threshold_panel),
-    dm_project_find_class (dm_review_page_project (self), self->results->classes[class_index].name) != NULL);
+    dm_project_find_class (dm_review_page_project (self), self->results->classes[class_index].name)
+      != NULL);
   /* TRANSLATORS: the heading of the threshold panel, %s a class name */
   title = g_strdup_printf (_ ("Thresholds of “%s”"), self->results->classes[class_index].name);
   gtk_label_set_label (self->panel_title, title);
@@ -645,10 +647,7 @@ dm_review_page_get_property (GObject *object, guint prop_id, GValue *value, GPar
 }
 
 static void
-dm_review_page_set_property (GObject *object,
-                             guint prop_id,
-                             const GValue *value,
-                             GParamSpec *pspec)
+dm_review_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   switch (prop_id)
     {

@@ -217,9 +217,7 @@ show_report (DmTrainJob *self, const DmProjectTrainProgress *p)
     }
   switch (p->phase)
     {
-    case DM_PROJECT_TRAIN_LOADING:
-      set_double (self, &self->fraction, -1, PROP_FRACTION);
-      break;
+    case DM_PROJECT_TRAIN_LOADING: set_double (self, &self->fraction, -1, PROP_FRACTION); break;
     case DM_PROJECT_TRAIN_CACHING:
       set_int (self, &self->images_done, p->train->images_done, PROP_IMAGES_DONE);
       set_int (self, &self->n_images, p->train->n_images, PROP_N_IMAGES);
@@ -231,8 +229,7 @@ show_report (DmTrainJob *self, const DmProjectTrainProgress *p)
     case DM_PROJECT_TRAIN_SCORING:
       set_int (self, &self->images_done, (int)p->scored, PROP_IMAGES_DONE);
       set_int (self, &self->n_images, (int)p->n_to_score, PROP_N_IMAGES);
-      set_double (self, &self->fraction, (double)p->scored / MAX (p->n_to_score, 1),
-                  PROP_FRACTION);
+      set_double (self, &self->fraction, (double)p->scored / MAX (p->n_to_score, 1), PROP_FRACTION);
       break;
     }
 }

@@ -274,10 +274,10 @@ dm_train_page_set_project (DmTrainPage *self, DmOpenProject *project)
   g_set_object (&self->project, project);
   if (project != NULL)
     {
-      g_signal_connect_object (project, "changed::training", G_CALLBACK (on_project_changed),
-                               self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (project, "changed::backbone", G_CALLBACK (on_project_changed),
-                               self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (project, "changed::training", G_CALLBACK (on_project_changed), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (project, "changed::backbone", G_CALLBACK (on_project_changed), self,
+                               G_CONNECT_SWAPPED);
       g_signal_connect_object (project, "changed::model", G_CALLBACK (on_project_changed), self,
                                G_CONNECT_SWAPPED);
       show_settings (self);
@@ -527,9 +527,9 @@ bind (DmTrainPage *self,
       GBindingTransformFunc transform,
       gpointer data)
 {
-  GBinding *binding = g_object_bind_property_full (self->job, source, target, target_property,
-                                                   flags | G_BINDING_SYNC_CREATE, transform, NULL,
-                                                   data, NULL);
+  GBinding *binding
+    = g_object_bind_property_full (self->job, source, target, target_property,
+                                   flags | G_BINDING_SYNC_CREATE, transform, NULL, data, NULL);
 
   g_ptr_array_add (self->bindings, g_object_ref (binding));
 }
@@ -678,10 +678,7 @@ dm_train_page_get_property (GObject *object, guint prop_id, GValue *value, GPara
 }
 
 static void
-dm_train_page_set_property (GObject *object,
-                            guint prop_id,
-                            const GValue *value,
-                            GParamSpec *pspec)
+dm_train_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   DmTrainPage *self = DM_TRAIN_PAGE (object);
 

@@ -75,9 +75,9 @@ on_open_chosen (DmWindow *self, const char *const *paths)
 static void
 new_project_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  GtkFileChooser *chooser = dm_window_choose (DM_WINDOW (widget), _ ("New Project"),
-                                              GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Create"),
-                                              on_new_chosen);
+  GtkFileChooser *chooser
+    = dm_window_choose (DM_WINDOW (widget), _ ("New Project"), GTK_FILE_CHOOSER_ACTION_SAVE,
+                        _ ("_Create"), on_new_chosen);
 
   gtk_file_chooser_set_current_name (chooser, _ ("New Project"));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
@@ -87,8 +87,8 @@ static void
 open_project_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (
-    dm_window_choose (DM_WINDOW (widget), _ ("Open Project"),
-                      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _ ("_Open"), on_open_chosen)));
+    dm_window_choose (DM_WINDOW (widget), _ ("Open Project"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                      _ ("_Open"), on_open_chosen)));
 }
 
 static void
@@ -115,7 +115,7 @@ typedef struct
 {
   char *folder;
   DmProject *project;
-  AdwToast *toast; /* "Preparing…", dismissed when done */
+  AdwToast *toast; /* "Preparing…", until done */
 } Demo;
 
 static void
@@ -123,7 +123,7 @@ demo_free (Demo *demo)
 {
   g_free (demo->folder);
   g_clear_pointer (&demo->project, dm_project_free);
-  g_clear_object (&demo->toast);
+  g_clear_pointer (&demo->toast, dm_feedback_dismiss);
   g_free (demo);
 }
 
@@ -142,7 +142,7 @@ on_demo_ready (DmWindow *self, DmJob *job)
   Demo *demo = dm_job_get_data (job);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", TRUE);
-  adw_toast_dismiss (demo->toast);
+  g_clear_pointer (&demo->toast, dm_feedback_dismiss);
   if (dm_job_get_state (job) == DM_JOB_SUCCEEDED)
     dm_window_set_project (self, g_steal_pointer (&demo->project));
   else
@@ -157,9 +157,8 @@ open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
   Demo *demo = g_new0 (Demo, 1);
 
   demo->folder = g_build_filename (g_get_user_data_dir (), "dinomaly-studio", "demo", NULL);
-  demo->toast = g_object_ref (adw_toast_new (_ ("Preparing the demo project…")));
-  adw_toast_set_timeout (demo->toast, 0);
-  adw_toast_overlay_add_toast (self->toast_overlay, g_object_ref (demo->toast));
+  demo->toast = dm_feedback_toast_until_dismissed (GTK_WIDGET (self->toast_overlay),
+                                                   _ ("Preparing the demo project…"));
   gtk_widget_action_set_enabled (widget, "win.open-demo", FALSE);
   dm_job_clear (&self->demo_job);
   self->demo_job = dm_job_new (demo_run, demo, (GDestroyNotify)demo_free);
@@ -434,8 +433,8 @@ choose_backbone_action (GtkWidget *widget, const char *name, GVariant *param)
 
   if (self->project == NULL)
     return;
-  chooser = dm_window_choose (self, _ ("Choose a DINOv2 Weight File"),
-                              GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Choose"), on_backbone_chosen);
+  chooser = dm_window_choose (self, _ ("Choose a DINOv2 Weight File"), GTK_FILE_CHOOSER_ACTION_OPEN,
+                              _ ("_Choose"), on_backbone_chosen);
   add_filters (chooser, _ ("Weight files (.safetensors)"), weights);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }

@@ -334,7 +334,8 @@ on_activate_after (GApplication *app, GtkWidget *window)
     dm_heatmap_view_paint_stroke (view, stroke, 4, FALSE);
     n_painted = dm_heatmap_view_count_mask_pixels (view);
     g_assert_cmpuint (n_painted, >, 0);
-    mask_path = dm_project_mask_path (dm_open_project_get_project (self->project), results->classes[0].name, defect_path);
+    mask_path = dm_project_mask_path (dm_open_project_get_project (self->project),
+                                      results->classes[0].name, defect_path);
     painted_path = g_strdup (defect_path);
     wait_ms (600);
     g_assert_true (g_file_test (mask_path, G_FILE_TEST_IS_REGULAR));
