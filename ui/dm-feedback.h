@@ -11,13 +11,9 @@
 G_BEGIN_DECLS
 
 /* A toast in the toast overlay that holds widget (or is widget); nothing
- * when there is none (a page shown alone). */
+ * when there is none (a page shown alone). Toasts go by their timeout:
+ * dismissing one early can crash libadwaita 1.2 (dm-start-page.c). */
 void dm_feedback_toast (GtkWidget *widget, const char *text);
-/* A toast that stays until dm_feedback_dismiss (a job under way); a
- * reference for the caller. */
-AdwToast *dm_feedback_toast_until_dismissed (GtkWidget *widget, const char *text);
-/* Takes such a toast away, and the reference. */
-void dm_feedback_dismiss (AdwToast *toast);
 /* An error dialog over widget's window: the heading and the error's
  * message (which names the file and the problem). */
 void dm_feedback_error (GtkWidget *widget, const char *heading, const GError *error);

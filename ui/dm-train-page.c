@@ -83,6 +83,7 @@ struct _DmTrainPage
   GPtrArray *problem_rows; /* GtkWidget*: rows added to problems_row */
   DmOpenProject *project;  /* the open project, or NULL */
   DmTrainJob *job;         /* the run shown, or NULL */
+  guint n_losses;          /* of the job's losses, those given to the curve */
   GPtrArray *bindings;     /* GBinding*: the job's properties onto widgets */
   gboolean updating;       /* set while widgets are set from the project */
 };
@@ -271,6 +272,8 @@ dm_train_page_set_project (DmTrainPage *self, DmOpenProject *project)
     return;
   if (self->project != NULL)
     g_signal_handlers_disconnect_by_data (self->project, self);
+  /* the run shown was of the project before */
+  dm_train_page_set_job (self, NULL);
   g_set_object (&self->project, project);
   if (project != NULL)
     {
@@ -409,8 +412,9 @@ on_losses (DmTrainPage *self)
   guint n;
   const DmTrainJobLoss *losses = dm_train_job_get_losses (self->job, &n);
 
-  for (guint i = dm_loss_curve_get_n_points (self->loss_curve); i < n; i++)
-    dm_loss_curve_append (self->loss_curve, losses[i].iteration, losses[i].loss);
+  for (; self->n_losses < n; self->n_losses++)
+    dm_loss_curve_append (self->loss_curve, losses[self->n_losses].iteration,
+                          losses[self->n_losses].loss);
 }
 
 /* ---- the outcome ---- */
@@ -556,6 +560,8 @@ dm_train_page_set_job (DmTrainPage *self, DmTrainJob *job)
   if (self->job == job)
     return;
   unbind_job (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_group), job != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), FALSE);
   if (job == NULL)
     {
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
@@ -563,10 +569,9 @@ dm_train_page_set_job (DmTrainPage *self, DmTrainJob *job)
     }
   self->job = g_object_ref (job);
   gtk_widget_set_visible (GTK_WIDGET (self->resume_group), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_group), TRUE);
-  gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), FALSE);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   dm_loss_curve_reset (self->loss_curve, dm_train_job_get_total (job));
+  self->n_losses = 0;
 
   bind (self, "running", self->cancel_button, "visible", 0, NULL, NULL);
   bind (self, "running", self->train_button, "visible", G_BINDING_INVERT_BOOLEAN, NULL, NULL);

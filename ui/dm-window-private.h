@@ -34,7 +34,6 @@ struct _DmWindow
 
   DmOpenProject *project;        /* "project", bound to every page's; NULL: none open */
   GtkNativeDialog *chooser;      /* the file chooser shown */
-  DmJob *demo_job;               /* making the demo project */
   DmJob *report_job;             /* preparing or writing a report */
   gboolean close_after_training; /* "Stop and Close": the window goes once the run stops */
 };

@@ -11,8 +11,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "dm-demo.h"
 #include "dm-feedback.h"
+#include "dm-start-page.h"
 #include "dm-window-private.h"
 
 static void
@@ -109,61 +109,14 @@ close_project_action (GtkWidget *widget, const char *name, GVariant *param)
   dm_window_set_project (DM_WINDOW (widget), NULL);
 }
 
-/* ---- the demo project: made off the main thread ---- */
-
-typedef struct
-{
-  char *folder;
-  DmProject *project;
-  AdwToast *toast; /* "Preparing…", until done */
-} Demo;
-
-static void
-demo_free (Demo *demo)
-{
-  g_free (demo->folder);
-  g_clear_pointer (&demo->project, dm_project_free);
-  g_clear_pointer (&demo->toast, dm_feedback_dismiss);
-  g_free (demo);
-}
-
-static gboolean
-demo_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
-{
-  Demo *demo = data;
-
-  demo->project = dm_demo_project_ensure (demo->folder, error);
-  return demo->project != NULL;
-}
-
-static void
-on_demo_ready (DmWindow *self, DmJob *job)
-{
-  Demo *demo = dm_job_get_data (job);
-
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-demo", TRUE);
-  g_clear_pointer (&demo->toast, dm_feedback_dismiss);
-  if (dm_job_get_state (job) == DM_JOB_SUCCEEDED)
-    dm_window_set_project (self, g_steal_pointer (&demo->project));
-  else
-    dm_feedback_error (GTK_WIDGET (self), _ ("Could Not Prepare the Demo Project"),
-                       dm_job_get_error (job));
-}
+/* ---- the demo project (the start page makes it) ---- */
 
 static void
 open_demo_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  DmWindow *self = DM_WINDOW (widget);
-  Demo *demo = g_new0 (Demo, 1);
+  GtkWidget *start = gtk_stack_get_child_by_name (DM_WINDOW (widget)->main_stack, "start");
 
-  demo->folder = g_build_filename (g_get_user_data_dir (), "dinomaly-studio", "demo", NULL);
-  demo->toast = dm_feedback_toast_until_dismissed (GTK_WIDGET (self->toast_overlay),
-                                                   _ ("Preparing the demo project…"));
-  gtk_widget_action_set_enabled (widget, "win.open-demo", FALSE);
-  dm_job_clear (&self->demo_job);
-  self->demo_job = dm_job_new (demo_run, demo, (GDestroyNotify)demo_free);
-  g_signal_connect_swapped (self->demo_job, "finished", G_CALLBACK (on_demo_ready), self);
-  dm_job_start (self->demo_job);
+  dm_start_page_open_demo (DM_START_PAGE (start));
 }
 
 /* ---- classes ---- */

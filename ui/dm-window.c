@@ -247,10 +247,12 @@ dm_window_dispose (GObject *object)
 {
   DmWindow *self = DM_WINDOW (object);
 
+  /* a run still under way stops (keeping a checkpoint), unseen */
+  if (self->train_page != NULL && dm_train_page_get_job (self->train_page) != NULL)
+    dm_job_discard (DM_JOB (dm_train_page_get_job (self->train_page)));
   /* the pages let go of the project first (a mask being painted is saved) */
   dm_window_set_project (self, NULL);
   drop_chooser (self);
-  dm_job_clear (&self->demo_job);
   dm_job_clear (&self->report_job);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_WINDOW);
   g_clear_object (&self->settings);

@@ -160,6 +160,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
   dm_test_window_screenshot (window, "train-cancelled");
   p = reopen ();
   g_assert_true (dm_project_train_can_resume (p, &next, &total));
+  g_test_message ("cancelled: the checkpoint resumes at iteration %lld", (long long)next);
   g_assert_cmpint (total, ==, 5000);
   g_assert_cmpint (next, >=, 5);
   g_clear_pointer (&p, dm_project_free);
@@ -175,6 +176,8 @@ on_activate_after (GApplication *app, GtkWidget *window)
   /* the checkpoint's iterations are drawn at once; wait for new ones */
   points_wanted = (guint)next + 5;
   g_assert_true (dm_test_gui_wait_until (curve_has_points, page, 60000));
+  dm_test_gui_wait_frames (window, 1);
+  dm_test_window_screenshot (window, "train-running");
   {
     gint64 before = next;
     g_autoptr (DmProject) again = NULL;
