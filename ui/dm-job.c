@@ -129,7 +129,7 @@ dm_job_real_run (DmJob *self, GCancellable *cancellable, GError **error)
 static void
 run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  DmJob *self = source;
+  DmJob *self = task_data;
   GError *error = NULL;
 
   if (DM_JOB_GET_CLASS (self)->run (self, cancellable, &error))
@@ -141,7 +141,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 static void
 on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DmJob *self = DM_JOB (source);
+  g_autoptr (DmJob) self = user_data;
   DmJobPrivate *priv = dm_job_get_instance_private (self);
   GError *error = NULL;
   gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
@@ -181,8 +181,12 @@ dm_job_start (DmJob *self)
   g_return_if_fail (priv->state == DM_JOB_READY);
   priv->cancellable = g_cancellable_new ();
   set_state (self, DM_JOB_RUNNING, NULL);
-  /* the task holds the job (its source) until the thread has returned */
-  task = g_task_new (self, priv->cancellable, on_run_done, NULL);
+  /* The job lives on until the run is done, held by the callback, which
+   * runs on the main thread after the thread has returned: the last
+   * reference (and the data with it) always goes on the main thread. The
+   * task itself may be freed in the worker, so it holds nothing of ours. */
+  task = g_task_new (NULL, priv->cancellable, on_run_done, g_object_ref (self));
+  g_task_set_task_data (task, self, NULL);
   /* the run's own error tells a stop from a failure */
   g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, run_thread);

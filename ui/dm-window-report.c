@@ -12,6 +12,25 @@
 #include "dm-report-job.h"
 #include "dm-window-private.h"
 
+/* One report at a time: its actions wait while one is prepared or written. */
+static void
+on_running (DmWindow *self, GParamSpec *pspec, DmJob *job)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report", !dm_job_is_running (job));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report-to",
+                                 !dm_job_is_running (job));
+}
+
+static void
+start (DmWindow *self, DmJob *job, GCallback done)
+{
+  dm_job_clear (&self->report_job);
+  self->report_job = job;
+  g_signal_connect_swapped (job, "notify::running", G_CALLBACK (on_running), self);
+  g_signal_connect_swapped (job, "finished", done, self);
+  dm_job_start (job);
+}
+
 /* ---- writing ---- */
 
 static void
@@ -42,10 +61,7 @@ write_report (DmWindow *self,
               const DmReportOptions *options,
               const char *path)
 {
-  dm_job_clear (&self->report_job);
-  self->report_job = dm_report_job_new_write (input, options, path);
-  g_signal_connect_swapped (self->report_job, "finished", G_CALLBACK (on_written), self);
-  dm_job_start (self->report_job);
+  start (self, dm_report_job_new_write (input, options, path), G_CALLBACK (on_written));
 }
 
 /* ---- the dialog ---- */
@@ -130,10 +146,10 @@ on_input_for_path (DmWindow *self, DmJob *job)
     write_report (self, dm_report_job_steal_input (job), &defaults, path);
 }
 
-/* Computes the figures, then done (the window's report job meanwhile);
- * FALSE when there is nothing to report on. */
-static gboolean
-prepare (DmWindow *self, GCallback done)
+/* A job computing the figures, or NULL (and a toast) when there is nothing
+ * to report on. */
+static DmJob *
+prepare (DmWindow *self)
 {
   DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
 
@@ -141,21 +157,19 @@ prepare (DmWindow *self, GCallback done)
     {
       dm_feedback_toast (GTK_WIDGET (self->toast_overlay),
                          _ ("Train a model first: the report shows its scored test images"));
-      return FALSE;
+      return NULL;
     }
-  dm_job_clear (&self->report_job);
-  self->report_job = dm_report_job_new_input (project->folder);
-  g_signal_connect_swapped (self->report_job, "finished", done, self);
-  return TRUE;
+  return dm_report_job_new_input (project->folder);
 }
 
 static void
 export_report_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   DmWindow *self = DM_WINDOW (widget);
+  DmJob *job = prepare (self);
 
-  if (prepare (self, G_CALLBACK (on_input_for_dialog)))
-    dm_job_start (self->report_job);
+  if (job != NULL)
+    start (self, job, G_CALLBACK (on_input_for_dialog));
 }
 
 /* win.export-report-to s: every part, A4, CSV and JSON beside the PDF. */
@@ -163,12 +177,13 @@ static void
 export_report_to_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   DmWindow *self = DM_WINDOW (widget);
+  DmJob *job = prepare (self);
 
-  if (!prepare (self, G_CALLBACK (on_input_for_path)))
+  if (job == NULL)
     return;
-  g_object_set_data_full (G_OBJECT (self->report_job), "path",
-                          g_strdup (g_variant_get_string (param, NULL)), g_free);
-  dm_job_start (self->report_job);
+  g_object_set_data_full (G_OBJECT (job), "path", g_strdup (g_variant_get_string (param, NULL)),
+                          g_free);
+  start (self, job, G_CALLBACK (on_input_for_path));
 }
 
 static void
