@@ -12,7 +12,6 @@
 #include "dm-error.h"
 #include "dm-inspect-job.h"
 #include "dm-project-results.h"
-#include "dm-project-train.h"
 
 /* ---- one result ---- */
 
