@@ -281,7 +281,8 @@ dm_train_page_set_project (DmTrainPage *self, DmOpenProject *project)
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (project, "changed::backbone", G_CALLBACK (on_project_changed), self,
                                G_CONNECT_SWAPPED);
-      g_signal_connect_object (project, "changed::model", G_CALLBACK (on_project_changed), self,
+      /* a model trained: a checkpoint may be left to resume */
+      g_signal_connect_object (project, "changed::model", G_CALLBACK (show_resumable), self,
                                G_CONNECT_SWAPPED);
       show_settings (self);
       if (show_resumable (self))
