@@ -6,6 +6,8 @@
 
 #include "dm-backbone-check.h"
 #include "dm-backbone-page.h"
+#include "dm-feedback.h"
+#include "dm-job.h"
 
 struct _DmBackbonePage
 {
@@ -18,12 +20,22 @@ struct _DmBackbonePage
   AdwActionRow *random_row;
   GtkSwitch *random_switch;
 
-  DmProject *project;        /* borrowed */
-  GCancellable *cancellable; /* of the running check */
-  gboolean updating;         /* set while the switch is set from the project */
+  DmOpenProject *project; /* the open project, or NULL */
+  DmJob *check_job;       /* the file shown, checked in the background */
+  char *checked;          /* its path */
+  gboolean updating;      /* set while the switch is set from the project */
 };
 
 G_DEFINE_FINAL_TYPE (DmBackbonePage, dm_backbone_page, ADW_TYPE_BIN)
+
+enum
+{
+  PROP_0,
+  PROP_PROJECT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 set_found (
@@ -39,37 +51,40 @@ set_found (
     gtk_widget_remove_css_class (GTK_WIDGET (self->found_row), "error");
 }
 
-static void
-check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+typedef struct
 {
-  DmBackboneCheck *check = g_new0 (DmBackboneCheck, 1);
-  GError *error = NULL;
+  char *path;
+  DmBackboneCheck check;
+} Check;
 
-  if (dm_backbone_check (task_data, check, &error))
-    g_task_return_pointer (task, check, NULL);
-  else
-    {
-      g_free (check);
-      g_task_return_error (task, error);
-    }
+static void
+check_free (Check *c)
+{
+  dm_backbone_check_clear (&c->check);
+  g_free (c->path);
+  g_free (c);
+}
+
+static gboolean
+check_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  Check *c = data;
+
+  return dm_backbone_check (c->path, &c->check, error);
 }
 
 static void
-on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
+on_check_done (DmBackbonePage *self, DmJob *job)
 {
-  DmBackbonePage *self = DM_BACKBONE_PAGE (source);
-  g_autoptr (GError) error = NULL;
-  DmBackboneCheck *check = g_task_propagate_pointer (G_TASK (result), &error);
+  DmBackboneCheck *check = &((Check *)dm_job_get_data (job))->check;
+  DmProject *project = dm_open_project_get_project (self->project);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  g_clear_object (&self->cancellable);
   gtk_spinner_stop (self->spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
-  if (check == NULL)
+  if (dm_job_get_state (job) != DM_JOB_SUCCEEDED)
     {
-      set_found (self, _ ("This file cannot be used"), error->message, "dialog-error-symbolic",
-                 TRUE);
+      set_found (self, _ ("This file cannot be used"), dm_job_get_error (job)->message,
+                 "dialog-error-symbolic", TRUE);
       return;
     }
   {
@@ -83,52 +98,41 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
       size, dm_vit_scheme_name (check->probe.scheme), check->sha256);
 
     set_found (self, title, subtitle, "emblem-ok-symbolic", FALSE);
-    /* remember the checksum: the model file records which backbone it used */
-    if (self->project != NULL && g_strcmp0 (self->project->backbone_path, check->path) == 0
-        && g_strcmp0 (self->project->backbone_sha256, check->sha256) != 0)
-      {
-        g_autoptr (GError) save_error = NULL;
-
-        g_free (self->project->backbone_sha256);
-        self->project->backbone_sha256 = g_strdup (check->sha256);
-        if (!dm_project_save (self->project, &save_error))
-          g_warning ("%s", save_error->message);
-      }
   }
-  dm_backbone_check_clear (check);
-  g_free (check);
+  /* remember the checksum: the model file records which backbone it used */
+  if (g_strcmp0 (project->backbone_path, check->path) == 0
+      && g_strcmp0 (project->backbone_sha256, check->sha256) != 0)
+    {
+      g_free (project->backbone_sha256);
+      project->backbone_sha256 = g_strdup (check->sha256);
+      dm_feedback_save (GTK_WIDGET (self), self->project, "backbone");
+    }
 }
 
 static void
 start_check (DmBackbonePage *self, const char *path)
 {
-  g_autoptr (GTask) task = NULL;
+  Check *c = g_new0 (Check, 1);
 
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, on_check_done, NULL);
-  g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_set_return_on_cancel (task, TRUE);
+  c->path = g_strdup (path);
+  g_free (self->checked);
+  self->checked = g_strdup (path);
+  dm_job_clear (&self->check_job);
+  self->check_job = dm_job_new (check_run, c, (GDestroyNotify)check_free);
+  g_signal_connect_swapped (self->check_job, "finished", G_CALLBACK (on_check_done), self);
   set_found (self, _ ("Checking the file…"), NULL, NULL, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
   gtk_spinner_start (self->spinner);
-  g_task_run_in_thread (task, check_thread);
+  dm_job_start (self->check_job);
 }
 
-void
-dm_backbone_page_show_project (DmBackbonePage *self, DmProject *project)
+/* The project's backbone choice; a file not checked yet is checked. */
+static void
+show_backbone (DmBackbonePage *self)
 {
+  DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
   gboolean random;
   const char *path;
-
-  self->project = project;
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  gtk_spinner_stop (self->spinner);
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
 
   random = project != NULL && g_strcmp0 (project->backbone_kind, "random") == 0;
   path = project != NULL && g_strcmp0 (project->backbone_kind, "file") == 0 ? project->backbone_path
@@ -145,6 +149,13 @@ dm_backbone_page_show_project (DmBackbonePage *self, DmProject *project)
   else
     adw_action_row_set_subtitle (self->file_row, _ ("None chosen"));
 
+  /* the file shown, or being checked: its checksum, just saved, changes nothing */
+  if (path != NULL && g_strcmp0 (path, self->checked) == 0)
+    return;
+  dm_job_clear (&self->check_job);
+  g_clear_pointer (&self->checked, g_free);
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
   if (random)
     set_found (self, _ ("Random weights, for trying only"),
                _ ("Scores and heatmaps mean little: this backbone has learnt nothing. Use it to "
@@ -161,10 +172,35 @@ dm_backbone_page_show_project (DmBackbonePage *self, DmProject *project)
                NULL, FALSE);
 }
 
+void
+dm_backbone_page_set_project (DmBackbonePage *self, DmOpenProject *project)
+{
+  g_return_if_fail (DM_IS_BACKBONE_PAGE (self));
+
+  if (self->project == project && project != NULL)
+    return;
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_set_object (&self->project, project);
+  /* another project: its file is checked anew */
+  g_clear_pointer (&self->checked, g_free);
+  if (project != NULL)
+    g_signal_connect_object (project, "changed::backbone", G_CALLBACK (show_backbone), self,
+                             G_CONNECT_SWAPPED);
+  show_backbone (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
+}
+
+DmOpenProject *
+dm_backbone_page_get_project (DmBackbonePage *self)
+{
+  return self->project;
+}
+
 gboolean
 dm_backbone_page_is_checking (DmBackbonePage *self)
 {
-  return self->cancellable != NULL;
+  return self->check_job != NULL && dm_job_is_running (self->check_job);
 }
 
 static void
@@ -182,10 +218,37 @@ dm_backbone_page_dispose (GObject *object)
 {
   DmBackbonePage *self = DM_BACKBONE_PAGE (object);
 
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  dm_job_clear (&self->check_job);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_clear_object (&self->project);
+  g_clear_pointer (&self->checked, g_free);
   G_OBJECT_CLASS (dm_backbone_page_parent_class)->dispose (object);
+}
+
+static void
+dm_backbone_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT: g_value_set_object (value, DM_BACKBONE_PAGE (object)->project); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dm_backbone_page_set_property (GObject *object,
+                               guint prop_id,
+                               const GValue *value,
+                               GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT:
+      dm_backbone_page_set_project (DM_BACKBONE_PAGE (object), g_value_get_object (value));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -195,6 +258,12 @@ dm_backbone_page_class_init (DmBackbonePageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dm_backbone_page_dispose;
+  object_class->get_property = dm_backbone_page_get_property;
+  object_class->set_property = dm_backbone_page_set_property;
+  properties[PROP_PROJECT]
+    = g_param_spec_object ("project", NULL, NULL, DM_TYPE_OPEN_PROJECT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-backbone-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, file_row);
@@ -210,5 +279,5 @@ static void
 dm_backbone_page_init (DmBackbonePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  dm_backbone_page_show_project (self, NULL);
+  dm_backbone_page_set_project (self, NULL);
 }

@@ -6,16 +6,17 @@
 
 #include <adwaita.h>
 
-#include "dm-project.h"
+#include "dm-open-project.h"
 
 G_BEGIN_DECLS
 
 #define DM_TYPE_BACKBONE_PAGE (dm_backbone_page_get_type ())
 G_DECLARE_FINAL_TYPE (DmBackbonePage, dm_backbone_page, DM, BACKBONE_PAGE, AdwBin)
 
-/* Shows the project's backbone choice (borrowed; NULL clears). A file is
- * checked again in the background. */
-void dm_backbone_page_show_project (DmBackbonePage *self, DmProject *project);
+/* "project": the open project, or NULL. The page follows its backbone
+ * choice; a file is checked in the background. */
+void dm_backbone_page_set_project (DmBackbonePage *self, DmOpenProject *project);
+DmOpenProject *dm_backbone_page_get_project (DmBackbonePage *self);
 
 /* TRUE while a file check runs (for tests). */
 gboolean dm_backbone_page_is_checking (DmBackbonePage *self);

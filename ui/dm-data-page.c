@@ -6,6 +6,9 @@
 
 #include "dm-class-row.h"
 #include "dm-data-page.h"
+#include "dm-feedback.h"
+#include "dm-import-job.h"
+#include "dm-project-dataset.h"
 
 #define N_THUMBNAILS 8
 
@@ -25,12 +28,24 @@ struct _DmDataPage
 
   GPtrArray *rows;         /* DmClassRow* added to classes_group */
   GPtrArray *problem_rows; /* rows added to problems_row */
-  DmProject *project;      /* borrowed */
+  DmOpenProject *project;  /* the open project, or NULL */
   DmThumbnailLoader *thumbnails;
   guint pulse_id;
+  DmJob *count_job;        /* counting the project's images */
+  DmImportJob *import_job; /* the running import */
+  GQueue imports;          /* char *: paths waiting to be imported */
 };
 
 G_DEFINE_FINAL_TYPE (DmDataPage, dm_data_page, ADW_TYPE_BIN)
+
+enum
+{
+  PROP_0,
+  PROP_PROJECT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 clear_problems (DmDataPage *self)
@@ -85,8 +100,9 @@ show_thumbnails (DmDataPage *self, DmClassRow *row, const DmDataset *dataset, in
   dm_class_row_set_images (row, self->thumbnails, paths, n);
 }
 
-void
-dm_data_page_show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray *class_errors)
+/* What the classes hold; dataset NULL: still counting. */
+static void
+show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray *class_errors)
 {
   guint n_problems;
 
@@ -134,23 +150,198 @@ dm_data_page_show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray
     }
 }
 
-void
-dm_data_page_show_project (DmDataPage *self, DmProject *project)
+/* ---- counting the project's images, off the main thread ---- */
+
+typedef struct
 {
+  char *folder;
+  DmDataset *dataset;
+  GPtrArray *class_errors; /* char * */
+} Count;
+
+static void
+count_free (Count *c)
+{
+  g_free (c->folder);
+  g_clear_pointer (&c->dataset, dm_dataset_free);
+  g_clear_pointer (&c->class_errors, g_ptr_array_unref);
+  g_free (c);
+}
+
+static gboolean
+count_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  Count *c = data;
+  /* the project is saved at every change: the thread reads its own copy */
+  g_autoptr (DmProject) project = dm_project_open (c->folder, error);
+
+  if (project == NULL)
+    return FALSE;
+  c->dataset = dm_project_load_dataset (project, DM_DATASET_CHECK_ALL, c->class_errors, error);
+  return c->dataset != NULL;
+}
+
+static void
+on_counted (DmDataPage *self, DmJob *job)
+{
+  Count *c = dm_job_get_data (job);
+
+  if (dm_job_get_state (job) == DM_JOB_SUCCEEDED)
+    show_dataset (self, c->dataset, c->class_errors);
+  else
+    dm_feedback_toast (GTK_WIDGET (self), dm_job_get_error (job)->message);
+}
+
+/* The project's classes as rows, then their images counted anew. */
+static void
+show_classes (DmDataPage *self)
+{
+  DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
+  Count *c;
+
   for (guint i = 0; i < self->rows->len; i++)
     adw_preferences_group_remove (self->classes_group, g_ptr_array_index (self->rows, i));
   g_ptr_array_set_size (self->rows, 0);
-  if (project != NULL)
-    for (guint i = 0; i < project->classes->len; i++)
-      {
-        GtkWidget *row = dm_class_row_new (g_ptr_array_index (project->classes, i));
+  for (guint i = 0; project != NULL && i < project->classes->len; i++)
+    {
+      GtkWidget *row = dm_class_row_new (g_ptr_array_index (project->classes, i));
 
-        adw_preferences_group_add (self->classes_group, row);
-        g_ptr_array_add (self->rows, row);
-      }
+      adw_preferences_group_add (self->classes_group, row);
+      g_ptr_array_add (self->rows, row);
+    }
   gtk_stack_set_visible_child_name (self->stack, self->rows->len > 0 ? "classes" : "empty");
-  self->project = project;
-  dm_data_page_show_dataset (self, NULL, NULL);
+  show_dataset (self, NULL, NULL);
+  dm_job_clear (&self->count_job);
+  if (project == NULL)
+    return;
+  c = g_new0 (Count, 1);
+  c->folder = g_strdup (project->folder);
+  c->class_errors = g_ptr_array_new_with_free_func (g_free);
+  self->count_job = dm_job_new (count_run, c, (GDestroyNotify)count_free);
+  g_signal_connect_swapped (self->count_job, "finished", G_CALLBACK (on_counted), self);
+  dm_job_start (self->count_job);
+}
+
+/* ---- imports, one at a time ---- */
+
+static void import_next (DmDataPage *self);
+
+static void
+on_import_progress (DmDataPage *self)
+{
+  guint n = dm_import_job_get_n_files (self->import_job);
+  g_autofree char *text = g_strdup_printf (
+    g_dngettext (GETTEXT_PACKAGE, "Reading %'u file…", "Reading %'u files…", n), n);
+
+  dm_data_page_set_busy (self, text, -1);
+}
+
+static void
+add_imported_classes (DmDataPage *self, DmImportJob *job)
+{
+  g_autoptr (GString) taken = g_string_new (NULL);
+  guint added = dm_import_job_add_classes (job, dm_open_project_get_project (self->project), taken);
+
+  if (added > 0 && dm_feedback_save (GTK_WIDGET (self), self->project, "classes"))
+    {
+      g_autofree char *text = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%u class imported", "%u classes imported", added), added);
+      dm_feedback_toast (GTK_WIDGET (self), text);
+    }
+  if (taken->len > 0)
+    {
+      g_autofree char *text
+        = g_strdup_printf (_ ("Already in the project, not imported again: %s"), taken->str);
+      dm_feedback_toast (GTK_WIDGET (self), text);
+    }
+}
+
+static void
+on_imported (DmDataPage *self, DmJob *job)
+{
+  DmImportJob *import = DM_IMPORT_JOB (job);
+
+  g_object_ref (import);
+  g_clear_object (&self->import_job);
+  dm_data_page_set_busy (self, NULL, 0);
+  if (dm_job_get_state (job) != DM_JOB_SUCCEEDED)
+    dm_feedback_error (GTK_WIDGET (self), _ ("Could Not Import the Dataset"),
+                       dm_job_get_error (job));
+  else if (dm_import_job_is_plain_folder (import))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.add-class-folder", "s",
+                                dm_import_job_get_path (import));
+  else
+    add_imported_classes (self, import);
+  g_object_unref (import);
+  import_next (self);
+}
+
+static void
+import_next (DmDataPage *self)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *display = NULL, *text = NULL;
+
+  if (self->import_job != NULL || self->imports.length == 0 || self->project == NULL)
+    return;
+  path = g_queue_pop_head (&self->imports);
+  display = g_filename_display_name (path);
+  text = g_strdup_printf (_ ("Looking for images in %s…"), display);
+  dm_data_page_set_busy (self, text, -1);
+  self->import_job = dm_import_job_new (path);
+  g_signal_connect_swapped (self->import_job, "progress", G_CALLBACK (on_import_progress), self);
+  g_signal_connect_swapped (self->import_job, "finished", G_CALLBACK (on_imported), self);
+  dm_job_start (DM_JOB (self->import_job));
+}
+
+void
+dm_data_page_import (DmDataPage *self, const char *path)
+{
+  g_return_if_fail (DM_IS_DATA_PAGE (self));
+
+  if (self->project == NULL)
+    return;
+  g_queue_push_tail (&self->imports, g_strdup (path));
+  import_next (self);
+}
+
+/* Imports and counts of the project before are forgotten. */
+static void
+drop_jobs (DmDataPage *self)
+{
+  g_queue_clear_full (&self->imports, g_free);
+  if (self->import_job != NULL)
+    {
+      dm_job_clear ((DmJob **)&self->import_job);
+      dm_data_page_set_busy (self, NULL, 0);
+    }
+  dm_job_clear (&self->count_job);
+}
+
+/* ---- the project ---- */
+
+void
+dm_data_page_set_project (DmDataPage *self, DmOpenProject *project)
+{
+  g_return_if_fail (DM_IS_DATA_PAGE (self));
+
+  if (self->project == project)
+    return;
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  drop_jobs (self);
+  g_set_object (&self->project, project);
+  if (project != NULL)
+    g_signal_connect_object (project, "changed::classes", G_CALLBACK (show_classes), self,
+                             G_CONNECT_SWAPPED);
+  show_classes (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
+}
+
+DmOpenProject *
+dm_data_page_get_project (DmDataPage *self)
+{
+  return self->project;
 }
 
 /* ---- the busy bar ---- */
@@ -240,6 +431,10 @@ dm_data_page_dispose (GObject *object)
 
   /* No gtk_widget_dispose_template: the bound overlay is the bin's own
    * child, which AdwBin unparents itself (doing both unparents it twice). */
+  drop_jobs (self);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_clear_object (&self->project);
   g_clear_handle_id (&self->pulse_id, g_source_remove);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->problem_rows, g_ptr_array_unref);
@@ -258,6 +453,28 @@ dm_data_page_finalize (GObject *object)
 }
 
 static void
+dm_data_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT: g_value_set_object (value, DM_DATA_PAGE (object)->project); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dm_data_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT:
+      dm_data_page_set_project (DM_DATA_PAGE (object), g_value_get_object (value));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 dm_data_page_class_init (DmDataPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -265,6 +482,12 @@ dm_data_page_class_init (DmDataPageClass *klass)
 
   object_class->dispose = dm_data_page_dispose;
   object_class->finalize = dm_data_page_finalize;
+  object_class->get_property = dm_data_page_get_property;
+  object_class->set_property = dm_data_page_set_property;
+  properties[PROP_PROJECT]
+    = g_param_spec_object ("project", NULL, NULL, DM_TYPE_OPEN_PROJECT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-data-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DmDataPage, stack);
@@ -286,6 +509,7 @@ dm_data_page_init (DmDataPage *self)
   g_type_ensure (DM_TYPE_CLASS_ROW);
   self->rows = g_ptr_array_new ();
   self->problem_rows = g_ptr_array_new ();
+  g_queue_init (&self->imports);
   self->thumbnails = dm_thumbnail_loader_new (2, 512);
   gtk_widget_init_template (GTK_WIDGET (self));
 

@@ -3,13 +3,13 @@
  * what they count, thumbnails; adding, importing (also by drag and drop),
  * renaming and removing classes. Buttons go through window actions
  * (win.add-class, win.import-dataset, win.import-dataset-path,
- * win.rename-class, win.remove-class), so the keyboard and tests reach them. */
+ * win.rename-class, win.remove-class), so the keyboard and tests reach them;
+ * the imports and the counting run as jobs of the page. */
 #pragma once
 
 #include <adwaita.h>
 
-#include "dm-dataset.h"
-#include "dm-project.h"
+#include "dm-open-project.h"
 #include "dm-thumbnail-loader.h"
 
 G_BEGIN_DECLS
@@ -17,16 +17,16 @@ G_BEGIN_DECLS
 #define DM_TYPE_DATA_PAGE (dm_data_page_get_type ())
 G_DECLARE_FINAL_TYPE (DmDataPage, dm_data_page, DM, DATA_PAGE, AdwBin)
 
-/* Shows the project's classes; project is borrowed (NULL clears). Call
- * again after the project changed. */
-void dm_data_page_show_project (DmDataPage *self, DmProject *project);
+/* "project": the open project, or NULL. The page follows its classes and
+ * counts what they hold in the background (counts per class, thumbnails
+ * of the first training images, files skipped and why). */
+void dm_data_page_set_project (DmDataPage *self, DmOpenProject *project);
+DmOpenProject *dm_data_page_get_project (DmDataPage *self);
 
-/* Fills in what the classes hold once the project's dataset is loaded
- * (counts per class, thumbnails of the first training images, files
- * skipped and why). dataset NULL: still loading. The dataset is only read
- * during the call. */
-void
-dm_data_page_show_dataset (DmDataPage *self, const DmDataset *dataset, GPtrArray *class_errors);
+/* Imports a dataset (MVTec AD folder, VisA split file or a folder holding
+ * one) into the project: one class per class of the dataset, read in the
+ * background with its progress in the busy bar. Imports wait in turn. */
+void dm_data_page_import (DmDataPage *self, const char *path);
 
 /* The bar at the top of the page while something runs in the background:
  * a spinner, text ("Reading 1,736 files…") and a progress bar (fraction

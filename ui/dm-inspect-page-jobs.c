@@ -1,269 +1,73 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The Inspect page's background work: the inspection (dm_inspect_run in a
- * GTask thread, its results carried to the grid) and the export (CSV and
- * overlay PNGs written in a GTask thread).
- *
- * The inspection worker never touches a widget: each scored image becomes
- * an immutable DmInspectEntry put on a mutex-guarded pending list, and at
- * most one idle callback is pending to move the list into the grid, so a
- * burst of results costs the main loop one update. */
+/* The Inspect page's background work: its inspection jobs, run one after
+ * the other with their results in the grid as they come and their
+ * progress on the bar, and the export (CSV and overlay PNGs written in a
+ * DmJob thread). */
 #include "config.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
 
 #include "dm-error.h"
+#include "dm-feedback.h"
 #include "dm-inspect-page-private.h"
-#include "dm-project-results.h"
 
-G_DEFINE_FINAL_TYPE (DmInspectEntry, dm_inspect_entry, G_TYPE_OBJECT)
+static void start_next (DmInspectPage *self);
 
-static void
-dm_inspect_entry_finalize (GObject *object)
-{
-  DmInspectEntry *self = DM_INSPECT_ENTRY (object);
-
-  g_free (self->path);
-  g_free (self->name);
-  g_free (self->map);
-  g_free (self->error);
-  g_clear_object (&self->thumbnail);
-  G_OBJECT_CLASS (dm_inspect_entry_parent_class)->finalize (object);
-}
+/* ---- the running job, onto the bar and the status line ---- */
 
 static void
-dm_inspect_entry_class_init (DmInspectEntryClass *klass)
+on_progress (DmInspectPage *self)
 {
-  G_OBJECT_CLASS (klass)->finalize = dm_inspect_entry_finalize;
-  g_signal_new ("thumbnail-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                NULL, G_TYPE_NONE, 0);
-}
+  guint n_files = dm_inspect_job_get_n_files (self->job);
+  guint n_done = dm_inspect_job_get_n_done (self->job);
 
-static void
-dm_inspect_entry_init (DmInspectEntry *self)
-{
-}
-
-static DmInspectEntry *
-entry_new (const DmInspectItem *item)
-{
-  DmInspectEntry *e = g_object_new (DM_TYPE_INSPECT_ENTRY, NULL);
-  g_autofree char *base = g_path_get_basename (item->path);
-
-  e->path = g_strdup (item->path);
-  e->name = g_filename_display_name (base);
-  e->score = item->score;
-  e->error = item->error != NULL ? g_strdup (item->error->message) : NULL;
-  if (item->map != NULL)
-    e->map = g_memdup2 (item->map, sizeof (float) * DM_INSPECT_MAP_SIZE * DM_INSPECT_MAP_SIZE);
-  e->width = item->width;
-  e->height = item->height;
-  e->resize = item->resize;
-  e->crop = item->crop;
-  return e;
-}
-
-/* ---- the inspection job ---- */
-
-struct _InspectRun
-{
-  DmInspectPage *page; /* NULL once the page is gone or moved on */
-  char **paths;
-  DmInspectSettings settings;
-  char *model_path, *backbone_path, *results_dir;
-  gint cancel;
-
-  GMutex lock;        /* guards what follows */
-  GPtrArray *pending; /* DmInspectEntry made since the last flush */
-  GPtrArray *notes;   /* char *: files left out (set once, with n_files) */
-  GArray *ranges;     /* InspectClass of results.json: names and colour ranges */
-  guint n_files, n_seen;
-  gboolean listed; /* n_files is known */
-  guint idle_id;
-};
-
-static void
-inspect_run_clear (InspectRun *run)
-{
-  g_strfreev (run->paths);
-  g_free (run->model_path);
-  g_free (run->backbone_path);
-  g_free (run->results_dir);
-  g_clear_pointer (&run->pending, g_ptr_array_unref);
-  g_clear_pointer (&run->notes, g_ptr_array_unref);
-  g_clear_pointer (&run->ranges, g_array_unref);
-  g_mutex_clear (&run->lock);
-}
-
-static void
-inspect_run_unref (InspectRun *run)
-{
-  g_atomic_rc_box_release_full (run, (GDestroyNotify)inspect_run_clear);
-}
-
-InspectClass *
-dm_inspect_page_current_class (DmInspectPage *self)
-{
-  if (self->classes == NULL || self->class_index >= self->classes->len)
-    return NULL;
-  return &g_array_index (self->classes, InspectClass, self->class_index);
-}
-
-/* Main thread: the pending results into the grid, the counts onto the bar. */
-static gboolean
-flush_results (gpointer data)
-{
-  InspectRun *run = data;
-  DmInspectPage *self = run->page;
-  g_autoptr (GPtrArray) pending = NULL;
-  g_autoptr (GArray) ranges = NULL;
-  g_autoptr (GPtrArray) notes = NULL;
-  guint n_files, n_seen;
-  gboolean listed;
-
-  g_mutex_lock (&run->lock);
-  run->idle_id = 0;
-  pending = g_steal_pointer (&run->pending);
-  run->pending = g_ptr_array_new_with_free_func (g_object_unref);
-  ranges = g_steal_pointer (&run->ranges);
-  notes = g_steal_pointer (&run->notes);
-  n_files = run->n_files;
-  n_seen = run->n_seen;
-  listed = run->listed;
-  g_mutex_unlock (&run->lock);
-
-  if (self == NULL || self->store == NULL)
-    return G_SOURCE_REMOVE;
-  /* the colour ranges of the project's scored classes */
-  for (guint r = 0; ranges != NULL && r < ranges->len; r++)
-    for (guint c = 0; c < self->classes->len; c++)
-      {
-        InspectClass *mine = &g_array_index (self->classes, InspectClass, c);
-        InspectClass *got = &g_array_index (ranges, InspectClass, r);
-
-        if (g_strcmp0 (mine->name, got->name) == 0)
-          {
-            mine->map_low = got->map_low;
-            mine->map_high = got->map_high;
-          }
-      }
-  if (notes != NULL)
-    for (guint i = 0; i < notes->len; i++)
-      g_ptr_array_add (self->notes, g_strdup (notes->pdata[i]));
-  for (guint i = 0; i < pending->len; i++)
-    self->n_failed += ((DmInspectEntry *)pending->pdata[i])->error != NULL;
-  if (pending->len > 0)
+  if (!dm_inspect_job_is_listed (self->job))
     {
-      g_list_store_splice (self->store, g_list_model_get_n_items (G_LIST_MODEL (self->store)), 0,
-                           pending->pdata, pending->len);
-      gtk_stack_set_visible_child_name (self->content_stack, "results");
+      gtk_progress_bar_pulse (self->progress_bar);
+      return;
     }
-  if (listed && n_files > 0)
-    gtk_progress_bar_set_fraction (self->progress_bar, (double)n_seen / n_files);
-  else
-    gtk_progress_bar_pulse (self->progress_bar);
-  if (listed)
+  if (n_files > 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, (double)n_done / n_files);
+  {
+    g_autofree char *text
+      = g_strdup_printf (_ ("Scoring %u of %u images…"), MIN (n_done + 1, n_files), n_files);
+
+    gtk_label_set_text (self->status_label, text);
+  }
+}
+
+/* The colour ranges of the project's scored classes, as the job read them. */
+static void
+on_listed (DmInspectPage *self)
+{
+  for (guint c = 0; self->classes != NULL && c < self->classes->len; c++)
     {
-      g_autofree char *text
-        = g_strdup_printf (_ ("Scoring %u of %u images…"), MIN (n_seen + 1, n_files), n_files);
+      InspectClass *k = &g_array_index (self->classes, InspectClass, c);
 
-      gtk_label_set_text (self->status_label, text);
+      dm_inspect_job_get_map_range (self->job, k->name, &k->map_low, &k->map_high);
     }
-  return G_SOURCE_REMOVE;
+  on_progress (self);
 }
 
 static void
-schedule_flush (InspectRun *run)
+on_job_finished (DmInspectPage *self)
 {
-  if (run->idle_id == 0)
-    run->idle_id
-      = g_idle_add_full (G_PRIORITY_DEFAULT, flush_results, g_atomic_rc_box_acquire (run),
-                         (GDestroyNotify)inspect_run_unref);
-}
+  DmJobState state = dm_job_get_state (DM_JOB (self->job));
 
-/* Worker thread. */
-static void
-on_item (const DmInspectItem *item, gpointer user_data)
-{
-  InspectRun *run = user_data;
-  DmInspectEntry *entry = entry_new (item);
-
-  g_mutex_lock (&run->lock);
-  g_ptr_array_add (run->pending, entry);
-  run->n_seen = item->index + 1;
-  schedule_flush (run);
-  g_mutex_unlock (&run->lock);
-}
-
-/* Worker thread: the colour ranges, the file list, then the scoring. */
-static void
-inspect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  InspectRun *run = task_data;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func ((GDestroyNotify)g_error_free);
-  g_autoptr (DmProjectResults) results = dm_project_results_load (run->results_dir, NULL);
-  g_autoptr (GArray) ranges = g_array_new (FALSE, TRUE, sizeof (InspectClass));
-  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
-  GError *error = NULL;
-
-  g_array_set_clear_func (ranges, dm_inspect_class_clear);
-  for (guint c = 0; results != NULL && c < results->n_classes; c++)
-    {
-      InspectClass k = { g_strdup (results->classes[c].name),
-                         { 0 },
-                         results->classes[c].map_low,
-                         results->classes[c].map_high };
-      g_array_append_val (ranges, k);
-    }
-  dm_inspect_collect ((const char *const *)run->paths, files, notes);
-  for (guint i = 0; i < notes->len; i++)
-    g_ptr_array_add (messages, g_strdup (((GError *)notes->pdata[i])->message));
-  g_mutex_lock (&run->lock);
-  run->ranges = g_steal_pointer (&ranges);
-  run->notes = g_steal_pointer (&messages);
-  run->n_files = files->len;
-  run->listed = TRUE;
-  schedule_flush (run);
-  g_mutex_unlock (&run->lock);
-
-  run->settings.model_path = run->model_path;
-  run->settings.backbone_path = run->backbone_path;
-  if (files->len == 0)
-    g_task_return_boolean (task, TRUE);
-  else if (dm_inspect_run (&run->settings, (const char *const *)files->pdata, files->len, on_item,
-                           run, &run->cancel, NULL, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-on_inspect_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  InspectRun *run = g_task_get_task_data (G_TASK (result));
-  DmInspectPage *self = run->page;
-  g_autoptr (GError) error = NULL;
-  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
-
-  flush_results (run);
-  if (self == NULL)
-    return;
-  self->run = NULL;
-  run->page = NULL;
-  if (!ok && !g_error_matches (error, DM_ERROR, DM_ERROR_CANCELLED))
+  if (state == DM_JOB_FAILED)
     {
       g_ptr_array_set_size (self->queue, 0);
-      gtk_label_set_text (self->status_label, error->message);
+      gtk_label_set_text (self->status_label, dm_job_get_error (DM_JOB (self->job))->message);
       gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
       dm_inspect_page_set_busy (self);
       return;
     }
-  if (!ok)
+  if (state == DM_JOB_CANCELLED)
     g_ptr_array_set_size (self->queue, 0);
   dm_inspect_page_update_status (self);
-  if (ok)
-    dm_inspect_page_start_next (self);
+  if (state == DM_JOB_SUCCEEDED)
+    start_next (self);
   else
     {
       /* cancelled: what was scored stays, and the line says it stopped */
@@ -275,35 +79,90 @@ on_inspect_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
-void
-dm_inspect_page_start_next (DmInspectPage *self)
+/* The job no longer reports to the page; a running one is discarded (its
+ * last results must not land in the next list). */
+static void
+drop_job (DmInspectPage *self)
 {
-  g_autoptr (GTask) task = NULL;
-  InspectRun *run;
+  if (self->job == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->job, self);
+  dm_job_clear ((DmJob **)&self->job);
+}
 
-  if (self->run != NULL || self->queue->len == 0 || self->model_path == NULL)
+static void
+start_next (DmInspectPage *self)
+{
+  if ((self->job != NULL && dm_job_is_running (DM_JOB (self->job))) || self->queue->len == 0)
     {
       dm_inspect_page_set_busy (self);
       return;
     }
-  run = g_atomic_rc_box_new0 (InspectRun);
-  g_mutex_init (&run->lock);
-  run->page = self;
-  run->paths = g_ptr_array_steal_index (self->queue, 0);
-  dm_inspect_settings_init (&run->settings);
-  run->model_path = g_strdup (self->model_path);
-  run->backbone_path = g_strdup (self->backbone_path);
-  run->results_dir = g_build_filename (self->folder, "results", NULL);
-  run->pending = g_ptr_array_new_with_free_func (g_object_unref);
-  self->run = run;
-  g_ptr_array_set_size (self->notes, 0);
+  drop_job (self);
+  self->job = g_ptr_array_steal_index (self->queue, 0);
+  g_signal_connect_swapped (self->job, "notify::n-done", G_CALLBACK (on_progress), self);
+  g_signal_connect_swapped (self->job, "notify::listed", G_CALLBACK (on_listed), self);
+  g_signal_connect_swapped (self->job, "finished", G_CALLBACK (on_job_finished), self);
   gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
   gtk_label_set_text (self->status_label, _ ("Loading the model…"));
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  dm_job_start (DM_JOB (self->job));
   dm_inspect_page_set_busy (self);
-  task = g_task_new (NULL, NULL, on_inspect_done, NULL);
-  g_task_set_task_data (task, run, (GDestroyNotify)inspect_run_unref);
-  g_task_run_in_thread (task, inspect_thread);
+}
+
+void
+dm_inspect_page_add_job (DmInspectPage *self, DmInspectJob *job)
+{
+  g_return_if_fail (DM_IS_INSPECT_PAGE (self));
+  g_return_if_fail (dm_job_get_state (DM_JOB (job)) == DM_JOB_READY);
+
+  g_list_store_append (self->runs, dm_inspect_job_get_results (job));
+  g_ptr_array_add (self->queue, g_object_ref (job));
+  start_next (self);
+}
+
+gboolean
+dm_inspect_page_is_running (DmInspectPage *self)
+{
+  return (self->job != NULL && dm_job_is_running (DM_JOB (self->job))) || self->queue->len > 0;
+}
+
+/* Forgets the jobs waiting, and their (empty) places in the grid. */
+static void
+drop_queue (DmInspectPage *self)
+{
+  for (guint i = 0; i < self->queue->len; i++)
+    {
+      guint position;
+
+      if (g_list_store_find (self->runs, dm_inspect_job_get_results (self->queue->pdata[i]),
+                             &position))
+        g_list_store_remove (self->runs, position);
+    }
+  g_ptr_array_set_size (self->queue, 0);
+}
+
+void
+dm_inspect_page_cancel (DmInspectPage *self)
+{
+  drop_queue (self);
+  if (self->job != NULL && dm_job_is_running (DM_JOB (self->job)))
+    {
+      dm_job_cancel (DM_JOB (self->job));
+      gtk_label_set_text (self->status_label, _ ("Stopping…"));
+    }
+}
+
+void
+dm_inspect_page_clear (DmInspectPage *self)
+{
+  drop_queue (self);
+  drop_job (self);
+  g_list_store_remove_all (self->runs);
+  gtk_label_set_text (self->status_label, "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), NULL);
+  gtk_stack_set_visible_child_name (self->content_stack, "empty");
+  dm_inspect_page_set_busy (self);
 }
 
 /* ---- export ---- */
@@ -316,178 +175,124 @@ typedef struct
   DmOverlayStyle style;
   GPtrArray *entries; /* DmInspectEntry, scored ones */
   guint written;
-} ExportJob;
+} Export;
 
 static void
-export_job_free (ExportJob *job)
+export_free (Export *e)
 {
-  g_free (job->folder);
-  g_free (job->class_name);
-  g_ptr_array_unref (job->entries);
-  g_free (job);
+  g_free (e->folder);
+  g_free (e->class_name);
+  g_ptr_array_unref (e->entries);
+  g_free (e);
 }
 
-static void
-export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+static gboolean
+export_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
 {
-  ExportJob *job = task_data;
-  g_autofree DmInspectRecord *records = g_new0 (DmInspectRecord, MAX (job->entries->len, 1));
-  g_autofree char *csv = g_build_filename (job->folder, "inspection.csv", NULL);
-  DmInspectEntry *first = job->entries->pdata[0];
-  GError *error = NULL;
+  Export *e = data;
+  g_autofree DmInspectRecord *records = g_new0 (DmInspectRecord, MAX (e->entries->len, 1));
+  g_autofree char *csv = g_build_filename (e->folder, "inspection.csv", NULL);
+  DmInspectEntry *first = e->entries->pdata[0];
 
-  for (guint i = 0; i < job->entries->len; i++)
+  for (guint i = 0; i < e->entries->len; i++)
     {
-      DmInspectEntry *e = job->entries->pdata[i];
+      DmInspectEntry *entry = e->entries->pdata[i];
 
-      records[i] = (DmInspectRecord){ e->path, e->score, e->map };
+      records[i] = (DmInspectRecord){ entry->path, entry->score, entry->map };
     }
   /* overlays first: the CSV, written last, names only complete exports */
-  if (dm_inspect_write_overlays (job->folder, records, job->entries->len, first->resize,
-                                 first->crop, &job->style, 0, NULL, &job->written, &error)
-      && dm_inspect_write_csv (csv, job->class_name, &job->thresholds, records, job->entries->len,
-                               &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-dm_inspect_page_toast (DmInspectPage *self, const char *text)
-{
-  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
-
-  if (overlay != NULL)
-    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+  return dm_inspect_write_overlays (e->folder, records, e->entries->len, first->resize, first->crop,
+                                    &e->style, 0, NULL, &e->written, error)
+         && dm_inspect_write_csv (csv, e->class_name, &e->thresholds, records, e->entries->len,
+                                  error);
 }
 
 static void
-on_export_done (GObject *source, GAsyncResult *result, gpointer user_data)
+on_export_finished (DmInspectPage *self, DmJob *job)
 {
-  DmInspectPage *self = DM_INSPECT_PAGE (source);
-  ExportJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr (GError) error = NULL;
+  Export *e = dm_job_get_data (job);
   g_autofree char *text = NULL;
 
-  self->exporting = FALSE;
-  if (self->store == NULL)
-    return;
   dm_inspect_page_set_busy (self);
-  if (g_task_propagate_boolean (G_TASK (result), &error))
+  if (dm_job_get_state (job) == DM_JOB_SUCCEEDED)
     {
-      g_autofree char *display = g_filename_display_name (job->folder);
+      g_autofree char *display = g_filename_display_name (e->folder);
 
       text = g_strdup_printf (
-        ngettext ("%u result exported to %s", "%u results exported to %s", job->entries->len),
-        job->entries->len, display);
+        ngettext ("%u result exported to %s", "%u results exported to %s", e->entries->len),
+        e->entries->len, display);
       gtk_label_set_text (self->status_label, text);
       gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
     }
   else
     {
-      text = g_strdup_printf (_ ("Export failed: %s"), error->message);
+      text = g_strdup_printf (_ ("Export failed: %s"), dm_job_get_error (job)->message);
       gtk_label_set_text (self->status_label, text);
       gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
     }
-  dm_inspect_page_toast (self, text);
+  dm_feedback_toast (GTK_WIDGET (self), text);
 }
-
-/* ---- public ---- */
 
 gboolean
-dm_inspect_page_start (DmInspectPage *self, const char *const *paths, GError **error)
+dm_inspect_page_is_exporting (DmInspectPage *self)
 {
-  if (self->model_path == NULL)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
-                   _ ("The project has no trained model yet: train one on the Train page first."));
-      return FALSE;
-    }
-  if (paths == NULL || paths[0] == NULL)
-    return TRUE;
-  g_ptr_array_add (self->queue, g_strdupv ((char **)paths));
-  dm_inspect_page_start_next (self);
-  return TRUE;
-}
-
-void
-dm_inspect_page_cancel (DmInspectPage *self)
-{
-  g_ptr_array_set_size (self->queue, 0);
-  if (self->run != NULL)
-    {
-      g_atomic_int_set (&self->run->cancel, 1);
-      gtk_label_set_text (self->status_label, _ ("Stopping…"));
-    }
-}
-
-void
-dm_inspect_page_clear (DmInspectPage *self)
-{
-  dm_inspect_page_cancel (self);
-  /* its last results must not land in the next list */
-  dm_inspect_page_detach_run (self);
-  g_list_store_remove_all (self->store);
-  g_ptr_array_set_size (self->notes, 0);
-  self->n_failed = 0;
-  gtk_label_set_text (self->status_label, "");
-  gtk_stack_set_visible_child_name (self->content_stack, "empty");
-  dm_inspect_page_set_busy (self);
+  return self->export_job != NULL && dm_job_is_running (self->export_job);
 }
 
 gboolean
 dm_inspect_page_export (DmInspectPage *self, const char *folder, GError **error)
 {
-  g_autoptr (GTask) task = NULL;
   InspectClass *k = dm_inspect_page_current_class (self);
-  ExportJob *job;
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  guint n = g_list_model_get_n_items (self->results);
+  Export *e;
 
-  if (self->run != NULL || self->exporting)
+  if (dm_inspect_page_is_running (self) || dm_inspect_page_is_exporting (self))
     {
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s",
                    _ ("Wait until the running inspection or export is done."));
       return FALSE;
     }
-  job = g_new0 (ExportJob, 1);
-  job->entries = g_ptr_array_new_with_free_func (g_object_unref);
+  e = g_new0 (Export, 1);
+  e->entries = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < n; i++)
     {
-      DmInspectEntry *e = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      DmInspectEntry *entry = g_list_model_get_item (self->results, i);
 
-      if (e->error == NULL)
-        g_ptr_array_add (job->entries, e);
+      if (entry->error == NULL)
+        g_ptr_array_add (e->entries, entry);
       else
-        g_object_unref (e);
+        g_object_unref (entry);
     }
-  if (job->entries->len == 0)
+  if (e->entries->len == 0)
     {
-      export_job_free (job);
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, _ ("There are no scored images to export."));
+      export_free (e);
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s",
+                   _ ("There are no scored images to export."));
       return FALSE;
     }
-  job->folder = g_strdup (folder);
-  job->class_name = g_strdup (k != NULL ? k->name : NULL);
-  dm_thresholds_init (&job->thresholds);
+  e->folder = g_strdup (folder);
+  e->class_name = g_strdup (k != NULL ? k->name : NULL);
+  dm_thresholds_init (&e->thresholds);
   if (k != NULL)
-    job->thresholds = k->thresholds;
-  dm_inspect_overlay_style (&job->style, job->thresholds.pixel, k != NULL ? k->map_low : NAN,
+    e->thresholds = k->thresholds;
+  dm_inspect_overlay_style (&e->style, e->thresholds.pixel, k != NULL ? k->map_low : NAN,
                             k != NULL ? k->map_high : NAN);
-  self->exporting = TRUE;
+  dm_job_clear (&self->export_job);
+  self->export_job = dm_job_new (export_run, e, (GDestroyNotify)export_free);
+  g_signal_connect_swapped (self->export_job, "finished", G_CALLBACK (on_export_finished), self);
+  dm_job_start (self->export_job);
   dm_inspect_page_set_busy (self);
   gtk_label_set_text (self->status_label, _ ("Exporting…"));
-  task = g_task_new (self, NULL, on_export_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify)export_job_free);
-  g_task_run_in_thread (task, export_thread);
   return TRUE;
 }
 
 void
-dm_inspect_page_detach_run (DmInspectPage *self)
+dm_inspect_page_jobs_dispose (DmInspectPage *self)
 {
-  if (self->run == NULL)
-    return;
-  g_atomic_int_set (&self->run->cancel, 1);
-  self->run->page = NULL;
-  self->run = NULL;
+  if (self->queue != NULL)
+    g_ptr_array_set_size (self->queue, 0);
+  drop_job (self);
+  if (self->export_job != NULL)
+    g_signal_handlers_disconnect_by_data (self->export_job, self);
+  dm_job_clear (&self->export_job);
 }

@@ -11,8 +11,6 @@
 #include "dm-heatmap-view.h"
 #include "dm-image.h"
 #include "dm-inspect-page-private.h"
-#include "dm-project-results.h"
-#include "dm-project-train.h"
 #include "dm-thumbnail-loader.h"
 
 #define THUMB_SIZE 128
@@ -21,7 +19,24 @@
 
 G_DEFINE_FINAL_TYPE (DmInspectPage, dm_inspect_page, ADW_TYPE_BIN)
 
+enum
+{
+  PROP_0,
+  PROP_PROJECT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void show_selected (DmInspectPage *self);
+
+InspectClass *
+dm_inspect_page_current_class (DmInspectPage *self)
+{
+  if (self->classes == NULL || self->class_index >= self->classes->len)
+    return NULL;
+  return &g_array_index (self->classes, InspectClass, self->class_index);
+}
 
 /* ---- what the page shows ---- */
 
@@ -65,30 +80,35 @@ set_badge (GtkLabel *badge, DmInspectEntry *e, const InspectClass *k)
 void
 dm_inspect_page_set_busy (DmInspectPage *self)
 {
-  gboolean running = self->run != NULL;
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  gboolean running = self->job != NULL && dm_job_is_running (DM_JOB (self->job));
+  gboolean exporting = dm_inspect_page_is_exporting (self);
+  guint n = g_list_model_get_n_items (self->results);
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), running);
   gtk_widget_set_visible (self->cancel_button, running);
-  gtk_widget_set_sensitive (self->export_button, !running && !self->exporting && n > 0);
-  gtk_widget_set_sensitive (self->clear_button, !running && !self->exporting && n > 0);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->class_dropdown), !self->exporting);
+  gtk_widget_set_sensitive (self->export_button, !running && !exporting && n > 0);
+  gtk_widget_set_sensitive (self->clear_button, !running && !exporting && n > 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->class_dropdown), !exporting);
 }
 
 /* The summary line once nothing runs. */
 void
 dm_inspect_page_update_status (DmInspectPage *self)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
-  guint counts[3] = { 0 };
+  guint n = g_list_model_get_n_items (self->results);
+  guint counts[3] = { 0 }, n_failed = 0;
   InspectClass *k = dm_inspect_page_current_class (self);
+  const char *const *notes = self->job != NULL ? dm_inspect_job_get_notes (self->job) : NULL;
+  guint n_notes = notes != NULL ? g_strv_length ((char **)notes) : 0;
   GString *text = g_string_new (NULL);
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr (DmInspectEntry) e = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      g_autoptr (DmInspectEntry) e = g_list_model_get_item (self->results, i);
 
-      if (e->error == NULL && k != NULL)
+      if (e->error != NULL)
+        n_failed++;
+      else if (k != NULL)
         counts[dm_decide (&k->thresholds, e->score)]++;
     }
   if (n > 0)
@@ -98,19 +118,16 @@ dm_inspect_page_update_status (DmInspectPage *self)
                               counts[DM_DECISION_FAIL]);
       if (counts[DM_DECISION_UNCERTAIN] > 0)
         g_string_append_printf (text, _ (", %u uncertain"), counts[DM_DECISION_UNCERTAIN]);
-      if (self->n_failed > 0)
-        g_string_append_printf (text, _ (", %u not read"), self->n_failed);
+      if (n_failed > 0)
+        g_string_append_printf (text, _ (", %u not read"), n_failed);
     }
-  if (self->notes->len > 0)
+  if (n_notes > 0)
     {
-      g_autoptr (GString) tip = g_string_new (NULL);
+      g_autofree char *tip = g_strjoinv ("\n", (char **)notes);
 
-      for (guint i = 0; i < self->notes->len; i++)
-        g_string_append_printf (tip, "%s%s", i > 0 ? "\n" : "", (char *)self->notes->pdata[i]);
       g_string_append_printf (
-        text, ngettext (" (%u file left out)", " (%u files left out)", self->notes->len),
-        self->notes->len);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), tip->str);
+        text, ngettext (" (%u file left out)", " (%u files left out)", n_notes), n_notes);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), tip);
     }
   else
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), NULL);
@@ -248,7 +265,7 @@ on_decoded (GObject *source, GAsyncResult *result, gpointer user_data)
   if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
     return;
   self = g_task_get_source_object (G_TASK (result));
-  if (self->store == NULL)
+  if (self->results == NULL)
     return;
   if (image == NULL)
     {
@@ -330,16 +347,21 @@ on_items_changed (
 static void
 on_class_selected (GtkDropDown *dropdown, GParamSpec *pspec, DmInspectPage *self)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
   guint selected = gtk_drop_down_get_selected (dropdown);
 
   if (selected == GTK_INVALID_LIST_POSITION || selected == self->class_index)
     return;
   self->class_index = selected;
   /* badges follow the class's thresholds: every cell binds again */
-  g_list_model_items_changed (G_LIST_MODEL (self->store), 0, n, n);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->runs)); i++)
+    {
+      g_autoptr (GListModel) run = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
+      guint m = g_list_model_get_n_items (run);
+
+      g_list_model_items_changed (run, 0, m, m);
+    }
   show_selected (self);
-  if (self->run == NULL)
+  if (!dm_inspect_page_is_running (self))
     dm_inspect_page_update_status (self);
 }
 
@@ -368,7 +390,7 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, DmInspe
         g_strv_builder_add (builder, path);
     }
   paths = g_strv_builder_end (builder);
-  if (paths[0] == NULL || self->model_path == NULL)
+  if (paths[0] == NULL || !self->has_model)
     return FALSE;
   return gtk_widget_activate_action (GTK_WIDGET (self), "win.inspect-paths", "^as", paths);
 }
@@ -377,95 +399,101 @@ static void
 on_map (GtkWidget *widget)
 {
   GTK_WIDGET_CLASS (dm_inspect_page_parent_class)->map (widget);
-  /* the project may have changed (a model trained, thresholds moved) */
-  gtk_widget_activate_action (widget, "win.inspect-refresh", NULL);
+  /* the model file may have come or gone since the page was last shown */
+  dm_inspect_page_refresh (DM_INSPECT_PAGE (widget));
 }
 
-/* ---- public ---- */
+/* ---- the project ---- */
 
-void
-dm_inspect_class_clear (gpointer data)
+static void
+inspect_class_clear (gpointer data)
 {
   g_free (((InspectClass *)data)->name);
 }
 
 void
-dm_inspect_page_show_project (DmInspectPage *self, const DmProject *project)
+dm_inspect_page_refresh (DmInspectPage *self)
 {
-  g_autofree char *model = NULL;
+  DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
+  g_autofree char *model = project != NULL ? dm_inspect_job_find_model (project) : NULL;
   g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   g_autoptr (GArray) old = g_steal_pointer (&self->classes);
-  g_autofree char *old_class = NULL;
+  const char *old_class = NULL;
   guint keep = 0;
 
   g_return_if_fail (DM_IS_INSPECT_PAGE (self));
   if (old != NULL && self->class_index < old->len)
-    old_class = g_strdup (g_array_index (old, InspectClass, self->class_index).name);
-  if (project == NULL || g_strcmp0 (project->folder, self->folder) != 0)
-    {
-      dm_inspect_page_clear (self);
-      g_clear_pointer (&old_class, g_free);
-    }
-  g_clear_pointer (&self->folder, g_free);
-  g_clear_pointer (&self->model_path, g_free);
-  g_clear_pointer (&self->backbone_path, g_free);
+    old_class = g_array_index (old, InspectClass, self->class_index).name;
+  self->has_model = model != NULL;
   self->classes = g_array_new (FALSE, TRUE, sizeof (InspectClass));
-  g_array_set_clear_func (self->classes, dm_inspect_class_clear);
-  if (project != NULL)
+  g_array_set_clear_func (self->classes, inspect_class_clear);
+  for (guint i = 0; project != NULL && i < project->classes->len; i++)
     {
-      self->folder = g_strdup (project->folder);
-      if (project->model != NULL)
-        model = g_build_filename (project->folder, project->model, NULL);
-      if (model != NULL && g_file_test (model, G_FILE_TEST_IS_REGULAR))
-        self->model_path = g_steal_pointer (&model);
-      self->backbone_path = g_strdup (project->backbone_path);
-      for (guint i = 0; i < project->classes->len; i++)
-        {
-          const DmProjectClass *pc = project->classes->pdata[i];
-          InspectClass k = { g_strdup (pc->name), { 0 }, NAN, NAN };
+      const DmProjectClass *pc = project->classes->pdata[i];
+      InspectClass k = { g_strdup (pc->name), { 0 }, NAN, NAN };
 
-          dm_thresholds_init (&k.thresholds);
-          k.thresholds.image = pc->image_threshold;
-          k.thresholds.pixel = pc->pixel_threshold;
-          k.thresholds.uncertain_low = pc->uncertain_low;
-          k.thresholds.uncertain_high = pc->uncertain_high;
-          /* the colour range already read stays */
-          for (guint j = 0; old != NULL && j < old->len; j++)
-            if (g_strcmp0 (g_array_index (old, InspectClass, j).name, pc->name) == 0)
-              {
-                k.map_low = g_array_index (old, InspectClass, j).map_low;
-                k.map_high = g_array_index (old, InspectClass, j).map_high;
-              }
-          if (g_strcmp0 (pc->name, old_class) == 0)
-            keep = i;
-          g_array_append_val (self->classes, k);
-          gtk_string_list_append (names, pc->name);
-        }
+      dm_thresholds_init (&k.thresholds);
+      k.thresholds.image = pc->image_threshold;
+      k.thresholds.pixel = pc->pixel_threshold;
+      k.thresholds.uncertain_low = pc->uncertain_low;
+      k.thresholds.uncertain_high = pc->uncertain_high;
+      /* the colour range already read stays */
+      for (guint j = 0; old != NULL && j < old->len; j++)
+        if (g_strcmp0 (g_array_index (old, InspectClass, j).name, pc->name) == 0)
+          {
+            k.map_low = g_array_index (old, InspectClass, j).map_low;
+            k.map_high = g_array_index (old, InspectClass, j).map_high;
+          }
+      if (g_strcmp0 (pc->name, old_class) == 0)
+        keep = i;
+      g_array_append_val (self->classes, k);
+      gtk_string_list_append (names, pc->name);
     }
   self->class_index = G_MAXUINT; /* so that the dropdown's choice applies */
   gtk_drop_down_set_model (self->class_dropdown, G_LIST_MODEL (names));
   gtk_drop_down_set_selected (self->class_dropdown, keep);
   if (self->class_index == G_MAXUINT)
     on_class_selected (self->class_dropdown, NULL, self);
-  gtk_stack_set_visible_child_name (self->stack, self->model_path != NULL ? "inspect" : "no-model");
+  gtk_stack_set_visible_child_name (self->stack, self->has_model ? "inspect" : "no-model");
+}
+
+/* A threshold moved, a model trained: seen now, or when the page is shown. */
+static void
+on_project_changed (DmInspectPage *self)
+{
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    dm_inspect_page_refresh (self);
+}
+
+void
+dm_inspect_page_set_project (DmInspectPage *self, DmOpenProject *project)
+{
+  g_return_if_fail (DM_IS_INSPECT_PAGE (self));
+
+  if (self->project == project)
+    return;
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  /* another project: the results of this one go */
+  dm_inspect_page_clear (self);
+  g_set_object (&self->project, project);
+  if (project != NULL)
+    g_signal_connect_object (project, "changed", G_CALLBACK (on_project_changed), self,
+                             G_CONNECT_SWAPPED);
+  dm_inspect_page_refresh (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
+}
+
+DmOpenProject *
+dm_inspect_page_get_project (DmInspectPage *self)
+{
+  return self->project;
 }
 
 gboolean
 dm_inspect_page_has_model (DmInspectPage *self)
 {
-  return self->model_path != NULL;
-}
-
-gboolean
-dm_inspect_page_is_running (DmInspectPage *self)
-{
-  return self->run != NULL || self->queue->len > 0;
-}
-
-gboolean
-dm_inspect_page_is_exporting (DmInspectPage *self)
-{
-  return self->exporting;
+  return self->has_model;
 }
 
 void
@@ -487,7 +515,7 @@ dm_inspect_page_get_class (DmInspectPage *self)
 guint
 dm_inspect_page_get_n_results (DmInspectPage *self)
 {
-  return g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  return g_list_model_get_n_items (self->results);
 }
 
 gboolean
@@ -498,12 +526,12 @@ dm_inspect_page_get_result (DmInspectPage *self,
                             DmDecision *decision,
                             const char **error_message)
 {
-  g_autoptr (DmInspectEntry) e = g_list_model_get_item (G_LIST_MODEL (self->store), index);
+  g_autoptr (DmInspectEntry) e = g_list_model_get_item (self->results, index);
   InspectClass *k = dm_inspect_page_current_class (self);
 
   if (e == NULL)
     return FALSE;
-  /* the store keeps the entry alive: the strings stay valid */
+  /* the results keep the entry alive: the strings stay valid */
   *path = e->path;
   *score = e->score;
   *decision
@@ -527,17 +555,28 @@ dm_inspect_page_view_ready (DmInspectPage *self)
 /* ---- GObject ---- */
 
 static void
+on_results_changed (DmInspectPage *self)
+{
+  if (g_list_model_get_n_items (self->results) > 0)
+    gtk_stack_set_visible_child_name (self->content_stack, "results");
+}
+
+static void
 dm_inspect_page_dispose (GObject *object)
 {
   DmInspectPage *self = DM_INSPECT_PAGE (object);
 
-  dm_inspect_page_detach_run (self);
+  dm_inspect_page_jobs_dispose (self);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_clear_object (&self->project);
   g_cancellable_cancel (self->view_cancellable);
   g_clear_object (&self->view_cancellable);
   g_clear_object (&self->shown);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_INSPECT_PAGE);
   g_clear_object (&self->selection);
-  g_clear_object (&self->store);
+  self->results = NULL; /* the selection's */
+  g_clear_object (&self->runs);
   g_clear_object (&self->loader);
   G_OBJECT_CLASS (dm_inspect_page_parent_class)->dispose (object);
 }
@@ -547,13 +586,36 @@ dm_inspect_page_finalize (GObject *object)
 {
   DmInspectPage *self = DM_INSPECT_PAGE (object);
 
-  g_free (self->folder);
-  g_free (self->model_path);
-  g_free (self->backbone_path);
   g_clear_pointer (&self->classes, g_array_unref);
   g_ptr_array_unref (self->queue);
-  g_ptr_array_unref (self->notes);
   G_OBJECT_CLASS (dm_inspect_page_parent_class)->finalize (object);
+}
+
+static void
+dm_inspect_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DmInspectPage *self = DM_INSPECT_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROJECT: g_value_set_object (value, self->project); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dm_inspect_page_set_property (GObject *object,
+                              guint prop_id,
+                              const GValue *value,
+                              GParamSpec *pspec)
+{
+  DmInspectPage *self = DM_INSPECT_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROJECT: dm_inspect_page_set_project (self, g_value_get_object (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -564,7 +626,15 @@ dm_inspect_page_class_init (DmInspectPageClass *klass)
 
   object_class->dispose = dm_inspect_page_dispose;
   object_class->finalize = dm_inspect_page_finalize;
+  object_class->get_property = dm_inspect_page_get_property;
+  object_class->set_property = dm_inspect_page_set_property;
   widget_class->map = on_map;
+
+  properties[PROP_PROJECT]
+    = g_param_spec_object ("project", NULL, NULL, DM_TYPE_OPEN_PROJECT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
   g_type_ensure (DM_TYPE_HEATMAP_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-inspect-page.ui");
@@ -590,13 +660,16 @@ dm_inspect_page_init (DmInspectPage *self)
   GtkDropTarget *target;
 
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->queue = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
-  self->notes = g_ptr_array_new_with_free_func (g_free);
+  self->queue = g_ptr_array_new_with_free_func (g_object_unref);
   self->loader = dm_thumbnail_loader_new (0, 0);
-  self->store = g_list_store_new (DM_TYPE_INSPECT_ENTRY);
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->store)));
+  /* one grid over every run's results: a run's images land as they come */
+  self->runs = g_list_store_new (G_TYPE_LIST_MODEL);
+  self->results
+    = G_LIST_MODEL (gtk_flatten_list_model_new (g_object_ref (G_LIST_MODEL (self->runs))));
+  self->selection = gtk_single_selection_new (self->results);
   g_signal_connect (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect_after (self->selection, "items-changed", G_CALLBACK (on_items_changed), self);
+  g_signal_connect_swapped (self->results, "items-changed", G_CALLBACK (on_results_changed), self);
   g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cell), self);

@@ -4,14 +4,15 @@
  * it is computed (thumbnail, name, score, pass / uncertain / fail badge by
  * the chosen class's thresholds), a large view of the selected image with
  * its heatmap, progress and cancel, and an export of the results (CSV and
- * overlay PNGs) written off the main thread. The window's actions
- * (dm-window-inspect.c) drive it; on being shown it asks the window for the
- * project (win.inspect-refresh). */
+ * overlay PNGs) written off the main thread. Each inspection is a
+ * DmInspectJob that the window makes (dm-window-inspect.c) and the page
+ * runs in turn; the page follows its "project". */
 #pragma once
 
 #include <adwaita.h>
 
-#include "dm-project.h"
+#include "dm-inspect-job.h"
+#include "dm-open-project.h"
 #include "dm-thresholds.h"
 
 G_BEGIN_DECLS
@@ -19,23 +20,24 @@ G_BEGIN_DECLS
 #define DM_TYPE_INSPECT_PAGE (dm_inspect_page_get_type ())
 G_DECLARE_FINAL_TYPE (DmInspectPage, dm_inspect_page, DM, INSPECT_PAGE, AdwBin)
 
-/* Takes what the page needs of the project (copied: folder, model, backbone,
- * classes and their thresholds). Another project (or NULL) cancels a
- * running inspection and clears the results; the same one refreshes the
- * thresholds and whether there is a model. */
-void dm_inspect_page_show_project (DmInspectPage *self, const DmProject *project);
+/* "project": the open project, or NULL. Another project cancels a running
+ * inspection and clears the results; a change to it (thresholds, a model)
+ * shows when the page is shown. */
+void dm_inspect_page_set_project (DmInspectPage *self, DmOpenProject *project);
+DmOpenProject *dm_inspect_page_get_project (DmInspectPage *self);
+/* Reads the project again (its thresholds, whether its model file is there). */
+void dm_inspect_page_refresh (DmInspectPage *self);
 
 /* TRUE when the project has a trained model to inspect with. */
 gboolean dm_inspect_page_has_model (DmInspectPage *self);
 
-/* Scores the images in paths (files and folders) and appends them to the
- * results; while a run goes on, the paths wait for it. FALSE (with an
- * error) without a model. */
-gboolean dm_inspect_page_start (DmInspectPage *self, const char *const *paths, GError **error);
-/* Stops the running inspection (what is scored stays) and drops the paths
+/* Shows the job's results after those already there; the job (ready) runs
+ * when the one before it is done. */
+void dm_inspect_page_add_job (DmInspectPage *self, DmInspectJob *job);
+/* Stops the running inspection (what is scored stays) and drops the jobs
  * waiting. */
 void dm_inspect_page_cancel (DmInspectPage *self);
-/* Drops the results (cancels first). */
+/* Drops the results (the running job is discarded). */
 void dm_inspect_page_clear (DmInspectPage *self);
 /* Writes folder/inspection.csv and folder/<name>_overlay.png for the
  * scored images in a worker thread; a toast tells the outcome. FALSE (with

@@ -5,7 +5,9 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "dm-feedback.h"
 #include "dm-metrics-page.h"
+#include "dm-report-job.h"
 #include "dm-report-plot.h"
 
 enum
@@ -33,9 +35,22 @@ struct _DmMetricsPage
   guint selected;       /* class shown in the plots */
   DmReportCurve curve;  /* of the selected class */
   gboolean has_curve;
+
+  DmOpenProject *project; /* the open project, or NULL */
+  DmJob *job;             /* computing input */
+  gboolean stale;         /* the project changed since input was computed */
 };
 
 G_DEFINE_FINAL_TYPE (DmMetricsPage, dm_metrics_page, ADW_TYPE_BIN)
+
+enum
+{
+  PROP_0,
+  PROP_PROJECT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static const DmMetricId columns[]
   = { DM_METRIC_IMAGE_AUROC, DM_METRIC_IMAGE_AP,    DM_METRIC_IMAGE_F1MAX, DM_METRIC_PIXEL_AUROC,
@@ -224,16 +239,91 @@ dm_metrics_page_set_input (DmMetricsPage *self, DmReportInput *input)
   gtk_stack_set_visible_child_name (self->stack, "metrics");
 }
 
-void
-dm_metrics_page_set_busy (DmMetricsPage *self, gboolean busy)
+/* ---- the figures, computed off the main thread ---- */
+
+static void
+on_computed (DmMetricsPage *self, DmJob *job)
 {
-  if (busy)
-    {
-      gtk_spinner_start (self->spinner);
-      gtk_stack_set_visible_child_name (self->stack, "busy");
-    }
+  gtk_spinner_stop (self->spinner);
+  if (dm_job_get_state (job) == DM_JOB_SUCCEEDED)
+    dm_metrics_page_set_input (self, dm_report_job_steal_input (job));
   else
-    gtk_spinner_stop (self->spinner);
+    {
+      dm_metrics_page_set_input (self, NULL);
+      dm_feedback_error (GTK_WIDGET (self), _ ("Could Not Compute the Metrics"),
+                         dm_job_get_error (job));
+    }
+}
+
+/* The figures of the project as it is on disk now. */
+static void
+compute (DmMetricsPage *self)
+{
+  DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
+
+  dm_job_clear (&self->job);
+  self->stale = FALSE;
+  if (project == NULL || !dm_report_job_has_results (project))
+    {
+      dm_metrics_page_set_input (self, NULL);
+      return;
+    }
+  self->job = dm_report_job_new_input (project->folder);
+  g_signal_connect_swapped (self->job, "finished", G_CALLBACK (on_computed), self);
+  /* a spinner instead of stale numbers */
+  gtk_spinner_start (self->spinner);
+  gtk_stack_set_visible_child_name (self->stack, "busy");
+  dm_job_start (self->job);
+}
+
+/* Thresholds, labels, a model: the figures are computed again when seen. */
+static void
+on_project_changed (DmMetricsPage *self)
+{
+  self->stale = TRUE;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    compute (self);
+}
+
+static void
+on_map (GtkWidget *widget)
+{
+  DmMetricsPage *self = DM_METRICS_PAGE (widget);
+
+  GTK_WIDGET_CLASS (dm_metrics_page_parent_class)->map (widget);
+  if (self->stale)
+    compute (self);
+}
+
+void
+dm_metrics_page_set_project (DmMetricsPage *self, DmOpenProject *project)
+{
+  g_return_if_fail (DM_IS_METRICS_PAGE (self));
+
+  if (self->project == project)
+    return;
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_set_object (&self->project, project);
+  if (project != NULL)
+    g_signal_connect_object (project, "changed", G_CALLBACK (on_project_changed), self,
+                             G_CONNECT_SWAPPED);
+  dm_job_clear (&self->job);
+  dm_metrics_page_set_input (self, NULL);
+  on_project_changed (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
+}
+
+DmOpenProject *
+dm_metrics_page_get_project (DmMetricsPage *self)
+{
+  return self->project;
+}
+
+gboolean
+dm_metrics_page_is_busy (DmMetricsPage *self)
+{
+  return self->job != NULL && dm_job_is_running (self->job);
 }
 
 DmReportInput *
@@ -290,9 +380,38 @@ dm_metrics_page_dispose (GObject *object)
     dm_report_curve_clear (&self->curve);
   self->has_curve = FALSE;
   g_clear_pointer (&self->input, dm_report_input_free);
+  dm_job_clear (&self->job);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_clear_object (&self->project);
   /* no gtk_widget_dispose_template: the bound stack is the bin's own
    * child, which AdwBin unparents */
   G_OBJECT_CLASS (dm_metrics_page_parent_class)->dispose (object);
+}
+
+static void
+dm_metrics_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT: g_value_set_object (value, DM_METRICS_PAGE (object)->project); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dm_metrics_page_set_property (GObject *object,
+                              guint prop_id,
+                              const GValue *value,
+                              GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT:
+      dm_metrics_page_set_project (DM_METRICS_PAGE (object), g_value_get_object (value));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -302,6 +421,13 @@ dm_metrics_page_class_init (DmMetricsPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dm_metrics_page_dispose;
+  object_class->get_property = dm_metrics_page_get_property;
+  object_class->set_property = dm_metrics_page_set_property;
+  widget_class->map = on_map;
+  properties[PROP_PROJECT]
+    = g_param_spec_object ("project", NULL, NULL, DM_TYPE_OPEN_PROJECT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-metrics-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DmMetricsPage, stack);

@@ -14,6 +14,7 @@
 
 #include "dm-mask.h"
 #include "dm-review-cell.h"
+#include "dm-feedback.h"
 #include "dm-review-page-private.h"
 
 #define MASK_SAVE_DELAY_MS 300
@@ -170,7 +171,7 @@ save_mask (DmReviewPage *self)
       else
         {
           show_status (self, _ ("No defect region painted"));
-          g_signal_emit_by_name (self, "project-changed");
+          dm_review_page_save (self);
           return;
         }
     }
@@ -189,12 +190,12 @@ save_mask (DmReviewPage *self)
         dm_review_page_label_image (self, dm_review_item_get_path (self->current),
                                     DM_USER_LABEL_DEFECT);
       /* the metrics count painted masks: they are out of date now */
-      g_signal_emit_by_name (self, "project-changed");
+      dm_review_page_save (self);
       return;
     }
   {
     g_autofree char *text = g_strdup_printf (_ ("The mask could not be saved: %s"), error->message);
-    g_signal_emit_by_name (self, "problem", text);
+    dm_feedback_toast (GTK_WIDGET (self), text);
   }
 }
 
@@ -295,8 +296,9 @@ dm_review_page_show_item (DmReviewPage *self, DmReviewItem *item, guint position
   image = &self->results->classes[dm_review_item_get_class_index (item)]
              .images[dm_review_item_get_image_index (item)];
   g_free (self->mask_path);
-  self->mask_path = dm_project_mask_path (self->project, dm_review_item_get_class_name (item),
-                                          dm_review_item_get_path (item));
+  self->mask_path
+    = dm_project_mask_path (dm_review_page_project (self), dm_review_item_get_class_name (item),
+                            dm_review_item_get_path (item));
   gtk_label_set_label (self->detail_title, dm_review_item_get_name (item));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->detail_title), dm_review_item_get_path (item));
   dm_review_page_detail_sync_label (self);

@@ -3,6 +3,7 @@
  * thresholds) and dm-review-page-detail.c (large view, labels, masks). */
 #pragma once
 
+#include "dm-job.h"
 #include "dm-review-page.h"
 
 G_BEGIN_DECLS
@@ -41,7 +42,8 @@ struct _DmReviewPage
   DmHeatmapView *heatmap_view;
   GtkLabel *status_label;
 
-  DmProject *project;        /* borrowed */
+  DmOpenProject *project;    /* the open project, or NULL */
+  DmJob *results_job;        /* loading the project's results */
   DmProjectResults *results; /* shared (dm_review_results_ref) */
   DmThumbnailLoader *loader; /* strong */
   GListStore *store;         /* DmReviewItem, results order */
@@ -65,6 +67,11 @@ struct _DmReviewPage
 };
 
 /* dm-review-page.c */
+/* The project the results shown belong to (NULL when none are shown). */
+DmProject *dm_review_page_project (DmReviewPage *self);
+/* Saves the project after the user changed thresholds, labels or a mask
+ * (a dialog says why when that failed). */
+void dm_review_page_save (DmReviewPage *self);
 void dm_review_page_class_thresholds (DmReviewPage *self, guint class_index, DmThresholds *t);
 void dm_review_page_show_panel_class (DmReviewPage *self, int class_index);
 void dm_review_page_refilter (DmReviewPage *self);

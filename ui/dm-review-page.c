@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-feedback.h"
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
 
@@ -16,12 +17,12 @@ G_DEFINE_FINAL_TYPE (DmReviewPage, dm_review_page, ADW_TYPE_BIN)
 
 enum
 {
-  PROJECT_CHANGED,
-  PROBLEM,
-  N_SIGNALS
+  PROP_0,
+  PROP_PROJECT,
+  N_PROPS
 };
 
-static guint signals[N_SIGNALS];
+static GParamSpec *properties[N_PROPS];
 
 /* positions of the decision and label dropdowns */
 enum
@@ -77,7 +78,7 @@ void
 dm_review_page_class_thresholds (DmReviewPage *self, guint class_index, DmThresholds *t)
 {
   const DmResultClass *k = &self->results->classes[class_index];
-  DmProjectClass *c = dm_project_find_class (self->project, k->name);
+  DmProjectClass *c = dm_project_find_class (dm_review_page_project (self), k->name);
 
   dm_thresholds_init (t);
   if (c == NULL)
@@ -100,7 +101,7 @@ dm_review_page_user_labels (DmReviewPage *self, guint class_index)
   guint8 *labels = g_new0 (guint8, MAX (k->n_images, 1));
 
   for (guint i = 0; i < k->n_images; i++)
-    labels[i] = (guint8)dm_project_get_label (self->project, k->images[i].path);
+    labels[i] = (guint8)dm_project_get_label (dm_review_page_project (self), k->images[i].path);
   return labels;
 }
 
@@ -153,7 +154,8 @@ dm_review_page_set_thresholds (DmReviewPage *self, guint class_index, const DmTh
 
   g_return_if_fail (DM_IS_REVIEW_PAGE (self));
   g_return_if_fail (self->results != NULL && class_index < self->results->n_classes);
-  c = dm_project_find_class (self->project, self->results->classes[class_index].name);
+  c = dm_project_find_class (dm_review_page_project (self),
+                             self->results->classes[class_index].name);
   if (c == NULL)
     return;
   c->image_threshold = t->image;
@@ -165,7 +167,7 @@ dm_review_page_set_thresholds (DmReviewPage *self, guint class_index, const DmTh
   update_decisions (self, class_index);
   dm_review_page_detail_sync_thresholds (self);
   /* saved at once: a slider left where the user wants it survives a kill */
-  g_signal_emit (self, signals[PROJECT_CHANGED], 0);
+  dm_review_page_save (self);
 }
 
 static void
@@ -205,7 +207,8 @@ dm_review_page_show_panel_class (DmReviewPage *self, int class_index)
   self->updating = FALSE;
   gtk_widget_set_sensitive (
     GTK_WIDGET (self->threshold_panel),
-    dm_project_find_class (self->project, self->results->classes[class_index].name) != NULL);
+    dm_project_find_class (dm_review_page_project (self), self->results->classes[class_index].name)
+      != NULL);
   /* TRANSLATORS: the heading of the threshold panel, %s a class name */
   title = g_strdup_printf (_ ("Thresholds of “%s”"), self->results->classes[class_index].name);
   gtk_label_set_label (self->panel_title, title);
@@ -349,24 +352,23 @@ set_choices (GtkDropDown *dropdown, const char *const *choices)
   gtk_drop_down_set_model (dropdown, G_LIST_MODEL (list));
 }
 
-void
-dm_review_page_show (DmReviewPage *self,
-                     DmProject *project,
-                     DmProjectResults *results,
-                     DmThumbnailLoader *loader)
+static void
+show_results (DmReviewPage *self, DmProjectResults *results)
 {
   g_autoptr (GtkStringList) classes = NULL;
   g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  DmProject *project;
 
-  g_return_if_fail (DM_IS_REVIEW_PAGE (self));
-
+  /* a pending mask is saved while the results it belongs to are there */
   dm_review_page_close_image (self);
+  /* the results of a project: none without one */
+  if (self->project == NULL)
+    results = NULL;
   if (results != NULL)
     dm_review_results_ref (results);
   g_clear_pointer (&self->results, dm_review_results_unref);
   self->results = results;
-  self->project = results != NULL ? project : NULL;
-  g_set_object (&self->loader, loader);
+  project = dm_review_page_project (self);
   self->panel_class = -1;
 
   self->updating = TRUE;
@@ -419,6 +421,119 @@ dm_review_page_show (DmReviewPage *self,
   follow_class (self);
 }
 
+void
+dm_review_page_show_results (DmReviewPage *self, DmProjectResults *results)
+{
+  g_return_if_fail (DM_IS_REVIEW_PAGE (self));
+
+  dm_job_clear (&self->results_job);
+  show_results (self, results);
+}
+
+DmProjectResults *
+dm_review_page_get_results (DmReviewPage *self)
+{
+  return self->results;
+}
+
+DmProject *
+dm_review_page_project (DmReviewPage *self)
+{
+  return self->results != NULL ? dm_open_project_get_project (self->project) : NULL;
+}
+
+void
+dm_review_page_save (DmReviewPage *self)
+{
+  if (self->project != NULL)
+    dm_feedback_save (GTK_WIDGET (self), self->project, "review");
+}
+
+/* ---- the project's results, loaded off the main thread ---- */
+
+typedef struct
+{
+  char *folder;
+  DmProjectResults *results; /* shared */
+} Load;
+
+static void
+load_free (Load *load)
+{
+  g_free (load->folder);
+  g_clear_pointer (&load->results, dm_review_results_unref);
+  g_free (load);
+}
+
+static gboolean
+load_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
+{
+  Load *load = data;
+  DmProjectResults *results = dm_project_results_load (load->folder, error);
+
+  if (results != NULL)
+    load->results = dm_review_results_share (results);
+  return results != NULL;
+}
+
+static void
+on_results_loaded (DmReviewPage *self, DmJob *job)
+{
+  const GError *error = dm_job_get_error (job);
+
+  /* no results yet (not trained): the empty state */
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    dm_feedback_toast (GTK_WIDGET (self), error->message);
+  show_results (self, ((Load *)dm_job_get_data (job))->results);
+}
+
+/* The project's results, again (a model was trained). */
+static void
+load_results (DmReviewPage *self)
+{
+  Load *load;
+
+  dm_job_clear (&self->results_job);
+  if (self->project == NULL)
+    return;
+  load = g_new0 (Load, 1);
+  load->folder = dm_project_subfolder (dm_open_project_get_project (self->project), "results");
+  self->results_job = dm_job_new (load_run, load, (GDestroyNotify)load_free);
+  g_signal_connect_swapped (self->results_job, "finished", G_CALLBACK (on_results_loaded), self);
+  dm_job_start (self->results_job);
+}
+
+void
+dm_review_page_set_project (DmReviewPage *self, DmOpenProject *project)
+{
+  g_return_if_fail (DM_IS_REVIEW_PAGE (self));
+
+  if (self->project == project)
+    return;
+  /* saves a mask being painted into the project it belongs to */
+  dm_review_page_show_results (self, NULL);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_set_object (&self->project, project);
+  if (project != NULL)
+    g_signal_connect_object (project, "changed::model", G_CALLBACK (load_results), self,
+                             G_CONNECT_SWAPPED);
+  load_results (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
+}
+
+DmOpenProject *
+dm_review_page_get_project (DmReviewPage *self)
+{
+  return self->project;
+}
+
+void
+dm_review_page_set_thumbnail_loader (DmReviewPage *self, DmThumbnailLoader *loader)
+{
+  g_set_object (&self->loader, loader);
+}
+
 /* ---- lookups ---- */
 
 DmReviewItem *
@@ -462,7 +577,7 @@ dm_review_page_label_image (DmReviewPage *self, const char *path, DmUserLabel la
   if (self->results == NULL || (item = dm_review_page_find_item (self, path)) == NULL)
     return FALSE;
   c = dm_review_item_get_class_index (item);
-  dm_project_set_label (self->project, path, label);
+  dm_project_set_label (dm_review_page_project (self), path, label);
   dm_review_item_set_user_label (item, label);
   if (self->panel_class == (int)c)
     {
@@ -475,7 +590,7 @@ dm_review_page_label_image (DmReviewPage *self, const char *path, DmUserLabel la
   update_summary (self);
   if (item == self->current)
     dm_review_page_detail_sync_label (self);
-  g_signal_emit (self, signals[PROJECT_CHANGED], 0);
+  dm_review_page_save (self);
   return TRUE;
 }
 
@@ -507,7 +622,11 @@ dm_review_page_dispose (GObject *object)
   dm_review_page_detail_dispose (self);
   /* No gtk_widget_dispose_template: the bound stack is the bin's own
    * child, which AdwBin unparents itself (doing both unparents it twice). */
+  dm_job_clear (&self->results_job);
   g_clear_pointer (&self->results, dm_review_results_unref);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  g_clear_object (&self->project);
   g_clear_object (&self->loader);
   g_clear_object (&self->selection);
   g_clear_object (&self->store);
@@ -518,19 +637,41 @@ dm_review_page_dispose (GObject *object)
 }
 
 static void
+dm_review_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT: g_value_set_object (value, DM_REVIEW_PAGE (object)->project); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dm_review_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_PROJECT:
+      dm_review_page_set_project (DM_REVIEW_PAGE (object), g_value_get_object (value));
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 dm_review_page_class_init (DmReviewPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dm_review_page_dispose;
+  object_class->get_property = dm_review_page_get_property;
+  object_class->set_property = dm_review_page_set_property;
 
-  /* the project's thresholds or labels changed: save it */
-  signals[PROJECT_CHANGED] = g_signal_new ("project-changed", G_TYPE_FROM_CLASS (klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-  /* something failed that the user should hear of (a mask not saved) */
-  signals[PROBLEM] = g_signal_new ("problem", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                   NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  properties[PROP_PROJECT]
+    = g_param_spec_object ("project", NULL, NULL, DM_TYPE_OPEN_PROJECT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (DM_TYPE_HEATMAP_VIEW);
   g_type_ensure (DM_TYPE_THRESHOLD_PANEL);

@@ -10,7 +10,7 @@
 
 #include "dm-heatmap-view.h"
 #include "dm-project-results.h"
-#include "dm-project.h"
+#include "dm-open-project.h"
 #include "dm-review-item.h"
 #include "dm-threshold-panel.h"
 #include "dm-thumbnail-loader.h"
@@ -27,14 +27,20 @@ DmProjectResults *dm_review_results_share (DmProjectResults *results);
 DmProjectResults *dm_review_results_ref (DmProjectResults *shared);
 void dm_review_results_unref (DmProjectResults *shared);
 
-/* Shows the results (shared, referenced by the page) of project (borrowed:
- * the page writes the user's thresholds and labels into it and emits
- * "project-changed"; call with NULL before freeing it). NULL results: the
- * empty state. A pending mask is saved first. */
-void dm_review_page_show (DmReviewPage *self,
-                          DmProject *project,
-                          DmProjectResults *results,
-                          DmThumbnailLoader *loader);
+/* "project": the open project, or NULL. Its results are loaded in the
+ * background when it is set and after a model is trained ("changed::model");
+ * the page writes the user's thresholds and labels into it and saves it. */
+void dm_review_page_set_project (DmReviewPage *self, DmOpenProject *project);
+DmOpenProject *dm_review_page_get_project (DmReviewPage *self);
+/* Where the grid's thumbnails come from (the Data page's loader). */
+void dm_review_page_set_thumbnail_loader (DmReviewPage *self, DmThumbnailLoader *loader);
+
+/* Shows these results (shared, referenced by the page) of the project
+ * instead of those on disk; NULL: the empty state. A pending mask is saved
+ * first. */
+void dm_review_page_show_results (DmReviewPage *self, DmProjectResults *results);
+/* The results shown (shared), or NULL. */
+DmProjectResults *dm_review_page_get_results (DmReviewPage *self);
 
 /* The test images as the grid shows them: filtered, by score descending
  * (DmReviewItem). */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The start page: what the app is, New / Open Project, recent projects. */
+/* The start page: what the app is, New / Open Project, the demo project,
+ * the recent projects (GSettings "recent-projects", followed as it
+ * changes). */
 #pragma once
 
 #include <adwaita.h>
@@ -9,7 +11,10 @@ G_BEGIN_DECLS
 #define DM_TYPE_START_PAGE (dm_start_page_get_type ())
 G_DECLARE_FINAL_TYPE (DmStartPage, dm_start_page, DM, START_PAGE, AdwBin)
 
-/* Shows these folders (newest first) as recent projects. */
-void dm_start_page_set_recent (DmStartPage *self, const char *const *folders);
+/* Makes the demo project (generated pictures, a random backbone) in the
+ * user's data folder in the background, progress on the page, then opens
+ * it (win.open-project-folder). */
+void dm_start_page_open_demo (DmStartPage *self);
+gboolean dm_start_page_is_preparing_demo (DmStartPage *self);
 
 G_END_DECLS

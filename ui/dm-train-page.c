@@ -81,11 +81,24 @@ struct _DmTrainPage
   GtkSpinButton *spins[G_N_ELEMENTS (settings_spec)];
   GtkLabel *stat_values[N_STATS];
   GPtrArray *problem_rows; /* GtkWidget*: rows added to problems_row */
-  DmProject *project;      /* borrowed */
+  DmOpenProject *project;  /* the open project, or NULL */
+  DmTrainJob *job;         /* the run shown, or NULL */
+  guint n_losses;          /* of the job's losses, those given to the curve */
+  GPtrArray *bindings;     /* GBinding*: the job's properties onto widgets */
   gboolean updating;       /* set while widgets are set from the project */
 };
 
 G_DEFINE_FINAL_TYPE (DmTrainPage, dm_train_page, ADW_TYPE_BIN)
+
+enum
+{
+  PROP_0,
+  PROP_PROJECT,
+  PROP_JOB,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 /* A setting's value from the settings' JSON form (the names the project
  * stores them under). */
@@ -161,16 +174,17 @@ show_backbone (DmTrainPage *self, const DmProject *project)
     }
 }
 
-void
-dm_train_page_show_project (DmTrainPage *self, DmProject *project)
+/* The project's preset, settings and backbone. */
+static void
+show_settings (DmTrainPage *self)
 {
+  DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
   DmTrainSettings s;
   g_autofree char *json = NULL;
   g_autoptr (JsonNode) root = NULL;
   JsonObject *values;
   gboolean has_backbone;
 
-  self->project = project;
   if (project == NULL)
     return;
   has_backbone = project->backbone_kind != NULL;
@@ -199,9 +213,21 @@ dm_train_page_show_project (DmTrainPage *self, DmProject *project)
   dm_train_settings_clear (&s);
 }
 
-void
-dm_train_page_set_resumable (DmTrainPage *self, gint64 next, gint64 total)
+static gboolean
+is_running (DmTrainPage *self)
 {
+  return self->job != NULL && dm_job_is_running (DM_JOB (self->job));
+}
+
+/* A checkpoint to resume, when nothing runs. Returns whether there is one. */
+static gboolean
+show_resumable (DmTrainPage *self)
+{
+  DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
+  gint64 next = -1, total = 0;
+
+  if (project == NULL || is_running (self) || !dm_project_train_can_resume (project, &next, &total))
+    next = -1;
   gtk_widget_set_visible (GTK_WIDGET (self->resume_group), next >= 0);
   if (next >= 0)
     {
@@ -211,24 +237,66 @@ dm_train_page_set_resumable (DmTrainPage *self, gint64 next, gint64 total)
         (long long)next, (long long)total);
       adw_action_row_set_subtitle (self->resume_row, text);
     }
+  return next >= 0;
+}
+
+static void
+on_project_changed (DmTrainPage *self)
+{
+  show_settings (self);
+  show_resumable (self);
+}
+
+/* Opening a project with an interrupted run says so. */
+static void
+offer_resume (DmTrainPage *self)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  AdwToast *toast;
+
+  if (overlay == NULL)
+    return;
+  toast = adw_toast_new (_ ("Training was interrupted"));
+  adw_toast_set_button_label (toast, _ ("_Resume"));
+  adw_toast_set_action_name (toast, "win.resume-training");
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
 }
 
 void
-dm_train_page_set_running (DmTrainPage *self, gboolean running, gint64 total_iters)
+dm_train_page_set_project (DmTrainPage *self, DmOpenProject *project)
 {
-  gtk_widget_set_visible (GTK_WIDGET (self->train_button), !running);
-  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), running);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->settings_group), !running);
-  if (!running)
+  g_return_if_fail (DM_IS_TRAIN_PAGE (self));
+
+  if (self->project == project)
     return;
-  gtk_widget_set_visible (GTK_WIDGET (self->resume_group), FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_group), TRUE);
-  gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), FALSE);
-  dm_loss_curve_reset (self->loss_curve, total_iters);
-  for (int i = 0; i < N_STATS; i++)
-    gtk_label_set_text (self->stat_values[i], "—");
-  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  if (self->project != NULL)
+    g_signal_handlers_disconnect_by_data (self->project, self);
+  /* the run shown was of the project before */
+  dm_train_page_set_job (self, NULL);
+  g_set_object (&self->project, project);
+  if (project != NULL)
+    {
+      g_signal_connect_object (project, "changed::training", G_CALLBACK (on_project_changed), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (project, "changed::backbone", G_CALLBACK (on_project_changed), self,
+                               G_CONNECT_SWAPPED);
+      /* a model trained: a checkpoint may be left to resume */
+      g_signal_connect_object (project, "changed::model", G_CALLBACK (show_resumable), self,
+                               G_CONNECT_SWAPPED);
+      show_settings (self);
+      if (show_resumable (self))
+        offer_resume (self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
 }
+
+DmOpenProject *
+dm_train_page_get_project (DmTrainPage *self)
+{
+  return self->project;
+}
+
+/* ---- the job's figures, bound to the widgets ---- */
 
 static char *
 format_duration (double seconds)
@@ -243,93 +311,119 @@ format_duration (double seconds)
   return g_strdup_printf (_ ("%lld s"), s);
 }
 
-static void
-set_stat (DmTrainPage *self, int stat, const char *text)
+/* The figures of training: "—" until its first iteration. */
+static gboolean
+stat_text (GBinding *binding, const GValue *from, GValue *to, gpointer data)
 {
-  gtk_label_set_text (self->stat_values[stat], text);
-}
+  DmTrainJob *job = DM_TRAIN_JOB (g_binding_dup_source (binding));
+  gboolean trained = dm_train_job_get_iteration (job) > 0;
 
-static void
-show_training (DmTrainPage *self, const DmTrainProgress *t)
-{
-  gint64 done = t->iteration + 1 - t->start_iter, span = MAX (t->end_iter - t->start_iter, 1);
-  g_autofree char *phase = g_strdup_printf (_ ("Training: iteration %lld of %lld"),
-                                            (long long)(t->iteration + 1), (long long)t->end_iter);
-  g_autofree char *it = g_strdup_printf ("%" G_GINT64_FORMAT, t->iteration + 1);
-  g_autofree char *loss = g_strdup_printf ("%.4f", t->loss);
-  g_autofree char *speed = g_strdup_printf ("%.1f", t->images_per_s);
-  g_autofree char *left = format_duration (t->eta_s);
-
-  gtk_label_set_text (self->phase_label, phase);
-  gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double)done / span, 0, 1));
-  set_stat (self, STAT_ITERATION, it);
-  set_stat (self, STAT_LOSS, loss);
-  set_stat (self, STAT_SPEED, speed);
-  set_stat (self, STAT_TIME_LEFT, left);
-  dm_loss_curve_append (self->loss_curve, t->iteration, (float)t->loss);
-  if (done >= 1 && t->images_per_s > 0)
+  g_object_unref (job);
+  if (!trained)
     {
-      /* measured on the iterations run so far (the first ones settle in) */
-      double per_iter = t->elapsed_s / (double)done;
-      g_autofree char *total = format_duration (per_iter * (double)t->end_iter);
-      g_autofree char *text = g_strdup_printf (
-        _ ("%.2f s per iteration, measured on this run: about %s for the whole schedule"), per_iter,
-        total);
-      adw_action_row_set_subtitle (self->estimate_row, text);
+      g_value_set_string (to, "—");
+      return TRUE;
     }
+  switch (GPOINTER_TO_INT (data))
+    {
+    case STAT_ITERATION:
+      g_value_take_string (to, g_strdup_printf ("%" G_GINT64_FORMAT, g_value_get_int64 (from)));
+      break;
+    case STAT_LOSS:
+      g_value_take_string (to, g_strdup_printf ("%.4f", g_value_get_double (from)));
+      break;
+    case STAT_SPEED:
+      g_value_take_string (to, g_strdup_printf ("%.1f", g_value_get_double (from)));
+      break;
+    default: g_value_take_string (to, format_duration (g_value_get_double (from))); break;
+    }
+  return TRUE;
 }
 
-void
-dm_train_page_show_progress (DmTrainPage *self, const DmProjectTrainProgress *p)
+static gboolean
+estimate_text (GBinding *binding, const GValue *from, GValue *to, gpointer data)
 {
-  g_autofree char *text = NULL;
+  DmTrainJob *job = DM_TRAIN_JOB (g_binding_dup_source (binding));
+  double per_iter = g_value_get_double (from);
+  g_autofree char *total = format_duration (per_iter * (double)dm_train_job_get_total (job));
 
-  switch (p->phase)
+  g_object_unref (job);
+  /* not measured yet: the text of the last run stays */
+  if (per_iter <= 0)
+    return FALSE;
+  g_value_take_string (
+    to, g_strdup_printf (
+          _ ("%.2f s per iteration, measured on this run: about %s for the whole schedule"),
+          per_iter, total));
+  return TRUE;
+}
+
+static void
+on_phase (DmTrainPage *self)
+{
+  DmTrainJob *job = self->job;
+  g_autofree char *text = NULL;
+  int done = 0, n = 0;
+
+  g_object_get (job, "images-done", &done, "n-images", &n, NULL);
+  switch (dm_train_job_get_phase (job))
     {
     case DM_PROJECT_TRAIN_LOADING:
       gtk_label_set_text (self->phase_label, _ ("Reading the images and the backbone…"));
-      gtk_progress_bar_pulse (self->progress_bar);
       break;
     case DM_PROJECT_TRAIN_CACHING:
       text = g_strdup_printf (_ ("Computing the encoder's features of the training images: %d "
                                  "of %d (done once per run)"),
-                              p->train->images_done, p->train->n_images);
+                              done, n);
       gtk_label_set_text (self->phase_label, text);
-      gtk_progress_bar_set_fraction (self->progress_bar,
-                                     (double)p->train->images_done / MAX (p->train->n_images, 1));
       break;
-    case DM_PROJECT_TRAIN_TRAINING: show_training (self, p->train); break;
+    case DM_PROJECT_TRAIN_TRAINING:
+      text = g_strdup_printf (_ ("Training: iteration %lld of %lld"),
+                              (long long)dm_train_job_get_iteration (job),
+                              (long long)dm_train_job_get_total (job));
+      gtk_label_set_text (self->phase_label, text);
+      break;
     case DM_PROJECT_TRAIN_SAVING:
       gtk_label_set_text (self->phase_label, _ ("Saving the model…"));
       break;
     case DM_PROJECT_TRAIN_SCORING:
-      text = g_strdup_printf (_ ("Scoring the test and held-out images: %u of %u"), p->scored,
-                              p->n_to_score);
+      text = g_strdup_printf (_ ("Scoring the test and held-out images: %u of %u"), (guint)done,
+                              (guint)n);
       gtk_label_set_text (self->phase_label, text);
-      gtk_progress_bar_set_fraction (self->progress_bar,
-                                     (double)p->scored / MAX (p->n_to_score, 1));
       break;
     }
 }
 
-void
-dm_train_page_show_outcome (
-  DmTrainPage *self, gboolean success, const char *title, const char *details, GPtrArray *problems)
+static void
+on_fraction (DmTrainPage *self)
 {
-  guint n = problems != NULL ? problems->len : 0;
+  double fraction = dm_train_job_get_fraction (self->job);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), TRUE);
-  gtk_label_set_text (self->phase_label, title);
-  if (success)
-    gtk_progress_bar_set_fraction (self->progress_bar, 1);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->outcome_row), title);
-  adw_action_row_set_subtitle (self->outcome_row, details != NULL ? details : "");
-  gtk_image_set_from_icon_name (self->outcome_icon,
-                                success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
-  if (success)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->outcome_row), "warning");
+  if (fraction < 0)
+    gtk_progress_bar_pulse (self->progress_bar);
   else
-    gtk_widget_add_css_class (GTK_WIDGET (self->outcome_row), "warning");
+    gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+}
+
+/* The iterations the curve does not have yet. */
+static void
+on_losses (DmTrainPage *self)
+{
+  guint n;
+  const DmTrainJobLoss *losses = dm_train_job_get_losses (self->job, &n);
+
+  for (; self->n_losses < n; self->n_losses++)
+    dm_loss_curve_append (self->loss_curve, losses[self->n_losses].iteration,
+                          losses[self->n_losses].loss);
+}
+
+/* ---- the outcome ---- */
+
+static void
+show_problems (DmTrainPage *self, const char *const *problems)
+{
+  guint n = problems != NULL ? g_strv_length ((char **)problems) : 0;
+
   for (guint i = 0; i < self->problem_rows->len; i++)
     adw_expander_row_remove (self->problems_row, self->problem_rows->pdata[i]);
   g_ptr_array_set_size (self->problem_rows, 0);
@@ -337,7 +431,7 @@ dm_train_page_show_outcome (
     {
       GtkWidget *row = adw_action_row_new ();
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), problems->pdata[i]);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), problems[i]);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_expander_row_add_row (self->problems_row, row);
       g_ptr_array_add (self->problem_rows, row);
@@ -351,11 +445,165 @@ dm_train_page_show_outcome (
   gtk_widget_set_visible (GTK_WIDGET (self->problems_row), n > 0);
 }
 
+static char *
+success_details (DmTrainJob *job)
+{
+  DmProjectResults *results = dm_train_job_get_results (job);
+  guint n_losses, n_test = 0, n_classes = results != NULL ? results->n_classes : 0;
+  const DmTrainJobLoss *losses = dm_train_job_get_losses (job, &n_losses);
+  double final = n_losses > 0 ? losses[n_losses - 1].loss : NAN;
+
+  for (guint c = 0; c < n_classes; c++)
+    for (guint i = 0; i < results->classes[c].n_images; i++)
+      n_test += results->classes[c].images[i].split == DM_SPLIT_TEST;
+  if (results == NULL)
+    return g_strdup_printf (_ ("Final loss %.4f. The project has no test images to score."), final);
+  return g_strdup_printf (
+    _ ("Final loss %.4f. %u test images of %u classes scored; image and region thresholds "
+       "proposed per class so that about %.1f%% of the held-out good parts would be rejected."),
+    final, n_test, n_classes, 100 * (1 - results->quantile));
+}
+
+static void
+show_outcome (DmTrainPage *self)
+{
+  DmJobState state = dm_job_get_state (DM_JOB (self->job));
+  const GError *error = dm_job_get_error (DM_JOB (self->job));
+  gboolean success = state == DM_JOB_SUCCEEDED;
+  g_autofree char *details = NULL;
+  const char *title;
+
+  if (success)
+    {
+      title = _ ("The Model Is Trained");
+      details = success_details (self->job);
+    }
+  else if (state == DM_JOB_CANCELLED && dm_train_job_has_model (self->job))
+    {
+      /* stopped while scoring: the model is there, only scores are missing */
+      title = _ ("Scoring Stopped");
+      details = g_strdup (_ ("The model is saved; its test images were not all scored."));
+    }
+  else if (state == DM_JOB_CANCELLED)
+    {
+      title = _ ("Training Stopped");
+      details = g_strdup (_ ("A checkpoint was kept: resuming continues from it."));
+    }
+  else
+    {
+      title = _ ("Training Failed");
+      details = g_strdup (error != NULL ? error->message : "");
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), TRUE);
+  gtk_label_set_text (self->phase_label, title);
+  if (success)
+    gtk_progress_bar_set_fraction (self->progress_bar, 1);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->outcome_row), title);
+  adw_action_row_set_subtitle (self->outcome_row, details);
+  gtk_image_set_from_icon_name (self->outcome_icon,
+                                success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
+  if (success)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->outcome_row), "warning");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->outcome_row), "warning");
+  show_problems (self, dm_train_job_get_problems (self->job));
+}
+
+static void
+on_state (DmTrainPage *self)
+{
+  DmJobState state = dm_job_get_state (DM_JOB (self->job));
+
+  if (state == DM_JOB_READY || state == DM_JOB_RUNNING)
+    return;
+  show_outcome (self);
+  show_resumable (self);
+}
+
+/* ---- the job ---- */
+
+static void
+bind (DmTrainPage *self,
+      const char *source,
+      gpointer target,
+      const char *target_property,
+      GBindingFlags flags,
+      GBindingTransformFunc transform,
+      gpointer data)
+{
+  GBinding *binding
+    = g_object_bind_property_full (self->job, source, target, target_property,
+                                   flags | G_BINDING_SYNC_CREATE, transform, NULL, data, NULL);
+
+  g_ptr_array_add (self->bindings, g_object_ref (binding));
+}
+
+static void
+unbind_job (DmTrainPage *self)
+{
+  for (guint i = 0; i < self->bindings->len; i++)
+    g_binding_unbind (self->bindings->pdata[i]);
+  g_ptr_array_set_size (self->bindings, 0);
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job);
+}
+
+void
+dm_train_page_set_job (DmTrainPage *self, DmTrainJob *job)
+{
+  /* the job's property behind each figure */
+  static const char *const stats[N_STATS]
+    = { "iteration", "loss", "images-per-second", "time-left" };
+
+  g_return_if_fail (DM_IS_TRAIN_PAGE (self));
+  if (self->job == job)
+    return;
+  unbind_job (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_group), job != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->outcome_group), FALSE);
+  if (job == NULL)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
+      return;
+    }
+  self->job = g_object_ref (job);
+  gtk_widget_set_visible (GTK_WIDGET (self->resume_group), FALSE);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  dm_loss_curve_reset (self->loss_curve, dm_train_job_get_total (job));
+  self->n_losses = 0;
+
+  bind (self, "running", self->cancel_button, "visible", 0, NULL, NULL);
+  bind (self, "running", self->train_button, "visible", G_BINDING_INVERT_BOOLEAN, NULL, NULL);
+  bind (self, "running", self->settings_group, "sensitive", G_BINDING_INVERT_BOOLEAN, NULL, NULL);
+  for (int i = 0; i < N_STATS; i++)
+    bind (self, stats[i], self->stat_values[i], "label", 0, stat_text, GINT_TO_POINTER (i));
+  bind (self, "seconds-per-iteration", self->estimate_row, "subtitle", 0, estimate_text, NULL);
+  g_signal_connect_swapped (job, "notify::phase", G_CALLBACK (on_phase), self);
+  g_signal_connect_swapped (job, "notify::iteration", G_CALLBACK (on_phase), self);
+  g_signal_connect_swapped (job, "notify::images-done", G_CALLBACK (on_phase), self);
+  g_signal_connect_swapped (job, "notify::fraction", G_CALLBACK (on_fraction), self);
+  g_signal_connect_swapped (job, "notify::n-losses", G_CALLBACK (on_losses), self);
+  g_signal_connect_swapped (job, "notify::state", G_CALLBACK (on_state), self);
+  on_phase (self);
+  on_losses (self);
+  on_state (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOB]);
+}
+
+DmTrainJob *
+dm_train_page_get_job (DmTrainPage *self)
+{
+  return self->job;
+}
+
 DmLossCurve *
 dm_train_page_get_loss_curve (DmTrainPage *self)
 {
   return self->loss_curve;
 }
+
+/* ---- building ---- */
 
 static void
 build_setting_rows (DmTrainPage *self)
@@ -405,14 +653,46 @@ build_stats (DmTrainPage *self)
     }
 }
 
+/* ---- GObject ---- */
+
 static void
 dm_train_page_dispose (GObject *object)
 {
   DmTrainPage *self = DM_TRAIN_PAGE (object);
 
+  if (self->bindings != NULL)
+    unbind_job (self);
+  dm_train_page_set_project (self, NULL);
+  g_clear_pointer (&self->bindings, g_ptr_array_unref);
   g_clear_pointer (&self->problem_rows, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_TRAIN_PAGE);
   G_OBJECT_CLASS (dm_train_page_parent_class)->dispose (object);
+}
+
+static void
+dm_train_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DmTrainPage *self = DM_TRAIN_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROJECT: g_value_set_object (value, self->project); break;
+    case PROP_JOB: g_value_set_object (value, self->job); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dm_train_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  DmTrainPage *self = DM_TRAIN_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROJECT: dm_train_page_set_project (self, g_value_get_object (value)); break;
+    case PROP_JOB: dm_train_page_set_job (self, g_value_get_object (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -422,6 +702,17 @@ dm_train_page_class_init (DmTrainPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = dm_train_page_dispose;
+  object_class->get_property = dm_train_page_get_property;
+  object_class->set_property = dm_train_page_set_property;
+
+  properties[PROP_PROJECT]
+    = g_param_spec_object ("project", NULL, NULL, DM_TYPE_OPEN_PROJECT,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_JOB]
+    = g_param_spec_object ("job", NULL, NULL, DM_TYPE_TRAIN_JOB,
+                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-train-page.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, DmTrainPage, name)
@@ -458,6 +749,7 @@ dm_train_page_init (DmTrainPage *self)
     gtk_string_list_append (GTK_STRING_LIST (adw_combo_row_get_model (self->preset_row)),
                             _ (dm_train_preset_title ((DmTrainPreset)i)));
   self->problem_rows = g_ptr_array_new ();
+  self->bindings = g_ptr_array_new_with_free_func (g_object_unref);
   build_setting_rows (self);
   build_stats (self);
   gtk_widget_set_visible (GTK_WIDGET (self->resume_group), FALSE);

@@ -4,7 +4,7 @@
 
 #include <adwaita.h>
 
-#include <adwaita.h>
+#include "dm-open-project.h"
 
 G_BEGIN_DECLS
 
@@ -12,5 +12,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DmWindow, dm_window, DM, WINDOW, AdwApplicationWindow)
 
 DmWindow *dm_window_new (AdwApplication *application);
+
+/* "project": the project open in the window, or NULL. */
+DmOpenProject *dm_window_get_project (DmWindow *self);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include "dm-test-window.h"
 
 #include "dm-application.h"
+#include "dm-metrics-page.h"
 #include "dm-test-gui.h"
 #include "dm-window-private.h"
 
@@ -79,4 +80,28 @@ dm_test_window_find_toplevel (GType type)
         return GTK_WIDGET (w);
     }
   return NULL;
+}
+
+gboolean
+dm_test_window_is_training (GtkWidget *window)
+{
+  DmTrainJob *job = dm_train_page_get_job (DM_WINDOW (window)->train_page);
+
+  return job != NULL && dm_job_get_state (DM_JOB (job)) == DM_JOB_RUNNING;
+}
+
+gboolean
+dm_test_window_metrics_busy (GtkWidget *window)
+{
+  GtkWidget *page = adw_view_stack_get_child_by_name (DM_WINDOW (window)->view_stack, "metrics");
+
+  return dm_metrics_page_is_busy (DM_METRICS_PAGE (page));
+}
+
+gboolean
+dm_test_window_is_exporting (GtkWidget *window)
+{
+  DmJob *job = DM_WINDOW (window)->report_job;
+
+  return job != NULL && dm_job_get_state (job) == DM_JOB_RUNNING;
 }

@@ -24,6 +24,12 @@ void dm_test_window_wait_transition (GtkWidget *window);
 /* dm_test_gui_screenshot, with the picture's path in the test's log. */
 void dm_test_window_screenshot (GtkWidget *widget, const char *name);
 
+/* The window's jobs, by their state: a training run on the Train page,
+ * the Metrics page's figures, a report being prepared or written. */
+gboolean dm_test_window_is_training (GtkWidget *window);
+gboolean dm_test_window_metrics_busy (GtkWidget *window);
+gboolean dm_test_window_is_exporting (GtkWidget *window);
+
 /* The first toplevel window of a type (a dialog), or NULL. */
 GtkWidget *dm_test_window_find_toplevel (GType type);
 

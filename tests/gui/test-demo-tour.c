@@ -35,14 +35,14 @@ project_open (gpointer window)
 static gboolean
 not_training (gpointer window)
 {
-  return !dm_window_is_training (window);
+  return !dm_test_window_is_training (window);
 }
 
 static gboolean
 results_shown (gpointer window)
 {
   DmWindow *self = window;
-  return self->results != NULL
+  return dm_review_page_get_results (self->review_page) != NULL
          && g_list_model_get_n_items (dm_review_page_get_items (self->review_page)) > 0;
 }
 
@@ -61,13 +61,13 @@ inspect_done (gpointer page)
 static gboolean
 metrics_ready (gpointer window)
 {
-  return !dm_window_metrics_busy (window);
+  return !dm_test_window_metrics_busy (window);
 }
 
 static gboolean
 export_done (gpointer window)
 {
-  return !dm_window_is_exporting (window);
+  return !dm_test_window_is_exporting (window);
 }
 
 static void

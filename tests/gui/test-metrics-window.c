@@ -14,6 +14,7 @@
 #include "dm-test-project.h"
 #include "dm-test-util.h"
 #include "dm-test-window.h"
+#include "dm-metrics-page.h"
 #include "dm-window-private.h"
 
 static char *tmp;
@@ -22,13 +23,13 @@ static char *folder;
 static gboolean
 metrics_ready (gpointer window)
 {
-  return !dm_window_metrics_busy (window);
+  return !dm_test_window_metrics_busy (window);
 }
 
 static gboolean
 export_done (gpointer window)
 {
-  return !dm_window_is_exporting (window);
+  return !dm_test_window_is_exporting (window);
 }
 
 static GtkWidget *
@@ -47,7 +48,8 @@ dialog_shown (gpointer data)
 static void
 check_table (DmWindow *self, DmProject *p)
 {
-  g_autofree char *table = dm_metrics_page_get_table_text (self->metrics_page);
+  GtkWidget *page = adw_view_stack_get_child_by_name (self->view_stack, "metrics");
+  g_autofree char *table = dm_metrics_page_get_table_text (DM_METRICS_PAGE (page));
   const char *classes[] = { "fabric", "washer" };
 
   g_test_message ("metrics table:\n%s", table);

@@ -55,13 +55,13 @@ reopen (void)
 static gboolean
 not_training (gpointer window)
 {
-  return !dm_window_is_training (window);
+  return !dm_test_window_is_training (window);
 }
 
 static gboolean
 has_results (gpointer window)
 {
-  return DM_WINDOW (window)->results != NULL
+  return dm_review_page_get_results (DM_WINDOW (window)->review_page) != NULL
          && g_list_model_get_n_items (dm_review_page_get_items (DM_WINDOW (window)->review_page))
               > 0;
 }
@@ -136,7 +136,7 @@ check_grid (DmWindow *self)
 {
   DmReviewPage *page = self->review_page;
   GListModel *items = dm_review_page_get_items (page);
-  DmProjectResults *results = self->results;
+  DmProjectResults *results = dm_review_page_get_results (self->review_page);
   const DmResultClass *k = &results->classes[0];
   g_autoptr (DmProject) disk = reopen ();
   DmProjectClass *c = dm_project_find_class (disk, k->name);
@@ -237,7 +237,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
   adw_view_stack_set_visible_child_name (self->view_stack, "review");
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->stack), ==, "results");
   dm_test_gui_wait_frames (window, 3);
-  results = self->results;
+  results = dm_review_page_get_results (page);
   check_grid (self);
 
   /* 2. the image threshold's slider moved to the median test score: saved
@@ -334,7 +334,8 @@ on_activate_after (GApplication *app, GtkWidget *window)
     dm_heatmap_view_paint_stroke (view, stroke, 4, FALSE);
     n_painted = dm_heatmap_view_count_mask_pixels (view);
     g_assert_cmpuint (n_painted, >, 0);
-    mask_path = dm_project_mask_path (self->project, results->classes[0].name, defect_path);
+    mask_path = dm_project_mask_path (dm_open_project_get_project (self->project),
+                                      results->classes[0].name, defect_path);
     painted_path = g_strdup (defect_path);
     wait_ms (600);
     g_assert_true (g_file_test (mask_path, G_FILE_TEST_IS_REGULAR));
@@ -363,7 +364,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
 
   /* 6. closed and reopened: labels, thresholds and the mask are there */
   dm_test_window_activate (window, "win.close-project", NULL);
-  g_assert_null (self->results);
+  g_assert_null (dm_review_page_get_results (page));
   dm_test_window_activate (window, "win.open-project-folder", g_variant_new_string (folder));
   g_assert_true (dm_test_gui_wait_until (has_results, window, 20000));
   g_assert_cmpint (dm_review_item_get_user_label (dm_review_page_find_item (page, defect_path)), ==,

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* DmOpenProject: the window's project as a reference-counted object. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "dm-error.h"
+#include "dm-open-project.h"
+
+struct _DmOpenProject
+{
+  GObject parent_instance;
+
+  DmProject *project;
+  DmProjectClass *removed; /* kept for undo, or NULL */
+  guint removed_index;
+};
+
+G_DEFINE_FINAL_TYPE (DmOpenProject, dm_open_project, G_TYPE_OBJECT)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+DmOpenProject *
+dm_open_project_new (DmProject *project)
+{
+  DmOpenProject *self = g_object_new (DM_TYPE_OPEN_PROJECT, NULL);
+
+  g_return_val_if_fail (project != NULL, self);
+  self->project = project;
+  return self;
+}
+
+DmProject *
+dm_open_project_get_project (DmOpenProject *self)
+{
+  g_return_val_if_fail (DM_IS_OPEN_PROJECT (self), NULL);
+  return self->project;
+}
+
+void
+dm_open_project_changed (DmOpenProject *self, const char *part)
+{
+  g_return_if_fail (DM_IS_OPEN_PROJECT (self));
+  g_signal_emit (self, signals[CHANGED], g_quark_from_string (part));
+}
+
+gboolean
+dm_open_project_save (DmOpenProject *self, const char *part, GError **error)
+{
+  gboolean saved;
+
+  g_return_val_if_fail (DM_IS_OPEN_PROJECT (self), FALSE);
+  saved = dm_project_save (self->project, error);
+  /* what is on screen follows the change, saved or not */
+  dm_open_project_changed (self, part);
+  return saved;
+}
+
+gboolean
+dm_open_project_remove_class (DmOpenProject *self, const char *name)
+{
+  GPtrArray *classes = self->project->classes;
+  DmProjectClass *removed;
+  guint index = 0;
+
+  while (index < classes->len
+         && g_strcmp0 (((DmProjectClass *)classes->pdata[index])->name, name) != 0)
+    index++;
+  removed = dm_project_remove_class (self->project, name);
+  if (removed == NULL)
+    return FALSE;
+  g_clear_pointer (&self->removed, dm_project_class_free);
+  self->removed = removed;
+  self->removed_index = index;
+  return TRUE;
+}
+
+const char *
+dm_open_project_get_removed_class (DmOpenProject *self)
+{
+  return self->removed != NULL ? self->removed->name : NULL;
+}
+
+gboolean
+dm_open_project_undo_remove_class (DmOpenProject *self, GError **error)
+{
+  g_return_val_if_fail (self->removed != NULL, FALSE);
+  /* a class renamed or added since may have taken the name */
+  if (dm_project_find_class (self->project, self->removed->name) != NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   _ ("“%s” cannot come back: another class has its name now"),
+                   self->removed->name);
+      g_clear_pointer (&self->removed, dm_project_class_free);
+      return FALSE;
+    }
+  dm_project_insert_class (self->project, g_steal_pointer (&self->removed), self->removed_index);
+  return TRUE;
+}
+
+static void
+dm_open_project_finalize (GObject *object)
+{
+  DmOpenProject *self = DM_OPEN_PROJECT (object);
+
+  g_clear_pointer (&self->removed, dm_project_class_free);
+  g_clear_pointer (&self->project, dm_project_free);
+  G_OBJECT_CLASS (dm_open_project_parent_class)->finalize (object);
+}
+
+static void
+dm_open_project_class_init (DmOpenProjectClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = dm_open_project_finalize;
+  signals[CHANGED]
+    = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0,
+                    NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+dm_open_project_init (DmOpenProject *self)
+{
+}

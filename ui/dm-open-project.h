@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The project open in a window, as an object the pages can hold: it owns
+ * the DmProject (freed with the last reference, so a page never reads a
+ * closed project), saves it and tells who listens what changed. Pages have
+ * a "project" property bound to the window's; each refreshes itself on
+ * "changed::<part>", with part one of
+ *   "classes"   classes added, removed, renamed
+ *   "backbone"  the backbone file or random weights
+ *   "training"  the preset or a training setting
+ *   "model"     a model trained (thresholds proposed, results written)
+ *   "review"    thresholds and labels set on the Review page */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dm-project.h"
+
+G_BEGIN_DECLS
+
+#define DM_TYPE_OPEN_PROJECT (dm_open_project_get_type ())
+G_DECLARE_FINAL_TYPE (DmOpenProject, dm_open_project, DM, OPEN_PROJECT, GObject)
+
+/* Takes project. */
+DmOpenProject *dm_open_project_new (DmProject *project);
+
+/* The project (valid as long as self is); changes to it are followed by
+ * dm_open_project_save. */
+DmProject *dm_open_project_get_project (DmOpenProject *self);
+
+/* Saves the project after a change to part and emits "changed::part"
+ * (also when saving failed: the change stays in memory and the next save
+ * retries). */
+gboolean dm_open_project_save (DmOpenProject *self, const char *part, GError **error);
+/* Emits "changed::part" for a change saved by someone else. */
+void dm_open_project_changed (DmOpenProject *self, const char *part);
+
+/* Removes a class and keeps it for undo (one level); FALSE when there is
+ * no such class. Not saved yet. */
+gboolean dm_open_project_remove_class (DmOpenProject *self, const char *name);
+/* The class removed last, or NULL. */
+const char *dm_open_project_get_removed_class (DmOpenProject *self);
+/* Puts the class removed last (there must be one) back where it was, not
+ * saved yet; FALSE with an error when another class took its name
+ * meanwhile (then it is forgotten). */
+gboolean dm_open_project_undo_remove_class (DmOpenProject *self, GError **error);
+
+G_END_DECLS
