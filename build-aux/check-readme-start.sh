@@ -58,20 +58,32 @@ if [ -z "$window" ]; then
 fi
 echo "window $window appeared after $((SECONDS - start)) s (install, release build, start)"
 
-# Let the first frames settle, then photograph the root window: the
-# application draws client-side decorations, so its window is all there is.
-sleep 3
+# The window exists before it is mapped and drawn (on a busy machine the
+# first frame can take a while): photograph the root window until it shows
+# something. The application draws client-side decorations, so its window
+# is all there is.
 mkdir -p "$(dirname "$shot")"
-if ! import -window root "$shot" 2>/dev/null; then
-  echo "the screenshot could not be taken"
-  exit 1
-fi
-spread=$(convert "$shot" -format '%[fx:standard_deviation]' info: 2>/dev/null || echo 0)
+spread=0
+drawn=$SECONDS
+while [ $((SECONDS - drawn)) -lt 180 ]; do
+  sleep 2
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "the application ended before its window was drawn; its output:"
+    tail -n 40 "$work/run-studio.log"
+    exit 1
+  fi
+  xwininfo -id "$window" 2>/dev/null | grep -q "IsViewable" || continue
+  import -window root "$shot" 2>/dev/null || continue
+  spread=$(convert "$shot" -format '%[fx:standard_deviation]' info: 2>/dev/null || echo 0)
+  if awk -v s="$spread" 'BEGIN { exit !(s > 0.02) }'; then
+    break
+  fi
+done
 if ! awk -v s="$spread" 'BEGIN { exit !(s > 0.02) }'; then
-  echo "the screenshot $shot is blank (standard deviation $spread)"
+  echo "the window was not drawn within 180 s: the screenshot $shot is blank"
   exit 1
 fi
-echo "screenshot: $shot"
+echo "screenshot: $shot (drawn $((SECONDS - drawn)) s after the window appeared)"
 
 gdbus call --session --dest org.dinomaly.Studio --object-path /org/dinomaly/Studio \
   --method org.gtk.Actions.Activate quit '[]' '{}' >/dev/null
