@@ -22,6 +22,7 @@
 #include "dm-file-util.h"
 #include "dm-image.h"
 #include "dm-inspect.h"
+#include "dm-inspector.h"
 #include "dm-overlay.h"
 #include "dm-preprocess.h"
 
@@ -53,7 +54,7 @@ typedef struct
 typedef struct
 {
   /* settings */
-  DmDinomalyModel *model;
+  DmInspector *inspector;
   const DmClassThreshold *threshold; /* NULL: no decision */
   DmOverlayStyle style;
   char *out_dir;
@@ -160,8 +161,8 @@ static gpointer
 loader_thread (gpointer data)
 {
   Predict *p = data;
-  const DmDinomalyModel *m = p->model;
-  gsize per_image = (gsize)3 * m->crop * m->crop;
+  const DmDinomalyModel *m = dm_inspector_get_model (p->inspector);
+  gsize per_image = dm_inspector_input_size (p->inspector);
   guint next = 0;
 
   while (next < p->inputs->len && !g_atomic_int_get (&p->stop))
@@ -182,9 +183,8 @@ loader_thread (gpointer data)
             {
               float *x = b->input + (gsize)b->n_valid * per_image;
 
-              if (dm_preprocess_image (item.image, m->resize, m->crop, x, &item.error))
+              if (dm_inspector_prepare (p->inspector, item.image, in->path, x, &item.error))
                 {
-                  dm_dinomaly_model_renormalise (m, x);
                   dm_crop_geometry_init (&item.geom, item.image->width, item.image->height,
                                          m->resize, m->crop);
                   item.image = compact_for_overlay (item.image, &item.error);
@@ -197,10 +197,7 @@ loader_thread (gpointer data)
                     g_prefix_error (&item.error, "%s: ", in->display);
                 }
               else
-                {
-                  g_prefix_error (&item.error, "%s: ", in->display);
-                  g_clear_pointer (&item.image, dm_image_free);
-                }
+                g_clear_pointer (&item.image, dm_image_free);
             }
           g_array_append_val (b->items, item);
         }
@@ -284,9 +281,7 @@ writer_thread (gpointer data)
           if (!isfinite (b->scores[slot]))
             {
               const Input *in = g_ptr_array_index (p->inputs, item->input);
-              g_autoptr (GError) numeric
-                = g_error_new (DM_ERROR, DM_ERROR_NUMERIC,
-                               "%s: the model gave no finite score (NaN or infinity)", in->display);
+              g_autoptr (GError) numeric = dm_inspector_check_score (in->path, b->scores[slot]);
 
               report_input_error (p, numeric);
               p->n_failed++;
@@ -314,7 +309,7 @@ writer_thread (gpointer data)
 }
 
 static void
-run_pipeline (Predict *p, DmEngine *engine, DmInference *inference)
+run_pipeline (Predict *p)
 {
   GThread *loader, *writer;
 
@@ -333,7 +328,7 @@ run_pipeline (Predict *p, DmEngine *engine, DmInference *inference)
       g_autoptr (GError) error = NULL;
 
       if (b->n_valid > 0 && !g_atomic_int_get (&p->stop)
-          && !dm_inference_run (inference, b->input, b->n_valid, b->maps, b->scores, &error))
+          && !dm_inspector_score (p->inspector, b->input, b->n_valid, b->maps, b->scores, &error))
         set_fatal (p, g_steal_pointer (&error));
       g_async_queue_push (p->done_q, b);
       if (last)
@@ -419,7 +414,7 @@ prepare_output (Predict *p, GError **error)
 static gboolean
 alloc_batches (Predict *p, GError **error)
 {
-  gsize per_image = (gsize)3 * p->model->crop * p->model->crop;
+  gsize per_image = dm_inspector_input_size (p->inspector);
 
   for (int i = 0; i < N_BATCHES; i++)
     {
@@ -451,7 +446,7 @@ predict_clear (Predict *p)
       g_clear_pointer (&p->batches[i].scores, g_free);
     }
   g_clear_pointer (&p->inputs, g_ptr_array_unref);
-  g_clear_pointer (&p->model, dm_dinomaly_model_free);
+  g_clear_pointer (&p->inspector, dm_inspector_free);
   if (p->csv != NULL)
     g_string_free (p->csv, TRUE);
   g_clear_error (&p->fatal);
@@ -482,8 +477,6 @@ dm_cli_predict (int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (DmModelInfo) info = NULL;
-  g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmInference) inference = NULL;
   Predict p = { 0 };
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
@@ -532,18 +525,13 @@ dm_cli_predict (int argc, char **argv)
     }
   dm_predict_assign_stems (p.inputs);
 
-  p.model = dm_dinomaly_model_load (model_path, backbone_path, &info, &error);
-  if (p.model == NULL || !choose_threshold (&p, info, model_path, class_name, &error))
-    goto failed;
   p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
-  engine = dm_engine_new (threads, &error);
-  if (engine == NULL)
-    goto failed;
-  inference = dm_inference_new (engine, p.model, p.batch_size, &error);
-  if (inference == NULL || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
+  p.inspector = dm_inspector_new (model_path, backbone_path, p.batch_size, threads, &info, &error);
+  if (p.inspector == NULL || !choose_threshold (&p, info, model_path, class_name, &error)
+      || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
     goto failed;
 
-  run_pipeline (&p, engine, inference);
+  run_pipeline (&p);
   if (p.fatal != NULL)
     {
       dm_cli_print_error ("predict", p.fatal);
