@@ -56,6 +56,7 @@ typedef struct
   /* settings */
   DmInspector *inspector;
   const DmClassThreshold *threshold; /* NULL: no decision */
+  DmThresholds thresholds;           /* the class's, for dm_decide */
   DmOverlayStyle style;
   char *out_dir;
   guint64 max_pixels;
@@ -246,11 +247,9 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
     }
 
   dm_csv_append_field (p->csv, in->path);
-  g_string_append_printf (p->csv, ",%s,%s\n",
-                          g_ascii_formatd (number, sizeof number, "%.9g", score),
-                          p->threshold == NULL           ? ""
-                          : score >= p->threshold->image ? "fail"
-                                                         : "pass");
+  g_string_append_printf (
+    p->csv, ",%s,%s\n", g_ascii_formatd (number, sizeof number, "%.9g", score),
+    p->threshold == NULL ? "" : dm_decision_name (dm_decide (&p->thresholds, score)));
   return TRUE;
 }
 
@@ -383,7 +382,18 @@ choose_threshold (Predict *p,
             break;
           }
     }
-  dm_overlay_style_init (&p->style, p->threshold != NULL ? p->threshold->pixel : NAN);
+  dm_thresholds_init (&p->thresholds);
+  if (p->threshold != NULL)
+    {
+      p->thresholds.image = p->threshold->image;
+      p->thresholds.pixel = p->threshold->pixel;
+      if (p->threshold->has_uncertain)
+        {
+          p->thresholds.uncertain_low = p->threshold->uncertain_low;
+          p->thresholds.uncertain_high = p->threshold->uncertain_high;
+        }
+    }
+  dm_overlay_style_init (&p->style, p->thresholds.pixel);
   return TRUE;
 }
 
@@ -484,10 +494,11 @@ dm_cli_predict (int argc, char **argv)
   if (!dm_cli_parse ("predict", "IMAGE|FOLDER…",
                      "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
                      "decision: pass or fail when the model has an image threshold for the\n"
-                     "class, else empty), and per image STEM_map.tiff (the 256x256 anomaly map\n"
-                     "the score comes from, float32) and STEM_overlay.png (the heatmap over the\n"
-                     "original image; the part the model does not see is hatched). STEM is the\n"
-                     "file name without extension; a stem seen before gets -2, -3, ...\n\n"
+                     "class, uncertain inside its uncertain band, else empty), and per image\n"
+                     "STEM_map.tiff (the 256x256 anomaly map the score comes from, float32) and\n"
+                     "STEM_overlay.png (the heatmap over the original image; the part the model\n"
+                     "does not see is hatched). STEM is the file name without extension; a stem\n"
+                     "seen before gets -2, -3, ...\n\n"
                      "Folders give their files sorted by name (not their subfolders; hidden\n"
                      "files ignored); files that are not PNG, TIFF or JPEG by content are listed\n"
                      "and skipped. An image that cannot be read is reported and the others go\n"
