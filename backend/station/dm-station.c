@@ -473,6 +473,89 @@ keeps_map (DmStation *self, const DmStationJob *job)
              && job->part->decision != DM_DECISION_PASS);
 }
 
+/* The batch sizes the scorer runs: powers of two below the largest, and
+ * the largest. oneDNN makes primitives per batch size, so fewer sizes
+ * mean less warm-up and no first-time delay on the line. */
+static int
+allowed_batch (int n, int max_batch)
+{
+  int size = 1;
+
+  if (n >= max_batch)
+    return max_batch;
+  while (size * 2 <= n)
+    size *= 2;
+  return size;
+}
+
+/* Fills batch (carried parts first) until full, until nothing else is on
+ * its way, or max_wait after its first part. Returns the parts in it; 0
+ * when the ready queue is closed and empty. */
+static int
+fill_batch (DmStation *self, DmStationJob **batch, int n, int max_batch)
+{
+  gint64 deadline;
+
+  if (n == 0)
+    {
+      batch[0] = dm_bounded_queue_pop (self->ready, -1);
+      if (batch[0] == NULL)
+        return 0;
+      n = 1;
+    }
+  deadline = g_get_monotonic_time () + (gint64)self->settings.max_wait_ms * G_TIME_SPAN_MILLISECOND;
+  while (n < max_batch)
+    {
+      DmStationJob *next = dm_bounded_queue_pop (self->ready, 0);
+
+      if (next == NULL)
+        {
+          gint64 now = g_get_monotonic_time ();
+
+          if (!more_coming (self) || now >= deadline)
+            break;
+          next = dm_bounded_queue_pop (self->ready, MIN (deadline, now + G_TIME_SPAN_MILLISECOND));
+          if (next == NULL)
+            continue;
+        }
+      batch[n++] = next;
+    }
+  return n;
+}
+
+static void
+score_batch (DmStation *self, DmStationJob **batch, int n, float *input, float *maps, float *scores)
+{
+  gsize per_image = dm_inspector_input_size (self->inspector);
+  g_autoptr (GError) error = NULL;
+
+  for (int b = 0; b < n; b++)
+    memcpy (input + (gsize)b * per_image, batch[b]->x, per_image * sizeof (float));
+  if (!dm_inspector_score (self->inspector, input, n, maps, scores, &error))
+    for (int b = 0; b < n; b++)
+      job_fail (batch[b], error);
+  else
+    for (int b = 0; b < n; b++)
+      {
+        DmStationJob *job = batch[b];
+        g_autoptr (GError) numeric
+          = dm_inspector_check_score (job->path != NULL ? job->path : "part", scores[b]);
+
+        if (numeric != NULL)
+          job_fail (job, numeric);
+        else
+          decide (job, scores[b]);
+        if (keeps_map (self, job))
+          job->map = g_memdup2 (maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS,
+                                DM_INSPECTOR_MAP_PIXELS * sizeof (float));
+      }
+  for (int b = 0; b < n; b++)
+    {
+      g_clear_pointer (&batch[b]->x, g_free);
+      dm_bounded_queue_push (self->commit, batch[b], -1);
+    }
+}
+
 static gpointer
 scorer_thread (gpointer data)
 {
@@ -483,63 +566,19 @@ scorer_thread (gpointer data)
   g_autofree float *input = g_new (float, per_image *max_batch);
   g_autofree float *maps = g_new (float, DM_INSPECTOR_MAP_PIXELS *max_batch);
   g_autofree float *scores = g_new (float, max_batch);
-  gint64 wait = (gint64)self->settings.max_wait_ms * G_TIME_SPAN_MILLISECOND;
+  int carried = 0;
 
   for (;;)
     {
-      g_autoptr (GError) error = NULL;
-      gint64 deadline;
-      int n = 0;
+      int n = fill_batch (self, batch, carried, max_batch);
+      int size = allowed_batch (n, max_batch);
 
-      batch[n] = dm_bounded_queue_pop (self->ready, -1);
-      if (batch[n] == NULL)
+      if (n == 0)
         break;
-      n++;
-      /* a batch closes when full, when nothing else is on its way, or
-       * max_wait after its first part */
-      deadline = g_get_monotonic_time () + wait;
-      while (n < max_batch)
-        {
-          DmStationJob *next = dm_bounded_queue_pop (self->ready, 0);
-
-          if (next == NULL)
-            {
-              gint64 now = g_get_monotonic_time ();
-
-              if (!more_coming (self) || now >= deadline)
-                break;
-              next
-                = dm_bounded_queue_pop (self->ready, MIN (deadline, now + G_TIME_SPAN_MILLISECOND));
-              if (next == NULL)
-                continue;
-            }
-          batch[n++] = next;
-        }
-      for (int b = 0; b < n; b++)
-        memcpy (input + (gsize)b * per_image, batch[b]->x, per_image * sizeof (float));
-      if (!dm_inspector_score (self->inspector, input, n, maps, scores, &error))
-        for (int b = 0; b < n; b++)
-          job_fail (batch[b], error);
-      else
-        for (int b = 0; b < n; b++)
-          {
-            DmStationJob *job = batch[b];
-            g_autoptr (GError) numeric
-              = dm_inspector_check_score (job->path != NULL ? job->path : "part", scores[b]);
-
-            if (numeric != NULL)
-              job_fail (job, numeric);
-            else
-              decide (job, scores[b]);
-            if (keeps_map (self, job))
-              job->map = g_memdup2 (maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS,
-                                    DM_INSPECTOR_MAP_PIXELS * sizeof (float));
-          }
-      for (int b = 0; b < n; b++)
-        {
-          g_clear_pointer (&batch[b]->x, g_free);
-          dm_bounded_queue_push (self->commit, batch[b], -1);
-        }
+      score_batch (self, batch, size, input, maps, scores);
+      /* the rest is ready already: it starts the next batch at once */
+      carried = n - size;
+      memmove (batch, batch + size, (gsize)carried * sizeof (DmStationJob *));
     }
   return NULL;
 }
@@ -783,6 +822,25 @@ status_thread (gpointer data)
 
 /* ---- life -------------------------------------------------------------- */
 
+/* oneDNN makes its primitives for a batch size the first time it sees
+ * it: every size a micro-batch can have is run once now, so that no part
+ * on the line waits for that. */
+static gboolean
+warm_up (DmStation *self, GError **error)
+{
+  int max_batch = dm_inspector_get_max_batch (self->inspector);
+  g_autofree float *x = g_new0 (float, dm_inspector_input_size (self->inspector) * max_batch);
+  g_autofree float *scores = g_new (float, max_batch);
+  gint64 t0 = g_get_monotonic_time ();
+
+  for (int b = max_batch; b >= 1; b = b > 1 ? allowed_batch (b - 1, max_batch) : 0)
+    if (!dm_inspector_score (self->inspector, x, b, NULL, scores, error))
+      return FALSE;
+  g_message ("model ready: every batch size run once in %.1f s",
+             (double)(g_get_monotonic_time () - t0) * 1e-6);
+  return TRUE;
+}
+
 static gboolean
 check_rules (DmStationSettings *s, GError **error)
 {
@@ -864,7 +922,7 @@ dm_station_new (const DmStationSettings *settings, GError **error)
   self->inspector
     = dm_inspector_new (self->settings.model_path, self->settings.backbone_path,
                         self->settings.batch, self->settings.n_threads, &self->info, error);
-  if (self->inspector == NULL)
+  if (self->inspector == NULL || !warm_up (self, error))
     return NULL;
   self->intake
     = dm_bounded_queue_new ((guint)self->settings.queue, (GDestroyNotify)dm_station_job_free);
@@ -982,16 +1040,16 @@ dm_station_stop (DmStation *self)
   g_clear_pointer (&self->committer, g_thread_join);
   g_clear_pointer (&self->status_thread, g_thread_join);
 
-  /* the outputs get their time to catch up */
-  drain_until = g_get_monotonic_time () + (gint64)(self->settings.drain_seconds * G_USEC_PER_SEC);
-  for (guint i = 0; i < self->sinks->len; i++)
-    dm_sink_stop (self->sinks->pdata[i], drain_until);
-
+  /* the outputs get their time to catch up; they say "offline" already */
   g_mutex_lock (&self->lock);
   self->state = DM_STATION_STOPPED;
   for (guint i = 0; i < self->sinks->len; i++)
     dm_sink_station_state (self->sinks->pdata[i], DM_STATION_STOPPED);
   g_mutex_unlock (&self->lock);
+  drain_until = g_get_monotonic_time () + (gint64)(self->settings.drain_seconds * G_USEC_PER_SEC);
+  for (guint i = 0; i < self->sinks->len; i++)
+    dm_sink_stop (self->sinks->pdata[i], drain_until);
+
   write_status_file (self);
 }
 
