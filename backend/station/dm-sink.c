@@ -53,6 +53,8 @@ dm_sink_new (DmJournal *journal, const char *uri, GError **error)
     ok = dm_sink_mqtt_init (sink, error);
   else if (g_str_has_prefix (uri, "http://") || g_str_has_prefix (uri, "https://"))
     ok = dm_sink_http_init (sink, error);
+  else if (g_str_has_prefix (uri, "modbus://"))
+    ok = dm_sink_modbus_init (sink, error);
   else
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
