@@ -17,6 +17,7 @@ static const struct
   SourceInit init;
 } kinds[] = {
   { "folder", dm_source_folder_init },
+  { "gst", dm_source_gst_init },
   { "genicam", dm_source_genicam_init },
   { "generate", dm_source_generate_init },
 };
