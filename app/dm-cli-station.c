@@ -14,7 +14,8 @@
   "(JSON Lines, fsync'd), and every output delivers the journal's records in\n"                    \
   "order from its own cursor: an output that is down delays, never loses.\n\n"                     \
   "Sources:\n"                                                                                     \
-  "  folder:PATH[?move=1&settle=MS&pattern=GLOB]  a hot folder: files taken once\n"                \
+  "  folder:PATH[?move=1&settle=MS&pattern=GLOB,...]  a hot folder: image files\n"                 \
+  "      (*.png, *.jpg, *.jpeg, *.tif, *.tiff unless pattern= says) taken once\n"                  \
   "      complete (closed after writing, or renamed in), each scored once across\n"                \
   "      restarts; move=1 moves them to pass/ uncertain/ fail/ error/ beside them\n"               \
   "  gst:PIPELINE      frames of a GStreamer pipeline (an appsink is appended)\n"                  \

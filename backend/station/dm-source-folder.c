@@ -7,8 +7,11 @@
  * once their size and time stayed the same for `settle` ms (2000) and no
  * write was seen on them since; an empty file is taken (as an error
  * record) only after staying empty that long, since writers often create
- * first and fill later. Hidden files, subfolders and the temporary names
- * of writers that rename in (*.tmp, *.part, *~ ...) are never taken.
+ * first and fill later. Only names that match pattern= are taken (globs,
+ * comma-separated, case-insensitive; by default *.png, *.jpg, *.jpeg,
+ * *.tif, *.tiff), so the temporary names of writers that rename in
+ * ("a.png.tmp", "a.png.Xa12Bc") are not; hidden files and subfolders
+ * never are.
  *
  * Each file is scored exactly once across restarts: a file is known by its
  * name, size and modification time; at start the journal's records of
@@ -34,6 +37,7 @@
 #define WATCH_MASK                                                                                 \
   (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
 #define POLL_MS 100
+#define DEFAULT_PATTERNS "*.png,*.jpg,*.jpeg,*.tif,*.tiff"
 
 typedef struct
 {
@@ -52,7 +56,7 @@ typedef struct
   char *folder; /* absolute */
   gboolean move;
   gint64 settle_us;
-  char *pattern; /* or NULL */
+  char **patterns; /* lower-case globs; a part's name matches one */
   GThread *thread;
   int inotify_fd, watch;
 
@@ -79,19 +83,21 @@ mtime_us_of (const struct stat *st)
   return (gint64)st->st_mtim.tv_sec * G_USEC_PER_SEC + st->st_mtim.tv_nsec / 1000;
 }
 
-/* Names a writer uses while it is not done, and names that are no parts. */
+/* Names that are no parts: hidden files, and names that match no pattern
+ * (by default image names: the temporary names of writers that rename in,
+ * "a.png.tmp", "a.png.Xa12Bc", never match). */
 static gboolean
 ignored (Folder *f, const char *name)
 {
-  static const char *const temporary[]
-    = { ".tmp", ".part", ".partial", ".crdownload", ".swp", ".filepart", "~" };
+  g_autofree char *lower = NULL;
 
   if (name[0] == '.')
     return TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (temporary); i++)
-    if (g_str_has_suffix (name, temporary[i]))
-      return TRUE;
-  return f->pattern != NULL && !g_pattern_match_simple (f->pattern, name);
+  lower = g_utf8_strdown (name, -1);
+  for (char **p = f->patterns; *p != NULL; p++)
+    if (g_pattern_match_simple (*p, lower))
+      return FALSE;
+  return TRUE;
 }
 
 /* ---- the journal's record of this folder ---- */
@@ -522,7 +528,7 @@ folder_free (DmSource *source)
   if (f->inotify_fd >= 0)
     close (f->inotify_fd);
   g_free (f->folder);
-  g_free (f->pattern);
+  g_strfreev (f->patterns);
   g_hash_table_unref (f->writing);
   g_hash_table_unref (f->seen);
   g_hash_table_unref (f->queued);
@@ -567,7 +573,12 @@ dm_source_folder_init (DmSource *source, const char *argument, GError **error)
   f->folder = g_canonicalize_filename (path, NULL);
   f->move = move != 0;
   f->settle_us = (gint64)(settle * G_TIME_SPAN_MILLISECOND);
-  f->pattern = g_strdup (g_hash_table_lookup (options, "pattern"));
+  {
+    const char *pattern = g_hash_table_lookup (options, "pattern");
+    g_autofree char *lower = g_utf8_strdown (pattern != NULL ? pattern : DEFAULT_PATTERNS, -1);
+
+    f->patterns = g_strsplit (lower, ",", -1);
+  }
   f->inotify_fd = -1;
   f->watch = -1;
   f->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
