@@ -146,9 +146,12 @@ dm_calibrate_store (const char *path,
   t = class_entry (file->info, class_name);
   t->image = thresholds->image;
   t->pixel = isfinite (thresholds->pixel) ? thresholds->pixel : t->pixel;
-  t->has_uncertain = isfinite (thresholds->uncertain_low) && isfinite (thresholds->uncertain_high);
-  t->uncertain_low = t->has_uncertain ? thresholds->uncertain_low : 0;
-  t->uncertain_high = t->has_uncertain ? thresholds->uncertain_high : 0;
+  if (isfinite (thresholds->uncertain_low) && isfinite (thresholds->uncertain_high))
+    {
+      t->has_uncertain = TRUE;
+      t->uncertain_low = thresholds->uncertain_low;
+      t->uncertain_high = thresholds->uncertain_high;
+    }
   if (!dm_model_info_validate (file->info, error))
     {
       g_prefix_error (error, "%s: ", display);

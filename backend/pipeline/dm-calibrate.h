@@ -44,7 +44,8 @@ gboolean dm_calibrate_folder (const char *model_path,
 /* Rewrites the model file at path (atomically: the old file stays whole
  * until the new one is complete) with the thresholds of class_name stored
  * (replacing the class's; the class is added to the model's classes when
- * missing). Tensors are copied byte for byte. */
+ * missing). The image threshold is required; a pixel threshold or band
+ * that is NAN keeps what the file has. Tensors are copied byte for byte. */
 gboolean dm_calibrate_store (const char *path,
                              const char *class_name,
                              const DmThresholds *thresholds,
