@@ -53,5 +53,6 @@ int dm_cli_bench_train (int argc, char **argv);
 int dm_cli_report (int argc, char **argv);
 int dm_cli_calibrate (int argc, char **argv);
 int dm_cli_station (int argc, char **argv);
+int dm_cli_serve (int argc, char **argv);
 
 G_END_DECLS

@@ -26,6 +26,7 @@ typedef struct
   const DmThresholds *thresholds; /* the class's, set on submit */
   float *x;                       /* (3, crop, crop) the model's input */
   float *map;                     /* (256, 256) once scored */
+  int error_code;                 /* DM_ERROR code of an error record's reason */
   /* uploads */
   gboolean want_map;
   DmStationResultFunc func;

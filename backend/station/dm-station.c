@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -172,6 +173,7 @@ job_fail (DmStationJob *job, const GError *error)
   g_free (job->part->reason);
   job->part->reason = g_strdup (error->message);
   job->part->decided_us = g_get_real_time ();
+  job->error_code = error->domain == DM_ERROR ? error->code : DM_ERROR_FAILED;
 }
 
 /* ---- state ------------------------------------------------------------- */
@@ -278,6 +280,26 @@ gboolean
 dm_station_has_class (DmStation *self, const char *name)
 {
   return name != NULL && g_hash_table_contains (self->settings.classes, name);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+char **
+dm_station_get_classes (DmStation *self)
+{
+  guint n = 0;
+  char **names = (char **)g_hash_table_get_keys_as_array (self->settings.classes, &n);
+  char **out = g_new0 (char *, n + 1);
+
+  qsort (names, n, sizeof (char *), compare_strings);
+  for (guint i = 0; i < n; i++)
+    out[i] = g_strdup (names[i]);
+  g_free (names);
+  return out;
 }
 
 gboolean
@@ -707,7 +729,7 @@ commit_group (DmStation *self, DmStationJob **jobs, guint n)
 
                   job_fail (jobs[i], lost);
                   if (jobs[i]->func != NULL)
-                    jobs[i]->func (jobs[i]->part, NULL, jobs[i]->user_data);
+                    jobs[i]->func (jobs[i]->part, NULL, jobs[i]->error_code, jobs[i]->user_data);
                   dm_station_job_free (jobs[i]);
                 }
               return;
@@ -727,7 +749,7 @@ commit_group (DmStation *self, DmStationJob **jobs, guint n)
         if (job->source != NULL && job->source->ops->done != NULL)
           job->source->ops->done (job->source, job);
         if (job->func != NULL)
-          job->func (job->part, job->want_map ? job->map : NULL, job->user_data);
+          job->func (job->part, job->want_map ? job->map : NULL, job->error_code, job->user_data);
         dm_station_stats_add (&self->stats, job->part, now - job->acquired_mono);
         dm_station_job_free (job);
       }

@@ -156,14 +156,21 @@ const char *dm_station_get_model_sha256 (DmStation *station);
 const char *dm_station_get_journal_folder (DmStation *station);
 /* TRUE when the station has rules for that class. */
 gboolean dm_station_has_class (DmStation *station, const char *name);
+/* The classes it has rules for, sorted (g_strfreev). */
+char **dm_station_get_classes (DmStation *station);
 /* Asks every thread to notice a stop or a status change now (signals). */
 void dm_station_wake (DmStation *station);
 
 /* ---- uploads (dinomaly serve) ---- */
 
 /* Called on the committer thread once the upload's record is committed:
- * the record and, when asked for, the 256x256 map (NULL for an error). */
-typedef void (*DmStationResultFunc) (const DmPart *part, const float *map, gpointer user_data);
+ * the record, when asked for the 256x256 map (NULL for an error), and for
+ * an error record the DM_ERROR code of the reason (DM_ERROR_TOO_LARGE for
+ * an image over the pixel limit...), else 0. */
+typedef void (*DmStationResultFunc) (const DmPart *part,
+                                     const float *map,
+                                     int error_code,
+                                     gpointer user_data);
 
 /* Hands encoded image bytes to the station as a part of class (NULL: the
  * default class) from source (its name in records). FALSE without
