@@ -84,10 +84,17 @@ plc_write (DmSink *sink, const DmPart *p, GError **error)
   guint8 coils[4] = { 0 };
   guint16 regs[5];
   int code = decision_code (p);
+  float score;
+  guint32 bits;
 
   coils[code - 1] = 1;
   regs[0] = (guint16)code;
-  modbus_set_float_abcd (p->is_error || !isfinite (p->score) ? 0.0f : p->score, regs + 1);
+  /* by hand: libmodbus 3.1.6's modbus_set_float_abcd swaps the bytes of
+   * each word (its get does not undo it) */
+  score = p->is_error || !isfinite (p->score) ? 0.0f : p->score;
+  memcpy (&bits, &score, sizeof bits);
+  regs[1] = (guint16)(bits >> 16);
+  regs[2] = (guint16)(bits & 0xffff);
   regs[3] = (guint16)((p->seq >> 16) & 0xffff);
   regs[4] = (guint16)(p->seq & 0xffff);
   if (modbus_write_bits (m->ctx, m->coil, 4, coils) != 4)
