@@ -50,3 +50,75 @@ void dm_test_station_kill (GSubprocess *process);
 char **dm_test_station_argv (const char *cli, const char *command, ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* Every record of a journal folder, in order (DmPart*). */
+GPtrArray *dm_test_station_read_journal (const char *folder);
+
+/* A program on the PATH or in /usr/sbin (the broker), or NULL. */
+char *dm_test_station_find_program (const char *name);
+
+/* ---- an MQTT broker (Debian's mosquitto) on 127.0.0.1 ---- */
+
+typedef struct _DmTestBroker DmTestBroker;
+
+/* Starts `mosquitto -c dir/mosquitto.conf` (a listener on 127.0.0.1:port,
+ * anonymous, persistence in dir); NULL when mosquitto is not installed. */
+DmTestBroker *dm_test_broker_start (const char *dir, int port);
+/* SIGTERM (the broker saves its sessions) and wait. */
+void dm_test_broker_stop (DmTestBroker *broker);
+/* Starts it again after a stop. */
+void dm_test_broker_restart (DmTestBroker *broker);
+void dm_test_broker_free (DmTestBroker *broker);
+
+/* ---- a subscriber (libmosquitto) with a persistent session ---- */
+
+typedef struct _DmTestSubscriber DmTestSubscriber;
+
+/* Subscribes to topic (QoS 1) as client_id, clean_session false, and
+ * reconnects by itself. */
+DmTestSubscriber *dm_test_subscriber_new (int port, const char *topic, const char *client_id);
+/* The payloads received so far on topics ending with suffix (g_strfreev). */
+char **dm_test_subscriber_messages (DmTestSubscriber *sub, const char *suffix);
+guint dm_test_subscriber_count (DmTestSubscriber *sub, const char *suffix);
+void dm_test_subscriber_free (DmTestSubscriber *sub);
+
+/* ---- what arrived against what the journal holds ---- */
+
+typedef struct
+{
+  guint produced;    /* records in the journal */
+  guint received;    /* records that arrived, repeats included */
+  guint delivered;   /* distinct ids among them */
+  guint duplicates;  /* repeats (same id and the same record) */
+  guint lost;        /* journal records that never arrived */
+  gboolean in_order; /* first arrivals in journal order */
+} DmTestDelivery;
+
+/* Compares the record lines that arrived with the journal's records;
+ * asserts that a repeat carries the same record as its first arrival. */
+void dm_test_station_delivery (GPtrArray *journal, char **lines, DmTestDelivery *d);
+void dm_test_station_print_delivery (const char *what, const DmTestDelivery *d);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ---- a PLC: a libmodbus TCP server in a thread of the test ---- */
+
+typedef struct
+{
+  guint16 regs[5]; /* holding registers 0..4 after a write of them */
+  guint8 coils[4]; /* coils 0..3 at that moment */
+} DmTestPlcWrite;
+
+typedef struct _DmTestPlc DmTestPlc;
+
+DmTestPlc *dm_test_plc_start (int port);
+/* Closes the connection and stops listening (the PLC goes away). */
+void dm_test_plc_stop (DmTestPlc *plc);
+/* The register writes seen so far (DmTestPlcWrite), a copy. */
+GArray *dm_test_plc_writes (DmTestPlc *plc);
+
+G_END_DECLS

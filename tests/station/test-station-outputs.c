@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The webhook and Modbus outputs against receivers that fail: a webhook
+ * receiver (a libsoup server in the test) that answers 503 for a while,
+ * and a PLC (a libmodbus server in the test) that goes away for a while.
+ * Every record of the journal arrives at both, in order, none missing,
+ * repeats only with the same id, with the journal's decisions. */
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <math.h>
+#include <string.h>
+
+#include "dm-test-station.h"
+#include "dm-test-util.h"
+
+#define N_FILES 24
+
+static const char *cli;
+static char *tmp;
+
+/* ---- a webhook receiver ---- */
+
+typedef struct
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  GThread *thread;
+  int port;
+  gint failing; /* atomic: answer 503 */
+  GMutex lock;
+  GPtrArray *bodies; /* accepted records, in arrival order */
+  guint refused, bad_keys;
+} Receiver;
+
+static void
+on_post (
+  SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  Receiver *r = data;
+  g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                  "Idempotency-Key");
+  gsize size;
+  const char *text = g_bytes_get_data (body, &size);
+  g_autofree char *line = g_strndup (text, size);
+  g_autofree char *want = key != NULL ? g_strdup_printf ("{\"id\":\"%s\",", key) : NULL;
+
+  g_mutex_lock (&r->lock);
+  if (g_atomic_int_get (&r->failing))
+    {
+      r->refused++;
+      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    }
+  else
+    {
+      /* the key is the record's id */
+      if (want == NULL || !g_str_has_prefix (line, want))
+        r->bad_keys++;
+      g_ptr_array_add (r->bodies, g_steal_pointer (&line));
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    }
+  g_mutex_unlock (&r->lock);
+}
+
+static gpointer
+receiver_thread (gpointer data)
+{
+  Receiver *r = data;
+
+  g_main_context_push_thread_default (r->context);
+  g_main_loop_run (r->loop);
+  g_main_context_pop_thread_default (r->context);
+  return NULL;
+}
+
+static Receiver *
+receiver_start (void)
+{
+  Receiver *r = g_new0 (Receiver, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = NULL;
+
+  g_mutex_init (&r->lock);
+  r->bodies = g_ptr_array_new_with_free_func (g_free);
+  r->context = g_main_context_new ();
+  r->loop = g_main_loop_new (r->context, FALSE);
+  g_main_context_push_thread_default (r->context);
+  r->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (r->server, "/hook", on_post, r, NULL);
+  r->port = dm_test_station_free_port ();
+  address = g_inet_socket_address_new (lo, (guint16)r->port);
+  g_assert_true (soup_server_listen (r->server, address, 0, &error));
+  g_assert_no_error (error);
+  g_main_context_pop_thread_default (r->context);
+  r->thread = g_thread_new ("receiver", receiver_thread, r);
+  return r;
+}
+
+static char **
+receiver_lines (Receiver *r)
+{
+  GPtrArray *copy = g_ptr_array_new ();
+
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->bodies->len; i++)
+    g_ptr_array_add (copy, g_strdup (r->bodies->pdata[i]));
+  g_mutex_unlock (&r->lock);
+  g_ptr_array_add (copy, NULL);
+  return (char **)g_ptr_array_free (copy, FALSE);
+}
+
+static void
+receiver_free (Receiver *r)
+{
+  g_main_loop_quit (r->loop);
+  g_thread_join (r->thread);
+  soup_server_disconnect (r->server);
+  g_object_unref (r->server);
+  g_main_loop_unref (r->loop);
+  g_main_context_unref (r->context);
+  g_ptr_array_unref (r->bodies);
+  g_mutex_clear (&r->lock);
+  g_free (r);
+}
+
+/* ---- the test ---- */
+
+static void
+feed (const char *hot, char **parts, guint from, guint to)
+{
+  for (guint i = from; i < to; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("o%03u.png", i);
+      g_autofree char *path = g_build_filename (hot, name, NULL);
+      g_autofree char *bytes = NULL;
+      gsize size;
+
+      g_assert_true (g_file_get_contents (parts[i % 9], &bytes, &size, NULL));
+      g_assert_true (g_file_set_contents (path, bytes, (gssize)size, NULL));
+      g_usleep (250000);
+    }
+}
+
+static guint
+distinct_seqs (GArray *writes)
+{
+  guint n = 0;
+  guint32 last = 0;
+
+  for (guint i = 0; i < writes->len; i++)
+    {
+      const DmTestPlcWrite *w = &g_array_index (writes, DmTestPlcWrite, i);
+      guint32 seq = ((guint32)w->regs[3] << 16) | w->regs[4];
+
+      if (seq > last)
+        n++, last = seq;
+    }
+  return n;
+}
+
+static void
+test_failing_receivers (void)
+{
+  g_autofree char *model = dm_test_station_model (tmp);
+  g_autofree char *parts_dir = g_build_filename (tmp, "parts", NULL);
+  g_autofree char *hot = g_build_filename (tmp, "hot", NULL);
+  g_autofree char *journal = g_build_filename (tmp, "journal", NULL);
+  g_autofree char *log = g_build_filename (tmp, "station.log", NULL);
+  g_autofree char *source = g_strdup_printf ("folder:%s?settle=200", hot);
+  g_auto (GStrv) parts = dm_test_station_parts (parts_dir, 9, 23);
+  Receiver *receiver = receiver_start ();
+  int plc_port = dm_test_station_free_port ();
+  DmTestPlc *plc = dm_test_plc_start (plc_port);
+  g_autofree char *hook = g_strdup_printf ("http://127.0.0.1:%d/hook", receiver->port);
+  g_autofree char *modbus = g_strdup_printf ("modbus://127.0.0.1:%d/1", plc_port);
+  g_auto (GStrv) argv = dm_test_station_argv (
+    cli, "station", "--model", model, "--threshold", "1.1", "--band", "1.05,1.15", "--source",
+    source, "--sink", hook, "--sink", modbus, "--journal", journal, "--status-every", "1", NULL);
+  g_autoptr (GSubprocess) station = NULL;
+  g_autoptr (GArray) writes = g_array_new (FALSE, FALSE, sizeof (DmTestPlcWrite));
+  g_autoptr (GPtrArray) records = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree char *log_text = NULL;
+  DmTestDelivery d;
+  gint64 end;
+
+  g_mkdir_with_parents (hot, 0755);
+  station = dm_test_station_spawn ((const char *const *)argv, log);
+  feed (hot, parts, 0, 8);
+  g_assert_true (dm_test_station_wait_port (receiver->port, 5));
+  /* the receiver fails and the PLC goes away while parts keep coming */
+  g_atomic_int_set (&receiver->failing, 1);
+  {
+    g_autoptr (GArray) first = dm_test_plc_writes (plc);
+
+    g_array_append_vals (writes, first->data, first->len);
+    dm_test_plc_stop (plc);
+  }
+  feed (hot, parts, 8, 16);
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_atomic_int_set (&receiver->failing, 0);
+  plc = dm_test_plc_start (plc_port);
+  feed (hot, parts, 16, N_FILES);
+
+  end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr (GPtrArray) now = dm_test_station_read_journal (journal);
+      g_auto (GStrv) got = receiver_lines (receiver);
+      g_autoptr (GArray) plc_now = dm_test_plc_writes (plc);
+
+      dm_test_station_delivery (now, got, &d);
+      if ((now->len == N_FILES && d.lost == 0
+           && distinct_seqs (writes) + distinct_seqs (plc_now) >= N_FILES)
+          || g_get_monotonic_time () > end)
+        break;
+      g_usleep (200000);
+    }
+  g_assert_cmpint (dm_test_station_stop (station, 30), ==, 0);
+  {
+    g_autoptr (GArray) last = dm_test_plc_writes (plc);
+
+    g_array_append_vals (writes, last->data, last->len);
+    dm_test_plc_stop (plc);
+  }
+
+  records = dm_test_station_read_journal (journal);
+  g_assert_cmpuint (records->len, ==, N_FILES);
+  lines = receiver_lines (receiver);
+  dm_test_station_delivery (records, lines, &d);
+  dm_test_station_print_delivery ("webhook, 503 for a while", &d);
+  g_test_message ("webhook: %u requests answered 503", receiver->refused);
+  g_assert_cmpuint (receiver->refused, >, 0);
+  g_assert_cmpuint (receiver->bad_keys, ==, 0);
+  g_assert_cmpuint (d.lost, ==, 0);
+  g_assert_true (d.in_order);
+
+  /* the PLC: every seq written, in order, with the journal's decision */
+  {
+    guint32 last = 0;
+    guint repeats = 0, distinct = 0;
+
+    for (guint i = 0; i < writes->len; i++)
+      {
+        const DmTestPlcWrite *w = &g_array_index (writes, DmTestPlcWrite, i);
+        guint32 seq = ((guint32)w->regs[3] << 16) | w->regs[4];
+        const DmPart *p;
+        guint code;
+
+        g_assert_cmpuint (seq, >=, 1);
+        g_assert_cmpuint (seq, <=, N_FILES);
+        if (seq <= last)
+          {
+            g_assert_cmpuint (seq, ==, last); /* a repeat, never a step back */
+            repeats++;
+            continue;
+          }
+        g_assert_cmpuint (seq, ==, last + 1); /* none skipped */
+        last = seq;
+        distinct++;
+        p = records->pdata[seq - 1];
+        code = p->is_error                            ? 4
+               : p->decision == DM_DECISION_PASS      ? 1
+               : p->decision == DM_DECISION_UNCERTAIN ? 2
+                                                      : 3;
+        g_assert_cmpuint (w->regs[0], ==, code);
+        for (guint c = 0; c < 4; c++)
+          g_assert_cmpuint (w->coils[c], ==, c + 1 == code);
+        {
+          guint32 bits = ((guint32)w->regs[1] << 16) | w->regs[2];
+          float score;
+
+          memcpy (&score, &bits, sizeof score);
+          g_assert_true (score == p->score); /* bit for bit */
+        }
+      }
+    g_test_message ("modbus, PLC away for a while: records produced %u, written %u distinct, "
+                    "repeats %u (same seq), lost %u, in order",
+                    N_FILES, distinct, repeats, N_FILES - distinct);
+    g_printerr ("# modbus, PLC away: produced %u, delivered %u, duplicates %u, lost %u, in order\n",
+                N_FILES, distinct, repeats, N_FILES - distinct);
+    g_assert_cmpuint (distinct, ==, N_FILES);
+  }
+  g_assert_true (g_file_get_contents (log, &log_text, NULL, NULL));
+  dm_test_assert_has (log_text, "answered 503");
+  dm_test_assert_has (log_text, "cannot connect");
+  receiver_free (receiver);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  cli = argv[1];
+  tmp = dm_test_make_tmpdir ();
+  g_test_add_func ("/station/outputs/failing-receivers", test_failing_receivers);
+  return g_test_run ();
+}
