@@ -89,18 +89,14 @@ check_bus (GstBus *bus, gboolean *ended, GError **error)
 static gboolean
 run_pipeline (DmSource *source, Gst *g, gint64 *backoff, gboolean *ended, GError **error)
 {
-  g_autoptr (GstElement) pipeline = gst_parse_launch (g->description, error);
+  g_autoptr (GstElement) pipeline
+    = gst_parse_launch_full (g->description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
   g_autoptr (GstElement) appsink = NULL;
   g_autoptr (GstBus) bus = NULL;
   gboolean ok = TRUE;
 
   if (pipeline == NULL)
     return FALSE;
-  if (*error != NULL)
-    {
-      /* parsed with a warning (a missing element is an error below) */
-      g_clear_error (error);
-    }
   appsink = gst_bin_get_by_name (GST_BIN (pipeline), SINK_NAME);
   bus = gst_element_get_bus (pipeline);
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
