@@ -360,6 +360,8 @@ main (int argc, char *argv[])
   int rc;
 
   g_test_init (&argc, &argv, NULL);
+  /* the station logs what goes wrong on the line as warnings */
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_FATAL_MASK);
   tmp = dm_test_make_tmpdir ();
   model = dm_test_station_model (tmp);
   dir = g_build_filename (tmp, "parts", NULL);

@@ -135,6 +135,8 @@ int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  /* the station logs what goes wrong on the line as warnings */
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_FATAL_MASK);
   cli = argv[1];
   tmp = dm_test_make_tmpdir ();
   g_test_add_func ("/station/mqtt/broker-killed", test_broker_killed);
