@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "dm-bounded-queue.h"
@@ -209,10 +210,13 @@ set_stalled (DmStation *self, const GError *error)
   g_mutex_lock (&self->lock);
   if (error != NULL)
     {
-      if (!self->stalled || g_strcmp0 (self->message, error->message) != 0)
-        g_warning ("station stalled, not taking parts: %s", error->message);
+      g_autofree char *message = g_strdup_printf ("not taking parts: %s", error->message);
+
+      /* once per reason, not once per retry */
+      if (!self->stalled || g_strcmp0 (self->message, message) != 0)
+        g_warning ("station stalled, %s", message);
       g_free (self->message);
-      self->message = g_strdup_printf ("not taking parts: %s", error->message);
+      self->message = g_steal_pointer (&message);
       self->stalled = TRUE;
     }
   else if (self->stalled)
@@ -700,6 +704,19 @@ write_group (DmStation *self, DmStationJob **jobs, guint n, GError **error)
                             g_get_real_time (), error);
 }
 
+/* Writers do not all keep errno (libtiff says "Write error"): a failure
+ * while the journal's file system has little room left is a full disk. */
+static void
+explain_write_failure (DmStation *self, GError *error)
+{
+  struct statvfs fs;
+
+  if (statvfs (self->settings.journal, &fs) == 0
+      && (guint64)fs.f_bavail * fs.f_frsize < (guint64)4 << 20)
+    g_prefix_error (&error, "the journal's disk is full (%" G_GUINT64_FORMAT " KB free): ",
+                    (guint64)fs.f_bavail * fs.f_frsize / 1024);
+}
+
 static void
 commit_group (DmStation *self, DmStationJob **jobs, guint n)
 {
@@ -709,6 +726,7 @@ commit_group (DmStation *self, DmStationJob **jobs, guint n)
   while (!write_group (self, jobs, n, &error))
     {
       /* a full disk: stop taking parts, keep these, try again */
+      explain_write_failure (self, error);
       set_stalled (self, error);
       g_clear_error (&error);
       if (dm_station_stopping (self))
