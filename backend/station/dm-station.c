@@ -901,10 +901,12 @@ check_rules (DmStationSettings *s, GError **error)
 
       if (!isfinite (t->image) && !band)
         {
+          g_autofree char *display = g_filename_display_name (s->model_path);
+
           g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
-                       "class '%s' has no thresholds: give --threshold (and --band) or "
+                       "%s: class '%s' has no thresholds: give --threshold (and --band) or "
                        "--calibrate with a folder of good parts",
-                       (const char *)key);
+                       display, (const char *)key);
           return FALSE;
         }
       if (band && !(t->uncertain_low < t->uncertain_high))
