@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <libsoup/soup.h>
 #include <modbus.h>
 #include <mosquitto.h>
 #include <poll.h>
@@ -581,4 +582,98 @@ dm_test_plc_writes (DmTestPlc *plc)
   copy = g_array_copy (plc->writes);
   g_mutex_unlock (&plc->lock);
   return copy;
+}
+
+/* ---- the webhook receiver ---- */
+
+static void
+on_post (
+  SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  DmTestReceiver *r = data;
+  g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                  "Idempotency-Key");
+  gsize size;
+  const char *text = g_bytes_get_data (body, &size);
+  g_autofree char *line = g_strndup (text, size);
+  g_autofree char *want = key != NULL ? g_strdup_printf ("{\"id\":\"%s\",", key) : NULL;
+
+  g_mutex_lock (&r->lock);
+  if (g_atomic_int_get (&r->failing))
+    {
+      r->refused++;
+      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    }
+  else
+    {
+      /* the key is the record's id */
+      if (want == NULL || !g_str_has_prefix (line, want))
+        r->bad_keys++;
+      g_ptr_array_add (r->bodies, g_steal_pointer (&line));
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    }
+  g_mutex_unlock (&r->lock);
+}
+
+static gpointer
+receiver_thread (gpointer data)
+{
+  DmTestReceiver *r = data;
+
+  g_main_context_push_thread_default (r->context);
+  g_main_loop_run (r->loop);
+  g_main_context_pop_thread_default (r->context);
+  return NULL;
+}
+
+DmTestReceiver *
+dm_test_receiver_start (void)
+{
+  DmTestReceiver *r = g_new0 (DmTestReceiver, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = NULL;
+
+  g_mutex_init (&r->lock);
+  r->bodies = g_ptr_array_new_with_free_func (g_free);
+  r->context = g_main_context_new ();
+  r->loop = g_main_loop_new (r->context, FALSE);
+  g_main_context_push_thread_default (r->context);
+  r->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (r->server, "/hook", on_post, r, NULL);
+  r->port = dm_test_station_free_port ();
+  address = g_inet_socket_address_new (lo, (guint16)r->port);
+  g_assert_true (soup_server_listen (r->server, address, 0, &error));
+  g_assert_no_error (error);
+  g_main_context_pop_thread_default (r->context);
+  r->thread = g_thread_new ("receiver", receiver_thread, r);
+  return r;
+}
+
+char **
+dm_test_receiver_lines (DmTestReceiver *r)
+{
+  GPtrArray *copy = g_ptr_array_new ();
+
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < r->bodies->len; i++)
+    g_ptr_array_add (copy, g_strdup (r->bodies->pdata[i]));
+  g_mutex_unlock (&r->lock);
+  g_ptr_array_add (copy, NULL);
+  return (char **)g_ptr_array_free (copy, FALSE);
+}
+
+void
+dm_test_receiver_free (DmTestReceiver *r)
+{
+  g_main_loop_quit (r->loop);
+  g_thread_join (r->thread);
+  soup_server_disconnect (r->server);
+  g_object_unref (r->server);
+  g_main_loop_unref (r->loop);
+  g_main_context_unref (r->context);
+  g_ptr_array_unref (r->bodies);
+  g_mutex_clear (&r->lock);
+  g_free (r);
 }

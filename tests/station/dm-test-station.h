@@ -122,3 +122,28 @@ void dm_test_plc_stop (DmTestPlc *plc);
 GArray *dm_test_plc_writes (DmTestPlc *plc);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ---- a webhook receiver: a libsoup server in a thread of the test ---- */
+
+typedef struct
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  struct _SoupServer *server;
+  GThread *thread;
+  int port;     /* on 127.0.0.1; POST to /hook */
+  gint failing; /* atomic: set to answer 503 */
+  GMutex lock;
+  GPtrArray *bodies; /* accepted records, in arrival order */
+  guint refused;     /* requests answered 503 */
+  guint bad_keys;    /* Idempotency-Key not the record's id */
+} DmTestReceiver;
+
+DmTestReceiver *dm_test_receiver_start (void);
+/* The accepted records so far (g_strfreev). */
+char **dm_test_receiver_lines (DmTestReceiver *receiver);
+void dm_test_receiver_free (DmTestReceiver *receiver);
+
+G_END_DECLS

@@ -5,7 +5,6 @@
  * Every record of the journal arrives at both, in order, none missing,
  * repeats only with the same id, with the journal's decisions. */
 #include <glib/gstdio.h>
-#include <libsoup/soup.h>
 #include <math.h>
 #include <string.h>
 
@@ -16,113 +15,6 @@
 
 static const char *cli;
 static char *tmp;
-
-/* ---- a webhook receiver ---- */
-
-typedef struct
-{
-  GMainContext *context;
-  GMainLoop *loop;
-  SoupServer *server;
-  GThread *thread;
-  int port;
-  gint failing; /* atomic: answer 503 */
-  GMutex lock;
-  GPtrArray *bodies; /* accepted records, in arrival order */
-  guint refused, bad_keys;
-} Receiver;
-
-static void
-on_post (
-  SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
-{
-  Receiver *r = data;
-  g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                  "Idempotency-Key");
-  gsize size;
-  const char *text = g_bytes_get_data (body, &size);
-  g_autofree char *line = g_strndup (text, size);
-  g_autofree char *want = key != NULL ? g_strdup_printf ("{\"id\":\"%s\",", key) : NULL;
-
-  g_mutex_lock (&r->lock);
-  if (g_atomic_int_get (&r->failing))
-    {
-      r->refused++;
-      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-    }
-  else
-    {
-      /* the key is the record's id */
-      if (want == NULL || !g_str_has_prefix (line, want))
-        r->bad_keys++;
-      g_ptr_array_add (r->bodies, g_steal_pointer (&line));
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-    }
-  g_mutex_unlock (&r->lock);
-}
-
-static gpointer
-receiver_thread (gpointer data)
-{
-  Receiver *r = data;
-
-  g_main_context_push_thread_default (r->context);
-  g_main_loop_run (r->loop);
-  g_main_context_pop_thread_default (r->context);
-  return NULL;
-}
-
-static Receiver *
-receiver_start (void)
-{
-  Receiver *r = g_new0 (Receiver, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = NULL;
-
-  g_mutex_init (&r->lock);
-  r->bodies = g_ptr_array_new_with_free_func (g_free);
-  r->context = g_main_context_new ();
-  r->loop = g_main_loop_new (r->context, FALSE);
-  g_main_context_push_thread_default (r->context);
-  r->server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (r->server, "/hook", on_post, r, NULL);
-  r->port = dm_test_station_free_port ();
-  address = g_inet_socket_address_new (lo, (guint16)r->port);
-  g_assert_true (soup_server_listen (r->server, address, 0, &error));
-  g_assert_no_error (error);
-  g_main_context_pop_thread_default (r->context);
-  r->thread = g_thread_new ("receiver", receiver_thread, r);
-  return r;
-}
-
-static char **
-receiver_lines (Receiver *r)
-{
-  GPtrArray *copy = g_ptr_array_new ();
-
-  g_mutex_lock (&r->lock);
-  for (guint i = 0; i < r->bodies->len; i++)
-    g_ptr_array_add (copy, g_strdup (r->bodies->pdata[i]));
-  g_mutex_unlock (&r->lock);
-  g_ptr_array_add (copy, NULL);
-  return (char **)g_ptr_array_free (copy, FALSE);
-}
-
-static void
-receiver_free (Receiver *r)
-{
-  g_main_loop_quit (r->loop);
-  g_thread_join (r->thread);
-  soup_server_disconnect (r->server);
-  g_object_unref (r->server);
-  g_main_loop_unref (r->loop);
-  g_main_context_unref (r->context);
-  g_ptr_array_unref (r->bodies);
-  g_mutex_clear (&r->lock);
-  g_free (r);
-}
 
 /* ---- the test ---- */
 
@@ -169,7 +61,7 @@ test_failing_receivers (void)
   g_autofree char *log = g_build_filename (tmp, "station.log", NULL);
   g_autofree char *source = g_strdup_printf ("folder:%s?settle=200", hot);
   g_auto (GStrv) parts = dm_test_station_parts (parts_dir, 9, 23);
-  Receiver *receiver = receiver_start ();
+  DmTestReceiver *receiver = dm_test_receiver_start ();
   int plc_port = dm_test_station_free_port ();
   DmTestPlc *plc = dm_test_plc_start (plc_port);
   g_autofree char *hook = g_strdup_printf ("http://127.0.0.1:%d/hook", receiver->port);
@@ -207,7 +99,7 @@ test_failing_receivers (void)
   for (;;)
     {
       g_autoptr (GPtrArray) now = dm_test_station_read_journal (journal);
-      g_auto (GStrv) got = receiver_lines (receiver);
+      g_auto (GStrv) got = dm_test_receiver_lines (receiver);
       g_autoptr (GArray) plc_now = dm_test_plc_writes (plc);
 
       dm_test_station_delivery (now, got, &d);
@@ -227,7 +119,7 @@ test_failing_receivers (void)
 
   records = dm_test_station_read_journal (journal);
   g_assert_cmpuint (records->len, ==, N_FILES);
-  lines = receiver_lines (receiver);
+  lines = dm_test_receiver_lines (receiver);
   dm_test_station_delivery (records, lines, &d);
   dm_test_station_print_delivery ("webhook, 503 for a while", &d);
   g_test_message ("webhook: %u requests answered 503", receiver->refused);
@@ -285,7 +177,7 @@ test_failing_receivers (void)
   g_assert_true (g_file_get_contents (log, &log_text, NULL, NULL));
   dm_test_assert_has (log_text, "answered 503");
   dm_test_assert_has (log_text, "cannot connect");
-  receiver_free (receiver);
+  dm_test_receiver_free (receiver);
 }
 
 int
