@@ -325,24 +325,32 @@ dm_station_submit (DmStation *self, DmStationJob *job, gboolean wait)
   return FALSE;
 }
 
-gboolean
-dm_station_submit_bytes (DmStation *self,
-                         const char *source,
-                         const char *class_name,
-                         GBytes *bytes,
-                         gboolean want_map,
-                         DmStationResultFunc func,
-                         gpointer user_data)
+/* An upload or an embedder's frame as a job, submitted without waiting. */
+static gboolean
+submit_job (DmStation *self,
+            const char *source,
+            const char *class_name,
+            GBytes *bytes,
+            DmImage *image,
+            gint64 frame,
+            gboolean want_map,
+            DmStationResultFunc func,
+            gpointer user_data)
 {
   DmStationJob *job;
 
   if (class_name == NULL)
     class_name = self->settings.default_class;
   if (!dm_station_has_class (self, class_name))
-    return FALSE;
+    {
+      g_clear_pointer (&image, dm_image_free);
+      return FALSE;
+    }
   job = dm_station_job_new (NULL, class_name);
   job->part->source = g_strdup (source);
-  job->bytes = g_bytes_ref (bytes);
+  job->part->frame = frame;
+  job->bytes = bytes != NULL ? g_bytes_ref (bytes) : NULL;
+  job->image = image;
   job->want_map = want_map;
   job->func = func;
   job->user_data = user_data;
@@ -352,6 +360,30 @@ dm_station_submit_bytes (DmStation *self,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+dm_station_submit_bytes (DmStation *self,
+                         const char *source,
+                         const char *class_name,
+                         GBytes *bytes,
+                         gboolean want_map,
+                         DmStationResultFunc func,
+                         gpointer user_data)
+{
+  return submit_job (self, source, class_name, bytes, NULL, -1, want_map, func, user_data);
+}
+
+gboolean
+dm_station_submit_image (DmStation *self,
+                         const char *source,
+                         const char *class_name,
+                         DmImage *image,
+                         gint64 frame,
+                         DmStationResultFunc func,
+                         gpointer user_data)
+{
+  return submit_job (self, source, class_name, NULL, image, frame, FALSE, func, user_data);
 }
 
 /* ---- prepare ----------------------------------------------------------- */

@@ -23,6 +23,7 @@
 
 #include <glib.h>
 
+#include "dm-image.h"
 #include "dm-part.h"
 #include "dm-thresholds.h"
 
@@ -181,6 +182,19 @@ gboolean dm_station_submit_bytes (DmStation *station,
                                   const char *class_name,
                                   GBytes *bytes,
                                   gboolean want_map,
+                                  DmStationResultFunc func,
+                                  gpointer user_data);
+
+/* The same for a decoded frame (taken; freed when refused) with its frame
+ * number: for embedders with frames of their own (a camera view of the
+ * window, `dinomaly bench station`'s clock). FALSE, without waiting, when
+ * the station is not taking parts or its queue is full: the frame is
+ * dropped then and the caller counts it. */
+gboolean dm_station_submit_image (DmStation *station,
+                                  const char *source,
+                                  const char *class_name,
+                                  DmImage *image,
+                                  gint64 frame,
                                   DmStationResultFunc func,
                                   gpointer user_data);
 
