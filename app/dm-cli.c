@@ -22,7 +22,7 @@ static const DmCliCommand commands[] = {
   { "station", "Run a model on the line: hot folders and cameras in, results out",
     dm_cli_station },
   { "serve", "Serve a model over HTTP: POST an image, get the decision", dm_cli_serve },
-  { "bench", "How fast this machine runs Dinomaly (infer, train)", dm_cli_bench },
+  { "bench", "How fast this machine runs Dinomaly (infer, train, station)", dm_cli_bench },
   { NULL, NULL, NULL },
 };
 

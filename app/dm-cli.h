@@ -50,6 +50,7 @@ int dm_cli_train (int argc, char **argv);
 int dm_cli_predict (int argc, char **argv);
 int dm_cli_bench (int argc, char **argv);
 int dm_cli_bench_train (int argc, char **argv);
+int dm_cli_bench_station (int argc, char **argv);
 int dm_cli_report (int argc, char **argv);
 int dm_cli_calibrate (int argc, char **argv);
 int dm_cli_station (int argc, char **argv);
