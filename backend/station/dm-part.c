@@ -47,8 +47,12 @@ dm_part_decision_name (const DmPart *part)
 char *
 dm_part_format_time (gint64 us)
 {
-  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) t = NULL;
   g_autofree char *seconds = NULL;
+
+  /* before 1970 is no time a part was made */
+  us = MAX (us, 0);
+  t = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
 
   if (t == NULL)
     return g_strdup ("1970-01-01T00:00:00.000000Z");
