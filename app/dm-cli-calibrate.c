@@ -48,6 +48,47 @@ pick_class (const DmModelInfo *info, const char *given, const char *model, GErro
   return NULL;
 }
 
+gboolean
+dm_cli_calibrate_model (const char *command,
+                        const char *model,
+                        const char *backbone,
+                        char **specs,
+                        double quantile,
+                        int threads)
+{
+  for (char **spec = specs; spec != NULL && *spec != NULL; spec++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DmModelFile) file = NULL;
+      g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func ((GDestroyNotify)g_error_free);
+      const char *eq = strchr (*spec, '=');
+      g_autofree char *given = eq != NULL ? g_strndup (*spec, (gsize)(eq - *spec)) : NULL;
+      const char *good = eq != NULL ? eq + 1 : *spec;
+      g_autofree char *klass = NULL;
+      DmThresholds t;
+      guint n = 0;
+
+      file = dm_model_file_open (model, &error);
+      if (file != NULL)
+        klass = g_strdup (pick_class (file->info, given, model, &error));
+      g_clear_pointer (&file, dm_model_file_free);
+      if (klass == NULL
+          || !dm_calibrate_folder (model, backbone, good, quantile, 8, threads, &t, &n, notes, NULL,
+                                   &error)
+          || !dm_calibrate_store (model, klass, &t, &error))
+        {
+          dm_cli_print_error (command, error);
+          return FALSE;
+        }
+      for (guint i = 0; i < notes->len; i++)
+        dm_cli_print_error (command, notes->pdata[i]);
+      printf ("%s: class %s calibrated on %u good parts of %s: image threshold %.9g, pixel "
+              "threshold %.9g (quantile %g)\n",
+              model, klass, n, good, t.image, t.pixel, quantile);
+    }
+  return TRUE;
+}
+
 int
 dm_cli_calibrate (int argc, char **argv)
 {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dm-checkpoint.h"
+#include "dm-calibrate.h"
 #include "dm-cli.h"
 #include "dm-error.h"
 #include "dm-file-util.h"
@@ -293,6 +294,8 @@ failed:
 int
 dm_cli_train (int argc, char **argv)
 {
+  g_auto (GStrv) calibrate = NULL;
+  double quantile = DM_CALIBRATE_DEFAULT_QUANTILE;
   g_autofree char *data = NULL, *classes = NULL, *backbone_path = NULL, *preset_name = NULL;
   g_autofree char *out_path = NULL, *init_path = NULL, *log_path = NULL, *ckpt_dir = NULL;
   g_autofree char *cache_dir = NULL, *project_dir = NULL;
@@ -359,6 +362,12 @@ dm_cli_train (int argc, char **argv)
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &cache_dir,
       "put a feature cache too large for memory in a file there", "DIR" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (all cores)", "N" },
+    { "calibrate", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &calibrate,
+      "then store thresholds from a folder of good parts, as dinomaly calibrate does (CLASS= "
+      "in front when the model has several classes; several allowed)",
+      "[CLASS=]DIR" },
+    { "quantile", 0, 0, G_OPTION_ARG_DOUBLE, &quantile,
+      "with --calibrate: the share of good parts that pass (0.99)", "Q" },
     { NULL },
   };
   g_autoptr (GError) error = NULL;
@@ -392,7 +401,7 @@ dm_cli_train (int argc, char **argv)
   if (project_dir != NULL)
     {
       if (data != NULL || backbone_path != NULL || out_path != NULL || preset_name != NULL
-          || ckpt_dir != NULL || init_path != NULL || log_path != NULL)
+          || ckpt_dir != NULL || init_path != NULL || log_path != NULL || calibrate != NULL)
         return dm_cli_usage_error (
           "train", "--project takes the data, backbone, settings and places from the "
                    "project: only --resume and --threads apply");
@@ -400,6 +409,8 @@ dm_cli_train (int argc, char **argv)
     }
   if (data == NULL || backbone_path == NULL || out_path == NULL)
     return dm_cli_usage_error ("train", "--data, --backbone and --out are required (or --project)");
+  if (!(quantile > 0 && quantile <= 1))
+    return dm_cli_usage_error ("train", "--quantile: give a number in (0, 1]");
   if (preset_name != NULL && !dm_train_preset_from_name (preset_name, &preset))
     return dm_cli_usage_error ("train", "--preset: quick, balanced or paper");
   if (resume && ckpt_dir == NULL)
@@ -592,6 +603,8 @@ dm_cli_train (int argc, char **argv)
             dm_trainer_get_next_iter (trainer) - 1, dm_trainer_get_train_seconds (trainer),
             dm_trainer_get_cache_seconds (trainer), info->training.final_loss);
   }
+  if (!dm_cli_calibrate_model ("train", out_path, backbone_path, calibrate, quantile, threads))
+    goto out;
   status = DM_CLI_OK;
   goto out;
 

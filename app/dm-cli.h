@@ -40,6 +40,17 @@ gboolean dm_cli_parse (const char *command,
                        int *argc,
                        char ***argv);
 
+/* For train and import: calibrates the model file at model on each spec
+ * "[CLASS=]DIR" (a folder of good parts; CLASS may be left out for a model
+ * of one class) and stores the thresholds in it (dm-cli-calibrate.c).
+ * FALSE after printing the problem. */
+gboolean dm_cli_calibrate_model (const char *command,
+                                 const char *model,
+                                 const char *backbone,
+                                 char **specs,
+                                 double quantile,
+                                 int threads);
+
 /* Subcommands, one dm-cli-<name>.c each. */
 int dm_cli_info (int argc, char **argv);
 int dm_cli_import (int argc, char **argv);

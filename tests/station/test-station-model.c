@@ -209,6 +209,37 @@ test_project (void)
     }
 }
 
+/* `dinomaly train --calibrate`: the trained model leaves with thresholds,
+ * and a station takes it without --threshold. */
+static void
+test_train_calibrate (void)
+{
+  g_autofree char *encoder = g_build_filename (dm_test_srcdir (), "data", "forward",
+                                               "encoder_timm_bf16.safetensors", NULL);
+  g_autofree char *out = g_build_filename (tmp, "trained.dinomaly", NULL);
+  g_autofree char *journal = g_build_filename (tmp, "journal-trained", NULL);
+  g_autofree char *source = g_strconcat ("folder:", hot, "?settle=200", NULL);
+  g_autofree char *sout = NULL, *serr = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmModelFile) file = NULL;
+
+  g_assert_cmpint (run (&sout, &serr, "train", "--data", good, "--backbone", encoder, "--out", out,
+                        "--resize", "64", "--crop", "56", "--batch", "3", "--total-iters", "2",
+                        "--warmup", "1", "--threads", "1", "--calibrate", good, NULL),
+                   ==, 0);
+  g_test_message ("%s", sout);
+  dm_test_assert_has (sout, "calibrated on 12 good parts");
+  file = dm_model_file_open (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file->info->n_thresholds, ==, 1);
+  g_assert_true (isfinite (file->info->thresholds[0].image));
+  g_assert_cmpint (run (&sout, &serr, "station", "--model", out, "--source", source, "--journal",
+                        journal, "--duration", "1", "--status-every", "0", NULL),
+                   ==, 0);
+  /* not with --project: a project calibrates by its own rule */
+  g_assert_cmpint (run (&sout, &serr, "train", "--project", tmp, "--calibrate", good, NULL), ==, 2);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -227,5 +258,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/station/model/one-station-per-journal", test_one_station_per_journal);
   g_test_add_func ("/station/model/calibration", test_calibration);
   g_test_add_func ("/station/model/project", test_project);
+  g_test_add_func ("/station/model/train-calibrate", test_train_calibrate);
   return g_test_run ();
 }
