@@ -236,6 +236,24 @@ test_train_calibrate (void)
   g_assert_cmpint (run (&sout, &serr, "station", "--model", out, "--source", source, "--journal",
                         journal, "--duration", "1", "--status-every", "0", NULL),
                    ==, 0);
+  /* dinomaly import --calibrate alike */
+  {
+    g_autofree char *decoder
+      = g_build_filename (dm_test_srcdir (), "data", "forward", "decoder_f32.safetensors", NULL);
+    g_autofree char *imported = g_build_filename (tmp, "imported.dinomaly", NULL);
+    g_autoptr (DmModelFile) imp = NULL;
+
+    g_assert_cmpint (run (&sout, &serr, "import", "--backbone", encoder, "--weights", decoder,
+                          "--out", imported, "--resize", "256", "--crop", "224", "--classes",
+                          "part", "--calibrate", good, NULL),
+                     ==, 0);
+    g_test_message ("%s", sout);
+    dm_test_assert_has (sout, "class part calibrated on 12 good parts");
+    imp = dm_model_file_open (imported, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (imp->info->n_thresholds, ==, 1);
+    g_assert_cmpstr (imp->info->thresholds[0].class_name, ==, "part");
+  }
   /* not with --project: a project calibrates by its own rule */
   g_assert_cmpint (run (&sout, &serr, "train", "--project", tmp, "--calibrate", good, NULL), ==, 2);
 }
