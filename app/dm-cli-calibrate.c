@@ -24,13 +24,22 @@
   "threshold outright; --band adds an uncertain band [LOW, HIGH). The file is\n"                   \
   "rewritten atomically: it is never left half-written."
 
-static gboolean
-parse_number (const char *text, double *v)
+gboolean
+dm_cli_parse_number (const char *text, double *v)
 {
   char *end = NULL;
 
   *v = g_ascii_strtod (text, &end);
   return end != text && *end == '\0' && isfinite (*v);
+}
+
+gboolean
+dm_cli_parse_band (const char *text, double *low, double *high)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+
+  return g_strv_length (parts) == 2 && dm_cli_parse_number (g_strstrip (parts[0]), low)
+         && dm_cli_parse_number (g_strstrip (parts[1]), high) && *low < *high;
 }
 
 /* The class to store: --class, or the model's only one. */
@@ -135,17 +144,10 @@ dm_cli_calibrate (int argc, char **argv)
   if (batch < 1 || batch > 256 || threads < 0)
     return dm_cli_usage_error ("calibrate", "--batch or --threads is out of range");
   dm_thresholds_init (&t);
-  if (threshold != NULL && !parse_number (threshold, &t.image))
+  if (threshold != NULL && !dm_cli_parse_number (threshold, &t.image))
     return dm_cli_usage_error ("calibrate", "--threshold: give a number");
-  if (band != NULL)
-    {
-      g_auto (GStrv) parts = g_strsplit (band, ",", -1);
-
-      if (g_strv_length (parts) != 2 || !parse_number (g_strstrip (parts[0]), &t.uncertain_low)
-          || !parse_number (g_strstrip (parts[1]), &t.uncertain_high)
-          || !(t.uncertain_low < t.uncertain_high))
-        return dm_cli_usage_error ("calibrate", "--band: give LOW,HIGH with LOW < HIGH");
-    }
+  if (band != NULL && !dm_cli_parse_band (band, &t.uncertain_low, &t.uncertain_high))
+    return dm_cli_usage_error ("calibrate", "--band: give LOW,HIGH with LOW < HIGH");
 
   file = dm_model_file_open (model, &error);
   if (file == NULL)

@@ -116,15 +116,6 @@ dm_cli_station_entries (DmCliStationOptions *o, gboolean with_sources)
 }
 
 static gboolean
-parse_number (const char *text, double *v)
-{
-  char *end = NULL;
-
-  *v = g_ascii_strtod (text, &end);
-  return end != text && *end == '\0' && isfinite (*v);
-}
-
-static gboolean
 usage (const char *command, const char *message)
 {
   dm_cli_usage_error (command, message);
@@ -143,16 +134,10 @@ dm_cli_station_settings (const char *command, DmCliStationOptions *o, DmStationS
     return usage (command, "give --model or --project (one of them)");
   if (o->journal == NULL)
     return usage (command, "--journal is required");
-  if (o->threshold != NULL && !parse_number (o->threshold, &image))
+  if (o->threshold != NULL && !dm_cli_parse_number (o->threshold, &image))
     return usage (command, "--threshold: give a number");
-  if (o->band != NULL)
-    {
-      g_auto (GStrv) parts = g_strsplit (o->band, ",", -1);
-
-      if (g_strv_length (parts) != 2 || !parse_number (g_strstrip (parts[0]), &low)
-          || !parse_number (g_strstrip (parts[1]), &high) || !(low < high))
-        return usage (command, "--band: give LOW,HIGH with LOW < HIGH");
-    }
+  if (o->band != NULL && !dm_cli_parse_band (o->band, &low, &high))
+    return usage (command, "--band: give LOW,HIGH with LOW < HIGH");
   if (!(o->quantile > 0 && o->quantile <= 1))
     return usage (command, "--quantile: give a number in (0, 1]");
   if (o->batch < 1 || o->batch > 256 || o->queue < 1 || o->queue > 4096 || o->max_wait_ms < 0

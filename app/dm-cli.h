@@ -40,6 +40,10 @@ gboolean dm_cli_parse (const char *command,
                        int *argc,
                        char ***argv);
 
+/* A finite number, all of text (dot decimals); "LOW,HIGH" with LOW < HIGH. */
+gboolean dm_cli_parse_number (const char *text, double *value);
+gboolean dm_cli_parse_band (const char *text, double *low, double *high);
+
 /* For train and import: calibrates the model file at model on each spec
  * "[CLASS=]DIR" (a folder of good parts; CLASS may be left out for a model
  * of one class) and stores the thresholds in it (dm-cli-calibrate.c).

@@ -78,10 +78,7 @@ http_deliver (DmSink *sink,
               guint *n_done,
               GError **error)
 {
-  for (*n_done = 0; *n_done < n; (*n_done)++)
-    if (!post (sink, parts[*n_done], lines[*n_done], error))
-      return FALSE;
-  return TRUE;
+  return dm_sink_deliver_each (sink, parts, lines, n, n_done, post, error);
 }
 
 static void

@@ -78,7 +78,7 @@ decision_code (const DmPart *p)
 }
 
 static gboolean
-plc_write (DmSink *sink, const DmPart *p, GError **error)
+plc_write (DmSink *sink, const DmPart *p, const GString *line, GError **error)
 {
   Modbus *m = sink->impl;
   guint8 coils[4] = { 0 };
@@ -112,10 +112,7 @@ plc_deliver (DmSink *sink,
              guint *n_done,
              GError **error)
 {
-  for (*n_done = 0; *n_done < n; (*n_done)++)
-    if (!plc_write (sink, parts[*n_done], error))
-      return FALSE;
-  return TRUE;
+  return dm_sink_deliver_each (sink, parts, lines, n, n_done, plc_write, error);
 }
 
 static void

@@ -170,6 +170,21 @@ dm_sink_sleep_until (DmSink *sink, gint64 end_time)
   return go_on;
 }
 
+gboolean
+dm_sink_deliver_each (DmSink *sink,
+                      DmPart *const *parts,
+                      const GString *const *lines,
+                      guint n,
+                      guint *n_done,
+                      DmSinkDeliverOne one,
+                      GError **error)
+{
+  for (*n_done = 0; *n_done < n; (*n_done)++)
+    if (!one (sink, parts[*n_done], lines[*n_done], error))
+      return FALSE;
+  return TRUE;
+}
+
 /* Up to MAX_BATCH records from the reader, parsed. An unreadable line is
  * passed over and counted: the next record's position lies beyond it. */
 static guint

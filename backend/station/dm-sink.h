@@ -87,6 +87,20 @@ gboolean dm_sink_should_give_up (DmSink *sink);
 /* Sleeps until end_time (monotonic) or until the sink stops (FALSE). */
 gboolean dm_sink_sleep_until (DmSink *sink, gint64 end_time);
 
+/* For kinds that acknowledge record by record: delivers each with one
+ * (in order), stopping at the first failure; *n_done the ones done. */
+typedef gboolean (*DmSinkDeliverOne) (DmSink *sink,
+                                      const DmPart *part,
+                                      const GString *line,
+                                      GError **error);
+gboolean dm_sink_deliver_each (DmSink *sink,
+                               DmPart *const *parts,
+                               const GString *const *lines,
+                               guint n,
+                               guint *n_done,
+                               DmSinkDeliverOne one,
+                               GError **error);
+
 gboolean dm_sink_file_init (DmSink *sink, const char *kind, const char *path, GError **error);
 gboolean dm_sink_mqtt_init (DmSink *sink, GError **error);
 gboolean dm_sink_http_init (DmSink *sink, GError **error);

@@ -796,11 +796,13 @@ commit_group (DmStation *self, DmStationJob **jobs, guint n)
       {
         DmStationJob *job = jobs[i];
 
+        /* counted before anyone is told: a client that asks for the
+         * metrics after its answer finds its part in them */
+        dm_station_stats_add (&self->stats, job->part, now - job->acquired_mono);
         if (job->source != NULL && job->source->ops->done != NULL)
           job->source->ops->done (job->source, job);
         if (job->func != NULL)
           job->func (job->part, job->want_map ? job->map : NULL, job->error_code, job->user_data);
-        dm_station_stats_add (&self->stats, job->part, now - job->acquired_mono);
         dm_station_job_free (job);
       }
   }

@@ -136,6 +136,23 @@ dm_test_station_read_records (const char *path)
   return records;
 }
 
+void
+dm_test_station_assert_exactly_once (GPtrArray *records, guint n)
+{
+  g_autoptr (GHashTable) files = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_assert_cmpuint (records->len, ==, n);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const DmPart *p = records->pdata[i];
+
+      g_assert_cmpuint (p->seq, ==, i + 1);
+      g_assert_nonnull (p->file);
+      g_assert_false (g_hash_table_contains (files, p->file));
+      g_hash_table_add (files, p->file);
+    }
+}
+
 int
 dm_test_station_free_port (void)
 {

@@ -33,6 +33,9 @@ gboolean dm_test_station_wait_lines (const char *path, guint n, double timeout_s
 /* Lines in a file (0 when missing). */
 guint dm_test_station_count_lines (const char *path);
 
+/* Asserts that records are seqs 1..n and name every file once. */
+void dm_test_station_assert_exactly_once (GPtrArray *records, guint n);
+
 /* A TCP port nobody listens on at 127.0.0.1 now. */
 int dm_test_station_free_port (void);
 /* TRUE once something accepts connections on 127.0.0.1:port. */

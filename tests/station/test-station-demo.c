@@ -11,6 +11,7 @@
 
 #include "dm-calibrate.h"
 #include "dm-demo.h"
+#include "dm-test-data.h"
 #include "dm-test-station.h"
 #include "dm-test-util.h"
 
@@ -85,11 +86,7 @@ test_readme_line (void)
       {
         g_autofree char *from = g_build_filename (parts, name, NULL);
         g_autofree char *to = g_build_filename (hot, name, NULL);
-        g_autofree char *bytes = NULL;
-        gsize size;
-
-        g_assert_true (g_file_get_contents (from, &bytes, &size, NULL));
-        g_assert_true (g_file_set_contents (to, bytes, (gssize)size, NULL));
+        dm_test_copy_file (from, to);
       }
   }
   g_assert_true (dm_test_station_wait_lines (results, n, 120));

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dm-test-data.h"
 #include "dm-test-station.h"
 #include "dm-test-util.h"
 
@@ -41,11 +42,7 @@ copy_some (const char *from, const char *to, const char *prefix, guint n)
       g_autofree char *src = g_build_filename (from, names->pdata[i], NULL);
       g_autofree char *base = g_strconcat (prefix, names->pdata[i], NULL);
       g_autofree char *dst = g_build_filename (to, base, NULL);
-      g_autofree char *bytes = NULL;
-      gsize size;
-
-      g_assert_true (g_file_get_contents (src, &bytes, &size, NULL));
-      g_assert_true (g_file_set_contents (dst, bytes, (gssize)size, NULL));
+      dm_test_copy_file (src, dst);
     }
 }
 
@@ -225,11 +222,7 @@ test_real_images (void)
       {
         g_autofree char *src = g_build_filename (parts, name, NULL);
         g_autofree char *dst = g_build_filename (hot, name, NULL);
-        g_autofree char *bytes = NULL;
-        gsize size;
-
-        g_assert_true (g_file_get_contents (src, &bytes, &size, NULL));
-        g_assert_true (g_file_set_contents (dst, bytes, (gssize)size, NULL));
+        dm_test_copy_file (src, dst);
       }
   }
   end = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;

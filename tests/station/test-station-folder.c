@@ -13,6 +13,7 @@
 #include "dm-error.h"
 #include "dm-image.h"
 #include "dm-station.h"
+#include "dm-test-data.h"
 #include "dm-test-station.h"
 #include "dm-test-util.h"
 
@@ -66,11 +67,7 @@ copy_into (const char *from, const char *folder)
 {
   g_autofree char *base = g_path_get_basename (from);
   g_autofree char *to = g_build_filename (folder, base, NULL);
-  g_autofree char *data = NULL;
-  gsize size;
-
-  g_assert_true (g_file_get_contents (from, &data, &size, NULL));
-  g_assert_true (g_file_set_contents (to, data, (gssize)size, NULL));
+  dm_test_copy_file (from, to);
 }
 
 /* Files present at start and bad ones dropped in later: one record each,
@@ -270,11 +267,7 @@ test_restart_and_pause (void)
   dm_station_status_clear (&status);
   {
     g_autofree char *extra = g_build_filename (hot, "extra.png", NULL);
-    g_autofree char *data = NULL;
-    gsize size;
-
-    g_assert_true (g_file_get_contents (parts[0], &data, &size, NULL));
-    g_assert_true (g_file_set_contents (extra, data, (gssize)size, NULL));
+    dm_test_copy_file (parts[0], extra);
     g_usleep (1500 * 1000);
     g_assert_cmpuint (dm_test_station_count_lines (jsonl), ==, N_PARTS);
     dm_station_resume (station);

@@ -10,6 +10,7 @@
 
 #include "dm-model-file.h"
 #include "dm-project.h"
+#include "dm-test-data.h"
 #include "dm-test-station.h"
 #include "dm-test-util.h"
 
@@ -183,11 +184,7 @@ test_project (void)
   /* trained: the model and the thresholds set on the Review page */
   {
     g_autofree char *dst = g_build_filename (folder, "model.dinomaly", NULL);
-    g_autofree char *bytes = NULL;
-    gsize size;
-
-    g_assert_true (g_file_get_contents (model, &bytes, &size, NULL));
-    g_assert_true (g_file_set_contents (dst, bytes, (gssize)size, NULL));
+    dm_test_copy_file (model, dst);
   }
   project->model = g_strdup ("model.dinomaly");
   klass->image_threshold = 1.125;

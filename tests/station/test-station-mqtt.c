@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dm-test-data.h"
 #include "dm-test-station.h"
 #include "dm-test-util.h"
 
@@ -33,11 +34,7 @@ feed (gpointer data)
     {
       g_autofree char *name = g_strdup_printf ("p%03u.png", i);
       g_autofree char *to = g_build_filename (f->folder, name, NULL);
-      g_autofree char *bytes = NULL;
-      gsize size;
-
-      g_assert_true (g_file_get_contents (f->parts[i % 9], &bytes, &size, NULL));
-      g_assert_true (g_file_set_contents (to, bytes, (gssize)size, NULL));
+      dm_test_copy_file (f->parts[i % 9], to);
       g_usleep (f->interval_ms * 1000);
     }
   return NULL;

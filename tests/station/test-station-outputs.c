@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-test-data.h"
 #include "dm-test-station.h"
 #include "dm-test-util.h"
 
@@ -25,11 +26,7 @@ feed (const char *hot, char **parts, guint from, guint to)
     {
       g_autofree char *name = g_strdup_printf ("o%03u.png", i);
       g_autofree char *path = g_build_filename (hot, name, NULL);
-      g_autofree char *bytes = NULL;
-      gsize size;
-
-      g_assert_true (g_file_get_contents (parts[i % 9], &bytes, &size, NULL));
-      g_assert_true (g_file_set_contents (path, bytes, (gssize)size, NULL));
+      dm_test_copy_file (parts[i % 9], path);
       g_usleep (250000);
     }
 }
