@@ -212,7 +212,6 @@ test_dropped_frames (void)
     g_autofree char *journal = g_build_filename (tmp, "generate", NULL);
     g_autoptr (GPtrArray) records = dm_test_station_read_journal (journal);
     g_autofree char *status_path = g_build_filename (journal, "status.json", NULL);
-    g_autofree char *text = NULL;
     g_autoptr (JsonParser) parser = json_parser_new ();
     JsonObject *o, *s;
 
