@@ -461,7 +461,9 @@ bench (Options *o)
             }
           good = rate;
           sustained = t;
-          rate *= 1.1;
+          /* a first reference taken in a spell of load would make a
+           * slow climb: never below 80% of the best bare figure so far */
+          rate = MAX (rate * 1.1, 0.8 * r.batched_ips);
         }
       for (int k = 0; k < SEARCH_STEPS && good > 0; k++)
         {

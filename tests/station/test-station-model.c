@@ -5,6 +5,7 @@
  * each; thresholds from --calibrate, from `dinomaly calibrate` stored in
  * the file (the same numbers), and from a Studio project. */
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <math.h>
 #include <string.h>
 
@@ -255,6 +256,49 @@ test_train_calibrate (void)
   g_assert_cmpint (run (&sout, &serr, "train", "--project", tmp, "--calibrate", good, NULL), ==, 2);
 }
 
+/* --log FILE, moved away by a log rotator: SIGHUP opens FILE again; the
+ * status line is written to it. */
+static void
+test_log_reopen (void)
+{
+  g_autofree char *log = g_build_filename (tmp, "station-log.txt", NULL);
+  g_autofree char *rotated = g_strconcat (log, ".1", NULL);
+  g_autofree char *journal = g_build_filename (tmp, "journal-log", NULL);
+  g_autofree char *source = g_strconcat ("folder:", hot, NULL);
+  g_autofree char *console = g_build_filename (tmp, "station-console.txt", NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) argv = dm_test_station_argv (cli, "station", "--model", model, "--threshold", "1",
+                                              "--source", source, "--journal", journal, "--log",
+                                              log, "--status-every", "1", NULL);
+  g_autoptr (GSubprocess) station = dm_test_station_spawn ((const char *const *)argv, console);
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_clear_pointer (&text, g_free);
+      if (g_file_get_contents (log, &text, NULL, NULL) && strstr (text, "station running") != NULL)
+        break;
+      g_usleep (100000);
+    }
+  dm_test_assert_has (text, "station running");
+  g_assert_cmpint (g_rename (log, rotated), ==, 0);
+  g_subprocess_send_signal (station, SIGHUP);
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end)
+    {
+      g_clear_pointer (&text, g_free);
+      if (g_file_get_contents (log, &text, NULL, NULL) && strstr (text, "running: ") != NULL)
+        break;
+      g_usleep (100000);
+    }
+  /* the new file gets the status lines */
+  dm_test_assert_has (text, "running: ");
+  g_assert_cmpint (dm_test_station_stop (station, 30), ==, 0);
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+  dm_test_assert_has (text, "stopped: ");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -274,5 +318,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/station/model/calibration", test_calibration);
   g_test_add_func ("/station/model/project", test_project);
   g_test_add_func ("/station/model/train-calibrate", test_train_calibrate);
+  g_test_add_func ("/station/model/log-reopen", test_log_reopen);
   return g_test_run ();
 }
