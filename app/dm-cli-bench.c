@@ -257,19 +257,22 @@ dm_cli_bench (int argc, char **argv)
   g_autofree char *command = NULL;
   int rc;
 
+  if (mode != NULL && strcmp (mode, "station") == 0)
+    return dm_cli_bench_station (argc - 1, argv + 1);
   if (mode == NULL || (strcmp (mode, "infer") != 0 && strcmp (mode, "train") != 0))
     {
       if (mode != NULL && (strcmp (mode, "--help") == 0 || strcmp (mode, "-h") == 0))
         {
-          printf ("Usage: dinomaly bench infer|train [OPTION…]\n\n"
+          printf ("Usage: dinomaly bench infer|train|station [OPTION…]\n\n"
                   "Measures how fast this machine runs Dinomaly on random weights of the real\n"
                   "shapes (ViT-S/14 and ViT-B/14; crops 224, 280, 392; batch 1 and 8):\n"
                   "images per second, GFLOP per image, peak memory, and the fraction of the\n"
                   "limit that the machine's own f32 matmul peak sets.\n\n"
+                  "`bench station` measures the inspection station on a generated source.\n\n"
                   "Run 'dinomaly bench infer --help' for the options.\n");
           return DM_CLI_OK;
         }
-      return dm_cli_usage_error ("bench", "give a mode, infer or train");
+      return dm_cli_usage_error ("bench", "give a mode, infer, train or station");
     }
   /* training has its own options (presets, iterations): its own parser */
   if (strcmp (mode, "train") == 0)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm-calibrate.h"
 #include "dm-cli.h"
 #include "dm-dinomaly-weights.h"
 #include "dm-error.h"
@@ -42,6 +43,8 @@ dm_cli_import (int argc, char **argv)
 {
   g_autofree char *backbone_path = NULL, *weights_path = NULL, *out_path = NULL;
   g_autofree char *targets = NULL, *classes = NULL;
+  g_auto (GStrv) calibrate = NULL;
+  double quantile = DM_CALIBRATE_DEFAULT_QUANTILE;
   int resize = 448, crop = 392;
   double dropout = 0.2;
   gboolean no_embed = FALSE;
@@ -65,6 +68,12 @@ dm_cli_import (int argc, char **argv)
     { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &dropout, "bottleneck dropout used in training (0.2)",
       "P" },
     { "classes", 0, 0, G_OPTION_ARG_STRING, &classes, "class names, comma-separated", "A,B" },
+    { "calibrate", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &calibrate,
+      "then store thresholds from a folder of good parts, as dinomaly calibrate does (CLASS= "
+      "in front when there are several classes; several allowed)",
+      "[CLASS=]DIR" },
+    { "quantile", 0, 0, G_OPTION_ARG_DOUBLE, &quantile,
+      "with --calibrate: the share of good parts that pass (0.99)", "Q" },
     { "no-embed-backbone", 0, 0, G_OPTION_ARG_NONE, &no_embed,
       "refer to the backbone file by its SHA-256 instead of embedding it", NULL },
     { NULL },
@@ -87,6 +96,8 @@ dm_cli_import (int argc, char **argv)
     return dm_cli_usage_error ("import", "unexpected argument (options only)");
   if (weights_path == NULL || out_path == NULL)
     return dm_cli_usage_error ("import", "--weights and --out are required");
+  if (!(quantile > 0 && quantile <= 1))
+    return dm_cli_usage_error ("import", "--quantile: give a number in (0, 1]");
   if (no_embed && backbone_path == NULL)
     return dm_cli_usage_error (
       "import", "--no-embed-backbone needs --backbone: the model refers to that file");
@@ -173,6 +184,8 @@ dm_cli_import (int argc, char **argv)
           backbone->config.dim, backbone->config.depth, dm_vit_scheme_name (backbone->scheme),
           backbone->prefix[0] ? ", prefix " : "", backbone->prefix, info->crop,
           size != NULL ? size : "?", no_embed ? "referred to by SHA-256" : "embedded");
+  if (!dm_cli_calibrate_model ("import", out_path, backbone_file, calibrate, quantile, 0))
+    return DM_CLI_FAILED;
   return DM_CLI_OK;
 
 failed:

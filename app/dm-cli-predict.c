@@ -22,6 +22,7 @@
 #include "dm-file-util.h"
 #include "dm-image.h"
 #include "dm-inspect.h"
+#include "dm-inspector.h"
 #include "dm-overlay.h"
 #include "dm-preprocess.h"
 
@@ -53,8 +54,9 @@ typedef struct
 typedef struct
 {
   /* settings */
-  DmDinomalyModel *model;
+  DmInspector *inspector;
   const DmClassThreshold *threshold; /* NULL: no decision */
+  DmThresholds thresholds;           /* the class's, for dm_decide */
   DmOverlayStyle style;
   char *out_dir;
   guint64 max_pixels;
@@ -160,8 +162,8 @@ static gpointer
 loader_thread (gpointer data)
 {
   Predict *p = data;
-  const DmDinomalyModel *m = p->model;
-  gsize per_image = (gsize)3 * m->crop * m->crop;
+  const DmDinomalyModel *m = dm_inspector_get_model (p->inspector);
+  gsize per_image = dm_inspector_input_size (p->inspector);
   guint next = 0;
 
   while (next < p->inputs->len && !g_atomic_int_get (&p->stop))
@@ -182,9 +184,8 @@ loader_thread (gpointer data)
             {
               float *x = b->input + (gsize)b->n_valid * per_image;
 
-              if (dm_preprocess_image (item.image, m->resize, m->crop, x, &item.error))
+              if (dm_inspector_prepare (p->inspector, item.image, in->path, x, &item.error))
                 {
-                  dm_dinomaly_model_renormalise (m, x);
                   dm_crop_geometry_init (&item.geom, item.image->width, item.image->height,
                                          m->resize, m->crop);
                   item.image = compact_for_overlay (item.image, &item.error);
@@ -197,10 +198,7 @@ loader_thread (gpointer data)
                     g_prefix_error (&item.error, "%s: ", in->display);
                 }
               else
-                {
-                  g_prefix_error (&item.error, "%s: ", in->display);
-                  g_clear_pointer (&item.image, dm_image_free);
-                }
+                g_clear_pointer (&item.image, dm_image_free);
             }
           g_array_append_val (b->items, item);
         }
@@ -249,11 +247,9 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
     }
 
   dm_csv_append_field (p->csv, in->path);
-  g_string_append_printf (p->csv, ",%s,%s\n",
-                          g_ascii_formatd (number, sizeof number, "%.9g", score),
-                          p->threshold == NULL           ? ""
-                          : score >= p->threshold->image ? "fail"
-                                                         : "pass");
+  g_string_append_printf (
+    p->csv, ",%s,%s\n", g_ascii_formatd (number, sizeof number, "%.9g", score),
+    p->threshold == NULL ? "" : dm_decision_name (dm_decide (&p->thresholds, score)));
   return TRUE;
 }
 
@@ -284,9 +280,7 @@ writer_thread (gpointer data)
           if (!isfinite (b->scores[slot]))
             {
               const Input *in = g_ptr_array_index (p->inputs, item->input);
-              g_autoptr (GError) numeric
-                = g_error_new (DM_ERROR, DM_ERROR_NUMERIC,
-                               "%s: the model gave no finite score (NaN or infinity)", in->display);
+              g_autoptr (GError) numeric = dm_inspector_check_score (in->path, b->scores[slot]);
 
               report_input_error (p, numeric);
               p->n_failed++;
@@ -314,7 +308,7 @@ writer_thread (gpointer data)
 }
 
 static void
-run_pipeline (Predict *p, DmEngine *engine, DmInference *inference)
+run_pipeline (Predict *p)
 {
   GThread *loader, *writer;
 
@@ -333,7 +327,7 @@ run_pipeline (Predict *p, DmEngine *engine, DmInference *inference)
       g_autoptr (GError) error = NULL;
 
       if (b->n_valid > 0 && !g_atomic_int_get (&p->stop)
-          && !dm_inference_run (inference, b->input, b->n_valid, b->maps, b->scores, &error))
+          && !dm_inspector_score (p->inspector, b->input, b->n_valid, b->maps, b->scores, &error))
         set_fatal (p, g_steal_pointer (&error));
       g_async_queue_push (p->done_q, b);
       if (last)
@@ -388,7 +382,18 @@ choose_threshold (Predict *p,
             break;
           }
     }
-  dm_overlay_style_init (&p->style, p->threshold != NULL ? p->threshold->pixel : NAN);
+  dm_thresholds_init (&p->thresholds);
+  if (p->threshold != NULL)
+    {
+      p->thresholds.image = p->threshold->image;
+      p->thresholds.pixel = p->threshold->pixel;
+      if (p->threshold->has_uncertain)
+        {
+          p->thresholds.uncertain_low = p->threshold->uncertain_low;
+          p->thresholds.uncertain_high = p->threshold->uncertain_high;
+        }
+    }
+  dm_overlay_style_init (&p->style, p->thresholds.pixel);
   return TRUE;
 }
 
@@ -421,7 +426,7 @@ prepare_output (Predict *p, GError **error)
 static gboolean
 alloc_batches (Predict *p, GError **error)
 {
-  gsize per_image = (gsize)3 * p->model->crop * p->model->crop;
+  gsize per_image = dm_inspector_input_size (p->inspector);
 
   for (int i = 0; i < N_BATCHES; i++)
     {
@@ -453,7 +458,7 @@ predict_clear (Predict *p)
       g_clear_pointer (&p->batches[i].scores, g_free);
     }
   g_clear_pointer (&p->inputs, g_ptr_array_unref);
-  g_clear_pointer (&p->model, dm_dinomaly_model_free);
+  g_clear_pointer (&p->inspector, dm_inspector_free);
   if (p->csv != NULL)
     g_string_free (p->csv, TRUE);
   g_clear_error (&p->fatal);
@@ -484,25 +489,24 @@ dm_cli_predict (int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (DmModelInfo) info = NULL;
-  g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmInference) inference = NULL;
   Predict p = { 0 };
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
 
-  if (!dm_cli_parse (
-        "predict", "IMAGE|FOLDER…",
-        "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
-        "decision: pass or fail when the model has an image threshold for the\n"
-        "class, else empty), and per image STEM_map.tiff (the 256x256 anomaly map\n"
-        "the score comes from, float32) and STEM_overlay.png (the heatmap over the\n"
-        "original image; the part the model does not see is hatched). STEM is the\n"
-        "file name without extension; a stem seen before gets -2, -3, ...\n\n"
-        "Folders give their files sorted by name (not their subfolders; hidden\n"
-        "files ignored); files that are not PNG, TIFF, JPEG or BMP by content are\n"
-        "listed and skipped. An image that cannot be read is reported and the others go\n"
-        "on (exit status 1). Progress is shown when standard error is a terminal.",
-        entries, &argc, &argv))
+  if (!dm_cli_parse ("predict", "IMAGE|FOLDER…",
+                     "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
+                     "decision: pass or fail when the model has an image threshold for the\n"
+                     "class, uncertain inside its uncertain band, else empty), and per image\n"
+                     "STEM_map.tiff (the 256x256 anomaly map the score comes from, float32) and\n"
+                     "STEM_overlay.png (the heatmap over the original image; the part the model\n"
+                     "does not see is hatched). STEM is the file name without extension; a stem\n"
+                     "seen before gets -2, -3, ...\n\n"
+                     "Folders give their files sorted by name (not their subfolders; hidden\n"
+                     "files ignored); files that are not PNG, TIFF, JPEG or BMP by content are\n"
+                     "listed and skipped. An image that cannot be read is reported and the\n"
+                     "others go on (exit status 1). Progress is shown when standard error is a\n"
+                     "terminal.",
+                     entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (model_path == NULL || out_dir == NULL)
     return dm_cli_usage_error ("predict", "--model and --out are required");
@@ -533,18 +537,13 @@ dm_cli_predict (int argc, char **argv)
     }
   dm_predict_assign_stems (p.inputs);
 
-  p.model = dm_dinomaly_model_load (model_path, backbone_path, &info, &error);
-  if (p.model == NULL || !choose_threshold (&p, info, model_path, class_name, &error))
-    goto failed;
   p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
-  engine = dm_engine_new (threads, &error);
-  if (engine == NULL)
-    goto failed;
-  inference = dm_inference_new (engine, p.model, p.batch_size, &error);
-  if (inference == NULL || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
+  p.inspector = dm_inspector_new (model_path, backbone_path, p.batch_size, threads, &info, &error);
+  if (p.inspector == NULL || !choose_threshold (&p, info, model_path, class_name, &error)
+      || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
     goto failed;
 
-  run_pipeline (&p, engine, inference);
+  run_pipeline (&p);
   if (p.fatal != NULL)
     {
       dm_cli_print_error ("predict", p.fatal);

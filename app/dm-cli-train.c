@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dm-checkpoint.h"
+#include "dm-calibrate.h"
 #include "dm-cli.h"
 #include "dm-dataset.h"
 #include "dm-error.h"
@@ -307,6 +308,8 @@ typedef struct
   int warmup, hm_ramp, batch, resize, crop, threads;
   gboolean no_shuffle, resume, cache_bf16;
   DmTrainPreset preset;
+  char **calibrate; /* [CLASS=]DIR of good parts, to store thresholds from */
+  double quantile;
 } TrainOptions;
 
 static void
@@ -322,6 +325,7 @@ train_options_clear (TrainOptions *o)
   g_free (o->ckpt_dir);
   g_free (o->cache_dir);
   g_free (o->project_dir);
+  g_strfreev (o->calibrate);
 }
 
 /* Parses and checks every option as typed: -1 when they are usable, else
@@ -388,6 +392,12 @@ parse_options (int argc, char **argv, TrainOptions *o)
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
       "put a feature cache too large for memory in a file there", "DIR" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "threads (all cores)", "N" },
+    { "calibrate", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->calibrate,
+      "then store thresholds from a folder of good parts, as dinomaly calibrate does (CLASS= "
+      "in front when the model has several classes; several allowed)",
+      "[CLASS=]DIR" },
+    { "quantile", 0, 0, G_OPTION_ARG_DOUBLE, &o->quantile,
+      "with --calibrate: the share of good parts that pass (0.99)", "Q" },
     { NULL },
   };
 
@@ -413,6 +423,7 @@ parse_options (int argc, char **argv, TrainOptions *o)
     .resize = DM_CLI_UNSET_INT,
     .crop = DM_CLI_UNSET_INT,
     .preset = DM_TRAIN_PRESET_PAPER,
+    .quantile = DM_CALIBRATE_DEFAULT_QUANTILE,
   };
   if (!dm_cli_parse ("train", "",
                      "Trains one Dinomaly model over every class of a dataset and writes a model "
@@ -454,7 +465,7 @@ parse_options (int argc, char **argv, TrainOptions *o)
     {
       if (o->data != NULL || o->backbone_path != NULL || o->out_path != NULL
           || o->preset_name != NULL || o->ckpt_dir != NULL || o->init_path != NULL
-          || o->log_path != NULL)
+          || o->log_path != NULL || o->calibrate != NULL)
         return dm_cli_usage_error (
           "train", "--project takes the data, backbone, settings and places from the "
                    "project: only --resume and --threads apply");
@@ -462,6 +473,12 @@ parse_options (int argc, char **argv, TrainOptions *o)
     }
   if (o->data == NULL || o->backbone_path == NULL || o->out_path == NULL)
     return dm_cli_usage_error ("train", "--data, --backbone and --out are required (or --project)");
+  if (!(o->quantile > 0 && o->quantile <= 1))
+    {
+      g_autofree char *message
+        = g_strdup_printf ("--quantile %g: must be a share in (0, 1]", o->quantile);
+      return dm_cli_usage_error ("train", message);
+    }
   if (o->preset_name != NULL && !dm_train_preset_from_name (o->preset_name, &o->preset))
     return dm_cli_usage_error ("train", "--preset: quick, balanced or paper");
   if (o->resume && o->ckpt_dir == NULL)
@@ -673,6 +690,9 @@ train_dataset (const TrainOptions *o)
           ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
           o->out_path, outcome.next_iter - outcome.first_iter, outcome.first_iter,
           outcome.next_iter - 1, outcome.train_seconds, outcome.cache_seconds, outcome.final_loss);
+  if (!dm_cli_calibrate_model ("train", o->out_path, o->backbone_path, o->calibrate, o->quantile,
+                               o->threads))
+    goto out;
   status = DM_CLI_OK;
   goto out;
 

@@ -18,7 +18,10 @@ static const DmCliCommand commands[] = {
   { "train", "Train a model on the normal images of a dataset", dm_cli_train },
   { "report", "Evaluate a model and write an inspection report (PDF, CSV, JSON)", dm_cli_report },
   { "predict", "Score images with a model: scores, decisions, maps and overlays", dm_cli_predict },
-  { "bench", "How fast this machine runs Dinomaly (infer, train)", dm_cli_bench },
+  { "calibrate", "Store thresholds into a model file, from good parts or given", dm_cli_calibrate },
+  { "station", "Run a model on the line: hot folders and cameras in, results out", dm_cli_station },
+  { "serve", "Serve a model over HTTP: POST an image, get the decision", dm_cli_serve },
+  { "bench", "How fast this machine runs Dinomaly (infer, train, station)", dm_cli_bench },
   { NULL, NULL, NULL },
 };
 

@@ -54,6 +54,21 @@ gboolean dm_cli_parse (const char *command,
                        int *argc,
                        char ***argv);
 
+/* A finite number, all of text (dot decimals); "LOW,HIGH" with LOW < HIGH. */
+gboolean dm_cli_parse_number (const char *text, double *value);
+gboolean dm_cli_parse_band (const char *text, double *low, double *high);
+
+/* For train and import: calibrates the model file at model on each spec
+ * "[CLASS=]DIR" (a folder of good parts; CLASS may be left out for a model
+ * of one class) and stores the thresholds in it (dm-cli-calibrate.c).
+ * FALSE after printing the problem. */
+gboolean dm_cli_calibrate_model (const char *command,
+                                 const char *model,
+                                 const char *backbone,
+                                 char **specs,
+                                 double quantile,
+                                 int threads);
+
 /* Subcommands, one dm-cli-<name>.c each. */
 int dm_cli_info (int argc, char **argv);
 int dm_cli_import (int argc, char **argv);
@@ -65,6 +80,10 @@ int dm_cli_train (int argc, char **argv);
 int dm_cli_predict (int argc, char **argv);
 int dm_cli_bench (int argc, char **argv);
 int dm_cli_bench_train (int argc, char **argv);
+int dm_cli_bench_station (int argc, char **argv);
 int dm_cli_report (int argc, char **argv);
+int dm_cli_calibrate (int argc, char **argv);
+int dm_cli_station (int argc, char **argv);
+int dm_cli_serve (int argc, char **argv);
 
 G_END_DECLS

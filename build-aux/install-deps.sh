@@ -21,6 +21,9 @@ PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients
   libmodbus-dev
   libaravis-dev aravis-tools
+  # aravis-0.8.pc requires libusb-1.0.pc, which Debian 12's libaravis-dev
+  # does not pull in
+  libusb-1.0-0-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
   # ONNX export: the checker (tests); ONNX Runtime comes from npm (below)

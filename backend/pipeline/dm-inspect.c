@@ -14,7 +14,7 @@
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-image.h"
-#include "dm-preprocess.h"
+#include "dm-inspector.h"
 
 #define MAP_PIXELS ((gsize)DM_INSPECT_MAP_SIZE * DM_INSPECT_MAP_SIZE)
 
@@ -227,11 +227,11 @@ dm_inspect_run (const DmInspectSettings *settings,
                 GError **error)
 {
   g_autoptr (DmDinomalyModel) model = NULL;
-  g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmInference) inference = NULL;
+  g_autoptr (DmInspector) inspector = NULL;
   g_autofree float *input = NULL, *maps = NULL, *scores = NULL;
   g_autofree Slot *slots = NULL;
   int batch = CLAMP (settings->batch, 1, 256);
+  int resize, crop;
   gsize per_image;
   guint next = 0;
 
@@ -244,13 +244,13 @@ dm_inspect_run (const DmInspectSettings *settings,
   if (n == 0)
     return TRUE;
   batch = (int)MIN ((guint)batch, n);
-  engine = dm_engine_new (settings->n_threads, error);
-  if (engine == NULL)
+  resize = model->resize;
+  crop = model->crop;
+  inspector
+    = dm_inspector_new_for_model (g_steal_pointer (&model), batch, settings->n_threads, error);
+  if (inspector == NULL)
     return FALSE;
-  inference = dm_inference_new (engine, model, batch, error);
-  if (inference == NULL)
-    return FALSE;
-  per_image = (gsize)3 * model->crop * model->crop;
+  per_image = dm_inspector_input_size (inspector);
   input = g_try_malloc ((gsize)batch * per_image * sizeof (float));
   maps = g_try_malloc ((gsize)batch * MAP_PIXELS * sizeof (float));
   scores = g_new (float, batch);
@@ -272,28 +272,16 @@ dm_inspect_run (const DmInspectSettings *settings,
       while (next < n && B < batch)
         {
           Slot *s = &slots[next];
-          g_autoptr (DmImage) image = NULL;
 
           if (cancelled (cancel, error))
             goto cancelled;
           s->index = next++;
-          image = dm_image_load (files[s->index], settings->max_pixels, &s->error);
-          if (image == NULL)
-            continue;
-          s->width = image->width;
-          s->height = image->height;
-          if (!dm_preprocess_image (image, model->resize, model->crop, input + (gsize)B * per_image,
-                                    &s->error))
-            {
-              g_autofree char *display = g_filename_display_name (files[s->index]);
-
-              g_prefix_error (&s->error, "%s: ", display);
-              continue;
-            }
-          dm_dinomaly_model_renormalise (model, input + (gsize)B * per_image);
-          B++;
+          if (dm_inspector_prepare_file (inspector, files[s->index], settings->max_pixels,
+                                         input + (gsize)B * per_image, &s->width, &s->height,
+                                         &s->error))
+            B++;
         }
-      if (B > 0 && !dm_inference_run (inference, input, B, maps, scores, error))
+      if (B > 0 && !dm_inspector_score (inspector, input, B, maps, scores, error))
         goto failed;
       for (guint i = first; i < next; i++)
         {
@@ -304,16 +292,13 @@ dm_inspect_run (const DmInspectSettings *settings,
           item.n_files = n;
           item.path = files[i];
           item.score = NAN;
-          item.resize = model->resize;
-          item.crop = model->crop;
-          if (s->error == NULL && !isfinite (scores[b]))
+          item.resize = resize;
+          item.crop = crop;
+          if (s->error == NULL)
             {
-              g_autofree char *display = g_filename_display_name (files[i]);
-
-              s->error
-                = g_error_new (DM_ERROR, DM_ERROR_NUMERIC,
-                               "%s: the model gave no finite score (NaN or infinity)", display);
-              b++;
+              s->error = dm_inspector_check_score (files[i], scores[b]);
+              if (s->error != NULL)
+                b++;
             }
           if (s->error != NULL)
             item.error = s->error;

@@ -287,6 +287,58 @@ dm_demo_write_dataset (const char *root, const DmDemoSettings *s, GError **error
   return TRUE;
 }
 
+gboolean
+dm_demo_write_line_parts (
+  const char *root, const DmDemoSettings *s, int n_good, int n_defect, GError **error)
+{
+  gsize n_pixels = (gsize)s->size * s->size;
+  g_autofree float *rgb = g_new (float, n_pixels * 3);
+  g_autofree guint8 *mask = g_new (guint8, n_pixels);
+  Canvas canvas = { s->size, rgb, mask };
+
+  for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
+    {
+      const DemoClass *dc = &classes[k];
+      /* another stream than the dataset's: new parts */
+      guint64 rng = (s->seed + 7919) * 1000003u + k;
+      g_autofree char *dir = NULL;
+      int n = 0;
+
+      if (!make_dir (root, dc->name, NULL, NULL, &dir, error))
+        return FALSE;
+      for (int d = -1; d < 2; d++)
+        for (int i = 0; i < (d < 0 ? n_good : n_defect); i++)
+          {
+            g_autofree char *name
+              = g_strdup_printf ("%s-%03d-%s.png", dc->name, ++n, d < 0 ? "good" : dc->defects[d]);
+            g_autofree char *path = g_build_filename (dir, name, NULL);
+
+            memset (mask, 0, n_pixels);
+            dc->draw (&canvas, &rng);
+            if (d >= 0)
+              dc->defect_funcs[d](&canvas, &rng);
+            if (!save_canvas (&canvas, path, error))
+              return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+/* The station's corner of the demo: an empty hot folder and new parts. */
+static gboolean
+ensure_line (const char *folder, GError **error)
+{
+  g_autofree char *hot = NULL, *parts = g_build_filename (folder, "new-parts", NULL);
+  DmDemoSettings settings;
+
+  if (!make_dir (folder, "hot", NULL, NULL, &hot, error))
+    return FALSE;
+  if (g_file_test (parts, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  dm_demo_settings_default (&settings);
+  return dm_demo_write_line_parts (parts, &settings, 6, 3, error);
+}
+
 DmProject *
 dm_demo_project_ensure (const char *folder, GError **error)
 {
@@ -296,7 +348,12 @@ dm_demo_project_ensure (const char *folder, GError **error)
   DmDemoSettings settings;
 
   if (g_file_test (file, G_FILE_TEST_EXISTS))
-    return dm_project_open (folder, error);
+    {
+      project = dm_project_open (folder, error);
+      if (project == NULL || !ensure_line (folder, error))
+        return NULL;
+      return g_steal_pointer (&project);
+    }
   dm_demo_settings_default (&settings);
   project = dm_project_create (folder, "Demo: generated parts", error);
   if (project == NULL || !dm_demo_write_dataset (dataset, &settings, error))
@@ -315,7 +372,7 @@ dm_demo_project_ensure (const char *folder, GError **error)
   json_object_set_int_member (project->settings, "total_iters", 100);
   json_object_set_int_member (project->settings, "warmup_iters", 10);
   json_object_set_int_member (project->settings, "hm_ramp_iters", 50);
-  if (!dm_project_save (project, error))
+  if (!dm_project_save (project, error) || !ensure_line (folder, error))
     return NULL;
   return g_steal_pointer (&project);
 }

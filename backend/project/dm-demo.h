@@ -28,9 +28,18 @@ void dm_demo_settings_default (DmDemoSettings *settings);
  * ground_truth/<defect>/<stem>_mask.png}. Existing files are replaced. */
 gboolean dm_demo_write_dataset (const char *root, const DmDemoSettings *settings, GError **error);
 
+/* New parts for the station to inspect (parts the dataset does not hold):
+ * root/<class>/ with good parts and parts of each defect type, named
+ * <class>-NNN-<good|defect>.png, n_good good and n_defect of each defect
+ * type per class. */
+gboolean dm_demo_write_line_parts (
+  const char *root, const DmDemoSettings *settings, int n_good, int n_defect, GError **error);
+
 /* Creates (or, when it exists, opens) the demo project in folder: the
  * dataset in folder/dataset, its classes added, random weights as the
- * backbone. */
+ * backbone; and for `dinomaly station`, an empty hot folder folder/hot and
+ * new parts to drop into it in folder/new-parts (also added to a demo
+ * made before they were). */
 DmProject *dm_demo_project_ensure (const char *folder, GError **error);
 
 G_END_DECLS

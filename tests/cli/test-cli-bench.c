@@ -92,8 +92,8 @@ test_usage (void)
     int status;
     const char *part;
   } cases[] = {
-    { { "bench" }, 2, "give a mode, infer or train" },
-    { { "bench", "eval" }, 2, "give a mode, infer or train" },
+    { { "bench" }, 2, "give a mode, infer, train or station" },
+    { { "bench", "eval" }, 2, "give a mode, infer, train or station" },
     { { "bench", "train", "--preset", "fast" }, 2, "--preset: quick, balanced or paper" },
     { { "bench", "infer", "--arch", "huge" }, 2, "--arch huge: give small or base" },
     { { "bench", "infer", "--crop", "300" }, 2, "multiple of the patch size" },
