@@ -57,9 +57,10 @@ outputs_text (void)
 {
   return g_strdup_printf (
     "%s (N, %d, %d): the anomaly map of the center crop, resized to %d x %d and blurred "
-    "(Gaussian %dx%d, sigma %g); %s (N): the mean of its %d largest pixels. A score at or above "
-    "the class's image threshold fails; a score in the uncertain band [low, high), when the class "
-    "has one, is undecided; map pixels at or above the pixel threshold are defect regions.",
+    "(Gaussian %dx%d, sigma %g); %s (N): the mean of its %d largest pixels. Decisions "
+    "(dinomaly.thresholds, per class): with an uncertain band [low, high), a score below low "
+    "passes, at or above high fails, in between is uncertain; without one, a score at or above "
+    "the image threshold fails. Map pixels at or above the pixel threshold are defect regions.",
     DM_ONNX_OUTPUT_MAP, DM_ANOMALY_MAP_SIZE, DM_ANOMALY_MAP_SIZE, DM_ANOMALY_MAP_SIZE,
     DM_ANOMALY_MAP_SIZE, DM_ANOMALY_BLUR_SIZE, DM_ANOMALY_BLUR_SIZE, DM_ANOMALY_BLUR_SIGMA,
     DM_ONNX_OUTPUT_SCORE, DM_ANOMALY_TOP_K);
