@@ -312,14 +312,30 @@ random_model (const DmVitConfig *config,
   *info_out = g_steal_pointer (&info);
 }
 
+/* B random images in [-2, 2] through a random model of config. */
 static void
-test_vit_small (void)
+random_case (const char *label,
+             const DmVitConfig *config,
+             int resize,
+             int crop,
+             int B,
+             int ort_batch,
+             guint64 seed)
 {
   g_autoptr (DmModelInfo) info = NULL;
   g_autoptr (DmDinomalyModel) model = NULL;
-  g_autofree float *x = NULL;
+  gsize n = (gsize)B * 3 * crop * crop;
+  g_autofree float *x = g_new (float, n);
+
+  random_model (config, resize, crop, &model, &info);
+  dm_test_fill_uniform (x, n, -2.0f, 2.0f, seed);
+  run_case (label, model, info, x, B, ort_batch, NULL, NULL);
+}
+
+static void
+test_vit_small (void)
+{
   DmVitConfig config;
-  int B = 3, crop = 224;
 
   if (g_getenv ("DM_TEST_QUICK") != NULL)
     {
@@ -327,27 +343,17 @@ test_vit_small (void)
       return;
     }
   g_assert_true (dm_vit_config_for_arch ("small", &config));
-  random_model (&config, 256, crop, &model, &info);
-  x = g_new (float, (gsize)B * 3 * crop * crop);
-  dm_test_fill_uniform (x, (gsize)B * 3 * crop * crop, -2.0f, 2.0f, 5);
-  run_case ("vit-small-224", model, info, x, B, 2, NULL, NULL);
+  random_case ("vit-small-224", &config, 256, 224, 3, 2, 5);
 }
 
 static void
 test_no_registers (void)
 {
-  g_autoptr (DmModelInfo) info = NULL;
-  g_autoptr (DmDinomalyModel) model = NULL;
-  g_autofree float *x = NULL;
   DmVitConfig config;
-  int B = 2, crop = 126;
 
   g_assert_true (dm_vit_config_for_arch ("tiny", &config));
   config.n_registers = 0;
-  random_model (&config, 144, crop, &model, &info);
-  x = g_new (float, (gsize)B * 3 * crop * crop);
-  dm_test_fill_uniform (x, (gsize)B * 3 * crop * crop, -2.0f, 2.0f, 9);
-  run_case ("no-registers", model, info, x, B, 1, NULL, NULL);
+  random_case ("no-registers", &config, 144, 126, 2, 1, 9);
 }
 
 int
