@@ -213,6 +213,8 @@ flush (Out *out, GError **error)
 static gboolean
 emit (Out *out, const guint8 *data, gsize n, GError **error)
 {
+  if (n == 0) /* data may be NULL then (an empty message's buffer) */
+    return TRUE;
   if (out->len + n > BUFFER_SIZE)
     {
       if (!flush (out, error))
