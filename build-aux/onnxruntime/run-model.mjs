@@ -19,8 +19,9 @@
 //     the inputs and outputs the session sees.
 //
 // --threads N sets ONNX Runtime's intra-op threads (default: its own
-// choice, one per core); --spin lets them spin while waiting (ONNX
-// Runtime's default, faster on an idle machine, slower on a shared one).
+// choice, one per core); --no-spin makes them sleep while they wait
+// instead of spinning (ONNX Runtime's default, best on an idle machine):
+// kinder to the other programs of a shared one.
 // Errors go to stderr with exit status 1.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,7 +50,7 @@ function parseArgs(argv) {
     else if (a === '--runs') opts.runs = Math.max(1, parseInt(value(), 10));
     else if (a === '--threads') opts.threads = parseInt(value(), 10);
     else if (a === '--bench') opts.bench = true;
-    else if (a === '--spin') opts.spin = true;
+    else if (a === '--no-spin') opts.noSpin = true;
     else if (a === '--info') opts.info = true;
     else if (a.startsWith('--')) fail(`unknown option ${a}`);
     else rest.push(a);
@@ -100,12 +101,9 @@ function writeSafetensors(path, tensors) {
 }
 
 async function openSession(opts) {
-  // Threads that wait without spinning: on a shared machine a spinning
-  // pool steals the cores the other threads need.
-  const options = {
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
-  };
+  const options = { graphOptimizationLevel: 'all' };
+  // on a shared machine a spinning pool steals the cores others need
+  if (opts.noSpin) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (opts.threads > 0) options.intraOpNumThreads = opts.threads;
   try {
     return await ort.InferenceSession.create(opts.model, options);

@@ -81,8 +81,9 @@ dm_test_onnxruntime_run (
     = g_build_filename (env_or_fail ("DM_ONNXRUNTIME_DIR"), "run-model.mjs", NULL);
   g_autofree char *batch_text = g_strdup_printf ("%d", batch);
   g_autofree char *out = NULL, *err = NULL;
-  const char *args[] = { script,    model,      "--input",  input,  "--tensor", tensor,
-                         "--batch", batch_text, "--output", output, NULL };
+  /* threads that sleep while they wait: other tests run beside this one */
+  const char *args[] = { script,    model,      "--input",  input,  "--tensor",  tensor,
+                         "--batch", batch_text, "--output", output, "--no-spin", NULL };
   int status = dm_test_run_cli (env_or_fail ("DM_NODE"), args, &out, &err);
 
   if (status != 0)
