@@ -316,13 +316,13 @@ decoder_block (Graph *G, const DmDecoderBlockViews *w, int i, const char *x)
 /* The mean of four block outputs, summed in the order given, as
  * dm_mean_forward does (a division, not a multiplication). */
 static const char *
-mean4 (Graph *G, const char *a, const char *b, const char *c, const char *d)
+mean4 (Graph *G, const char *d0, const char *d1, const char *d2, const char *d3)
 {
-  DmOnnxBuilder *B = G->b;
-  const char *s = dm_onnx_op (B, "Add", dm_onnx_op (B, "Add", a, b, NULL), c, NULL);
+  DmOnnxBuilder *b = G->b;
+  const char *s = dm_onnx_op (b, "Add", dm_onnx_op (b, "Add", d0, d1, NULL), d2, NULL);
 
-  s = dm_onnx_op (B, "Add", s, d, NULL);
-  return dm_onnx_op (B, "Div", s, dm_onnx_scalar (B, 4.0f), NULL);
+  s = dm_onnx_op (b, "Add", s, d3, NULL);
+  return dm_onnx_op (b, "Div", s, dm_onnx_scalar (b, 4.0f), NULL);
 }
 
 /* fused (B * N, D) -> R1, R2: bottleneck (inference: no dropout), the 8

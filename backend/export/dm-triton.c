@@ -71,8 +71,7 @@ append_tensor (GString *out, const char *name, const char *dims, const char *res
   append_quoted (out, name);
   g_string_append_printf (out, "\n    data_type: TYPE_FP32\n    dims: [ %s ]\n", dims);
   if (reshape != NULL)
-    g_string_append_printf (out, "    reshape: { shape: [%s%s%s] }\n", *reshape ? " " : "", reshape,
-                            " ");
+    g_string_append_printf (out, "    reshape: { shape: [ %s%s] }\n", reshape, *reshape ? " " : "");
   g_string_append (out, last ? "  }\n" : "  },\n");
 }
 
