@@ -12,7 +12,7 @@
 static const DmCliCommand commands[] = {
   { "info", "Say what a weight or model file holds", dm_cli_info },
   { "import", "Build a model file from an encoder and decoder weights", dm_cli_import },
-  { "export", "Write a model's tensors as a state dict for PyTorch", dm_cli_export },
+  { "export", "Write a model for other software: PyTorch state dict, ONNX, Triton", dm_cli_export },
   { "eval", "Evaluate a model on a dataset's test images, class by class", dm_cli_eval },
   { "metrics", "The seven metrics of an evaluation folder", dm_cli_metrics },
   { "train", "Train a model on the normal images of a dataset", dm_cli_train },

@@ -122,6 +122,9 @@ char *dm_model_info_to_json (const DmModelInfo *info, gboolean pretty);
 /* Parses that JSON; refuses a newer format_version (DM_ERROR_UNSUPPORTED). */
 DmModelInfo *dm_model_info_from_json (const char *json, GError **error);
 
+/* One section ("classes", "thresholds", "input"...) as the JSON text a
+ * model file's metadata holds under "dinomaly.<section>". */
+char *dm_model_info_section_to_json (const DmModelInfo *info, const char *section);
 /* The sections as metadata entries "dinomaly.<member>" -> JSON text. */
 void dm_model_info_to_metadata (const DmModelInfo *info, DmSafetensorsWriter *writer);
 /* TRUE when the file's metadata says it is a model file. */

@@ -317,8 +317,8 @@ write_section (const DmModelInfo *info, const char *name, DmJsonWriter *j)
     }
 }
 
-static char *
-section_to_json (const DmModelInfo *info, const char *name)
+char *
+dm_model_info_section_to_json (const DmModelInfo *info, const char *name)
 {
   DmJsonWriter *j = dm_json_writer_new (FALSE);
 
@@ -339,7 +339,7 @@ dm_model_info_to_json (const DmModelInfo *info, gboolean pretty)
 
       if (strcmp (sections[i], "training") == 0 && !info->has_training)
         continue;
-      value = section_to_json (info, sections[i]);
+      value = dm_model_info_section_to_json (info, sections[i]);
       dm_json_writer_key (j, sections[i]);
       dm_json_writer_raw (j, value);
     }
@@ -357,7 +357,7 @@ dm_model_info_to_metadata (const DmModelInfo *info, DmSafetensorsWriter *writer)
       if (strcmp (sections[i], "training") == 0 && !info->has_training)
         continue;
       key = g_strconcat ("dinomaly.", sections[i], NULL);
-      value = section_to_json (info, sections[i]);
+      value = dm_model_info_section_to_json (info, sections[i]);
       dm_safetensors_writer_set_metadata (writer, key, value);
     }
 }
