@@ -39,6 +39,7 @@ typedef struct
   DmImage *image; /* the decoded original (owned), NULL when it failed */
   DmCropGeometry geom;
   GError *error; /* why it failed (owned) */
+  char *note;    /* what to know about a scored image (owned), or NULL */
 } Item;
 
 typedef struct
@@ -60,6 +61,7 @@ typedef struct
   DmOverlayStyle style;
   char *out_dir;
   guint64 max_pixels;
+  DmImageLoadFlags load_flags; /* DM_IMAGE_LOAD_ACCEPT_DAMAGED on request */
   int batch_size;
   gboolean progress; /* stderr is a terminal */
 
@@ -83,6 +85,19 @@ item_clear (gpointer data)
 
   g_clear_pointer (&item->image, dm_image_free);
   g_clear_error (&item->error);
+  g_clear_pointer (&item->note, g_free);
+}
+
+/* What the result must say about an image that was scored: only its first
+ * page (a multi-page TIFF), or damage it was decoded despite. */
+static char *
+image_note (const DmImageInfo *info)
+{
+  if (info->n_warnings > 0)
+    return g_strdup_printf ("scored despite %s (--accept-damaged)", info->warning);
+  if (info->n_pages > 1)
+    return g_strdup_printf ("a TIFF of %d pages: only the first was scored", info->n_pages);
+  return NULL;
 }
 
 static void
@@ -177,9 +192,13 @@ loader_thread (gpointer data)
              && !g_atomic_int_get (&p->stop))
         {
           Input *in = g_ptr_array_index (p->inputs, next);
-          Item item = { (int)next++, NULL, { 0 }, NULL };
+          Item item = { (int)next++, NULL, { 0 }, NULL, NULL };
+          DmImageInfo info;
 
-          item.image = dm_image_load (in->path, p->max_pixels, &item.error);
+          item.image
+            = dm_image_load_full (in->path, p->max_pixels, p->load_flags, &info, &item.error);
+          if (item.image != NULL)
+            item.note = image_note (&info);
           if (item.image != NULL)
             {
               float *x = b->input + (gsize)b->n_valid * per_image;
@@ -289,7 +308,17 @@ writer_thread (gpointer data)
                                 &error))
             set_fatal (p, g_steal_pointer (&error));
           else
-            p->n_done++;
+            {
+              p->n_done++;
+              if (item->note != NULL)
+                {
+                  const Input *in = g_ptr_array_index (p->inputs, item->input);
+
+                  if (p->progress)
+                    g_printerr ("\r\033[K");
+                  g_printerr ("dinomaly predict: note: %s: %s\n", in->display, item->note);
+                }
+            }
           slot++;
         }
       if (!g_atomic_int_get (&p->stop) && b->items->len > 0)
@@ -473,6 +502,7 @@ dm_cli_predict (int argc, char **argv)
   g_auto (GStrv) args = NULL;
   int batch = 8, threads = 0;
   gint64 max_pixels = DM_IMAGE_DEFAULT_MAX_PIXELS;
+  gboolean accept_damaged = FALSE;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
@@ -484,6 +514,10 @@ dm_cli_predict (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (default: all cores)", "T" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
       "refuse images larger than this (100000000)", "N" },
+    { "accept-damaged", 0, 0, G_OPTION_ARG_NONE, &accept_damaged,
+      "score a damaged but decodable image (a JPEG with corrupt scan data, where the lost part "
+      "is flat gray) with a note, instead of refusing it",
+      NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL },
     { NULL },
   };
@@ -520,6 +554,7 @@ dm_cli_predict (int argc, char **argv)
   g_mutex_init (&p.fatal_lock);
   p.out_dir = out_dir;
   p.max_pixels = (guint64)max_pixels;
+  p.load_flags = accept_damaged ? DM_IMAGE_LOAD_ACCEPT_DAMAGED : DM_IMAGE_LOAD_DEFAULT;
   p.progress = isatty (STDERR_FILENO);
   p.inputs = g_ptr_array_new_with_free_func (dm_predict_input_free);
 

@@ -32,6 +32,7 @@ dm_part_free (DmPart *part)
   g_free (part->class_name);
   g_free (part->file);
   g_free (part->reason);
+  g_free (part->note);
   g_free (part->model_sha256);
   g_free (part->image);
   g_free (part->map);
@@ -108,6 +109,7 @@ dm_part_to_json (const DmPart *p)
 
       add_string (w, "reason", reason);
     }
+  add_string (w, "note", p->note);
   dm_json_writer_key (w, "thresholds");
   dm_json_writer_begin_object (w);
   dm_json_writer_member_number (w, "image", p->thresholds.image);
@@ -230,6 +232,7 @@ dm_part_from_json (const char *line, gsize len, const char *what, GError **error
   p->decided_us = time_member (o, "decided");
   p->score = (float)dm_json_number (o, "score", NAN);
   p->reason = dm_json_dup_string (o, "reason");
+  p->note = dm_json_dup_string (o, "note");
   t = dm_json_object (o, "thresholds");
   p->thresholds.image = dm_json_number (t, "image", NAN);
   p->thresholds.uncertain_low = dm_json_number (t, "uncertain_low", NAN);

@@ -16,6 +16,9 @@
  *   score         the image score (null for an error)
  *   decision      "pass", "uncertain", "fail" or "error"
  *   reason        why an error (absent otherwise)
+ *   note          what to know of a scored part: a multi-page TIFF of which
+ *                 only the first page was scored, damage it was scored
+ *                 despite (absent otherwise)
  *   thresholds    {"image", "uncertain_low", "uncertain_high"} (null: unset)
  *   model_sha256  the model file's SHA-256
  *   width, height the picture's size (absent for an error before decoding)
@@ -55,6 +58,7 @@ typedef struct
   gboolean is_error; /* then reason says why; decision is not used */
   DmDecision decision;
   char *reason;
+  char *note;
   DmThresholds thresholds;
   char *model_sha256;
   int width, height; /* 0: unknown */

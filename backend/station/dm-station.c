@@ -134,6 +134,7 @@ settings_copy (DmStationSettings *to, const DmStationSettings *from)
   to->max_file_bytes = from->max_file_bytes > 0 ? from->max_file_bytes : ((guint64)256 << 20);
   to->segment_bytes = from->segment_bytes;
   to->keep_images = from->keep_images;
+  to->accept_damaged = from->accept_damaged;
   to->drain_seconds = MAX (from->drain_seconds, 0);
 }
 
@@ -457,6 +458,7 @@ prepare_job (DmStation *self, DmStationJob *job, GError **error)
     {
       gsize size = 0;
       const guint8 *data = g_bytes_get_data (job->bytes, &size);
+      DmImageInfo info;
 
       if (size > self->settings.max_file_bytes)
         {
@@ -464,10 +466,19 @@ prepare_job (DmStation *self, DmStationJob *job, GError **error)
                        "%s: %" G_GSIZE_FORMAT " bytes, more than the limit", name, size);
           return FALSE;
         }
-      decoded = dm_image_load_from_bytes (data, size, name, self->settings.max_pixels, error);
+      decoded = dm_image_load_from_bytes_full (
+        data, size, name, self->settings.max_pixels,
+        self->settings.accept_damaged ? DM_IMAGE_LOAD_ACCEPT_DAMAGED : DM_IMAGE_LOAD_DEFAULT, &info,
+        error);
       if (decoded == NULL)
         return FALSE;
       image = decoded;
+      /* said in the record: the part was not scored whole */
+      if (info.n_warnings > 0)
+        job->part->note = g_strdup_printf ("scored despite %s", info.warning);
+      else if (info.n_pages > 1)
+        job->part->note
+          = g_strdup_printf ("a TIFF of %d pages: only the first was scored", info.n_pages);
     }
   job->part->width = image->width;
   job->part->height = image->height;

@@ -57,6 +57,7 @@ typedef struct
   guint64 max_file_bytes; /* files and uploads larger are error records (256 MiB) */
   guint64 segment_bytes;  /* journal segment size (0: default) */
   gboolean keep_images;   /* fails and uncertain parts keep image and map (TRUE) */
+  gboolean accept_damaged; /* score a damaged but decodable image, with a note (FALSE) */
   double drain_seconds;   /* how long stop waits for outputs to catch up (10) */
 } DmStationSettings;
 

@@ -694,6 +694,28 @@ test_hostile_folder (void)
   g_assert_null (strstr (csv, "\xef\xbf\xbd"));  /* no U+FFFD */
   g_assert_null (strstr (csv, "damaged.jpg,1")); /* not scored */
 
+  /* at the user's choice, the damaged JPEG is scored with a note saying so;
+   * a multi-page TIFF is scored with a note that only its first page was */
+  {
+    g_autofree char *out2 = tmp_path ("out-hostile-2");
+    g_autofree char *multi
+      = g_build_filename (dm_test_srcdir (), "data", "image", "corpus", "tiff-multipage.tif", NULL);
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (
+      run_cli ((const char *[]){ "predict", "--model", ref_model, "--backbone", encoder_path,
+                                 "--accept-damaged", damaged, multi, "--out", out2, NULL },
+               &out, &err),
+      ==, 0);
+    g_test_message ("%s", err);
+    dm_test_assert_has (err, "damaged.jpg: scored despite damaged JPEG data");
+    dm_test_assert_has (err, "tiff-multipage.tif: a TIFF of 2 pages: only the first was scored");
+    g_clear_pointer (&csv, g_free);
+    csv = read_text (out2, "results.csv");
+    dm_test_assert_has (csv, "damaged.jpg,");
+  }
+
   /* a run killed while writing left temporary files; the next run into
    * the folder removes them, but not one whose writer is alive (its lock
    * held, here by this test) nor a stranger's hidden file */

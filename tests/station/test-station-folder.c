@@ -26,13 +26,18 @@ static float *maps;
 static DmThresholds thresholds;
 
 static DmStation *
-start_station (const char *journal, const char *hot, const char *query, const char *jsonl)
+start_station_full (const char *journal,
+                    const char *hot,
+                    const char *query,
+                    const char *jsonl,
+                    gboolean accept_damaged)
 {
   g_autoptr (GError) error = NULL;
   DmStationSettings s;
   DmStation *station;
 
   dm_station_settings_init (&s);
+  s.accept_damaged = accept_damaged;
   s.model_path = g_strdup (model);
   s.journal = g_strdup (journal);
   s.name = g_strdup ("t");
@@ -47,6 +52,12 @@ start_station (const char *journal, const char *hot, const char *query, const ch
   g_assert_no_error (error);
   dm_station_settings_clear (&s);
   return station;
+}
+
+static DmStation *
+start_station (const char *journal, const char *hot, const char *query, const char *jsonl)
+{
+  return start_station_full (journal, hot, query, jsonl, FALSE);
 }
 
 static int
@@ -181,6 +192,59 @@ test_decisions_and_moves (void)
     dm_test_assert_has (text, "\"state\":\"stopped\"");
     dm_test_assert_has (text, "\"last_seq\":12");
   }
+}
+
+/* A record says what was not scored whole: a damaged JPEG is an error
+ * record naming the damage (scored with a note when the station accepts
+ * damaged images); a multi-page TIFF is scored with a note that only its
+ * first page was. */
+static void
+test_notes (void)
+{
+  for (int accept = 0; accept < 2; accept++)
+    {
+      g_autofree char *hot = g_strdup_printf ("%s/hot-notes%d", tmp, accept);
+      g_autofree char *journal = g_strdup_printf ("%s/journal-notes%d", tmp, accept);
+      g_autofree char *jsonl = g_strdup_printf ("%s/out-notes%d/results.jsonl", tmp, accept);
+      g_autofree char *jpeg = g_build_filename (dm_test_srcdir (), "data", "fuzz", "jpeg-damaged",
+                                                "jpeg-rgb-damaged0.jpg", NULL);
+      g_autofree char *tiff = g_build_filename (dm_test_srcdir (), "data", "image", "corpus",
+                                                "tiff-multipage.tif", NULL);
+      g_autoptr (GPtrArray) records = NULL;
+      DmStation *station;
+      guint seen = 0;
+
+      g_mkdir_with_parents (hot, 0755);
+      copy_into (jpeg, hot);
+      copy_into (tiff, hot);
+      station = start_station_full (journal, hot, "", jsonl, accept);
+      g_assert_true (dm_test_station_wait_lines (jsonl, 2, 60));
+      dm_station_free (station);
+      records = dm_test_station_read_records (jsonl);
+      for (guint r = 0; r < records->len; r++)
+        {
+          const DmPart *p = records->pdata[r];
+
+          g_test_message ("%s: %s %s", p->file, p->reason ? p->reason : "", p->note ? p->note : "");
+          if (g_str_has_suffix (p->file, ".tif"))
+            {
+              g_assert_false (p->is_error);
+              g_assert_nonnull (strstr (p->note, "a TIFF of 2 pages: only the first was scored"));
+            }
+          else if (accept)
+            {
+              g_assert_false (p->is_error);
+              g_assert_nonnull (strstr (p->note, "scored despite damaged JPEG data"));
+            }
+          else
+            {
+              g_assert_true (p->is_error);
+              g_assert_nonnull (strstr (p->reason, "damaged JPEG data"));
+            }
+          seen++;
+        }
+      g_assert_cmpuint (seen, ==, 2);
+    }
 }
 
 typedef struct
@@ -366,6 +430,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/station/folder/still-being-written", test_still_being_written);
   g_test_add_func ("/station/folder/restart-and-pause", test_restart_and_pause);
   g_test_add_func ("/station/folder/bad-settings", test_bad_settings);
+  g_test_add_func ("/station/folder/notes", test_notes);
   rc = g_test_run ();
   g_strfreev (parts);
   g_free (maps);
