@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Proves README command 1 as a new user meets it: clones the commit under
 # test into an empty folder, runs `bash build-aux/run-studio.sh` there (its
-# own release build), waits for the main window under Xvfb, takes a
+# own release build, with exactly the Flatpak manifest's options: the
+# packager's build is proven too), waits for the main window under Xvfb, takes a
 # screenshot, closes the application through its `app.quit` action and fails
 # if no window appeared or the application did not close.
 # Usage: check-readme-start.sh [SCREENSHOT.png]   (run by .ci/run)

@@ -9,7 +9,10 @@ cd "$root"
 
 bash build-aux/install-deps.sh
 if [ ! -f build/build.ninja ]; then
-  meson setup build -Dbuildtype=release
+  # a release build with the packaged options (the Flatpak manifest's): a
+  # warning of a newer compiler never stops it
+  mapfile -t options < <(python3 build-aux/release-options.py)
+  meson setup build "${options[@]}"
 fi
 ninja -C build
 

@@ -4,7 +4,11 @@
 # Flatpak manifest's dinomaly-studio module (the release build a packager
 # makes), offline and without flatpak-builder, then installs it into a
 # temporary DESTDIR: a warning a newer toolchain adds must not stop it, and
-# nothing of the developer's build folder is reused.
+# nothing of the developer's build folder is reused. README command 1
+# (build-aux/run-studio.sh) configures with the same options
+# (build-aux/release-options.py), and CI proves it from a fresh clone
+# (build-aux/check-readme-start.sh), so run-tests.sh leaves this suite out;
+# `meson test -C build --suite release` runs it.
 # Usage: test-flatpak-build.sh SOURCE_ROOT MANIFEST
 set -uo pipefail
 
@@ -12,15 +16,7 @@ src=$1 manifest=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/dinomaly-flatpak-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-mapfile -t opts < <(python3 - "$manifest" <<'PY'
-import json, sys
-manifest = json.load(open(sys.argv[1]))
-app = [m for m in manifest["modules"] if isinstance(m, dict) and m.get("name") == "dinomaly-studio"][0]
-assert app["buildsystem"] == "meson", "the application module must build with meson"
-for opt in app.get("config-opts", []):
-    print(opt)
-PY
-)
+mapfile -t opts < <(python3 "$src/build-aux/release-options.py" "$manifest")
 [ ${#opts[@]} -gt 0 ] || { echo "not ok - no config-opts read from $manifest"; exit 1; }
 echo "# manifest options: ${opts[*]} (prefix /app as flatpak-builder sets it)"
 
