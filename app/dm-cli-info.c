@@ -62,8 +62,9 @@ print_encoder (const DmVitProbe *p)
   g_autofree char *params = thousands (p->n_params);
   g_autofree char *dtypes = dm_dtype_mask_to_string (p->dtype_mask);
 
-  printf ("  naming scheme  %s (key prefix: %s%s%s)\n", dm_vit_scheme_description (p->scheme),
-          p->prefix[0] ? "'" : "", p->prefix[0] ? p->prefix : "none", p->prefix[0] ? "'" : "");
+  printf ("  naming scheme  %s (key prefix: %s%s%s)\n",
+          dm_vit_scheme_description (p->scheme, p->config.n_registers), p->prefix[0] ? "'" : "",
+          p->prefix[0] ? p->prefix : "none", p->prefix[0] ? "'" : "");
   if (p->scheme == DM_VIT_SCHEME_HF)
     printf ("  config.json    %s\n", p->config_json != NULL
                                        ? p->config_json
