@@ -339,7 +339,8 @@ parse_options (int argc, char **argv, TrainOptions *o)
     { "classes", 0, 0, G_OPTION_ARG_STRING, &o->classes, "only these classes (MVTec layout)",
       "A,B" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &o->backbone_path,
-      "DINOv2-with-registers encoder (original, HuggingFace or timm names)", "W.safetensors" },
+      "DINOv2 encoder, with or without registers (original, HuggingFace or timm names)",
+      "W.safetensors" },
     { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset_name,
       "quick (ViT-S, 224, 1000 it, batch 8), balanced (280, 3000, 8) or paper (392, 10000, 16; "
       "the default)",

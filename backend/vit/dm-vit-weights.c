@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Loads the DINOv2-with-registers encoder into one float32 arena with named
+/* Loads the DINOv2 encoder (with or without registers) into one float32 arena with named
  * views, from any of the three naming schemes, and writes it back under the
  * original names. */
 #include "dm-vit-weights-private.h"
