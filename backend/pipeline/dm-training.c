@@ -75,11 +75,8 @@ dm_training_backbone_load (
       DmVitConfig config;
       g_autofree char *id = NULL;
 
-      if (!dm_vit_config_for_arch (arch, &config))
-        {
-          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "unknown random backbone \"%s\"", arch);
-          return NULL;
-        }
+      if (!dm_training_backbone_config (kind, NULL, arch, &config, error))
+        return NULL;
       id = g_strdup_printf ("random:%s:%d", arch, DM_TRAINING_RANDOM_BACKBONE_SEED);
       *name = g_strdup_printf ("random %s weights (for trying only)", arch);
       *sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id, -1);
@@ -90,6 +87,51 @@ dm_training_backbone_load (
     return NULL;
   *name = g_path_get_basename (path);
   return dm_vit_weights_load (path, -1, error);
+}
+
+gboolean
+dm_training_backbone_config (
+  const char *kind, const char *path, const char *arch, DmVitConfig *config, GError **error)
+{
+  g_autoptr (DmSafetensors) st = NULL;
+  g_autofree char *dir = NULL, *config_json = NULL;
+  DmVitProbe probe;
+
+  if (g_strcmp0 (kind, "random") == 0)
+    {
+      if (dm_vit_config_for_arch (arch, config))
+        return TRUE;
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "unknown random backbone \"%s\"", arch);
+      return FALSE;
+    }
+  st = dm_weight_file_open (path, NULL, error);
+  if (st == NULL)
+    return FALSE;
+  dir = g_path_get_dirname (path);
+  config_json = g_build_filename (dir, "config.json", NULL);
+  if (!dm_vit_probe (st, config_json, &probe, error))
+    return FALSE;
+  *config = probe.config;
+  dm_vit_probe_clear (&probe);
+  return TRUE;
+}
+
+void
+dm_training_estimate_memory (const DmTrainingSet *set,
+                             const DmVitConfig *config,
+                             const DmTrainSettings *settings,
+                             DmTrainMemory *memory)
+{
+  guint n = set->paths->len;
+
+  if (settings->per_class)
+    {
+      n = 0;
+      for (guint c = 0; c + 1 < set->class_start->len; c++)
+        n = MAX (n, g_array_index (set->class_start, guint, c + 1)
+                      - g_array_index (set->class_start, guint, c));
+    }
+  dm_train_memory_estimate (config, settings, (int)MIN (n, (guint)G_MAXINT), memory);
 }
 
 void

@@ -23,6 +23,7 @@
 #include <glib.h>
 
 #include "dm-dataset.h"
+#include "dm-train-memory.h"
 #include "dm-train-settings.h"
 #include "dm-trainer.h"
 #include "dm-vit-weights.h"
@@ -60,6 +61,18 @@ void dm_training_set_clear (DmTrainingSet *set);
  * of the random weights' identity). */
 DmVitWeights *dm_training_backbone_load (
   const char *kind, const char *path, const char *arch, char **name, char **sha256, GError **error);
+
+/* The shape of that backbone without loading its weights (a file's header
+ * or pickle only): what the memory estimate needs before a run. */
+gboolean dm_training_backbone_config (
+  const char *kind, const char *path, const char *arch, DmVitConfig *config, GError **error);
+
+/* The memory a run of these settings needs on this set (one model per
+ * class: the largest class's run), dm-train-memory.h. */
+void dm_training_estimate_memory (const DmTrainingSet *set,
+                                  const DmVitConfig *config,
+                                  const DmTrainSettings *settings,
+                                  DmTrainMemory *memory);
 
 /* Step 3. */
 typedef struct
