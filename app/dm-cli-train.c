@@ -207,6 +207,40 @@ on_ready (int n_valid, int n_images, int batch, gpointer user_data)
   fprintf (stderr, "dinomaly train: training on %d images, batch %d\n", n_valid, batch);
 }
 
+/* What the run needs, before anything big is loaded; a warning when it is
+ * more than the machine has (the run still goes: the estimate errs high). */
+static void
+print_memory (const DmTrainMemory *mem, const DmTrainSettings *s)
+{
+  const DmTrainMemory m = *mem;
+  guint64 physical = dm_train_memory_physical ();
+  g_autofree char *total = NULL, *enc = NULL, *cache = NULL, *dec = NULL, *acts = NULL;
+  g_autofree char *have = NULL;
+
+  total = dm_train_memory_format (m.total);
+  enc = dm_train_memory_format (m.encoder);
+  cache = dm_train_memory_format (m.cache);
+  dec = dm_train_memory_format (m.decoder);
+  acts = dm_train_memory_format (m.activations);
+  have = dm_train_memory_format (physical);
+  fprintf (stderr,
+           "dinomaly train: memory needed%s: about %s (encoder %s, feature cache %s%s, decoder "
+           "and optimiser %s, activations %s); this machine has %s\n",
+           s->per_class ? " (the largest class)" : "", total, enc, cache,
+           m.cache_in_file ? (s->cache_dir != NULL ? " in a file" : ", more than memory allows")
+                           : "",
+           dec, acts, physical > 0 ? have : "an unknown amount");
+  if (dm_train_memory_exceeds (&m, physical))
+    g_printerr ("dinomaly train: warning: the run needs more memory than this machine has: use "
+                "a smaller backbone, crop or batch, --cache-bf16, or --cache-dir\n");
+}
+
+static void
+on_class_started (guint index, guint n, const char *name, gpointer user_data)
+{
+  fprintf (stderr, "dinomaly train: class %u of %u: %s\n", index + 1, n, name);
+}
+
 /* ---- --project: the window's training job, from the command line ---- */
 
 typedef struct
@@ -214,6 +248,7 @@ typedef struct
   Reporter *reporter;
   gint64 last_print;
   DmProjectTrainPhase phase;
+  guint class_index; /* one model per class: the class reported last */
 } ProjectReporter;
 
 static void
@@ -224,6 +259,11 @@ on_project_progress (const DmProjectTrainProgress *p, gpointer user_data)
   gboolean changed = p->phase != pr->phase;
 
   pr->phase = p->phase;
+  if (p->n_classes > 0 && p->class_index != pr->class_index)
+    {
+      on_class_started (p->class_index, p->n_classes, p->class_name, NULL);
+      pr->class_index = p->class_index;
+    }
   if (p->train != NULL)
     {
       on_progress (p->train, pr->reporter);
@@ -253,7 +293,7 @@ train_project (const char *folder, gboolean resume, int threads)
   g_autoptr (DmProjectTrain) job = NULL;
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   Reporter reporter = { 0 };
-  ProjectReporter pr = { &reporter, 0, -1 };
+  ProjectReporter pr = { &reporter, 0, -1, G_MAXUINT };
   struct sigaction sa = { 0 }, old_sa;
   DmProjectResults *results;
   gboolean ok;
@@ -268,6 +308,15 @@ train_project (const char *folder, gboolean resume, int threads)
   job = dm_project_train_new (project, resume, threads, &error);
   if (job == NULL)
     goto failed;
+  {
+    DmTrainMemory memory;
+    DmTrainSettings s;
+
+    if (dm_project_train_settings (project, &s, NULL)
+        && dm_project_train_memory (project, &memory, NULL))
+      print_memory (&memory, &s);
+    dm_train_settings_clear (&s);
+  }
   reporter.cancel = cancel;
   reporter.tty = isatty (STDERR_FILENO);
   sa.sa_handler = on_sigint;
@@ -594,41 +643,6 @@ note_preset_backbone (const TrainOptions *o, const DmVitConfig *backbone)
               o->preset_name, name, want.dim, backbone->dim);
 }
 
-/* What the run needs, before anything big is loaded; a warning when it is
- * more than the machine has (the run still goes: the estimate errs high). */
-static void
-print_memory (const DmTrainingSet *set, const DmVitConfig *config, const DmTrainSettings *s)
-{
-  DmTrainMemory m;
-  guint64 physical = dm_train_memory_physical ();
-  g_autofree char *total = NULL, *enc = NULL, *cache = NULL, *dec = NULL, *acts = NULL;
-  g_autofree char *have = NULL;
-
-  dm_training_estimate_memory (set, config, s, &m);
-  total = dm_train_memory_format (m.total);
-  enc = dm_train_memory_format (m.encoder);
-  cache = dm_train_memory_format (m.cache);
-  dec = dm_train_memory_format (m.decoder);
-  acts = dm_train_memory_format (m.activations);
-  have = dm_train_memory_format (physical);
-  fprintf (stderr,
-           "dinomaly train: memory needed%s: about %s (encoder %s, feature cache %s%s, decoder "
-           "and optimiser %s, activations %s); this machine has %s\n",
-           s->per_class ? " (the largest class)" : "", total, enc, cache,
-           m.cache_in_file ? (s->cache_dir != NULL ? " in a file" : ", more than memory allows")
-                           : "",
-           dec, acts, physical > 0 ? have : "an unknown amount");
-  if (dm_train_memory_exceeds (&m, physical))
-    g_printerr ("dinomaly train: warning: the run needs more memory than this machine has: use "
-                "a smaller backbone, crop or batch, --cache-bf16, or --cache-dir\n");
-}
-
-static void
-on_class_started (guint index, guint n, const char *name, gpointer user_data)
-{
-  fprintf (stderr, "dinomaly train: class %u of %u: %s\n", index + 1, n, name);
-}
-
 /* The log: rows appended to a resumed run's (cut back to its checkpoint). */
 static FILE *
 open_log (const TrainOptions *o, gint64 resume_from, GError **error)
@@ -703,7 +717,12 @@ train_dataset (const TrainOptions *o)
   if (!dm_training_backbone_config ("file", o->backbone_path, NULL, &config, &error))
     goto failed;
   note_preset_backbone (o, &config);
-  print_memory (&set, &config, &s);
+  {
+    DmTrainMemory memory;
+
+    dm_training_estimate_memory (&set, &config, &s, &memory);
+    print_memory (&memory, &s);
+  }
   backbone
     = dm_training_backbone_load ("file", o->backbone_path, NULL, &backbone_name, &sha, &error);
   if (backbone == NULL)
