@@ -217,12 +217,12 @@ print_memory (const DmTrainMemory *mem, const DmTrainSettings *s)
   g_autofree char *total = NULL, *enc = NULL, *cache = NULL, *dec = NULL, *acts = NULL;
   g_autofree char *have = NULL;
 
-  total = dm_train_memory_format (m.total);
-  enc = dm_train_memory_format (m.encoder);
-  cache = dm_train_memory_format (m.cache);
-  dec = dm_train_memory_format (m.decoder);
-  acts = dm_train_memory_format (m.activations);
-  have = dm_train_memory_format (physical);
+  total = dm_format_bytes (m.total);
+  enc = dm_format_bytes (m.encoder);
+  cache = dm_format_bytes (m.cache);
+  dec = dm_format_bytes (m.decoder);
+  acts = dm_format_bytes (m.activations);
+  have = dm_format_bytes (physical);
   fprintf (stderr,
            "dinomaly train: memory needed%s: about %s (encoder %s, feature cache %s%s, decoder "
            "and optimiser %s, activations %s); this machine has %s\n",

@@ -70,19 +70,3 @@ dm_train_memory_exceeds (const DmTrainMemory *m, guint64 physical)
 
   return physical > 0 && held > physical;
 }
-
-char *
-dm_train_memory_format (guint64 bytes)
-{
-  const char *units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
-  double v = (double)bytes;
-  int u = 0;
-
-  while (v >= 1024.0 && u < 4)
-    {
-      v /= 1024.0;
-      u++;
-    }
-  return u == 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes)
-                : g_strdup_printf ("%.1f %s", v, units[u]);
-}

@@ -42,7 +42,4 @@ guint64 dm_train_memory_physical (void);
  * in a file excluded): a warning for the user, not a refusal. */
 gboolean dm_train_memory_exceeds (const DmTrainMemory *memory, guint64 physical);
 
-/* "2.1 GiB" with a plain space. */
-char *dm_train_memory_format (guint64 bytes);
-
 G_END_DECLS

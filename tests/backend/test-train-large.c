@@ -13,6 +13,7 @@
 #include "dm-dinomaly.h"
 #include "dm-test-textures.h"
 #include "dm-test-util.h"
+#include "dm-file-util.h"
 #include "dm-train-memory.h"
 #include "dm-train-model.h"
 #include "dm-trainer.h"
@@ -160,7 +161,7 @@ test_memory_estimates (void)
       dm_train_memory_estimate (&c, &s, 1000, &with);
       c.n_registers = 0;
       dm_train_memory_estimate (&c, &s, 1000, &without);
-      total = dm_train_memory_format (with.total);
+      total = dm_format_bytes (with.total);
       g_test_message ("%s, 1000 images, paper settings: %s", archs[i], total);
       g_assert_cmpuint (with.total, >, last);
       last = with.total;
