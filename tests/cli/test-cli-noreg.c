@@ -58,6 +58,7 @@ test_import_and_info (void)
   out = run_ok ((const char *[]){ "import", "--backbone", pth, "--weights", decoder, "--resize",
                                   "256", "--crop", "224", "--classes", "tire,mt", "--out", model,
                                   NULL });
+  dm_test_assert_has (out, "backbone embedded");
   info = run_ok ((const char *[]){ "info", model, NULL });
   g_test_message ("%s", info);
   dm_test_assert_has (info, "depth 10, 0 registers");
@@ -137,6 +138,8 @@ test_export (void)
   g_autoptr (DmSafetensors) st = dm_weight_file_open (sd, NULL, &error);
 
   g_assert_no_error (error);
+  /* 100 of the decoder, 147 of the encoder (no register_tokens) */
+  dm_test_assert_has (out, "247 tensors");
   g_assert_null (dm_safetensors_find (st, "encoder.register_tokens"));
   g_assert_nonnull (dm_safetensors_find (st, "encoder.cls_token"));
   g_assert_nonnull (dm_safetensors_find (st, "decoder.7.mlp.fc2.bias"));
