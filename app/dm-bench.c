@@ -17,7 +17,7 @@
 #include "dm-json-writer.h"
 #include "dm-file-util.h"
 
-const char *const dm_bench_archs[2] = { "small", "base" };
+const char *const dm_bench_archs[3] = { "small", "base", "large" };
 const int dm_bench_crops[3] = { 224, 280, 392 };
 const int dm_bench_batches[2] = { 1, 8 };
 const char *const dm_bench_dtypes[2] = { "f32", "bf16" };
@@ -27,8 +27,9 @@ dm_bench_option_entries (DmBenchOptions *o)
 {
   static GOptionEntry entries[8];
   const GOptionEntry filled[] = {
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &o->arch, "only this encoder: small (ViT-S/14) or base",
-      "small|base" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &o->arch,
+      "only this encoder: small (ViT-S/14), base (ViT-B/14) or large (ViT-L/14)",
+      "small|base|large" },
     { "crop", 0, 0, G_OPTION_ARG_INT, &o->crop, "only this crop size: 224, 280 or 392", "C" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &o->batch, "only this batch size (default: 1 and 8)", "B" },
     { "dtype", 0, 0, G_OPTION_ARG_STRING, &o->dtype, "only this data type: f32 or bf16",
@@ -48,9 +49,10 @@ dm_bench_option_entries (DmBenchOptions *o)
 gboolean
 dm_bench_options_check (const DmBenchOptions *o, GError **error)
 {
-  if (o->arch != NULL && g_strcmp0 (o->arch, "small") != 0 && g_strcmp0 (o->arch, "base") != 0)
+  if (o->arch != NULL && !g_strv_contains (dm_bench_archs, o->arch))
     {
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--arch %s: give small or base", o->arch);
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "--arch %s: give small, base or large",
+                   o->arch);
       return FALSE;
     }
   if (o->dtype != NULL && g_strcmp0 (o->dtype, "f32") != 0 && g_strcmp0 (o->dtype, "bf16") != 0)
@@ -311,12 +313,14 @@ dm_bench_write_json (const char *path, const DmBenchRow *rows, guint n, GError *
       dm_json_writer_member_int (w, "batch", r->batch);
       dm_json_writer_member_string (w, "dtype", r->dtype);
       dm_json_writer_member_int (w, "threads", r->threads);
-      dm_json_writer_member_number (w, "images_per_s", rounded (skip ? NAN : r->images_per_s, "%.6g"));
+      dm_json_writer_member_number (w, "images_per_s",
+                                    rounded (skip ? NAN : r->images_per_s, "%.6g"));
       dm_json_writer_member_number (w, "gflop_per_image", rounded (r->gflop_per_image, "%.6g"));
       dm_json_writer_member_number (w, "peak_gflops", rounded (r->peak_gflops, "%.6g"));
       dm_json_writer_member_number (w, "fraction_of_limit",
                                     rounded (skip ? NAN : r->fraction_of_limit, "%.4f"));
-      dm_json_writer_member_number (w, "peak_rss_mb", rounded (skip ? NAN : r->peak_rss_mb, "%.1f"));
+      dm_json_writer_member_number (w, "peak_rss_mb",
+                                    rounded (skip ? NAN : r->peak_rss_mb, "%.1f"));
       dm_json_writer_member_number (w, "seconds_per_batch",
                                     rounded (skip ? NAN : r->seconds_per_batch, "%.6g"));
       if (skip)

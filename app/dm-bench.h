@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 /* Options of every mode; zero / NULL means "all" (or the default). */
 typedef struct
 {
-  char *arch;  /* "small", "base" or NULL for both */
+  char *arch;  /* "small", "base", "large" or NULL for all */
   int crop;    /* 224, 280, 392 or 0 for all three */
   int batch;   /* 1, 8 or 0 for both */
   char *dtype; /* "f32", "bf16" or NULL for both */
@@ -31,7 +31,7 @@ void dm_bench_options_clear (DmBenchOptions *options);
 
 /* The rows a benchmark measures: the product of these, minus what the
  * options leave out. */
-extern const char *const dm_bench_archs[2];  /* "small", "base" */
+extern const char *const dm_bench_archs[3];  /* "small", "base", "large" */
 extern const int dm_bench_crops[3];          /* 224, 280, 392 */
 extern const int dm_bench_batches[2];        /* 1, 8 */
 extern const char *const dm_bench_dtypes[2]; /* "f32", "bf16" */

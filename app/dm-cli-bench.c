@@ -265,9 +265,9 @@ dm_cli_bench (int argc, char **argv)
         {
           printf ("Usage: dinomaly bench infer|train|station [OPTION…]\n\n"
                   "Measures how fast this machine runs Dinomaly on random weights of the real\n"
-                  "shapes (ViT-S/14 and ViT-B/14; crops 224, 280, 392; batch 1 and 8):\n"
-                  "images per second, GFLOP per image, peak memory, and the fraction of the\n"
-                  "limit that the machine's own f32 matmul peak sets.\n\n"
+                  "shapes (ViT-S/14, ViT-B/14 and ViT-L/14; crops 224, 280, 392; batch 1\n"
+                  "and 8): images per second, GFLOP per image, peak memory, and the fraction\n"
+                  "of the limit that the machine's own f32 matmul peak sets.\n\n"
                   "`bench station` measures the inspection station on a generated source.\n\n"
                   "Run 'dinomaly bench infer --help' for the options.\n");
           return DM_CLI_OK;
@@ -284,8 +284,8 @@ dm_cli_bench (int argc, char **argv)
                      strcmp (mode, "infer") == 0
                        ? "Inference speed: images/s per architecture, crop, batch and data type,\n"
                          "as a fraction of what the machine's f32 matmul peak allows. Without\n"
-                         "options, every row (ViT-S and ViT-B; crops 224, 280, 392; batch 1, 8;\n"
-                         "f32, bf16); each option narrows them."
+                         "options, every row (ViT-S, ViT-B and ViT-L; crops 224, 280, 392; batch\n"
+                         "1, 8; f32, bf16); each option narrows them."
                        : "",
                      dm_bench_option_entries (&options), &argc, &argv))
     {

@@ -10,6 +10,7 @@
 #include "dm-evaluation.h"
 #include "dm-metrics.h"
 #include "dm-model-file.h"
+#include "dm-model-set.h"
 #include "dm-report.h"
 
 G_BEGIN_DECLS
@@ -21,7 +22,7 @@ typedef struct
   DmMetrics metrics;
   guint n_images;
   guint n_defect;
-  guint n_truth; /* with ground truth: good, or defect with a mask */
+  guint n_truth;   /* with ground truth: good, or defect with a mask */
   guint n_samples; /* multi-view datasets (Real-IAD): the parts photographed, else 0 */
   char *views;     /* ... and their cameras, "C1,C2,..." (sorted), else NULL */
   gboolean has_threshold;
@@ -44,7 +45,9 @@ typedef gboolean (*DmCliEvalClassFunc) (const DmDataset *dataset,
                                         GError **error);
 
 /* One evaluation run as `dinomaly eval` does it: the dataset (its problems
- * listed on stderr), the chosen classes, the model, then class by class
+ * listed on stderr), the chosen classes, the model (a unified model file,
+ * or a folder of one model per class: each class is evaluated with its
+ * own, a class without one is skipped with a note), then class by class
  * dm_evaluate_class with progress on a terminal. */
 typedef struct
 {
@@ -59,8 +62,10 @@ typedef struct
   gboolean in_json; /* the problems beyond the first 20 go to a JSON file */
   /* out, owned (dm_cli_eval_run_clear) */
   DmDataset *dataset;
-  DmModelInfo *info;
+  DmModelSet *models; /* model_path read: one model, or one per class */
+  DmModelInfo *info;  /* of the model loaded last (the class evaluated last) */
   DmDinomalyModel *model;
+  char *model_loaded;  /* its file */
   GArray *records;     /* DmCliEvalRecord, one per evaluated class */
   GPtrArray *failures; /* char *: images or masks that failed to decode */
   DmMetrics mean;      /* over records */

@@ -176,8 +176,41 @@ dm_cli_eval_run_clear (DmCliEvalRun *run)
   g_clear_pointer (&run->dataset, dm_dataset_free);
   g_clear_pointer (&run->info, dm_model_info_free);
   g_clear_pointer (&run->model, dm_dinomaly_model_free);
+  g_clear_pointer (&run->models, dm_model_set_free);
+  g_clear_pointer (&run->model_loaded, g_free);
   g_clear_pointer (&run->records, g_array_unref);
   g_clear_pointer (&run->failures, g_ptr_array_unref);
+}
+
+/* The model of a class loaded (kept while the next class shares it);
+ * *found FALSE when the set has none for it (what was loaded stays). */
+static gboolean
+load_class_model (DmCliEvalRun *run,
+                  DmEngine *engine,
+                  DmInference **inference,
+                  const char *name,
+                  gboolean *found,
+                  GError **error)
+{
+  const char *path = dm_model_set_find (run->models, name);
+
+  *found = path != NULL;
+  if (path == NULL || g_strcmp0 (path, run->model_loaded) == 0)
+    return TRUE;
+  g_clear_pointer (inference, dm_inference_free);
+  g_clear_pointer (&run->model, dm_dinomaly_model_free);
+  g_clear_pointer (&run->info, dm_model_info_free);
+  g_clear_pointer (&run->model_loaded, g_free);
+  run->model = dm_dinomaly_model_load (path, run->backbone_path, &run->info, error);
+  if (run->model == NULL)
+    return FALSE;
+  *inference = dm_inference_new (engine, run->model, run->batch, error);
+  if (*inference == NULL)
+    return FALSE;
+  run->model_loaded = g_strdup (path);
+  if (run->t_model == 0)
+    run->t_model = g_get_monotonic_time ();
+  return TRUE;
 }
 
 int
@@ -213,24 +246,22 @@ dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_
       return DM_CLI_FAILED;
     }
 
-  run->model = dm_dinomaly_model_load (run->model_path, run->backbone_path, &run->info, &error);
-  if (run->model == NULL)
+  /* a unified model, or a folder of one model per class */
+  run->models = dm_model_set_open (run->model_path, &error);
+  if (run->models == NULL)
     goto failed;
   engine = dm_engine_new (run->threads, &error);
   if (engine == NULL)
     goto failed;
-  inference = dm_inference_new (engine, run->model, run->batch, &error);
-  if (inference == NULL)
-    goto failed;
-  run->t_model = g_get_monotonic_time ();
 
   for (guint k = 0; k < chosen->len; k++)
     {
       const DmDataset *ds = run->dataset;
       guint c = g_array_index (chosen, guint, k);
       const char *name = ds->classes[c].name;
-      const DmClassThreshold *threshold = dm_cli_eval_find_threshold (run->info, name);
+      const DmClassThreshold *threshold;
       g_autoptr (DmEvalClass) result = NULL;
+      gboolean found;
       DmCliEvalRecord record = { 0 };
 
       if (ds->classes[c].n_test_good + ds->classes[c].n_test_defect == 0)
@@ -238,7 +269,18 @@ dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_
           g_printerr ("dinomaly %s: class '%s' has no test images: skipped\n", command, name);
           continue;
         }
-      if (run->info->class_names[0] != NULL
+      if (!load_class_model (run, engine, &inference, name, &found, &error))
+        goto failed;
+      if (!found)
+        {
+          g_autofree char *display = g_filename_display_name (run->model_path);
+
+          g_printerr ("dinomaly %s: %s has no model of class '%s': skipped\n", command, display,
+                      name);
+          continue;
+        }
+      threshold = dm_cli_eval_find_threshold (run->info, name);
+      if (!run->models->per_class && run->info->class_names[0] != NULL
           && !g_strv_contains ((const char *const *)run->info->class_names, name))
         g_printerr ("dinomaly %s: note: the model does not list class '%s' among its classes\n",
                     command, name);
@@ -326,7 +368,9 @@ dm_cli_eval (int argc, char **argv)
   int batch = DM_EVAL_BATCH, threads = 0, exit_code;
   DmPaperTableFormat table_format = DM_PAPER_TABLE_TEXT;
   const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
+      "the model file, or a folder of one model per class (each class scored by its own)",
+      "M.dinomaly|DIR" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "the backbone file, when the model refers to it by checksum", "FILE" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_path,
@@ -393,13 +437,18 @@ dm_cli_eval (int argc, char **argv)
     double seconds = (double)(g_get_monotonic_time () - run.t_start) / 1e6;
     double elapsed = (double)(g_get_monotonic_time () - run.t_model) / 1e6;
 
-    printf ("model %s: crop %d (resize %d), D %d, %d encoder blocks\n", model_display,
-            run.model->crop, run.model->resize, run.model->encoder->config.dim,
-            run.model->encoder->n_blocks);
+    if (run.models->per_class)
+      printf ("models %s: one per class (%u), crop %d (resize %d), D %d\n", model_display,
+              run.models->entries->len, run.model->crop, run.model->resize,
+              run.model->encoder->config.dim);
+    else
+      printf ("model %s: crop %d (resize %d), D %d, %d encoder blocks\n", model_display,
+              run.model->crop, run.model->resize, run.model->encoder->config.dim,
+              run.model->encoder->n_blocks);
     if (table != NULL)
       {
-        g_autofree char *text = dm_cli_eval_paper_table (records, run.records->len, &run.mean,
-                                                         table_format);
+        g_autofree char *text
+          = dm_cli_eval_paper_table (records, run.records->len, &run.mean, table_format);
 
         fputs (text, stdout);
       }

@@ -50,8 +50,8 @@ dm_cli_import (int argc, char **argv)
   gboolean no_embed = FALSE;
   const GOptionEntry entries[] = {
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
-      "DINOv2-with-registers encoder (original, HuggingFace or timm names); optional when "
-      "WEIGHTS holds encoder.*; safetensors or PyTorch .pth",
+      "DINOv2 encoder, with or without registers (original, HuggingFace or timm names); "
+      "optional when WEIGHTS holds encoder.*; safetensors or PyTorch .pth",
       "ENCODER.safetensors|.pth" },
     { "weights", 0, 0, G_OPTION_ARG_FILENAME, &weights_path,
       "bottleneck.0.* and decoder.N.* under the official Dinomaly names (a state dict or a "

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dm-backbone-check.h"
 #include "dm-cli.h"
 #include "dm-dinomaly-weights.h"
 #include "dm-error.h"
@@ -47,9 +48,23 @@ has_suffix_key (const DmSafetensors *st, const char *suffix)
   return FALSE;
 }
 
+/* The family and, for a shape Meta released, where its files come from. */
+static void
+print_family (const DmVitConfig *c)
+{
+  g_autofree char *family = dm_backbone_family_name (c);
+  DmBackboneOfficial o;
+
+  printf ("  family         %s\n", family);
+  if (dm_backbone_official (c, &o))
+    printf ("  official files %s (%s), HuggingFace %s, timm %s\n", o.pth, DM_BACKBONE_META_REPO,
+            o.hf, o.timm);
+}
+
 static void
 print_arch (const DmVitConfig *c)
 {
+  print_family (c);
   printf ("  architecture   ViT/%d: D %d, %d heads of %d, depth %d, %d registers, MLP %d, "
           "position grid %dx%d, LayerNorm eps %g\n",
           c->patch_size, c->dim, c->heads, c->head_dim, c->depth, c->n_registers, c->mlp_hidden,
@@ -62,8 +77,9 @@ print_encoder (const DmVitProbe *p)
   g_autofree char *params = thousands (p->n_params);
   g_autofree char *dtypes = dm_dtype_mask_to_string (p->dtype_mask);
 
-  printf ("  naming scheme  %s (key prefix: %s%s%s)\n", dm_vit_scheme_description (p->scheme),
-          p->prefix[0] ? "'" : "", p->prefix[0] ? p->prefix : "none", p->prefix[0] ? "'" : "");
+  printf ("  naming scheme  %s (key prefix: %s%s%s)\n",
+          dm_vit_scheme_description (p->scheme, p->config.n_registers), p->prefix[0] ? "'" : "",
+          p->prefix[0] ? p->prefix : "none", p->prefix[0] ? "'" : "");
   if (p->scheme == DM_VIT_SCHEME_HF)
     printf ("  config.json    %s\n", p->config_json != NULL
                                        ? p->config_json
@@ -213,7 +229,7 @@ info_weights (const DmSafetensors *st, const char *path, GError **error)
   if (enc_ok && dec_ok)
     printf ("%s: Dinomaly state dict with its encoder\n", path);
   else if (enc_ok)
-    printf ("%s: DINOv2-with-registers encoder\n", path);
+    printf ("%s: DINOv2 encoder\n", path);
   else
     printf ("%s: Dinomaly bottleneck + decoder state dict (no encoder)\n", path);
   if (enc_ok)

@@ -17,6 +17,7 @@
 #include "dm-anomaly-map.h"
 #include "dm-cli-predict-private.h"
 #include "dm-cli.h"
+#include "dm-model-set.h"
 #include "dm-dinomaly.h"
 #include "dm-error.h"
 #include "dm-file-util.h"
@@ -373,6 +374,31 @@ run_pipeline (Predict *p)
 
 /* ---- setup ------------------------------------------------------------- */
 
+/* The model file of --class in a folder of one model per class (the only
+ * one when the folder holds one), or the unified model. */
+static const char *
+class_model_path (const DmModelSet *models, const char *class_name, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (models->path);
+  g_autofree const char **classes = dm_model_set_classes (models);
+  g_autofree char *list = g_strjoinv (", ", (char **)classes);
+  const char *path;
+
+  if (!models->per_class || (class_name == NULL && models->entries->len == 1))
+    return ((const DmModelSetEntry *)models->entries->pdata[0])->path;
+  if (class_name == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s holds one model per class: give --class (%s)", display, list);
+      return NULL;
+    }
+  path = dm_model_set_find (models, class_name);
+  if (path == NULL)
+    g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no model of class '%s' (classes: %s)",
+                 display, class_name, list);
+  return path;
+}
+
 /* The class whose thresholds decide: --class, or the only class. */
 static gboolean
 choose_threshold (Predict *p,
@@ -504,12 +530,15 @@ dm_cli_predict (int argc, char **argv)
   gint64 max_pixels = DM_IMAGE_DEFAULT_MAX_PIXELS;
   gboolean accept_damaged = FALSE;
   const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
+      "the model file, or a folder of one model per class (--class picks one)", "M.dinomaly|DIR" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "the backbone file, for a model that refers to it by SHA-256", "ENCODER.safetensors" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "the folder to write to (created)", "DIR" },
     { "class", 0, 0, G_OPTION_ARG_STRING, &class_name,
-      "the class whose thresholds decide (needed when the model has several)", "NAME" },
+      "the class whose thresholds decide (needed when the model has several), and whose model "
+      "scores in a folder of one model per class",
+      "NAME" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "images per inference batch (8)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (default: all cores)", "T" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
@@ -522,7 +551,9 @@ dm_cli_predict (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
+  g_autoptr (DmModelSet) models = NULL;
   g_autoptr (DmModelInfo) info = NULL;
+  const char *class_model = NULL;
   Predict p = { 0 };
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
@@ -572,9 +603,13 @@ dm_cli_predict (int argc, char **argv)
     }
   dm_predict_assign_stems (p.inputs);
 
+  /* a model file, or a folder of one model per class: the class's model */
+  models = dm_model_set_open (model_path, &error);
+  if (models == NULL || (class_model = class_model_path (models, class_name, &error)) == NULL)
+    goto failed;
   p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
-  p.inspector = dm_inspector_new (model_path, backbone_path, p.batch_size, threads, &info, &error);
-  if (p.inspector == NULL || !choose_threshold (&p, info, model_path, class_name, &error)
+  p.inspector = dm_inspector_new (class_model, backbone_path, p.batch_size, threads, &info, &error);
+  if (p.inspector == NULL || !choose_threshold (&p, info, class_model, class_name, &error)
       || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
     goto failed;
 

@@ -190,7 +190,8 @@ dm_cli_report (int argc, char **argv)
       "a trained project: its scored images, the user's labels, masks and thresholds "
       "(instead of --model and --data)",
       "FOLDER" },
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "the model file", "M.dinomaly" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
+      "the model file, or a folder of one model per class", "M.dinomaly|DIR" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &backbone_path,
       "the backbone file, when the model refers to it by checksum", "FILE" },
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data_path,
@@ -293,7 +294,18 @@ dm_cli_report (int argc, char **argv)
       = title != NULL ? g_strdup (title) : g_strdup_printf (_ ("Inspection report: %s"), data_base);
     input->data_path = g_steal_pointer (&data_display);
     input->date = g_date_time_new_now_local ();
-    if (!dm_report_input_set_model (input, model_path, run.info, &sha_error))
+    if (run.models->per_class)
+      {
+        /* one model per class: the folder is the model; the settings and
+         * backbone are those of its models (trained together) */
+        g_autofree char *folder = g_filename_display_basename (model_path);
+
+        if (dm_report_input_set_model (input, run.model_loaded, run.info, NULL))
+          g_clear_pointer (&input->model_sha256, g_free);
+        g_free (input->model_name);
+        input->model_name = g_strdup_printf (_ ("%s (one model per class)"), folder);
+      }
+    else if (!dm_report_input_set_model (input, model_path, run.info, &sha_error))
       g_printerr ("dinomaly report: note: no checksum of the model: %s\n", sha_error->message);
     input->mean = run.mean;
   }

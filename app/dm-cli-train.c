@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `dinomaly train`: trains one unified model over the normal images of a
  * dataset folder and writes a model file (backbone embedded, training
- * record in the metadata). Every setting is a flag; Ctrl-C writes a
- * checkpoint and stops, --resume continues from it. */
+ * record in the metadata), or one model per class into a folder
+ * (--per-class). It says first how much memory the run needs. Every
+ * setting is a flag; Ctrl-C writes a checkpoint and stops, --resume
+ * continues from it. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dm-backbone-check.h"
 #include "dm-checkpoint.h"
 #include "dm-calibrate.h"
 #include "dm-cli.h"
@@ -20,6 +23,7 @@
 #include "dm-file-util.h"
 #include "dm-project-train.h"
 #include "dm-training.h"
+#include "dm-vit-random.h"
 
 #define LOG_HEADER "iteration,lr,loss,grad_norm\n"
 
@@ -204,6 +208,40 @@ on_ready (int n_valid, int n_images, int batch, gpointer user_data)
   fprintf (stderr, "dinomaly train: training on %d images, batch %d\n", n_valid, batch);
 }
 
+/* What the run needs, before anything big is loaded; a warning when it is
+ * more than the machine has (the run still goes: the estimate errs high). */
+static void
+print_memory (const DmTrainMemory *mem, const DmTrainSettings *s)
+{
+  const DmTrainMemory m = *mem;
+  guint64 physical = dm_train_memory_physical ();
+  g_autofree char *total = NULL, *enc = NULL, *cache = NULL, *dec = NULL, *acts = NULL;
+  g_autofree char *have = NULL;
+
+  total = dm_format_bytes (m.total);
+  enc = dm_format_bytes (m.encoder);
+  cache = dm_format_bytes (m.cache);
+  dec = dm_format_bytes (m.decoder);
+  acts = dm_format_bytes (m.activations);
+  have = dm_format_bytes (physical);
+  fprintf (stderr,
+           "dinomaly train: memory needed%s: about %s (encoder %s, feature cache %s%s, decoder "
+           "and optimiser %s, activations %s); this machine has %s\n",
+           s->per_class ? " (the largest class)" : "", total, enc, cache,
+           m.cache_in_file ? (s->cache_dir != NULL ? " in a file" : ", more than memory allows")
+                           : "",
+           dec, acts, physical > 0 ? have : "an unknown amount");
+  if (dm_train_memory_exceeds (&m, physical))
+    g_printerr ("dinomaly train: warning: the run needs more memory than this machine has: use "
+                "a smaller backbone, crop or batch, --cache-bf16, or --cache-dir\n");
+}
+
+static void
+on_class_started (guint index, guint n, const char *name, gpointer user_data)
+{
+  fprintf (stderr, "dinomaly train: class %u of %u: %s\n", index + 1, n, name);
+}
+
 /* ---- --project: the window's training job, from the command line ---- */
 
 typedef struct
@@ -211,6 +249,7 @@ typedef struct
   Reporter *reporter;
   gint64 last_print;
   DmProjectTrainPhase phase;
+  guint class_index; /* one model per class: the class reported last */
 } ProjectReporter;
 
 static void
@@ -221,6 +260,11 @@ on_project_progress (const DmProjectTrainProgress *p, gpointer user_data)
   gboolean changed = p->phase != pr->phase;
 
   pr->phase = p->phase;
+  if (p->n_classes > 0 && p->class_index != pr->class_index)
+    {
+      on_class_started (p->class_index, p->n_classes, p->class_name, NULL);
+      pr->class_index = p->class_index;
+    }
   if (p->train != NULL)
     {
       on_progress (p->train, pr->reporter);
@@ -250,7 +294,7 @@ train_project (const char *folder, gboolean resume, int threads)
   g_autoptr (DmProjectTrain) job = NULL;
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   Reporter reporter = { 0 };
-  ProjectReporter pr = { &reporter, 0, -1 };
+  ProjectReporter pr = { &reporter, 0, -1, G_MAXUINT };
   struct sigaction sa = { 0 }, old_sa;
   DmProjectResults *results;
   gboolean ok;
@@ -265,6 +309,15 @@ train_project (const char *folder, gboolean resume, int threads)
   job = dm_project_train_new (project, resume, threads, &error);
   if (job == NULL)
     goto failed;
+  {
+    DmTrainMemory memory;
+    DmTrainSettings s;
+
+    if (dm_project_train_settings (project, &s, NULL)
+        && dm_project_train_memory (project, &memory, NULL))
+      print_memory (&memory, &s);
+    dm_train_settings_clear (&s);
+  }
   reporter.cancel = cancel;
   reporter.tty = isatty (STDERR_FILENO);
   sa.sa_handler = on_sigint;
@@ -306,7 +359,7 @@ typedef struct
   gint64 iters, start_iter, total_iters, checkpoint_every, seed;
   double dropout, lr, lr_final, hm_p, hm_factor, clip, beta1, beta2, wd, eps;
   int warmup, hm_ramp, batch, resize, crop, threads;
-  gboolean no_shuffle, resume, cache_bf16;
+  gboolean no_shuffle, resume, cache_bf16, per_class;
   DmTrainPreset preset;
   char **calibrate; /* [CLASS=]DIR of good parts, to store thresholds from */
   double quantile;
@@ -343,12 +396,20 @@ parse_options (int argc, char **argv, TrainOptions *o)
     { "classes", 0, 0, G_OPTION_ARG_STRING, &o->classes, "only these classes (MVTec layout)",
       "A,B" },
     { "backbone", 0, 0, G_OPTION_ARG_FILENAME, &o->backbone_path,
-      "DINOv2-with-registers encoder (original, HuggingFace or timm names)", "W.safetensors" },
+      "DINOv2 encoder, with or without registers (original, HuggingFace or timm names)",
+      "W.safetensors" },
     { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset_name,
-      "quick (ViT-S, 224, 1000 it, batch 8), balanced (280, 3000, 8) or paper (392, 10000, 16; "
-      "the default)",
+      "quick (ViT-S, 224, 1000 it, batch 8), balanced (280, 3000, 8), paper (392, 10000, 16; "
+      "the default), paper-long (20000), realiad (50000, dropout 0.4), realiad-long (100000), "
+      "paper-large (ViT-L, 10000) or paper-per-class (one model per class, 5000 each)",
       "NAME" },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_path, "the model file to write", "M.dinomaly" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_path,
+      "the model file to write (with --per-class: the folder of CLASS.dinomaly files)",
+      "M.dinomaly|DIR" },
+    { "per-class", 0, 0, G_OPTION_ARG_NONE, &o->per_class,
+      "one model per class (the paper's class-separated setting) instead of one unified model; "
+      "checkpoints in a folder per class",
+      NULL },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &o->init_path,
       "start from these bottleneck/decoder weights (official names) instead of the random init",
       "STATE.safetensors" },
@@ -427,7 +488,9 @@ parse_options (int argc, char **argv, TrainOptions *o)
   };
   if (!dm_cli_parse ("train", "",
                      "Trains one Dinomaly model over every class of a dataset and writes a model "
-                     "file (.dinomaly), or trains a Dinomaly Studio project (--project).",
+                     "file (.dinomaly), or one model per class into a folder (--per-class), or "
+                     "trains a Dinomaly Studio project (--project). The memory the run needs is "
+                     "said before it starts.",
                      entries, &argc, &argv))
     return DM_CLI_USAGE;
   if (argc > 1)
@@ -480,7 +543,12 @@ parse_options (int argc, char **argv, TrainOptions *o)
       return dm_cli_usage_error ("train", message);
     }
   if (o->preset_name != NULL && !dm_train_preset_from_name (o->preset_name, &o->preset))
-    return dm_cli_usage_error ("train", "--preset: quick, balanced or paper");
+    {
+      g_autofree char *list = dm_train_preset_list ();
+      g_autofree char *message = g_strdup_printf ("--preset: %s", list);
+
+      return dm_cli_usage_error ("train", message);
+    }
   if (o->resume && o->ckpt_dir == NULL)
     return dm_cli_usage_error ("train", "--resume needs --checkpoint-dir");
   if (o->resume && (o->init_path != NULL || o->start_iter != DM_CLI_UNSET_INT64))
@@ -546,7 +614,9 @@ make_settings (const TrainOptions *o, DmTrainSettings *s, gint64 *resume_from, G
   s->checkpoint_dir = g_strdup (o->ckpt_dir);
   s->cache_dir = g_strdup (o->cache_dir);
   s->n_threads = o->threads;
-  if (o->resume)
+  s->per_class = s->per_class || o->per_class;
+  /* per class, each class's checkpoint holds its own (dm-training.h) */
+  if (o->resume && !s->per_class)
     {
       /* the image sizes and the batch come from the checkpoint */
       g_autofree char *ckpt_path = g_build_filename (o->ckpt_dir, DM_CHECKPOINT_FILE, NULL);
@@ -575,17 +645,19 @@ make_settings (const TrainOptions *o, DmTrainSettings *s, gint64 *resume_from, G
 /* The preset names the backbone it is meant for: say so when this one is
  * another (the run goes on: a preset is only a starting point). */
 static void
-note_preset_backbone (const TrainOptions *o, const DmVitWeights *backbone)
+note_preset_backbone (const TrainOptions *o, const DmVitConfig *backbone)
 {
-  const char *arch = dm_train_preset_arch (o->preset);
-  int want = strcmp (arch, "small") == 0 ? 384 : 768;
+  DmVitConfig want;
+  g_autofree char *name = NULL;
 
   if (o->preset_name == NULL || o->resume || o->preset == DM_TRAIN_PRESET_BALANCED
-      || backbone->config.dim == want)
+      || !dm_vit_config_for_arch (dm_train_preset_arch (o->preset), &want)
+      || backbone->dim == want.dim)
     return;
-  g_printerr ("dinomaly train: note: the %s preset is meant for ViT-%s (D %d); this backbone is "
+  name = dm_backbone_arch_name (&want);
+  g_printerr ("dinomaly train: note: the %s preset is meant for %s (D %d); this backbone is "
               "D %d\n",
-              o->preset_name, strcmp (arch, "small") == 0 ? "S" : "B", want, backbone->config.dim);
+              o->preset_name, name, want.dim, backbone->dim);
 }
 
 /* The log: rows appended to a resumed run's (cut back to its checkpoint). */
@@ -627,15 +699,24 @@ train_dataset (const TrainOptions *o)
   DmTrainingRequest request = { 0 };
   DmTrainingOutcome outcome;
   Reporter reporter = { 0 };
-  const DmTrainingCallbacks callbacks = { on_progress, on_note, on_ready, NULL, &reporter };
+  const DmTrainingCallbacks callbacks
+    = { on_progress, on_note, on_ready, NULL, &reporter, on_class_started };
   struct sigaction sa = { 0 }, old_sa;
   int status = DM_CLI_FAILED;
   gint64 resume_from = 0;
+  DmVitConfig config;
 
   dm_train_settings_init (&s);
   dm_training_outcome_init (&outcome);
   if (!make_settings (o, &s, &resume_from, &error))
     goto failed;
+  if (s.per_class && o->calibrate != NULL)
+    {
+      status = dm_cli_usage_error ("train", "--calibrate stores thresholds into one model file: "
+                                            "with one model per class, calibrate each with "
+                                            "'dinomaly calibrate'");
+      goto out;
+    }
 
   /* the images */
   if (o->classes != NULL)
@@ -656,12 +737,20 @@ train_dataset (const TrainOptions *o)
            set.class_names->len - 1, set.class_names->len == 2 ? "" : "es",
            plain ? "plain folder" : "MVTec layout", s.crop);
 
-  /* the backbone */
+  /* the backbone: its shape and the memory first */
+  if (!dm_training_backbone_config ("file", o->backbone_path, NULL, &config, &error))
+    goto failed;
+  note_preset_backbone (o, &config);
+  {
+    DmTrainMemory memory;
+
+    dm_training_estimate_memory (&set, &config, &s, &memory);
+    print_memory (&memory, &s);
+  }
   backbone
     = dm_training_backbone_load ("file", o->backbone_path, NULL, &backbone_name, &sha, &error);
   if (backbone == NULL)
     goto failed;
-  note_preset_backbone (o, backbone);
 
   if (o->log_path != NULL && (reporter.log = open_log (o, resume_from, &error)) == NULL)
     goto failed;
@@ -686,12 +775,20 @@ train_dataset (const TrainOptions *o)
     g_printerr ("dinomaly train: %s: %s\n", o->log_path, g_strerror (errno));
   if (!ok)
     goto failed;
-  printf ("%s: trained %" G_GINT64_FORMAT " iterations (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
-          ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
-          o->out_path, outcome.next_iter - outcome.first_iter, outcome.first_iter,
-          outcome.next_iter - 1, outcome.train_seconds, outcome.cache_seconds, outcome.final_loss);
-  if (!dm_cli_calibrate_model ("train", o->out_path, o->backbone_path, o->calibrate, o->quantile,
-                               o->threads))
+  if (s.per_class)
+    printf ("%s: %u class models trained (%u done before) in %.1f s (+ %.1f s of encoder "
+            "features)\n",
+            o->out_path, outcome.n_models, outcome.n_done_before, outcome.train_seconds,
+            outcome.cache_seconds);
+  else
+    printf ("%s: trained %" G_GINT64_FORMAT " iterations (%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
+            ") in %.1f s (+ %.1f s of encoder features), final loss %.6f\n",
+            o->out_path, outcome.next_iter - outcome.first_iter, outcome.first_iter,
+            outcome.next_iter - 1, outcome.train_seconds, outcome.cache_seconds,
+            outcome.final_loss);
+  if (!s.per_class
+      && !dm_cli_calibrate_model ("train", o->out_path, o->backbone_path, o->calibrate,
+                                  o->quantile, o->threads))
     goto out;
   status = DM_CLI_OK;
   goto out;

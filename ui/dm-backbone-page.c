@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The Backbone page: the DINOv2 file, what it is, or random weights. */
+/* The Backbone page: the DINOv2 file, what it is (family, size, naming
+ * scheme) and where such files come from, or random weights of a size. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -17,8 +18,10 @@ struct _DmBackbonePage
   AdwActionRow *found_row;
   GtkImage *found_icon;
   GtkSpinner *spinner;
+  AdwActionRow *source_row;
   AdwActionRow *random_row;
   GtkSwitch *random_switch;
+  AdwComboRow *random_arch_row;
 
   DmOpenProject *project; /* the open project, or NULL */
   DmJob *check_job;       /* the file shown, checked in the background */
@@ -49,6 +52,31 @@ set_found (
     gtk_widget_add_css_class (GTK_WIDGET (self->found_row), "error");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->found_row), "error");
+}
+
+/* The random backbones offered, in the order of the size row. */
+static const char *const random_archs[] = { "small", "base", "large" };
+
+/* Where the official files of a family come from; every family's when
+ * config is NULL or a shape Meta did not release. */
+static void
+set_source (DmBackbonePage *self, const DmVitConfig *config)
+{
+  DmBackboneOfficial o;
+  g_autofree char *text = NULL;
+
+  if (config != NULL && dm_backbone_official (config, &o))
+    text = g_strdup_printf (_ ("Meta's %s (%s), %s on Hugging Face, or timm's %s: the same "
+                               "weights under three naming schemes, all read here"),
+                            o.pth, DM_BACKBONE_META_REPO, o.hf, o.timm);
+  else
+    text = g_strdup_printf (
+      _ ("Meta's dinov2_vit{s,b,l}14_pretrain.pth and dinov2_vit{s,b,l}14_reg4_pretrain.pth (%s), "
+         "facebook/dinov2-{small,base,large} and facebook/dinov2-with-registers-{small,base,large} "
+         "on Hugging Face, or timm's vit_{small,base,large}_patch14_dinov2 and "
+         "vit_{small,base,large}_patch14_reg4_dinov2"),
+      DM_BACKBONE_META_REPO);
+  adw_action_row_set_subtitle (self->source_row, text);
 }
 
 typedef struct
@@ -92,12 +120,16 @@ on_check_done (DmBackbonePage *self, DmJob *job)
     g_autofree char *arch = dm_backbone_arch_name (c);
     g_autofree char *size = g_format_size (check->file_size);
     g_autofree char *title
-      = g_strdup_printf (_ ("%s with %d registers, %d blocks"), arch, c->n_registers, c->depth);
+      = c->n_registers > 0
+          ? g_strdup_printf (_ ("%s, DINOv2 with %d registers, %d blocks"), arch, c->n_registers,
+                             c->depth)
+          : g_strdup_printf (_ ("%s, DINOv2 without registers, %d blocks"), arch, c->depth);
     g_autofree char *subtitle = g_strdup_printf (
       _ ("%.1f million parameters · %s · %s names · SHA-256 %.12s…"), check->probe.n_params / 1e6,
-      size, dm_vit_scheme_name (check->probe.scheme), check->sha256);
+      size, dm_vit_scheme_description (check->probe.scheme, c->n_registers), check->sha256);
 
     set_found (self, title, subtitle, "emblem-ok-symbolic", FALSE);
+    set_source (self, c);
   }
   /* remember the checksum: the model file records which backbone it used */
   if (g_strcmp0 (project->backbone_path, check->path) == 0
@@ -139,6 +171,10 @@ show_backbone (DmBackbonePage *self)
                                                                             : NULL;
   self->updating = TRUE;
   gtk_switch_set_active (self->random_switch, random);
+  for (guint i = 0; i < G_N_ELEMENTS (random_archs); i++)
+    if (project != NULL && g_strcmp0 (project->backbone_arch, random_archs[i]) == 0)
+      adw_combo_row_set_selected (self->random_arch_row, i);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->random_arch_row), random);
   self->updating = FALSE;
 
   if (path != NULL)
@@ -156,6 +192,7 @@ show_backbone (DmBackbonePage *self)
   g_clear_pointer (&self->checked, g_free);
   gtk_spinner_stop (self->spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+  set_source (self, NULL);
   if (random)
     set_found (self, _ ("Random weights, for trying only"),
                _ ("Scores and heatmaps mean little: this backbone has learnt nothing. Use it to "
@@ -165,10 +202,11 @@ show_backbone (DmBackbonePage *self)
     start_check (self, path);
   else
     set_found (self, _ ("No backbone yet"),
-               _ ("Dinomaly builds on a DINOv2 vision transformer with registers. Download "
-                  "dinov2_vits14_reg4 or dinov2_vitb14_reg4 as a .safetensors file from a model "
-                  "hub (the HuggingFace, timm and original names are all read) and choose it "
-                  "here, or switch on random weights to try the workflow."),
+               _ ("Dinomaly builds on a DINOv2 vision transformer, ViT-S, ViT-B or ViT-L, with "
+                  "registers (dinov2_vitb14_reg4, the paper's) or without (dinov2_vitb14). "
+                  "Download one as a .safetensors or .pth file (the HuggingFace, timm and "
+                  "original names are all read) and choose it here, or switch on random weights "
+                  "to try the workflow."),
                NULL, FALSE);
 }
 
@@ -211,6 +249,17 @@ on_random_switched (DmBackbonePage *self)
   if (self->updating)
     return;
   gtk_widget_activate_action (GTK_WIDGET (self), "win.use-random-backbone", "b", active);
+}
+
+static void
+on_random_arch_selected (DmBackbonePage *self)
+{
+  guint i = adw_combo_row_get_selected (self->random_arch_row);
+
+  if (self->updating || i >= G_N_ELEMENTS (random_archs))
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.set-random-backbone-arch", "s",
+                              random_archs[i]);
 }
 
 static void
@@ -270,9 +319,12 @@ dm_backbone_page_class_init (DmBackbonePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, found_row);
   gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, found_icon);
   gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, source_row);
   gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, random_row);
   gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, random_switch);
+  gtk_widget_class_bind_template_child (widget_class, DmBackbonePage, random_arch_row);
   gtk_widget_class_bind_template_callback (widget_class, on_random_switched);
+  gtk_widget_class_bind_template_callback (widget_class, on_random_arch_selected);
 }
 
 static void

@@ -11,6 +11,7 @@
 
 #include "dm-error.h"
 #include "dm-inspect-job.h"
+#include "dm-model-set.h"
 #include "dm-project-results.h"
 
 /* ---- one result ---- */
@@ -115,22 +116,45 @@ map_range_clear (gpointer data)
 }
 
 char *
-dm_inspect_job_find_model (const DmProject *project)
+dm_inspect_job_find_model (const DmProject *project, const char *class_name)
 {
   g_autofree char *model = NULL;
+  g_autoptr (DmModelSet) set = NULL;
+  const char *path;
 
   if (project->model == NULL)
     return NULL;
   model = g_build_filename (project->folder, project->model, NULL);
-  return g_file_test (model, G_FILE_TEST_IS_REGULAR) ? g_steal_pointer (&model) : NULL;
+  if (!g_file_test (model, G_FILE_TEST_IS_DIR))
+    return g_file_test (model, G_FILE_TEST_IS_REGULAR) ? g_steal_pointer (&model) : NULL;
+  /* one model per class */
+  set = dm_model_set_open (model, NULL);
+  if (set == NULL)
+    return NULL;
+  if (class_name == NULL)
+    return g_steal_pointer (&model);
+  path = dm_model_set_find (set, class_name);
+  return path != NULL ? g_strdup (path) : NULL;
 }
 
 DmInspectJob *
-dm_inspect_job_new (const DmProject *project, const char *const *paths, GError **error)
+dm_inspect_job_new (const DmProject *project,
+                    const char *class_name,
+                    const char *const *paths,
+                    GError **error)
 {
-  g_autofree char *model = dm_inspect_job_find_model (project);
+  g_autofree char *model = dm_inspect_job_find_model (project, class_name);
+  g_autofree char *any = model == NULL ? dm_inspect_job_find_model (project, NULL) : NULL;
   DmInspectJob *self;
 
+  if (model == NULL && any != NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   _ ("The project has one model per class and none for “%s”: train again "
+                      "with this class on the Train page."),
+                   class_name != NULL ? class_name : "");
+      return NULL;
+    }
   if (model == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s",

@@ -36,13 +36,18 @@ struct _DmInspectEntry
 #define DM_TYPE_INSPECT_JOB (dm_inspect_job_get_type ())
 G_DECLARE_FINAL_TYPE (DmInspectJob, dm_inspect_job, DM, INSPECT_JOB, DmJob)
 
-/* The project's model file when it exists (to free), else NULL. */
-char *dm_inspect_job_find_model (const DmProject *project);
+/* The project's model file for class_name when it exists (to free), else
+ * NULL: the unified model, or, for a project trained one model per
+ * class, that class's (class_name NULL: the folder, when it holds any). */
+char *dm_inspect_job_find_model (const DmProject *project, const char *class_name);
 
-/* A run over paths (files and folders) with the project's model and
- * backbone; NULL with an error when the project has no trained model. */
-DmInspectJob *
-dm_inspect_job_new (const DmProject *project, const char *const *paths, GError **error);
+/* A run over paths (files and folders) with the project's model of
+ * class_name (see dm_inspect_job_find_model) and backbone; NULL with an
+ * error when the project has no trained model for it. */
+DmInspectJob *dm_inspect_job_new (const DmProject *project,
+                                  const char *class_name,
+                                  const char *const *paths,
+                                  GError **error);
 
 /* "results": DmInspectEntry, in the order of the files. */
 GListModel *dm_inspect_job_get_results (DmInspectJob *self);

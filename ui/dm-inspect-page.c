@@ -415,7 +415,7 @@ void
 dm_inspect_page_refresh (DmInspectPage *self)
 {
   DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
-  g_autofree char *model = project != NULL ? dm_inspect_job_find_model (project) : NULL;
+  g_autofree char *model = project != NULL ? dm_inspect_job_find_model (project, NULL) : NULL;
   g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   g_autoptr (GArray) old = g_steal_pointer (&self->classes);
   const char *old_class = NULL;

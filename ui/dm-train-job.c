@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -32,7 +33,9 @@ struct _DmTrainJob
   gint64 iteration, start_iteration, total;
   double loss, images_per_second, time_left, seconds_per_iteration, fraction;
   int images_done, n_images;
-  GArray *losses; /* DmTrainJobLoss */
+  GArray *losses;   /* DmTrainJobLoss (one model per class: the class's) */
+  char *class_name; /* one model per class: the class trained, else NULL */
+  guint class_index, n_classes;
   gboolean ended; /* the run returned: the outcome is readable */
   gboolean has_model;
   char **problems;
@@ -41,7 +44,10 @@ struct _DmTrainJob
   DmProjectTrainProgress latest;
   DmTrainProgress latest_train;
   gboolean has_latest;
-  GArray *pending; /* DmTrainJobLoss since the last "progress" */
+  GArray *pending;    /* DmTrainJobLoss since the last "progress" */
+  char *latest_class; /* a copy: the run's own goes with its class */
+  guint latest_index, latest_n;
+  gboolean class_changed; /* pending's losses are the new class's */
 };
 
 G_DEFINE_FINAL_TYPE (DmTrainJob, dm_train_job, DM_TYPE_JOB)
@@ -69,6 +75,7 @@ enum
   PROP_N_LOSSES,
   PROP_HAS_MODEL,
   PROP_PROBLEMS,
+  PROP_CLASS_NAME,
   N_PROPS
 };
 
@@ -116,6 +123,19 @@ on_train_progress (const DmProjectTrainProgress *p, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   self->latest = *p;
+  self->latest.class_name = NULL;
+  if (p->n_classes > 0
+      && (g_strcmp0 (p->class_name, self->latest_class) != 0
+          || p->class_index != self->latest_index))
+    {
+      /* another class: its curve starts anew */
+      g_free (self->latest_class);
+      self->latest_class = g_strdup (p->class_name);
+      self->latest_index = p->class_index;
+      self->latest_n = p->n_classes;
+      self->class_changed = TRUE;
+      g_array_set_size (self->pending, 0);
+    }
   if (p->train != NULL)
     {
       self->latest_train = *p->train;
@@ -240,7 +260,7 @@ dm_train_job_progress (DmJob *job)
   DmTrainJob *self = DM_TRAIN_JOB (job);
   DmProjectTrainProgress latest;
   DmTrainProgress latest_train;
-  gboolean has_latest;
+  gboolean has_latest, class_changed;
   guint n_before = self->losses->len;
 
   g_mutex_lock (&self->lock);
@@ -248,11 +268,24 @@ dm_train_job_progress (DmJob *job)
   latest_train = self->latest_train;
   has_latest = self->has_latest;
   self->has_latest = FALSE;
+  class_changed = self->class_changed;
+  self->class_changed = FALSE;
+  if (class_changed)
+    {
+      g_free (self->class_name);
+      self->class_name = g_strdup (self->latest_class);
+      self->class_index = self->latest_index;
+      self->n_classes = self->latest_n;
+      g_array_set_size (self->losses, 0);
+      n_before = G_MAXUINT;
+    }
   g_array_append_vals (self->losses, self->pending->data, self->pending->len);
   g_array_set_size (self->pending, 0);
   g_mutex_unlock (&self->lock);
 
   g_object_freeze_notify (G_OBJECT (self));
+  if (class_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLASS_NAME]);
   if (has_latest)
     {
       if (latest.train != NULL)
@@ -282,6 +315,48 @@ dm_train_job_complete (DmJob *job)
 }
 
 /* ---- getters ---- */
+
+char *
+dm_train_job_describe_phase (DmTrainJob *self)
+{
+  g_autofree char *text = NULL;
+
+  switch (self->phase)
+    {
+    case DM_PROJECT_TRAIN_LOADING:
+      text = g_strdup (_ ("Reading the images and the backbone…"));
+      break;
+    case DM_PROJECT_TRAIN_CACHING:
+      text = g_strdup_printf (_ ("Computing the encoder's features of the training images: %d "
+                                 "of %d (done once per run)"),
+                              self->images_done, self->n_images);
+      break;
+    case DM_PROJECT_TRAIN_TRAINING:
+      text = g_strdup_printf (_ ("Training: iteration %lld of %lld"), (long long)self->iteration,
+                              (long long)self->total);
+      break;
+    case DM_PROJECT_TRAIN_SAVING: text = g_strdup (_ ("Saving the model…")); break;
+    case DM_PROJECT_TRAIN_SCORING:
+    default:
+      return g_strdup_printf (_ ("Scoring the test and held-out images: %u of %u"),
+                              (guint)self->images_done, (guint)self->n_images);
+    }
+  if (self->class_name == NULL)
+    return g_steal_pointer (&text);
+  /* one model per class: which one */
+  return g_strdup_printf (_ ("Class %u of %u, %s. %s"), self->class_index + 1, self->n_classes,
+                          self->class_name, text);
+}
+
+const char *
+dm_train_job_get_class (DmTrainJob *self, guint *index, guint *n_classes)
+{
+  if (index != NULL)
+    *index = self->class_index;
+  if (n_classes != NULL)
+    *n_classes = self->n_classes;
+  return self->class_name;
+}
 
 DmProjectTrainPhase
 dm_train_job_get_phase (DmTrainJob *self)
@@ -377,6 +452,8 @@ dm_train_job_finalize (GObject *object)
   g_array_unref (self->losses);
   g_array_unref (self->pending);
   g_strfreev (self->problems);
+  g_free (self->class_name);
+  g_free (self->latest_class);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (dm_train_job_parent_class)->finalize (object);
 }
@@ -401,6 +478,7 @@ dm_train_job_get_property (GObject *object, guint prop_id, GValue *value, GParam
     case PROP_N_LOSSES: g_value_set_uint (value, self->losses->len); break;
     case PROP_HAS_MODEL: g_value_set_boolean (value, dm_train_job_has_model (self)); break;
     case PROP_PROBLEMS: g_value_set_boxed (value, self->problems); break;
+    case PROP_CLASS_NAME: g_value_set_string (value, self->class_name); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -439,6 +517,8 @@ dm_train_job_class_init (DmTrainJobClass *klass)
   properties[PROP_N_LOSSES] = g_param_spec_uint ("n-losses", NULL, NULL, 0, G_MAXUINT, 0, READABLE);
   properties[PROP_HAS_MODEL] = g_param_spec_boolean ("has-model", NULL, NULL, FALSE, READABLE);
   properties[PROP_PROBLEMS] = g_param_spec_boxed ("problems", NULL, NULL, G_TYPE_STRV, READABLE);
+  /* one model per class: the class trained now (NULL otherwise) */
+  properties[PROP_CLASS_NAME] = g_param_spec_string ("class-name", NULL, NULL, NULL, READABLE);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

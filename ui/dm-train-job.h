@@ -50,6 +50,13 @@ double dm_train_job_get_fraction (DmTrainJob *self);
 /* Every iteration's loss so far, in order (a resumed run starts with the
  * checkpoint's); "n-losses" tells when more came. */
 const DmTrainJobLoss *dm_train_job_get_losses (DmTrainJob *self, guint *n);
+/* One model per class: the class being trained ("class-name"), its
+ * 0-based index and the number of classes; NULL when the project trains
+ * one model. The losses are that class's. */
+const char *dm_train_job_get_class (DmTrainJob *self, guint *index, guint *n_classes);
+/* The phase in words for people ("Training: iteration 12 of 1000",
+ * preceded by the class when one model per class is trained). */
+char *dm_train_job_describe_phase (DmTrainJob *self);
 
 /* Once finished. */
 /* TRUE when the model file was written ("has-model"; a run stopped while

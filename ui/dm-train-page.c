@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "dm-train-memory-job.h"
 #include "dm-train-page.h"
 
 typedef struct
@@ -64,8 +65,10 @@ struct _DmTrainPage
   AdwPreferencesGroup *settings_group;
   AdwActionRow *backbone_row;
   AdwComboRow *preset_row;
+  GtkSwitch *per_class_switch;
   AdwExpanderRow *all_settings_row;
   AdwActionRow *estimate_row;
+  AdwActionRow *memory_row;
   GtkButton *train_button;
   GtkButton *cancel_button;
   AdwPreferencesGroup *progress_group;
@@ -83,6 +86,7 @@ struct _DmTrainPage
   GPtrArray *problem_rows; /* GtkWidget*: rows added to problems_row */
   DmOpenProject *project;  /* the open project, or NULL */
   DmTrainJob *job;         /* the run shown, or NULL */
+  DmJob *memory_job;       /* the memory estimate of the next run */
   guint n_losses;          /* of the job's losses, those given to the curve */
   GPtrArray *bindings;     /* GBinding*: the job's properties onto widgets */
   gboolean updating;       /* set while widgets are set from the project */
@@ -141,6 +145,46 @@ on_preset_selected (DmTrainPage *self)
 }
 
 static void
+on_per_class_switched (DmTrainPage *self)
+{
+  if (self->updating || self->project == NULL)
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.set-train-setting", "(sd)", "per_class",
+                              gtk_switch_get_active (self->per_class_switch) ? 1.0 : 0.0);
+}
+
+static void
+on_memory_done (DmTrainPage *self, DmJob *job)
+{
+  gboolean too_much;
+  g_autofree char *text = dm_train_memory_job_describe (job, &too_much);
+
+  adw_action_row_set_subtitle (self->memory_row, text);
+  if (too_much)
+    gtk_widget_add_css_class (GTK_WIDGET (self->memory_row), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->memory_row), "warning");
+}
+
+/* The memory the next run needs, said before it starts (computed in the
+ * background: the images are listed and the backbone's header read). */
+static void
+update_memory (DmTrainPage *self, const DmProject *project)
+{
+  dm_job_clear (&self->memory_job);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->memory_row), "warning");
+  if (project->backbone_kind == NULL)
+    {
+      adw_action_row_set_subtitle (self->memory_row, _ ("Known once a backbone is chosen"));
+      return;
+    }
+  adw_action_row_set_subtitle (self->memory_row, _ ("Estimating…"));
+  self->memory_job = dm_train_memory_job_new (project);
+  g_signal_connect_swapped (self->memory_job, "finished", G_CALLBACK (on_memory_done), self);
+  dm_job_start (self->memory_job);
+}
+
+static void
 describe_preset (DmTrainPage *self, const DmTrainSettings *s)
 {
   g_autofree char *text = g_strdup_printf (_ ("%d × %d pixels, %lld iterations of %d images"),
@@ -161,9 +205,10 @@ show_backbone (DmTrainPage *self, const DmProject *project)
     {
       g_autofree char *text = g_strdup_printf (
         _ ("Random %s weights, for trying only: the workflow is real, the scores mean nothing"),
-        g_strcmp0 (project->backbone_arch, "base") == 0   ? "ViT-B/14"
-        : g_strcmp0 (project->backbone_arch, "tiny") == 0 ? "ViT (D 64)/14"
-                                                          : "ViT-S/14");
+        g_strcmp0 (project->backbone_arch, "base") == 0    ? "ViT-B/14"
+        : g_strcmp0 (project->backbone_arch, "large") == 0 ? "ViT-L/14"
+        : g_strcmp0 (project->backbone_arch, "tiny") == 0  ? "ViT (D 64)/14"
+                                                           : "ViT-S/14");
       adw_action_row_set_subtitle (self->backbone_row, text);
       gtk_widget_add_css_class (GTK_WIDGET (self->backbone_row), "warning");
     }
@@ -208,8 +253,10 @@ show_settings (DmTrainPage *self)
   for (guint i = 0; i < G_N_ELEMENTS (settings_spec); i++)
     gtk_spin_button_set_value (self->spins[i],
                                setting_value (project, values, settings_spec[i].name));
+  gtk_switch_set_active (self->per_class_switch, s.per_class);
   self->updating = FALSE;
   describe_preset (self, &s);
+  update_memory (self, project);
   dm_train_settings_clear (&s);
 }
 
@@ -279,6 +326,9 @@ dm_train_page_set_project (DmTrainPage *self, DmOpenProject *project)
       g_signal_connect_object (project, "changed::training", G_CALLBACK (on_project_changed), self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (project, "changed::backbone", G_CALLBACK (on_project_changed), self,
+                               G_CONNECT_SWAPPED);
+      /* the images to train on: the memory the run needs */
+      g_signal_connect_object (project, "changed::classes", G_CALLBACK (on_project_changed), self,
                                G_CONNECT_SWAPPED);
       /* a model trained: a checkpoint may be left to resume */
       g_signal_connect_object (project, "changed::model", G_CALLBACK (show_resumable), self,
@@ -361,37 +411,18 @@ estimate_text (GBinding *binding, const GValue *from, GValue *to, gpointer data)
 static void
 on_phase (DmTrainPage *self)
 {
-  DmTrainJob *job = self->job;
-  g_autofree char *text = NULL;
-  int done = 0, n = 0;
+  g_autofree char *text = dm_train_job_describe_phase (self->job);
 
-  g_object_get (job, "images-done", &done, "n-images", &n, NULL);
-  switch (dm_train_job_get_phase (job))
-    {
-    case DM_PROJECT_TRAIN_LOADING:
-      gtk_label_set_text (self->phase_label, _ ("Reading the images and the backbone…"));
-      break;
-    case DM_PROJECT_TRAIN_CACHING:
-      text = g_strdup_printf (_ ("Computing the encoder's features of the training images: %d "
-                                 "of %d (done once per run)"),
-                              done, n);
-      gtk_label_set_text (self->phase_label, text);
-      break;
-    case DM_PROJECT_TRAIN_TRAINING:
-      text = g_strdup_printf (_ ("Training: iteration %lld of %lld"),
-                              (long long)dm_train_job_get_iteration (job),
-                              (long long)dm_train_job_get_total (job));
-      gtk_label_set_text (self->phase_label, text);
-      break;
-    case DM_PROJECT_TRAIN_SAVING:
-      gtk_label_set_text (self->phase_label, _ ("Saving the model…"));
-      break;
-    case DM_PROJECT_TRAIN_SCORING:
-      text = g_strdup_printf (_ ("Scoring the test and held-out images: %u of %u"), (guint)done,
-                              (guint)n);
-      gtk_label_set_text (self->phase_label, text);
-      break;
-    }
+  gtk_label_set_text (self->phase_label, text);
+}
+
+/* One model per class: each class's curve starts anew. */
+static void
+on_class (DmTrainPage *self)
+{
+  dm_loss_curve_reset (self->loss_curve, dm_train_job_get_total (self->job));
+  self->n_losses = 0;
+  on_phase (self);
 }
 
 static void
@@ -580,6 +611,7 @@ dm_train_page_set_job (DmTrainPage *self, DmTrainJob *job)
     bind (self, stats[i], self->stat_values[i], "label", 0, stat_text, GINT_TO_POINTER (i));
   bind (self, "seconds-per-iteration", self->estimate_row, "subtitle", 0, estimate_text, NULL);
   g_signal_connect_swapped (job, "notify::phase", G_CALLBACK (on_phase), self);
+  g_signal_connect_swapped (job, "notify::class-name", G_CALLBACK (on_class), self);
   g_signal_connect_swapped (job, "notify::iteration", G_CALLBACK (on_phase), self);
   g_signal_connect_swapped (job, "notify::images-done", G_CALLBACK (on_phase), self);
   g_signal_connect_swapped (job, "notify::fraction", G_CALLBACK (on_fraction), self);
@@ -663,6 +695,7 @@ dm_train_page_dispose (GObject *object)
   if (self->bindings != NULL)
     unbind_job (self);
   dm_train_page_set_project (self, NULL);
+  dm_job_clear (&self->memory_job);
   g_clear_pointer (&self->bindings, g_ptr_array_unref);
   g_clear_pointer (&self->problem_rows, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), DM_TYPE_TRAIN_PAGE);
@@ -724,6 +757,8 @@ dm_train_page_class_init (DmTrainPageClass *klass)
   BIND (preset_row);
   BIND (all_settings_row);
   BIND (estimate_row);
+  BIND (memory_row);
+  BIND (per_class_switch);
   BIND (train_button);
   BIND (cancel_button);
   BIND (progress_group);
@@ -737,6 +772,7 @@ dm_train_page_class_init (DmTrainPageClass *klass)
   BIND (problems_row);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class, on_preset_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_per_class_switched);
 }
 
 static void

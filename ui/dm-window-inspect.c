@@ -32,7 +32,8 @@ inspect_paths (DmWindow *self, const char *const *paths)
   if (self->project == NULL || paths[0] == NULL)
     return;
   adw_view_stack_set_visible_child_name (self->view_stack, "inspect");
-  job = dm_inspect_job_new (dm_open_project_get_project (self->project), paths, &error);
+  job = dm_inspect_job_new (dm_open_project_get_project (self->project),
+                            dm_inspect_page_get_class (inspect_page (self)), paths, &error);
   if (job == NULL)
     dm_feedback_error (GTK_WIDGET (self), _ ("Could Not Inspect the Images"), error);
   else

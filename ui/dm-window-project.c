@@ -13,6 +13,7 @@
 
 #include "dm-feedback.h"
 #include "dm-start-page.h"
+#include "dm-vit-random.h"
 #include "dm-window-private.h"
 
 static void
@@ -418,6 +419,24 @@ use_random_backbone_action (GtkWidget *widget, const char *name, GVariant *param
   save (self, "backbone");
 }
 
+/* The size of the random backbone: "small", "base" or "large" (and the
+ * tests' "tiny"). */
+static void
+set_random_backbone_arch_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  DmProject *p = project (self);
+  const char *arch = g_variant_get_string (param, NULL);
+  DmVitConfig config;
+
+  if (p == NULL || !dm_vit_config_for_arch (arch, &config)
+      || g_strcmp0 (p->backbone_arch, arch) == 0)
+    return;
+  g_free (p->backbone_arch);
+  p->backbone_arch = g_strdup (arch);
+  save (self, "backbone");
+}
+
 void
 dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
 {
@@ -447,6 +466,8 @@ dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
                                    set_backbone_file_action);
   gtk_widget_class_install_action (widget_class, "win.use-random-backbone", "b",
                                    use_random_backbone_action);
+  gtk_widget_class_install_action (widget_class, "win.set-random-backbone-arch", "s",
+                                   set_random_backbone_arch_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-project",
                                        NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,

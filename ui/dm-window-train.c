@@ -126,6 +126,7 @@ set_train_setting_action (GtkWidget *widget, const char *name, GVariant *param)
   DmWindow *self = DM_WINDOW (widget);
   static const char *const integers[]
     = { "resize", "crop", "total_iters", "batch", "warmup_iters", "hm_ramp_iters" };
+  static const char *const booleans[] = { "per_class", "cache_bf16" };
   JsonObject *settings;
   const char *member;
   double value;
@@ -141,6 +142,8 @@ set_train_setting_action (GtkWidget *widget, const char *name, GVariant *param)
     }
   else if (g_strv_contains (integers, member))
     json_object_set_int_member (settings, member, (gint64)llround (value));
+  else if (g_strv_contains (booleans, member))
+    json_object_set_boolean_member (settings, member, value != 0);
   else
     json_object_set_double_member (settings, member, value);
   dm_feedback_save (GTK_WIDGET (self), self->project, "training");

@@ -412,3 +412,19 @@ dm_atomic_file_remove_stale_in (const char *dir)
           }
     }
 }
+
+char *
+dm_format_bytes (guint64 bytes)
+{
+  const char *units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+  double v = (double)bytes;
+  int u = 0;
+
+  while (v >= 1024.0 && u < 4)
+    {
+      v /= 1024.0;
+      u++;
+    }
+  return u == 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT " byte%s", bytes, bytes == 1 ? "" : "s")
+                : g_strdup_printf ("%.1f %s", v, units[u]);
+}

@@ -74,4 +74,9 @@ gboolean dm_file_read_regular (
  * pieces: never the whole file in memory). */
 char *dm_file_sha256 (const char *path, GError **error);
 
+/* "10.5 KiB", "2.1 GiB", "12 bytes": binary units with a plain space
+ * (GLib's g_format_size uses a no-break space and decimal units, awkward
+ * in terminals and logs). */
+char *dm_format_bytes (guint64 bytes);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include "dm-error.h"
 #include "dm-model-file.h"
+#include "dm-model-set.h"
 #include "dm-project-dataset.h"
 #include "dm-project-metrics.h"
 
@@ -56,6 +57,7 @@ DmReportInput *
 dm_project_report_input (const DmProject *project, DmProjectResults *r, GError **error)
 {
   g_autoptr (DmReportInput) in = dm_report_input_new ();
+  g_autoptr (DmModelSet) set = NULL;
   g_autoptr (DmModelFile) model = NULL;
   g_autoptr (DmDataset) ds = NULL;
   g_autofree char *model_path = NULL;
@@ -67,7 +69,12 @@ dm_project_report_input (const DmProject *project, DmProjectResults *r, GError *
       return NULL;
     }
   model_path = g_build_filename (project->folder, project->model, NULL);
-  model = dm_model_file_open (model_path, error);
+  set = dm_model_set_open (model_path, error);
+  if (set == NULL)
+    return NULL;
+  /* one model per class: their settings and backbone are shared (trained
+   * together); the first describes them */
+  model = dm_model_file_open (((const DmModelSetEntry *)set->entries->pdata[0])->path, error);
   if (model == NULL)
     return NULL;
   /* counts only: no file is opened */
@@ -78,7 +85,16 @@ dm_project_report_input (const DmProject *project, DmProjectResults *r, GError *
   in->data_path = g_filename_display_name (project->folder);
   in->date = g_date_time_new_now_local ();
   /* a model that cannot be hashed still reports: the title page says so */
-  dm_report_input_set_model (in, model_path, model->info, NULL);
+  if (set->per_class)
+    {
+      dm_report_input_set_model (in, ((const DmModelSetEntry *)set->entries->pdata[0])->path,
+                                 model->info, NULL);
+      g_clear_pointer (&in->model_sha256, g_free);
+      g_free (in->model_name);
+      in->model_name = g_strdup_printf (_ ("%s (one model per class)"), project->model);
+    }
+  else
+    dm_report_input_set_model (in, model_path, model->info, NULL);
   for (guint c = 0; c < r->n_classes; c++)
     {
       const DmResultClass *rc = &r->classes[c];

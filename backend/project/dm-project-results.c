@@ -114,8 +114,9 @@ dm_project_results_save (const DmProjectResults *r, GError **error)
           dm_json_writer_begin_object (b);
           dm_json_writer_member_string (b, "path", im->path);
           dm_json_writer_member_string (b, "split",
-                                      im->split == DM_SPLIT_HOLDOUT ? "holdout" : "test");
-          dm_json_writer_member_string (b, "label", im->label == DM_LABEL_DEFECT ? "defect" : "good");
+                                        im->split == DM_SPLIT_HOLDOUT ? "holdout" : "test");
+          dm_json_writer_member_string (b, "label",
+                                        im->label == DM_LABEL_DEFECT ? "defect" : "good");
           dm_json_writer_member_string (b, "defect_type", im->defect_type);
           dm_json_writer_member_string (b, "mask", im->mask_path);
           dm_json_writer_member_number (b, "score", im->score);
@@ -472,6 +473,26 @@ remove_stale_maps (const DmProjectResults *r)
     }
 }
 
+typedef struct
+{
+  DmInference *inference;
+  const DmDinomalyModel *model;
+} OneModel;
+
+static gboolean
+one_model (const char *class_name,
+           DmInference **inference,
+           const DmDinomalyModel **model,
+           gpointer user_data,
+           GError **error)
+{
+  OneModel *one = user_data;
+
+  *inference = one->inference;
+  *model = one->model;
+  return TRUE;
+}
+
 DmProjectResults *
 dm_project_score (DmInference *inference,
                   const DmDinomalyModel *model,
@@ -485,6 +506,26 @@ dm_project_score (DmInference *inference,
                   const gint *cancel,
                   GPtrArray *failures,
                   GError **error)
+{
+  OneModel one = { inference, model };
+
+  return dm_project_score_with (one_model, &one, ds, folder, model_sha256, quantile, batch,
+                                progress, user_data, cancel, failures, error);
+}
+
+DmProjectResults *
+dm_project_score_with (DmScoreModelFunc model_for,
+                       gpointer model_data,
+                       const DmDataset *ds,
+                       const char *folder,
+                       const char *model_sha256,
+                       double quantile,
+                       int batch,
+                       DmScoreProgressFunc progress,
+                       gpointer user_data,
+                       const gint *cancel,
+                       GPtrArray *failures,
+                       GError **error)
 {
   g_autoptr (DmProjectResults) r = g_new0 (DmProjectResults, 1);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
@@ -515,9 +556,19 @@ dm_project_score (DmInference *inference,
       g_autofree float *own_maps = NULL, *own_scores = NULL;
       g_autofree char *maps_path = NULL;
       float *normal_maps = NULL, *normal_scores = NULL;
+      DmInference *inference = NULL;
+      const DmDinomalyModel *model = NULL;
       DmResultClass *k;
       guint n_normal, at = 0;
 
+      if (!model_for (ds->classes[c].name, &inference, &model, model_data, error))
+        return NULL;
+      if (model == NULL)
+        {
+          p.offset
+            += ds->classes[c].n_test_good + ds->classes[c].n_test_defect + ds->classes[c].n_holdout;
+          continue;
+        }
       test
         = score_split (inference, model, ds, c, DM_SPLIT_TEST, batch, &p, cancel, failures, error);
       if (test == NULL && error != NULL && *error != NULL)

@@ -120,4 +120,28 @@ DmProjectResults *dm_project_score (DmInference *inference,
                                     GPtrArray *failures,
                                     GError **error);
 
+/* The model that scores a class and its inference (max_batch >= the
+ * batch): a unified model for every class, or the class's own. *model
+ * NULL: the class has none and is left out. FALSE with error stops. */
+typedef gboolean (*DmScoreModelFunc) (const char *class_name,
+                                      DmInference **inference,
+                                      const DmDinomalyModel **model,
+                                      gpointer user_data,
+                                      GError **error);
+
+/* dm_project_score with a model per class (one model per class: each
+ * class scored by its own). */
+DmProjectResults *dm_project_score_with (DmScoreModelFunc model_for,
+                                         gpointer model_data,
+                                         const DmDataset *dataset,
+                                         const char *folder,
+                                         const char *model_sha256,
+                                         double quantile,
+                                         int batch,
+                                         DmScoreProgressFunc progress,
+                                         gpointer user_data,
+                                         const gint *cancel,
+                                         GPtrArray *failures,
+                                         GError **error);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "dm-error.h"
 #include "dm-evaluation.h"
 #include "dm-file-util.h"
+#include "dm-model-set.h"
 #include "dm-project-dataset.h"
 #include "dm-training.h"
 
@@ -89,10 +90,10 @@ checkpoint_path (const char *folder)
   return g_build_filename (folder, "checkpoints", DM_CHECKPOINT_FILE, NULL);
 }
 
-gboolean
-dm_project_train_can_resume (const DmProject *project, gint64 *next_iter, gint64 *total_iters)
+/* TRUE when path holds a checkpoint stopped before its end. */
+static gboolean
+stopped_at (const char *path, gint64 *next_iter, gint64 *total_iters)
 {
-  g_autofree char *path = checkpoint_path (project->folder);
   DmCheckpointState st;
   gboolean ok;
 
@@ -107,6 +108,27 @@ dm_project_train_can_resume (const DmProject *project, gint64 *next_iter, gint64
     *total_iters = st.settings.total_iters;
   dm_checkpoint_state_clear (&st);
   return ok;
+}
+
+gboolean
+dm_project_train_can_resume (const DmProject *project, gint64 *next_iter, gint64 *total_iters)
+{
+  g_autofree char *path = checkpoint_path (project->folder);
+  g_autofree char *dir = g_build_filename (project->folder, "checkpoints", NULL);
+
+  if (stopped_at (path, next_iter, total_iters))
+    return TRUE;
+  /* one model per class: a class's run stopped */
+  for (guint i = 0; i < project->classes->len; i++)
+    {
+      const DmProjectClass *c = project->classes->pdata[i];
+      g_autofree char *class_dir = dm_training_class_checkpoint_dir (dir, c->name);
+      g_autofree char *class_path = g_build_filename (class_dir, DM_CHECKPOINT_FILE, NULL);
+
+      if (stopped_at (class_path, next_iter, total_iters))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 DmProjectTrain *
@@ -176,6 +198,8 @@ typedef struct
   DmProjectTrain *job;
   DmProjectTrainProgressFunc progress;
   gpointer user_data;
+  guint class_index, n_classes; /* one model per class: the class trained */
+  char *class_name;
 } Run;
 
 static void
@@ -183,8 +207,22 @@ report (Run *run, DmProjectTrainPhase phase)
 {
   DmProjectTrainProgress p = { phase, NULL, 0, 0 };
 
+  p.class_index = run->class_index;
+  p.n_classes = run->n_classes;
+  p.class_name = run->class_name;
   if (run->progress != NULL)
     run->progress (&p, run->user_data);
+}
+
+static void
+on_class_started (guint index, guint n, const char *name, gpointer user_data)
+{
+  Run *run = user_data;
+
+  run->class_index = index;
+  run->n_classes = n;
+  g_free (run->class_name);
+  run->class_name = g_strdup (name);
 }
 
 static void
@@ -196,6 +234,9 @@ on_train_progress (const DmTrainProgress *tp, gpointer user_data)
   p.phase
     = tp->phase == DM_TRAIN_PHASE_CACHING ? DM_PROJECT_TRAIN_CACHING : DM_PROJECT_TRAIN_TRAINING;
   p.train = tp;
+  p.class_index = run->class_index;
+  p.n_classes = run->n_classes;
+  p.class_name = run->class_name;
   for (int i = 0; i < tp->n_new_skipped; i++)
     g_ptr_array_add (run->job->problems, g_strdup (tp->skipped[i]));
   if (run->progress != NULL)
@@ -226,6 +267,61 @@ on_note (const char *text, gpointer user_data)
   g_ptr_array_add (run->job->problems, g_strdup (text));
 }
 
+/* After a per-class run: each class's checkpoint goes (its model holds
+ * the weights), and so do the models of classes the project no longer
+ * has (a model set must not score a class with a stale model). */
+static void
+tidy_per_class (const char *folder, const DmTrainingSet *set)
+{
+  g_autofree char *ckpt_dir = g_build_filename (folder, "checkpoints", NULL);
+  g_autofree char *models = g_build_filename (folder, DM_PROJECT_MODELS_DIR, NULL);
+  g_autoptr (GHashTable) keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GDir) dir = NULL;
+  const char *name;
+
+  for (guint c = 0; c + 1 < set->class_names->len; c++)
+    {
+      const char *class_name = set->class_names->pdata[c];
+      g_autofree char *class_dir = dm_training_class_checkpoint_dir (ckpt_dir, class_name);
+      g_autofree char *path = g_build_filename (class_dir, DM_CHECKPOINT_FILE, NULL);
+
+      g_unlink (path);
+      g_rmdir (class_dir);
+      g_hash_table_add (keep, dm_model_set_file_name (class_name));
+    }
+  dir = g_dir_open (models, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, DM_MODEL_FILE_SUFFIX) && !g_hash_table_contains (keep, name))
+      {
+        g_autofree char *path = g_build_filename (models, name, NULL);
+        g_unlink (path);
+      }
+}
+
+/* The identity of a folder of models: SHA-256 over the names and
+ * checksums of its model files, in name order. */
+static char *
+models_sha256 (const char *folder, GError **error)
+{
+  g_autoptr (DmModelSet) set = dm_model_set_open (folder, error);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  if (set == NULL)
+    return NULL;
+  for (guint i = 0; i < set->entries->len; i++)
+    {
+      const DmModelSetEntry *e = set->entries->pdata[i];
+      g_autofree char *base = g_path_get_basename (e->path);
+      g_autofree char *sha = dm_file_sha256 (e->path, error);
+
+      if (sha == NULL)
+        return NULL;
+      g_checksum_update (sum, (const guchar *)base, -1);
+      g_checksum_update (sum, (const guchar *)sha, -1);
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 /* Steps 1-3: the model file; *ds receives the dataset for scoring. */
 static gboolean
 train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, GError **error)
@@ -240,7 +336,9 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   DmTrainingSet set = { 0 };
   DmTrainingOutcome outcome;
   DmTrainingRequest request = { 0 };
-  const DmTrainingCallbacks callbacks = { on_train_progress, on_note, NULL, on_saving, run };
+  const DmTrainingCallbacks callbacks
+    = { on_train_progress, on_note, NULL, on_saving, run, on_class_started };
+  gboolean per_class = job->settings.per_class;
   gboolean ok = FALSE;
 
   report (run, DM_PROJECT_TRAIN_LOADING);
@@ -268,7 +366,8 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   if (backbone == NULL)
     goto out;
   job->settings.checkpoint_every = checkpoint_interval (&job->settings, backbone->config.dim);
-  model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
+  model_path = g_build_filename (job->folder,
+                                 per_class ? DM_PROJECT_MODELS_DIR : DM_PROJECT_MODEL_FILE, NULL);
   request.set = &set;
   request.backbone = backbone;
   request.backbone_name = name;
@@ -282,10 +381,12 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   if (!ok)
     goto out;
   job->has_model = TRUE;
-  /* the finished run's checkpoint has nothing left to give (the model file
-   * holds its weights) and takes hundreds of MB */
+  /* the finished run's checkpoints have nothing left to give (the model
+   * files hold their weights) and take hundreds of MB each */
   g_unlink (ckpt);
-  *sha_out = dm_file_sha256 (model_path, error);
+  if (per_class)
+    tidy_per_class (job->folder, &set);
+  *sha_out = per_class ? models_sha256 (model_path, error) : dm_file_sha256 (model_path, error);
   ok = *sha_out != NULL;
   if (ok)
     *ds_out = g_steal_pointer (&ds);
@@ -301,16 +402,68 @@ on_cancelled (GCancellable *cancellable, gpointer flag)
   g_atomic_int_set ((gint *)flag, 1);
 }
 
+/* The model of each class while scoring: the unified one, loaded once, or
+ * the class's own from the model set. */
+typedef struct
+{
+  DmEngine *engine;
+  DmModelSet *set;
+  const char *loaded; /* the file of model, or NULL */
+  DmDinomalyModel *model;
+  DmInference *inference;
+} ClassModels;
+
+static void
+class_models_clear (ClassModels *m)
+{
+  g_clear_pointer (&m->inference, dm_inference_free);
+  g_clear_pointer (&m->model, dm_dinomaly_model_free);
+  g_clear_pointer (&m->set, dm_model_set_free);
+  m->loaded = NULL;
+}
+
+static gboolean
+class_model (const char *class_name,
+             DmInference **inference,
+             const DmDinomalyModel **model,
+             gpointer user_data,
+             GError **error)
+{
+  ClassModels *m = user_data;
+  const char *path = dm_model_set_find (m->set, class_name);
+
+  *inference = NULL;
+  *model = NULL;
+  if (path == NULL)
+    return TRUE;
+  if (g_strcmp0 (path, m->loaded) != 0)
+    {
+      g_clear_pointer (&m->inference, dm_inference_free);
+      g_clear_pointer (&m->model, dm_dinomaly_model_free);
+      m->loaded = NULL;
+      m->model = dm_dinomaly_model_load (path, NULL, NULL, error);
+      if (m->model == NULL)
+        return FALSE;
+      m->inference = dm_inference_new (m->engine, m->model, DM_EVAL_BATCH, error);
+      if (m->inference == NULL)
+        return FALSE;
+      m->loaded = path;
+    }
+  *inference = m->inference;
+  *model = m->model;
+  return TRUE;
+}
+
 /* Step 4. */
 static gboolean
 score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable, GError **error)
 {
   DmProjectTrain *job = run->job;
-  g_autofree char *model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
+  g_autofree char *model_path = g_build_filename (
+    job->folder, job->settings.per_class ? DM_PROJECT_MODELS_DIR : DM_PROJECT_MODEL_FILE, NULL);
   g_autofree char *results_dir = g_build_filename (job->folder, "results", NULL);
-  g_autoptr (DmDinomalyModel) model = NULL;
   g_autoptr (DmEngine) engine = NULL;
-  g_autoptr (DmInference) inference = NULL;
+  ClassModels classes = { 0 };
   gint cancel = 0;
   gulong handler;
   guint n = 0;
@@ -320,21 +473,20 @@ score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable
   if (n == 0)
     return TRUE;
   on_score_progress (0, n, run);
-  model = dm_dinomaly_model_load (model_path, NULL, NULL, error);
-  if (model == NULL)
-    return FALSE;
   engine = dm_engine_new (job->n_threads, error);
   if (engine == NULL)
     return FALSE;
-  inference = dm_inference_new (engine, model, DM_EVAL_BATCH, error);
-  if (inference == NULL)
+  classes.engine = engine;
+  classes.set = dm_model_set_open (model_path, error);
+  if (classes.set == NULL)
     return FALSE;
   handler = cancellable != NULL
               ? g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &cancel, NULL)
               : 0;
   job->results
-    = dm_project_score (inference, model, ds, results_dir, model_sha, job->quantile, DM_EVAL_BATCH,
-                        on_score_progress, run, &cancel, job->problems, error);
+    = dm_project_score_with (class_model, &classes, ds, results_dir, model_sha, job->quantile,
+                             DM_EVAL_BATCH, on_score_progress, run, &cancel, job->problems, error);
+  class_models_clear (&classes);
   if (cancellable != NULL)
     g_cancellable_disconnect (cancellable, handler);
   return job->results != NULL;
@@ -350,8 +502,14 @@ dm_project_train_run (DmProjectTrain *job,
   Run run = { job, progress, user_data };
   g_autoptr (DmDataset) ds = NULL;
   g_autofree char *sha = NULL;
+  gboolean ok;
 
-  return train (&run, &ds, &sha, cancellable, error) && score (&run, ds, sha, cancellable, error);
+  ok = train (&run, &ds, &sha, cancellable, error);
+  /* scoring is one phase for every class */
+  run.n_classes = 0;
+  ok = ok && score (&run, ds, sha, cancellable, error);
+  g_free (run.class_name);
+  return ok;
 }
 
 DmProjectResults *
@@ -383,12 +541,44 @@ dm_project_train_has_model (DmProjectTrain *job)
 }
 
 gboolean
+dm_project_train_memory (const DmProject *project, DmTrainMemory *memory, GError **error)
+{
+  g_autoptr (DmDataset) ds = NULL;
+  DmTrainingSet set = { 0 };
+  DmTrainSettings s;
+  DmVitConfig config;
+  gboolean ok;
+
+  if (project->backbone_kind == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no backbone chosen", project->folder);
+      return FALSE;
+    }
+  if (!dm_project_train_settings (project, &s, error)
+      || !dm_training_backbone_config (
+        project->backbone_kind, project->backbone_path,
+        project->backbone_arch != NULL ? project->backbone_arch : "small", &config, error))
+    {
+      dm_train_settings_clear (&s);
+      return FALSE;
+    }
+  ds = dm_project_load_dataset (project, DM_DATASET_CHECK_NONE, NULL, error);
+  ok = ds != NULL && dm_training_set_from_dataset (ds, NULL, NULL, &set, error);
+  if (ok)
+    dm_training_estimate_memory (&set, &config, &s, memory);
+  dm_training_set_clear (&set);
+  dm_train_settings_clear (&s);
+  return ok;
+}
+
+gboolean
 dm_project_train_apply (DmProjectTrain *job, DmProject *project, GError **error)
 {
   if (!job->has_model)
     return TRUE;
   g_free (project->model);
-  project->model = g_strdup (DM_PROJECT_MODEL_FILE);
+  project->model
+    = g_strdup (job->settings.per_class ? DM_PROJECT_MODELS_DIR : DM_PROJECT_MODEL_FILE);
   for (guint i = 0; job->results != NULL && i < job->results->n_classes; i++)
     {
       const DmResultClass *k = &job->results->classes[i];

@@ -11,6 +11,12 @@
  *   4. SCORING  the test and hold-out images into folder/results/
  *               (dm_project_score) with thresholds proposed.
  *
+ * With the setting per_class (the paper's class-separated setting), steps
+ * 2 and 3 run once per class (dm_training_run): folder/models/ holds one
+ * model file per class, folder/checkpoints/<class>/ their checkpoints,
+ * and step 4 scores each class with its own model. The project's `model`
+ * is then "models", a DmModelSet folder.
+ *
  * The job reads its own copy of the project from disk: the caller's
  * DmProject is never touched from the worker. The caller applies the
  * outcome (the model's path, proposed thresholds) to its project on its
@@ -22,12 +28,14 @@
 
 #include "dm-project-results.h"
 #include "dm-project.h"
+#include "dm-train-memory.h"
 #include "dm-train-settings.h"
 #include "dm-trainer.h"
 
 G_BEGIN_DECLS
 
 #define DM_PROJECT_MODEL_FILE "model.dinomaly"
+#define DM_PROJECT_MODELS_DIR "models" /* one model per class */
 /* the share of normal images a proposed image threshold passes */
 #define DM_PROJECT_DEFAULT_QUANTILE 0.99
 
@@ -45,6 +53,10 @@ typedef struct
   DmProjectTrainPhase phase;
   const DmTrainProgress *train; /* CACHING and TRAINING, else NULL */
   guint scored, n_to_score;     /* SCORING */
+  /* one model per class: the class being trained (0-based) of n_classes,
+   * else n_classes 0 */
+  guint class_index, n_classes;
+  const char *class_name;
 } DmProjectTrainProgress;
 
 /* Called on the worker thread. */
@@ -64,8 +76,9 @@ dm_project_train_settings (const DmProject *project, DmTrainSettings *settings, 
  * the project's setting "threshold_quantile", else the default. */
 double dm_project_threshold_quantile (const DmProject *project);
 
-/* TRUE when folder/checkpoints holds a checkpoint to resume: *next_iter
- * and *total_iters (may be NULL) say where it stopped. */
+/* TRUE when folder/checkpoints holds a checkpoint to resume (one model
+ * per class: a class's, in folder/checkpoints/<class>/): *next_iter and
+ * *total_iters (may be NULL) say where it stopped. */
 gboolean
 dm_project_train_can_resume (const DmProject *project, gint64 *next_iter, gint64 *total_iters);
 
@@ -94,6 +107,12 @@ GPtrArray *dm_project_train_get_problems (DmProjectTrain *job);
 const float *dm_project_train_get_losses (DmProjectTrain *job, gsize *n, gint64 *first_iter);
 /* TRUE when the model file was written */
 gboolean dm_project_train_has_model (DmProjectTrain *job);
+
+/* The memory the project's next run needs (dm-train-memory.h): its
+ * training images, backbone shape (the file's header, or the random
+ * backbone's) and settings. Blocking (lists the images): off the main
+ * thread. */
+gboolean dm_project_train_memory (const DmProject *project, DmTrainMemory *memory, GError **error);
 
 /* Applies a finished job to the caller's project: model path, and the
  * proposed image and pixel thresholds for the classes whose thresholds the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dm-error.h"
+#include "dm-file-util.h"
 
 guint64
 dm_feature_cache_bytes (int n_images, int N, int D, gboolean bf16)
@@ -29,24 +30,6 @@ dm_feature_cache_available_memory (void)
   if (line == NULL)
     return 0;
   return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
-}
-
-/* "10.5 KiB" with a plain space (GLib's uses a no-break space, awkward in
- * terminals and logs). */
-static char *
-format_size (guint64 bytes)
-{
-  const char *units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
-  double v = (double)bytes;
-  int u = 0;
-
-  while (v >= 1024.0 && u < 4)
-    {
-      v /= 1024.0;
-      u++;
-    }
-  return u == 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT " byte%s", bytes, bytes == 1 ? "" : "s")
-                : g_strdup_printf ("%.1f %s", v, units[u]);
 }
 
 DmFeatureCache *
@@ -78,7 +61,7 @@ dm_feature_cache_new (
       map = mmap (NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (map == MAP_FAILED)
         {
-          g_autofree char *size = format_size (need);
+          g_autofree char *size = dm_format_bytes (need);
           g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
                        "The encoder-feature cache of %d images needs %s of memory: %s", n_images,
                        size, g_strerror (errno));
@@ -87,9 +70,9 @@ dm_feature_cache_new (
     }
   else if (dir == NULL)
     {
-      g_autofree char *size = format_size (need);
-      g_autofree char *limit = format_size (max_bytes);
-      g_autofree char *half = format_size (need / 2);
+      g_autofree char *size = dm_format_bytes (need);
+      g_autofree char *limit = dm_format_bytes (max_bytes);
+      g_autofree char *half = dm_format_bytes (need / 2);
 
       g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE,
                    "The encoder-feature cache of %d images needs %s, more than the %s of memory "
@@ -120,7 +103,7 @@ dm_feature_cache_new (
       g_unlink (path);
       if (posix_fallocate (fd, 0, (off_t)need) != 0)
         {
-          g_autofree char *size = format_size (need);
+          g_autofree char *size = dm_format_bytes (need);
           close (fd);
           g_set_error (error, DM_ERROR, DM_ERROR_IO,
                        "%s: no room for the %s encoder-feature cache file", dir, size);

@@ -24,6 +24,9 @@ typedef enum
   DM_TRAIN_PRESET_PAPER_LONG,   /* "Dinomaly↑" on MVTec AD and VisA: 20,000 iterations */
   DM_TRAIN_PRESET_REALIAD,      /* the paper on Real-IAD: 50,000 iterations, dropout 0.4 */
   DM_TRAIN_PRESET_REALIAD_LONG, /* "Dinomaly↑" on Real-IAD: 100,000 iterations, dropout 0.4 */
+  DM_TRAIN_PRESET_PAPER_LARGE,  /* the paper's ViT-L/14 row: 10,000 iterations */
+  DM_TRAIN_PRESET_PER_CLASS,    /* the paper's class-separated setting (Table 2): one model per
+                                 * class, 5,000 iterations each */
 } DmTrainPreset;
 
 typedef struct
@@ -41,6 +44,11 @@ typedef struct
 
   /* model (§3) */
   float dropout; /* 0.2 */
+
+  /* one model per class (the paper's class-separated setting) instead of
+   * one unified model: the training sequence (pipeline/dm-training.h) runs
+   * these settings once per class; a trainer never reads it */
+  gboolean per_class;
 
   /* loss (§5) */
   DmLossSettings loss; /* p_final 0.9, ramp 1000, factor 0.1 */
@@ -73,11 +81,11 @@ void dm_train_settings_init (DmTrainSettings *settings);
 void dm_train_settings_clear (DmTrainSettings *settings);
 void dm_train_settings_copy (DmTrainSettings *dst, const DmTrainSettings *src);
 
-/* Sets resize, crop, total_iters, batch and dropout of a preset (others
- * unchanged). */
+/* Sets resize, crop, total_iters, batch, dropout and per_class of a preset
+ * (others unchanged). */
 void dm_train_settings_apply_preset (DmTrainSettings *settings, DmTrainPreset preset);
-/* "quick", "balanced", "paper", "paper-long", "realiad", "realiad-long"
- * <-> preset; FALSE for an unknown name. */
+/* "quick", "balanced", "paper", "paper-long", "realiad", "realiad-long",
+ * "paper-large", "paper-per-class" <-> preset; FALSE for an unknown name. */
 gboolean dm_train_preset_from_name (const char *name, DmTrainPreset *preset);
 /* How many presets there are: DmTrainPreset runs from 0 to this, the
  * order in which to offer them. */
@@ -91,7 +99,7 @@ const char *dm_train_preset_title (DmTrainPreset preset);
 const char *const *dm_train_preset_settings (void);
 /* "quick, balanced, ... or realiad-long", for messages. */
 char *dm_train_preset_list (void);
-/* The backbone a preset is meant for: "small" or "base". */
+/* The backbone a preset is meant for: "small", "base" or "large". */
 const char *dm_train_preset_arch (DmTrainPreset preset);
 
 /* Checks every value for sense; the message names the setting. */

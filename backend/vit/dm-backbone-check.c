@@ -65,3 +65,53 @@ dm_backbone_arch_name (const DmVitConfig *c)
     return g_strdup_printf ("ViT-%s/%d", size, c->patch_size);
   return g_strdup_printf ("ViT (D %d)/%d", c->dim, c->patch_size);
 }
+
+char *
+dm_backbone_family_name (const DmVitConfig *c)
+{
+  g_autofree char *arch = dm_backbone_arch_name (c);
+
+  if (c->n_registers == 0)
+    return g_strdup_printf ("DINOv2 %s without registers", arch);
+  return g_strdup_printf ("DINOv2 %s with %d register%s", arch, c->n_registers,
+                          c->n_registers == 1 ? "" : "s");
+}
+
+gboolean
+dm_backbone_official (const DmVitConfig *c, DmBackboneOfficial *o)
+{
+  static const struct
+  {
+    int dim, depth;
+    DmBackboneOfficial reg, plain;
+  } releases[] = {
+    { 384,
+      12,
+      { "dinov2_vits14_reg4_pretrain.pth", "facebook/dinov2-with-registers-small",
+        "vit_small_patch14_reg4_dinov2.lvd142m" },
+      { "dinov2_vits14_pretrain.pth", "facebook/dinov2-small",
+        "vit_small_patch14_dinov2.lvd142m" } },
+    { 768,
+      12,
+      { "dinov2_vitb14_reg4_pretrain.pth", "facebook/dinov2-with-registers-base",
+        "vit_base_patch14_reg4_dinov2.lvd142m" },
+      { "dinov2_vitb14_pretrain.pth", "facebook/dinov2-base", "vit_base_patch14_dinov2.lvd142m" } },
+    { 1024,
+      24,
+      { "dinov2_vitl14_reg4_pretrain.pth", "facebook/dinov2-with-registers-large",
+        "vit_large_patch14_reg4_dinov2.lvd142m" },
+      { "dinov2_vitl14_pretrain.pth", "facebook/dinov2-large",
+        "vit_large_patch14_dinov2.lvd142m" } },
+  };
+
+  memset (o, 0, sizeof *o);
+  if (c->patch_size != 14 || (c->n_registers != 0 && c->n_registers != 4))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (releases); i++)
+    if (releases[i].dim == c->dim && releases[i].depth == c->depth)
+      {
+        *o = c->n_registers == 4 ? releases[i].reg : releases[i].plain;
+        return TRUE;
+      }
+  return FALSE;
+}

@@ -125,7 +125,8 @@ dm_vit_assemble_tokens (float *x,
 
       for (int d = 0; d < D; d++)
         xb[d] = cls_token[d] + (cls_pos != NULL ? cls_pos[d] : 0.0f);
-      memcpy (xb + D, registers, sizeof (float) * R * D);
+      if (R > 0) /* DINOv2 without registers: cls, then the patches */
+        memcpy (xb + D, registers, sizeof (float) * R * D);
       for (gsize p = 0; p < P; p++)
         {
           const float *src = patches + ((gsize)b * P + p) * D;

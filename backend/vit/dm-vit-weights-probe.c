@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Recognises a DINOv2-with-registers encoder in a safetensors file: naming
+/* Recognises a DINOv2 encoder (with or without registers) in a weight file: naming
  * scheme, key prefix and architecture, from the header's names and shapes
  * (and a HuggingFace config.json when there is one). Nothing is read. */
 #include "dm-vit-weights-private.h"
@@ -115,12 +115,14 @@ dm_vit_scheme_name (DmVitScheme scheme)
 }
 
 const char *
-dm_vit_scheme_description (DmVitScheme scheme)
+dm_vit_scheme_description (DmVitScheme scheme, int n_registers)
 {
   switch (scheme)
     {
-    case DM_VIT_SCHEME_HF: return "HuggingFace Dinov2WithRegistersModel";
-    case DM_VIT_SCHEME_TIMM: return "timm vit_*_patch14_reg4_dinov2";
+    case DM_VIT_SCHEME_HF:
+      return n_registers > 0 ? "HuggingFace Dinov2WithRegistersModel" : "HuggingFace Dinov2Model";
+    case DM_VIT_SCHEME_TIMM:
+      return n_registers > 0 ? "timm vit_*_patch14_reg4_dinov2" : "timm vit_*_patch14_dinov2";
     case DM_VIT_SCHEME_DINOV2:
     default: return "original DINOv2";
     }
@@ -402,7 +404,9 @@ apply_config_json (const Ctx *ctx, const char *path, DmVitConfig *c, GError **er
       && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node))
     {
       g_set_error (error, DM_ERROR, DM_ERROR_UNSUPPORTED,
-                   "%s: use_swiglu_ffn is true: SwiGLU encoders (ViT-g) are not supported", path);
+                   "%s: use_swiglu_ffn is true: DINOv2 giant (ViT-g/14) and other SwiGLU encoders "
+                   "have a different block; not supported (use ViT-S/14, ViT-B/14 or ViT-L/14)",
+                   path);
       return FALSE;
     }
   if (config_int (o, "num_attention_heads", &v))
@@ -442,6 +446,111 @@ isqrt_exact (gint64 n)
   return r * r == n ? (int)r : -1;
 }
 
+static const DmTensorInfo *
+find_tensor (const Ctx *ctx, const char *name)
+{
+  g_autofree char *key = g_strconcat (ctx->prefix, name, NULL);
+
+  return name != NULL ? dm_safetensors_find (ctx->st, key) : NULL;
+}
+
+/* Registers, and what their absence says about the naming scheme. The
+ * original and timm names differ only in the register tensor
+ * (register_tokens / reg_token), so a file with neither is one of the
+ * plain DINOv2 models the official code runs with num_register_tokens = 0:
+ * Meta's dinov2_vit?14_pretrain.pth (with its unused mask_token) or timm's
+ * vit_*_patch14_dinov2 (the same names without mask_token). */
+static gboolean
+find_registers (Ctx *ctx, DmVitProbe *probe, GError **error)
+{
+  DmVitConfig *c = &probe->config;
+  const DmTensorInfo *t;
+
+  if (probe->scheme == DM_VIT_SCHEME_DINOV2 && find_tensor (ctx, names_dinov2.registers) == NULL
+      && (find_tensor (ctx, names_timm.registers) != NULL
+          || find_tensor (ctx, names_dinov2.mask) == NULL))
+    probe->scheme = DM_VIT_SCHEME_TIMM;
+  ctx->names = dm_vit_names (probe->scheme);
+  t = find_tensor (ctx, ctx->names->registers);
+  if (t == NULL)
+    {
+      c->n_registers = 0;
+      return TRUE;
+    }
+  if (t->rank != 3 || t->shape[0] != 1 || t->shape[1] < 1 || t->shape[1] > 64
+      || t->shape[2] != c->dim)
+    {
+      g_autofree char *s = dm_tensor_info_shape_string (t);
+      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
+                   "%s: tensor '%s%s' has shape %s, expected (1, R, %d)",
+                   dm_safetensors_path (ctx->st), ctx->prefix, ctx->names->registers, s, c->dim);
+      return FALSE;
+    }
+  c->n_registers = (int)t->shape[1];
+  return TRUE;
+}
+
+/* The position table: the cls row + G*G grid rows, except timm's register
+ * models, which fold cls's position into cls_token and keep G*G rows.
+ * 1 + G*G is never a square, so the row count tells the two apart. */
+static gboolean
+find_positions (const Ctx *ctx, DmVitProbe *probe, GError **error)
+{
+  DmVitConfig *c = &probe->config;
+  const DmTensorInfo *t = find_tensor (ctx, ctx->names->pos);
+  gint64 rows;
+
+  if (t == NULL)
+    return fail (ctx, error, "tensor '%s%s' is missing", ctx->prefix, ctx->names->pos);
+  rows = t->rank == 3 ? t->shape[1] : -1;
+  probe->pos_has_cls = !(probe->scheme == DM_VIT_SCHEME_TIMM && rows > 0 && isqrt_exact (rows) > 0);
+  if (probe->pos_has_cls)
+    rows--;
+  if (t->rank != 3 || t->shape[0] != 1 || t->shape[2] != c->dim || rows < 1
+      || (c->pos_grid = isqrt_exact (rows)) < 1)
+    {
+      g_autofree char *s = dm_tensor_info_shape_string (t);
+      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
+                   "%s: tensor '%s%s' has shape %s, expected (1, %sG*G, %d) for a square grid of "
+                   "positions",
+                   dm_safetensors_path (ctx->st), ctx->prefix, ctx->names->pos, s,
+                   probe->scheme == DM_VIT_SCHEME_TIMM ? "" : "1 + ", c->dim);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* DINOv2 giant (ViT-g/14) replaces the MLP by a SwiGLU one: a gate and a
+ * value projection and a different activation. Its names: original
+ * mlp.w12 / mlp.w3, HuggingFace mlp.weights_in / weights_out, timm
+ * (SwiGLUPacked) mlp.fc1 of twice the rows mlp.fc2 takes. */
+static gboolean
+refuse_swiglu (const Ctx *ctx, const DmVitConfig *c, GError **error)
+{
+  static const char *const gates[] = { "mlp.w12.weight", "mlp.weights_in.weight" };
+  g_autofree char *fc1 = g_strdup_printf ("%s0.%s", ctx->names->block, ctx->names->fc1_w);
+  g_autofree char *fc2 = g_strdup_printf ("%s0.%s", ctx->names->block, ctx->names->fc2_w);
+  const DmTensorInfo *t1 = find_tensor (ctx, fc1), *t2 = find_tensor (ctx, fc2);
+  g_autofree char *found = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (gates) && found == NULL; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s0.%s", ctx->names->block, gates[i]);
+
+      if (find_tensor (ctx, name) != NULL)
+        found = g_strconcat (ctx->prefix, name, NULL);
+    }
+  if (found == NULL && t1 != NULL && t2 != NULL && t1->rank == 2 && t2->rank == 2
+      && t1->shape[0] == 2 * t2->shape[1] && t2->shape[0] == c->dim)
+    found = g_strconcat (ctx->prefix, fc1, NULL);
+  if (found == NULL)
+    return TRUE;
+  return fail (ctx, error,
+               "%s with a SwiGLU MLP ('%s'), a different block from the ViT-S/14, ViT-B/14 and "
+               "ViT-L/14 ones Dinomaly runs; it is not supported: use one of those",
+               c->dim == 1536 ? "DINOv2 giant (ViT-g/14)" : "a ViT", found);
+}
+
 gboolean
 dm_vit_probe (const DmSafetensors *st, const char *config_json, DmVitProbe *probe, GError **error)
 {
@@ -449,8 +558,7 @@ dm_vit_probe (const DmSafetensors *st, const char *config_json, DmVitProbe *prob
   DmVitConfig *c = &probe->config;
   const DmTensorInfo *t;
   g_autofree char *key = NULL;
-  const char *reg_name;
-  gint64 d, pos_rows;
+  gint64 d;
   int max_block;
 
   memset (probe, 0, sizeof *probe);
@@ -476,60 +584,8 @@ dm_vit_probe (const DmSafetensors *st, const char *config_json, DmVitProbe *prob
   c->patch_size = (int)t->shape[2];
   d = c->dim;
 
-  /* Registers tell DINOv2 from timm (and any ViT without registers). */
-  if (probe->scheme == DM_VIT_SCHEME_DINOV2)
-    {
-      g_autofree char *orig = g_strconcat (ctx.prefix, names_dinov2.registers, NULL);
-      g_autofree char *timm = g_strconcat (ctx.prefix, names_timm.registers, NULL);
-
-      if (dm_safetensors_find (st, timm) != NULL && dm_safetensors_find (st, orig) == NULL)
-        probe->scheme = DM_VIT_SCHEME_TIMM;
-    }
-  ctx.names = dm_vit_names (probe->scheme);
-  g_free (key);
-  key = g_strconcat (ctx.prefix, ctx.names->registers, NULL);
-  t = dm_safetensors_find (st, key);
-  if (t == NULL)
-    {
-      reg_name = probe->scheme == DM_VIT_SCHEME_HF ? "'embeddings.register_tokens'"
-                                                   : "'register_tokens' or 'reg_token'";
-      fail (&ctx, error,
-            "a ViT without registers (no %s); Dinomaly needs DINOv2 *with registers* "
-            "(dinov2_vit*14_reg4)",
-            reg_name);
-      goto failed;
-    }
-  if (t->rank != 3 || t->shape[0] != 1 || t->shape[1] < 1 || t->shape[1] > 64 || t->shape[2] != d)
-    {
-      g_autofree char *s = dm_tensor_info_shape_string (t);
-      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                   "%s: tensor '%s' has shape %s, expected (1, R, %d)", dm_safetensors_path (st),
-                   key, s, c->dim);
-      goto failed;
-    }
-  c->n_registers = (int)t->shape[1];
-
-  /* Position table: cls + G*G rows, or G*G rows for timm. */
-  g_free (key);
-  key = g_strconcat (ctx.prefix, ctx.names->pos, NULL);
-  t = dm_safetensors_find (st, key);
-  if (t == NULL)
-    {
-      fail (&ctx, error, "tensor '%s' is missing", key);
-      goto failed;
-    }
-  pos_rows = t->rank == 3 ? t->shape[1] - (probe->scheme == DM_VIT_SCHEME_TIMM ? 0 : 1) : -1;
-  if (t->rank != 3 || t->shape[0] != 1 || t->shape[2] != d || pos_rows < 1
-      || (c->pos_grid = isqrt_exact (pos_rows)) < 1)
-    {
-      g_autofree char *s = dm_tensor_info_shape_string (t);
-      g_set_error (error, DM_ERROR, DM_ERROR_MISMATCH,
-                   "%s: tensor '%s' has shape %s, expected (1, %sG*G, %d) for a square grid of "
-                   "positions",
-                   dm_safetensors_path (st), key, s,
-                   probe->scheme == DM_VIT_SCHEME_TIMM ? "" : "1 + ", c->dim);
-      goto failed;
-    }
+  if (!find_registers (&ctx, probe, error) || !find_positions (&ctx, probe, error))
+    goto failed;
 
   max_block = max_block_index (&ctx);
   if (max_block < 0)
@@ -539,6 +595,8 @@ dm_vit_probe (const DmSafetensors *st, const char *config_json, DmVitProbe *prob
       goto failed;
     }
   c->depth = max_block + 1;
+  if (!refuse_swiglu (&ctx, c, error))
+    goto failed;
   g_free (key);
   key = g_strdup_printf ("%s%s0.%s", ctx.prefix, ctx.names->block, ctx.names->fc1_w);
   t = dm_safetensors_find (st, key);

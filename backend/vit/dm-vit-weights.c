@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Loads the DINOv2-with-registers encoder into one float32 arena with named
+/* Loads the DINOv2 encoder (with or without registers) into one float32 arena with named
  * views, from any of the three naming schemes, and writes it back under the
  * original names. */
 #include "dm-vit-weights-private.h"
@@ -148,6 +148,7 @@ dm_vit_weights_load_from (const DmSafetensors *st,
 {
   g_autoptr (DmVitWeights) w = NULL;
   DmVitProbe probe;
+  gboolean pos_has_cls;
   const DmVitConfig *c;
   Reader r = { .st = st };
   gsize d, gg;
@@ -167,6 +168,7 @@ dm_vit_weights_load_from (const DmSafetensors *st,
   w->scheme = probe.scheme;
   w->prefix = g_steal_pointer (&probe.prefix);
   w->source_dtype = source_dtype (probe.dtype_mask);
+  pos_has_cls = probe.pos_has_cls;
   dm_vit_probe_clear (&probe);
   c = &w->config;
   d = c->dim;
@@ -185,12 +187,14 @@ dm_vit_weights_load_from (const DmSafetensors *st,
   r.prefix = w->prefix;
   r.names = dm_vit_names (w->scheme);
   if (!read_tensor (&r, -1, r.names->cls, w->cls_token, d, error)
-      || !read_tensor (&r, -1, r.names->registers, w->register_tokens, c->n_registers * d, error)
+      || (c->n_registers > 0
+          && !read_tensor (&r, -1, r.names->registers, w->register_tokens, c->n_registers * d,
+                           error))
       || !read_tensor (&r, -1, r.names->patch_w, w->patch_w, d * 3 * c->patch_size * c->patch_size,
                        error)
       || !read_tensor (&r, -1, r.names->patch_b, w->patch_b, d, error))
     return NULL;
-  if (w->scheme == DM_VIT_SCHEME_TIMM)
+  if (!pos_has_cls)
     {
       /* timm's cls_token already holds cls + its position: keep it zero here. */
       if (!read_tensor (&r, -1, r.names->pos, w->pos_grid, gg * d, error))
@@ -290,8 +294,9 @@ dm_vit_weights_add_to_writer (const DmVitWeights *w,
       return FALSE;
     }
   /* Module order of the original DINOv2 state dict. */
+  /* Without registers, no register_tokens: as Meta's dinov2_vit?14 files. */
   if (!ADD ("cls_token", w->cls_token, 1, 1, d) || !ADD ("pos_embed", w->cls_pos, 1, 1 + gg, d)
-      || !ADD ("register_tokens", w->register_tokens, 1, c->n_registers, d)
+      || (c->n_registers > 0 && !ADD ("register_tokens", w->register_tokens, 1, c->n_registers, d))
       || !ADD ("mask_token", w->mask_token, 1, d)
       || !ADD ("patch_embed.proj.weight", w->patch_w, d, 3, p, p)
       || !ADD ("patch_embed.proj.bias", w->patch_b, d))

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The frozen DINOv2-with-registers encoder, forward only. */
+/* The frozen DINOv2 encoder (with or without registers), forward only. */
 #include "dm-vit.h"
 #include "dm-arena.h"
 

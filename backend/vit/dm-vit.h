@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The frozen DINOv2-with-registers encoder, forward only (spec/dinomaly.md
+/* The frozen DINOv2 encoder (with 4 registers or none), forward only (spec/dinomaly.md
  * §2): patch embedding, positions, blocks up to the last target block, and
  * the target-block means Dinomaly needs (the fused input and the two
  * encoder groups). */

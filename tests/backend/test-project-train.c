@@ -31,6 +31,9 @@ typedef struct
   guint scored, n_to_score;
   GCancellable *cancel_at; /* cancelled after iteration cancel_iter */
   gint64 cancel_iter;
+  guint cancel_class; /* ... of this class, one model per class */
+  guint class_mask;   /* one model per class: bit of each class index trained */
+  guint n_classes;
 } Seen;
 
 static void
@@ -39,10 +42,17 @@ on_progress (const DmProjectTrainProgress *p, gpointer user_data)
   Seen *seen = user_data;
 
   seen->phases_seen |= 1 << p->phase;
+  if (p->n_classes > 0)
+    {
+      g_assert_nonnull (p->class_name);
+      seen->class_mask |= 1u << p->class_index;
+      seen->n_classes = p->n_classes;
+    }
   if (p->phase == DM_PROJECT_TRAIN_TRAINING)
     {
       seen->last_iter = p->train->iteration;
-      if (seen->cancel_at != NULL && p->train->iteration == seen->cancel_iter)
+      if (seen->cancel_at != NULL && p->train->iteration == seen->cancel_iter
+          && p->class_index == seen->cancel_class)
         g_cancellable_cancel (seen->cancel_at);
     }
   if (p->phase == DM_PROJECT_TRAIN_SCORING)
@@ -232,12 +242,98 @@ test_bad_projects (void)
   }
 }
 
+/* One model per class: models/<class>.dinomaly, each class scored by its
+ * own model (the scores of `dinomaly eval` with that model file), the
+ * memory estimate of the largest class; cancelled in the second class,
+ * resuming trains that class alone. */
+static void
+test_per_class (void)
+{
+  g_autofree char *tmp = dm_test_make_tmpdir ();
+  g_autofree char *folder = g_build_filename (tmp, "project", NULL);
+  g_autofree char *models = g_build_filename (folder, DM_PROJECT_MODELS_DIR, NULL);
+  g_autofree char *ckpt = g_build_filename (folder, "checkpoints", "fabric", NULL);
+  g_autoptr (DmProject) p = make_project (folder);
+  g_autoptr (DmProjectTrain) job = NULL, again = NULL;
+  g_autoptr (DmProject) reopened = NULL;
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  DmTrainMemory all, per_class;
+  Seen seen = { 0 };
+  gint64 next = 0, total = 0;
+
+  g_assert_true (dm_project_train_memory (p, &all, &error));
+  g_assert_no_error (error);
+  json_object_set_boolean_member (p->settings, "per_class", TRUE);
+  g_assert_true (dm_project_save (p, &error));
+  g_assert_true (dm_project_train_memory (p, &per_class, &error));
+  /* two classes of 6 training images, 1 held out each: 5 of 10 */
+  g_assert_cmpuint (per_class.cache * 2, ==, all.cache);
+  g_assert_cmpuint (per_class.decoder, ==, all.decoder);
+
+  /* stopped in the second class, the first one's model is written */
+  job = dm_project_train_new (p, FALSE, 0, &error);
+  g_assert_no_error (error);
+  seen.cancel_at = cancel;
+  seen.cancel_iter = 3;
+  seen.cancel_class = 1;
+  g_assert_false (dm_project_train_run (job, on_progress, &seen, cancel, &error));
+  g_assert_error (error, DM_ERROR, DM_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpuint (seen.n_classes, ==, 2);
+  g_assert_cmpuint (seen.class_mask, ==, 3);
+  g_assert_true (dm_project_train_can_resume (p, &next, &total));
+  g_assert_cmpint (next, ==, 4);
+  g_assert_cmpint (total, ==, 8);
+
+  /* resumed: only fabric runs, then both classes are scored */
+  memset (&seen, 0, sizeof seen);
+  again = dm_project_train_new (p, TRUE, 0, &error);
+  g_assert_no_error (error);
+  g_assert_true (dm_project_train_run (again, on_progress, &seen, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen.class_mask, ==, 2);
+  g_assert_cmpint (seen.last_iter, ==, 7);
+  g_assert_cmpint (seen.phases_seen & (1 << DM_PROJECT_TRAIN_SCORING), !=, 0);
+  g_assert_true (dm_project_train_apply (again, p, &error));
+  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODELS_DIR);
+  g_assert_false (dm_project_train_can_resume (p, NULL, NULL));
+  g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));
+  reopened = dm_project_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reopened->model, ==, DM_PROJECT_MODELS_DIR);
+  check_results (reopened, again);
+
+  /* each class's scores are its own model's */
+  for (int c = 0; c < 2; c++)
+    {
+      const char *name = c == 0 ? "washer" : "fabric";
+      g_autofree char *file = g_strconcat (name, ".dinomaly", NULL);
+      g_autofree char *model = g_build_filename (DM_PROJECT_MODELS_DIR, file, NULL);
+      g_autofree char *saved = g_strdup (reopened->model);
+      DmProjectResults *r = dm_project_train_get_results (again);
+      int k = dm_project_results_find_class (r, name);
+      g_autoptr (DmEvalClass) e = NULL;
+
+      g_free (reopened->model);
+      reopened->model = g_steal_pointer (&model);
+      e = dm_test_evaluate_project_class (reopened, name);
+      g_free (reopened->model);
+      reopened->model = g_steal_pointer (&saved);
+      g_assert_cmpint (k, >=, 0);
+      for (guint i = 0; i < e->n_images; i++)
+        g_assert_cmpfloat (e->scores[i], ==, r->classes[k].images[i].score);
+    }
+  g_assert_true (g_file_test (models, G_FILE_TEST_IS_DIR));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/project-train/train-and-score", test_train_and_score);
   g_test_add_func ("/project-train/cancel-resume", test_cancel_resume);
+  g_test_add_func ("/project-train/per-class", test_per_class);
   g_test_add_func ("/project-train/bad-projects", test_bad_projects);
   return g_test_run ();
 }

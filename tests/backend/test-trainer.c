@@ -484,17 +484,19 @@ test_presets (void)
     int iters;
     float dropout;
   } paper[] = {
-    { "paper", 10000, 0.2f },         /* dinomaly_mvtec_uni.py, dinomaly_visa_uni.py */
-    { "paper-long", 20000, 0.2f },    /* Dinomaly↑: the README's released models */
-    { "realiad", 50000, 0.4f },       /* dinomaly_realiad_uni.py */
-    { "realiad-long", 100000, 0.4f }, /* Dinomaly↑ on Real-IAD */
+    { "paper", 10000, 0.2f },          /* dinomaly_mvtec_uni.py, dinomaly_visa_uni.py */
+    { "paper-long", 20000, 0.2f },     /* Dinomaly↑: the README's released models */
+    { "realiad", 50000, 0.4f },        /* dinomaly_realiad_uni.py */
+    { "realiad-long", 100000, 0.4f },  /* Dinomaly↑ on Real-IAD */
+    { "paper-large", 10000, 0.2f },    /* the ViT-L/14 row of the backbone study */
+    { "paper-per-class", 5000, 0.2f }, /* class-separated (Table 2), 5,000 per class */
   };
   g_autofree char *list = dm_train_preset_list ();
   const char *const *members = dm_train_preset_settings ();
   DmTrainSettings s;
   DmTrainPreset p;
 
-  g_assert_cmpuint (dm_train_preset_count (), ==, 6);
+  g_assert_cmpuint (dm_train_preset_count (), ==, 8);
   for (guint i = 0; i < dm_train_preset_count (); i++)
     {
       g_assert_true (dm_train_preset_from_name (dm_train_preset_name ((DmTrainPreset)i), &p));
@@ -502,7 +504,9 @@ test_presets (void)
       g_assert_nonnull (dm_train_preset_title (p));
       g_assert_nonnull (strstr (list, dm_train_preset_name (p)));
     }
-  g_assert_cmpstr (list, ==, "quick, balanced, paper, paper-long, realiad or realiad-long");
+  g_assert_cmpstr (list, ==,
+                   "quick, balanced, paper, paper-long, realiad, realiad-long, paper-large or "
+                   "paper-per-class");
   for (guint k = 0; k < G_N_ELEMENTS (paper); k++)
     {
       g_autoptr (GError) error = NULL;
@@ -518,13 +522,16 @@ test_presets (void)
       g_assert_cmpint (s.total_iters, ==, paper[k].iters);
       g_assert_cmpint (s.opt.total_iters, ==, paper[k].iters);
       g_assert_cmpfloat (s.dropout, ==, paper[k].dropout);
-      g_assert_cmpstr (dm_train_preset_arch (p), ==, "base");
+      g_assert_cmpstr (dm_train_preset_arch (p), ==,
+                       g_str_equal (paper[k].name, "paper-large") ? "large" : "base");
+      g_assert_cmpint (s.per_class, ==, g_str_equal (paper[k].name, "paper-per-class"));
       g_assert_true (dm_train_settings_validate (&s, &error));
       dm_train_settings_clear (&s);
     }
   /* the window drops the user's values of exactly what a preset sets */
   g_assert_true (g_strv_contains (members, "dropout"));
   g_assert_true (g_strv_contains (members, "total_iters"));
+  g_assert_true (g_strv_contains (members, "per_class"));
   g_assert_false (g_strv_contains (members, "seed"));
 }
 

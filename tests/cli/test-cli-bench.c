@@ -19,19 +19,21 @@ run_cli (const char *const *args, char **out, char **err)
 }
 
 /* Inference GFLOP of one image, counted independently of dm-bench.c:
- * patch embedding, 10 encoder blocks (linear layers 12 D^2 per token, then
- * q k^T and p v), bottleneck (8 D^2 per token), 8 decoder blocks (linear
- * layers, k'^T v and q' KV per head, the normaliser). */
+ * patch embedding, the encoder blocks up to the last target (10 for
+ * ViT-S/B, 19 for ViT-L: linear layers 12 D^2 per token, then q k^T and
+ * p v), bottleneck (8 D^2 per token), 8 decoder blocks (linear layers,
+ * k'^T v and q' KV per head, the normaliser). */
 static double
 hand_gflop (int D, int crop)
 {
   double g = crop / 14, N = 5 + g * g, d = D;
+  int blocks = D == 1024 ? 19 : 10;
   double patch = 2 * g * g * 588 * d;
   double encoder = 2 * N * 12 * d * d + 4 * N * N * d;
   double bottleneck = 2 * N * 8 * d * d;
   double decoder = 2 * N * 12 * d * d + 4 * N * d * 64 + 2 * N * d;
 
-  return (patch + 10 * encoder + bottleneck + 8 * decoder) * 1e-9;
+  return (patch + blocks * encoder + bottleneck + 8 * decoder) * 1e-9;
 }
 
 static void
@@ -60,14 +62,17 @@ test_bf16_rows (void)
   g_assert_true (json_parser_load_from_file (parser, json, &error));
   g_assert_no_error (error);
   rows = json_node_get_array (json_parser_get_root (parser));
-  g_assert_cmpuint (json_array_get_length (rows), ==, 12); /* 2 archs x 3 crops x 2 batches */
+  g_assert_cmpuint (json_array_get_length (rows), ==, 18); /* 3 archs x 3 crops x 2 batches */
   for (guint i = 0; i < json_array_get_length (rows); i++)
     {
       JsonObject *row = json_array_get_object_element (rows, i);
       const char *arch = json_object_get_string_member (row, "arch");
       int crop = (int)json_object_get_int_member (row, "crop");
       double gflop = json_object_get_double_member (row, "gflop_per_image");
-      double want = hand_gflop (strcmp (arch, "small") == 0 ? 384 : 768, crop);
+      double want = hand_gflop (strcmp (arch, "small") == 0  ? 384
+                                : strcmp (arch, "base") == 0 ? 768
+                                                             : 1024,
+                                crop);
 
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
         g_assert_true (json_object_has_member (row, keys[k]));
@@ -95,7 +100,7 @@ test_usage (void)
     { { "bench" }, 2, "give a mode, infer, train or station" },
     { { "bench", "eval" }, 2, "give a mode, infer, train or station" },
     { { "bench", "train", "--preset", "fast" }, 2, "--preset: quick, balanced or paper" },
-    { { "bench", "infer", "--arch", "huge" }, 2, "--arch huge: give small or base" },
+    { { "bench", "infer", "--arch", "huge" }, 2, "--arch huge: give small, base or large" },
     { { "bench", "infer", "--crop", "300" }, 2, "multiple of the patch size" },
     { { "bench", "infer", "--dtype", "f16" }, 2, "give f32 or bf16" },
     { { "bench", "infer", "--batch", "-1" }, 2, "--batch -1" },

@@ -181,7 +181,7 @@ test_info (void)
   g_autofree char *out = run_ok ((const char *[]){ "info", pth_backbone, NULL });
 
   g_test_message ("%s", out);
-  dm_test_assert_has (out, "DINOv2-with-registers encoder");
+  dm_test_assert_has (out, "DINOv2 encoder");
   dm_test_assert_has (out, "original DINOv2 (key prefix: none)");
   dm_test_assert_has (out, "D 128, 2 heads of 64, depth 10, 4 registers");
   dm_test_assert_has (out, "2,237,056 in 148 tensors, BF16");

@@ -211,6 +211,8 @@ on_activate_after (GApplication *app, gpointer user_data)
                                                  "encoder_timm_bf16.safetensors", NULL);
     g_autofree char *decoder
       = g_build_filename (dm_test_srcdir (), "data", "forward", "decoder_f32.safetensors", NULL);
+    g_autofree char *noreg = g_build_filename (dm_test_srcdir (), "data", "noreg",
+                                               "dinov2_tiny_pretrain_bf16.pth", NULL);
     g_autofree char *text = NULL;
 
     g_assert_nonnull (page);
@@ -225,7 +227,10 @@ on_activate_after (GApplication *app, gpointer user_data)
     dm_test_gui_wait_frames (window, 2);
     text = page_text (page);
     g_assert_nonnull (strstr (text, "with 4 registers, 10 blocks"));
-    g_assert_nonnull (strstr (text, "timm names"));
+    g_assert_nonnull (strstr (text, "timm vit_*_patch14_reg4_dinov2 names"));
+    /* no official file has the tiny shape: every family's sources */
+    g_assert_nonnull (strstr (text, "github.com/facebookresearch/dinov2"));
+    g_assert_nonnull (strstr (text, "facebook/dinov2-with-registers-{small,base,large}"));
     g_clear_pointer (&text, g_free);
     shot = dm_test_gui_screenshot (window, "project-backbone");
     g_clear_pointer (&shot, g_free);
@@ -244,12 +249,38 @@ on_activate_after (GApplication *app, gpointer user_data)
     shot = dm_test_gui_screenshot (window, "project-backbone-bad");
     g_clear_pointer (&shot, g_free);
 
+    /* Meta's .pth without registers: its family and scheme */
+    activate (window, "win.set-backbone-file", g_variant_new_string (noreg));
+    g_assert_true (dm_test_gui_wait_until (check_done, page, 20000));
+    dm_test_gui_wait_frames (window, 2);
+    text = page_text (page);
+    g_assert_nonnull (strstr (text, "DINOv2 without registers, 10 blocks"));
+    g_assert_nonnull (strstr (text, "original DINOv2 names"));
+    g_clear_pointer (&text, g_free);
+    shot = dm_test_gui_screenshot (window, "project-backbone-noreg");
+    g_clear_pointer (&shot, g_free);
+
     activate (window, "win.use-random-backbone", g_variant_new_boolean (TRUE));
     text = page_text (page);
     g_assert_nonnull (strstr (text, "for trying only"));
+    g_assert_nonnull (strstr (text, "Small (ViT-S/14)"));
     g_clear_pointer (&text, g_free);
     p = reload (folder);
     g_assert_cmpstr (p->backbone_kind, ==, "random");
+    g_assert_cmpstr (p->backbone_arch, ==, "small");
+    g_clear_pointer (&p, dm_project_free);
+    /* the size of the random backbone, ViT-L included */
+    activate (window, "win.set-random-backbone-arch", g_variant_new_string ("large"));
+    dm_test_gui_wait_frames (window, 2);
+    text = page_text (page);
+    g_assert_nonnull (strstr (text, "Large (ViT-L/14)"));
+    g_clear_pointer (&text, g_free);
+    p = reload (folder);
+    g_assert_cmpstr (p->backbone_arch, ==, "large");
+    g_clear_pointer (&p, dm_project_free);
+    activate (window, "win.set-random-backbone-arch", g_variant_new_string ("huge"));
+    p = reload (folder);
+    g_assert_cmpstr (p->backbone_arch, ==, "large");
     g_clear_pointer (&p, dm_project_free);
     adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), "data");
   }

@@ -4,9 +4,10 @@
  * and a tiny random backbone; a setting changed on the Train page lands in
  * project.json; a run trains, saves the model and scores the test images
  * while the main loop keeps drawing (the worst gap between frames is
- * measured and printed); a second run is cancelled, offered for resume on
- * reopening and resumed to the end; closing the window during a run asks
- * first and keeps a checkpoint. */
+ * measured and printed); the memory a run needs is shown; one model per
+ * class trains into the project's models folder; a long run is cancelled,
+ * offered for resume on reopening and resumed; closing the window during
+ * a run asks first and keeps a checkpoint. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -85,6 +86,29 @@ static gboolean
 curve_has_points (gpointer page)
 {
   return dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (page)) >= points_wanted;
+}
+
+/* Every label of a widget, visible or not (subtitles included). */
+static void
+collect_text (GtkWidget *root, GString *out)
+{
+  if (GTK_IS_LABEL (root))
+    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (root)));
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_text (c, out);
+}
+
+static gboolean
+memory_known (gpointer page)
+{
+  GString *text = g_string_new (NULL);
+  gboolean known;
+
+  collect_text (page, text);
+  known = strstr (text->str, "About ") != NULL && strstr (text->str, "the feature cache") != NULL;
+  g_string_free (text, TRUE);
+  return known;
 }
 
 static DmProject *
@@ -169,6 +193,34 @@ on_activate_after (GApplication *app, GtkWidget *window)
   g_assert_cmpuint (
     dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (DM_TRAIN_PAGE (page))), ==, 40);
   g_clear_pointer (&p, dm_project_free);
+
+  /* 1b. the memory the next run needs is said before it starts */
+  g_assert_true (dm_test_gui_wait_until (memory_known, page, 30000));
+
+  /* 1c. one model per class: models/ holds the class's model, and the
+   * project scores with it */
+  dm_test_window_activate (window, "win.set-train-setting",
+                           g_variant_new ("(sd)", "per_class", 1.0));
+  p = reopen ();
+  g_assert_true (json_object_get_boolean_member (p->settings, "per_class"));
+  g_clear_pointer (&p, dm_project_free);
+  dm_test_window_activate (window, "win.train", NULL);
+  g_assert_true (dm_test_gui_wait_until (not_training, window, 120000));
+  dm_test_gui_wait_frames (window, 2);
+  dm_test_window_screenshot (window, "train-per-class-done");
+  p = reopen ();
+  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODELS_DIR);
+  {
+    DmProjectClass *c = p->classes->pdata[0];
+    g_autofree char *file = g_strconcat (c->name, ".dinomaly", NULL);
+    g_autofree char *class_model = g_build_filename (folder, DM_PROJECT_MODELS_DIR, file, NULL);
+
+    g_assert_true (g_file_test (class_model, G_FILE_TEST_IS_REGULAR));
+  }
+  g_clear_pointer (&p, dm_project_free);
+  g_assert_true (dm_test_gui_wait_until (memory_known, page, 30000));
+  dm_test_window_activate (window, "win.set-train-setting",
+                           g_variant_new ("(sd)", "per_class", 0.0));
 
   /* 2. a long run, cancelled after a few iterations: a checkpoint stays */
   set_total (window, 5000);
