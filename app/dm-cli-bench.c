@@ -272,7 +272,7 @@ dm_cli_bench (int argc, char **argv)
                   "Run 'dinomaly bench infer --help' for the options.\n");
           return DM_CLI_OK;
         }
-      return dm_cli_usage_error ("bench", "give a mode, infer, train or station");
+      return dm_cli_usage_error ("bench", "give a mode, infer or train (or station)");
     }
   /* training has its own options (presets, iterations): its own parser */
   if (strcmp (mode, "train") == 0)
