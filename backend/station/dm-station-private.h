@@ -4,7 +4,11 @@
  * every kind of source fills in (dm-source-*.c). */
 #pragma once
 
+#include "dm-bounded-queue.h"
 #include "dm-image.h"
+#include "dm-inspector.h"
+#include "dm-journal.h"
+#include "dm-station-stats.h"
 #include "dm-station.h"
 
 G_BEGIN_DECLS
@@ -35,6 +39,48 @@ typedef struct
 
 DmStationJob *dm_station_job_new (DmSource *source, const char *class_name);
 void dm_station_job_free (DmStationJob *job);
+
+/* ---- the station itself (dm-station.c, dm-station-work.c) ---- */
+
+/* Records committed in one group at most. */
+#define DM_STATION_MAX_GROUP 256
+
+struct _DmStation
+{
+  DmStationSettings settings; /* a deep copy */
+  DmInspector *inspector;
+  DmModelInfo *info;
+  char *model_sha256;
+  DmJournal *journal;
+  GPtrArray *sources; /* DmSource* */
+  GPtrArray *sinks;   /* DmSink* */
+
+  DmBoundedQueue *intake, *ready, *commit;
+  GPtrArray *preparers; /* GThread* */
+  GThread *scorer, *committer, *status_thread;
+  gint preparing; /* atomic: jobs between the intake and the ready queue */
+
+  GMutex lock; /* guards state, message, paused, stalled, the wake-ups */
+  GCond cond;
+  DmStationState state;
+  char *message;
+  gboolean paused, stalled, started;
+  gint stopping;  /* atomic */
+  gint accepting; /* atomic: running, not paused, not stalled */
+
+  guint64 next_seq; /* committer only */
+  DmStationStats stats;
+};
+
+void dm_station_job_fail (DmStationJob *job, const GError *error);
+/* error NULL: the journal is written again. */
+void dm_station_set_stalled (DmStation *station, const GError *error);
+/* The largest batch size the scorer runs for n parts: powers of two
+ * below max_batch, and max_batch. */
+int dm_station_allowed_batch (int n, int max_batch);
+gpointer dm_station_prepare_thread (gpointer data);
+gpointer dm_station_scorer_thread (gpointer data);
+gpointer dm_station_committer_thread (gpointer data);
 
 /* ---- for sources ---- */
 
