@@ -5,6 +5,7 @@
 
 #include "dm-bench.h"
 
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
@@ -234,45 +235,214 @@ dm_bench_reset_peak_rss (void)
   return fclose (f) == 0 && ok;
 }
 
-double
-dm_bench_peak_rss_mb (void)
+/* A "Key:   123 kB" line of /proc/self/status in MiB; NaN when absent. */
+static double
+status_mb (const char *key)
 {
   FILE *f = fopen ("/proc/self/status", "r");
   char line[256];
+  double mb = NAN;
+
+  if (f == NULL)
+    return NAN;
+  while (fgets (line, sizeof line, f) != NULL)
+    if (g_str_has_prefix (line, key))
+      {
+        mb = g_ascii_strtod (line + strlen (key), NULL) / 1024.0;
+        break;
+      }
+  fclose (f);
+  return mb;
+}
+
+double
+dm_bench_peak_rss_mb (void)
+{
+  double mb = status_mb ("VmHWM:");
   struct rusage usage;
 
-  if (f != NULL)
-    {
-      while (fgets (line, sizeof line, f) != NULL)
-        if (g_str_has_prefix (line, "VmHWM:"))
-          {
-            double kb = g_ascii_strtod (line + 6, NULL);
-
-            fclose (f);
-            return kb / 1024.0;
-          }
-      fclose (f);
-    }
+  if (!isnan (mb))
+    return mb;
   if (getrusage (RUSAGE_SELF, &usage) == 0)
     return (double)usage.ru_maxrss / 1024.0; /* kB on Linux */
   return NAN;
 }
 
 double
-dm_bench_inference_flop (const DmVitConfig *c, int last_block, int crop)
+dm_bench_rss_mb (void)
 {
-  double D = c->dim, P = c->patch_size, hd = c->head_dim, hidden = c->mlp_hidden;
+  return status_mb ("VmRSS:");
+}
+
+double
+dm_bench_encoder_flop (const DmVitConfig *c, int last_block, int crop)
+{
+  double D = c->dim, P = c->patch_size, hidden = c->mlp_hidden;
   double g = crop / c->patch_size;
   double N = 1 + c->n_registers + g * g;
   double patch = 2 * g * g * (3 * P * P) * D;
   /* qkv + proj + fc1 + fc2, then q k^T and p v (N x N x D each) */
-  double encoder_block = 2 * N * (3 * D * D + D * D + 2 * D * hidden) + 2 * (2 * N * N * D);
+  double block = 2 * N * (3 * D * D + D * D + 2 * D * hidden) + 2 * (2 * N * N * D);
+
+  return patch + (last_block + 1) * block;
+}
+
+/* The decoder's heads are 64 wide (spec §2: D / 64 heads). */
+#define HEAD_DIM 64.0
+
+double
+dm_bench_decoder_flop (int dim, int n_tokens)
+{
+  double D = dim, N = n_tokens;
   double bottleneck = 2 * N * (2 * D * 4 * D);
   /* per head k'^T v and q' KV (N x hd x hd each), the normaliser q' . sum k' */
-  double decoder_block
-    = 2 * N * (3 * D * D + D * D + 2 * D * 4 * D) + 2 * (2 * N * D * hd) + 2 * N * D;
+  double block = 2 * N * (3 * D * D + D * D + 2 * D * 4 * D) + 2 * (2 * N * D * HEAD_DIM) + 2 * N * D;
 
-  return patch + (last_block + 1) * encoder_block + bottleneck + 8 * decoder_block;
+  return bottleneck + 8 * block;
+}
+
+double
+dm_bench_inference_flop (const DmVitConfig *c, int last_block, int crop)
+{
+  double g = crop / c->patch_size;
+
+  return dm_bench_encoder_flop (c, last_block, crop)
+         + dm_bench_decoder_flop (c->dim, (int)(1 + c->n_registers + g * g));
+}
+
+double
+dm_bench_train_flop (int dim, int n_tokens)
+{
+  double D = dim, N = n_tokens;
+  /* fc2: input and weight gradients; fc1: the weight gradient only */
+  double bottleneck = 3 * 2 * N * (D * 4 * D);
+  /* every linear twice (input and weight gradients); linear attention's
+   * four products and its two per-token dot products (dz, dksum) */
+  double block = 2 * 2 * N * (3 * D * D + D * D + 2 * D * 4 * D) + 4 * (2 * N * D * HEAD_DIM)
+                 + 2 * (2 * N * D);
+
+  return dm_bench_decoder_flop (dim, n_tokens) + bottleneck + 8 * block;
+}
+
+#define PYTHON "/usr/bin/python3"
+#define PYTORCH_HINT "apt-get install python3-torch libopenblas0-openmp"
+
+static const char *
+pytorch_script (void)
+{
+  const char *env = g_getenv ("DINOMALY_BENCH_PYTORCH");
+
+  if (env != NULL && env[0] != '\0')
+    return env;
+#ifdef DM_BENCH_PYTORCH_SCRIPT
+  return DM_BENCH_PYTORCH_SCRIPT;
+#else
+  return NULL;
+#endif
+}
+
+/* NULL when Debian's Python imports torch, else why not. Asked once. */
+static const char *
+pytorch_missing (void)
+{
+  static char *reason;
+  static gboolean asked;
+
+  if (!asked)
+    {
+      const char *argv[] = { PYTHON, "-c", "import torch", NULL };
+      int status = 1;
+
+      asked = TRUE;
+      if (!g_file_test (PYTHON, G_FILE_TEST_IS_EXECUTABLE))
+        reason = g_strdup ("no " PYTHON " (Debian's Python)");
+      else if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL
+                                                         | G_SPAWN_STDERR_TO_DEV_NULL,
+                              NULL, NULL, NULL, NULL, &status, NULL)
+               || !g_spawn_check_wait_status (status, NULL))
+        reason = g_strdup ("Debian's PyTorch is not installed (" PYTORCH_HINT ")");
+      else if (pytorch_script () == NULL || !g_file_test (pytorch_script (), G_FILE_TEST_EXISTS))
+        reason = g_strdup_printf ("the baseline script %s is missing (set DINOMALY_BENCH_PYTORCH)",
+                                  pytorch_script () != NULL ? pytorch_script () : "bench-pytorch.py");
+    }
+  return reason;
+}
+
+static double
+json_double (JsonObject *o, const char *name)
+{
+  return json_object_has_member (o, name) ? json_object_get_double_member (o, name) : NAN;
+}
+
+void
+dm_bench_pytorch_run (const char *mode,
+                      const char *arch,
+                      int crop,
+                      int batch,
+                      int threads,
+                      int count,
+                      DmBenchPytorch *r)
+{
+  g_autofree char *crop_s = g_strdup_printf ("%d", crop);
+  g_autofree char *batch_s = g_strdup_printf ("%d", batch);
+  g_autofree char *threads_s = g_strdup_printf ("%d", threads);
+  g_autofree char *count_s = g_strdup_printf ("%d", MAX (count, 1));
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto (GStrv) envp = g_get_environ ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *argv[] = { PYTHON,   pytorch_script (), mode,      "--arch",
+                         arch,     "--crop",          crop_s,    "--batch",
+                         batch_s,  "--threads",       threads_s, strcmp (mode, "train") == 0 ? "--iters" : "--runs",
+                         count_s,  NULL };
+  const char *missing = pytorch_missing ();
+  int status = 0;
+
+  memset (r, 0, sizeof *r);
+  if (missing != NULL)
+    {
+      r->skipped = g_strdup (missing);
+      return;
+    }
+  /* OpenBLAS (OpenMP build) and torch read the thread count from here too */
+  envp = g_environ_setenv (envp, "OMP_NUM_THREADS", threads_s, TRUE);
+  if (!g_spawn_sync (NULL, (char **)argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                     &error)
+      || !g_spawn_check_wait_status (status, &error))
+    {
+      g_strstrip (err != NULL ? err : (err = g_strdup ("")));
+      r->skipped = g_strdup_printf ("the PyTorch baseline failed: %s%s%s", error->message,
+                                    err[0] != '\0' ? ": " : "",
+                                    err[0] != '\0' ? strrchr (err, '\n') != NULL ? strrchr (err, '\n') + 1 : err
+                                                   : "");
+      return;
+    }
+  root = json_from_string (out, &error);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      r->skipped = g_strdup_printf ("the PyTorch baseline printed no result: %s",
+                                    error != NULL ? error->message : "not an object");
+      return;
+    }
+  {
+    JsonObject *o = json_node_get_object (root);
+
+    r->version = g_strdup (json_object_has_member (o, "torch")
+                             ? json_object_get_string_member (o, "torch")
+                             : "?");
+    r->seconds = json_double (o, strcmp (mode, "train") == 0 ? "seconds_per_iteration"
+                                                             : "seconds_per_batch");
+    r->images_per_s = json_double (o, "images_per_s");
+    r->peak_rss_mb = json_double (o, "peak_rss_mb");
+    r->rss_before_mb = json_double (o, "rss_before_mb");
+  }
+}
+
+void
+dm_bench_pytorch_clear (DmBenchPytorch *r)
+{
+  g_clear_pointer (&r->skipped, g_free);
+  g_clear_pointer (&r->version, g_free);
 }
 
 void

@@ -67,6 +67,8 @@ const char *dm_bench_isa_name (void);
  * peak is the process's whole-life peak, and reset returns FALSE. */
 gboolean dm_bench_reset_peak_rss (void);
 double dm_bench_peak_rss_mb (void);
+/* Resident memory now, MiB (NaN where /proc is absent). */
+double dm_bench_rss_mb (void);
 
 /* FLOP (multiply-add = 2) of one image through the inference forward:
  * patch embedding, encoder blocks 0..last_block (qkv, q k^T, p v, proj,
@@ -74,6 +76,43 @@ double dm_bench_peak_rss_mb (void);
  * normaliser q' . sum k', proj, fc1, fc2). Elementwise work (norms,
  * softmax, GELU, residuals, means, cosines, maps) is not counted. */
 double dm_bench_inference_flop (const DmVitConfig *config, int last_block, int crop);
+/* The two parts of it: the encoder (patch embedding and blocks
+ * 0..last_block, what the feature cache computes per image) and the
+ * bottleneck + decoder forward over N tokens of width D. */
+double dm_bench_encoder_flop (const DmVitConfig *config, int last_block, int crop);
+double dm_bench_decoder_flop (int D, int N);
+/* FLOP of one image through one training iteration, counted alike: the
+ * decoder forward, then its backward: the input and weight gradients of
+ * every linear layer (no input gradient for the bottleneck's first, whose
+ * input is the frozen encoder's), and linear attention's four products
+ * (g KV^T, q'^T du, k' dKV, v dKV^T) and two normaliser dot products per
+ * token. Column sums (bias gradients), norms, the loss and the optimiser
+ * are not counted. */
+double dm_bench_train_flop (int D, int N);
+
+/* The PyTorch baseline (build-aux/bench-pytorch.py run by Debian's
+ * /usr/bin/python3): the same work on the same shapes and threads. */
+typedef struct
+{
+  char *skipped;        /* NULL when it ran, else why not (owned) */
+  char *version;        /* torch.__version__ (owned) */
+  double seconds;       /* per iteration (train) or per batch (infer, best run) */
+  double images_per_s;
+  double peak_rss_mb;   /* whole process */
+  double rss_before_mb; /* train: before the decoder was made (Python and torch) */
+} DmBenchPytorch;
+
+/* Runs the baseline: mode "train" (count = timed iterations) or "infer"
+ * (count = runs, the best counts). Always returns; result->skipped says why
+ * it did not run (no PyTorch, no script, a failure). */
+void dm_bench_pytorch_run (const char *mode,
+                           const char *arch,
+                           int crop,
+                           int batch,
+                           int threads,
+                           int count,
+                           DmBenchPytorch *result);
+void dm_bench_pytorch_clear (DmBenchPytorch *result);
 
 /* One measured (or skipped) row. */
 typedef struct

@@ -182,7 +182,10 @@ dm_decoder_forward (DmEngine *engine,
   /* Bottleneck: Dropout -> fc1 -> GELU -> Dropout -> fc2 -> Dropout */
   if (dropout_on (dropout))
     {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
       dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+      dm_engine_profile_end (engine, "dropout", stamp);
       bn_in = a->bn_in;
     }
   else if (a->training)
@@ -202,13 +205,24 @@ dm_decoder_forward (DmEngine *engine,
                                DM_ACT_GELU, error))
     return FALSE;
   if (dropout_on (dropout))
-    dm_dropout_forward (a->bn_act, a->bn_act, n4, dropout->p, dropout->seed, DROPOUT_SITE_STRIDE);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_forward (a->bn_act, a->bn_act, n4, dropout->p, dropout->seed,
+                          DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
   if (!dm_linear_forward (engine, a->bn_out, a->bn_act, bw->fc2_w, bw->fc2_b, M, 4 * D, D,
                           DM_ACT_NONE, error))
     return FALSE;
   if (dropout_on (dropout))
-    dm_dropout_forward (a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
-                        2 * DROPOUT_SITE_STRIDE);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_forward (a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
+                          2 * DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
 
   x = a->bn_out;
   for (int i = 0; i < DM_DECODER_DEPTH; i++)
@@ -217,7 +231,12 @@ dm_decoder_forward (DmEngine *engine,
         return FALSE;
       x = a->blocks[i].out;
     }
-  decoder_groups (a);
+  {
+    gint64 stamp = dm_engine_profile_begin (engine);
+
+    decoder_groups (a);
+    dm_engine_profile_end (engine, "decoder groups", stamp);
+  }
   return TRUE;
 }
 
@@ -245,7 +264,12 @@ block_backward (DmEngine *engine,
                                  w->norm2_w, b->ln2_mean, b->ln2_var, M, D, DM_DECODER_LN_EPS,
                                  error))
     return FALSE;
-  dm_add (a->dx, a->dx, a->dtmp, n); /* now d x_mid */
+  {
+    gint64 stamp = dm_engine_profile_begin (engine);
+
+    dm_add (a->dx, a->dx, a->dtmp, n); /* now d x_mid */
+    dm_engine_profile_end (engine, "residual gradient add", stamp);
+  }
 
   /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
   if (!dm_linear_backward (engine, a->dbranch, g->proj_w, g->proj_b, a->dx, b->att, w->proj_w, M, D,
@@ -257,7 +281,12 @@ block_backward (DmEngine *engine,
       || !dm_layernorm_backward (engine, a->dtmp, g->norm1_w, g->norm1_b, a->dbranch, x, w->norm1_w,
                                  b->ln1_mean, b->ln1_var, M, D, DM_DECODER_LN_EPS, error))
     return FALSE;
-  dm_add (a->dx, a->dx, a->dtmp, n); /* now d x */
+  {
+    gint64 stamp = dm_engine_profile_begin (engine);
+
+    dm_add (a->dx, a->dx, a->dtmp, n); /* now d x */
+    dm_engine_profile_end (engine, "residual gradient add", stamp);
+  }
   return TRUE;
 }
 
@@ -295,8 +324,10 @@ dm_decoder_backward (DmEngine *engine,
   for (int i = DM_DECODER_DEPTH - 1; i >= 0; i--)
     {
       const float *x = i > 0 ? a->blocks[i - 1].out : a->bn_out;
+      gint64 stamp = dm_engine_profile_begin (engine);
 
       add_scaled (a->dx, i >= 4 ? dR1 : dR2, 0.25f, n);
+      dm_engine_profile_end (engine, "decoder groups", stamp);
       if (!block_backward (engine, &w->blocks[i], &grads->blocks[i], a, &a->blocks[i], x, error))
         return FALSE;
     }
@@ -304,12 +335,23 @@ dm_decoder_backward (DmEngine *engine,
   /* Bottleneck, from the gradient of x0 = Dropout (fc2 (Dropout (GELU (fc1 (Dropout (f)))))).
    * The fused input is a constant (the encoder is frozen): no gradient for it. */
   if (dropout_on (dropout))
-    dm_dropout_backward (a->dx, a->dx, n, dropout->p, dropout->seed, 2 * DROPOUT_SITE_STRIDE);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_backward (a->dx, a->dx, n, dropout->p, dropout->seed, 2 * DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
   if (!dm_linear_backward (engine, a->dwide, bg->fc2_w, bg->fc2_b, a->dx, a->bn_act, bw->fc2_w, M,
                            4 * D, D, error))
     return FALSE;
   if (dropout_on (dropout))
-    dm_dropout_backward (a->dwide, a->dwide, n4, dropout->p, dropout->seed, DROPOUT_SITE_STRIDE);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_backward (a->dwide, a->dwide, n4, dropout->p, dropout->seed,
+                           DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
   if (!dm_gelu_backward (engine, a->dwide, a->dwide, a->bn_pre, n4, error)
       || !dm_linear_backward (engine, NULL, bg->fc1_w, bg->fc1_b, a->dwide, a->bn_in, NULL, M, D,
                               4 * D, error))

@@ -4,6 +4,7 @@
 
 #include <omp.h>
 #include <string.h>
+#include <time.h>
 
 #include "dm-arena.h"
 #include "dm-error.h"
@@ -18,6 +19,9 @@ struct _DmEngine
   gsize scratchpad_size;
   dnnl_memory_t scratchpad_memory;
   GHashTable *workspaces;   /* key (owned) -> DmWorkspace* (owned) */
+  GHashTable *profile;      /* name (owned) -> DmProfileEntry* (owned); NULL: off */
+  GArray *profile_sorted;   /* DmProfileEntry, what dm_engine_get_profile returned */
+  double profile_cpu0;      /* process CPU seconds at the last stamp */
 };
 
 typedef struct
@@ -66,6 +70,7 @@ primitive_free (gpointer data)
   dnnl_primitive_destroy (p->primitive);
   dnnl_primitive_desc_destroy (p->pd);
   dm_aligned_free (p->aux);
+  g_free (p->key);
   g_free (p);
 }
 
@@ -109,6 +114,8 @@ dm_engine_free (DmEngine *self)
     return;
   g_clear_pointer (&self->cache, g_hash_table_unref);
   g_clear_pointer (&self->workspaces, g_hash_table_unref);
+  g_clear_pointer (&self->profile, g_hash_table_unref);
+  g_clear_pointer (&self->profile_sorted, g_array_unref);
   if (self->scratchpad_memory)
     dnnl_memory_destroy (self->scratchpad_memory);
   dm_aligned_free (self->scratchpad);
@@ -214,11 +221,13 @@ dm_engine_create_from_pd (DmEngine *self,
 
   p = g_new0 (DmPrimitive, 1);
   p->pd = pd;
+  p->key = g_strdup (key);
   p->n_args = 0;
   if (!dm_dnnl_check (dnnl_primitive_create (&p->primitive, pd), key, error))
     {
       p->primitive = NULL;
       dnnl_primitive_desc_destroy (pd);
+      g_free (p->key);
       g_free (p);
       return NULL;
     }
@@ -299,10 +308,134 @@ dm_primitive_set_arg_md (
   return TRUE;
 }
 
+static double
+process_cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void
+dm_engine_set_profiling (DmEngine *self, gboolean profiling)
+{
+  if (profiling && self->profile == NULL)
+    self->profile = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  else if (!profiling)
+    g_clear_pointer (&self->profile, g_hash_table_unref);
+}
+
+void
+dm_engine_reset_profile (DmEngine *self)
+{
+  if (self->profile != NULL)
+    g_hash_table_remove_all (self->profile);
+}
+
+gint64
+dm_engine_profile_begin (DmEngine *self)
+{
+  if (self->profile == NULL)
+    return 0;
+  self->profile_cpu0 = process_cpu_seconds ();
+  return g_get_monotonic_time ();
+}
+
+static void
+profile_add (DmEngine *self, const char *name, gsize name_len, gint64 stamp, double flop)
+{
+  char key[DM_KEY_MAX];
+  DmProfileEntry *e;
+
+  name_len = MIN (name_len, sizeof key - 1);
+  memcpy (key, name, name_len);
+  key[name_len] = '\0';
+  e = g_hash_table_lookup (self->profile, key);
+  if (e == NULL)
+    {
+      char *owned = g_strdup (key);
+
+      e = g_new0 (DmProfileEntry, 1);
+      e->name = owned;
+      g_hash_table_insert (self->profile, owned, e);
+    }
+  e->calls++;
+  e->wall_s += (double)(g_get_monotonic_time () - stamp) * 1e-6;
+  e->cpu_s += process_cpu_seconds () - self->profile_cpu0;
+  e->flop += flop;
+}
+
+void
+dm_engine_profile_end (DmEngine *self, const char *name, gint64 stamp)
+{
+  if (self->profile != NULL && stamp != 0)
+    profile_add (self, name, strlen (name), stamp, 0.0);
+}
+
+static int
+compare_wall (gconstpointer a, gconstpointer b)
+{
+  double x = ((const DmProfileEntry *)a)->wall_s, y = ((const DmProfileEntry *)b)->wall_s;
+
+  return (x < y) - (x > y);
+}
+
+const DmProfileEntry *
+dm_engine_get_profile (DmEngine *self, guint *n)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->profile_sorted == NULL)
+    self->profile_sorted = g_array_new (FALSE, FALSE, sizeof (DmProfileEntry));
+  g_array_set_size (self->profile_sorted, 0);
+  if (self->profile != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->profile);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        g_array_append_vals (self->profile_sorted, value, 1);
+    }
+  g_array_sort (self->profile_sorted, compare_wall);
+  *n = self->profile_sorted->len;
+  return (const DmProfileEntry *)(void *)self->profile_sorted->data;
+}
+
+char *
+dm_engine_format_profile (DmEngine *self, double per)
+{
+  guint n;
+  const DmProfileEntry *e = dm_engine_get_profile (self, &n);
+  GString *s = g_string_new (NULL);
+  double total = 0, total_cpu = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      total += e[i].wall_s;
+      total_cpu += e[i].cpu_s;
+    }
+  g_string_append_printf (s, "%-34s %7s %9s %6s %9s %8s\n", "op", "calls", "wall ms", "share",
+                          "CPU ms", "GFLOP/s");
+  for (guint i = 0; i < n; i++)
+    {
+      g_string_append_printf (s, "%-34s %7.0f %9.2f %5.1f%% %9.2f", e[i].name,
+                              (double)e[i].calls / per, 1e3 * e[i].wall_s / per,
+                              100.0 * e[i].wall_s / MAX (total, 1e-12), 1e3 * e[i].cpu_s / per);
+      if (e[i].flop > 0)
+        g_string_append_printf (s, " %8.1f", e[i].flop / e[i].wall_s * 1e-9);
+      g_string_append_c (s, '\n');
+    }
+  g_string_append_printf (s, "%-34s %7s %9.2f %5.1f%% %9.2f\n", "all", "", 1e3 * total / per,
+                          100.0, 1e3 * total_cpu / per);
+  return g_string_free (s, FALSE);
+}
+
 gboolean
 dm_engine_execute (DmEngine *self, DmPrimitive *p, void *const *buffers, GError **error)
 {
   int n = p->n_args;
+  gint64 stamp = dm_engine_profile_begin (self);
+  gboolean ok;
 
   for (int i = 0; i < p->n_args; i++)
     dnnl_memory_set_data_handle_v2 (p->memories[i], buffers[i], self->stream);
@@ -315,7 +448,15 @@ dm_engine_execute (DmEngine *self, DmPrimitive *p, void *const *buffers, GError 
   if (!dm_dnnl_check (dnnl_primitive_execute (p->primitive, self->stream, n, p->exec_args),
                       "execute", error))
     return FALSE;
-  return dm_dnnl_check (dnnl_stream_wait (self->stream), "stream wait", error);
+  ok = dm_dnnl_check (dnnl_stream_wait (self->stream), "stream wait", error);
+  if (stamp != 0)
+    {
+      const char *colon = strchr (p->key, ':');
+
+      profile_add (self, p->key, colon != NULL ? (gsize)(colon - p->key) : strlen (p->key), stamp,
+                   p->flop);
+    }
+  return ok;
 }
 
 void

@@ -23,6 +23,8 @@ typedef struct
   dnnl_exec_arg_t exec_args[DM_PRIMITIVE_MAX_ARGS + 1]; /* + scratchpad */
   void *aux;      /* optional small workspace of the op, owned: dm_primitive_get_aux */
   gsize aux_size; /* bytes in aux */
+  double flop;    /* work of one execution (multiply-add = 2), for the profile; 0: not counted */
+  char *key;      /* owned: the cache key */
 } DmPrimitive;
 
 typedef struct _DmEngine DmEngine;
@@ -99,6 +101,35 @@ void dm_md_f32_strided (dnnl_memory_desc_t *md,
  * allocated on the first call for a key and only grows; the content is not
  * preserved between calls. Never allocates once warm. */
 void *dm_engine_get_workspace (DmEngine *engine, const char *key, gsize n_bytes, GError **error);
+
+/* The op profile (off by default): every primitive executed and every
+ * section between dm_engine_profile_begin and _end is added up under its
+ * name (a primitive's name is its cache key up to the first ':'), in
+ * wall-clock and process CPU seconds. For `dinomaly bench --profile` and
+ * the benchmarks; nothing is measured while it is off. */
+typedef struct
+{
+  const char *name;
+  guint64 calls;
+  double wall_s;
+  double cpu_s; /* all threads: spinning OpenMP workers count unless passive */
+  double flop;  /* summed DmPrimitive.flop */
+} DmProfileEntry;
+
+void dm_engine_set_profiling (DmEngine *engine, gboolean profiling);
+/* The entries so far, largest wall time first (owned by the engine, valid
+ * until the next call on it); *n receives their number. */
+const DmProfileEntry *dm_engine_get_profile (DmEngine *engine, guint *n);
+void dm_engine_reset_profile (DmEngine *engine);
+/* The profile as a table for people, per unit of work (times divided by
+ * per, e.g. the iterations profiled): milliseconds, share of the wall
+ * time of all entries, CPU milliseconds and GFLOP/s where counted. */
+char *dm_engine_format_profile (DmEngine *engine, double per);
+/* A section of work that is not a primitive (a loop of ours): begin
+ * returns a stamp (0 while profiling is off), end adds the time since to
+ * name (a string that outlives the engine, e.g. a literal). */
+gint64 dm_engine_profile_begin (DmEngine *engine);
+void dm_engine_profile_end (DmEngine *engine, const char *name, gint64 stamp);
 
 /* Sets error from a oneDNN status; returns FALSE when status != success. */
 gboolean dm_dnnl_check (dnnl_status_t status, const char *what, GError **error);

@@ -189,7 +189,12 @@ dm_layernorm_backward (DmEngine *engine,
     }
   /* Before oneDNN's pass: dinp may overwrite dout. */
   if (dbias != NULL || (dinp == NULL && dweight != NULL))
-    params_backward (dinp == NULL ? dweight : NULL, dbias, dout, inp, mean, var, M, C, eps);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      params_backward (dinp == NULL ? dweight : NULL, dbias, dout, inp, mean, var, M, C, eps);
+      dm_engine_profile_end (engine, "layernorm parameter gradients", stamp);
+    }
   if (dinp == NULL)
     return TRUE;
 

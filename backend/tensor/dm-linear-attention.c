@@ -128,7 +128,10 @@ get_matmul (DmEngine *engine,
   view_tokens (&d, dst, FALSE, B, N, D, H);
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &s, &w, NULL, &d), key, error))
     return NULL;
-  return dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, error);
+  p = dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, error);
+  if (p != NULL) /* every product here is (N x hd) by (hd x hd) or its transpose */
+    p->flop = 2.0 * B * N * D * (D / H);
+  return p;
 }
 
 static gboolean
@@ -229,6 +232,7 @@ dm_linear_attention_forward (DmEngine *engine,
   float *qk1, *kv, *ksum, *z;
   double *acc;
   DmPrimitive *kv_mm, *out_mm;
+  gint64 stamp;
 
   if (!check_shapes (B, N, D, H, error))
     return FALSE;
@@ -246,6 +250,7 @@ dm_linear_attention_forward (DmEngine *engine,
     return FALSE;
 
   /* ksum, summed in double: N terms of the same sign */
+  stamp = dm_engine_profile_begin (engine);
   for (int b = 0; b < B; b++)
     {
       for (int c = 0; c < D; c++)
@@ -260,12 +265,14 @@ dm_linear_attention_forward (DmEngine *engine,
       for (int c = 0; c < D; c++)
         ksum[(gsize)b * D + c] = (float)acc[c];
     }
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
 
   /* KV = k'^T v */
   kv_mm = get_matmul (engine, "kv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
   if (!run_matmul (engine, kv_mm, qk1 + D, qkv + 2 * D, kv, error))
     return FALSE;
 
+  stamp = dm_engine_profile_begin (engine);
   /* z_s = 1 / (q'_s . ksum). Four tokens at a time: four independent
    * chains of double adds instead of one (each token's sum keeps its
    * order, so the result is the same bit for bit, ~3x faster). */
@@ -307,11 +314,13 @@ dm_linear_attention_forward (DmEngine *engine,
             zh[s] = (float)(1.0 / den);
           }
       }
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
 
   /* out = z (q' KV) */
   out_mm = get_matmul (engine, "out", B, N, D, H, VIEW_QK1, FALSE, VIEW_KV, FALSE, VIEW_OUT, error);
   if (!run_matmul (engine, out_mm, qk1, kv, out, error))
     return FALSE;
+  stamp = dm_engine_profile_begin (engine);
   for (int b = 0; b < B; b++)
     for (int s = 0; s < N; s++)
       for (int h = 0; h < H; h++)
@@ -322,6 +331,7 @@ dm_linear_attention_forward (DmEngine *engine,
           for (int i = 0; i < hd; i++)
             o[i] *= zs;
         }
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
   return TRUE;
 }
 
@@ -356,6 +366,7 @@ dm_linear_attention_backward (DmEngine *engine,
   float *dkv, *dksum_f;
   double *dksum;
   DmPrimitive *mm;
+  gint64 stamp;
 
   if (!check_shapes (B, N, D, H, error))
     return FALSE;
@@ -378,6 +389,7 @@ dm_linear_attention_backward (DmEngine *engine,
   if (!run_matmul (engine, mm, dout, kv, dqkv, error))
     return FALSE;
 
+  stamp = dm_engine_profile_begin (engine);
   for (gsize i = 0; i < (gsize)B * D; i++)
     dksum[i] = 0;
   for (int b = 0; b < B; b++)
@@ -413,6 +425,7 @@ dm_linear_attention_backward (DmEngine *engine,
       }
   for (gsize i = 0; i < (gsize)B * D; i++)
     dksum_f[i] = (float)dksum[i];
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
 
   /* dKV = q'^T du; dv = k' dKV (overwriting du); dk' = v dKV^T */
   mm = get_matmul (engine, "bw-dkv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
@@ -426,6 +439,7 @@ dm_linear_attention_backward (DmEngine *engine,
     return FALSE;
 
   /* dk = (dk' + dksum) elu'(k) */
+  stamp = dm_engine_profile_begin (engine);
   for (int b = 0; b < B; b++)
     for (int t = 0; t < N; t++)
       {
@@ -442,5 +456,6 @@ dm_linear_attention_backward (DmEngine *engine,
             dk[c] = (dk[c] + dks[c]) * slope;
           }
       }
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
   return TRUE;
 }

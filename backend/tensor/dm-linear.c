@@ -52,6 +52,8 @@ get_forward (
   dnnl_primitive_attr_destroy (attr);
   if (post_ops != NULL)
     dnnl_post_ops_destroy (post_ops);
+  if (p != NULL)
+    p->flop = 2.0 * M * K * N;
   return p;
 }
 
@@ -115,6 +117,8 @@ get_forward_residual (DmEngine *engine,
   p = dm_engine_create (engine, key, &desc, attr, NULL, args, n_args, error);
   dnnl_primitive_attr_destroy (attr);
   dnnl_post_ops_destroy (post_ops);
+  if (p != NULL)
+    p->flop = 2.0 * M * K * N;
   if (p != NULL && has_scale)
     {
       /* oneDNN 2.6 does not describe run-time scales: a vector of N */
@@ -146,7 +150,10 @@ get_backward_data (DmEngine *engine, int M, int K, int N, GError **error)
   dm_md_f32 (&dst, 2, (dnnl_dim_t[]){ M, K });
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &src, &weights, NULL, &dst), key, error))
     return NULL;
-  return dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, error);
+  p = dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, error);
+  if (p != NULL)
+    p->flop = 2.0 * M * K * N;
+  return p;
 }
 
 /* dW (N, K) += dout^T (N, M) . inp (M, K): dout^T is dout read with
@@ -178,6 +185,8 @@ get_backward_weights (DmEngine *engine, int M, int K, int N, GError **error)
   p = dm_engine_create (engine, key, &desc, attr, NULL, args, 3, error);
   dnnl_primitive_attr_destroy (attr);
   dnnl_post_ops_destroy (post_ops);
+  if (p != NULL)
+    p->flop = 2.0 * M * K * N;
   return p;
 }
 

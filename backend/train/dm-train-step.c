@@ -46,6 +46,7 @@ dm_train_step_new (
       self->spans[i].offset = layout->params[i].offset;
       self->spans[i].n = layout->params[i].n_elements;
     }
+  self->plan = dm_optimizer_plan_new (self->spans, DM_DINOMALY_N_PARAMS);
 
   tokens = dm_pad_floats ((gsize)B * N * D);
   acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE));
@@ -81,6 +82,7 @@ dm_train_step_free (DmTrainStep *step)
     return;
   dm_aligned_free (step->grads);
   dm_aligned_free (step->memory);
+  dm_optimizer_plan_free (step->plan);
   g_free (step);
 }
 
@@ -102,14 +104,20 @@ dm_train_step_gradients (DmTrainStep *step,
   const float *R[DM_LOSS_N_GROUPS] = { step->acts.R1, step->acts.R2 };
   float *dR[DM_LOSS_N_GROUPS] = { step->dR1, step->dR2 };
 
+  gint64 stamp;
+
   memset (result, 0, sizeof *result);
   result->iteration = iteration;
+  stamp = dm_engine_profile_begin (step->engine);
   memset (step->grads, 0, step->weights->layout.n_floats * sizeof (float));
+  dm_engine_profile_end (step->engine, "zero gradients", stamp);
   if (!dm_decoder_forward (step->engine, &step->weights->v, &step->acts, step->fused, dropout,
                            error))
     return FALSE;
+  stamp = dm_engine_profile_begin (step->engine);
   dm_loss_forward_backward (loss, iteration, E, R, dR, step->B, step->N, step->D, step->first_patch,
                             step->loss_scratch, step->easy, &result->loss);
+  dm_engine_profile_end (step->engine, "loss", stamp);
   return dm_decoder_backward (step->engine, &step->weights->v, &step->grad_views, &step->acts,
                               step->dR1, step->dR2, dropout, error);
 }
@@ -117,14 +125,20 @@ dm_train_step_gradients (DmTrainStep *step,
 gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result)
 {
+  gint64 stamp = dm_engine_profile_begin (step->engine);
+
   result->lr = dm_schedule_lr (opt, result->iteration);
-  result->grad_norm = dm_clip_grad_norm (step->grads, step->spans, DM_DINOMALY_N_PARAMS,
-                                         opt->clip_norm, &result->clip_coef);
+  result->grad_norm = dm_grad_norm (step->engine, step->plan, step->grads);
+  result->clip_coef = dm_clip_coef (result->grad_norm, opt->clip_norm);
+  dm_engine_profile_end (step->engine, "gradient norm", stamp);
   if (!isfinite (result->grad_norm))
     return FALSE;
+  stamp = dm_engine_profile_begin (step->engine);
   step->adam_steps++;
-  dm_stable_adamw_step (opt, step->spans, DM_DINOMALY_N_PARAMS, step->weights->arena, step->grads,
-                        step->m, step->v, step->vmax, step->adam_steps, result->lr, NULL);
+  dm_stable_adamw_step (step->engine, step->plan, opt, step->weights->arena, step->grads,
+                        result->clip_coef, step->m, step->v, step->vmax, step->adam_steps,
+                        result->lr, NULL);
+  dm_engine_profile_end (step->engine, "StableAdamW", stamp);
   return TRUE;
 }
 

@@ -31,6 +31,7 @@ typedef struct
   float *vmax;
   DmDinomalyViews grad_views;
   DmTensorSpan spans[DM_DINOMALY_N_PARAMS];
+  DmOptimizerPlan *plan; /* owned: the optimiser's chunks over spans */
   gint64 adam_steps; /* updates done: the next one uses t = adam_steps + 1 */
 
   /* The batch: the caller fills these before dm_train_step_gradients. */
@@ -80,8 +81,8 @@ gboolean dm_train_step_gradients (DmTrainStep *step,
 /* Clips the gradients (result->grad_norm, result->clip_coef) and takes one
  * StableAdamW step at the schedule's lr for result->iteration
  * (result->lr). FALSE, without touching the parameters or the moments,
- * when the gradient norm is not finite. step->grads is scratch afterwards
- * (the optimizer keeps its denominators there). */
+ * when the gradient norm is not finite. step->grads is left as it was (the
+ * clipping factor is applied inside the step). */
 gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result);
 

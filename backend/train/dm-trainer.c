@@ -536,8 +536,13 @@ dm_trainer_run (DmTrainer *self,
         }
       for (int b = 0; b < B; b++)
         self->indices[b] = self->valid[self->perm[(it % per_epoch) * B + b]];
-      dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused, self->step->E1,
-                               self->step->E2);
+      {
+        gint64 stamp = dm_engine_profile_begin (self->engine);
+
+        dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused,
+                                 self->step->E1, self->step->E2);
+        dm_engine_profile_end (self->engine, "gather", stamp);
+      }
       if (!dm_train_step_gradients (self->step, it, &dropout, &s->loss, &r, error))
         return FALSE;
       if (!isfinite (r.loss.loss) || !dm_train_step_update (self->step, &s->opt, &r))
