@@ -296,7 +296,8 @@ dm_bench_decoder_flop (int dim, int n_tokens)
   double D = dim, N = n_tokens;
   double bottleneck = 2 * N * (2 * D * 4 * D);
   /* per head k'^T v and q' KV (N x hd x hd each), the normaliser q' . sum k' */
-  double block = 2 * N * (3 * D * D + D * D + 2 * D * 4 * D) + 2 * (2 * N * D * HEAD_DIM) + 2 * N * D;
+  double block
+    = 2 * N * (3 * D * D + D * D + 2 * D * 4 * D) + 2 * (2 * N * D * HEAD_DIM) + 2 * N * D;
 
   return bottleneck + 8 * block;
 }
@@ -356,14 +357,15 @@ pytorch_missing (void)
       asked = TRUE;
       if (!g_file_test (PYTHON, G_FILE_TEST_IS_EXECUTABLE))
         reason = g_strdup ("no " PYTHON " (Debian's Python)");
-      else if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL
-                                                         | G_SPAWN_STDERR_TO_DEV_NULL,
-                              NULL, NULL, NULL, NULL, &status, NULL)
+      else if (!g_spawn_sync (NULL, (char **)argv, NULL,
+                              G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                              NULL, NULL, &status, NULL)
                || !g_spawn_check_wait_status (status, NULL))
         reason = g_strdup ("Debian's PyTorch is not installed (" PYTORCH_HINT ")");
       else if (pytorch_script () == NULL || !g_file_test (pytorch_script (), G_FILE_TEST_EXISTS))
-        reason = g_strdup_printf ("the baseline script %s is missing (set DINOMALY_BENCH_PYTORCH)",
-                                  pytorch_script () != NULL ? pytorch_script () : "bench-pytorch.py");
+        reason
+          = g_strdup_printf ("the baseline script %s is missing (set DINOMALY_BENCH_PYTORCH)",
+                             pytorch_script () != NULL ? pytorch_script () : "bench-pytorch.py");
     }
   return reason;
 }
@@ -391,10 +393,13 @@ dm_bench_pytorch_run (const char *mode,
   g_auto (GStrv) envp = g_get_environ ();
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (GError) error = NULL;
-  const char *argv[] = { PYTHON,   pytorch_script (), mode,      "--arch",
-                         arch,     "--crop",          crop_s,    "--batch",
-                         batch_s,  "--threads",       threads_s, strcmp (mode, "train") == 0 ? "--iters" : "--runs",
-                         count_s,  NULL };
+  const char *argv[] = { PYTHON,    pytorch_script (),
+                         mode,      "--arch",
+                         arch,      "--crop",
+                         crop_s,    "--batch",
+                         batch_s,   "--threads",
+                         threads_s, strcmp (mode, "train") == 0 ? "--iters" : "--runs",
+                         count_s,   NULL };
   const char *missing = pytorch_missing ();
   int status = 0;
 
@@ -411,10 +416,9 @@ dm_bench_pytorch_run (const char *mode,
       || !g_spawn_check_wait_status (status, &error))
     {
       g_strstrip (err != NULL ? err : (err = g_strdup ("")));
-      r->skipped = g_strdup_printf ("the PyTorch baseline failed: %s%s%s", error->message,
-                                    err[0] != '\0' ? ": " : "",
-                                    err[0] != '\0' ? strrchr (err, '\n') != NULL ? strrchr (err, '\n') + 1 : err
-                                                   : "");
+      r->skipped = g_strdup_printf (
+        "the PyTorch baseline failed: %s%s%s", error->message, err[0] != '\0' ? ": " : "",
+        err[0] != '\0' ? strrchr (err, '\n') != NULL ? strrchr (err, '\n') + 1 : err : "");
       return;
     }
   root = json_from_string (out, &error);
@@ -427,9 +431,8 @@ dm_bench_pytorch_run (const char *mode,
   {
     JsonObject *o = json_node_get_object (root);
 
-    r->version = g_strdup (json_object_has_member (o, "torch")
-                             ? json_object_get_string_member (o, "torch")
-                             : "?");
+    r->version = g_strdup (
+      json_object_has_member (o, "torch") ? json_object_get_string_member (o, "torch") : "?");
     r->seconds = json_double (o, strcmp (mode, "train") == 0 ? "seconds_per_iteration"
                                                              : "seconds_per_batch");
     r->images_per_s = json_double (o, "images_per_s");

@@ -94,9 +94,9 @@ double dm_bench_train_flop (int D, int N);
  * /usr/bin/python3): the same work on the same shapes and threads. */
 typedef struct
 {
-  char *skipped;        /* NULL when it ran, else why not (owned) */
-  char *version;        /* torch.__version__ (owned) */
-  double seconds;       /* per iteration (train) or per batch (infer, best run) */
+  char *skipped;  /* NULL when it ran, else why not (owned) */
+  char *version;  /* torch.__version__ (owned) */
+  double seconds; /* per iteration (train) or per batch (infer, best run) */
   double images_per_s;
   double peak_rss_mb;   /* whole process */
   double rss_before_mb; /* train: before the decoder was made (Python and torch) */

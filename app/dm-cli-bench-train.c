@@ -34,7 +34,7 @@ typedef struct
   int iters;
   int threads;
   int cache_images;
-  char *cache_dir;       /* put the cache in a file there */
+  char *cache_dir; /* put the cache in a file there */
   gboolean no_pytorch;
 } BenchOptions;
 
@@ -56,10 +56,9 @@ parse_options (BenchOptions *o, int *argc, char ***argv)
     { "cache-images", 0, 0, G_OPTION_ARG_INT, &o->cache_images,
       "images in the feature cache (the batch, at least 12)", "N" },
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
-      "keep the feature cache in a file in this folder (as for data larger than memory)",
-      "DIR" },
-    { "no-pytorch", 0, 0, G_OPTION_ARG_NONE, &o->no_pytorch,
-      "do not run the PyTorch baseline", NULL },
+      "keep the feature cache in a file in this folder (as for data larger than memory)", "DIR" },
+    { "no-pytorch", 0, 0, G_OPTION_ARG_NONE, &o->no_pytorch, "do not run the PyTorch baseline",
+      NULL },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &o->json, "append a row to this JSON array file",
       "FILE" },
     { NULL },
@@ -313,12 +312,12 @@ dm_cli_bench_train (int argc, char **argv)
   rss_train = timer.rss_mb;
   limit = dm_bench_peak_best (peak);
   gflop = dm_bench_train_flop (config.dim, N) * o.batch * 1e-9;
-  cache_gflop = dm_bench_encoder_flop (&config, targets.targets[targets.n_targets - 1], o.crop)
-                * 1e-9;
-  cache_rate = timer.cache_done1 > timer.cache_done0
-                 ? (timer.cache_done1 - timer.cache_done0)
-                     / ((timer.cache_t1 - timer.cache_t0) / 1e6)
-                 : o.cache_images / dm_trainer_get_cache_seconds (trainer);
+  cache_gflop
+    = dm_bench_encoder_flop (&config, targets.targets[targets.n_targets - 1], o.crop) * 1e-9;
+  cache_rate
+    = timer.cache_done1 > timer.cache_done0
+        ? (timer.cache_done1 - timer.cache_done0) / ((timer.cache_t1 - timer.cache_t0) / 1e6)
+        : o.cache_images / dm_trainer_get_cache_seconds (trainer);
 
   printf ("f32 matmul limit: %.1f GFLOP/s (2048^3 products: 5 before, one between iterations; "
           "the best counts)\n",

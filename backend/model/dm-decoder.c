@@ -184,7 +184,7 @@ dm_decoder_forward (DmEngine *engine,
     {
       gint64 stamp = dm_engine_profile_begin (engine);
 
-      dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+      dm_dropout_forward (engine, a->bn_in, fused, n, dropout->p, dropout->seed, 0);
       dm_engine_profile_end (engine, "dropout", stamp);
       bn_in = a->bn_in;
     }
@@ -208,7 +208,7 @@ dm_decoder_forward (DmEngine *engine,
     {
       gint64 stamp = dm_engine_profile_begin (engine);
 
-      dm_dropout_forward (a->bn_act, a->bn_act, n4, dropout->p, dropout->seed,
+      dm_dropout_forward (engine, a->bn_act, a->bn_act, n4, dropout->p, dropout->seed,
                           DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }
@@ -219,7 +219,7 @@ dm_decoder_forward (DmEngine *engine,
     {
       gint64 stamp = dm_engine_profile_begin (engine);
 
-      dm_dropout_forward (a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
+      dm_dropout_forward (engine, a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
                           2 * DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }
@@ -338,7 +338,8 @@ dm_decoder_backward (DmEngine *engine,
     {
       gint64 stamp = dm_engine_profile_begin (engine);
 
-      dm_dropout_backward (a->dx, a->dx, n, dropout->p, dropout->seed, 2 * DROPOUT_SITE_STRIDE);
+      dm_dropout_backward (engine, a->dx, a->dx, n, dropout->p, dropout->seed,
+                           2 * DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }
   if (!dm_linear_backward (engine, a->dwide, bg->fc2_w, bg->fc2_b, a->dx, a->bn_act, bw->fc2_w, M,
@@ -348,7 +349,7 @@ dm_decoder_backward (DmEngine *engine,
     {
       gint64 stamp = dm_engine_profile_begin (engine);
 
-      dm_dropout_backward (a->dwide, a->dwide, n4, dropout->p, dropout->seed,
+      dm_dropout_backward (engine, a->dwide, a->dwide, n4, dropout->p, dropout->seed,
                            DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }

@@ -18,16 +18,16 @@ struct _DmEngine
   void *scratchpad; /* shared by all primitives, aligned, owned */
   gsize scratchpad_size;
   dnnl_memory_t scratchpad_memory;
-  GHashTable *workspaces;   /* key (owned) -> DmWorkspace* (owned) */
-  GHashTable *profile;      /* name (owned) -> DmProfileEntry* (owned); NULL: off */
-  GArray *profile_sorted;   /* DmProfileEntry, what dm_engine_get_profile returned */
-  double profile_cpu0;      /* process CPU seconds at the last stamp */
+  GHashTable *workspaces; /* key (owned) -> DmWorkspace* (owned) */
+  GHashTable *profile;    /* name (owned) -> DmProfileEntry* (owned); NULL: off */
+  GArray *profile_sorted; /* DmProfileEntry, what dm_engine_get_profile returned */
+  double profile_cpu0;    /* process CPU seconds at the last stamp */
 };
 
 typedef struct
 {
-  void *data;               /* aligned, owned */
-  gsize size;               /* bytes */
+  void *data; /* aligned, owned */
+  gsize size; /* bytes */
 } DmWorkspace;
 
 static void
@@ -425,8 +425,8 @@ dm_engine_format_profile (DmEngine *self, double per)
         g_string_append_printf (s, " %8.1f", e[i].flop / e[i].wall_s * 1e-9);
       g_string_append_c (s, '\n');
     }
-  g_string_append_printf (s, "%-34s %7s %9.2f %5.1f%% %9.2f\n", "all", "", 1e3 * total / per,
-                          100.0, 1e3 * total_cpu / per);
+  g_string_append_printf (s, "%-34s %7s %9.2f %5.1f%% %9.2f\n", "all", "", 1e3 * total / per, 100.0,
+                          1e3 * total_cpu / per);
   return g_string_free (s, FALSE);
 }
 

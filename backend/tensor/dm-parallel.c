@@ -26,7 +26,7 @@ dm_parallel_for (DmEngine *engine, gsize n, gsize chunk, DmParallelFunc func, gp
         func (c * chunk, MIN ((c + 1) * chunk, n), user_data);
       return;
     }
-#pragma omp parallel num_threads (n_threads)
+#pragma omp parallel num_threads(n_threads)
   {
     gsize t = (gsize)omp_get_thread_num (), nt = (gsize)omp_get_num_threads ();
 

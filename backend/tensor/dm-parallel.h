@@ -39,7 +39,8 @@ typedef void (*DmParallelFunc) (gsize begin, gsize end, gpointer user_data);
  * chunk only, never on the thread count, so a result summed per chunk and
  * then over the chunks in order is the same on any number of threads. */
 /* (engine NULL: on the calling thread alone.) */
-void dm_parallel_for (DmEngine *engine, gsize n, gsize chunk, DmParallelFunc func, gpointer user_data);
+void
+dm_parallel_for (DmEngine *engine, gsize n, gsize chunk, DmParallelFunc func, gpointer user_data);
 
 /* The number of chunks dm_parallel_for cuts [0, n) into. */
 static inline gsize

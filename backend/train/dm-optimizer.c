@@ -44,8 +44,8 @@ dm_schedule_lr (const DmOptimizerSettings *s, gint64 it)
 
 typedef struct
 {
-  int span;           /* tensor */
-  gsize begin, end;   /* floats from the start of the buffers */
+  int span;         /* tensor */
+  gsize begin, end; /* floats from the start of the buffers */
 } Chunk;
 
 struct _DmOptimizerPlan
@@ -54,8 +54,8 @@ struct _DmOptimizerPlan
   int n_spans;
   Chunk *chunks;
   gsize n_chunks;
-  double *partial;   /* (n_chunks) */
-  float *step_size;  /* (n_spans) of the step being taken */
+  double *partial;  /* (n_chunks) */
+  float *step_size; /* (n_spans) of the step being taken */
 };
 
 DmOptimizerPlan *
@@ -176,7 +176,7 @@ adam_moments (const AdamJob *j, gsize o, gsize n)
 #define ADAM_ELEMENT(i, sq)                                                                        \
   do                                                                                               \
     {                                                                                              \
-      float gi = (float)((double)g[i] * scale), den, q;                                           \
+      float gi = (float)((double)g[i] * scale), den, q;                                            \
       mt[i] = b1 * mt[i] + c1 * gi;                                                                \
       vt[i] = b2 * vt[i] + c2 * gi * gi;                                                           \
       vm[i] = vm[i] > vt[i] ? vm[i] : vt[i];                                                       \

@@ -539,8 +539,8 @@ dm_trainer_run (DmTrainer *self,
       {
         gint64 stamp = dm_engine_profile_begin (self->engine);
 
-        dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused,
-                                 self->step->E1, self->step->E2);
+        dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused, self->step->E1,
+                                 self->step->E2);
         dm_engine_profile_end (self->engine, "gather", stamp);
       }
       if (!dm_train_step_gradients (self->step, it, &dropout, &s->loss, &r, error))
