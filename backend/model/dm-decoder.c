@@ -274,10 +274,10 @@ block_backward (DmEngine *engine,
   /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
   if (!dm_linear_backward (engine, a->dbranch, g->proj_w, g->proj_b, a->dx, b->att, w->proj_w, M, D,
                            D, error)
-      || !dm_linear_attention_backward (engine, a->dqkv, a->dbranch, b->qkv, b->la_saved, a->B,
-                                        a->N, D, a->H, error)
-      || !dm_linear_backward (engine, a->dbranch, g->qkv_w, g->qkv_b, a->dqkv, b->ln1, w->qkv_w, M,
-                              D, 3 * D, error)
+      || !dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv, b->la_saved,
+                                        a->B, a->N, D, a->H, error)
+      || !dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
+                              3 * D, error)
       || !dm_layernorm_backward (engine, a->dtmp, g->norm1_w, g->norm1_b, a->dbranch, x, w->norm1_w,
                                  b->ln1_mean, b->ln1_var, M, D, DM_DECODER_LN_EPS, error))
     return FALSE;

@@ -7,6 +7,9 @@
 
 G_BEGIN_DECLS
 
+/* The widest head (D / H) supported. */
+#define DM_LINEAR_ATTENTION_MAX_HD 256
+
 /* Per head, with hd = D/H:
  *   q' = elu(q) + 1,  k' = elu(k) + 1          (N, hd), all > 0
  *   KV = k'^T v  (hd, hd),  ksum = sum_t k'_t  (hd)
@@ -33,12 +36,14 @@ gboolean dm_linear_attention_forward (DmEngine *engine,
                                       GError **error);
 
 /* dqkv  (B, N, 3D): written (not accumulated), the gradient of q, k and v.
+ * dbias (3D):       += the column sums of dqkv (the qkv layer's bias
+ *                   gradient, summed here where dqkv is made), or NULL.
  * dout  (B, N, D):  gradient of out.
  * qkv, saved:       as given to and written by the forward.
- * dqkv must not overlap the other buffers. Uses an engine-owned workspace of
- * B*D*(hd + 3) floats (dKV and dksum). */
+ * dqkv must not overlap the other buffers. Uses engine-owned workspaces. */
 gboolean dm_linear_attention_backward (DmEngine *engine,
                                        float *dqkv,
+                                       float *dbias,
                                        const float *dout,
                                        const float *qkv,
                                        const float *saved,

@@ -127,8 +127,8 @@ main (int argc, char *argv[])
           /* out stands in for dout */
           TIME_ONCE (
             c->best_linear_backward,
-            die_on_error (dm_linear_attention_backward (engine, c->dqkv, c->out, c->qkv, c->saved,
-                                                        c->B, c->N, c->D, c->H, &error),
+            die_on_error (dm_linear_attention_backward (engine, c->dqkv, NULL, c->out, c->qkv,
+                                                        c->saved, c->B, c->N, c->D, c->H, &error),
                           error));
         }
     }

@@ -56,6 +56,7 @@ check_shape (DmEngine *engine, int B, int N, int D, int H, guint64 seed)
   g_autofree double *out_ref_d = g_new (double, n_out);
   g_autofree double *dqkv_ref_d = g_new (double, n_qkv);
   g_autofree float *out_ref = NULL, *dqkv_ref = NULL;
+  g_autofree float *dbias = g_new (float, 3 * D), *dbias_ref = g_new (float, 3 * D);
 
   g_assert_cmpuint (n_saved, >, 0);
   fill_qkv (qkv, B, N, D, seed);
@@ -69,13 +70,26 @@ check_shape (DmEngine *engine, int B, int N, int D, int H, guint64 seed)
   out_ref = to_float (out_ref_d, n_out);
   dm_test_assert_close (out, out_ref, n_out, 1e-5, "linear attention forward");
 
-  /* garbage in dqkv: everything must be written */
+  /* garbage in dqkv: everything must be written; dbias accumulates */
   memset (dqkv, 0x7f, n_qkv * sizeof (float));
-  g_assert_true (dm_linear_attention_backward (engine, dqkv, dout, qkv, saved, B, N, D, H, &error));
+  for (int c = 0; c < 3 * D; c++)
+    dbias[c] = 0.5f;
+  g_assert_true (
+    dm_linear_attention_backward (engine, dqkv, dbias, dout, qkv, saved, B, N, D, H, &error));
   g_assert_no_error (error);
   dm_reference_linear_attention_backward (dqkv_ref_d, dout_d, qkv_d, B, N, D, H);
   dqkv_ref = to_float (dqkv_ref_d, n_qkv);
   dm_test_assert_close (dqkv, dqkv_ref, n_qkv, 1e-5, "linear attention backward vs naive");
+  /* the bias gradient: 0.5 + the column sums of the naive dqkv */
+  for (int c = 0; c < 3 * D; c++)
+    {
+      double sum = 0.5;
+
+      for (gsize row = 0; row < (gsize)B * N; row++)
+        sum += dqkv_ref_d[row * 3 * D + c];
+      dbias_ref[c] = (float)sum;
+    }
+  dm_test_assert_close (dbias, dbias_ref, 3 * D, 1e-5, "linear attention bias gradient");
 }
 
 static void
@@ -145,7 +159,8 @@ check_finite_differences (DmEngine *engine, int B, int N, int D, int H, guint64 
   fd = to_float (fd_d, n_qkv);
 
   g_assert_true (dm_linear_attention_forward (engine, out, saved, qkv, B, N, D, H, &error));
-  g_assert_true (dm_linear_attention_backward (engine, dqkv, G, qkv, saved, B, N, D, H, &error));
+  g_assert_true (
+    dm_linear_attention_backward (engine, dqkv, NULL, G, qkv, saved, B, N, D, H, &error));
   g_assert_no_error (error);
   dm_test_assert_close (dqkv, fd, n_qkv, 1e-5, "linear attention backward vs FD");
 
@@ -185,11 +200,13 @@ test_linear_attention_reuse (void)
   fill_qkv (qkv, B, N, D, 9);
   dm_test_fill_uniform (dout, n_out, -1, 1, 10);
   g_assert_true (dm_linear_attention_forward (engine, out1, saved, qkv, B, N, D, H, &error));
-  g_assert_true (dm_linear_attention_backward (engine, d1, dout, qkv, saved, B, N, D, H, &error));
+  g_assert_true (
+    dm_linear_attention_backward (engine, d1, NULL, dout, qkv, saved, B, N, D, H, &error));
   n_prims = dm_engine_get_n_primitives (engine);
-  g_assert_cmpuint (n_prims, ==, 9); /* 5 matmuls, copy, elu, + 1 */
+  g_assert_cmpuint (n_prims, ==, 6); /* 6 batched matmuls */
   g_assert_true (dm_linear_attention_forward (engine, out2, saved, qkv, B, N, D, H, &error));
-  g_assert_true (dm_linear_attention_backward (engine, d2, dout, qkv, saved, B, N, D, H, &error));
+  g_assert_true (
+    dm_linear_attention_backward (engine, d2, NULL, dout, qkv, saved, B, N, D, H, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (dm_engine_get_n_primitives (engine), ==, n_prims);
   g_assert_cmpmem (out1, n_out * sizeof (float), out2, n_out * sizeof (float));
@@ -209,7 +226,7 @@ test_linear_attention_bad_shapes (void)
   g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
   g_clear_error (&error);
   g_assert_false (
-    dm_linear_attention_backward (engine, dummy, dummy, dummy, dummy, 1, 4, 10, 3, &error));
+    dm_linear_attention_backward (engine, dummy, NULL, dummy, dummy, dummy, 1, 4, 10, 3, &error));
   g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "linear attention"));
 }
