@@ -77,7 +77,6 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
   if (training)
     {
       TAKE (a->dx, M * D);
-      TAKE (a->dtmp, M * D);
       TAKE (a->dbranch, M * D);
       TAKE (a->dqkv, M * 3 * D);
       TAKE (a->dwide, M * 4 * D);
@@ -241,7 +240,13 @@ dm_decoder_forward (DmEngine *engine,
 }
 
 /* dx holds the gradient of the block's output on entry and of its input on
- * return. */
+ * return, plus extra_scale * extra (the next block down's share of a
+ * decoder group's gradient; extra may be NULL); dsum, when not NULL,
+ * receives the column sums of the returned dx (the fc2 bias gradient of
+ * the block below). The fc2 bias gradient of this block came with dx. The
+ * bias gradients are column sums taken in the passes that make each
+ * output gradient (GELU's backward, the LayerNorms', linear attention's),
+ * and the residual adds ride on the LayerNorm backward passes. */
 static gboolean
 block_backward (DmEngine *engine,
                 const DmDecoderBlockViews *w,
@@ -249,52 +254,34 @@ block_backward (DmEngine *engine,
                 DmDecoderActs *a,
                 DmDecoderBlockActs *b,
                 const float *x,
+                const float *extra,
+                float *dsum,
                 GError **error)
 {
   int M = a->B * a->N, D = a->D;
-  gsize n = (gsize)M * D;
 
-  /* MLP branch: out = x_mid + fc2 (gelu (fc1 (ln2 (x_mid)))) */
-  if (!dm_linear_backward (engine, a->dwide, g->fc2_w, g->fc2_b, a->dx, b->fc1_act, w->fc2_w, M,
-                           4 * D, D, error)
-      || !dm_gelu_backward (engine, a->dwide, a->dwide, b->fc1_pre, n * 4, error)
-      || !dm_linear_backward (engine, a->dbranch, g->fc1_w, g->fc1_b, a->dwide, b->ln2, w->fc1_w, M,
-                              D, 4 * D, error)
-      || !dm_layernorm_backward (engine, a->dtmp, g->norm2_w, g->norm2_b, a->dbranch, b->x_mid,
-                                 w->norm2_w, b->ln2_mean, b->ln2_var, M, D, DM_DECODER_LN_EPS,
-                                 error))
+  /* MLP branch: out = x_mid + fc2 (gelu (fc1 (ln2 (x_mid)))); dx becomes
+   * d x_mid, whose column sums are proj's bias gradient */
+  if (!dm_linear_backward (engine, a->dwide, g->fc2_w, NULL, a->dx, b->fc1_act, w->fc2_w, M, 4 * D,
+                           D, error)
+      || !dm_gelu_backward_bias (engine, a->dwide, g->fc1_b, a->dwide, b->fc1_pre, M, 4 * D, error)
+      || !dm_linear_backward (engine, a->dbranch, g->fc1_w, NULL, a->dwide, b->ln2, w->fc1_w, M, D,
+                              4 * D, error)
+      || !dm_layernorm_backward_add (engine, a->dx, g->norm2_w, g->norm2_b, g->proj_b, a->dbranch,
+                                     b->x_mid, w->norm2_w, b->ln2_mean, b->ln2_var, NULL, 0.0f, M,
+                                     D, DM_DECODER_LN_EPS, error))
     return FALSE;
-  {
-    gint64 stamp = dm_engine_profile_begin (engine);
-
-    dm_add (a->dx, a->dx, a->dtmp, n); /* now d x_mid */
-    dm_engine_profile_end (engine, "residual gradient add", stamp);
-  }
 
   /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
-  if (!dm_linear_backward (engine, a->dbranch, g->proj_w, g->proj_b, a->dx, b->att, w->proj_w, M, D,
-                           D, error)
-      || !dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv, b->la_saved,
-                                        a->B, a->N, D, a->H, error)
-      || !dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
-                              3 * D, error)
-      || !dm_layernorm_backward (engine, a->dtmp, g->norm1_w, g->norm1_b, a->dbranch, x, w->norm1_w,
-                                 b->ln1_mean, b->ln1_var, M, D, DM_DECODER_LN_EPS, error))
-    return FALSE;
-  {
-    gint64 stamp = dm_engine_profile_begin (engine);
-
-    dm_add (a->dx, a->dx, a->dtmp, n); /* now d x */
-    dm_engine_profile_end (engine, "residual gradient add", stamp);
-  }
-  return TRUE;
-}
-
-static void
-add_scaled (float *y, const float *x, float s, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    y[i] += s * x[i];
+  return dm_linear_backward (engine, a->dbranch, g->proj_w, NULL, a->dx, b->att, w->proj_w, M, D, D,
+                             error)
+         && dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv,
+                                          b->la_saved, a->B, a->N, D, a->H, error)
+         && dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
+                                3 * D, error)
+         && dm_layernorm_backward_add (engine, a->dx, g->norm1_w, g->norm1_b, dsum, a->dbranch, x,
+                                       w->norm1_w, b->ln1_mean, b->ln1_var, extra, 0.25f, M, D,
+                                       DM_DECODER_LN_EPS, error);
 }
 
 gboolean
@@ -318,17 +305,20 @@ dm_decoder_backward (DmEngine *engine,
                    "The decoder's backward needs a training forward (internal error)");
       return FALSE;
     }
-  /* Block 7's output only feeds R1: d d8 = dR1 / 4. Going down, each block
-   * output d_i also receives its group's share. */
-  memset (a->dx, 0, n * sizeof (float));
+  /* Block 7's output only feeds R1: d d8 = dR1 / 4 (its column sums:
+   * block 7's fc2 bias gradient). Going down, each block output d_i also
+   * receives its group's share, added by the backward of the block above. */
+  if (!dm_scale_column_sums (engine, a->dx, grads->blocks[DM_DECODER_DEPTH - 1].fc2_b, dR1, 0.25f,
+                             M, D, error))
+    return FALSE;
   for (int i = DM_DECODER_DEPTH - 1; i >= 0; i--)
     {
       const float *x = i > 0 ? a->blocks[i - 1].out : a->bn_out;
-      gint64 stamp = dm_engine_profile_begin (engine);
+      const float *extra = i > 0 ? (i - 1 >= 4 ? dR1 : dR2) : NULL;
+      float *dsum = i > 0 ? grads->blocks[i - 1].fc2_b : NULL;
 
-      add_scaled (a->dx, i >= 4 ? dR1 : dR2, 0.25f, n);
-      dm_engine_profile_end (engine, "decoder groups", stamp);
-      if (!block_backward (engine, &w->blocks[i], &grads->blocks[i], a, &a->blocks[i], x, error))
+      if (!block_backward (engine, &w->blocks[i], &grads->blocks[i], a, &a->blocks[i], x, extra,
+                           dsum, error))
         return FALSE;
     }
 
@@ -342,8 +332,9 @@ dm_decoder_backward (DmEngine *engine,
                            2 * DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }
-  if (!dm_linear_backward (engine, a->dwide, bg->fc2_w, bg->fc2_b, a->dx, a->bn_act, bw->fc2_w, M,
-                           4 * D, D, error))
+  if (!dm_scale_column_sums (engine, a->dx, bg->fc2_b, a->dx, 1.0f, M, D, error)
+      || !dm_linear_backward (engine, a->dwide, bg->fc2_w, NULL, a->dx, a->bn_act, bw->fc2_w, M,
+                              4 * D, D, error))
     return FALSE;
   if (dropout_on (dropout))
     {
@@ -353,9 +344,7 @@ dm_decoder_backward (DmEngine *engine,
                            DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }
-  if (!dm_gelu_backward (engine, a->dwide, a->dwide, a->bn_pre, n4, error)
-      || !dm_linear_backward (engine, NULL, bg->fc1_w, bg->fc1_b, a->dwide, a->bn_in, NULL, M, D,
-                              4 * D, error))
-    return FALSE;
-  return TRUE;
+  return dm_gelu_backward_bias (engine, a->dwide, bg->fc1_b, a->dwide, a->bn_pre, M, 4 * D, error)
+         && dm_linear_backward (engine, NULL, bg->fc1_w, NULL, a->dwide, a->bn_in, NULL, M, D, 4 * D,
+                                error);
 }

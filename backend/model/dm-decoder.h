@@ -48,7 +48,6 @@ typedef struct
   float *R2; /* (M, D) mean (d4, d3, d2, d1) */
   /* backward scratch (training only) */
   float *dx;      /* (M, D) gradient of the residual stream */
-  float *dtmp;    /* (M, D) */
   float *dbranch; /* (M, D) */
   float *dqkv;    /* (M, 3D) */
   float *dwide;   /* (M, 4D) */

@@ -6,6 +6,7 @@
 #include "dm-arena.h"
 
 #include "dm-error.h"
+#include "dm-fastmath.h"
 #include "dm-parallel.h"
 
 #include <string.h>
@@ -146,42 +147,13 @@ run_matmul (
   return p != NULL && dm_engine_execute (engine, p, bufs, error);
 }
 
-/* exp (x) for x <= 0 in float, in a form that vectorises (no branch, no
- * float-to-int conversion, which could trap and so blocks if-conversion):
- * x = n ln 2 + r with n rounded by adding 1.5 * 2^23 (n then sits in the
- * low mantissa bits), Cody and Waite's two-part ln 2, Cephes' minimax
- * polynomial for e^r, and 2^n put into the exponent field. Within 1e-7
- * relative of exp down to -87.3; 0 below (elu (x) + 1 is 0 in float
- * there, up to denormals). */
-static inline float
-exp_neg (float x)
-{
-  float c = x < -87.3f ? -87.3f : x;
-  float t = c * 1.44269504088896341f + 12582912.0f;
-  float n = t - 12582912.0f;
-  float r = c - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f, two_n;
-  gint32 bits;
-
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  memcpy (&bits, &t, sizeof bits);
-  bits = (bits - 0x4B400000 + 127) << 23;
-  memcpy (&two_n, &bits, sizeof two_n);
-  return x < -87.3f ? 0.0f : p * two_n;
-}
-
 /* elu (x) + 1: x + 1 for x > 0, e^x otherwise (both computed, then one
  * chosen: no branch). Its derivative is 1 for x > 0, else e^x, the value
  * itself. */
 static inline float
 elu1 (float x)
 {
-  float e = exp_neg (x);
+  float e = dm_exp_neg (x);
 
   return x > 0.0f ? x + 1.0f : e;
 }

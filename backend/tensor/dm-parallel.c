@@ -34,3 +34,16 @@ dm_parallel_for (DmEngine *engine, gsize n, gsize chunk, DmParallelFunc func, gp
       func (c * chunk, MIN ((c + 1) * chunk, n), user_data);
   }
 }
+
+void
+dm_sum_partials (float *out, const double *partial, gsize n_chunks, gsize C)
+{
+  for (gsize c = 0; c < C; c++)
+    {
+      double sum = 0;
+
+      for (gsize k = 0; k < n_chunks; k++)
+        sum += partial[k * C + c];
+      out[c] += (float)sum;
+    }
+}

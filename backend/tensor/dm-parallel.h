@@ -12,9 +12,9 @@
 G_BEGIN_DECLS
 
 /* Compiles a loop function for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA)
- * and the baseline, and calls the best the CPU runs. The clones may
- * contract a * b + c into one fused multiply-add, so their last bits can
- * differ from the baseline's (never between two runs on one machine). */
+ * and the baseline, and calls the best the CPU runs. The backend is built
+ * with -ffp-contract=off and our sums keep a fixed order (explicit lanes),
+ * so every clone gives the baseline's bits: only the speed differs. */
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
 #define DM_NO_VECTOR_CLONES 1
@@ -48,5 +48,21 @@ dm_parallel_n_chunks (gsize n, gsize chunk)
 {
   return (n + chunk - 1) / chunk;
 }
+
+/* Column sums over rows [0, M): the rows are cut into at most
+ * DM_ROW_CHUNKS chunks of dm_row_chunk (M) consecutive rows (a cut that
+ * depends on M alone), each chunk sums its rows into its own row of
+ * partial sums in double, and dm_sum_partials adds the chunks up in order:
+ * the same bits on any number of threads. */
+#define DM_ROW_CHUNKS 64
+
+static inline gsize
+dm_row_chunk (gsize M)
+{
+  return MAX ((M + DM_ROW_CHUNKS - 1) / DM_ROW_CHUNKS, 1);
+}
+
+/* out[c] += (float) sum over k < n_chunks of partial[k * C + c]. */
+void dm_sum_partials (float *out, const double *partial, gsize n_chunks, gsize C);
 
 G_END_DECLS
