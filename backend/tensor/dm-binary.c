@@ -190,25 +190,44 @@ typedef struct
   double *partial; /* (chunks, N) */
 } ColumnJob;
 
+static G_ALWAYS_INLINE inline void
+column_scale (gsize N, float *restrict o, const float *restrict x, float scale)
+{
+  for (gsize c = 0; c < N; c++)
+    o[c] = scale * x[c];
+}
+
+static G_ALWAYS_INLINE inline void
+column_scale_in_place (gsize N, float *restrict o, float scale)
+{
+  for (gsize c = 0; c < N; c++)
+    o[c] = scale * o[c];
+}
+
+static G_ALWAYS_INLINE inline void
+column_add (gsize N, double *restrict part, const float *restrict o)
+{
+  for (gsize c = 0; c < N; c++)
+    part[c] += o[c];
+}
+
 DM_VECTOR_CLONES static void
 column_rows (const ColumnJob *j, gsize r0, gsize r1)
 {
   gsize N = j->N;
-  double *restrict part = j->partial + r0 / j->rows_per_chunk * N;
-  gboolean write = j->out != j->x || j->scale != 1.0f;
+  double *part = j->partial + r0 / j->rows_per_chunk * N;
 
   for (gsize c = 0; c < N; c++)
     part[c] = 0;
   for (gsize r = r0; r < r1; r++)
     {
-      const float *x = j->x + r * N;
       float *o = j->out + r * N;
 
-      if (write)
-        for (gsize c = 0; c < N; c++)
-          o[c] = j->scale * x[c];
-      for (gsize c = 0; c < N; c++)
-        part[c] += o[c];
+      if (j->out != j->x)
+        column_scale (N, o, j->x + r * N, j->scale);
+      else if (j->scale != 1.0f)
+        column_scale_in_place (N, o, j->scale);
+      column_add (N, part, o);
     }
 }
 

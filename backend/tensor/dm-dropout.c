@@ -63,6 +63,28 @@ dm_dropout_is_kept (guint64 seed, guint64 index, float p)
 /* dst[i] = keep (offset + i) ? src[i] * scale : 0 for i < n, offset even
  * and n <= BLOCK: element offset + i takes the low 32 bits of its pair's
  * hash when it is even, the high 32 bits when odd. */
+static G_ALWAYS_INLINE inline void
+mask_copy (gsize n,
+           float *restrict dst,
+           const float *restrict src,
+           const guint32 *restrict bits,
+           guint32 threshold,
+           float scale)
+{
+  for (gsize i = 0; i < n; i++)
+    dst[i] = bits[i] < threshold ? src[i] * scale : 0.0f;
+}
+
+/* The same in place (restrict pointers on both copies: no alias checks,
+ * which an in-place call would fail). */
+static G_ALWAYS_INLINE inline void
+mask_in_place (
+  gsize n, float *restrict x, const guint32 *restrict bits, guint32 threshold, float scale)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = bits[i] < threshold ? x[i] * scale : 0.0f;
+}
+
 DM_VECTOR_CLONES static void
 mask_block (float *dst,
             const float *src,
@@ -83,8 +105,10 @@ mask_block (float *dst,
       bits[2 * j] = (guint32)b;
       bits[2 * j + 1] = (guint32)(b >> 32);
     }
-  for (gsize i = 0; i < n; i++)
-    dst[i] = bits[i] < threshold ? src[i] * scale : 0.0f;
+  if (dst == src)
+    mask_in_place (n, dst, bits, threshold, scale);
+  else
+    mask_copy (n, dst, src, bits, threshold, scale);
 }
 
 typedef struct

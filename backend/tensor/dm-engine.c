@@ -265,6 +265,72 @@ dm_engine_create_from_pd (DmEngine *self,
   return p;
 }
 
+/* The first implementation oneDNN offers whose name contains prefer, else
+ * its first (its own choice). */
+static dnnl_status_t
+create_pd (dnnl_primitive_desc_t *pd,
+           const_dnnl_op_desc_t op_desc,
+           const_dnnl_primitive_attr_t attr,
+           dnnl_engine_t engine,
+           const_dnnl_primitive_desc_t hint,
+           const char *prefer)
+{
+  dnnl_primitive_desc_iterator_t it = NULL;
+  dnnl_status_t status;
+
+  if (prefer == NULL)
+    return dnnl_primitive_desc_create (pd, op_desc, attr, engine, hint);
+  status = dnnl_primitive_desc_iterator_create (&it, op_desc, attr, engine, hint);
+  if (status != dnnl_success)
+    return status;
+  *pd = NULL;
+  do
+    {
+      dnnl_primitive_desc_t candidate = dnnl_primitive_desc_iterator_fetch (it);
+      const char *impl = NULL;
+
+      if (candidate == NULL)
+        break;
+      dnnl_primitive_desc_query (candidate, dnnl_query_impl_info_str, 0, &impl);
+      if (impl != NULL && strstr (impl, prefer) != NULL)
+        {
+          *pd = candidate;
+          break;
+        }
+      dnnl_primitive_desc_destroy (candidate);
+    }
+  while (dnnl_primitive_desc_iterator_next (it) == dnnl_success);
+  dnnl_primitive_desc_iterator_destroy (it);
+  if (*pd != NULL)
+    return dnnl_success;
+  return dnnl_primitive_desc_create (pd, op_desc, attr, engine, hint);
+}
+
+DmPrimitive *
+dm_engine_create_prefer (DmEngine *self,
+                         const char *key,
+                         const_dnnl_op_desc_t op_desc,
+                         const_dnnl_primitive_attr_t attr,
+                         const_dnnl_primitive_desc_t hint,
+                         const char *prefer,
+                         const int *arg_ids,
+                         int n_args,
+                         GError **error)
+{
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t own_attr = NULL;
+  dnnl_status_t status;
+
+  if (attr == NULL)
+    attr = own_attr = dm_engine_new_attr (NULL);
+  status = create_pd (&pd, op_desc, attr, self->engine, hint, prefer);
+  if (own_attr)
+    dnnl_primitive_attr_destroy (own_attr);
+  if (!dm_dnnl_check (status, key, error))
+    return NULL;
+  return dm_engine_create_from_pd (self, key, pd, arg_ids, n_args, error);
+}
+
 DmPrimitive *
 dm_engine_create (DmEngine *self,
                   const char *key,
@@ -275,21 +341,7 @@ dm_engine_create (DmEngine *self,
                   int n_args,
                   GError **error)
 {
-  dnnl_primitive_desc_t pd = NULL;
-  dnnl_primitive_attr_t own_attr = NULL;
-
-  if (attr == NULL)
-    attr = own_attr = dm_engine_new_attr (NULL);
-  if (!dm_dnnl_check (dnnl_primitive_desc_create (&pd, op_desc, attr, self->engine, hint), key,
-                      error))
-    {
-      if (own_attr)
-        dnnl_primitive_attr_destroy (own_attr);
-      return NULL;
-    }
-  if (own_attr)
-    dnnl_primitive_attr_destroy (own_attr);
-  return dm_engine_create_from_pd (self, key, pd, arg_ids, n_args, error);
+  return dm_engine_create_prefer (self, key, op_desc, attr, hint, NULL, arg_ids, n_args, error);
 }
 
 gboolean

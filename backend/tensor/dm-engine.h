@@ -55,6 +55,19 @@ DmPrimitive *dm_engine_create (DmEngine *engine,
                                int n_args,
                                GError **error);
 
+/* Same, with the first implementation whose name (oneDNN's
+ * impl_info_str, e.g. "gemm:jit") contains prefer, when oneDNN offers one
+ * (else its own first choice); prefer NULL is dm_engine_create. */
+DmPrimitive *dm_engine_create_prefer (DmEngine *engine,
+                                      const char *key,
+                                      const_dnnl_op_desc_t op_desc,
+                                      const_dnnl_primitive_attr_t attr,
+                                      const_dnnl_primitive_desc_t hint,
+                                      const char *prefer,
+                                      const int *arg_ids,
+                                      int n_args,
+                                      GError **error);
+
 /* Same, from a primitive descriptor made elsewhere (sum, reorder); takes
  * ownership of pd. */
 DmPrimitive *dm_engine_create_from_pd (DmEngine *engine,

@@ -237,75 +237,100 @@ sum_lanes (const float *acc)
   return s;
 }
 
+/* One row: dx += rstd (dy w - s1 - xhat s2) [+ es e], and the row's
+ * terms of the column sums. restrict parameters (not locals): the compiler
+ * honours them after inlining and vectorises without alias checks. */
+static G_ALWAYS_INLINE inline void
+ln_row (gsize C,
+        float *restrict dx,
+        double *restrict pw,
+        double *restrict pb,
+        double *restrict ps,
+        const float *restrict x,
+        const float *restrict dy,
+        const float *restrict w,
+        const float *restrict e,
+        float es,
+        float mu,
+        float rstd,
+        float s1,
+        float s2)
+{
+  for (gsize c = 0; c < C; c++)
+    {
+      float xhat = (x[c] - mu) * rstd;
+      float d = dx[c] + rstd * (dy[c] * w[c] - s1 - xhat * s2);
+
+      if (e != NULL)
+        d += es * e[c];
+      dx[c] = d;
+      pw[c] += (double)dy[c] * xhat;
+      pb[c] += dy[c];
+      ps[c] += d;
+    }
+}
+
+/* The row's sums of g = dy w and of g xhat, in 16 float lanes (they
+ * vectorise), added in double in a fixed order. */
+static G_ALWAYS_INLINE inline void
+ln_row_sums (gsize C,
+             const float *restrict x,
+             const float *restrict dy,
+             const float *restrict w,
+             float mu,
+             float rstd,
+             double *s1,
+             double *s2)
+{
+  float a1[16] = { 0 }, a2[16] = { 0 };
+  gsize c = 0;
+
+  for (; c + 16 <= C; c += 16)
+    for (int l = 0; l < 16; l++)
+      {
+        float g = dy[c + l] * w[c + l], xhat = (x[c + l] - mu) * rstd;
+
+        a1[l] += g;
+        a2[l] += g * xhat;
+      }
+  for (; c < C; c++)
+    {
+      float g = dy[c] * w[c], xhat = (x[c] - mu) * rstd;
+
+      a1[0] += g;
+      a2[0] += g * xhat;
+    }
+  *s1 = sum_lanes (a1);
+  *s2 = sum_lanes (a2);
+}
+
 /* Rows [r0, r1) of one chunk. Per row, with xhat = (x - mean) rstd and
  * g = dout weight: dxn = rstd (g - mean (g) - xhat mean (g xhat)). */
 DM_VECTOR_CLONES static void
 ln_backward_rows (const LnJob *j, gsize r0, gsize r1)
 {
   gsize C = j->C, k = r0 / j->rows_per_chunk;
-  double *restrict pw = j->partial + k * C;
-  double *restrict pb = pw + j->n_chunks * C;
-  double *restrict ps = pb + j->n_chunks * C;
-  const float *restrict w = j->weight;
+  double *pw = j->partial + k * C;
+  double *pb = pw + j->n_chunks * C;
+  double *ps = pb + j->n_chunks * C;
 
   for (gsize c = 0; c < C; c++)
     pw[c] = pb[c] = ps[c] = 0;
   for (gsize r = r0; r < r1; r++)
     {
-      const float *restrict x = j->x + r * C, *restrict dy = j->dout + r * C;
-      const float *restrict e = j->extra != NULL ? j->extra + r * C : NULL;
-      float *restrict dx = j->dx + r * C;
+      const float *x = j->x + r * C, *dy = j->dout + r * C;
       float mu = j->mean[r];
       float rstd = (float)(1.0 / sqrt ((double)j->var[r] + (double)j->eps));
-      float a1[16] = { 0 }, a2[16] = { 0 };
-      float s1, s2;
-      gsize c = 0;
+      double s1, s2;
 
-      /* the row's two sums in 16 float lanes (vectorised), added in double */
-      for (; c + 16 <= C; c += 16)
-        for (int l = 0; l < 16; l++)
-          {
-            float g = dy[c + l] * w[c + l], xhat = (x[c + l] - mu) * rstd;
-
-            a1[l] += g;
-            a2[l] += g * xhat;
-          }
-      for (; c < C; c++)
-        {
-          float g = dy[c] * w[c], xhat = (x[c] - mu) * rstd;
-
-          a1[0] += g;
-          a2[0] += g * xhat;
-        }
-      s1 = (float)(sum_lanes (a1) / (double)C);
-      s2 = (float)(sum_lanes (a2) / (double)C);
+      ln_row_sums (C, x, dy, j->weight, mu, rstd, &s1, &s2);
       /* two copies of the loop, so that neither has a branch inside */
-      if (e != NULL)
-        {
-          float es = j->extra_scale;
-
-          for (c = 0; c < C; c++)
-            {
-              float xhat = (x[c] - mu) * rstd;
-              float d = dx[c] + rstd * (dy[c] * w[c] - s1 - xhat * s2) + es * e[c];
-
-              dx[c] = d;
-              pw[c] += (double)dy[c] * xhat;
-              pb[c] += dy[c];
-              ps[c] += d;
-            }
-        }
+      if (j->extra != NULL)
+        ln_row (C, j->dx + r * C, pw, pb, ps, x, dy, j->weight, j->extra + r * C, j->extra_scale,
+                mu, rstd, (float)(s1 / (double)C), (float)(s2 / (double)C));
       else
-        for (c = 0; c < C; c++)
-          {
-            float xhat = (x[c] - mu) * rstd;
-            float d = dx[c] + rstd * (dy[c] * w[c] - s1 - xhat * s2);
-
-            dx[c] = d;
-            pw[c] += (double)dy[c] * xhat;
-            pb[c] += dy[c];
-            ps[c] += d;
-          }
+        ln_row (C, j->dx + r * C, pw, pb, ps, x, dy, j->weight, NULL, 0.0f, mu, rstd,
+                (float)(s1 / (double)C), (float)(s2 / (double)C));
     }
 }
 
