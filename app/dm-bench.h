@@ -13,13 +13,15 @@ G_BEGIN_DECLS
 /* Options of every mode; zero / NULL means "all" (or the default). */
 typedef struct
 {
-  char *arch;  /* "small", "base" or NULL for both */
-  int crop;    /* 224, 280, 392 or 0 for all three */
-  int batch;   /* 1, 8 or 0 for both */
-  char *dtype; /* "f32", "bf16" or NULL for both */
-  int threads; /* 0: all cores */
-  int runs;    /* timed runs per row, the best counts (default 3) */
-  char *json;  /* write the rows there too */
+  char *arch;          /* "small", "base" or NULL for both */
+  int crop;            /* 224, 280, 392 or 0 for all three */
+  int batch;           /* 1, 8 or 0 for both */
+  char *dtype;         /* "f32", "bf16" or NULL for both */
+  int threads;         /* 0: all cores */
+  int runs;            /* timed runs per row, the best counts (default 3) */
+  char *json;          /* write the rows there too */
+  gboolean profile;    /* print each row's op profile */
+  gboolean no_pytorch; /* do not run the PyTorch baseline */
 } DmBenchOptions;
 
 /* Entries for these options (static storage pointing into options; ends
@@ -43,7 +45,8 @@ gboolean dm_bench_options_want (
 int dm_bench_resize_for_crop (int crop);
 
 /* The f32 peak of this machine as oneDNN reaches it: products of two
- * n x n matrices (n = 2048, 2 n^3 FLOP) on the given threads. Each run
+ * n x n matrices (n = 2048, 2 n^3 FLOP) on the given threads, by oneDNN's
+ * first-choice matmul and by its jit gemm, the faster counting. Each run
  * allocates and frees its matrices, so that the memory of the rows it is
  * interleaved with is measured without them. */
 typedef struct _DmBenchPeak DmBenchPeak;
@@ -51,7 +54,8 @@ typedef struct _DmBenchPeak DmBenchPeak;
 DmBenchPeak *dm_bench_peak_new (int n_threads, GError **error);
 void dm_bench_peak_free (DmBenchPeak *peak);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmBenchPeak, dm_bench_peak_free)
-/* One timed product; returns its GFLOP/s, and keeps the best. */
+/* One timed product by each implementation; returns the faster's GFLOP/s,
+ * and keeps the best. */
 gboolean dm_bench_peak_run (DmBenchPeak *peak, double *gflops, GError **error);
 /* The best GFLOP/s of every run so far. */
 double dm_bench_peak_best (const DmBenchPeak *peak);
@@ -113,6 +117,8 @@ void dm_bench_pytorch_run (const char *mode,
                            int count,
                            DmBenchPytorch *result);
 void dm_bench_pytorch_clear (DmBenchPytorch *result);
+/* Whether the baseline can run here: result->skipped says why not. */
+void dm_bench_pytorch_available (DmBenchPytorch *result);
 
 /* One measured (or skipped) row. */
 typedef struct
@@ -130,8 +136,11 @@ typedef struct
   double fraction_of_limit; /* images_per_s / (peak_gflops / gflop_per_image); NaN (JSON
                              * null) with peak_gflops when the row was skipped */
   double peak_rss_mb;
-  double seconds_per_batch; /* best run */
-  char *skipped;            /* NULL, or why the row was not measured (owned) */
+  double seconds_per_batch;    /* best run */
+  char *skipped;               /* NULL, or why the row was not measured (owned) */
+  char *profile;               /* the op profile of the timed runs, or NULL (owned) */
+  DmBenchPytorch pytorch;      /* the baseline on the same row (skipped: why not) */
+  double pytorch_images_per_s; /* NaN when it did not run */
 } DmBenchRow;
 
 void dm_bench_row_clear (DmBenchRow *row);

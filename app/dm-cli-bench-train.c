@@ -36,6 +36,7 @@ typedef struct
   int cache_images;
   char *cache_dir; /* put the cache in a file there */
   gboolean no_pytorch;
+  gboolean profile;
 } BenchOptions;
 
 /* Parses the options; fills the preset's values where no flag says
@@ -165,6 +166,7 @@ random_image (int index, float *out, gpointer user_data, GError **error)
 typedef struct
 {
   DmBenchPeak *peak;
+  DmEngine *engine; /* profiled from the second iteration on, when set */
   /* caching: the first report comes after the first chunk (primitives
    * created); the rate is taken from there on */
   gint64 cache_t0, cache_t1;
@@ -196,6 +198,8 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
       return;
     }
   t->ended[t->n] = now;
+  if (t->n == 0 && t->engine != NULL)
+    dm_engine_set_profiling (t->engine, TRUE);
   /* the product's matrices are freed again: not part of training's peak */
   t->rss_mb = MAX (t->rss_mb, dm_bench_peak_rss_mb ());
   if (t->error == NULL)
@@ -287,6 +291,7 @@ dm_cli_bench_train (int argc, char **argv)
   resumed = g_new0 (gint64, 1 + o.iters);
   timer.ended = ended;
   timer.resumed = resumed;
+  timer.engine = o.profile ? engine : NULL;
   dm_bench_reset_peak_rss ();
   {
     gint64 t0 = g_get_monotonic_time ();
@@ -337,6 +342,12 @@ dm_cli_bench_train (int argc, char **argv)
           "training)\n",
           dm_bench_peak_rss_mb () > rss_train ? dm_bench_peak_rss_mb () : rss_train, rss_train,
           rss_train - rss_before);
+  if (o.profile)
+    {
+      g_autofree char *table = dm_engine_format_profile (engine, o.iters);
+
+      printf ("\nper iteration:\n%s\n", table);
+    }
   fflush (stdout);
 
   if (!o.no_pytorch)

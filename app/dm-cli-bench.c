@@ -31,7 +31,12 @@ seconds_since (gint64 t0)
  * not part of it. Peak memory is that of the inference alone (the peak's matrices are freed
  * before). */
 static gboolean
-measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *row, GError **error)
+measure_row (DmDinomalyModel *model,
+             DmBenchPeak *peak,
+             int runs,
+             gboolean profile,
+             DmBenchRow *row,
+             GError **error)
 {
   g_autoptr (DmEngine) engine = NULL;
   g_autoptr (DmInference) inference = NULL;
@@ -57,6 +62,7 @@ measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *ro
   if (!dm_inference_run (inference, img, B, maps, scores, error))
     return FALSE;
   rss = dm_bench_peak_rss_mb ();
+  dm_engine_set_profiling (engine, profile);
   for (int r = 0; r < runs; r++)
     {
       double gflops;
@@ -74,6 +80,8 @@ measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *ro
   row->seconds_per_batch = best;
   row->images_per_s = B / best;
   row->peak_rss_mb = rss;
+  if (profile)
+    row->profile = dm_engine_format_profile (engine, runs);
   return TRUE;
 }
 
@@ -155,6 +163,19 @@ bench_infer (DmBenchOptions *o)
           o->runs);
   if (!bf16)
     printf ("bf16 rows skipped: %s.\n", bf16_reason);
+  if (!o->no_pytorch)
+    {
+      DmBenchPytorch probe = { 0 };
+
+      dm_bench_pytorch_available (&probe);
+      if (probe.skipped != NULL)
+        printf ("PyTorch column empty: %s.\n", probe.skipped);
+      else
+        printf (
+          "PyTorch: the same inference in PyTorch (build-aux/bench-pytorch.py), same threads, "
+          "float32; ratio = dinomaly / PyTorch.\n");
+      dm_bench_pytorch_clear (&probe);
+    }
   printf ("\n");
   dm_bench_print_header ();
   fflush (stdout);
@@ -185,6 +206,7 @@ bench_infer (DmBenchOptions *o)
               row.threads = threads;
               row.peak_gflops = NAN;
               row.fraction_of_limit = NAN;
+              row.pytorch_images_per_s = NAN;
               row.gflop_per_image = dm_bench_inference_flop (
                                       &config, targets.targets[targets.n_targets - 1], row.crop)
                                     * 1e-9;
@@ -196,9 +218,17 @@ bench_infer (DmBenchOptions *o)
                 {
                   if (model == NULL)
                     model = random_model (arch, &error);
-                  if (model == NULL || !measure_row (model, peak, MAX (o->runs, 1), &row, &error))
+                  if (model == NULL
+                      || !measure_row (model, peak, MAX (o->runs, 1), o->profile, &row, &error))
                     goto failed;
                   set_limit (&row, dm_bench_peak_best (peak));
+                  if (!o->no_pytorch)
+                    {
+                      dm_bench_pytorch_run ("infer", arch, row.crop, row.batch, threads,
+                                            MAX (o->runs, 1), &row.pytorch);
+                      row.pytorch_images_per_s
+                        = row.pytorch.skipped == NULL ? row.pytorch.images_per_s : NAN;
+                    }
                 }
               dm_bench_print_row (&row);
               fflush (stdout);

@@ -18,10 +18,11 @@ struct _DmEngine
   void *scratchpad; /* shared by all primitives, aligned, owned */
   gsize scratchpad_size;
   dnnl_memory_t scratchpad_memory;
-  GHashTable *workspaces; /* key (owned) -> DmWorkspace* (owned) */
-  GHashTable *profile;    /* name (owned) -> DmProfileEntry* (owned); NULL: off */
-  GArray *profile_sorted; /* DmProfileEntry, what dm_engine_get_profile returned */
-  double profile_cpu0;    /* process CPU seconds at the last stamp */
+  GHashTable *workspaces;  /* key (owned) -> DmWorkspace* (owned) */
+  GHashTable *profile;     /* name (owned) -> DmProfileEntry* (owned); NULL: off */
+  GArray *profile_sorted;  /* DmProfileEntry, what dm_engine_get_profile returned */
+  double profile_cpu0;     /* process CPU seconds at the last stamp */
+  DmPackedWeights *packed; /* borrowed, or NULL */
 };
 
 typedef struct
@@ -147,6 +148,18 @@ dnnl_engine_t
 dm_engine_get_dnnl (DmEngine *self)
 {
   return self->engine;
+}
+
+void
+dm_engine_set_packed_weights (DmEngine *self, DmPackedWeights *set)
+{
+  self->packed = set;
+}
+
+DmPackedWeights *
+dm_engine_get_packed_weights (DmEngine *self)
+{
+  return self->packed;
 }
 
 guint

@@ -25,9 +25,11 @@ typedef struct
   gsize aux_size; /* bytes in aux */
   double flop;    /* work of one execution (multiply-add = 2), for the profile; 0: not counted */
   char *key;      /* owned: the cache key */
+  gboolean packed_weights; /* its weights argument is in a blocked layout (dm-packed.h) */
 } DmPrimitive;
 
 typedef struct _DmEngine DmEngine;
+typedef struct _DmPackedWeights DmPackedWeights; /* dm-packed.h */
 
 /* n_threads <= 0 means all cores. */
 DmEngine *dm_engine_new (int n_threads, GError **error);
@@ -37,6 +39,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmEngine, dm_engine_free)
 int dm_engine_get_n_threads (DmEngine *engine);
 void dm_engine_set_n_threads (DmEngine *engine, int n_threads);
 dnnl_engine_t dm_engine_get_dnnl (DmEngine *engine);
+/* The set of packed constant weights the forward linear layers use from
+ * now on (borrowed; NULL: none, the weights are read as they are). Attach
+ * one only around forwards whose weights do not change (dm-packed.h). */
+void dm_engine_set_packed_weights (DmEngine *engine, DmPackedWeights *set);
+DmPackedWeights *dm_engine_get_packed_weights (DmEngine *engine);
 guint dm_engine_get_n_primitives (DmEngine *engine);
 
 /* Looks a primitive up by its key; NULL when it has not been created yet. */

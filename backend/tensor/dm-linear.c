@@ -5,6 +5,7 @@
 #include "dm-linear.h"
 
 #include "dm-error.h"
+#include "dm-packed.h"
 
 static gboolean
 check_shape (const char *what, int M, int K, int N, GError **error)
@@ -45,11 +46,99 @@ prefer (gboolean backward)
   return choice[backward];
 }
 
+/* The forward's weights descriptor: W stored (N, K) read as the (K, N)
+ * matrix with strides (1, K), or, for packed weights, whatever layout the
+ * matmul prefers (dm-packed.h). */
+static void
+weights_md (dnnl_memory_desc_t *md, int K, int N, gboolean packed)
+{
+  if (packed)
+    dnnl_memory_desc_init_by_tag (md, 2, (dnnl_dims_t){ K, N }, dnnl_f32, dnnl_format_tag_any);
+  else
+    dm_md_f32_strided (md, 2, (dnnl_dim_t[]){ K, N }, (dnnl_dim_t[]){ 1, K });
+}
+
+/* Whether the matmul of desc, given the choice, reads its weights in a
+ * blocked layout (brgemm on AVX-512): then packing them pays. Where it
+ * would take a plain one (the jit gemm on AVX2), a copy gains nothing and
+ * the weights are read as they are. Asked once per primitive made. */
+static gboolean
+prefers_blocked (DmEngine *engine, const dnnl_matmul_desc_t *desc, const_dnnl_primitive_attr_t attr)
+{
+  dnnl_primitive_desc_t pd = NULL;
+  const dnnl_memory_desc_t *md;
+  gboolean blocked = FALSE;
+
+  if (dnnl_primitive_desc_create (&pd, desc, attr, dm_engine_get_dnnl (engine), NULL)
+      != dnnl_success)
+    return FALSE;
+  md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
+  blocked
+    = md != NULL && md->format_kind == dnnl_blocked && md->format_desc.blocking.inner_nblks > 0;
+  dnnl_primitive_desc_destroy (pd);
+  return blocked;
+}
+
+/* The matmul of a forward (packed: its weights in the layout it prefers,
+ * when that is blocked), counted for the profile. */
+static DmPrimitive *
+create_forward (DmEngine *engine,
+                const char *key,
+                dnnl_matmul_desc_t *desc,
+                const_dnnl_primitive_attr_t attr,
+                const int *args,
+                int n_args,
+                int M,
+                int K,
+                int N,
+                gboolean packed,
+                GError **error)
+{
+  DmPrimitive *p;
+
+  if (packed && !prefers_blocked (engine, desc, attr))
+    {
+      weights_md (&desc->weights_desc, K, N, FALSE);
+      packed = FALSE;
+    }
+  p = dm_engine_create_prefer (engine, key, desc, attr, NULL, prefer (FALSE), args, n_args, error);
+  if (p != NULL)
+    {
+      p->flop = 2.0 * M * K * N;
+      p->packed_weights = packed;
+    }
+  return p;
+}
+
+/* buffers[1] = the weights the primitive reads: their packed copy when it
+ * takes one. */
+static gboolean
+point_weights (
+  DmEngine *engine, DmPrimitive *p, const float *weight, int K, int N, void **slot, GError **error)
+{
+  const float *packed;
+
+  *slot = (void *)weight;
+  if (!p->packed_weights)
+    return TRUE;
+  packed = dm_packed_weights_lookup (dm_engine_get_packed_weights (engine), engine, weight, K, N,
+                                     dnnl_primitive_desc_query_md (p->pd, dnnl_query_weights_md, 0),
+                                     error);
+  *slot = (void *)packed;
+  return packed != NULL;
+}
+
 /* out (M, N) = act (inp (M, K) . W^T + bias), W stored (N, K): the weights
  * operand is the (K, N) matrix with strides (1, K). */
 static DmPrimitive *
-get_forward (
-  DmEngine *engine, int M, int K, int N, gboolean has_bias, DmActivation act, GError **error)
+get_forward (DmEngine *engine,
+             int M,
+             int K,
+             int N,
+             gboolean has_bias,
+             DmActivation act,
+             gboolean packed,
+             GError **error)
 {
   char key[DM_KEY_MAX];
   DmPrimitive *p;
@@ -59,13 +148,13 @@ get_forward (
   dnnl_primitive_attr_t attr;
   const int args_bias[] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS };
 
-  g_snprintf (key, sizeof key, "linear-fwd:%d,%d,%d:%d:%d", M, K, N, has_bias, (int)act);
+  g_snprintf (key, sizeof key, "linear-fwd:%d,%d,%d:%d:%d:%d", M, K, N, has_bias, (int)act, packed);
   p = dm_engine_lookup (engine, key);
   if (p != NULL)
     return p;
 
   dm_md_f32 (&src, 2, (dnnl_dim_t[]){ M, K });
-  dm_md_f32_strided (&weights, 2, (dnnl_dim_t[]){ K, N }, (dnnl_dim_t[]){ 1, K });
+  weights_md (&weights, K, N, packed);
   dm_md_f32 (&bias, 2, (dnnl_dim_t[]){ 1, N });
   dm_md_f32 (&dst, 2, (dnnl_dim_t[]){ M, N });
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &src, &weights, has_bias ? &bias : NULL, &dst),
@@ -77,13 +166,11 @@ get_forward (
       dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
     }
   attr = dm_engine_new_attr (post_ops);
-  p = dm_engine_create_prefer (engine, key, &desc, attr, NULL, prefer (FALSE), args_bias,
-                               has_bias ? 4 : 3, error);
+  p = create_forward (engine, key, &desc, attr, args_bias, has_bias ? 4 : 3, M, K, N, packed,
+                      error);
   dnnl_primitive_attr_destroy (attr);
   if (post_ops != NULL)
     dnnl_post_ops_destroy (post_ops);
-  if (p != NULL)
-    p->flop = 2.0 * M * K * N;
   return p;
 }
 
@@ -101,6 +188,7 @@ get_forward_residual (DmEngine *engine,
                       gboolean has_bias,
                       gboolean has_scale,
                       gboolean in_place,
+                      gboolean packed,
                       GError **error)
 {
   char key[DM_KEY_MAX];
@@ -113,14 +201,14 @@ get_forward_residual (DmEngine *engine,
   int args[6] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST };
   int n_args = 3;
 
-  g_snprintf (key, sizeof key, "linear-fwd-residual:%d,%d,%d:%d:%d:%d", M, K, N, has_bias,
-              has_scale, in_place);
+  g_snprintf (key, sizeof key, "linear-fwd-residual:%d,%d,%d:%d:%d:%d:%d", M, K, N, has_bias,
+              has_scale, in_place, packed);
   p = dm_engine_lookup (engine, key);
   if (p != NULL)
     return p;
 
   dm_md_f32 (&src, 2, (dnnl_dim_t[]){ M, K });
-  dm_md_f32_strided (&weights, 2, (dnnl_dim_t[]){ K, N }, (dnnl_dim_t[]){ 1, K });
+  weights_md (&weights, K, N, packed);
   dm_md_f32 (&bias, 2, (dnnl_dim_t[]){ 1, N });
   dm_md_f32 (&dst, 2, (dnnl_dim_t[]){ M, N });
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &src, &weights, has_bias ? &bias : NULL, &dst),
@@ -144,12 +232,9 @@ get_forward_residual (DmEngine *engine,
     args[n_args++] = DNNL_ARG_ATTR_OUTPUT_SCALES;
   if (!in_place)
     args[n_args++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP (0) | DNNL_ARG_SRC_1;
-  p = dm_engine_create_prefer (engine, key, &desc, attr, NULL, prefer (FALSE), args, n_args,
-                               error);
+  p = create_forward (engine, key, &desc, attr, args, n_args, M, K, N, packed, error);
   dnnl_primitive_attr_destroy (attr);
   dnnl_post_ops_destroy (post_ops);
-  if (p != NULL)
-    p->flop = 2.0 * M * K * N;
   if (p != NULL && has_scale)
     {
       /* oneDNN 2.6 does not describe run-time scales: a vector of N */
@@ -280,8 +365,9 @@ dm_linear_forward (DmEngine *engine,
 
   if (!check_shape ("dm_linear_forward", M, K, N, error))
     return FALSE;
-  p = get_forward (engine, M, K, N, bias != NULL, act, error);
-  if (p == NULL)
+  p = get_forward (engine, M, K, N, bias != NULL, act,
+                   dm_engine_get_packed_weights (engine) != NULL, error);
+  if (p == NULL || !point_weights (engine, p, weight, K, N, &buffers[1], error))
     return FALSE;
   return dm_engine_execute (engine, p, buffers, error);
 }
@@ -312,8 +398,9 @@ dm_linear_forward_residual (DmEngine *engine,
                    "dm_linear_forward_residual: no residual (use dm_linear_forward)");
       return FALSE;
     }
-  p = get_forward_residual (engine, M, K, N, bias != NULL, scale != NULL, in_place, error);
-  if (p == NULL)
+  p = get_forward_residual (engine, M, K, N, bias != NULL, scale != NULL, in_place,
+                            dm_engine_get_packed_weights (engine) != NULL, error);
+  if (p == NULL || !point_weights (engine, p, weight, K, N, &buffers[1], error))
     return FALSE;
   if (bias != NULL)
     buffers[n++] = (void *)bias;

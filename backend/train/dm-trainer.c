@@ -10,6 +10,7 @@
 #include "dm-arena.h"
 #include "dm-checkpoint.h"
 #include "dm-error.h"
+#include "dm-packed.h"
 #include "dm-train-step.h"
 #include "dm-random.h"
 
@@ -309,6 +310,8 @@ dm_trainer_build_cache (DmTrainer *self,
   int chunk = MIN (CACHE_CHUNK, MAX (self->n_images, 1));
   gsize img_floats = (gsize)3 * crop * crop, tok = (gsize)self->N * D;
   g_autoptr (DmFeatureCache) cache = NULL;
+  /* the frozen encoder's weights packed for the matmuls while caching */
+  g_autoptr (DmPackedWeights) packed = dm_packed_weights_new ();
   float *img = NULL, *E1 = NULL, *E2 = NULL, *ws = NULL;
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = FALSE;
@@ -365,10 +368,17 @@ dm_trainer_build_cache (DmTrainer *self,
             }
           g_ptr_array_add (self->skipped, g_strdup (local->message));
         }
-      if (n > 0
-          && !dm_vit_forward (self->engine, self->encoder, &self->targets, img, n, crop, E1, E2,
-                              NULL, ws, error))
-        goto out;
+      if (n > 0)
+        {
+          gboolean ok_forward;
+
+          dm_engine_set_packed_weights (self->engine, packed);
+          ok_forward = dm_vit_forward (self->engine, self->encoder, &self->targets, img, n, crop, E1,
+                                       E2, NULL, ws, error);
+          dm_engine_set_packed_weights (self->engine, NULL);
+          if (!ok_forward)
+            goto out;
+        }
       for (int i = 0; i < n; i++)
         {
           dm_feature_cache_store (cache, slot_src[i], E1 + i * tok, E2 + i * tok);
