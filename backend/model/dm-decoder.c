@@ -15,13 +15,26 @@
 
 #define DROPOUT_SITE_STRIDE DM_DECODER_DROPOUT_SITE_STRIDE
 
-/* Lays the views out (base NULL: only counts) and returns the floats used. */
+/* Lays the views out (base NULL: only counts) and returns the floats used.
+ * Training with recompute keeps, per block, what cannot be made again
+ * cheaply (the LayerNorms' statistics, qkv, linear attention's KV, ksum and
+ * z, x_mid, fc1's pre-activation and the output); the LayerNorms' outputs,
+ * q' and k', the attention output and the GELU output of every block, and
+ * the bottleneck's GELU output, live in shared scratch and are made again
+ * in the backward where it needs them. The scratch U (8 M D floats) is laid
+ * out per phase:
+ *   forward, a block:  q' k' [0, 2), att [2, 3), fc1_act [4, 8)
+ *   backward, MLP:     dwide [0, 4), fc1_act or bn_act [4, 8)
+ *   backward, attn:    q' k' [0, 2), att [2, 3), dqkv [5, 8)
+ * Without recompute every block keeps its own, and dwide and dqkv (never
+ * live at once) share 4 M D floats. */
 static gsize
-layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
+layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training, gboolean recompute)
 {
-  gsize M = (gsize)B * N, off = 0;
+  gsize M = (gsize)B * N, off = 0, MD = M * D;
   int H = D / 64;
   gsize la = dm_linear_attention_saved_size (B, N, D, H);
+  float *U = NULL, *ln_scratch = NULL;
 #define TAKE(view, n)                                                                              \
   do                                                                                               \
     {                                                                                              \
@@ -31,6 +44,7 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
     }                                                                                              \
   while (0)
 
+  recompute = recompute && training;
   if (base != NULL)
     {
       memset (a, 0, sizeof *a);
@@ -39,11 +53,20 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
       a->D = D;
       a->H = H;
       a->training = training;
+      a->recompute = recompute;
     }
-  TAKE (a->bn_in, M * D);
-  TAKE (a->bn_pre, M * 4 * D);
-  TAKE (a->bn_act, M * 4 * D);
-  TAKE (a->bn_out, M * D);
+  if (recompute)
+    {
+      TAKE (U, 8 * MD);
+      TAKE (ln_scratch, MD);
+    }
+  TAKE (a->bn_in, MD);
+  TAKE (a->bn_pre, 4 * MD);
+  if (recompute)
+    a->bn_act = U != NULL ? U + 4 * MD : NULL;
+  else
+    TAKE (a->bn_act, 4 * MD);
+  TAKE (a->bn_out, MD);
   for (int i = 0; i < DM_DECODER_DEPTH; i++)
     {
       DmDecoderBlockActs *b = &a->blocks[i];
@@ -52,50 +75,80 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
         {
           /* inference: every block reuses block 0's buffers but its output */
           if (base != NULL)
-            {
-              *b = a->blocks[0];
-            }
-          TAKE (b->out, M * D);
+            *b = a->blocks[0];
+          TAKE (b->out, MD);
           continue;
         }
-      TAKE (b->ln1, M * D);
+      if (recompute)
+        {
+          if (base != NULL)
+            {
+              b->ln1 = b->ln2 = ln_scratch;
+              b->qk1 = U;
+              b->att = U + 2 * MD;
+              b->fc1_act = U + 4 * MD;
+            }
+        }
+      else
+        {
+          TAKE (b->ln1, MD);
+          TAKE (b->qk1, 2 * MD);
+          TAKE (b->att, MD);
+          TAKE (b->ln2, MD);
+          TAKE (b->fc1_act, 4 * MD);
+        }
       TAKE (b->ln1_mean, M);
       TAKE (b->ln1_var, M);
-      TAKE (b->qkv, M * 3 * D);
+      TAKE (b->qkv, 3 * MD);
       TAKE (b->la_saved, la);
-      TAKE (b->att, M * D);
-      TAKE (b->x_mid, M * D);
-      TAKE (b->ln2, M * D);
+      TAKE (b->x_mid, MD);
       TAKE (b->ln2_mean, M);
       TAKE (b->ln2_var, M);
-      TAKE (b->fc1_pre, M * 4 * D);
-      TAKE (b->fc1_act, M * 4 * D);
-      TAKE (b->out, M * D);
+      TAKE (b->fc1_pre, 4 * MD);
+      TAKE (b->out, MD);
     }
-  TAKE (a->R1, M * D);
-  TAKE (a->R2, M * D);
+  TAKE (a->R1, MD);
+  TAKE (a->R2, MD);
   if (training)
     {
-      TAKE (a->dx, M * D);
-      TAKE (a->dbranch, M * D);
-      TAKE (a->dqkv, M * 3 * D);
-      TAKE (a->dwide, M * 4 * D);
+      TAKE (a->dx, MD);
+      TAKE (a->dbranch, MD);
+      if (recompute)
+        {
+          if (base != NULL)
+            {
+              a->dwide = U;
+              a->dqkv = U + 5 * MD;
+            }
+        }
+      else
+        {
+          TAKE (a->dwide, 4 * MD);
+          a->dqkv = a->dwide;
+        }
     }
 #undef TAKE
   return off;
 }
 
 gsize
-dm_decoder_acts_size (int B, int N, int D, gboolean training)
+dm_decoder_acts_size (int B, int N, int D, gboolean training, gboolean recompute)
 {
   DmDecoderActs a;
-  return layout (&a, NULL, B, N, D, training);
+  return layout (&a, NULL, B, N, D, training, recompute);
 }
 
 void
-dm_decoder_acts_point (DmDecoderActs *acts, float *base, int B, int N, int D, gboolean training)
+dm_decoder_acts_point (
+  DmDecoderActs *acts, float *base, int B, int N, int D, gboolean training, gboolean recompute)
 {
-  layout (acts, base, B, N, D, training);
+  layout (acts, base, B, N, D, training, recompute);
+}
+
+gboolean
+dm_decoder_recompute_wanted (int B, int N, int D)
+{
+  return dm_decoder_acts_size (B, N, D, TRUE, FALSE) * sizeof (float) > DM_DECODER_RECOMPUTE_BYTES;
 }
 
 static gboolean
@@ -121,8 +174,8 @@ block_forward (DmEngine *engine,
                              w->norm1_w, w->norm1_b, M, D, DM_DECODER_LN_EPS, error)
       || !dm_linear_forward (engine, b->qkv, b->ln1, w->qkv_w, w->qkv_b, M, D, 3 * D, DM_ACT_NONE,
                              error)
-      || !dm_linear_attention_forward (engine, b->att, b->la_saved, b->qkv, a->B, a->N, D, a->H,
-                                       error)
+      || !dm_linear_attention_forward (engine, b->att, b->la_saved, b->qk1, b->qkv, a->B, a->N, D,
+                                       a->H, error)
       || !dm_linear_forward_residual (engine, b->x_mid, b->att, w->proj_w, w->proj_b, NULL, x, M, D,
                                       D, error))
     return FALSE;
@@ -259,9 +312,15 @@ block_backward (DmEngine *engine,
                 GError **error)
 {
   int M = a->B * a->N, D = a->D;
+  gsize n = (gsize)M * D;
 
   /* MLP branch: out = x_mid + fc2 (gelu (fc1 (ln2 (x_mid)))); dx becomes
    * d x_mid, whose column sums are proj's bias gradient */
+  if (a->recompute
+      && (!dm_gelu_forward (engine, b->fc1_act, b->fc1_pre, 4 * n, error)
+          || !dm_layernorm_forward (engine, b->ln2, b->ln2_mean, b->ln2_var, b->x_mid, w->norm2_w,
+                                    w->norm2_b, M, D, DM_DECODER_LN_EPS, error)))
+    return FALSE;
   if (!dm_linear_backward (engine, a->dwide, g->fc2_w, NULL, a->dx, b->fc1_act, w->fc2_w, M, 4 * D,
                            D, error)
       || !dm_gelu_backward_bias (engine, a->dwide, g->fc1_b, a->dwide, b->fc1_pre, M, 4 * D, error)
@@ -273,10 +332,16 @@ block_backward (DmEngine *engine,
     return FALSE;
 
   /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
+  if (a->recompute
+      && (!dm_linear_attention_recompute (engine, b->att, b->la_saved, b->qk1, b->qkv, a->B, a->N,
+                                          D, a->H, error)
+          || !dm_layernorm_forward (engine, b->ln1, b->ln1_mean, b->ln1_var, x, w->norm1_w,
+                                    w->norm1_b, M, D, DM_DECODER_LN_EPS, error)))
+    return FALSE;
   return dm_linear_backward (engine, a->dbranch, g->proj_w, NULL, a->dx, b->att, w->proj_w, M, D, D,
                              error)
          && dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv,
-                                          b->la_saved, a->B, a->N, D, a->H, error)
+                                          b->la_saved, b->qk1, a->B, a->N, D, a->H, error)
          && dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
                                 3 * D, error)
          && dm_layernorm_backward_add (engine, a->dx, g->norm1_w, g->norm1_b, dsum, a->dbranch, x,
@@ -332,6 +397,15 @@ dm_decoder_backward (DmEngine *engine,
                            2 * DROPOUT_SITE_STRIDE);
       dm_engine_profile_end (engine, "dropout", stamp);
     }
+  if (a->recompute)
+    {
+      /* bn_act = Dropout (GELU (bn_pre)) again, the same mask */
+      if (!dm_gelu_forward (engine, a->bn_act, a->bn_pre, n4, error))
+        return FALSE;
+      if (dropout_on (dropout))
+        dm_dropout_forward (engine, a->bn_act, a->bn_act, n4, dropout->p, dropout->seed,
+                            DROPOUT_SITE_STRIDE);
+    }
   if (!dm_scale_column_sums (engine, a->dx, bg->fc2_b, a->dx, 1.0f, M, D, error)
       || !dm_linear_backward (engine, a->dwide, bg->fc2_w, NULL, a->dx, a->bn_act, bw->fc2_w, M,
                               4 * D, D, error))
@@ -345,6 +419,6 @@ dm_decoder_backward (DmEngine *engine,
       dm_engine_profile_end (engine, "dropout", stamp);
     }
   return dm_gelu_backward_bias (engine, a->dwide, bg->fc1_b, a->dwide, a->bn_pre, M, 4 * D, error)
-         && dm_linear_backward (engine, NULL, bg->fc1_w, NULL, a->dwide, a->bn_in, NULL, M, D, 4 * D,
-                                error);
+         && dm_linear_backward (engine, NULL, bg->fc1_w, NULL, a->dwide, a->bn_in, NULL, M, D,
+                                4 * D, error);
 }

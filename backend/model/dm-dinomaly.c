@@ -108,7 +108,7 @@ dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch,
   tokens = dm_pad_floats ((gsize)B * self->N * self->D);
   vit = dm_pad_floats (dm_vit_workspace_size (c, B, crop));
   pos = dm_pad_floats (dm_vit_pos_size (c, crop));
-  dec = dm_pad_floats (dm_decoder_acts_size (B, self->N, self->D, FALSE));
+  dec = dm_pad_floats (dm_decoder_acts_size (B, self->N, self->D, FALSE, FALSE));
   grid = dm_pad_floats ((gsize)B * self->g * self->g);
   crop2 = dm_pad_floats ((gsize)B * crop * crop);
   tmp = dm_pad_floats (MAX ((gsize)crop * crop, (gsize)DM_ANOMALY_MAP_SIZE * DM_ANOMALY_MAP_SIZE));
@@ -122,7 +122,7 @@ dm_inference_new (DmEngine *engine, const DmDinomalyModel *model, int max_batch,
   self->E1 = self->memory + off, off += tokens;
   self->E2 = self->memory + off, off += tokens;
   self->fused = self->memory + off, off += tokens;
-  dm_decoder_acts_point (&self->acts, self->memory + off, B, self->N, self->D, FALSE);
+  dm_decoder_acts_point (&self->acts, self->memory + off, B, self->N, self->D, FALSE, FALSE);
   off += dec;
   self->a1 = self->memory + off, off += grid;
   self->a2 = self->memory + off, off += grid;

@@ -14,7 +14,6 @@
 /* Sections of `saved`, in floats. */
 typedef struct
 {
-  gsize qk1;  /* (B, N, 2D): per token [q' | k'], the layout of qkv's first 2D */
   gsize kv;   /* (B, H, hd, hd) */
   gsize ksum; /* (B, H, hd) = (B, D) */
   gsize z;    /* (B, H, N) */
@@ -40,8 +39,7 @@ saved_layout (int B, int N, int D, int H, SavedLayout *l)
 {
   gsize hd = D / H;
 
-  l->qk1 = 0;
-  l->kv = l->qk1 + dm_pad_floats ((gsize)2 * B * N * D);
+  l->kv = 0;
   l->ksum = l->kv + dm_pad_floats ((gsize)B * D * hd);
   l->z = l->ksum + dm_pad_floats ((gsize)B * D);
   l->total = l->z + dm_pad_floats ((gsize)B * H * N);
@@ -262,16 +260,20 @@ forward_heads (gsize begin, gsize end, gpointer data)
     forward_head (a, (int)(p / a->H), (int)(p % a->H));
 }
 
-gboolean
-dm_linear_attention_forward (DmEngine *engine,
-                             float *out,
-                             float *saved,
-                             const float *qkv,
-                             int B,
-                             int N,
-                             int D,
-                             int H,
-                             GError **error)
+/* The per-head pass and, when out is not NULL, the output product; KV is
+ * computed only when compute_kv (the forward; a recompute has it). */
+static gboolean
+forward_or_recompute (DmEngine *engine,
+                      float *out,
+                      float *saved,
+                      float *qk1,
+                      const float *qkv,
+                      int B,
+                      int N,
+                      int D,
+                      int H,
+                      gboolean compute_kv,
+                      GError **error)
 {
   SavedLayout l;
   Heads a = { 0 };
@@ -287,7 +289,7 @@ dm_linear_attention_forward (DmEngine *engine,
   a.H = H;
   a.hd = D / H;
   a.qkv = qkv;
-  a.qk1 = saved + l.qk1;
+  a.qk1 = qk1;
   a.ksum = saved + l.ksum;
   a.z = saved + l.z;
   a.zq = dm_engine_get_workspace (engine, "linear-attention-zq", sizeof (float) * B * N * D, error);
@@ -299,11 +301,47 @@ dm_linear_attention_forward (DmEngine *engine,
   dm_engine_profile_end (engine, "linear attention loops", stamp);
 
   /* KV = k'^T v, then out = (z q') KV */
-  kv_mm = get_matmul (engine, "kv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
-  if (!run_matmul (engine, kv_mm, a.qk1 + D, qkv + 2 * D, saved + l.kv, error))
-    return FALSE;
+  if (compute_kv)
+    {
+      kv_mm
+        = get_matmul (engine, "kv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
+      if (!run_matmul (engine, kv_mm, a.qk1 + D, qkv + 2 * D, saved + l.kv, error))
+        return FALSE;
+    }
+  if (out == NULL)
+    return TRUE;
   out_mm = get_matmul (engine, "out", B, N, D, H, VIEW_OUT, FALSE, VIEW_KV, FALSE, VIEW_OUT, error);
   return run_matmul (engine, out_mm, a.zq, saved + l.kv, out, error);
+}
+
+gboolean
+dm_linear_attention_forward (DmEngine *engine,
+                             float *out,
+                             float *saved,
+                             float *qk1,
+                             const float *qkv,
+                             int B,
+                             int N,
+                             int D,
+                             int H,
+                             GError **error)
+{
+  return forward_or_recompute (engine, out, saved, qk1, qkv, B, N, D, H, TRUE, error);
+}
+
+gboolean
+dm_linear_attention_recompute (DmEngine *engine,
+                               float *out,
+                               float *saved,
+                               float *qk1,
+                               const float *qkv,
+                               int B,
+                               int N,
+                               int D,
+                               int H,
+                               GError **error)
+{
+  return forward_or_recompute (engine, out, saved, qk1, qkv, B, N, D, H, FALSE, error);
 }
 
 /* With u_s = q'_s KV, den_s = q'_s . ksum, z_s = 1/den_s, out_s = z_s u_s and
@@ -421,6 +459,7 @@ dm_linear_attention_backward (DmEngine *engine,
                               const float *dout,
                               const float *qkv,
                               const float *saved,
+                              const float *qk1,
                               int B,
                               int N,
                               int D,
@@ -445,7 +484,7 @@ dm_linear_attention_backward (DmEngine *engine,
   a.H = H;
   a.hd = hd;
   a.qkv = qkv;
-  a.qk1 = (float *)saved + l.qk1;
+  a.qk1 = (float *)qk1;
   a.ksum = (float *)saved + l.ksum;
   a.z = (float *)saved + l.z;
   a.dout = dout;

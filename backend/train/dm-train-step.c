@@ -12,6 +12,19 @@ DmTrainStep *
 dm_train_step_new (
   DmEngine *engine, DmDinomalyWeights *weights, int B, int N, int first_patch, GError **error)
 {
+  return dm_train_step_new_full (engine, weights, B, N, first_patch,
+                                 dm_decoder_recompute_wanted (B, N, weights->layout.dim), error);
+}
+
+DmTrainStep *
+dm_train_step_new_full (DmEngine *engine,
+                        DmDinomalyWeights *weights,
+                        int B,
+                        int N,
+                        int first_patch,
+                        gboolean recompute,
+                        GError **error)
+{
   g_autoptr (DmTrainStep) self = NULL;
   const DmDinomalyLayout *layout = &weights->layout;
   int D = layout->dim, P = N - first_patch;
@@ -49,7 +62,7 @@ dm_train_step_new (
   self->plan = dm_optimizer_plan_new (self->spans, DM_DINOMALY_N_PARAMS);
 
   tokens = dm_pad_floats ((gsize)B * N * D);
-  acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE));
+  acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE, recompute));
   scratch = dm_pad_floats (dm_loss_scratch_size (B, P));
   self->memory_floats = 5 * tokens + acts + scratch + dm_pad_floats ((gsize)2 * B * P / 4 + 1);
   self->memory = dm_aligned_alloc (self->memory_floats * sizeof (float), error);
@@ -67,7 +80,7 @@ dm_train_step_new (
   off += tokens;
   self->dR2 = base + off;
   off += tokens;
-  dm_decoder_acts_point (&self->acts, base + off, B, N, D, TRUE);
+  dm_decoder_acts_point (&self->acts, base + off, B, N, D, TRUE, recompute);
   off += acts;
   self->loss_scratch = base + off;
   off += scratch;

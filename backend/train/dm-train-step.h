@@ -32,7 +32,7 @@ typedef struct
   DmDinomalyViews grad_views;
   DmTensorSpan spans[DM_DINOMALY_N_PARAMS];
   DmOptimizerPlan *plan; /* owned: the optimiser's chunks over spans */
-  gint64 adam_steps; /* updates done: the next one uses t = adam_steps + 1 */
+  gint64 adam_steps;     /* updates done: the next one uses t = adam_steps + 1 */
 
   /* The batch: the caller fills these before dm_train_step_gradients. */
   float *fused; /* (B, N, D) decoder input: mean of the 8 target blocks */
@@ -58,9 +58,19 @@ typedef struct
 } DmTrainStepResult;
 
 /* Buffers for batches of B images of N tokens (first_patch of them cls and
- * registers) at the width of weights. Fresh Adam state (zero moments). */
+ * registers) at the width of weights. Fresh Adam state (zero moments).
+ * Large activations are made again in the backward instead of kept
+ * (dm_decoder_recompute_wanted): the same numbers, less memory. */
 DmTrainStep *dm_train_step_new (
   DmEngine *engine, DmDinomalyWeights *weights, int B, int N, int first_patch, GError **error);
+/* The same, recomputing or not as told (the tests compare the two). */
+DmTrainStep *dm_train_step_new_full (DmEngine *engine,
+                                     DmDinomalyWeights *weights,
+                                     int B,
+                                     int N,
+                                     int first_patch,
+                                     gboolean recompute,
+                                     GError **error);
 void dm_train_step_free (DmTrainStep *step);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmTrainStep, dm_train_step_free)
 
