@@ -20,12 +20,16 @@
  * cheaply (the LayerNorms' statistics, qkv, linear attention's KV, ksum and
  * z, x_mid, fc1's pre-activation and the output); the LayerNorms' outputs,
  * q' and k', the attention output and the GELU output of every block, and
- * the bottleneck's GELU output, live in shared scratch and are made again
- * in the backward where it needs them. The scratch U (8 M D floats) is laid
- * out per phase:
- *   forward, a block:  q' k' [0, 2), att [2, 3), fc1_act [4, 8)
- *   backward, MLP:     dwide [0, 4), fc1_act or bn_act [4, 8)
- *   backward, attn:    q' k' [0, 2), att [2, 3), dqkv [5, 8)
+ * the bottleneck's GELU output, live in one scratch U of 5 M D floats
+ * shared by all blocks and are made again in the backward where it needs
+ * them. What lies where in U, in units of M D, by phase (a buffer is only
+ * overwritten once it has been read for the last time):
+ *   forward:        ln1 [0, 1), q' k' [0, 2), att [2, 3), ln2 [4, 5),
+ *                   fc1_act [0, 4)
+ *   backward, MLP:  fc1_act or bn_act [0, 4), then dwide there (the weight
+ *                   gradient that reads fc1_act goes first), ln2 [4, 5)
+ *   backward, attn: q' k' [0, 2), att [2, 3), dqkv [2, 5) (after att is
+ *                   read), ln1 [0, 1) (after q' k' are)
  * Without recompute every block keeps its own, and dwide and dqkv (never
  * live at once) share 4 M D floats. */
 static gsize
@@ -34,7 +38,7 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training, g
   gsize M = (gsize)B * N, off = 0, MD = M * D;
   int H = D / 64;
   gsize la = dm_linear_attention_saved_size (B, N, D, H);
-  float *U = NULL, *ln_scratch = NULL;
+  float *U = NULL;
 #define TAKE(view, n)                                                                              \
   do                                                                                               \
     {                                                                                              \
@@ -56,14 +60,11 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training, g
       a->recompute = recompute;
     }
   if (recompute)
-    {
-      TAKE (U, 8 * MD);
-      TAKE (ln_scratch, MD);
-    }
+    TAKE (U, 5 * MD);
   TAKE (a->bn_in, MD);
   TAKE (a->bn_pre, 4 * MD);
   if (recompute)
-    a->bn_act = U != NULL ? U + 4 * MD : NULL;
+    a->bn_act = U;
   else
     TAKE (a->bn_act, 4 * MD);
   TAKE (a->bn_out, MD);
@@ -83,10 +84,11 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training, g
         {
           if (base != NULL)
             {
-              b->ln1 = b->ln2 = ln_scratch;
+              b->ln1 = U;
               b->qk1 = U;
               b->att = U + 2 * MD;
-              b->fc1_act = U + 4 * MD;
+              b->ln2 = U + 4 * MD;
+              b->fc1_act = U;
             }
         }
       else
@@ -118,7 +120,7 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training, g
           if (base != NULL)
             {
               a->dwide = U;
-              a->dqkv = U + 5 * MD;
+              a->dqkv = U + 2 * MD;
             }
         }
       else
@@ -242,8 +244,10 @@ dm_decoder_forward (DmEngine *engine,
     }
   else if (a->training)
     {
-      /* the backward reads bn_in for fc1's weight gradient */
-      memcpy (a->bn_in, fused, n * sizeof (float));
+      /* the backward reads bn_in for fc1's weight gradient (the training
+       * step gathers its batch straight into it: nothing to copy) */
+      if (a->bn_in != fused)
+        memcpy (a->bn_in, fused, n * sizeof (float));
       bn_in = a->bn_in;
     }
   if (a->training)
@@ -321,8 +325,11 @@ block_backward (DmEngine *engine,
           || !dm_layernorm_forward (engine, b->ln2, b->ln2_mean, b->ln2_var, b->x_mid, w->norm2_w,
                                     w->norm2_b, M, D, DM_DECODER_LN_EPS, error)))
     return FALSE;
-  if (!dm_linear_backward (engine, a->dwide, g->fc2_w, NULL, a->dx, b->fc1_act, w->fc2_w, M, 4 * D,
-                           D, error)
+  /* the weight gradient first: with recompute, dwide overwrites fc1_act */
+  if (!dm_linear_backward (engine, NULL, g->fc2_w, NULL, a->dx, b->fc1_act, NULL, M, 4 * D, D,
+                           error)
+      || !dm_linear_backward (engine, a->dwide, NULL, NULL, a->dx, NULL, w->fc2_w, M, 4 * D, D,
+                              error)
       || !dm_gelu_backward_bias (engine, a->dwide, g->fc1_b, a->dwide, b->fc1_pre, M, 4 * D, error)
       || !dm_linear_backward (engine, a->dbranch, g->fc1_w, NULL, a->dwide, b->ln2, w->fc1_w, M, D,
                               4 * D, error)
@@ -331,19 +338,24 @@ block_backward (DmEngine *engine,
                                      D, DM_DECODER_LN_EPS, error))
     return FALSE;
 
-  /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
+  /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))); with
+   * recompute, ln1 is made again once linear attention's backward has
+   * read q' and k' (they share memory) */
   if (a->recompute
-      && (!dm_linear_attention_recompute (engine, b->att, b->la_saved, b->qk1, b->qkv, a->B, a->N,
-                                          D, a->H, error)
-          || !dm_layernorm_forward (engine, b->ln1, b->ln1_mean, b->ln1_var, x, w->norm1_w,
-                                    w->norm1_b, M, D, DM_DECODER_LN_EPS, error)))
+      && !dm_linear_attention_recompute (engine, b->att, b->la_saved, b->qk1, b->qkv, a->B, a->N, D,
+                                         a->H, error))
     return FALSE;
-  return dm_linear_backward (engine, a->dbranch, g->proj_w, NULL, a->dx, b->att, w->proj_w, M, D, D,
-                             error)
-         && dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv,
-                                          b->la_saved, b->qk1, a->B, a->N, D, a->H, error)
-         && dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
-                                3 * D, error)
+  if (!dm_linear_backward (engine, a->dbranch, g->proj_w, NULL, a->dx, b->att, w->proj_w, M, D, D,
+                           error)
+      || !dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv, b->la_saved,
+                                        b->qk1, a->B, a->N, D, a->H, error))
+    return FALSE;
+  if (a->recompute
+      && !dm_layernorm_forward (engine, b->ln1, b->ln1_mean, b->ln1_var, x, w->norm1_w, w->norm1_b,
+                                M, D, DM_DECODER_LN_EPS, error))
+    return FALSE;
+  return dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
+                             3 * D, error)
          && dm_layernorm_backward_add (engine, a->dx, g->norm1_w, g->norm1_b, dsum, a->dbranch, x,
                                        w->norm1_w, b->ln1_mean, b->ln1_var, extra, 0.25f, M, D,
                                        DM_DECODER_LN_EPS, error);
@@ -407,8 +419,10 @@ dm_decoder_backward (DmEngine *engine,
                             DROPOUT_SITE_STRIDE);
     }
   if (!dm_scale_column_sums (engine, a->dx, bg->fc2_b, a->dx, 1.0f, M, D, error)
-      || !dm_linear_backward (engine, a->dwide, bg->fc2_w, NULL, a->dx, a->bn_act, bw->fc2_w, M,
-                              4 * D, D, error))
+      || !dm_linear_backward (engine, NULL, bg->fc2_w, NULL, a->dx, a->bn_act, NULL, M, 4 * D, D,
+                              error)
+      || !dm_linear_backward (engine, a->dwide, NULL, NULL, a->dx, NULL, bw->fc2_w, M, 4 * D, D,
+                              error))
     return FALSE;
   if (dropout_on (dropout))
     {

@@ -64,7 +64,10 @@ dm_train_step_new_full (DmEngine *engine,
   tokens = dm_pad_floats ((gsize)B * N * D);
   acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE, recompute));
   scratch = dm_pad_floats (dm_loss_scratch_size (B, P));
-  self->memory_floats = 5 * tokens + acts + scratch + dm_pad_floats ((gsize)2 * B * P / 4 + 1);
+  /* with recompute (large shapes) the loss writes its gradients over the
+   * decoder groups R1, R2 (it reads each element before it writes it) */
+  self->memory_floats
+    = (recompute ? 3 : 5) * tokens + acts + scratch + dm_pad_floats ((gsize)2 * B * P / 4 + 1);
   self->memory = dm_aligned_alloc (self->memory_floats * sizeof (float), error);
   if (self->memory == NULL)
     return NULL;
@@ -76,12 +79,20 @@ dm_train_step_new_full (DmEngine *engine,
   off += tokens;
   self->E2 = base + off;
   off += tokens;
-  self->dR1 = base + off;
-  off += tokens;
-  self->dR2 = base + off;
-  off += tokens;
+  if (!recompute)
+    {
+      self->dR1 = base + off;
+      off += tokens;
+      self->dR2 = base + off;
+      off += tokens;
+    }
   dm_decoder_acts_point (&self->acts, base + off, B, N, D, TRUE, recompute);
   off += acts;
+  if (recompute)
+    {
+      self->dR1 = self->acts.R1;
+      self->dR2 = self->acts.R2;
+    }
   self->loss_scratch = base + off;
   off += scratch;
   self->easy = (guint8 *)(base + off);

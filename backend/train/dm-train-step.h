@@ -40,7 +40,7 @@ typedef struct
   float *E2;    /* (B, N, D) deep encoder group */
 
   DmDecoderActs acts;
-  float *dR1, *dR2;    /* (B, N, D) loss gradients */
+  float *dR1, *dR2;    /* (B, N, D) loss gradients (over acts.R1, R2 with recompute) */
   float *loss_scratch; /* dm_loss_scratch_size */
   guint8 *easy;        /* (2, B, P) hard-mining masks of the last step */
 
