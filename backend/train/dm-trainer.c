@@ -19,7 +19,8 @@
 struct _DmTrainer
 {
   DmEngine *engine;            /* borrowed */
-  const DmVitWeights *encoder; /* borrowed */
+  const DmVitWeights *encoder; /* borrowed; NULL once released */
+  DmVitConfig config;          /* the encoder's */
   DmVitTargets targets;
   DmTrainSettings settings;
   int N, first_patch;
@@ -101,7 +102,7 @@ dm_train_batch_indices (
 static gboolean
 make_step (DmTrainer *self, GError **error)
 {
-  const DmVitConfig *c = &self->encoder->config;
+  const DmVitConfig *c = &self->config;
 
   g_clear_pointer (&self->step, dm_train_step_free);
   g_clear_pointer (&self->indices, g_free);
@@ -141,6 +142,7 @@ dm_trainer_new (DmEngine *engine,
   self = g_new0 (DmTrainer, 1);
   self->engine = engine;
   self->encoder = encoder;
+  self->config = encoder->config;
   self->targets = *targets;
   dm_train_settings_copy (&self->settings, settings);
   self->settings.opt.total_iters = self->settings.total_iters;
@@ -305,7 +307,7 @@ dm_trainer_build_cache (DmTrainer *self,
                         GCancellable *cancellable,
                         GError **error)
 {
-  const DmVitConfig *c = &self->encoder->config;
+  const DmVitConfig *c = &self->config;
   int crop = self->settings.crop, D = c->dim;
   int chunk = MIN (CACHE_CHUNK, MAX (self->n_images, 1));
   gsize img_floats = (gsize)3 * crop * crop, tok = (gsize)self->N * D;
@@ -321,6 +323,13 @@ dm_trainer_build_cache (DmTrainer *self,
   if (self->n_images < 1 || self->load == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "There are no training images");
+      return FALSE;
+    }
+  if (self->encoder == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "The encoder-feature cache must be made again but the encoder was released "
+                   "(internal error)");
       return FALSE;
     }
   cache = dm_feature_cache_new (self->n_images, self->N, D, self->settings.cache_bf16,
@@ -595,6 +604,12 @@ dm_trainer_run (DmTrainer *self,
         return FALSE;
     }
   return write_checkpoint (self, error);
+}
+
+void
+dm_trainer_release_encoder (DmTrainer *self)
+{
+  self->encoder = NULL;
 }
 
 const DmDinomalyWeights *

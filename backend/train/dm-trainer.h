@@ -110,6 +110,11 @@ gboolean dm_trainer_run (DmTrainer *trainer,
                          GError **error);
 
 /* Only step 1 of dm_trainer_run (for benchmarks: the cache time alone). */
+/* Forgets the encoder (the caller may free it): once the feature cache is
+ * built, training needs only the cache. A later rebuild of the cache (a
+ * resume with another crop, new images) then fails with an error. */
+void dm_trainer_release_encoder (DmTrainer *trainer);
+
 gboolean dm_trainer_build_cache (DmTrainer *trainer,
                                  DmTrainProgressFunc progress,
                                  gpointer user_data,
