@@ -205,37 +205,13 @@ dm_bench_peak_run (DmBenchPeak *self, double *gflops, GError **error)
 const char *
 dm_bench_isa_name (void)
 {
-  switch (dnnl_get_effective_cpu_isa ())
-    {
-    case dnnl_cpu_isa_sse41: return "SSE4.1";
-    case dnnl_cpu_isa_avx: return "AVX";
-    case dnnl_cpu_isa_avx2: return "AVX2";
-    case dnnl_cpu_isa_avx2_vnni: return "AVX2 VNNI";
-    case dnnl_cpu_isa_avx512_mic:
-    case dnnl_cpu_isa_avx512_mic_4ops: return "AVX-512 (Xeon Phi)";
-    case dnnl_cpu_isa_avx512_core: return "AVX-512";
-    case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 VNNI";
-    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 BF16";
-    case dnnl_cpu_isa_avx512_core_amx: return "AVX-512 + AMX";
-    case dnnl_cpu_isa_all:
-    default: return "unknown";
-    }
+  return dm_engine_isa_name ();
 }
 
 gboolean
 dm_bench_have_bf16 (char **reason)
 {
-  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa ();
-
-  /* The ISA values are bit sets that include the lower ones. */
-  if (((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core_bf16)
-      == (unsigned)dnnl_cpu_isa_avx512_core_bf16)
-    return TRUE;
-  if (reason != NULL)
-    *reason = g_strdup_printf ("no native bf16 on this CPU (oneDNN's ISA is %s: neither "
-                               "AVX512_BF16 nor AMX); bf16 would only be emulated",
-                               dm_bench_isa_name ());
-  return FALSE;
+  return dm_engine_cpu_has_bf16 (reason);
 }
 
 gboolean

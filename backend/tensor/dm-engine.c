@@ -23,6 +23,7 @@ struct _DmEngine
   GArray *profile_sorted;  /* DmProfileEntry, what dm_engine_get_profile returned */
   double profile_cpu0;     /* process CPU seconds at the last stamp */
   DmPackedWeights *packed; /* borrowed, or NULL */
+  DmPrecision precision;
 };
 
 typedef struct
@@ -105,6 +106,9 @@ dm_engine_new (int n_threads, GError **error)
                       "stream", error))
     return NULL;
   dm_engine_set_n_threads (self, n_threads);
+  dm_engine_set_precision (self, g_strcmp0 (g_getenv ("DINOMALY_PRECISION"), "f32") == 0
+                                   ? DM_PRECISION_F32
+                                   : DM_PRECISION_BF16);
   return g_steal_pointer (&self);
 }
 
@@ -148,6 +152,63 @@ dnnl_engine_t
 dm_engine_get_dnnl (DmEngine *self)
 {
   return self->engine;
+}
+
+const char *
+dm_engine_isa_name (void)
+{
+  switch (dnnl_get_effective_cpu_isa ())
+    {
+    case dnnl_cpu_isa_sse41: return "SSE4.1";
+    case dnnl_cpu_isa_avx: return "AVX";
+    case dnnl_cpu_isa_avx2: return "AVX2";
+    case dnnl_cpu_isa_avx2_vnni: return "AVX2 VNNI";
+    case dnnl_cpu_isa_avx512_mic:
+    case dnnl_cpu_isa_avx512_mic_4ops: return "AVX-512 (Xeon Phi)";
+    case dnnl_cpu_isa_avx512_core: return "AVX-512";
+    case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 VNNI";
+    case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 BF16";
+    case dnnl_cpu_isa_avx512_core_amx: return "AVX-512 + AMX";
+    case dnnl_cpu_isa_all:
+    default: return "unknown";
+    }
+}
+
+gboolean
+dm_engine_cpu_has_bf16 (char **reason)
+{
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa ();
+
+  /* the ISA values are bit sets that include the lower ones */
+  if (((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core_bf16)
+      == (unsigned)dnnl_cpu_isa_avx512_core_bf16)
+    return TRUE;
+  if (reason != NULL)
+    *reason = g_strdup_printf ("no native bf16 on this CPU (oneDNN's ISA is %s: neither "
+                               "AVX512_BF16 nor AMX); bf16 would only be emulated",
+                               dm_engine_isa_name ());
+  return FALSE;
+}
+
+DmPrecision
+dm_engine_set_precision (DmEngine *self, DmPrecision precision)
+{
+  if (precision == DM_PRECISION_BF16 && !dm_engine_cpu_has_bf16 (NULL))
+    precision = DM_PRECISION_F32;
+  self->precision = precision;
+  return precision;
+}
+
+DmPrecision
+dm_engine_get_precision (DmEngine *self)
+{
+  return self->precision;
+}
+
+const char *
+dm_precision_name (DmPrecision precision)
+{
+  return precision == DM_PRECISION_BF16 ? "bf16" : "f32";
 }
 
 void

@@ -29,6 +29,15 @@ typedef struct
 } DmPrimitive;
 
 typedef struct _DmEngine DmEngine;
+
+/* The arithmetic of the linear layers (dm-linear.h): float32, or bfloat16
+ * operands with float32 accumulation and float32 results (everything else
+ * stays float32), on CPUs that compute bf16 natively. */
+typedef enum
+{
+  DM_PRECISION_F32,
+  DM_PRECISION_BF16,
+} DmPrecision;
 typedef struct _DmPackedWeights DmPackedWeights; /* dm-packed.h */
 
 /* n_threads <= 0 means all cores. */
@@ -37,6 +46,19 @@ void dm_engine_free (DmEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmEngine, dm_engine_free)
 
 int dm_engine_get_n_threads (DmEngine *engine);
+
+/* TRUE when the CPU computes bf16 natively (oneDNN's ISA has AVX512_BF16 or
+ * AMX); otherwise reason (when not NULL) says what it has. */
+gboolean dm_engine_cpu_has_bf16 (char **reason);
+/* oneDNN's effective ISA, in words ("AVX2", "AVX-512 BF16", ...). */
+const char *dm_engine_isa_name (void);
+/* A new engine computes in bf16 where the CPU can, else in f32; the
+ * environment variable DINOMALY_PRECISION=f32 (the test suite's) or bf16
+ * chooses. Setting bf16 on a CPU without it keeps f32; returns what is
+ * set. */
+DmPrecision dm_engine_set_precision (DmEngine *engine, DmPrecision precision);
+DmPrecision dm_engine_get_precision (DmEngine *engine);
+const char *dm_precision_name (DmPrecision precision);
 void dm_engine_set_n_threads (DmEngine *engine, int n_threads);
 dnnl_engine_t dm_engine_get_dnnl (DmEngine *engine);
 /* The set of packed constant weights the forward linear layers use from
