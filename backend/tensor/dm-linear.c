@@ -5,6 +5,7 @@
 #include "dm-linear.h"
 
 #include "dm-error.h"
+#include "dm-linear-bf16.h"
 #include "dm-packed.h"
 
 static gboolean
@@ -365,6 +366,8 @@ dm_linear_forward (DmEngine *engine,
 
   if (!check_shape ("dm_linear_forward", M, K, N, error))
     return FALSE;
+  if (dm_engine_get_precision (engine) == DM_PRECISION_BF16)
+    return dm_linear_bf16_forward (engine, out, inp, weight, bias, M, K, N, act, error);
   p = get_forward (engine, M, K, N, bias != NULL, act,
                    dm_engine_get_packed_weights (engine) != NULL, error);
   if (p == NULL || !point_weights (engine, p, weight, K, N, &buffers[1], error))
@@ -398,6 +401,9 @@ dm_linear_forward_residual (DmEngine *engine,
                    "dm_linear_forward_residual: no residual (use dm_linear_forward)");
       return FALSE;
     }
+  if (dm_engine_get_precision (engine) == DM_PRECISION_BF16)
+    return dm_linear_bf16_forward_residual (engine, out, inp, weight, bias, scale, residual, M, K,
+                                            N, error);
   p = get_forward_residual (engine, M, K, N, bias != NULL, scale != NULL, in_place,
                             dm_engine_get_packed_weights (engine) != NULL, error);
   if (p == NULL || !point_weights (engine, p, weight, K, N, &buffers[1], error))
@@ -426,6 +432,13 @@ dm_linear_backward (DmEngine *engine,
 {
   if (!check_shape ("dm_linear_backward", M, K, N, error))
     return FALSE;
+  if (dm_engine_get_precision (engine) == DM_PRECISION_BF16)
+    {
+      if (!dm_linear_bf16_backward (engine, dinp, dweight, dout, inp, weight, M, K, N, error))
+        return FALSE;
+      dinp = NULL;
+      dweight = NULL;
+    }
   if (dinp != NULL)
     {
       DmPrimitive *p = get_backward_data (engine, M, K, N, error);
