@@ -105,6 +105,12 @@ dm_bench_options_want (
          && (o->dtype == NULL || strcmp (o->dtype, dtype) == 0);
 }
 
+gboolean
+dm_bench_options_want_dtype (const DmBenchOptions *o, const char *dtype)
+{
+  return o->dtype == NULL || strcmp (o->dtype, dtype) == 0;
+}
+
 int
 dm_bench_resize_for_crop (int crop)
 {
@@ -123,27 +129,33 @@ struct _DmBenchPeak
 {
   DmEngine *engine; /* owned: the primitives and their packing scratchpad */
   DmPrimitive *matmul[2];
+  int n_matmuls;
+  DmPrecision precision;
   double best;
 };
 
 DmBenchPeak *
-dm_bench_peak_new (int n_threads, GError **error)
+dm_bench_peak_new (int n_threads, DmPrecision precision, GError **error)
 {
   static const int args[] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST };
   /* oneDNN's own first choice (brgemm on AVX-512) and its jit gemm: the
-   * faster of the two on this machine is its limit */
+   * faster of the two on this machine is its f32 limit; bf16 has brgemm */
   static const char *const impls[2] = { NULL, "gemm:jit" };
   g_autoptr (DmBenchPeak) self = g_new0 (DmBenchPeak, 1);
-  dnnl_memory_desc_t md;
+  dnnl_data_type_t dt = precision == DM_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+  dnnl_memory_desc_t in, out;
   dnnl_matmul_desc_t desc;
 
   self->engine = dm_engine_new (n_threads, error);
   if (self->engine == NULL)
     return NULL;
-  dm_md_f32 (&md, 2, (dnnl_dim_t[]){ PEAK_N, PEAK_N });
-  if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &md, &md, NULL, &md), "peak matmul", error))
+  dnnl_memory_desc_init_by_tag (&in, 2, (dnnl_dims_t){ PEAK_N, PEAK_N }, dt, dnnl_ab);
+  dm_md_f32 (&out, 2, (dnnl_dim_t[]){ PEAK_N, PEAK_N });
+  if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &in, &in, NULL, &out), "peak matmul", error))
     return NULL;
-  for (int i = 0; i < 2; i++)
+  self->precision = precision;
+  self->n_matmuls = precision == DM_PRECISION_BF16 ? 1 : 2;
+  for (int i = 0; i < self->n_matmuls; i++)
     {
       self->matmul[i]
         = dm_engine_create_prefer (self->engine, i == 0 ? "bench-peak" : "bench-peak-gemm", &desc,
@@ -181,11 +193,24 @@ dm_bench_peak_run (DmBenchPeak *self, double *gflops, GError **error)
     return FALSE;
   for (gsize i = 0; i < 3 * n2; i++)
     m[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
+  if (self->precision == DM_PRECISION_BF16)
+    {
+      /* the two operands as bf16 values (the top halves of the floats) */
+      guint16 *h = (guint16 *)m;
+
+      for (gsize i = 0; i < 2 * n2; i++)
+        {
+          guint32 u;
+
+          memcpy (&u, &m[i], sizeof u);
+          h[i] = (guint16)(u >> 16);
+        }
+    }
   buffers[0] = m;
-  buffers[1] = m + n2;
+  buffers[1] = self->precision == DM_PRECISION_BF16 ? (void *)((guint16 *)m + n2) : m + n2;
   buffers[2] = m + 2 * n2;
   /* the fill touched every page: only the products are timed */
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < self->n_matmuls; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
 

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "dm-engine.h"
 #include "dm-vit-weights.h"
 
 G_BEGIN_DECLS
@@ -40,18 +41,22 @@ extern const char *const dm_bench_dtypes[2]; /* "f32", "bf16" */
 gboolean dm_bench_options_want (
   const DmBenchOptions *options, const char *arch, int crop, int batch, const char *dtype);
 
+/* Whether rows of this data type are wanted. */
+gboolean dm_bench_options_want_dtype (const DmBenchOptions *options, const char *dtype);
+
 /* The resize that goes with a crop in the presets (spec §8): 448 for 392,
  * 320 for 280, 256 for 224, else crop * 8 / 7. */
 int dm_bench_resize_for_crop (int crop);
 
-/* The f32 peak of this machine as oneDNN reaches it: products of two
- * n x n matrices (n = 2048, 2 n^3 FLOP) on the given threads, by oneDNN's
- * first-choice matmul and by its jit gemm, the faster counting. Each run
+/* The f32 (or bf16, f32 results) peak of this machine as oneDNN reaches
+ * it: products of two n x n matrices (n = 2048, 2 n^3 FLOP) on the given
+ * threads, by oneDNN's first-choice matmul and (f32) by its jit gemm, the
+ * faster counting. Each run
  * allocates and frees its matrices, so that the memory of the rows it is
  * interleaved with is measured without them. */
 typedef struct _DmBenchPeak DmBenchPeak;
 
-DmBenchPeak *dm_bench_peak_new (int n_threads, GError **error);
+DmBenchPeak *dm_bench_peak_new (int n_threads, DmPrecision precision, GError **error);
 void dm_bench_peak_free (DmBenchPeak *peak);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmBenchPeak, dm_bench_peak_free)
 /* One timed product by each implementation; returns the faster's GFLOP/s,

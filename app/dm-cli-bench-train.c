@@ -229,6 +229,7 @@ dm_cli_bench_train (int argc, char **argv)
   double first_s, gflops;
   int status = DM_CLI_FAILED, threads, N;
   gboolean bf16;
+  DmPrecision precision;
 
   if (!parse_options (&o, &argc, &argv))
     {
@@ -245,7 +246,9 @@ dm_cli_bench_train (int argc, char **argv)
   if (engine == NULL)
     goto failed;
   threads = dm_engine_get_n_threads (engine);
-  peak = dm_bench_peak_new (threads, &error);
+  /* the precision asked for, where the CPU has it */
+  precision = dm_engine_set_precision (engine, bf16 ? DM_PRECISION_BF16 : DM_PRECISION_F32);
+  peak = dm_bench_peak_new (threads, precision, &error);
   if (peak == NULL)
     goto failed;
   for (int r = 0; r < 5; r++)
@@ -253,11 +256,12 @@ dm_cli_bench_train (int argc, char **argv)
       goto failed;
   printf ("dinomaly bench train: %s/%d batch %d %s, %d threads, oneDNN ISA %s\n", o.arch, o.crop,
           o.batch, o.dtype, threads, dm_bench_isa_name ());
-  if (bf16)
-    printf ("bf16: the features are cached as bfloat16 (half the memory); %s\n",
-            dm_bench_have_bf16 (&bf16_reason)
-              ? "this CPU has bf16 instructions, but training computes in float32"
-              : bf16_reason);
+  if (bf16 && precision == DM_PRECISION_BF16)
+    printf ("bf16: the linear layers multiply bf16 operands with f32 sums (the rest is f32); "
+            "the features are cached as bf16; the limit is the bf16 matmul's\n");
+  else if (bf16)
+    printf ("bf16: %s; training computes in f32, the features are cached as bf16\n",
+            dm_bench_have_bf16 (&bf16_reason) ? "?" : bf16_reason);
   fflush (stdout);
 
   /* training's memory: everything made from here on but the encoder, which
@@ -329,9 +333,9 @@ dm_cli_bench_train (int argc, char **argv)
         ? (timer.cache_done1 - timer.cache_done0) / ((timer.cache_t1 - timer.cache_t0) / 1e6)
         : o.cache_images / dm_trainer_get_cache_seconds (trainer);
 
-  printf ("f32 matmul limit: %.1f GFLOP/s (2048^3 products: 5 before, one between iterations; "
+  printf ("%s matmul limit: %.1f GFLOP/s (2048^3 products: 5 before, one between iterations; "
           "the best counts)\n",
-          limit);
+          dm_precision_name (precision), limit);
   printf ("feature cache: %d images, %.2f images/s = %.1f%% of the encoder's limit (%.2f GFLOP "
           "per image); %.1f MiB %s\n",
           o.cache_images, cache_rate, 100.0 * cache_rate * cache_gflop / limit, cache_gflop,
@@ -340,9 +344,10 @@ dm_cli_bench_train (int argc, char **argv)
   printf ("train %s/%d batch %d %s: %.3f s/iteration (mean of %d after a warm-up of %.2f s; best "
           "%.3f), %.2f images/s\n",
           o.arch, o.crop, o.batch, o.dtype, mean, o.iters, first_s, best, o.batch / mean);
-  printf ("  %.1f GFLOP/iteration (matmuls) -> %.1f GFLOP/s = %.1f%% of the f32 matmul limit "
+  printf ("  %.1f GFLOP/iteration (matmuls) -> %.1f GFLOP/s = %.1f%% of the %s matmul limit "
           "(best iteration; mean %.1f%%)\n",
-          gflop, gflop / best, 100.0 * gflop / best / limit, 100.0 * gflop / mean / limit);
+          gflop, gflop / best, 100.0 * gflop / best / limit, dm_precision_name (precision),
+          100.0 * gflop / mean / limit);
   printf ("  peak RSS %.0f MiB (training iterations %.0f MiB, of which %.0f MiB made for "
           "training)\n",
           dm_bench_peak_rss_mb () > rss_train ? dm_bench_peak_rss_mb () : rss_train, rss_train,
@@ -355,7 +360,9 @@ dm_cli_bench_train (int argc, char **argv)
     }
   fflush (stdout);
 
-  if (!o.no_pytorch)
+  if (!o.no_pytorch && precision == DM_PRECISION_BF16)
+    printf ("PyTorch: not run for bf16 (the baseline is float32)\n");
+  else if (!o.no_pytorch)
     {
       dm_bench_pytorch_run ("train", o.arch, o.crop, o.batch, threads, o.iters, &torch);
       if (torch.skipped != NULL)
@@ -388,7 +395,8 @@ dm_cli_bench_train (int argc, char **argv)
   json_object_set_double_member (row, "cache_fraction_of_limit", cache_rate * cache_gflop / limit);
   json_object_set_boolean_member (row, "cache_file", dm_trainer_cache_is_file (trainer));
   json_object_set_boolean_member (row, "cpu_bf16", dm_bench_have_bf16 (NULL));
-  if (torch.skipped == NULL && !o.no_pytorch)
+  json_object_set_string_member (row, "precision", dm_precision_name (precision));
+  if (torch.skipped == NULL && torch.version != NULL)
     {
       json_object_set_string_member (row, "pytorch_version", torch.version);
       json_object_set_double_member (row, "pytorch_seconds_per_iteration", torch.seconds);
