@@ -204,6 +204,8 @@ on_progress (const DmTrainProgress *p, gpointer user_data)
   t->rss_mb = MAX (t->rss_mb, dm_bench_peak_rss_mb ());
   if (t->error == NULL)
     dm_bench_peak_run (t->peak, &gflops, &t->error);
+  if (t->evict != NULL)
+    dm_trainer_evict_cache (t->evict);
   dm_bench_reset_peak_rss ();
   t->resumed[t->n++] = g_get_monotonic_time ();
 }
@@ -301,6 +303,12 @@ dm_cli_bench_train (int argc, char **argv)
   timer.ended = ended;
   timer.resumed = resumed;
   timer.engine = o.profile ? engine : NULL;
+  if (o.cache_dir != NULL)
+    {
+      /* as with data larger than memory: every batch comes from the disk */
+      timer.evict = trainer;
+      dm_trainer_evict_cache (trainer);
+    }
   dm_bench_reset_peak_rss ();
   {
     gint64 t0 = g_get_monotonic_time ();
