@@ -167,6 +167,7 @@ typedef struct
 {
   DmBenchPeak *peak;
   DmEngine *engine; /* profiled from the second iteration on, when set */
+  DmTrainer *evict; /* a file-backed cache emptied from memory after each iteration */
   /* caching: the first report comes after the first chunk (primitives
    * created); the rate is taken from there on */
   gint64 cache_t0, cache_t1;
