@@ -122,7 +122,6 @@ get_forward (DmEngine *engine,
   DmPrimitive *p;
   dnnl_memory_desc_t src, weights, bias, dst;
   dnnl_matmul_desc_t desc;
-  dnnl_post_ops_t post_ops = NULL;
   dnnl_primitive_attr_t attr;
   int args[6] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST };
   int n_args = 3;
@@ -139,41 +138,15 @@ get_forward (DmEngine *engine,
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &src, &weights, has_bias ? &bias : NULL, &dst),
                       key, error))
     return NULL;
-  dnnl_post_ops_create (&post_ops);
-  if (act == DM_ACT_GELU)
-    dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
-  if (kind == FORWARD_RESIDUAL && in_place)
-    dnnl_post_ops_append_sum (post_ops, 1.0f);
-  else if (kind == FORWARD_RESIDUAL)
-    dnnl_post_ops_append_binary (post_ops, dnnl_binary_add, &dst);
-  attr = dm_engine_new_attr (post_ops);
-  if (has_scale)
-    {
-      float runtime = DNNL_RUNTIME_F32_VAL;
-
-      dnnl_primitive_attr_set_output_scales (attr, 1, 1 << 1, &runtime);
-    }
-  if (has_bias)
-    args[n_args++] = DNNL_ARG_BIAS;
-  if (has_scale)
-    args[n_args++] = DNNL_ARG_ATTR_OUTPUT_SCALES;
-  if (kind == FORWARD_RESIDUAL && !in_place)
-    args[n_args++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP (0) | DNNL_ARG_SRC_1;
+  attr = dm_linear_forward_attr (act, kind == FORWARD_RESIDUAL, has_bias, has_scale, in_place, &dst,
+                                 args, &n_args);
   p = dm_engine_create (engine, key, &desc, attr, NULL, args, n_args, error);
   dnnl_primitive_attr_destroy (attr);
-  dnnl_post_ops_destroy (post_ops);
   if (p == NULL)
     return NULL;
   p->flop = 2.0 * M * K * N;
-  if (has_scale)
-    {
-      /* oneDNN 2.6 does not describe run-time scales: a vector of N */
-      dnnl_memory_desc_t scales;
-
-      dm_md_f32 (&scales, 1, (dnnl_dim_t[]){ N });
-      if (!dm_primitive_set_arg_md (engine, p, 3 + has_bias, &scales, error))
-        return NULL;
-    }
+  if (has_scale && !dm_linear_describe_scales (engine, p, N, has_bias, error))
+    return NULL;
   return p;
 }
 

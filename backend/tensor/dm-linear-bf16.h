@@ -47,4 +47,20 @@ gboolean dm_linear_bf16_backward (DmEngine *engine,
                                   int N,
                                   GError **error);
 
+/* Shared by both precisions (dm-linear.c): the attr of a forward matmul
+ * (GELU; for a residual forward the sum in place or the binary add of the
+ * residual; per-column run-time output scales), appending the run-time
+ * arguments after SRC, WEIGHTS, DST to args; and, once the primitive is
+ * made, the descriptor of its scales argument (oneDNN 2.6 gives none). */
+dnnl_primitive_attr_t dm_linear_forward_attr (DmActivation act,
+                                              gboolean residual,
+                                              gboolean has_bias,
+                                              gboolean has_scale,
+                                              gboolean in_place,
+                                              const dnnl_memory_desc_t *dst,
+                                              int *args,
+                                              int *n_args);
+gboolean dm_linear_describe_scales (
+  DmEngine *engine, DmPrimitive *p, int N, gboolean has_bias, GError **error);
+
 G_END_DECLS

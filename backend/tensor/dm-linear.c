@@ -129,6 +129,54 @@ point_weights (
   return packed != NULL;
 }
 
+dnnl_primitive_attr_t
+dm_linear_forward_attr (DmActivation act,
+                        gboolean residual,
+                        gboolean has_bias,
+                        gboolean has_scale,
+                        gboolean in_place,
+                        const dnnl_memory_desc_t *dst,
+                        int *args,
+                        int *n_args)
+{
+  dnnl_post_ops_t post_ops;
+  dnnl_primitive_attr_t attr;
+
+  dnnl_post_ops_create (&post_ops);
+  if (act == DM_ACT_GELU)
+    dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
+  if (residual && in_place)
+    dnnl_post_ops_append_sum (post_ops, 1.0f);
+  else if (residual)
+    dnnl_post_ops_append_binary (post_ops, dnnl_binary_add, dst);
+  attr = dm_engine_new_attr (post_ops);
+  dnnl_post_ops_destroy (post_ops);
+  if (has_scale)
+    {
+      float runtime = DNNL_RUNTIME_F32_VAL;
+
+      dnnl_primitive_attr_set_output_scales (attr, 1, 1 << 1, &runtime);
+    }
+  if (has_bias)
+    args[(*n_args)++] = DNNL_ARG_BIAS;
+  if (has_scale)
+    args[(*n_args)++] = DNNL_ARG_ATTR_OUTPUT_SCALES;
+  if (residual && !in_place)
+    args[(*n_args)++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP (0) | DNNL_ARG_SRC_1;
+  return attr;
+}
+
+gboolean
+dm_linear_describe_scales (
+  DmEngine *engine, DmPrimitive *p, int N, gboolean has_bias, GError **error)
+{
+  /* oneDNN 2.6 does not describe run-time scales: a vector of N */
+  dnnl_memory_desc_t scales;
+
+  dm_md_f32 (&scales, 1, (dnnl_dim_t[]){ N });
+  return dm_primitive_set_arg_md (engine, p, 3 + has_bias, &scales, error);
+}
+
 /* out (M, N) = act (inp (M, K) . W^T + bias), W stored (N, K): the weights
  * operand is the (K, N) matrix with strides (1, K). */
 static DmPrimitive *
@@ -145,9 +193,9 @@ get_forward (DmEngine *engine,
   DmPrimitive *p;
   dnnl_memory_desc_t src, weights, bias, dst;
   dnnl_matmul_desc_t desc;
-  dnnl_post_ops_t post_ops = NULL;
   dnnl_primitive_attr_t attr;
-  const int args_bias[] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS };
+  int args[4] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST };
+  int n_args = 3;
 
   g_snprintf (key, sizeof key, "linear-fwd:%d,%d,%d:%d:%d:%d", M, K, N, has_bias, (int)act, packed);
   p = dm_engine_lookup (engine, key);
@@ -161,17 +209,9 @@ get_forward (DmEngine *engine,
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &src, &weights, has_bias ? &bias : NULL, &dst),
                       key, error))
     return NULL;
-  if (act == DM_ACT_GELU)
-    {
-      dnnl_post_ops_create (&post_ops);
-      dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
-    }
-  attr = dm_engine_new_attr (post_ops);
-  p = create_forward (engine, key, &desc, attr, args_bias, has_bias ? 4 : 3, M, K, N, packed,
-                      error);
+  attr = dm_linear_forward_attr (act, FALSE, has_bias, FALSE, FALSE, &dst, args, &n_args);
+  p = create_forward (engine, key, &desc, attr, args, n_args, M, K, N, packed, error);
   dnnl_primitive_attr_destroy (attr);
-  if (post_ops != NULL)
-    dnnl_post_ops_destroy (post_ops);
   return p;
 }
 
@@ -196,7 +236,6 @@ get_forward_residual (DmEngine *engine,
   DmPrimitive *p;
   dnnl_memory_desc_t src, weights, bias, dst;
   dnnl_matmul_desc_t desc;
-  dnnl_post_ops_t post_ops = NULL;
   dnnl_primitive_attr_t attr;
   /* the order of the run-time buffers: see dm_linear_forward_residual */
   int args[6] = { DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST };
@@ -215,36 +254,12 @@ get_forward_residual (DmEngine *engine,
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &src, &weights, has_bias ? &bias : NULL, &dst),
                       key, error))
     return NULL;
-  dnnl_post_ops_create (&post_ops);
-  if (in_place)
-    dnnl_post_ops_append_sum (post_ops, 1.0f);
-  else
-    dnnl_post_ops_append_binary (post_ops, dnnl_binary_add, &dst);
-  attr = dm_engine_new_attr (post_ops);
-  if (has_scale)
-    {
-      float runtime = DNNL_RUNTIME_F32_VAL;
-
-      dnnl_primitive_attr_set_output_scales (attr, 1, 1 << 1, &runtime);
-    }
-  if (has_bias)
-    args[n_args++] = DNNL_ARG_BIAS;
-  if (has_scale)
-    args[n_args++] = DNNL_ARG_ATTR_OUTPUT_SCALES;
-  if (!in_place)
-    args[n_args++] = DNNL_ARG_ATTR_MULTIPLE_POST_OP (0) | DNNL_ARG_SRC_1;
+  attr = dm_linear_forward_attr (DM_ACT_NONE, TRUE, has_bias, has_scale, in_place, &dst, args,
+                                 &n_args);
   p = create_forward (engine, key, &desc, attr, args, n_args, M, K, N, packed, error);
   dnnl_primitive_attr_destroy (attr);
-  dnnl_post_ops_destroy (post_ops);
-  if (p != NULL && has_scale)
-    {
-      /* oneDNN 2.6 does not describe run-time scales: a vector of N */
-      dnnl_memory_desc_t scales;
-
-      dm_md_f32 (&scales, 1, (dnnl_dim_t[]){ N });
-      if (!dm_primitive_set_arg_md (engine, p, 3 + has_bias, &scales, error))
-        return NULL;
-    }
+  if (p != NULL && has_scale && !dm_linear_describe_scales (engine, p, N, has_bias, error))
+    return NULL;
   return p;
 }
 

@@ -13,6 +13,7 @@
 #include "dm-metrics.h"
 #include "dm-preprocess.h"
 #include "dm-safetensors.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 #include "dm-train-step.h"
 
@@ -28,31 +29,6 @@ have_bf16 (void)
     return TRUE;
   g_test_skip (reason);
   return FALSE;
-}
-
-/* The test vectors' tiny DINOv2 (D = 128, 10 blocks) and its decoder. */
-static DmDinomalyModel *
-tiny_model (void)
-{
-  g_autofree char *dir = g_build_filename (dm_test_srcdir (), "data", "forward", NULL);
-  g_autofree char *encoder_path = g_build_filename (dir, "encoder_timm_bf16.safetensors", NULL);
-  g_autofree char *decoder_path = g_build_filename (dir, "decoder_f32.safetensors", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmSafetensors) dec_file = dm_safetensors_open (decoder_path, &error);
-  DmVitWeights *encoder = dm_vit_weights_load (encoder_path, -1, &error);
-  DmDinomalyWeights *decoder;
-  DmDinomalyModel *model;
-
-  g_assert_no_error (error);
-  decoder = dm_dinomaly_weights_load (dec_file, encoder->config.dim, &error);
-  g_assert_no_error (error);
-  model = dm_dinomaly_model_new (encoder, decoder, &error);
-  g_assert_no_error (error);
-  model->resize = 256;
-  model->crop = 224;
-  for (int i = 0; i < 8; i++)
-    model->targets.targets[i] = 2 + i; /* the tiny encoder is 10 deep */
-  return model;
 }
 
 /* Scores and maps of n preprocessed images, in batches of 4, at precision. */
@@ -91,7 +67,7 @@ test_maps (void)
 
   if (!have_bf16 ())
     return;
-  model = tiny_model ();
+  model = dm_test_tiny_model ();
   dm_test_fill_uniform (x, n * img, -2, 2, 3);
   infer (model, DM_PRECISION_F32, x, n, s32, maps32);
   infer (model, DM_PRECISION_BF16, x, n, s16, maps16);
@@ -126,7 +102,7 @@ test_auroc (void)
   root = g_build_filename (shared, "data", "magnetic_tile", "magnetic_tile", NULL);
   ds = dm_dataset_load (root, DM_DATASET_CHECK_NONE, &error);
   g_assert_no_error (error);
-  model = tiny_model ();
+  model = dm_test_tiny_model ();
   /* every 8th test image until PER_KIND of each kind */
   for (guint i = 0, k = 0; i < ds->n_samples && n < 2 * PER_KIND; i++)
     {
