@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* e^x for x <= 0: x = n ln 2 + r with n rounded by adding 1.5 * 2^23 (n
+/* e^x for x <= 0 (1 for x > 0): x = n ln 2 + r with n rounded by adding 1.5 * 2^23 (n
  * then sits in the low mantissa bits), Cody and Waite's two-part ln 2,
  * Cephes' minimax polynomial for e^r, and 2^n put into the exponent field.
  * Within 1e-7 relative of exp down to -87.3, 0 below (a float denormal
@@ -17,12 +17,14 @@ G_BEGIN_DECLS
 static inline float
 dm_exp_neg (float x)
 {
-  float c = x < -87.3f ? -87.3f : x;
+  /* clamped to [-87.3, 0] (callers compute it for positive x too, then
+   * take the other branch): n stays in [-126, 0] */
+  float c = x < -87.3f ? -87.3f : x > 0.0f ? 0.0f : x;
   float t = c * 1.44269504088896341f + 12582912.0f;
   float n = t - 12582912.0f;
   float r = c - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f, two_n;
-  gint32 bits;
+  guint32 bits;
 
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -31,7 +33,7 @@ dm_exp_neg (float x)
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.0f;
   memcpy (&bits, &t, sizeof bits);
-  bits = (bits - 0x4B400000 + 127) << 23;
+  bits = (bits - 0x4B400000u + 127u) << 23;
   memcpy (&two_n, &bits, sizeof two_n);
   return x < -87.3f ? 0.0f : p * two_n;
 }
