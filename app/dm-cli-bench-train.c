@@ -21,7 +21,7 @@
 
 /* Images of the feature cache: enough chunks after the first (which
  * creates the encoder's primitives) to time the steady state. */
-#define CACHE_MIN_IMAGES 12
+#define CACHE_MIN_IMAGES 24
 
 typedef struct
 {
@@ -55,7 +55,7 @@ parse_options (BenchOptions *o, int *argc, char ***argv)
     { "iters", 0, 0, G_OPTION_ARG_INT, &o->iters, "timed iterations after one warm-up (3)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "threads (all cores)", "N" },
     { "cache-images", 0, 0, G_OPTION_ARG_INT, &o->cache_images,
-      "images in the feature cache (the batch, at least 12)", "N" },
+      "images in the feature cache (the batch, at least 24: three chunks of 8)", "N" },
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
       "keep the feature cache in a file in this folder (as for data larger than memory)", "DIR" },
     { "no-pytorch", 0, 0, G_OPTION_ARG_NONE, &o->no_pytorch, "do not run the PyTorch baseline",
