@@ -31,8 +31,14 @@ seconds_since (gint64 t0)
  * not part of it. Peak memory is that of the inference alone (the peak's matrices are freed
  * before). */
 static gboolean
-measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *row, GError **error)
+measure_row (DmDinomalyModel *model,
+             DmBenchPeak *peak,
+             int runs,
+             gboolean profile,
+             DmBenchRow *row,
+             GError **error)
 {
+  DmPrecision precision = strcmp (row->dtype, "bf16") == 0 ? DM_PRECISION_BF16 : DM_PRECISION_F32;
   g_autoptr (DmEngine) engine = NULL;
   g_autoptr (DmInference) inference = NULL;
   g_autofree float *img = NULL, *maps = NULL, *scores = NULL;
@@ -46,6 +52,7 @@ measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *ro
   engine = dm_engine_new (row->threads, error);
   if (engine == NULL)
     return FALSE;
+  dm_engine_set_precision (engine, precision);
   inference = dm_inference_new (engine, model, B, error);
   if (inference == NULL)
     return FALSE;
@@ -57,6 +64,7 @@ measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *ro
   if (!dm_inference_run (inference, img, B, maps, scores, error))
     return FALSE;
   rss = dm_bench_peak_rss_mb ();
+  dm_engine_set_profiling (engine, profile);
   for (int r = 0; r < runs; r++)
     {
       double gflops;
@@ -74,6 +82,8 @@ measure_row (DmDinomalyModel *model, DmBenchPeak *peak, int runs, DmBenchRow *ro
   row->seconds_per_batch = best;
   row->images_per_s = B / best;
   row->peak_rss_mb = rss;
+  if (profile)
+    row->profile = dm_engine_format_profile (engine, runs);
   return TRUE;
 }
 
@@ -121,12 +131,9 @@ bench_infer (DmBenchOptions *o)
   g_autofree char *bf16_reason = NULL;
   gboolean bf16 = dm_bench_have_bf16 (&bf16_reason);
   int threads = o->threads;
-  g_autoptr (DmBenchPeak) peak = NULL;
+  DmBenchPeak *peaks[2] = { NULL, NULL }; /* f32, bf16 */
   double gflops = 0;
   int rc = DM_CLI_OK;
-
-  /* only f32 rows are timed: bf16 ones are skipped with the reason */
-  gboolean timing = o->dtype == NULL || strcmp (o->dtype, "f32") == 0;
 
   if (threads <= 0)
     {
@@ -137,24 +144,40 @@ bench_infer (DmBenchOptions *o)
       threads = dm_engine_get_n_threads (probe);
     }
   printf ("dinomaly bench infer: %d threads, oneDNN ISA %s", threads, dm_bench_isa_name ());
-  if (timing)
+  for (int d = 0; d < 2; d++)
     {
-      peak = dm_bench_peak_new (threads, &error);
-      if (peak == NULL)
+      /* a peak for each data type that has rows to time */
+      if (!dm_bench_options_want_dtype (o, dm_bench_dtypes[d]) || (d == 1 && !bf16))
+        continue;
+      peaks[d] = dm_bench_peak_new (threads, d == 1 ? DM_PRECISION_BF16 : DM_PRECISION_F32, &error);
+      if (peaks[d] == NULL)
         goto failed;
       for (int r = 0; r < 5; r++)
-        if (!dm_bench_peak_run (peak, &gflops, &error))
+        if (!dm_bench_peak_run (peaks[d], &gflops, &error))
           goto failed;
-      printf (", f32 matmul peak %.1f GFLOP/s (2048^3, best of 5 so far)",
-              dm_bench_peak_best (peak));
+      printf (", %s matmul peak %.1f GFLOP/s", dm_bench_dtypes[d], dm_bench_peak_best (peaks[d]));
     }
-  printf ("\nRandom weights of the real shapes. Each row: the whole inference of a batch "
+  printf (" (2048^3, best of 5 so far)\nRandom weights of the real shapes. Each row: the whole "
+          "inference of a batch "
           "(encoder,\ndecoder, maps, scores), best of %d runs after a warm-up; one peak "
           "matmul before\neach run samples the machine's load alike. limit = best peak / "
           "GFLOP per image;\nfraction = images/s / limit.\n",
           o->runs);
   if (!bf16)
     printf ("bf16 rows skipped: %s.\n", bf16_reason);
+  if (!o->no_pytorch)
+    {
+      DmBenchPytorch probe = { 0 };
+
+      dm_bench_pytorch_available (&probe);
+      if (probe.skipped != NULL)
+        printf ("PyTorch column empty: %s.\n", probe.skipped);
+      else
+        printf (
+          "PyTorch: the same inference in PyTorch (build-aux/bench-pytorch.py), same threads, "
+          "float32; ratio = dinomaly / PyTorch.\n");
+      dm_bench_pytorch_clear (&probe);
+    }
   printf ("\n");
   dm_bench_print_header ();
   fflush (stdout);
@@ -185,50 +208,62 @@ bench_infer (DmBenchOptions *o)
               row.threads = threads;
               row.peak_gflops = NAN;
               row.fraction_of_limit = NAN;
+              row.pytorch_images_per_s = NAN;
               row.gflop_per_image = dm_bench_inference_flop (
                                       &config, targets.targets[targets.n_targets - 1], row.crop)
                                     * 1e-9;
-              if (strcmp (row.dtype, "bf16") == 0)
-                row.skipped = g_strdup (
-                  bf16 ? "bf16 inference is not implemented yet (the engine computes in f32)"
-                       : bf16_reason);
+              if (strcmp (row.dtype, "bf16") == 0 && !bf16)
+                row.skipped = g_strdup (bf16_reason);
               else
                 {
+                  DmBenchPeak *peak = peaks[d];
+
                   if (model == NULL)
                     model = random_model (arch, &error);
-                  if (model == NULL || !measure_row (model, peak, MAX (o->runs, 1), &row, &error))
+                  if (model == NULL
+                      || !measure_row (model, peak, MAX (o->runs, 1), o->profile, &row, &error))
                     goto failed;
                   set_limit (&row, dm_bench_peak_best (peak));
+                  /* PyTorch's baseline is float32 */
+                  if (!o->no_pytorch && d == 0)
+                    {
+                      dm_bench_pytorch_run ("infer", arch, row.crop, row.batch, threads,
+                                            MAX (o->runs, 1), &row.pytorch);
+                      row.pytorch_images_per_s
+                        = row.pytorch.skipped == NULL ? row.pytorch.images_per_s : NAN;
+                    }
                 }
               dm_bench_print_row (&row);
               fflush (stdout);
               g_array_append_val (rows, row);
             }
     }
-  if (peak != NULL)
-    {
-      /* a later peak run may have beaten the one a row was printed with:
-       * every fraction is against the best, so say it again where it moved */
-      double best = dm_bench_peak_best (peak);
-      gboolean moved = FALSE;
+  {
+    /* a later peak run may have beaten the one a row was printed with:
+     * every fraction is against the best, so say it again where it moved */
+    gboolean moved = FALSE;
 
-      for (guint i = 0; i < rows->len; i++)
-        {
-          DmBenchRow *row = &g_array_index (rows, DmBenchRow, i);
+    for (guint i = 0; i < rows->len; i++)
+      {
+        DmBenchRow *row = &g_array_index (rows, DmBenchRow, i);
+        double best;
 
-          if (row->skipped != NULL)
-            continue;
-          moved |= row->peak_gflops < best * 0.995;
-          set_limit (row, best);
-        }
-      if (moved)
-        {
-          printf ("\nThe peak rose to %.1f GFLOP/s during the runs; against it:\n\n", best);
-          dm_bench_print_header ();
-          for (guint i = 0; i < rows->len; i++)
-            dm_bench_print_row (&g_array_index (rows, DmBenchRow, i));
-        }
-    }
+        if (row->skipped != NULL)
+          continue;
+        best = dm_bench_peak_best (peaks[strcmp (row->dtype, "bf16") == 0]);
+        moved |= row->peak_gflops < best * 0.995;
+        set_limit (row, best);
+      }
+    if (moved)
+      {
+        printf ("\nThe peak rose during the runs; against the best:\n\n");
+        dm_bench_print_header ();
+        for (guint i = 0; i < rows->len; i++)
+          dm_bench_print_row (&g_array_index (rows, DmBenchRow, i));
+      }
+  }
+  for (int d = 0; d < 2; d++)
+    dm_bench_peak_free (peaks[d]);
   if (rows->len == 0)
     {
       g_printerr ("dinomaly bench infer: no row matches these options\n");
@@ -242,6 +277,8 @@ bench_infer (DmBenchOptions *o)
   return rc;
 
 failed:
+  for (int d = 0; d < 2; d++)
+    dm_bench_peak_free (peaks[d]);
   for (guint i = 0; i < rows->len; i++)
     dm_bench_row_clear (&g_array_index (rows, DmBenchRow, i));
   dm_cli_print_error ("bench infer", error);

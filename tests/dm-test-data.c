@@ -130,3 +130,27 @@ dm_test_write_tiny_model (const char *path,
   g_assert_true (dm_model_file_write (path, info, decoder, encoder, DM_DTYPE_BF16, &error));
   g_assert_no_error (error);
 }
+
+DmDinomalyModel *
+dm_test_tiny_model (void)
+{
+  g_autofree char *dir = g_build_filename (dm_test_srcdir (), "data", "forward", NULL);
+  g_autofree char *encoder_path = g_build_filename (dir, "encoder_timm_bf16.safetensors", NULL);
+  g_autofree char *decoder_path = g_build_filename (dir, "decoder_f32.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmSafetensors) dec_file = dm_safetensors_open (decoder_path, &error);
+  DmVitWeights *encoder = dm_vit_weights_load (encoder_path, -1, &error);
+  DmDinomalyWeights *decoder;
+  DmDinomalyModel *model;
+
+  g_assert_no_error (error);
+  decoder = dm_dinomaly_weights_load (dec_file, encoder->config.dim, &error);
+  g_assert_no_error (error);
+  model = dm_dinomaly_model_new (encoder, decoder, &error);
+  g_assert_no_error (error);
+  model->resize = 256;
+  model->crop = 224;
+  for (int i = 0; i < 8; i++)
+    model->targets.targets[i] = 2 + i; /* the tiny encoder is 10 deep */
+  return model;
+}

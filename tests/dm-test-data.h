@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "dm-dinomaly.h"
 #include "dm-model-file.h"
 
 G_BEGIN_DECLS
@@ -35,5 +36,9 @@ void dm_test_write_mvtec_class (const char *root, const char *name, guint64 seed
 void dm_test_write_tiny_model (const char *path,
                                const char *class_names,
                                void (*adjust) (DmModelInfo *info));
+
+/* The tiny model of tests/data/forward (timm encoder, 10 blocks, D 128;
+ * its decoder) in memory, at resize 256 / crop 224. */
+DmDinomalyModel *dm_test_tiny_model (void);
 
 G_END_DECLS

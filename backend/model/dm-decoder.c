@@ -15,13 +15,30 @@
 
 #define DROPOUT_SITE_STRIDE DM_DECODER_DROPOUT_SITE_STRIDE
 
-/* Lays the views out (base NULL: only counts) and returns the floats used. */
+/* Lays the views out (base NULL: only counts) and returns the floats used.
+ * Training with recompute keeps, per block, what cannot be made again
+ * cheaply (the LayerNorms' statistics, qkv, linear attention's KV, ksum and
+ * z, x_mid, fc1's pre-activation and the output); the LayerNorms' outputs,
+ * q' and k', the attention output and the GELU output of every block, and
+ * the bottleneck's GELU output, live in one scratch U of 5 M D floats
+ * shared by all blocks and are made again in the backward where it needs
+ * them. What lies where in U, in units of M D, by phase (a buffer is only
+ * overwritten once it has been read for the last time):
+ *   forward:        ln1 [0, 1), q' k' [0, 2), att [2, 3), ln2 [4, 5),
+ *                   fc1_act [0, 4)
+ *   backward, MLP:  fc1_act or bn_act [0, 4), then dwide there (the weight
+ *                   gradient that reads fc1_act goes first), ln2 [4, 5)
+ *   backward, attn: q' k' [0, 2), att [2, 3), dqkv [2, 5) (after att is
+ *                   read), ln1 [0, 1) (after q' k' are)
+ * Without recompute every block keeps its own, and dwide and dqkv (never
+ * live at once) share 4 M D floats. */
 static gsize
-layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
+layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training, gboolean recompute)
 {
-  gsize M = (gsize)B * N, off = 0;
+  gsize M = (gsize)B * N, off = 0, MD = M * D;
   int H = D / 64;
   gsize la = dm_linear_attention_saved_size (B, N, D, H);
+  float *U = NULL;
 #define TAKE(view, n)                                                                              \
   do                                                                                               \
     {                                                                                              \
@@ -31,6 +48,7 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
     }                                                                                              \
   while (0)
 
+  recompute = recompute && training;
   if (base != NULL)
     {
       memset (a, 0, sizeof *a);
@@ -39,11 +57,17 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
       a->D = D;
       a->H = H;
       a->training = training;
+      a->recompute = recompute;
     }
-  TAKE (a->bn_in, M * D);
-  TAKE (a->bn_pre, M * 4 * D);
-  TAKE (a->bn_act, M * 4 * D);
-  TAKE (a->bn_out, M * D);
+  if (recompute)
+    TAKE (U, 5 * MD);
+  TAKE (a->bn_in, MD);
+  TAKE (a->bn_pre, 4 * MD);
+  if (recompute)
+    a->bn_act = U;
+  else
+    TAKE (a->bn_act, 4 * MD);
+  TAKE (a->bn_out, MD);
   for (int i = 0; i < DM_DECODER_DEPTH; i++)
     {
       DmDecoderBlockActs *b = &a->blocks[i];
@@ -52,51 +76,81 @@ layout (DmDecoderActs *a, float *base, int B, int N, int D, gboolean training)
         {
           /* inference: every block reuses block 0's buffers but its output */
           if (base != NULL)
-            {
-              *b = a->blocks[0];
-            }
-          TAKE (b->out, M * D);
+            *b = a->blocks[0];
+          TAKE (b->out, MD);
           continue;
         }
-      TAKE (b->ln1, M * D);
+      if (recompute)
+        {
+          if (base != NULL)
+            {
+              b->ln1 = U;
+              b->qk1 = U;
+              b->att = U + 2 * MD;
+              b->ln2 = U + 4 * MD;
+              b->fc1_act = U;
+            }
+        }
+      else
+        {
+          TAKE (b->ln1, MD);
+          TAKE (b->qk1, 2 * MD);
+          TAKE (b->att, MD);
+          TAKE (b->ln2, MD);
+          TAKE (b->fc1_act, 4 * MD);
+        }
       TAKE (b->ln1_mean, M);
       TAKE (b->ln1_var, M);
-      TAKE (b->qkv, M * 3 * D);
+      TAKE (b->qkv, 3 * MD);
       TAKE (b->la_saved, la);
-      TAKE (b->att, M * D);
-      TAKE (b->x_mid, M * D);
-      TAKE (b->ln2, M * D);
+      TAKE (b->x_mid, MD);
       TAKE (b->ln2_mean, M);
       TAKE (b->ln2_var, M);
-      TAKE (b->fc1_pre, M * 4 * D);
-      TAKE (b->fc1_act, M * 4 * D);
-      TAKE (b->out, M * D);
+      TAKE (b->fc1_pre, 4 * MD);
+      TAKE (b->out, MD);
     }
-  TAKE (a->R1, M * D);
-  TAKE (a->R2, M * D);
+  TAKE (a->R1, MD);
+  TAKE (a->R2, MD);
   if (training)
     {
-      TAKE (a->dx, M * D);
-      TAKE (a->dtmp, M * D);
-      TAKE (a->dbranch, M * D);
-      TAKE (a->dqkv, M * 3 * D);
-      TAKE (a->dwide, M * 4 * D);
+      TAKE (a->dx, MD);
+      TAKE (a->dbranch, MD);
+      if (recompute)
+        {
+          if (base != NULL)
+            {
+              a->dwide = U;
+              a->dqkv = U + 2 * MD;
+            }
+        }
+      else
+        {
+          TAKE (a->dwide, 4 * MD);
+          a->dqkv = a->dwide;
+        }
     }
 #undef TAKE
   return off;
 }
 
 gsize
-dm_decoder_acts_size (int B, int N, int D, gboolean training)
+dm_decoder_acts_size (int B, int N, int D, gboolean training, gboolean recompute)
 {
   DmDecoderActs a;
-  return layout (&a, NULL, B, N, D, training);
+  return layout (&a, NULL, B, N, D, training, recompute);
 }
 
 void
-dm_decoder_acts_point (DmDecoderActs *acts, float *base, int B, int N, int D, gboolean training)
+dm_decoder_acts_point (
+  DmDecoderActs *acts, float *base, int B, int N, int D, gboolean training, gboolean recompute)
 {
-  layout (acts, base, B, N, D, training);
+  layout (acts, base, B, N, D, training, recompute);
+}
+
+gboolean
+dm_decoder_recompute_wanted (int B, int N, int D)
+{
+  return dm_decoder_acts_size (B, N, D, TRUE, FALSE) * sizeof (float) > DM_DECODER_RECOMPUTE_BYTES;
 }
 
 static gboolean
@@ -122,8 +176,8 @@ block_forward (DmEngine *engine,
                              w->norm1_w, w->norm1_b, M, D, DM_DECODER_LN_EPS, error)
       || !dm_linear_forward (engine, b->qkv, b->ln1, w->qkv_w, w->qkv_b, M, D, 3 * D, DM_ACT_NONE,
                              error)
-      || !dm_linear_attention_forward (engine, b->att, b->la_saved, b->qkv, a->B, a->N, D, a->H,
-                                       error)
+      || !dm_linear_attention_forward (engine, b->att, b->la_saved, b->qk1, b->qkv, a->B, a->N, D,
+                                       a->H, error)
       || !dm_linear_forward_residual (engine, b->x_mid, b->att, w->proj_w, w->proj_b, NULL, x, M, D,
                                       D, error))
     return FALSE;
@@ -182,13 +236,18 @@ dm_decoder_forward (DmEngine *engine,
   /* Bottleneck: Dropout -> fc1 -> GELU -> Dropout -> fc2 -> Dropout */
   if (dropout_on (dropout))
     {
-      dm_dropout_forward (a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_forward (engine, a->bn_in, fused, n, dropout->p, dropout->seed, 0);
+      dm_engine_profile_end (engine, "dropout", stamp);
       bn_in = a->bn_in;
     }
   else if (a->training)
     {
-      /* the backward reads bn_in for fc1's weight gradient */
-      memcpy (a->bn_in, fused, n * sizeof (float));
+      /* the backward reads bn_in for fc1's weight gradient (the training
+       * step gathers its batch straight into it: nothing to copy) */
+      if (a->bn_in != fused)
+        memcpy (a->bn_in, fused, n * sizeof (float));
       bn_in = a->bn_in;
     }
   if (a->training)
@@ -202,13 +261,24 @@ dm_decoder_forward (DmEngine *engine,
                                DM_ACT_GELU, error))
     return FALSE;
   if (dropout_on (dropout))
-    dm_dropout_forward (a->bn_act, a->bn_act, n4, dropout->p, dropout->seed, DROPOUT_SITE_STRIDE);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_forward (engine, a->bn_act, a->bn_act, n4, dropout->p, dropout->seed,
+                          DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
   if (!dm_linear_forward (engine, a->bn_out, a->bn_act, bw->fc2_w, bw->fc2_b, M, 4 * D, D,
                           DM_ACT_NONE, error))
     return FALSE;
   if (dropout_on (dropout))
-    dm_dropout_forward (a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
-                        2 * DROPOUT_SITE_STRIDE);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_forward (engine, a->bn_out, a->bn_out, n, dropout->p, dropout->seed,
+                          2 * DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
 
   x = a->bn_out;
   for (int i = 0; i < DM_DECODER_DEPTH; i++)
@@ -217,12 +287,23 @@ dm_decoder_forward (DmEngine *engine,
         return FALSE;
       x = a->blocks[i].out;
     }
-  decoder_groups (a);
+  {
+    gint64 stamp = dm_engine_profile_begin (engine);
+
+    decoder_groups (a);
+    dm_engine_profile_end (engine, "decoder groups", stamp);
+  }
   return TRUE;
 }
 
 /* dx holds the gradient of the block's output on entry and of its input on
- * return. */
+ * return, plus extra_scale * extra (the next block down's share of a
+ * decoder group's gradient; extra may be NULL); dsum, when not NULL,
+ * receives the column sums of the returned dx (the fc2 bias gradient of
+ * the block below). The fc2 bias gradient of this block came with dx. The
+ * bias gradients are column sums taken in the passes that make each
+ * output gradient (GELU's backward, the LayerNorms', linear attention's),
+ * and the residual adds ride on the LayerNorm backward passes. */
 static gboolean
 block_backward (DmEngine *engine,
                 const DmDecoderBlockViews *w,
@@ -230,42 +311,54 @@ block_backward (DmEngine *engine,
                 DmDecoderActs *a,
                 DmDecoderBlockActs *b,
                 const float *x,
+                const float *extra,
+                float *dsum,
                 GError **error)
 {
   int M = a->B * a->N, D = a->D;
   gsize n = (gsize)M * D;
 
-  /* MLP branch: out = x_mid + fc2 (gelu (fc1 (ln2 (x_mid)))) */
-  if (!dm_linear_backward (engine, a->dwide, g->fc2_w, g->fc2_b, a->dx, b->fc1_act, w->fc2_w, M,
-                           4 * D, D, error)
-      || !dm_gelu_backward (engine, a->dwide, a->dwide, b->fc1_pre, n * 4, error)
-      || !dm_linear_backward (engine, a->dbranch, g->fc1_w, g->fc1_b, a->dwide, b->ln2, w->fc1_w, M,
-                              D, 4 * D, error)
-      || !dm_layernorm_backward (engine, a->dtmp, g->norm2_w, g->norm2_b, a->dbranch, b->x_mid,
-                                 w->norm2_w, b->ln2_mean, b->ln2_var, M, D, DM_DECODER_LN_EPS,
-                                 error))
+  /* MLP branch: out = x_mid + fc2 (gelu (fc1 (ln2 (x_mid)))); dx becomes
+   * d x_mid, whose column sums are proj's bias gradient */
+  if (a->recompute
+      && (!dm_gelu_forward (engine, b->fc1_act, b->fc1_pre, 4 * n, error)
+          || !dm_layernorm_forward (engine, b->ln2, b->ln2_mean, b->ln2_var, b->x_mid, w->norm2_w,
+                                    w->norm2_b, M, D, DM_DECODER_LN_EPS, error)))
     return FALSE;
-  dm_add (a->dx, a->dx, a->dtmp, n); /* now d x_mid */
-
-  /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))) */
-  if (!dm_linear_backward (engine, a->dbranch, g->proj_w, g->proj_b, a->dx, b->att, w->proj_w, M, D,
-                           D, error)
-      || !dm_linear_attention_backward (engine, a->dqkv, a->dbranch, b->qkv, b->la_saved, a->B,
-                                        a->N, D, a->H, error)
-      || !dm_linear_backward (engine, a->dbranch, g->qkv_w, g->qkv_b, a->dqkv, b->ln1, w->qkv_w, M,
-                              D, 3 * D, error)
-      || !dm_layernorm_backward (engine, a->dtmp, g->norm1_w, g->norm1_b, a->dbranch, x, w->norm1_w,
-                                 b->ln1_mean, b->ln1_var, M, D, DM_DECODER_LN_EPS, error))
+  /* the weight gradient first: with recompute, dwide overwrites fc1_act */
+  if (!dm_linear_backward (engine, NULL, g->fc2_w, NULL, a->dx, b->fc1_act, NULL, M, 4 * D, D,
+                           error)
+      || !dm_linear_backward (engine, a->dwide, NULL, NULL, a->dx, NULL, w->fc2_w, M, 4 * D, D,
+                              error)
+      || !dm_gelu_backward_bias (engine, a->dwide, g->fc1_b, a->dwide, b->fc1_pre, M, 4 * D, error)
+      || !dm_linear_backward (engine, a->dbranch, g->fc1_w, NULL, a->dwide, b->ln2, w->fc1_w, M, D,
+                              4 * D, error)
+      || !dm_layernorm_backward_add (engine, a->dx, g->norm2_w, g->norm2_b, g->proj_b, a->dbranch,
+                                     b->x_mid, w->norm2_w, b->ln2_mean, b->ln2_var, NULL, 0.0f, M,
+                                     D, DM_DECODER_LN_EPS, error))
     return FALSE;
-  dm_add (a->dx, a->dx, a->dtmp, n); /* now d x */
-  return TRUE;
-}
 
-static void
-add_scaled (float *y, const float *x, float s, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    y[i] += s * x[i];
+  /* Attention branch: x_mid = x + proj (linattn (qkv (ln1 (x)))); with
+   * recompute, ln1 is made again once linear attention's backward has
+   * read q' and k' (they share memory) */
+  if (a->recompute
+      && !dm_linear_attention_recompute (engine, b->att, b->la_saved, b->qk1, b->qkv, a->B, a->N, D,
+                                         a->H, error))
+    return FALSE;
+  if (!dm_linear_backward (engine, a->dbranch, g->proj_w, NULL, a->dx, b->att, w->proj_w, M, D, D,
+                           error)
+      || !dm_linear_attention_backward (engine, a->dqkv, g->qkv_b, a->dbranch, b->qkv, b->la_saved,
+                                        b->qk1, a->B, a->N, D, a->H, error))
+    return FALSE;
+  if (a->recompute
+      && !dm_layernorm_forward (engine, b->ln1, b->ln1_mean, b->ln1_var, x, w->norm1_w, w->norm1_b,
+                                M, D, DM_DECODER_LN_EPS, error))
+    return FALSE;
+  return dm_linear_backward (engine, a->dbranch, g->qkv_w, NULL, a->dqkv, b->ln1, w->qkv_w, M, D,
+                             3 * D, error)
+         && dm_layernorm_backward_add (engine, a->dx, g->norm1_w, g->norm1_b, dsum, a->dbranch, x,
+                                       w->norm1_w, b->ln1_mean, b->ln1_var, extra, 0.25f, M, D,
+                                       DM_DECODER_LN_EPS, error);
 }
 
 gboolean
@@ -289,30 +382,57 @@ dm_decoder_backward (DmEngine *engine,
                    "The decoder's backward needs a training forward (internal error)");
       return FALSE;
     }
-  /* Block 7's output only feeds R1: d d8 = dR1 / 4. Going down, each block
-   * output d_i also receives its group's share. */
-  memset (a->dx, 0, n * sizeof (float));
+  /* Block 7's output only feeds R1: d d8 = dR1 / 4 (its column sums:
+   * block 7's fc2 bias gradient). Going down, each block output d_i also
+   * receives its group's share, added by the backward of the block above. */
+  if (!dm_scale_column_sums (engine, a->dx, grads->blocks[DM_DECODER_DEPTH - 1].fc2_b, dR1, 0.25f,
+                             M, D, error))
+    return FALSE;
   for (int i = DM_DECODER_DEPTH - 1; i >= 0; i--)
     {
       const float *x = i > 0 ? a->blocks[i - 1].out : a->bn_out;
+      const float *extra = i > 0 ? (i - 1 >= 4 ? dR1 : dR2) : NULL;
+      float *dsum = i > 0 ? grads->blocks[i - 1].fc2_b : NULL;
 
-      add_scaled (a->dx, i >= 4 ? dR1 : dR2, 0.25f, n);
-      if (!block_backward (engine, &w->blocks[i], &grads->blocks[i], a, &a->blocks[i], x, error))
+      if (!block_backward (engine, &w->blocks[i], &grads->blocks[i], a, &a->blocks[i], x, extra,
+                           dsum, error))
         return FALSE;
     }
 
   /* Bottleneck, from the gradient of x0 = Dropout (fc2 (Dropout (GELU (fc1 (Dropout (f)))))).
    * The fused input is a constant (the encoder is frozen): no gradient for it. */
   if (dropout_on (dropout))
-    dm_dropout_backward (a->dx, a->dx, n, dropout->p, dropout->seed, 2 * DROPOUT_SITE_STRIDE);
-  if (!dm_linear_backward (engine, a->dwide, bg->fc2_w, bg->fc2_b, a->dx, a->bn_act, bw->fc2_w, M,
-                           4 * D, D, error))
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_backward (engine, a->dx, a->dx, n, dropout->p, dropout->seed,
+                           2 * DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
+  if (a->recompute)
+    {
+      /* bn_act = Dropout (GELU (bn_pre)) again, the same mask */
+      if (!dm_gelu_forward (engine, a->bn_act, a->bn_pre, n4, error))
+        return FALSE;
+      if (dropout_on (dropout))
+        dm_dropout_forward (engine, a->bn_act, a->bn_act, n4, dropout->p, dropout->seed,
+                            DROPOUT_SITE_STRIDE);
+    }
+  if (!dm_scale_column_sums (engine, a->dx, bg->fc2_b, a->dx, 1.0f, M, D, error)
+      || !dm_linear_backward (engine, NULL, bg->fc2_w, NULL, a->dx, a->bn_act, NULL, M, 4 * D, D,
+                              error)
+      || !dm_linear_backward (engine, a->dwide, NULL, NULL, a->dx, NULL, bw->fc2_w, M, 4 * D, D,
+                              error))
     return FALSE;
   if (dropout_on (dropout))
-    dm_dropout_backward (a->dwide, a->dwide, n4, dropout->p, dropout->seed, DROPOUT_SITE_STRIDE);
-  if (!dm_gelu_backward (engine, a->dwide, a->dwide, a->bn_pre, n4, error)
-      || !dm_linear_backward (engine, NULL, bg->fc1_w, bg->fc1_b, a->dwide, a->bn_in, NULL, M, D,
-                              4 * D, error))
-    return FALSE;
-  return TRUE;
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      dm_dropout_backward (engine, a->dwide, a->dwide, n4, dropout->p, dropout->seed,
+                           DROPOUT_SITE_STRIDE);
+      dm_engine_profile_end (engine, "dropout", stamp);
+    }
+  return dm_gelu_backward_bias (engine, a->dwide, bg->fc1_b, a->dwide, a->bn_pre, M, 4 * D, error)
+         && dm_linear_backward (engine, NULL, bg->fc1_w, NULL, a->dwide, a->bn_in, NULL, M, D,
+                                4 * D, error);
 }

@@ -153,6 +153,7 @@ get_primitives (DmEngine *engine,
         = get_matmul (engine, key, &q, &kt, &scores, (float)(1.0 / sqrt ((double)hd)), error);
       if (prims->qk == NULL)
         return FALSE;
+      prims->qk->flop = 2.0 * c->bc * c->hc * c->nq * N * hd;
     }
 
   g_snprintf (key, sizeof key, "attention-softmax:%d,%d", c->bc * c->hc * c->nq, N);
@@ -177,6 +178,7 @@ get_primitives (DmEngine *engine,
       prims->pv = get_matmul (engine, key, &scores, &v, &out, 1.0f, error);
       if (prims->pv == NULL)
         return FALSE;
+      prims->pv->flop = 2.0 * c->bc * c->hc * c->nq * N * hd;
     }
   return TRUE;
 }

@@ -6,6 +6,7 @@
 #include "dm-binary.h"
 
 #include "dm-error.h"
+#include "dm-parallel.h"
 
 /* Floats summed at once by dm_mean_forward: 4 KiB stay in L1 while the k
  * inputs stream through. */
@@ -178,4 +179,91 @@ dm_mean_backward (float *const *dinputs, const float *dout, int k, gsize n)
       for (gsize i = 0; i < n; i++)
         d[i] = dout[i] / (float)k;
     }
+}
+
+typedef struct
+{
+  float *out;
+  const float *x;
+  float scale;
+  gsize N, rows_per_chunk;
+  double *partial; /* (chunks, N) */
+} ColumnJob;
+
+static G_ALWAYS_INLINE inline void
+column_scale (gsize N, float *restrict o, const float *restrict x, float scale)
+{
+  for (gsize c = 0; c < N; c++)
+    o[c] = scale * x[c];
+}
+
+static G_ALWAYS_INLINE inline void
+column_scale_in_place (gsize N, float *restrict o, float scale)
+{
+  for (gsize c = 0; c < N; c++)
+    o[c] = scale * o[c];
+}
+
+static G_ALWAYS_INLINE inline void
+column_add (gsize N, double *restrict part, const float *restrict o)
+{
+  for (gsize c = 0; c < N; c++)
+    part[c] += o[c];
+}
+
+DM_VECTOR_CLONES static void
+column_rows (const ColumnJob *j, gsize r0, gsize r1)
+{
+  gsize N = j->N;
+  double *part = j->partial + r0 / j->rows_per_chunk * N;
+
+  for (gsize c = 0; c < N; c++)
+    part[c] = 0;
+  for (gsize r = r0; r < r1; r++)
+    {
+      float *o = j->out + r * N;
+
+      if (j->out != j->x)
+        column_scale (N, o, j->x + r * N, j->scale);
+      else if (j->scale != 1.0f)
+        column_scale_in_place (N, o, j->scale);
+      column_add (N, part, o);
+    }
+}
+
+static void
+column_chunk (gsize begin, gsize end, gpointer data)
+{
+  column_rows (data, begin, end);
+}
+
+gboolean
+dm_scale_column_sums (DmEngine *engine,
+                      float *out,
+                      float *dsum,
+                      const float *x,
+                      float scale,
+                      int M,
+                      int N,
+                      GError **error)
+{
+  ColumnJob j = { out, x, scale, (gsize)MAX (N, 0), dm_row_chunk ((gsize)MAX (M, 0)), NULL };
+  gsize n_chunks = dm_parallel_n_chunks ((gsize)MAX (M, 0), j.rows_per_chunk);
+  gint64 stamp;
+
+  if (M <= 0 || N <= 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "dm_scale_column_sums: invalid shape M=%d N=%d", M, N);
+      return FALSE;
+    }
+  j.partial
+    = dm_engine_get_workspace (engine, "column-sums", sizeof (double) * n_chunks * N, error);
+  if (j.partial == NULL)
+    return FALSE;
+  stamp = dm_engine_profile_begin (engine);
+  dm_parallel_for (engine, (gsize)M, j.rows_per_chunk, column_chunk, &j);
+  dm_sum_partials (dsum, j.partial, n_chunks, j.N);
+  dm_engine_profile_end (engine, "column sums", stamp);
+  return TRUE;
 }

@@ -43,6 +43,20 @@ gboolean dm_layerscale_backward (DmEngine *engine,
                                  int C,
                                  GError **error);
 
+/* out (M, N) = scale * x (M, N), and dsum (N) += the column sums of out,
+ * by a loop of ours on all cores (out may equal x; scale 1 with out == x
+ * only sums). Sums in double in a fixed order: the same bits on any
+ * number of threads. The bias gradient of a linear layer from its output
+ * gradient. */
+gboolean dm_scale_column_sums (DmEngine *engine,
+                               float *out,
+                               float *dsum,
+                               const float *x,
+                               float scale,
+                               int M,
+                               int N,
+                               GError **error);
+
 /* out (n) = (inputs[0] + ... + inputs[k-1]) / k, summed in float in that
  * order (as torch.stack (...).mean (0)). out may equal any input. A plain
  * loop over cache-sized chunks, one pass over each input. */

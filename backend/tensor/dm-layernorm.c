@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "dm-error.h"
+#include "dm-parallel.h"
 
 #define LN_FLAGS (dnnl_use_scale | dnnl_use_shift)
 /* Columns reduced at once by the plain-C parameter gradient. */
@@ -189,7 +190,12 @@ dm_layernorm_backward (DmEngine *engine,
     }
   /* Before oneDNN's pass: dinp may overwrite dout. */
   if (dbias != NULL || (dinp == NULL && dweight != NULL))
-    params_backward (dinp == NULL ? dweight : NULL, dbias, dout, inp, mean, var, M, C, eps);
+    {
+      gint64 stamp = dm_engine_profile_begin (engine);
+
+      params_backward (dinp == NULL ? dweight : NULL, dbias, dout, inp, mean, var, M, C, eps);
+      dm_engine_profile_end (engine, "layernorm parameter gradients", stamp);
+    }
   if (dinp == NULL)
     return TRUE;
 
@@ -207,5 +213,186 @@ dm_layernorm_backward (DmEngine *engine,
   if (dweight != NULL)
     for (int c = 0; c < C; c++)
       dweight[c] += diff_scale[c];
+  return TRUE;
+}
+
+typedef struct
+{
+  float *dx;
+  const float *dout, *x, *weight, *mean, *var, *extra;
+  float extra_scale, eps;
+  gsize C, rows_per_chunk, n_chunks;
+  double *partial; /* 3 blocks of (chunks, C): dweight, dbias, dsum */
+} LnJob;
+
+/* The 16 lanes of a vectorised float sum, added in double in a fixed
+ * order. */
+static inline double
+sum_lanes (const float *acc)
+{
+  double s = 0;
+
+  for (int l = 0; l < 16; l++)
+    s += acc[l];
+  return s;
+}
+
+/* One row: dx += rstd (dy w - s1 - xhat s2) [+ es e], and the row's
+ * terms of the column sums. restrict parameters (not locals): the compiler
+ * honours them after inlining and vectorises without alias checks. */
+static G_ALWAYS_INLINE inline void
+ln_row (gsize C,
+        float *restrict dx,
+        double *restrict pw,
+        double *restrict pb,
+        double *restrict ps,
+        const float *restrict x,
+        const float *restrict dy,
+        const float *restrict w,
+        const float *restrict e,
+        float es,
+        float mu,
+        float rstd,
+        float s1,
+        float s2)
+{
+  for (gsize c = 0; c < C; c++)
+    {
+      float xhat = (x[c] - mu) * rstd;
+      float d = dx[c] + rstd * (dy[c] * w[c] - s1 - xhat * s2);
+
+      if (e != NULL)
+        d += es * e[c];
+      dx[c] = d;
+      pw[c] += (double)dy[c] * xhat;
+      pb[c] += dy[c];
+      ps[c] += d;
+    }
+}
+
+/* The row's sums of g = dy w and of g xhat, in 16 float lanes (they
+ * vectorise), added in double in a fixed order. */
+static G_ALWAYS_INLINE inline void
+ln_row_sums (gsize C,
+             const float *restrict x,
+             const float *restrict dy,
+             const float *restrict w,
+             float mu,
+             float rstd,
+             double *s1,
+             double *s2)
+{
+  float a1[16] = { 0 }, a2[16] = { 0 };
+  gsize c = 0;
+
+  for (; c + 16 <= C; c += 16)
+    for (int l = 0; l < 16; l++)
+      {
+        float g = dy[c + l] * w[c + l], xhat = (x[c + l] - mu) * rstd;
+
+        a1[l] += g;
+        a2[l] += g * xhat;
+      }
+  for (; c < C; c++)
+    {
+      float g = dy[c] * w[c], xhat = (x[c] - mu) * rstd;
+
+      a1[0] += g;
+      a2[0] += g * xhat;
+    }
+  *s1 = sum_lanes (a1);
+  *s2 = sum_lanes (a2);
+}
+
+/* Rows [r0, r1) of one chunk. Per row, with xhat = (x - mean) rstd and
+ * g = dout weight: dxn = rstd (g - mean (g) - xhat mean (g xhat)). */
+DM_VECTOR_CLONES static void
+ln_backward_rows (const LnJob *j, gsize r0, gsize r1)
+{
+  gsize C = j->C, k = r0 / j->rows_per_chunk;
+  double *pw = j->partial + k * C;
+  double *pb = pw + j->n_chunks * C;
+  double *ps = pb + j->n_chunks * C;
+
+  for (gsize c = 0; c < C; c++)
+    pw[c] = pb[c] = ps[c] = 0;
+  for (gsize r = r0; r < r1; r++)
+    {
+      const float *x = j->x + r * C, *dy = j->dout + r * C;
+      float mu = j->mean[r];
+      float rstd = (float)(1.0 / sqrt ((double)j->var[r] + (double)j->eps));
+      double s1, s2;
+
+      ln_row_sums (C, x, dy, j->weight, mu, rstd, &s1, &s2);
+      /* two copies of the loop, so that neither has a branch inside */
+      if (j->extra != NULL)
+        ln_row (C, j->dx + r * C, pw, pb, ps, x, dy, j->weight, j->extra + r * C, j->extra_scale,
+                mu, rstd, (float)(s1 / (double)C), (float)(s2 / (double)C));
+      else
+        ln_row (C, j->dx + r * C, pw, pb, ps, x, dy, j->weight, NULL, 0.0f, mu, rstd,
+                (float)(s1 / (double)C), (float)(s2 / (double)C));
+    }
+}
+
+static void
+ln_backward_chunk (gsize begin, gsize end, gpointer data)
+{
+  ln_backward_rows (data, begin, end);
+}
+
+gboolean
+dm_layernorm_backward_add (DmEngine *engine,
+                           float *dx,
+                           float *dweight,
+                           float *dbias,
+                           float *dsum,
+                           const float *dout,
+                           const float *x,
+                           const float *weight,
+                           const float *mean,
+                           const float *var,
+                           const float *extra,
+                           float extra_scale,
+                           int M,
+                           int C,
+                           float eps,
+                           GError **error)
+{
+  LnJob j = { 0 };
+  gint64 stamp;
+
+  if (!check_args ("dm_layernorm_backward_add", M, C, eps, weight, error))
+    return FALSE;
+  if (mean == NULL || var == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "dm_layernorm_backward_add: the forward's mean and var are needed");
+      return FALSE;
+    }
+  j.dx = dx;
+  j.dout = dout;
+  j.x = x;
+  j.weight = weight;
+  j.mean = mean;
+  j.var = var;
+  j.extra = extra;
+  j.extra_scale = extra_scale;
+  j.eps = eps;
+  j.C = (gsize)C;
+  j.rows_per_chunk = dm_row_chunk ((gsize)M);
+  j.n_chunks = dm_parallel_n_chunks ((gsize)M, j.rows_per_chunk);
+  j.partial = dm_engine_get_workspace (engine, "layernorm-sums",
+                                       sizeof (double) * 3 * j.n_chunks * j.C, error);
+  if (j.partial == NULL)
+    return FALSE;
+  stamp = dm_engine_profile_begin (engine);
+  dm_parallel_for (engine, (gsize)M, j.rows_per_chunk, ln_backward_chunk, &j);
+  if (dweight != NULL)
+    dm_sum_partials (dweight, j.partial, j.n_chunks, j.C);
+  if (dbias != NULL)
+    dm_sum_partials (dbias, j.partial + j.n_chunks * j.C, j.n_chunks, j.C);
+  if (dsum != NULL)
+    dm_sum_partials (dsum, j.partial + 2 * j.n_chunks * j.C, j.n_chunks, j.C);
+  dm_engine_profile_end (engine, "layernorm backward + residual", stamp);
   return TRUE;
 }

@@ -43,4 +43,32 @@ gboolean dm_layernorm_backward (DmEngine *engine,
                                 float eps,
                                 GError **error);
 
+/* The backward of a pre-norm branch's LayerNorm fused with the residual
+ * stream's gradient, by a loop of ours on all cores (one pass instead of
+ * the parameter sums, oneDNN's backward and the add):
+ *   dx (M, C)    += the input gradient of out = LN (x) for dout, plus
+ *                   extra_scale * extra (M, C) when extra is not NULL
+ *   dweight (C)  += sum over rows of dout * xhat; dbias (C) += sum of dout
+ *   dsum (C)     += the column sums of the updated dx, when not NULL (the
+ *                   bias gradient of the layer whose output gradient dx is)
+ * x, weight, mean, var and eps as in the forward. Column sums in double,
+ * in a fixed order (the same bits on any number of threads). dx must not
+ * overlap the inputs; dweight, dbias may be NULL. */
+gboolean dm_layernorm_backward_add (DmEngine *engine,
+                                    float *dx,
+                                    float *dweight,
+                                    float *dbias,
+                                    float *dsum,
+                                    const float *dout,
+                                    const float *x,
+                                    const float *weight,
+                                    const float *mean,
+                                    const float *var,
+                                    const float *extra,
+                                    float extra_scale,
+                                    int M,
+                                    int C,
+                                    float eps,
+                                    GError **error);
+
 G_END_DECLS

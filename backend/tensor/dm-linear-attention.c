@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The decoder's linear attention: batched strided oneDNN matmuls for the
- * (N x hd x hd) products, plain loops for elu + 1, the sums and the
- * normalisation. */
+ * (N x hd x hd) products; elu + 1, the sums and the normalisation in
+ * passes of ours over the heads, on all cores. */
 #include "dm-linear-attention.h"
 #include "dm-arena.h"
 
 #include "dm-error.h"
+#include "dm-fastmath.h"
+#include "dm-parallel.h"
+
+#include <string.h>
 
 /* Sections of `saved`, in floats. */
 typedef struct
 {
-  gsize qk1;  /* (B, N, 2D): per token [q' | k'], the layout of qkv's first 2D */
   gsize kv;   /* (B, H, hd, hd) */
   gsize ksum; /* (B, H, hd) = (B, D) */
   gsize z;    /* (B, H, N) */
@@ -20,12 +23,12 @@ typedef struct
 static gboolean
 check_shapes (int B, int N, int D, int H, GError **error)
 {
-  if (B <= 0 || N <= 0 || D <= 0 || H <= 0 || D % H != 0)
+  if (B <= 0 || N <= 0 || D <= 0 || H <= 0 || D % H != 0 || D / H > DM_LINEAR_ATTENTION_MAX_HD)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
                    "linear attention: invalid shapes B = %d, N = %d, D = %d, H = %d "
-                   "(all positive, D a multiple of H)",
-                   B, N, D, H);
+                   "(all positive, D a multiple of H, heads at most %d wide)",
+                   B, N, D, H, DM_LINEAR_ATTENTION_MAX_HD);
       return FALSE;
     }
   return TRUE;
@@ -36,8 +39,7 @@ saved_layout (int B, int N, int D, int H, SavedLayout *l)
 {
   gsize hd = D / H;
 
-  l->qk1 = 0;
-  l->kv = l->qk1 + dm_pad_floats ((gsize)2 * B * N * D);
+  l->kv = 0;
   l->ksum = l->kv + dm_pad_floats ((gsize)B * D * hd);
   l->z = l->ksum + dm_pad_floats ((gsize)B * D);
   l->total = l->z + dm_pad_floats ((gsize)B * H * N);
@@ -128,7 +130,10 @@ get_matmul (DmEngine *engine,
   view_tokens (&d, dst, FALSE, B, N, D, H);
   if (!dm_dnnl_check (dnnl_matmul_desc_init (&desc, &s, &w, NULL, &d), key, error))
     return NULL;
-  return dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, error);
+  p = dm_engine_create (engine, key, &desc, NULL, NULL, args, 3, error);
+  if (p != NULL) /* every product here is (N x hd) by (hd x hd) or its transpose */
+    p->flop = 2.0 * B * N * D * (D / H);
+  return p;
 }
 
 static gboolean
@@ -140,83 +145,180 @@ run_matmul (
   return p != NULL && dm_engine_execute (engine, p, bufs, error);
 }
 
-/* q' and k' (B*N, 2D) = elu(qkv[:, :2D]) + 1 by three oneDNN primitives:
- * a reorder of the strided q|k columns into the dense section of `saved`,
- * then the jit elu and a jit x + 1 in place there (oneDNN 2.6 runs eltwise
- * with post-ops, and eltwise on strided data, through its slow reference
- * code; these three passes are 5 to 10 times faster than a scalar loop).
- * The derivative of elu(x) + 1 is 1 for x > 0, else exp(x) = elu(x) + 1. */
-static gboolean
-elu1_forward (DmEngine *engine, float *qk1, const float *qkv, int BN, int D, GError **error)
+/* elu (x) + 1: x + 1 for x > 0, e^x otherwise (both computed, then one
+ * chosen: no branch). Its derivative is 1 for x > 0, else e^x, the value
+ * itself. */
+static inline float
+elu1 (float x)
 {
-  static const int copy_args[] = { DNNL_ARG_FROM, DNNL_ARG_TO };
-  static const int eltwise_args[] = { DNNL_ARG_SRC, DNNL_ARG_DST };
-  char key[DM_KEY_MAX];
-  dnnl_memory_desc_t strided, dense;
-  DmPrimitive *copy, *elu, *plus1;
-  void *copy_bufs[2] = { (void *)qkv, qk1 };
-  void *eltwise_bufs[2] = { qk1, qk1 };
+  float e = dm_exp_neg (x);
 
-  dm_md_f32_strided (&strided, 2, (dnnl_dim_t[]){ BN, 2 * D }, (dnnl_dim_t[]){ 3 * D, 1 });
-  dm_md_f32 (&dense, 2, (dnnl_dim_t[]){ BN, 2 * D });
+  return x > 0.0f ? x + 1.0f : e;
+}
 
-  g_snprintf (key, sizeof key, "linear-attention-copy:%d,%d", BN, D);
-  copy = dm_engine_lookup (engine, key);
-  if (copy == NULL)
+/* The buffers of one call, shared by the per-head passes. */
+typedef struct
+{
+  int B, N, D, H, hd;
+  const float *qkv; /* (B, N, 3D) */
+  float *qk1;       /* (B, N, 2D) [q' | k'] */
+  float *ksum;      /* (B, D) */
+  float *z;         /* (B, H, N) */
+  float *zq;        /* (B, N, D) z q', what the output product reads */
+  /* backward */
+  const float *dout; /* (B, N, D) */
+  float *dqkv;       /* (B, N, 3D) */
+  double *dksum;     /* (B, D) */
+  float *dksum_f;    /* (B, D) */
+  double *bias;      /* (B, H, 3, hd) per-head column sums of dq, dk, dv */
+} Heads;
+
+/* The dot product of x and y (n floats) in double, in 8 independent sums
+ * added in a fixed order (one sum in order would not vectorise). */
+static inline double
+dot_double (const float *restrict x, const float *restrict y, int n)
+{
+  double acc[8] = { 0 };
+  int i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++)
+      acc[l] += (double)x[i + l] * (double)y[i + l];
+  for (; i < n; i++)
+    acc[0] += (double)x[i] * (double)y[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* The same in float. */
+static inline float
+dot_float (const float *restrict x, const float *restrict y, int n)
+{
+  float acc[8] = { 0 };
+  int i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++)
+      acc[l] += x[i + l] * y[i + l];
+  for (; i < n; i++)
+    acc[0] += x[i] * y[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* Forward of head h of image b: q' and k' into qk1, ksum (in double: N
+ * terms of one sign), z_s = 1 / (q'_s . ksum) (in double), and z q'. The
+ * sums live in local arrays, so that the compiler sees they alias nothing
+ * and vectorises. */
+DM_VECTOR_CLONES static void
+forward_head (const Heads *a, int b, int h)
+{
+  int N = a->N, D = a->D, hd = a->hd;
+  gsize row0 = (gsize)b * N, o = (gsize)h * hd;
+  double acc[DM_LINEAR_ATTENTION_MAX_HD];
+  float ks[DM_LINEAR_ATTENTION_MAX_HD];
+  float *z = a->z + ((gsize)b * a->H + h) * N;
+
+  for (int i = 0; i < hd; i++)
+    acc[i] = 0;
+  for (int t = 0; t < N; t++)
     {
-      dnnl_primitive_desc_t pd = NULL;
-      dnnl_primitive_attr_t attr = dm_engine_new_attr (NULL);
-      dnnl_engine_t dnnl = dm_engine_get_dnnl (engine);
-      dnnl_status_t status
-        = dnnl_reorder_primitive_desc_create (&pd, &strided, dnnl, &dense, dnnl, attr);
+      const float *restrict k = a->qkv + (row0 + t) * 3 * D + D + o;
+      float *restrict k1 = a->qk1 + (row0 + t) * 2 * D + D + o;
 
-      dnnl_primitive_attr_destroy (attr);
-      if (!dm_dnnl_check (status, key, error))
-        return FALSE;
-      copy = dm_engine_create_from_pd (engine, key, pd, copy_args, 2, error);
-      if (copy == NULL)
+      for (int i = 0; i < hd; i++)
+        {
+          float v = elu1 (k[i]);
+
+          k1[i] = v;
+          acc[i] += v;
+        }
+    }
+  for (int i = 0; i < hd; i++)
+    ks[i] = (float)acc[i];
+  memcpy (a->ksum + (gsize)b * D + o, ks, sizeof (float) * hd);
+  for (int s = 0; s < N; s++)
+    {
+      const float *restrict q = a->qkv + (row0 + s) * 3 * D + o;
+      float *restrict q1 = a->qk1 + (row0 + s) * 2 * D + o;
+      float *restrict zq = a->zq + (row0 + s) * D + o;
+      float zs;
+
+      for (int i = 0; i < hd; i++)
+        q1[i] = elu1 (q[i]);
+      zs = (float)(1.0 / dot_double (q1, ks, hd));
+      z[s] = zs;
+      for (int i = 0; i < hd; i++)
+        zq[i] = zs * q1[i];
+    }
+}
+
+static void
+forward_heads (gsize begin, gsize end, gpointer data)
+{
+  const Heads *a = data;
+
+  for (gsize p = begin; p < end; p++)
+    forward_head (a, (int)(p / a->H), (int)(p % a->H));
+}
+
+/* The per-head pass and, when out is not NULL, the output product; KV is
+ * computed only when compute_kv (the forward; a recompute has it). */
+static gboolean
+forward_or_recompute (DmEngine *engine,
+                      float *out,
+                      float *saved,
+                      float *qk1,
+                      const float *qkv,
+                      int B,
+                      int N,
+                      int D,
+                      int H,
+                      gboolean compute_kv,
+                      GError **error)
+{
+  SavedLayout l;
+  Heads a = { 0 };
+  DmPrimitive *kv_mm, *out_mm;
+  gint64 stamp;
+
+  if (!check_shapes (B, N, D, H, error))
+    return FALSE;
+  saved_layout (B, N, D, H, &l);
+  a.B = B;
+  a.N = N;
+  a.D = D;
+  a.H = H;
+  a.hd = D / H;
+  a.qkv = qkv;
+  a.qk1 = qk1;
+  a.ksum = saved + l.ksum;
+  a.z = saved + l.z;
+  a.zq = dm_engine_get_workspace (engine, "linear-attention-zq", sizeof (float) * B * N * D, error);
+  if (a.zq == NULL)
+    return FALSE;
+
+  stamp = dm_engine_profile_begin (engine);
+  dm_parallel_for (engine, (gsize)B * H, 1, forward_heads, &a);
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
+
+  /* KV = k'^T v, then out = (z q') KV */
+  if (compute_kv)
+    {
+      kv_mm
+        = get_matmul (engine, "kv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
+      if (!run_matmul (engine, kv_mm, a.qk1 + D, qkv + 2 * D, saved + l.kv, error))
         return FALSE;
     }
-
-  g_snprintf (key, sizeof key, "linear-attention-elu:%d,%d", BN, D);
-  elu = dm_engine_lookup (engine, key);
-  if (elu == NULL)
-    {
-      dnnl_eltwise_desc_t desc;
-
-      if (!dm_dnnl_check (dnnl_eltwise_forward_desc_init (&desc, dnnl_forward_inference,
-                                                          dnnl_eltwise_elu, &dense, 1.0f, 0.0f),
-                          key, error))
-        return FALSE;
-      elu = dm_engine_create (engine, key, &desc, NULL, NULL, eltwise_args, 2, error);
-      if (elu == NULL)
-        return FALSE;
-    }
-
-  g_snprintf (key, sizeof key, "linear-attention-plus1:%d,%d", BN, D);
-  plus1 = dm_engine_lookup (engine, key);
-  if (plus1 == NULL)
-    {
-      dnnl_eltwise_desc_t desc;
-
-      if (!dm_dnnl_check (dnnl_eltwise_forward_desc_init (&desc, dnnl_forward_inference,
-                                                          dnnl_eltwise_linear, &dense, 1.0f, 1.0f),
-                          key, error))
-        return FALSE;
-      plus1 = dm_engine_create (engine, key, &desc, NULL, NULL, eltwise_args, 2, error);
-      if (plus1 == NULL)
-        return FALSE;
-    }
-
-  return dm_engine_execute (engine, copy, copy_bufs, error)
-         && dm_engine_execute (engine, elu, eltwise_bufs, error)
-         && dm_engine_execute (engine, plus1, eltwise_bufs, error);
+  if (out == NULL)
+    return TRUE;
+  out_mm = get_matmul (engine, "out", B, N, D, H, VIEW_OUT, FALSE, VIEW_KV, FALSE, VIEW_OUT, error);
+  return run_matmul (engine, out_mm, a.zq, saved + l.kv, out, error);
 }
 
 gboolean
 dm_linear_attention_forward (DmEngine *engine,
                              float *out,
                              float *saved,
+                             float *qk1,
                              const float *qkv,
                              int B,
                              int N,
@@ -224,105 +326,22 @@ dm_linear_attention_forward (DmEngine *engine,
                              int H,
                              GError **error)
 {
-  SavedLayout l;
-  int hd;
-  float *qk1, *kv, *ksum, *z;
-  double *acc;
-  DmPrimitive *kv_mm, *out_mm;
+  return forward_or_recompute (engine, out, saved, qk1, qkv, B, N, D, H, TRUE, error);
+}
 
-  if (!check_shapes (B, N, D, H, error))
-    return FALSE;
-  hd = D / H;
-  saved_layout (B, N, D, H, &l);
-  qk1 = saved + l.qk1;
-  kv = saved + l.kv;
-  ksum = saved + l.ksum;
-  z = saved + l.z;
-  acc = dm_engine_get_workspace (engine, "linear-attention", sizeof (double) * D, error);
-  if (acc == NULL)
-    return FALSE;
-
-  if (!elu1_forward (engine, qk1, qkv, B * N, D, error))
-    return FALSE;
-
-  /* ksum, summed in double: N terms of the same sign */
-  for (int b = 0; b < B; b++)
-    {
-      for (int c = 0; c < D; c++)
-        acc[c] = 0;
-      for (int t = 0; t < N; t++)
-        {
-          const float *k1 = qk1 + ((gsize)b * N + t) * 2 * D + D;
-
-          for (int c = 0; c < D; c++)
-            acc[c] += k1[c];
-        }
-      for (int c = 0; c < D; c++)
-        ksum[(gsize)b * D + c] = (float)acc[c];
-    }
-
-  /* KV = k'^T v */
-  kv_mm = get_matmul (engine, "kv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
-  if (!run_matmul (engine, kv_mm, qk1 + D, qkv + 2 * D, kv, error))
-    return FALSE;
-
-  /* z_s = 1 / (q'_s . ksum). Four tokens at a time: four independent
-   * chains of double adds instead of one (each token's sum keeps its
-   * order, so the result is the same bit for bit, ~3x faster). */
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++)
-      {
-        const float *ks = ksum + (gsize)b * D + (gsize)h * hd;
-        const float *q0 = qk1 + (gsize)b * N * 2 * D + (gsize)h * hd;
-        gsize ld = (gsize)2 * D;
-        float *zh = z + ((gsize)b * H + h) * N;
-        int s = 0;
-
-        for (; s + 4 <= N; s += 4)
-          {
-            const float *q = q0 + s * ld;
-            double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-
-            for (int i = 0; i < hd; i++)
-              {
-                double k = ks[i];
-
-                d0 += (double)q[i] * k;
-                d1 += (double)q[ld + i] * k;
-                d2 += (double)q[2 * ld + i] * k;
-                d3 += (double)q[3 * ld + i] * k;
-              }
-            zh[s] = (float)(1.0 / d0);
-            zh[s + 1] = (float)(1.0 / d1);
-            zh[s + 2] = (float)(1.0 / d2);
-            zh[s + 3] = (float)(1.0 / d3);
-          }
-        for (; s < N; s++)
-          {
-            const float *q = q0 + s * ld;
-            double den = 0;
-
-            for (int i = 0; i < hd; i++)
-              den += (double)q[i] * ks[i];
-            zh[s] = (float)(1.0 / den);
-          }
-      }
-
-  /* out = z (q' KV) */
-  out_mm = get_matmul (engine, "out", B, N, D, H, VIEW_QK1, FALSE, VIEW_KV, FALSE, VIEW_OUT, error);
-  if (!run_matmul (engine, out_mm, qk1, kv, out, error))
-    return FALSE;
-  for (int b = 0; b < B; b++)
-    for (int s = 0; s < N; s++)
-      for (int h = 0; h < H; h++)
-        {
-          float zs = z[((gsize)b * H + h) * N + s];
-          float *o = out + ((gsize)b * N + s) * D + (gsize)h * hd;
-
-          for (int i = 0; i < hd; i++)
-            o[i] *= zs;
-        }
-  return TRUE;
+gboolean
+dm_linear_attention_recompute (DmEngine *engine,
+                               float *out,
+                               float *saved,
+                               float *qk1,
+                               const float *qkv,
+                               int B,
+                               int N,
+                               int D,
+                               int H,
+                               GError **error)
+{
+  return forward_or_recompute (engine, out, saved, qk1, qkv, B, N, D, H, FALSE, error);
 }
 
 /* With u_s = q'_s KV, den_s = q'_s . ksum, z_s = 1/den_s, out_s = z_s u_s and
@@ -338,12 +357,109 @@ dm_linear_attention_forward (DmEngine *engine,
  * dz_s through w_s means u never has to be saved or recomputed. dqkv is used
  * as the scratch of the steps: w goes into the dq slots, du into the dv slots
  * (consumed by dKV before dv overwrites it). */
+
+/* dq, du and dksum of head h of image b (dq holds w on entry); the column
+ * sums of dq for the bias. Sums in local arrays (see forward_head). */
+DM_VECTOR_CLONES static void
+backward_q_head (const Heads *a, int b, int h)
+{
+  int N = a->N, D = a->D, hd = a->hd;
+  gsize row0 = (gsize)b * N, o = (gsize)h * hd;
+  const float *z = a->z + ((gsize)b * a->H + h) * N;
+  float ks[DM_LINEAR_ATTENTION_MAX_HD];
+  double dks[DM_LINEAR_ATTENTION_MAX_HD], bias[DM_LINEAR_ATTENTION_MAX_HD];
+
+  memcpy (ks, a->ksum + (gsize)b * D + o, sizeof (float) * hd);
+  for (int i = 0; i < hd; i++)
+    dks[i] = bias[i] = 0;
+  for (int s = 0; s < N; s++)
+    {
+      gsize row = row0 + s;
+      const float *restrict q = a->qkv + row * 3 * D + o;
+      const float *restrict q1 = a->qk1 + row * 2 * D + o;
+      const float *restrict g = a->dout + row * D + o;
+      float *restrict dq = a->dqkv + row * 3 * D + o; /* holds w on entry */
+      float *restrict du = a->dqkv + row * 3 * D + 2 * D + o;
+      float zs = z[s], dden = -zs * zs * dot_float (q1, dq, hd);
+
+      /* branch-free: the signs of q are random, a branch mispredicts */
+      for (int i = 0; i < hd; i++)
+        {
+          float slope = q[i] > 0 ? 1.0f : q1[i];
+          float d = (zs * dq[i] + dden * ks[i]) * slope;
+
+          dks[i] += dden * q1[i];
+          dq[i] = d;
+          du[i] = zs * g[i];
+          bias[i] += d;
+        }
+    }
+  for (int i = 0; i < hd; i++)
+    a->dksum_f[(gsize)b * D + o + i] = (float)dks[i];
+  memcpy (a->bias + ((gsize)b * a->H + h) * 3 * hd, bias, sizeof (double) * hd);
+}
+
+static void
+backward_q_heads (gsize begin, gsize end, gpointer data)
+{
+  const Heads *a = data;
+
+  for (gsize p = begin; p < end; p++)
+    backward_q_head (a, (int)(p / a->H), (int)(p % a->H));
+}
+
+/* dk = (dk' + dksum) elu'(k) of head h of image b, and the column sums of
+ * dk and dv for the bias. */
+DM_VECTOR_CLONES static void
+backward_k_head (const Heads *a, int b, int h)
+{
+  int N = a->N, D = a->D, hd = a->hd;
+  gsize row0 = (gsize)b * N, o = (gsize)h * hd;
+  float dks[DM_LINEAR_ATTENTION_MAX_HD];
+  double bias_k[DM_LINEAR_ATTENTION_MAX_HD], bias_v[DM_LINEAR_ATTENTION_MAX_HD];
+
+  memcpy (dks, a->dksum_f + (gsize)b * D + o, sizeof (float) * hd);
+  for (int i = 0; i < hd; i++)
+    bias_k[i] = bias_v[i] = 0;
+  for (int t = 0; t < N; t++)
+    {
+      gsize row = row0 + t;
+      const float *restrict k = a->qkv + row * 3 * D + D + o;
+      const float *restrict k1 = a->qk1 + row * 2 * D + D + o;
+      float *restrict dk = a->dqkv + row * 3 * D + D + o;
+      const float *restrict dv = a->dqkv + row * 3 * D + 2 * D + o;
+
+      for (int i = 0; i < hd; i++)
+        {
+          float slope = k[i] > 0 ? 1.0f : k1[i];
+          float d = (dk[i] + dks[i]) * slope;
+
+          dk[i] = d;
+          bias_k[i] += d;
+          bias_v[i] += dv[i];
+        }
+    }
+  memcpy (a->bias + ((gsize)b * a->H + h) * 3 * hd + hd, bias_k, sizeof (double) * hd);
+  memcpy (a->bias + ((gsize)b * a->H + h) * 3 * hd + 2 * hd, bias_v, sizeof (double) * hd);
+}
+
+static void
+backward_k_heads (gsize begin, gsize end, gpointer data)
+{
+  const Heads *a = data;
+
+  for (gsize p = begin; p < end; p++)
+    backward_k_head (a, (int)(p / a->H), (int)(p % a->H));
+}
+
 gboolean
 dm_linear_attention_backward (DmEngine *engine,
                               float *dqkv,
+                              float *dbias,
                               const float *dout,
                               const float *qkv,
                               const float *saved,
+                              const float *qk1,
                               int B,
                               int N,
                               int D,
@@ -351,96 +467,75 @@ dm_linear_attention_backward (DmEngine *engine,
                               GError **error)
 {
   SavedLayout l;
-  int hd;
-  const float *qk1, *kv, *ksum, *z;
-  float *dkv, *dksum_f;
-  double *dksum;
+  Heads a = { 0 };
+  const float *kv;
+  float *dkv;
   DmPrimitive *mm;
+  gint64 stamp;
+  int hd;
 
   if (!check_shapes (B, N, D, H, error))
     return FALSE;
   hd = D / H;
   saved_layout (B, N, D, H, &l);
-  qk1 = saved + l.qk1;
+  a.B = B;
+  a.N = N;
+  a.D = D;
+  a.H = H;
+  a.hd = hd;
+  a.qkv = qkv;
+  a.qk1 = (float *)qk1;
+  a.ksum = (float *)saved + l.ksum;
+  a.z = (float *)saved + l.z;
+  a.dout = dout;
+  a.dqkv = dqkv;
   kv = saved + l.kv;
-  ksum = saved + l.ksum;
-  z = saved + l.z;
-  /* dksum (B, D) in double, then in float, then dKV (B, H, hd, hd) */
-  dksum = dm_engine_get_workspace (engine, "linear-attention",
-                                   (sizeof (double) + sizeof (float) * (hd + 1)) * B * D, error);
-  if (dksum == NULL)
+  /* dksum (B, D) and the bias sums (B, 3D) in double, dksum in float, dKV
+   * (B, H, hd, hd) */
+  a.dksum = dm_engine_get_workspace (
+    engine, "linear-attention", (sizeof (double) * 4 + sizeof (float) * (hd + 1)) * B * D, error);
+  if (a.dksum == NULL)
     return FALSE;
-  dksum_f = (float *)(dksum + (gsize)B * D);
-  dkv = dksum_f + (gsize)B * D;
+  a.bias = a.dksum + (gsize)B * D;
+  a.dksum_f = (float *)(a.bias + (gsize)3 * B * D);
+  dkv = a.dksum_f + (gsize)B * D;
 
   /* w = g KV^T, into the dq slots */
   mm = get_matmul (engine, "bw-w", B, N, D, H, VIEW_OUT, FALSE, VIEW_KV, TRUE, VIEW_QKV, error);
   if (!run_matmul (engine, mm, dout, kv, dqkv, error))
     return FALSE;
 
-  for (gsize i = 0; i < (gsize)B * D; i++)
-    dksum[i] = 0;
-  for (int b = 0; b < B; b++)
-    for (int s = 0; s < N; s++)
-      {
-        gsize row = (gsize)b * N + s;
-        const float *q = qkv + row * 3 * D;
-        const float *q1 = qk1 + row * 2 * D;
-        const float *g = dout + row * D;
-        float *dq = dqkv + row * 3 * D; /* holds w on entry */
-        float *du = dq + 2 * D;
-
-        for (int h = 0; h < H; h++)
-          {
-            int o = h * hd;
-            float zs = z[((gsize)b * H + h) * N + s], dz = 0, dden;
-            const float *ks = ksum + (gsize)b * D + o;
-            double *dks = dksum + (gsize)b * D + o;
-
-            for (int i = 0; i < hd; i++)
-              dz += q1[o + i] * dq[o + i];
-            dden = -zs * zs * dz;
-            /* branch-free: the signs of q are random, a branch mispredicts */
-            for (int i = 0; i < hd; i++)
-              {
-                float slope = q[o + i] > 0 ? 1.0f : q1[o + i];
-
-                dks[i] += dden * q1[o + i];
-                dq[o + i] = (zs * dq[o + i] + dden * ks[i]) * slope;
-                du[o + i] = zs * g[o + i];
-              }
-          }
-      }
-  for (gsize i = 0; i < (gsize)B * D; i++)
-    dksum_f[i] = (float)dksum[i];
+  stamp = dm_engine_profile_begin (engine);
+  dm_parallel_for (engine, (gsize)B * H, 1, backward_q_heads, &a);
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
 
   /* dKV = q'^T du; dv = k' dKV (overwriting du); dk' = v dKV^T */
   mm = get_matmul (engine, "bw-dkv", B, N, D, H, VIEW_QK1, TRUE, VIEW_QKV, FALSE, VIEW_KV, error);
-  if (!run_matmul (engine, mm, qk1, dqkv + 2 * D, dkv, error))
+  if (!run_matmul (engine, mm, a.qk1, dqkv + 2 * D, dkv, error))
     return FALSE;
   mm = get_matmul (engine, "bw-dv", B, N, D, H, VIEW_QK1, FALSE, VIEW_KV, FALSE, VIEW_QKV, error);
-  if (!run_matmul (engine, mm, qk1 + D, dkv, dqkv + 2 * D, error))
+  if (!run_matmul (engine, mm, a.qk1 + D, dkv, dqkv + 2 * D, error))
     return FALSE;
   mm = get_matmul (engine, "bw-dk", B, N, D, H, VIEW_QKV, FALSE, VIEW_KV, TRUE, VIEW_QKV, error);
   if (!run_matmul (engine, mm, qkv + 2 * D, dkv, dqkv + D, error))
     return FALSE;
 
-  /* dk = (dk' + dksum) elu'(k) */
-  for (int b = 0; b < B; b++)
-    for (int t = 0; t < N; t++)
-      {
-        gsize row = (gsize)b * N + t;
-        const float *k = qkv + row * 3 * D + D;
-        const float *k1 = qk1 + row * 2 * D + D;
-        const float *dks = dksum_f + (gsize)b * D;
-        float *dk = dqkv + row * 3 * D + D;
+  stamp = dm_engine_profile_begin (engine);
+  dm_parallel_for (engine, (gsize)B * H, 1, backward_k_heads, &a);
+  if (dbias != NULL)
+    {
+      /* the heads' sums over the images, in order */
+      for (int h = 0; h < H; h++)
+        for (int part = 0; part < 3; part++)
+          for (int i = 0; i < hd; i++)
+            {
+              double sum = 0;
 
-        for (int c = 0; c < D; c++)
-          {
-            float slope = k[c] > 0 ? 1.0f : k1[c];
-
-            dk[c] = (dk[c] + dks[c]) * slope;
-          }
-      }
+              for (int b = 0; b < B; b++)
+                sum += a.bias[(((gsize)b * H + h) * 3 + part) * hd + i];
+              dbias[(gsize)part * D + (gsize)h * hd + i] += (float)sum;
+            }
+    }
+  dm_engine_profile_end (engine, "linear attention loops", stamp);
   return TRUE;
 }

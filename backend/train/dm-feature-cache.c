@@ -56,6 +56,7 @@ dm_feature_cache_new (
   self->bf16 = bf16;
   self->image_bytes = (gsize)2 * N * D * (bf16 ? 2 : 4);
   self->n_bytes = need;
+  self->fd = -1;
   if (need <= max_bytes)
     {
       map = mmap (NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -110,14 +111,15 @@ dm_feature_cache_new (
           return NULL;
         }
       map = mmap (NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-      close (fd);
       if (map == MAP_FAILED)
         {
           g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot map the cache file: %s", dir,
                        g_strerror (errno));
+          close (fd);
           return NULL;
         }
       self->file_backed = TRUE;
+      self->fd = fd; /* kept for dm_feature_cache_evict */
     }
   self->data = map;
   return g_steal_pointer (&self);
@@ -130,6 +132,8 @@ dm_feature_cache_free (DmFeatureCache *cache)
     return;
   if (cache->data != NULL)
     munmap (cache->data, cache->n_bytes);
+  if (cache->fd >= 0)
+    close (cache->fd);
   g_free (cache);
 }
 
@@ -204,4 +208,31 @@ dm_feature_cache_gather (
       for (gsize i = 0; i < n; i++)
         f[i] = (e1[i] + e2[i]) * 0.5f;
     }
+}
+
+void
+dm_feature_cache_prefetch (const DmFeatureCache *cache, const int *indices, int B)
+{
+  gsize page = (gsize)sysconf (_SC_PAGESIZE);
+
+  if (!cache->file_backed)
+    return;
+  for (int b = 0; b < B; b++)
+    {
+      gsize start = (gsize)indices[b] * cache->image_bytes;
+      gsize first = start / page * page;
+
+      /* advice only: a failure costs speed, never results */
+      madvise (cache->data + first, start + cache->image_bytes - first, MADV_WILLNEED);
+    }
+}
+
+void
+dm_feature_cache_evict (DmFeatureCache *cache)
+{
+  if (!cache->file_backed)
+    return;
+  msync (cache->data, cache->n_bytes, MS_SYNC);
+  madvise (cache->data, cache->n_bytes, MADV_DONTNEED);
+  posix_fadvise (cache->fd, 0, (off_t)cache->n_bytes, POSIX_FADV_DONTNEED);
 }

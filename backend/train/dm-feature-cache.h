@@ -24,6 +24,7 @@ typedef struct
   gsize image_bytes;    /* bytes of one image's E1 + E2 */
   gsize n_bytes;        /* the whole mapping */
   guint8 *data;         /* mmap'ed */
+  int fd;               /* the file (file_backed), else -1 */
 } DmFeatureCache;
 
 /* Bytes of a cache of these shapes. */
@@ -48,5 +49,16 @@ void dm_feature_cache_store (DmFeatureCache *cache, int index, const float *E1, 
  * fused = (E1 + E2) / 2. */
 void dm_feature_cache_gather (
   const DmFeatureCache *cache, const int *indices, int B, float *fused, float *E1, float *E2);
+
+/* Asks the kernel to start reading images indices[0..B) of a file-backed
+ * cache (the next batch, while this one computes): with a dataset larger
+ * than memory, their pages come from disk in the background. Nothing for a
+ * cache in memory. */
+void dm_feature_cache_prefetch (const DmFeatureCache *cache, const int *indices, int B);
+
+/* Drops a file-backed cache's pages from memory (written back first), as
+ * memory pressure would: benchmarks measure iterations that read from disk
+ * with it. Nothing for a cache in memory. */
+void dm_feature_cache_evict (DmFeatureCache *cache);
 
 G_END_DECLS

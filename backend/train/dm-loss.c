@@ -86,13 +86,14 @@ dm_loss_forward_backward (const DmLossSettings *settings,
         }
       result->loss_groups[i] = group / B;
       result->loss += result->loss_groups[i] / DM_LOSS_N_GROUPS;
+      /* the points' distances before dR is written: dR may be R itself */
+      dm_cosine_distance_forward (dist, e, r, B, P, D, stride);
       for (int b = 0; b < B; b++)
         memset (dR[i] + (gsize)b * stride, 0, head * sizeof (float));
       dm_global_cosine_backward (NULL, dr, dloss_b, e, r, B, P, D, stride);
 
       /* hard mining: points closer than the k-th largest distance of the
        * batch are easy; their gradient is scaled, not zeroed */
-      dm_cosine_distance_forward (dist, e, r, B, P, D, stride);
       memcpy (sorted, dist, count * sizeof (float));
       qsort (sorted, count, sizeof (float), compare_desc);
       result->thresh[i] = sorted[result->k - 1];

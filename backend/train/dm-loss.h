@@ -41,8 +41,8 @@ gsize dm_loss_scratch_size (int B, int P);
 /* E[i], R[i]: token-major (B, N, D) features of group i, patches from row
  * first_patch on. Computes the loss and writes dR[i] ((B, N, D), zero on
  * the cls and register rows) = d loss / d R[i] with the hard-mining
- * factor applied. easy, when non-NULL, receives (groups, B, P) bytes:
- * 1 where the factor was applied. */
+ * factor applied (dR[i] may be R[i]: written in place). easy, when
+ * non-NULL, receives (groups, B, P) bytes: 1 where the factor was applied. */
 void dm_loss_forward_backward (const DmLossSettings *settings,
                                gint64 iteration,
                                const float *const *E,

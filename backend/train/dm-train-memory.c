@@ -8,7 +8,7 @@
 #include "dm-decoder.h"
 #include "dm-dinomaly-weights.h"
 #include "dm-feature-cache.h"
-#include "dm-loss.h"
+#include "dm-train-step.h"
 #include "dm-vit.h"
 
 /* Images per encoder forward while caching (dm-trainer.c's CACHE_CHUNK). */
@@ -23,7 +23,6 @@ dm_train_memory_estimate (const DmVitConfig *c,
   DmDinomalyLayout layout;
   int N = dm_vit_n_tokens (c, s->crop), D = c->dim, B = s->batch;
   int P = N - 1 - c->n_registers, chunk = CLAMP (n_images, 1, CACHING_CHUNK);
-  gsize tokens = dm_pad_floats ((gsize)B * N * D);
   guint64 step, caching, max_cache, available;
 
   memset (m, 0, sizeof *m);
@@ -31,10 +30,8 @@ dm_train_memory_estimate (const DmVitConfig *c,
   m->encoder = dm_vit_config_n_params (c) * sizeof (float);
   m->cache = dm_feature_cache_bytes (MAX (n_images, 0), N, D, s->cache_bf16);
   m->decoder = 5 * (guint64)layout.n_floats * sizeof (float);
-  /* as dm_train_step_new lays them out: fused, E1, E2, dR1, dR2, the
-   * decoder's training activations, the loss scratch and its mask */
-  step = (5 * tokens + dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE))
-          + dm_pad_floats (dm_loss_scratch_size (B, P)) + dm_pad_floats ((gsize)2 * B * P / 4 + 1))
+  /* as dm_train_step_new lays them out */
+  step = dm_train_step_memory_floats (B, N, D, P, dm_decoder_recompute_wanted (B, N, D))
          * sizeof (float);
   /* dm_trainer_build_cache: images, E1 and E2 of a chunk, the workspace */
   caching = ((guint64)chunk * 3 * s->crop * s->crop + 2 * (guint64)chunk * N * D

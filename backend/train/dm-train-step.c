@@ -8,9 +8,37 @@
 #include "dm-arena.h"
 #include "dm-error.h"
 
+/* The floats of a step's working memory (fused, E1, E2, dR1, dR2 unless
+ * recomputing, the decoder's activations, the loss scratch and its mask):
+ * what dm_train_step_new_full lays out and what the memory estimate counts. */
+gsize
+dm_train_step_memory_floats (int B, int N, int D, int P, gboolean recompute)
+{
+  gsize tokens = dm_pad_floats ((gsize)B * N * D);
+
+  /* with recompute (large shapes) the loss writes its gradients over the
+   * decoder groups R1, R2 (it reads each element before it writes it) */
+  return (recompute ? 3 : 5) * tokens
+         + dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE, recompute))
+         + dm_pad_floats (dm_loss_scratch_size (B, P)) + dm_pad_floats ((gsize)2 * B * P / 4 + 1);
+}
+
 DmTrainStep *
 dm_train_step_new (
   DmEngine *engine, DmDinomalyWeights *weights, int B, int N, int first_patch, GError **error)
+{
+  return dm_train_step_new_full (engine, weights, B, N, first_patch,
+                                 dm_decoder_recompute_wanted (B, N, weights->layout.dim), error);
+}
+
+DmTrainStep *
+dm_train_step_new_full (DmEngine *engine,
+                        DmDinomalyWeights *weights,
+                        int B,
+                        int N,
+                        int first_patch,
+                        gboolean recompute,
+                        GError **error)
 {
   g_autoptr (DmTrainStep) self = NULL;
   const DmDinomalyLayout *layout = &weights->layout;
@@ -46,11 +74,12 @@ dm_train_step_new (
       self->spans[i].offset = layout->params[i].offset;
       self->spans[i].n = layout->params[i].n_elements;
     }
+  self->plan = dm_optimizer_plan_new (self->spans, DM_DINOMALY_N_PARAMS);
 
   tokens = dm_pad_floats ((gsize)B * N * D);
-  acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE));
+  acts = dm_pad_floats (dm_decoder_acts_size (B, N, D, TRUE, recompute));
   scratch = dm_pad_floats (dm_loss_scratch_size (B, P));
-  self->memory_floats = 5 * tokens + acts + scratch + dm_pad_floats ((gsize)2 * B * P / 4 + 1);
+  self->memory_floats = dm_train_step_memory_floats (B, N, D, P, recompute);
   self->memory = dm_aligned_alloc (self->memory_floats * sizeof (float), error);
   if (self->memory == NULL)
     return NULL;
@@ -62,12 +91,20 @@ dm_train_step_new (
   off += tokens;
   self->E2 = base + off;
   off += tokens;
-  self->dR1 = base + off;
-  off += tokens;
-  self->dR2 = base + off;
-  off += tokens;
-  dm_decoder_acts_point (&self->acts, base + off, B, N, D, TRUE);
+  if (!recompute)
+    {
+      self->dR1 = base + off;
+      off += tokens;
+      self->dR2 = base + off;
+      off += tokens;
+    }
+  dm_decoder_acts_point (&self->acts, base + off, B, N, D, TRUE, recompute);
   off += acts;
+  if (recompute)
+    {
+      self->dR1 = self->acts.R1;
+      self->dR2 = self->acts.R2;
+    }
   self->loss_scratch = base + off;
   off += scratch;
   self->easy = (guint8 *)(base + off);
@@ -81,6 +118,7 @@ dm_train_step_free (DmTrainStep *step)
     return;
   dm_aligned_free (step->grads);
   dm_aligned_free (step->memory);
+  dm_optimizer_plan_free (step->plan);
   g_free (step);
 }
 
@@ -102,14 +140,20 @@ dm_train_step_gradients (DmTrainStep *step,
   const float *R[DM_LOSS_N_GROUPS] = { step->acts.R1, step->acts.R2 };
   float *dR[DM_LOSS_N_GROUPS] = { step->dR1, step->dR2 };
 
+  gint64 stamp;
+
   memset (result, 0, sizeof *result);
   result->iteration = iteration;
+  stamp = dm_engine_profile_begin (step->engine);
   memset (step->grads, 0, step->weights->layout.n_floats * sizeof (float));
+  dm_engine_profile_end (step->engine, "zero gradients", stamp);
   if (!dm_decoder_forward (step->engine, &step->weights->v, &step->acts, step->fused, dropout,
                            error))
     return FALSE;
+  stamp = dm_engine_profile_begin (step->engine);
   dm_loss_forward_backward (loss, iteration, E, R, dR, step->B, step->N, step->D, step->first_patch,
                             step->loss_scratch, step->easy, &result->loss);
+  dm_engine_profile_end (step->engine, "loss", stamp);
   return dm_decoder_backward (step->engine, &step->weights->v, &step->grad_views, &step->acts,
                               step->dR1, step->dR2, dropout, error);
 }
@@ -117,14 +161,20 @@ dm_train_step_gradients (DmTrainStep *step,
 gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result)
 {
+  gint64 stamp = dm_engine_profile_begin (step->engine);
+
   result->lr = dm_schedule_lr (opt, result->iteration);
-  result->grad_norm = dm_clip_grad_norm (step->grads, step->spans, DM_DINOMALY_N_PARAMS,
-                                         opt->clip_norm, &result->clip_coef);
+  result->grad_norm = dm_grad_norm (step->engine, step->plan, step->grads);
+  result->clip_coef = dm_clip_coef (result->grad_norm, opt->clip_norm);
+  dm_engine_profile_end (step->engine, "gradient norm", stamp);
   if (!isfinite (result->grad_norm))
     return FALSE;
+  stamp = dm_engine_profile_begin (step->engine);
   step->adam_steps++;
-  dm_stable_adamw_step (opt, step->spans, DM_DINOMALY_N_PARAMS, step->weights->arena, step->grads,
-                        step->m, step->v, step->vmax, step->adam_steps, result->lr, NULL);
+  dm_stable_adamw_step (step->engine, step->plan, opt, step->weights->arena, step->grads,
+                        result->clip_coef, step->m, step->v, step->vmax, step->adam_steps,
+                        result->lr, NULL);
+  dm_engine_profile_end (step->engine, "StableAdamW", stamp);
   return TRUE;
 }
 

@@ -31,7 +31,8 @@ typedef struct
   float *vmax;
   DmDinomalyViews grad_views;
   DmTensorSpan spans[DM_DINOMALY_N_PARAMS];
-  gint64 adam_steps; /* updates done: the next one uses t = adam_steps + 1 */
+  DmOptimizerPlan *plan; /* owned: the optimiser's chunks over spans */
+  gint64 adam_steps;     /* updates done: the next one uses t = adam_steps + 1 */
 
   /* The batch: the caller fills these before dm_train_step_gradients. */
   float *fused; /* (B, N, D) decoder input: mean of the 8 target blocks */
@@ -39,7 +40,7 @@ typedef struct
   float *E2;    /* (B, N, D) deep encoder group */
 
   DmDecoderActs acts;
-  float *dR1, *dR2;    /* (B, N, D) loss gradients */
+  float *dR1, *dR2;    /* (B, N, D) loss gradients (over acts.R1, R2 with recompute) */
   float *loss_scratch; /* dm_loss_scratch_size */
   guint8 *easy;        /* (2, B, P) hard-mining masks of the last step */
 
@@ -57,9 +58,20 @@ typedef struct
 } DmTrainStepResult;
 
 /* Buffers for batches of B images of N tokens (first_patch of them cls and
- * registers) at the width of weights. Fresh Adam state (zero moments). */
+ * registers) at the width of weights. Fresh Adam state (zero moments).
+ * Large activations are made again in the backward instead of kept
+ * (dm_decoder_recompute_wanted): the same numbers, less memory. */
+gsize dm_train_step_memory_floats (int B, int N, int D, int P, gboolean recompute);
 DmTrainStep *dm_train_step_new (
   DmEngine *engine, DmDinomalyWeights *weights, int B, int N, int first_patch, GError **error);
+/* The same, recomputing or not as told (the tests compare the two). */
+DmTrainStep *dm_train_step_new_full (DmEngine *engine,
+                                     DmDinomalyWeights *weights,
+                                     int B,
+                                     int N,
+                                     int first_patch,
+                                     gboolean recompute,
+                                     GError **error);
 void dm_train_step_free (DmTrainStep *step);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmTrainStep, dm_train_step_free)
 
@@ -80,8 +92,8 @@ gboolean dm_train_step_gradients (DmTrainStep *step,
 /* Clips the gradients (result->grad_norm, result->clip_coef) and takes one
  * StableAdamW step at the schedule's lr for result->iteration
  * (result->lr). FALSE, without touching the parameters or the moments,
- * when the gradient norm is not finite. step->grads is scratch afterwards
- * (the optimizer keeps its denominators there). */
+ * when the gradient norm is not finite. step->grads is left as it was (the
+ * clipping factor is applied inside the step). */
 gboolean
 dm_train_step_update (DmTrainStep *step, const DmOptimizerSettings *opt, DmTrainStepResult *result);
 

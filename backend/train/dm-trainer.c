@@ -10,15 +10,19 @@
 #include "dm-arena.h"
 #include "dm-checkpoint.h"
 #include "dm-error.h"
+#include "dm-packed.h"
 #include "dm-train-step.h"
 #include "dm-random.h"
 
-#define CACHE_CHUNK 4 /* images per encoder forward while caching */
+/* Images per encoder forward while caching: bench infer's batch 8, whose
+ * speed the cache is meant to reach. */
+#define CACHE_CHUNK 8
 
 struct _DmTrainer
 {
   DmEngine *engine;            /* borrowed */
-  const DmVitWeights *encoder; /* borrowed */
+  const DmVitWeights *encoder; /* borrowed; NULL once released */
+  DmVitConfig config;          /* the encoder's */
   DmVitTargets targets;
   DmTrainSettings settings;
   int N, first_patch;
@@ -47,7 +51,8 @@ struct _DmTrainer
   GPtrArray *skipped; /* char *: why each unreadable image was skipped */
   int *perm;          /* (n_valid) the permutation of the current epoch */
   gint64 perm_epoch;
-  int *indices; /* (B) */
+  int *perm_next; /* (n_valid) the next epoch's, for prefetching across it */
+  int *indices;   /* (B) */
 };
 
 /* SplitMix64: the sampler's and the dropout seeds' generator. */
@@ -100,7 +105,7 @@ dm_train_batch_indices (
 static gboolean
 make_step (DmTrainer *self, GError **error)
 {
-  const DmVitConfig *c = &self->encoder->config;
+  const DmVitConfig *c = &self->config;
 
   g_clear_pointer (&self->step, dm_train_step_free);
   g_clear_pointer (&self->indices, g_free);
@@ -140,6 +145,7 @@ dm_trainer_new (DmEngine *engine,
   self = g_new0 (DmTrainer, 1);
   self->engine = engine;
   self->encoder = encoder;
+  self->config = encoder->config;
   self->targets = *targets;
   dm_train_settings_copy (&self->settings, settings);
   self->settings.opt.total_iters = self->settings.total_iters;
@@ -172,6 +178,7 @@ dm_trainer_free (DmTrainer *self)
   g_free (self->started);
   g_free (self->checkpoint_path);
   g_free (self->perm);
+  g_free (self->perm_next);
   g_free (self->valid);
   if (self->skipped != NULL)
     g_ptr_array_unref (self->skipped);
@@ -282,6 +289,8 @@ dm_trainer_set_images (
   self->fingerprint = g_strdup (fingerprint);
   g_free (self->perm);
   self->perm = g_new0 (int, MAX (n_images, 1));
+  g_free (self->perm_next);
+  self->perm_next = g_new0 (int, MAX (n_images, 1));
   self->perm_epoch = -1;
   g_free (self->valid);
   self->valid = g_new0 (int, MAX (n_images, 1));
@@ -289,6 +298,28 @@ dm_trainer_set_images (
   if (self->skipped != NULL)
     g_ptr_array_unref (self->skipped);
   self->skipped = g_ptr_array_new_with_free_func (g_free);
+}
+
+/* A file-backed cache (data larger than memory): starts reading the
+ * images of iteration `it` while the current one computes. The next
+ * epoch's order is made into perm_next (the current one stays). */
+static void
+prefetch_batch (DmTrainer *self, gint64 it, gint64 per_epoch)
+{
+  int B = self->settings.batch;
+  gint64 epoch = it / per_epoch;
+  const int *perm = self->perm;
+  int *next = g_newa (int, B);
+
+  if (epoch != self->perm_epoch)
+    {
+      epoch_permutation (self->settings.seed, self->settings.shuffle, self->n_valid, epoch,
+                         self->perm_next);
+      perm = self->perm_next;
+    }
+  for (int b = 0; b < B; b++)
+    next[b] = self->valid[perm[(it % per_epoch) * B + b]];
+  dm_feature_cache_prefetch (self->cache, next, B);
 }
 
 static gboolean
@@ -304,11 +335,13 @@ dm_trainer_build_cache (DmTrainer *self,
                         GCancellable *cancellable,
                         GError **error)
 {
-  const DmVitConfig *c = &self->encoder->config;
+  const DmVitConfig *c = &self->config;
   int crop = self->settings.crop, D = c->dim;
   int chunk = MIN (CACHE_CHUNK, MAX (self->n_images, 1));
   gsize img_floats = (gsize)3 * crop * crop, tok = (gsize)self->N * D;
   g_autoptr (DmFeatureCache) cache = NULL;
+  /* the frozen encoder's weights packed for the matmuls while caching */
+  g_autoptr (DmPackedWeights) packed = dm_packed_weights_new ();
   float *img = NULL, *E1 = NULL, *E2 = NULL, *ws = NULL;
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = FALSE;
@@ -318,6 +351,13 @@ dm_trainer_build_cache (DmTrainer *self,
   if (self->n_images < 1 || self->load == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "There are no training images");
+      return FALSE;
+    }
+  if (self->encoder == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "The encoder-feature cache must be made again but the encoder was released "
+                   "(internal error)");
       return FALSE;
     }
   cache = dm_feature_cache_new (self->n_images, self->N, D, self->settings.cache_bf16,
@@ -365,10 +405,17 @@ dm_trainer_build_cache (DmTrainer *self,
             }
           g_ptr_array_add (self->skipped, g_strdup (local->message));
         }
-      if (n > 0
-          && !dm_vit_forward (self->engine, self->encoder, &self->targets, img, n, crop, E1, E2,
-                              NULL, ws, error))
-        goto out;
+      if (n > 0)
+        {
+          gboolean ok_forward;
+
+          dm_engine_set_packed_weights (self->engine, packed);
+          ok_forward = dm_vit_forward (self->engine, self->encoder, &self->targets, img, n, crop,
+                                       E1, E2, NULL, ws, error);
+          dm_engine_set_packed_weights (self->engine, NULL);
+          if (!ok_forward)
+            goto out;
+        }
       for (int i = 0; i < n; i++)
         {
           dm_feature_cache_store (cache, slot_src[i], E1 + i * tok, E2 + i * tok);
@@ -536,8 +583,15 @@ dm_trainer_run (DmTrainer *self,
         }
       for (int b = 0; b < B; b++)
         self->indices[b] = self->valid[self->perm[(it % per_epoch) * B + b]];
-      dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused, self->step->E1,
-                               self->step->E2);
+      {
+        gint64 stamp = dm_engine_profile_begin (self->engine);
+
+        dm_feature_cache_gather (self->cache, self->indices, B, self->step->fused, self->step->E1,
+                                 self->step->E2);
+        dm_engine_profile_end (self->engine, "gather", stamp);
+      }
+      if (self->cache->file_backed && it + 1 < end)
+        prefetch_batch (self, it + 1, per_epoch);
       if (!dm_train_step_gradients (self->step, it, &dropout, &s->loss, &r, error))
         return FALSE;
       if (!isfinite (r.loss.loss) || !dm_train_step_update (self->step, &s->opt, &r))
@@ -580,6 +634,12 @@ dm_trainer_run (DmTrainer *self,
         return FALSE;
     }
   return write_checkpoint (self, error);
+}
+
+void
+dm_trainer_release_encoder (DmTrainer *self)
+{
+  self->encoder = NULL;
 }
 
 const DmDinomalyWeights *
@@ -657,6 +717,13 @@ guint64
 dm_trainer_get_step_bytes (DmTrainer *self)
 {
   return dm_train_step_get_memory_size (self->step);
+}
+
+void
+dm_trainer_evict_cache (DmTrainer *self)
+{
+  if (self->cache != NULL)
+    dm_feature_cache_evict (self->cache);
 }
 
 gboolean

@@ -110,6 +110,11 @@ gboolean dm_trainer_run (DmTrainer *trainer,
                          GError **error);
 
 /* Only step 1 of dm_trainer_run (for benchmarks: the cache time alone). */
+/* Forgets the encoder (the caller may free it): once the feature cache is
+ * built, training needs only the cache. A later rebuild of the cache (a
+ * resume with another crop, new images) then fails with an error. */
+void dm_trainer_release_encoder (DmTrainer *trainer);
+
 gboolean dm_trainer_build_cache (DmTrainer *trainer,
                                  DmTrainProgressFunc progress,
                                  gpointer user_data,
@@ -136,6 +141,9 @@ const char *const *dm_trainer_get_skipped (DmTrainer *trainer, int *n);
 guint64 dm_trainer_get_cache_bytes (DmTrainer *trainer);
 guint64 dm_trainer_get_step_bytes (DmTrainer *trainer);
 gboolean dm_trainer_cache_is_file (DmTrainer *trainer);
+/* Drops a file-backed cache's pages from memory (benchmarks: iterations
+ * that read their batch from disk, as with data larger than memory). */
+void dm_trainer_evict_cache (DmTrainer *trainer);
 
 /* The training record of a model file (dm-model-file.h): iterations run,
  * seed, seconds, start, batch, peak lr, final loss and the loss curve,

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A standalone benchmark (not a test) of dm_linear_forward/backward on
  * ViT-sized matmuls against a plain dnnl_sgemm of the same size.
- * Usage: bench-linear [reps [threads]]   (DNNL_VERBOSE=1 shows the
- * implementations; threads 0 = all cores, the default)
+ * Usage: bench-linear [reps [threads [cpu]]]   (DNNL_VERBOSE=1 shows the
+ * implementations; threads 0 = all cores, the default; "cpu" times by the
+ * process's CPU time instead of the clock: with one thread and
+ * OMP_WAIT_POLICY=passive, the work alone, steady on a busy machine)
  * Times are the best of `reps` single calls, interleaved between the
  * contenders, so that a busy shared machine disturbs them least. */
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "dm-arena.h"
 #include "dm-linear.h"
@@ -20,6 +24,9 @@ typedef struct
 } Case;
 
 static const Case cases[] = {
+  { "peak 2048^3", 2048, 2048, 2048 },
+  { "quick qkv", 8 * 261, 384, 1152 }, { "quick proj", 8 * 261, 384, 384 },
+  { "quick fc1", 8 * 261, 384, 1536 }, { "quick fc2", 8 * 261, 1536, 384 },
   { "ViT-S qkv", 8 * 257, 384, 1152 }, { "ViT-S proj", 8 * 257, 384, 384 },
   { "ViT-S fc1", 8 * 257, 384, 1536 }, { "ViT-S fc2", 8 * 257, 1536, 384 },
   { "ViT-B qkv", 8 * 261, 768, 2304 }, { "ViT-B fc1", 8 * 261, 768, 3072 },
@@ -55,11 +62,25 @@ alloc_random (gsize n, guint64 seed)
   return x;
 }
 
+static gboolean use_cpu_time;
+
+static double
+now (void)
+{
+  struct timespec ts;
+
+  if (!use_cpu_time)
+    return g_get_monotonic_time () * 1e-6;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 int
 main (int argc, char *argv[])
 {
   int reps = argc > 1 ? MAX (atoi (argv[1]), 1) : 10;
   int threads = argc > 2 ? atoi (argv[2]) : 0;
+  use_cpu_time = argc > 3 && strcmp (argv[3], "cpu") == 0;
   g_autoptr (GError) error = NULL;
   g_autoptr (DmEngine) engine = dm_engine_new (threads, &error);
 
@@ -86,7 +107,7 @@ main (int argc, char *argv[])
       for (int r = 0; r <= reps; r++) /* r = 0: warm-up, primitive creation */
         for (int k = 0; k < N_KINDS; k++)
           {
-            gint64 t0 = g_get_monotonic_time ();
+            double t0 = now ();
             gboolean ok = TRUE;
 
             switch (k)
@@ -123,7 +144,7 @@ main (int argc, char *argv[])
                 return 1;
               }
             if (r > 0)
-              best[k] = MIN (best[k], (g_get_monotonic_time () - t0) * 1e-6);
+              best[k] = MIN (best[k], now () - t0);
           }
       g_print ("%s: M %d, K %d, N %d\n", cases[c].name, M, K, N);
       for (int k = 0; k < N_KINDS; k++)

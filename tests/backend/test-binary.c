@@ -303,6 +303,60 @@ test_mean (void)
     }
 }
 
+/* out = s x and the column sums of out, against sums in double; in place
+ * with s = 1 (sums only); one and two threads give the same bits. */
+static void
+test_column_sums (void)
+{
+  static const int sum_shapes[][2] = { { 1, 1 }, { 7, 3 }, { 200, 65 }, { 2088, 384 } };
+  g_autoptr (DmEngine) one = dm_engine_new (1, NULL);
+  g_autoptr (DmEngine) two = dm_engine_new (2, NULL);
+
+  for (guint s = 0; s < G_N_ELEMENTS (sum_shapes); s++)
+    {
+      int M = sum_shapes[s][0], N = sum_shapes[s][1];
+      gsize n = (gsize)M * N;
+      g_autoptr (GError) error = NULL;
+      g_autofree float *x = g_new (float, n), *out = g_new (float, n), *out2 = g_new (float, n);
+      g_autofree float *sum = g_new (float, N), *sum2 = g_new (float, N);
+      g_autofree float *want = g_new (float, N), *scaled = g_new (float, n);
+
+      dm_test_fill_uniform (x, n, -1, 1, 60 + s);
+      for (int c = 0; c < N; c++)
+        {
+          double acc = 2.0;
+
+          for (int m = 0; m < M; m++)
+            acc += 0.25f * x[(gsize)m * N + c];
+          want[c] = (float)acc;
+          sum[c] = sum2[c] = 2.0f;
+        }
+      for (gsize i = 0; i < n; i++)
+        scaled[i] = 0.25f * x[i];
+      g_assert_true (dm_scale_column_sums (one, out, sum, x, 0.25f, M, N, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (out, n * sizeof (float), scaled, n * sizeof (float));
+      dm_test_assert_close (sum, want, N, 1e-6, "column sums");
+      g_assert_true (dm_scale_column_sums (two, out2, sum2, x, 0.25f, M, N, &error));
+      g_assert_cmpmem (out2, n * sizeof (float), out, n * sizeof (float));
+      g_assert_cmpmem (sum2, N * sizeof (float), sum, N * sizeof (float));
+      /* in place, scale 1: x unchanged, its sums added again */
+      memcpy (out2, out, n * sizeof (float));
+      g_assert_true (dm_scale_column_sums (two, out2, sum2, out2, 1.0f, M, N, &error));
+      g_assert_cmpmem (out2, n * sizeof (float), out, n * sizeof (float));
+      for (int c = 0; c < N; c++)
+        want[c] = 2.0f * want[c] - 2.0f;
+      dm_test_assert_close (sum2, want, N, 1e-6, "column sums again");
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    float x = 0;
+
+    g_assert_false (dm_scale_column_sums (one, &x, &x, &x, 1.0f, 1, 0, &error));
+    g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -314,6 +368,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/binary/layerscale-backward", test_layerscale_backward);
   g_test_add_func ("/binary/layerscale-invalid", test_layerscale_invalid);
   g_test_add_func ("/binary/mean", test_mean);
+  g_test_add_func ("/binary/column-sums", test_column_sums);
   status = g_test_run ();
   dm_test_print_error_summary ();
   return status;

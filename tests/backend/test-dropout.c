@@ -40,7 +40,7 @@ test_statistics (void)
       double sigma2 = sqrt (q * q * (1 - q * q) / (n / 2 - 1));
       gsize kept = 0, both[2] = { 0, 0 }, agree = 0;
 
-      dm_dropout_forward (out, ones, n, p, 1234 + t, 0);
+      dm_dropout_forward (NULL, out, ones, n, p, 1234 + t, 0);
       for (gsize i = 0; i < n; i++)
         {
           kept += out[i] != 0.0f;
@@ -56,7 +56,7 @@ test_statistics (void)
         g_autofree float *other = g_new (float, n);
         double pa = p * p + q * q;
 
-        dm_dropout_forward (other, ones, n, p, 1235 + t, 0);
+        dm_dropout_forward (NULL, other, ones, n, p, 1235 + t, 0);
         for (gsize i = 0; i < n; i++)
           agree += (out[i] != 0.0f) == (other[i] != 0.0f);
         g_assert_cmpfloat (fabs ((double)agree / n - pa), <, 5 * sqrt (pa * (1 - pa) / n));
@@ -82,7 +82,7 @@ test_values (void)
 
       for (guint64 offset = 0; offset < 3; offset++)
         {
-          dm_dropout_forward (out, inp, n, p, 99, offset);
+          dm_dropout_forward (NULL, out, inp, n, p, 99, offset);
           dm_ref_dropout_forward (ref, inp, n, p, 99, offset);
           g_assert_cmpmem (out, n * sizeof (float), ref, n * sizeof (float));
           for (gsize i = 0; i < n; i++)
@@ -107,7 +107,7 @@ test_chunking (void)
     { 0, 0, 1, 1, 3, 4099 },
   };
 
-  dm_dropout_forward (whole, inp, n, 0.2f, 42, 1000);
+  dm_dropout_forward (NULL, whole, inp, n, 0.2f, 42, 1000);
   for (guint c = 0; c < G_N_ELEMENTS (cuts); c++)
     {
       gsize start = 0;
@@ -117,7 +117,8 @@ test_chunking (void)
         {
           gsize end = cuts[c][j];
 
-          dm_dropout_forward (pieces + start, inp + start, end - start, 0.2f, 42, 1000 + start);
+          dm_dropout_forward (NULL, pieces + start, inp + start, end - start, 0.2f, 42,
+                              1000 + start);
           start = end;
         }
       g_assert_cmpmem (pieces, n * sizeof (float), whole, n * sizeof (float));
@@ -126,13 +127,44 @@ test_chunking (void)
   /* Offsets shift the mask. */
   for (gsize o = 1; o < 4; o++)
     {
-      dm_dropout_forward (pieces, inp + o, n - o, 0.2f, 42, 1000 + o);
+      dm_dropout_forward (NULL, pieces, inp + o, n - o, 0.2f, 42, 1000 + o);
       g_assert_cmpmem (pieces, (n - o) * sizeof (float), whole + o, (n - o) * sizeof (float));
     }
   /* In place gives the same. */
   memcpy (pieces, inp, n * sizeof (float));
-  dm_dropout_forward (pieces, pieces, n, 0.2f, 42, 1000);
+  dm_dropout_forward (NULL, pieces, pieces, n, 0.2f, 42, 1000);
   g_assert_cmpmem (pieces, n * sizeof (float), whole, n * sizeof (float));
+}
+
+/* On two threads (chunks of the parallel loop, odd and even offsets) the
+ * output is bit for bit the one-thread output, and every element is the
+ * naive definition: kept (seed, offset + i) ? x / (1 - p) : 0. */
+static void
+test_threads (void)
+{
+  gsize n = 3 * 16384 + 777;
+  g_autoptr (DmEngine) engine = dm_engine_new (2, NULL);
+  g_autofree float *inp = random_floats (n, -1, 1, 9);
+  g_autofree float *one = g_new (float, n);
+  g_autofree float *two = g_new (float, n);
+
+  for (guint64 offset = 5; offset <= 6; offset++)
+    {
+      float scale = (float)(1.0 / (1.0 - 0.3));
+
+      dm_dropout_forward (NULL, one, inp, n, 0.3f, 77, offset);
+      dm_dropout_forward (engine, two, inp, n, 0.3f, 77, offset);
+      g_assert_cmpmem (one, n * sizeof (float), two, n * sizeof (float));
+      for (gsize i = 0; i < n; i++)
+        {
+          float want = dm_dropout_is_kept (77, offset + i, 0.3f) ? inp[i] * scale : 0.0f;
+
+          if (one[i] != want)
+            g_error ("dropout element %" G_GSIZE_FORMAT ": %g, naive %g", i, one[i], want);
+        }
+      dm_dropout_backward (engine, two, inp, n, 0.3f, 77, offset);
+      g_assert_cmpmem (one, n * sizeof (float), two, n * sizeof (float));
+    }
 }
 
 typedef struct
@@ -174,11 +206,11 @@ test_backward (void)
       float p = probabilities[t];
       DropoutLoss l = { n, mask };
 
-      dm_dropout_forward (fwd, dout, n, p, 5, 17);
-      dm_dropout_backward (dinp, dout, n, p, 5, 17);
+      dm_dropout_forward (NULL, fwd, dout, n, p, 5, 17);
+      dm_dropout_backward (NULL, dinp, dout, n, p, 5, 17);
       g_assert_cmpmem (dinp, n * sizeof (float), fwd, n * sizeof (float));
 
-      dm_dropout_forward (mask, ones, n, p, 5, 17);
+      dm_dropout_forward (NULL, mask, ones, n, p, 5, 17);
       l.inp = dm_test_to_f64 (inp, n);
       l.wout = dm_test_to_f64 (dout, n);
       dm_test_fd_gradient (l.inp, n, 1e-3, dropout_loss, &l, fd);
@@ -188,7 +220,7 @@ test_backward (void)
 
       /* In place. */
       memcpy (fwd, dout, n * sizeof (float));
-      dm_dropout_backward (fwd, fwd, n, p, 5, 17);
+      dm_dropout_backward (NULL, fwd, fwd, n, p, 5, 17);
       g_assert_cmpmem (fwd, n * sizeof (float), dinp, n * sizeof (float));
     }
 }
@@ -200,16 +232,16 @@ test_ends (void)
   g_autofree float *inp = random_floats (n, -1, 1, 11);
   g_autofree float *out = g_new (float, n);
 
-  dm_dropout_forward (out, inp, n, 0.0f, 3, 0);
+  dm_dropout_forward (NULL, out, inp, n, 0.0f, 3, 0);
   g_assert_cmpmem (out, n * sizeof (float), inp, n * sizeof (float));
-  dm_dropout_backward (out, inp, n, 0.0f, 3, 0);
+  dm_dropout_backward (NULL, out, inp, n, 0.0f, 3, 0);
   g_assert_cmpmem (out, n * sizeof (float), inp, n * sizeof (float));
-  dm_dropout_forward (out, inp, n, 1.0f, 3, 0);
+  dm_dropout_forward (NULL, out, inp, n, 1.0f, 3, 0);
   for (gsize i = 0; i < n; i++)
     g_assert_cmpfloat (out[i], ==, 0.0f);
   g_assert_true (dm_dropout_is_kept (3, 12345, 0.0f));
   g_assert_false (dm_dropout_is_kept (3, 12345, 1.0f));
-  dm_dropout_forward (NULL, NULL, 0, 0.5f, 3, 0);
+  dm_dropout_forward (NULL, NULL, NULL, 0, 0.5f, 3, 0);
 }
 
 int
@@ -222,6 +254,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/dropout/values", test_values);
   g_test_add_func ("/dropout/chunking", test_chunking);
   g_test_add_func ("/dropout/backward", test_backward);
+  g_test_add_func ("/dropout/threads", test_threads);
   g_test_add_func ("/dropout/ends", test_ends);
   status = g_test_run ();
   dm_test_print_error_summary ();

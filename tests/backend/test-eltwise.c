@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dm-eltwise.h"
+#include "dm-error.h"
 #include "dm-reference-dense.h"
 #include "dm-test-util.h"
 
@@ -146,6 +147,67 @@ test_elu1 (void)
   g_assert_cmpfloat (out[3], ==, 3.5f);
 }
 
+/* The matrix form with the bias gradient: against the naive backward and
+ * column sums in double, against central differences, in place, and the
+ * same bits on one and on two threads. */
+static void
+test_gelu_bias (void)
+{
+  static const int shapes[][2] = { { 1, 1 }, { 3, 17 }, { 130, 64 }, { 2088, 37 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int M = shapes[s][0], N = shapes[s][1];
+      gsize n = (gsize)M * N;
+      g_autoptr (DmEngine) one = dm_engine_new (1, NULL);
+      g_autoptr (DmEngine) two = dm_engine_new (2, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autofree float *inp = random_inputs (n, 40 + s);
+      g_autofree float *dout = g_new (float, n);
+      g_autofree float *dinp = g_new (float, n);
+      g_autofree float *ref = g_new (float, n);
+      g_autofree float *fd = g_new (float, n);
+      g_autofree float *bias = g_new (float, N), *bias2 = g_new (float, N);
+      g_autofree float *bias_ref = g_new (float, N);
+
+      dm_test_fill_uniform (dout, n, -1, 1, 50 + s);
+      for (int c = 0; c < N; c++)
+        bias[c] = bias2[c] = 0.25f;
+      g_assert_true (dm_gelu_backward_bias (one, dinp, bias, dout, inp, M, N, &error));
+      g_assert_no_error (error);
+      dm_ref_gelu_backward (ref, dout, inp, n);
+      dm_test_assert_close (dinp, ref, n, 1e-5, "gelu backward + bias: dinp");
+      for (gsize i = 0; i < n; i++)
+        fd[i]
+          = (float)(dout[i] * (dm_ref_gelu (inp[i] + 1e-4) - dm_ref_gelu (inp[i] - 1e-4)) / 2e-4);
+      dm_test_assert_close (dinp, fd, n, 1e-5, "gelu backward + bias: fd");
+      for (int c = 0; c < N; c++)
+        {
+          double sum = 0.25;
+
+          for (int r = 0; r < M; r++)
+            sum += dout[(gsize)r * N + c] * dm_ref_gelu_grad (inp[(gsize)r * N + c]);
+          bias_ref[c] = (float)sum;
+        }
+      dm_test_assert_close (bias, bias_ref, N, 1e-5, "gelu backward + bias: bias");
+
+      /* in place on two threads: the same bits */
+      memcpy (ref, dout, n * sizeof (float));
+      g_assert_true (dm_gelu_backward_bias (two, ref, bias2, ref, inp, M, N, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (ref, n * sizeof (float), dinp, n * sizeof (float));
+      g_assert_cmpmem (bias2, N * sizeof (float), bias, N * sizeof (float));
+    }
+  {
+    g_autoptr (DmEngine) engine = new_engine ();
+    g_autoptr (GError) error = NULL;
+    float x = 0;
+
+    g_assert_false (dm_gelu_backward_bias (engine, &x, NULL, &x, &x, 0, 1, &error));
+    g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -154,6 +216,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/eltwise/gelu", test_gelu);
   g_test_add_func ("/eltwise/elu1", test_elu1);
+  g_test_add_func ("/eltwise/gelu-bias", test_gelu_bias);
   status = g_test_run ();
   dm_test_print_error_summary ();
   return status;

@@ -11,33 +11,10 @@
 #include "dm-evaluation.h"
 #include "dm-preprocess.h"
 #include "dm-safetensors.h"
+#include "dm-test-data.h"
 #include "dm-test-util.h"
 
 #define MAP (256 * 256)
-
-static DmDinomalyModel *
-tiny_model (void)
-{
-  g_autofree char *dir = g_build_filename (dm_test_srcdir (), "data", "forward", NULL);
-  g_autofree char *encoder_path = g_build_filename (dir, "encoder_timm_bf16.safetensors", NULL);
-  g_autofree char *decoder_path = g_build_filename (dir, "decoder_f32.safetensors", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (DmSafetensors) dec_file = dm_safetensors_open (decoder_path, &error);
-  DmVitWeights *encoder = dm_vit_weights_load (encoder_path, -1, &error);
-  DmDinomalyWeights *decoder;
-  DmDinomalyModel *model;
-
-  g_assert_no_error (error);
-  decoder = dm_dinomaly_weights_load (dec_file, encoder->config.dim, &error);
-  g_assert_no_error (error);
-  model = dm_dinomaly_model_new (encoder, decoder, &error);
-  g_assert_no_error (error);
-  model->resize = 256;
-  model->crop = 224;
-  for (int i = 0; i < 8; i++)
-    model->targets.targets[i] = 2 + i; /* the tiny encoder is 10 deep */
-  return model;
-}
 
 static void
 write_png (const char *path, int w, int h, int channels, guint64 seed, gboolean mask)
@@ -107,7 +84,7 @@ test_evaluate_class (void)
   g_autofree char *root = build_class ();
   g_autoptr (GError) error = NULL;
   g_autoptr (DmDataset) ds = dm_dataset_load (root, DM_DATASET_CHECK_ALL, &error);
-  g_autoptr (DmDinomalyModel) model = tiny_model ();
+  g_autoptr (DmDinomalyModel) model = dm_test_tiny_model ();
   g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   g_autoptr (DmInference) inference = NULL;
   g_autoptr (DmInference) single = NULL;
@@ -207,7 +184,7 @@ test_cancel_and_errors (void)
   g_autofree char *root = build_class ();
   g_autoptr (GError) error = NULL;
   g_autoptr (DmDataset) ds = dm_dataset_load (root, DM_DATASET_CHECK_ALL, &error);
-  g_autoptr (DmDinomalyModel) model = tiny_model ();
+  g_autoptr (DmDinomalyModel) model = dm_test_tiny_model ();
   g_autoptr (DmEngine) engine = dm_engine_new (1, &error);
   g_autoptr (DmInference) inference = dm_inference_new (engine, model, 2, &error);
   gint cancel = 1;

@@ -230,11 +230,88 @@ test_backward_fd (void)
                               e == 0 ? "layernorm fd dinp eps 1e-6" : "layernorm fd dinp eps 1e-8");
         dm_test_assert_close (dweight, fd_weight, C, 1e-5, "layernorm fd dweight");
         dm_test_assert_close (dbias, fd_bias, C, 1e-5, "layernorm fd dbias");
+        /* the fused backward from zero gradients: the same */
+        memset (dinp, 0, n * sizeof (float));
+        memset (dweight, 0, C * sizeof (float));
+        memset (dbias, 0, C * sizeof (float));
+        g_assert_true (dm_layernorm_backward_add (engine, dinp, dweight, dbias, NULL, dout, inp,
+                                                  weight, mean, var, NULL, 0.0f, M, C, eps,
+                                                  &error));
+        g_assert_no_error (error);
+        dm_test_assert_close (dinp, fd_inp, n, 1e-5, "layernorm fused fd dinp");
+        dm_test_assert_close (dweight, fd_weight, C, 1e-5, "layernorm fused fd dweight");
+        dm_test_assert_close (dbias, fd_bias, C, 1e-5, "layernorm fused fd dbias");
         g_free (l.inp);
         g_free (l.weight);
         g_free (l.bias);
         g_free (l.wout);
         g_free (l.out);
+      }
+}
+
+/* The fused backward with the residual: dx += dinp + s extra, the
+ * parameter sums and the column sums of the new dx, against the naive
+ * backward; one and two threads give the same bits. */
+static void
+test_backward_add (void)
+{
+  g_autoptr (DmEngine) one = dm_engine_new (1, NULL);
+  g_autoptr (DmEngine) two = dm_engine_new (2, NULL);
+
+  for (guint e = 0; e < G_N_ELEMENTS (epsilons); e++)
+    for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+      {
+        int M = shapes[s].M, C = shapes[s].C;
+        float eps = epsilons[e];
+        gsize n = (gsize)M * C;
+        g_autoptr (GError) error = NULL;
+        g_autofree float *inp = random_rows (M, C, 300 + s);
+        g_autofree float *weight = random_floats (C, 0.5, 1.5, 310 + s);
+        g_autofree float *bias = random_floats (C, -0.5, 0.5, 320 + s);
+        g_autofree float *dout = random_floats (n, -1, 1, 330 + s);
+        g_autofree float *extra = random_floats (n, -1, 1, 340 + s);
+        g_autofree float *dx = random_floats (n, -1, 1, 350 + s);
+        g_autofree float *dx2 = g_memdup2 (dx, n * sizeof (float));
+        g_autofree float *want = g_new (float, n);
+        g_autofree float *out = g_new (float, n);
+        g_autofree float *mean = g_new (float, M);
+        g_autofree float *var = g_new (float, M);
+        g_autofree float *dw = g_new (float, C), *db = g_new (float, C), *ds = g_new (float, C);
+        g_autofree float *dw2 = g_new (float, C), *db2 = g_new (float, C), *ds2 = g_new (float, C);
+        g_autofree float *dw_ref = g_new0 (float, C), *db_ref = g_new0 (float, C);
+        g_autofree float *ds_ref = g_new (float, C);
+
+        for (int c = 0; c < C; c++)
+          dw[c] = db[c] = ds[c] = dw2[c] = db2[c] = ds2[c] = 1.0f;
+        g_assert_true (
+          dm_layernorm_forward (one, out, mean, var, inp, weight, bias, M, C, eps, &error));
+        dm_ref_layernorm_backward (want, dw_ref, db_ref, dout, inp, weight, M, C, eps);
+        for (gsize i = 0; i < n; i++)
+          want[i] += dx[i] + 0.25f * extra[i];
+        for (int c = 0; c < C; c++)
+          {
+            double sum = 1.0;
+
+            for (int m = 0; m < M; m++)
+              sum += want[(gsize)m * C + c];
+            ds_ref[c] = (float)sum;
+            dw_ref[c] += 1.0f;
+            db_ref[c] += 1.0f;
+          }
+        g_assert_true (dm_layernorm_backward_add (one, dx, dw, db, ds, dout, inp, weight, mean, var,
+                                                  extra, 0.25f, M, C, eps, &error));
+        g_assert_no_error (error);
+        g_test_message ("shape %d x %d eps %g", M, C, eps);
+        dm_test_assert_close (dx, want, n, 1e-5, "layernorm fused dx");
+        dm_test_assert_close (dw, dw_ref, C, 1e-5, "layernorm fused dweight");
+        dm_test_assert_close (db, db_ref, C, 1e-5, "layernorm fused dbias");
+        dm_test_assert_close (ds, ds_ref, C, 1e-5, "layernorm fused column sums");
+        g_assert_true (dm_layernorm_backward_add (two, dx2, dw2, db2, ds2, dout, inp, weight, mean,
+                                                  var, extra, 0.25f, M, C, eps, &error));
+        g_assert_cmpmem (dx2, n * sizeof (float), dx, n * sizeof (float));
+        g_assert_cmpmem (dw2, C * sizeof (float), dw, C * sizeof (float));
+        g_assert_cmpmem (db2, C * sizeof (float), db, C * sizeof (float));
+        g_assert_cmpmem (ds2, C * sizeof (float), ds, C * sizeof (float));
       }
 }
 
@@ -311,6 +388,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/layernorm/forward", test_forward);
   g_test_add_func ("/layernorm/backward-vs-naive", test_backward_vs_naive);
   g_test_add_func ("/layernorm/backward-fd", test_backward_fd);
+  g_test_add_func ("/layernorm/backward-add", test_backward_add);
   g_test_add_func ("/layernorm/cache-and-accumulate", test_cache_and_accumulate);
   g_test_add_func ("/layernorm/invalid", test_invalid);
   status = g_test_run ();

@@ -50,12 +50,14 @@ check_shape (DmEngine *engine, int B, int N, int D, int H, guint64 seed)
   g_autofree float *qkv = g_new (float, n_qkv);
   g_autofree float *out = g_new (float, n_out);
   g_autofree float *saved = g_new (float, n_saved);
+  g_autofree float *qk1 = g_new (float, (gsize)2 * B * N * D);
   g_autofree float *dout = g_new (float, n_out);
   g_autofree float *dqkv = g_new (float, n_qkv);
   g_autofree double *qkv_d = NULL, *dout_d = NULL;
   g_autofree double *out_ref_d = g_new (double, n_out);
   g_autofree double *dqkv_ref_d = g_new (double, n_qkv);
   g_autofree float *out_ref = NULL, *dqkv_ref = NULL;
+  g_autofree float *dbias = g_new (float, 3 * D), *dbias_ref = g_new (float, 3 * D);
 
   g_assert_cmpuint (n_saved, >, 0);
   fill_qkv (qkv, B, N, D, seed);
@@ -63,19 +65,32 @@ check_shape (DmEngine *engine, int B, int N, int D, int H, guint64 seed)
   qkv_d = to_double (qkv, n_qkv);
   dout_d = to_double (dout, n_out);
 
-  g_assert_true (dm_linear_attention_forward (engine, out, saved, qkv, B, N, D, H, &error));
+  g_assert_true (dm_linear_attention_forward (engine, out, saved, qk1, qkv, B, N, D, H, &error));
   g_assert_no_error (error);
   dm_reference_linear_attention_forward (out_ref_d, qkv_d, B, N, D, H);
   out_ref = to_float (out_ref_d, n_out);
   dm_test_assert_close (out, out_ref, n_out, 1e-5, "linear attention forward");
 
-  /* garbage in dqkv: everything must be written */
+  /* garbage in dqkv: everything must be written; dbias accumulates */
   memset (dqkv, 0x7f, n_qkv * sizeof (float));
-  g_assert_true (dm_linear_attention_backward (engine, dqkv, dout, qkv, saved, B, N, D, H, &error));
+  for (int c = 0; c < 3 * D; c++)
+    dbias[c] = 0.5f;
+  g_assert_true (
+    dm_linear_attention_backward (engine, dqkv, dbias, dout, qkv, saved, qk1, B, N, D, H, &error));
   g_assert_no_error (error);
   dm_reference_linear_attention_backward (dqkv_ref_d, dout_d, qkv_d, B, N, D, H);
   dqkv_ref = to_float (dqkv_ref_d, n_qkv);
   dm_test_assert_close (dqkv, dqkv_ref, n_qkv, 1e-5, "linear attention backward vs naive");
+  /* the bias gradient: 0.5 + the column sums of the naive dqkv */
+  for (int c = 0; c < 3 * D; c++)
+    {
+      double sum = 0.5;
+
+      for (gsize row = 0; row < (gsize)B * N; row++)
+        sum += dqkv_ref_d[row * 3 * D + c];
+      dbias_ref[c] = (float)sum;
+    }
+  dm_test_assert_close (dbias, dbias_ref, 3 * D, 1e-5, "linear attention bias gradient");
 }
 
 static void
@@ -118,6 +133,7 @@ check_finite_differences (DmEngine *engine, int B, int N, int D, int H, guint64 
   g_autofree float *qkv = g_new (float, n_qkv);
   g_autofree float *out = g_new (float, n_out);
   g_autofree float *saved = g_new (float, dm_linear_attention_saved_size (B, N, D, H));
+  g_autofree float *qk1 = g_new (float, (gsize)2 * B * N * D);
   g_autofree float *G = g_new (float, n_out);
   g_autofree float *dqkv = g_new (float, n_qkv);
   g_autofree double *qkv_d = NULL, *G_d = NULL;
@@ -144,8 +160,9 @@ check_finite_differences (DmEngine *engine, int B, int N, int D, int H, guint64 
     }
   fd = to_float (fd_d, n_qkv);
 
-  g_assert_true (dm_linear_attention_forward (engine, out, saved, qkv, B, N, D, H, &error));
-  g_assert_true (dm_linear_attention_backward (engine, dqkv, G, qkv, saved, B, N, D, H, &error));
+  g_assert_true (dm_linear_attention_forward (engine, out, saved, qk1, qkv, B, N, D, H, &error));
+  g_assert_true (
+    dm_linear_attention_backward (engine, dqkv, NULL, G, qkv, saved, qk1, B, N, D, H, &error));
   g_assert_no_error (error);
   dm_test_assert_close (dqkv, fd, n_qkv, 1e-5, "linear attention backward vs FD");
 
@@ -179,21 +196,33 @@ test_linear_attention_reuse (void)
   g_autofree float *out1 = g_new (float, n_out), *out2 = g_new (float, n_out);
   g_autofree float *d1 = g_new (float, n_qkv), *d2 = g_new (float, n_qkv);
   g_autofree float *saved = g_new (float, dm_linear_attention_saved_size (B, N, D, H));
+  g_autofree float *qk1 = g_new (float, (gsize)2 * B * N * D);
+  g_autofree float *qk1_again = g_new (float, (gsize)2 * B * N * D);
   guint n_prims;
 
   g_assert_no_error (error);
   fill_qkv (qkv, B, N, D, 9);
   dm_test_fill_uniform (dout, n_out, -1, 1, 10);
-  g_assert_true (dm_linear_attention_forward (engine, out1, saved, qkv, B, N, D, H, &error));
-  g_assert_true (dm_linear_attention_backward (engine, d1, dout, qkv, saved, B, N, D, H, &error));
+  g_assert_true (dm_linear_attention_forward (engine, out1, saved, qk1, qkv, B, N, D, H, &error));
+  g_assert_true (
+    dm_linear_attention_backward (engine, d1, NULL, dout, qkv, saved, qk1, B, N, D, H, &error));
   n_prims = dm_engine_get_n_primitives (engine);
-  g_assert_cmpuint (n_prims, ==, 9); /* 5 matmuls, copy, elu, + 1 */
-  g_assert_true (dm_linear_attention_forward (engine, out2, saved, qkv, B, N, D, H, &error));
-  g_assert_true (dm_linear_attention_backward (engine, d2, dout, qkv, saved, B, N, D, H, &error));
+  g_assert_cmpuint (n_prims, ==, 6); /* 6 batched matmuls */
+  g_assert_true (dm_linear_attention_forward (engine, out2, saved, qk1, qkv, B, N, D, H, &error));
+  g_assert_true (
+    dm_linear_attention_backward (engine, d2, NULL, dout, qkv, saved, qk1, B, N, D, H, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (dm_engine_get_n_primitives (engine), ==, n_prims);
   g_assert_cmpmem (out1, n_out * sizeof (float), out2, n_out * sizeof (float));
   g_assert_cmpmem (d1, n_qkv * sizeof (float), d2, n_qkv * sizeof (float));
+  /* recomputed: q', k' and the output bit for bit */
+  memset (out2, 0, n_out * sizeof (float));
+  g_assert_true (
+    dm_linear_attention_recompute (engine, out2, saved, qk1_again, qkv, B, N, D, H, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (out1, n_out * sizeof (float), out2, n_out * sizeof (float));
+  g_assert_cmpmem (qk1, (gsize)2 * B * N * D * sizeof (float), qk1_again,
+                   (gsize)2 * B * N * D * sizeof (float));
 }
 
 static void
@@ -205,11 +234,12 @@ test_linear_attention_bad_shapes (void)
 
   g_assert_no_error (error);
   g_assert_cmpuint (dm_linear_attention_saved_size (1, 0, 64, 1), ==, 0);
-  g_assert_false (dm_linear_attention_forward (engine, dummy, dummy, dummy, 1, 4, 10, 3, &error));
+  g_assert_false (
+    dm_linear_attention_forward (engine, dummy, dummy, dummy, dummy, 1, 4, 10, 3, &error));
   g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
   g_clear_error (&error);
-  g_assert_false (
-    dm_linear_attention_backward (engine, dummy, dummy, dummy, dummy, 1, 4, 10, 3, &error));
+  g_assert_false (dm_linear_attention_backward (engine, dummy, NULL, dummy, dummy, dummy, dummy, 1,
+                                                4, 10, 3, &error));
   g_assert_error (error, DM_ERROR, DM_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "linear attention"));
 }

@@ -422,6 +422,43 @@ test_gradcheck_hard_mining (void)
   run_case (500, 0.2f, "hard mining p 0.45, dropout 0.2");
 }
 
+/* Recomputing activations in the backward (what large shapes do to save
+ * memory) gives the gradients of keeping them, bit for bit; so the finite
+ * differences above cover both ways. */
+static void
+test_recompute_same_bits (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmEngine) engine = dm_engine_new (2, &error);
+  g_autoptr (DmDinomalyWeights) w = dm_dinomaly_weights_new (D, &error);
+  g_autoptr (DmTrainStep) keep = NULL, again = NULL;
+  DmLossSettings loss;
+  DmTrainStepResult r1, r2;
+  DmDropout drop = { 0.2f, 777 };
+
+  g_assert_no_error (error);
+  random_weights (w, 11);
+  keep = dm_train_step_new_full (engine, w, B, N, FIRST, FALSE, &error);
+  again = dm_train_step_new_full (engine, w, B, N, FIRST, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (again->acts.recompute);
+  g_assert_false (keep->acts.recompute);
+  g_assert_cmpuint (again->memory_floats, <, keep->memory_floats);
+  dm_test_fill_uniform (keep->fused, (gsize)M * D, -1.5f, 1.5f, 4);
+  dm_test_fill_uniform (keep->E1, (gsize)M * D, -1.0f, 1.0f, 5);
+  dm_test_fill_uniform (keep->E2, (gsize)M * D, -1.0f, 1.0f, 6);
+  memcpy (again->fused, keep->fused, (gsize)M * D * sizeof (float));
+  memcpy (again->E1, keep->E1, (gsize)M * D * sizeof (float));
+  memcpy (again->E2, keep->E2, (gsize)M * D * sizeof (float));
+  dm_loss_settings_default (&loss);
+  g_assert_true (dm_train_step_gradients (keep, 500, &drop, &loss, &r1, &error));
+  g_assert_true (dm_train_step_gradients (again, 500, &drop, &loss, &r2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (r1.loss.loss, ==, r2.loss.loss);
+  g_assert_cmpmem (keep->grads, w->layout.n_floats * sizeof (float), again->grads,
+                   w->layout.n_floats * sizeof (float));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -430,6 +467,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/train-gradcheck/plain", test_gradcheck_plain);
   g_test_add_func ("/train-gradcheck/hard-mining-dropout", test_gradcheck_hard_mining);
+  g_test_add_func ("/train-gradcheck/recompute-same-bits", test_recompute_same_bits);
   status = g_test_run ();
   dm_test_print_error_summary ();
   g_print ("# finite differences, worst relative error: sign direction %.3g, largest element "

@@ -346,6 +346,10 @@ test_feature_cache (void)
       g_assert_cmpint (c->file_backed, ==, mode == 1);
       for (int i = 0; i < n; i++)
         dm_feature_cache_store (c, i, E + (gsize)(2 * i) * tok, E + (gsize)(2 * i + 1) * tok);
+      /* out of memory and read back (from the file when there is one): the
+       * same features */
+      dm_feature_cache_evict (c);
+      dm_feature_cache_prefetch (c, idx, 2);
       dm_feature_cache_gather (c, idx, 2, f, e1, e2);
       for (int b = 0; b < 2; b++)
         for (gsize j = 0; j < tok; j++)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -195,6 +196,15 @@ dm_test_station_wait_port (int port, double timeout_s)
     }
 }
 
+/* A server a test starts dies with the test: one left behind by a test
+ * killed on its timeout would hold its port (a GigE Vision camera's is
+ * fixed) and answer the next run. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 GSubprocess *
 dm_test_station_spawn (const char *const *argv, const char *log_path)
 {
@@ -205,6 +215,7 @@ dm_test_station_spawn (const char *const *argv, const char *log_path)
 
   g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   p = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return p;
