@@ -150,102 +150,80 @@ dm_station_status_clear (DmStationStatus *status)
   status->n_sources = status->n_sinks = 0;
 }
 
+/* A UTC time as status.json writes it. */
 static void
-member (GString *out, gboolean *first, const char *name)
+member_time (DmJsonWriter *w, const char *key, GDateTime *t)
 {
-  if (!*first)
-    g_string_append_c (out, ',');
-  *first = FALSE;
-  dm_json_append_quoted (out, name);
-  g_string_append_c (out, ':');
-}
+  g_autofree char *text = g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
 
-static void
-add_uint (GString *out, gboolean *first, const char *name, guint64 v)
-{
-  member (out, first, name);
-  g_string_append_printf (out, "%" G_GUINT64_FORMAT, v);
+  dm_json_writer_member_string (w, key, text);
 }
 
 char *
 dm_station_status_to_json (const DmStationStatus *s)
 {
-  GString *out = g_string_new ("{");
-  gboolean first = TRUE;
-  g_autofree char *started = NULL;
-  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (s->started_us / G_USEC_PER_SEC);
+  g_autoptr (DmJsonWriter) w = dm_json_writer_new (FALSE);
+  g_autoptr (GDateTime) started = g_date_time_new_from_unix_utc (s->started_us / G_USEC_PER_SEC);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  char *text;
 
-  member (out, &first, "state");
-  dm_json_append_quoted (out, dm_station_state_name (s->state));
-  member (out, &first, "message");
-  dm_json_append_quoted (out, s->message);
-  started = g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
-  member (out, &first, "started");
-  dm_json_append_quoted (out, started);
-  {
-    g_autofree char *updated = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
-
-    member (out, &first, "updated");
-    dm_json_append_quoted (out, updated);
-  }
-  member (out, &first, "counts");
-  g_string_append_c (out, '{');
+  dm_json_writer_begin_object (w);
+  dm_json_writer_member_string (w, "state", dm_station_state_name (s->state));
+  dm_json_writer_member_string (w, "message", s->message);
+  member_time (w, "started", started);
+  member_time (w, "updated", now);
+  dm_json_writer_key (w, "counts");
+  dm_json_writer_begin_object (w);
   for (guint i = 0; i < 4; i++)
-    g_string_append_printf (out, "%s\"%s\":%" G_GUINT64_FORMAT, i > 0 ? "," : "", decision_names[i],
-                            s->counts[i]);
-  g_string_append_c (out, '}');
-  add_uint (out, &first, "last_seq", s->last_seq);
-  member (out, &first, "rate");
-  dm_json_append_number (out, s->rate);
-  member (out, &first, "latency_p50_ms");
-  dm_json_append_number (out, s->latency_p50_ms);
-  member (out, &first, "latency_p99_ms");
-  dm_json_append_number (out, s->latency_p99_ms);
-  member (out, &first, "queues");
-  g_string_append_printf (out,
-                          "{\"intake\":%u,\"intake_capacity\":%u,\"ready\":%u,"
-                          "\"committing\":%u}",
-                          s->intake, s->intake_capacity, s->ready, s->committing);
-  member (out, &first, "sources");
-  g_string_append_c (out, '[');
+    dm_json_writer_member_int (w, decision_names[i], (gint64)s->counts[i]);
+  dm_json_writer_end_object (w);
+  dm_json_writer_member_int (w, "last_seq", (gint64)s->last_seq);
+  dm_json_writer_member_number (w, "rate", s->rate);
+  dm_json_writer_member_number (w, "latency_p50_ms", s->latency_p50_ms);
+  dm_json_writer_member_number (w, "latency_p99_ms", s->latency_p99_ms);
+  dm_json_writer_key (w, "queues");
+  dm_json_writer_begin_object (w);
+  dm_json_writer_member_int (w, "intake", s->intake);
+  dm_json_writer_member_int (w, "intake_capacity", s->intake_capacity);
+  dm_json_writer_member_int (w, "ready", s->ready);
+  dm_json_writer_member_int (w, "committing", s->committing);
+  dm_json_writer_end_object (w);
+  dm_json_writer_key (w, "sources");
+  dm_json_writer_begin_array (w);
   for (guint i = 0; i < s->n_sources; i++)
     {
       const DmSourceStatus *src = &s->sources[i];
-      gboolean f = TRUE;
 
-      g_string_append (out, i > 0 ? ",{" : "{");
-      member (out, &f, "uri");
-      dm_json_append_quoted (out, src->uri);
-      member (out, &f, "state");
-      dm_json_append_quoted (out, src->state);
-      add_uint (out, &f, "taken", src->taken);
-      add_uint (out, &f, "dropped", src->dropped);
-      add_uint (out, &f, "skipped", src->skipped);
-      add_uint (out, &f, "failures", src->failures);
-      g_string_append_c (out, '}');
+      dm_json_writer_begin_object (w);
+      dm_json_writer_member_string (w, "uri", src->uri);
+      dm_json_writer_member_string (w, "state", src->state);
+      dm_json_writer_member_int (w, "taken", (gint64)src->taken);
+      dm_json_writer_member_int (w, "dropped", (gint64)src->dropped);
+      dm_json_writer_member_int (w, "skipped", (gint64)src->skipped);
+      dm_json_writer_member_int (w, "failures", (gint64)src->failures);
+      dm_json_writer_end_object (w);
     }
-  g_string_append_c (out, ']');
-  member (out, &first, "sinks");
-  g_string_append_c (out, '[');
+  dm_json_writer_end_array (w);
+  dm_json_writer_key (w, "sinks");
+  dm_json_writer_begin_array (w);
   for (guint i = 0; i < s->n_sinks; i++)
     {
       const DmSinkStatus *k = &s->sinks[i];
-      gboolean f = TRUE;
 
-      g_string_append (out, i > 0 ? ",{" : "{");
-      member (out, &f, "uri");
-      dm_json_append_quoted (out, k->uri);
-      member (out, &f, "state");
-      dm_json_append_quoted (out, k->state);
-      add_uint (out, &f, "delivered", k->delivered);
-      add_uint (out, &f, "backlog", k->backlog);
-      add_uint (out, &f, "skipped", k->skipped);
-      add_uint (out, &f, "cursor_seq", k->cursor_seq);
-      g_string_append_c (out, '}');
+      dm_json_writer_begin_object (w);
+      dm_json_writer_member_string (w, "uri", k->uri);
+      dm_json_writer_member_string (w, "state", k->state);
+      dm_json_writer_member_int (w, "delivered", (gint64)k->delivered);
+      dm_json_writer_member_int (w, "backlog", (gint64)k->backlog);
+      dm_json_writer_member_int (w, "skipped", (gint64)k->skipped);
+      dm_json_writer_member_int (w, "cursor_seq", (gint64)k->cursor_seq);
+      dm_json_writer_end_object (w);
     }
-  g_string_append (out, "]}\n");
-  return g_string_free (out, FALSE);
+  dm_json_writer_end_array (w);
+  dm_json_writer_end_object (w);
+  /* one line with its newline, as before */
+  text = g_strconcat (dm_json_writer_get_text (w), "\n", NULL);
+  return text;
 }
 
 /* A label value as Prometheus quotes it. */
