@@ -641,14 +641,17 @@ dm_journal_cursor_save (const char *path,
                         const DmJournalPosition *p,
                         GError **error)
 {
-  g_autoptr (GString) text = g_string_new ("{");
+  g_autoptr (DmJsonWriter) w = dm_json_writer_new (FALSE);
+  g_autofree char *text = NULL;
 
-  g_string_append (text, "\"name\":");
-  dm_json_append_quoted (text, name);
-  g_string_append_printf (
-    text, ",\"segment\":%u,\"offset\":%" G_GUINT64_FORMAT ",\"seq\":%" G_GUINT64_FORMAT "}\n",
-    p->segment, p->offset, p->seq);
-  return dm_file_set_contents_atomic (path, text->str, text->len, error);
+  dm_json_writer_begin_object (w);
+  dm_json_writer_member_string (w, "name", name);
+  dm_json_writer_member_int (w, "segment", p->segment);
+  dm_json_writer_member_int (w, "offset", (gint64)p->offset);
+  dm_json_writer_member_int (w, "seq", (gint64)p->seq);
+  dm_json_writer_end_object (w);
+  text = g_strconcat (dm_json_writer_get_text (w), "\n", NULL);
+  return dm_file_set_contents_atomic (path, text, strlen (text), error);
 }
 
 static gboolean
