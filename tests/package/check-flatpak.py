@@ -7,8 +7,9 @@ runtime and SDK (44 or newer, for GTK >= 4.8 and libadwaita >= 1.2); the
 command; the modules (oneDNN first, the application last, built with meson
 from the checkout); every source is pinned (git: tag and commit, or a tag
 with a "//" comment saying why the commit is missing; archive: sha256);
-and least privilege: only the permissions in ALLOWED, no file system,
-device, network or bus access.
+and least privilege: only the permissions in ALLOWED (a display, IPC and
+the network the Line page's station needs for cameras, brokers, webhooks
+and PLCs), no file system, device or bus access.
 Usage: check-flatpak.py MANIFEST APP_ID DNNL_VERSION
 """
 import json
@@ -16,11 +17,11 @@ import os
 import re
 import sys
 
-ALLOWED = {"--share=ipc", "--socket=wayland", "--socket=fallback-x11"}
+ALLOWED = {"--share=ipc", "--share=network", "--socket=wayland", "--socket=fallback-x11"}
 REQUIRED = ALLOWED
 # Permissions that must never appear, in finish-args or in build-args.
 FORBIDDEN = re.compile(
-    r"^--(filesystem=|device=|share=network|socket=(x11|session-bus|system-bus|pulseaudio|ssh-auth)"
+    r"^--(filesystem=|device=|socket=(x11|session-bus|system-bus|pulseaudio|ssh-auth)"
     r"|talk-name=|system-talk-name=|own-name=|persist=|allow=)"
 )
 
