@@ -46,7 +46,9 @@ parse_options (BenchOptions *o, int *argc, char ***argv)
 {
   const GOptionEntry entries[] = {
     { "preset", 0, 0, G_OPTION_ARG_STRING, &o->preset,
-      "quick (small, 224, batch 8), balanced (base, 280, 8) or paper (base, 392, 16)", "NAME" },
+      "quick (small, 224, batch 8), balanced (base, 280, 8), paper (base, 392, 16) or any other "
+      "preset of dinomaly train (its encoder, crop and batch)",
+      "NAME" },
     { "arch", 0, 0, G_OPTION_ARG_STRING, &o->arch, "small, base or large", "ARCH" },
     { "crop", 0, 0, G_OPTION_ARG_INT, &o->crop, "image side, a multiple of 14", "C" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &o->batch, "images per batch", "B" },
@@ -82,7 +84,10 @@ parse_options (BenchOptions *o, int *argc, char ***argv)
     }
   if (o->preset != NULL && !dm_train_preset_from_name (o->preset, &preset))
     {
-      dm_cli_usage_error ("bench train", "--preset: quick, balanced or paper");
+      g_autofree char *list = dm_train_preset_list ();
+      g_autofree char *message = g_strdup_printf ("--preset: %s", list);
+
+      dm_cli_usage_error ("bench train", message);
       return FALSE;
     }
   dm_train_settings_init (&s);
