@@ -122,7 +122,7 @@ test_usage (void)
   } cases[] = {
     { { "bench" }, 2, "give a mode, infer, train or station" },
     { { "bench", "eval" }, 2, "give a mode, infer, train or station" },
-    { { "bench", "train", "--preset", "fast" }, 2, "--preset: quick, balanced or paper" },
+    { { "bench", "train", "--preset", "fast" }, 2, "--preset: quick, balanced, paper, paper-long" },
     { { "bench", "infer", "--arch", "huge" }, 2, "--arch huge: give small, base or large" },
     { { "bench", "infer", "--crop", "300" }, 2, "multiple of the patch size" },
     { { "bench", "infer", "--dtype", "f16" }, 2, "give f32 or bf16" },
