@@ -15,7 +15,8 @@
  *                  the CSV's object name; absent when it is the class name),
  *                  holdout_fraction,
  *                  thresholds {image, pixel, uncertain_low, uncertain_high}
- *                  (numbers or null)}]
+ *                  (numbers or null), rules (the inspection rules, dm-rules.h;
+ *                  absent when none)}]
  *   backbone     {kind ("file" | "random"), path, sha256, arch} (null members allowed)
  *   training     {preset, settings {name: number | string | bool}}
  *   model        path of the trained model relative to the folder, or null
@@ -25,6 +26,8 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+
+#include "dm-rules.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +55,7 @@ typedef struct
   double pixel_threshold;
   double uncertain_low; /* NAN: no uncertain band */
   double uncertain_high;
+  DmRules *rules; /* the inspection rules (ROI, calibration, limits), or NULL */
 } DmProjectClass;
 
 typedef struct
