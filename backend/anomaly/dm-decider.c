@@ -19,28 +19,6 @@ struct _DmDecider
   guint n_inspected;
 };
 
-static const char *const rule_names[] = {
-  "", "score", "uncertain_band", "region_area", "region_length", "region_count",
-};
-
-const char *
-dm_rule_name (DmRule rule)
-{
-  return (guint)rule < G_N_ELEMENTS (rule_names) ? rule_names[rule] : "";
-}
-
-gboolean
-dm_rule_from_name (const char *name, DmRule *rule)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (rule_names); i++)
-    if (g_strcmp0 (name, rule_names[i]) == 0)
-      {
-        *rule = (DmRule)i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 DmDecider *
 dm_decider_new (
   const DmThresholds *thresholds, const DmRules *rules, int resize, int crop, GError **error)
@@ -89,6 +67,23 @@ dm_decider_copy (const DmDecider *decider)
   copy->rules = dm_rules_copy (decider->rules);
   copy->mask = g_memdup2 (decider->mask, decider->mask != NULL ? MAP_PIXELS : 0);
   return copy;
+}
+
+/* equal, NANs included */
+static gboolean
+same (double a, double b)
+{
+  return a == b || (isnan (a) && isnan (b));
+}
+
+gboolean
+dm_decider_equal (const DmDecider *a, const DmDecider *b)
+{
+  const DmThresholds *s = &a->thresholds, *t = &b->thresholds;
+
+  return a->resize == b->resize && a->crop == b->crop && same (s->image, t->image)
+         && same (s->pixel, t->pixel) && same (s->uncertain_low, t->uncertain_low)
+         && same (s->uncertain_high, t->uncertain_high) && dm_rules_equal (a->rules, b->rules);
 }
 
 void

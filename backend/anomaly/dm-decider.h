@@ -22,7 +22,9 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
+#include "dm-json-writer.h"
 #include "dm-regions.h"
 #include "dm-rules.h"
 #include "dm-thresholds.h"
@@ -67,6 +69,8 @@ typedef struct _DmDecider DmDecider;
 DmDecider *dm_decider_new (
   const DmThresholds *thresholds, const DmRules *rules, int resize, int crop, GError **error);
 DmDecider *dm_decider_copy (const DmDecider *decider);
+/* TRUE when both decide the same (thresholds, rules, resize and crop). */
+gboolean dm_decider_equal (const DmDecider *a, const DmDecider *b);
 void dm_decider_free (DmDecider *decider);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmDecider, dm_decider_free)
 
@@ -97,5 +101,30 @@ void dm_decider_run (const DmDecider *decider,
 /* The score alone, as step 1 computes it (for lists of scores: Review's
  * counts, proposals). scratch holds 256 * 256 floats. */
 float dm_decider_score (const DmDecider *decider, const float *map, float score, float *scratch);
+
+/* ---- a verdict in outputs (dm-verdict-io.c): every front end writes it
+ * through these, so CSVs, JSON files, journal records and answers agree ---- */
+
+/* The CSV columns a verdict adds, after the decision. */
+#define DM_VERDICT_CSV_COLUMNS                                                                     \
+  "rule,regions,largest_area_px,largest_area_mm2,largest_length_px,largest_length_mm"
+/* Those fields (no leading or trailing comma): the rule's name, the
+ * regions that count, the largest one's area and longest extent (empty
+ * without a region; mm empty without a calibration). Numbers with a dot
+ * whatever the locale, in the shortest text that reads back the same. */
+void dm_verdict_append_csv (GString *csv, const DmVerdict *verdict);
+
+/* Members of the object being written: "rule" (null when passed),
+ * "n_regions", "n_small" and "regions": [{"x", "y", "width", "height",
+ * "area_px", "area_mm2", "length_px", "length_mm", "max", "mean"}, ...]
+ * (mm members null without a calibration), the listed regions largest
+ * first. */
+void dm_verdict_write_members (DmJsonWriter *writer, const DmVerdict *verdict);
+/* One region as an object. */
+void dm_region_write_json (DmJsonWriter *writer, const DmRegion *region);
+/* Reads those members back into verdict's rule and regions (its score and
+ * decision are left as they are), tolerantly: what is missing or of the
+ * wrong type reads as none; at most DM_VERDICT_MAX_REGIONS regions. */
+void dm_verdict_read_members (JsonObject *object, DmVerdict *verdict);
 
 G_END_DECLS

@@ -31,6 +31,16 @@ dm_project_class_new (const char *name, const char *layout, const char *source)
 }
 
 void
+dm_project_class_thresholds (const DmProjectClass *c, DmThresholds *t)
+{
+  dm_thresholds_init (t);
+  t->image = c->image_threshold;
+  t->pixel = c->pixel_threshold;
+  t->uncertain_low = c->uncertain_low;
+  t->uncertain_high = c->uncertain_high;
+}
+
+void
 dm_project_class_free (DmProjectClass *c)
 {
   if (c == NULL)

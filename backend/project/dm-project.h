@@ -28,6 +28,7 @@
 #include <json-glib/json-glib.h>
 
 #include "dm-rules.h"
+#include "dm-thresholds.h"
 
 G_BEGIN_DECLS
 
@@ -92,6 +93,8 @@ char *dm_project_to_json (const DmProject *project);
 
 DmProjectClass *dm_project_class_new (const char *name, const char *layout, const char *source);
 void dm_project_class_free (DmProjectClass *klass);
+/* The class's thresholds as the decision takes them. */
+void dm_project_class_thresholds (const DmProjectClass *klass, DmThresholds *thresholds);
 /* The class of that name, or NULL. */
 DmProjectClass *dm_project_find_class (DmProject *project, const char *name);
 /* Adds a class (owned by the project); FALSE when the name is taken. */
