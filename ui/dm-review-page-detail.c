@@ -16,6 +16,7 @@
 #include "dm-review-cell.h"
 #include "dm-feedback.h"
 #include "dm-review-page-private.h"
+#include "dm-rules-dialog.h"
 
 #define MASK_SAVE_DELAY_MS 300
 
@@ -510,6 +511,21 @@ on_redo (DmReviewPage *self)
   dm_heatmap_view_redo (self->heatmap_view);
 }
 
+/* The class's inspection rules, drawn on the picture shown. */
+static void
+rules_action (GtkWidget *widget, const char *name, GVariant *parameter)
+{
+  DmReviewPage *self = DM_REVIEW_PAGE (widget);
+  DmRulesDialog *dialog;
+
+  if (self->current == NULL || self->project == NULL)
+    return;
+  dialog = dm_rules_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->project,
+                                dm_review_item_get_class_name (self->current),
+                                dm_review_item_get_path (self->current));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 void
 dm_review_page_detail_class_init (GtkWidgetClass *widget_class)
 {
@@ -544,6 +560,7 @@ dm_review_page_detail_class_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "review.next", NULL, review_action);
   gtk_widget_class_install_action (widget_class, "review.previous", NULL, review_action);
   gtk_widget_class_install_action (widget_class, "review.back", NULL, review_action);
+  gtk_widget_class_install_action (widget_class, "review.rules", NULL, rules_action);
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     gtk_widget_class_add_binding_action (widget_class, keys[i].key, 0, keys[i].action, NULL);
 }

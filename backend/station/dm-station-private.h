@@ -5,6 +5,7 @@
 #pragma once
 
 #include "dm-bounded-queue.h"
+#include "dm-decider.h"
 #include "dm-image.h"
 #include "dm-inspector.h"
 #include "dm-journal.h"
@@ -27,10 +28,10 @@ typedef struct
   GBytes *bytes;  /* encoded bytes (uploads; files once read) */
   DmImage *image; /* a decoded frame (cameras) */
   /* on the way */
-  const DmThresholds *thresholds; /* the class's, set on submit */
-  float *x;                       /* (3, crop, crop) the model's input */
-  float *map;                     /* (256, 256) once scored */
-  int error_code;                 /* DM_ERROR code of an error record's reason */
+  const DmDecider *decider; /* the class's rules, set on submit */
+  float *x;                 /* (3, crop, crop) the model's input */
+  float *map;               /* (256, 256) once scored */
+  int error_code;           /* DM_ERROR code of an error record's reason */
   /* uploads */
   gboolean want_map;
   DmStationResultFunc func;
@@ -50,6 +51,7 @@ struct _DmStation
   DmStationSettings settings; /* a deep copy */
   DmInspector *inspector;
   DmModelInfo *info;
+  GHashTable *deciders; /* class name -> DmDecider*: thresholds and rules */
   char *model_sha256;
   DmJournal *journal;
   GPtrArray *sources; /* DmSource* */

@@ -189,13 +189,16 @@ dm_station_prepare_thread (gpointer data)
 
 /* ---- score and decide -------------------------------------------------- */
 
-/* The station's one decision: the rule of the whole application. When
- * inspection rules (ROI masks, regions) arrive, they replace this call. */
+/* The station's one decision: the rule of the whole application (the
+ * class's thresholds and inspection rules, dm-decider.h). */
 static void
-decide (DmStationJob *job, float score)
+decide (DmStationJob *job, float score, const float *map)
 {
-  job->part->score = score;
-  job->part->decision = dm_decide (job->thresholds, score);
+  DmVerdict *v = &job->part->verdict;
+
+  dm_decider_run (job->decider, map, score, job->part->width, job->part->height, v, NULL);
+  job->part->score = v->score;
+  job->part->decision = v->decision;
   job->part->decided_us = g_get_real_time ();
 }
 
@@ -285,7 +288,7 @@ score_batch (DmStation *self, DmStationJob **batch, int n, float *input, float *
         if (numeric != NULL)
           dm_station_job_fail (job, numeric);
         else
-          decide (job, scores[b]);
+          decide (job, scores[b], maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS);
         if (keeps_map (self, job))
           job->map = g_memdup2 (maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS,
                                 DM_INSPECTOR_MAP_PIXELS * sizeof (float));

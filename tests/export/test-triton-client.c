@@ -54,7 +54,9 @@ read_results (const char *csv)
     = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
   g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
 
-  g_assert_cmpstr (lines[0], ==, "path,score,decision");
+  /* the columns compared come first (predict's rule and regions follow;
+   * the client prints these three only) */
+  g_assert_true (g_str_has_prefix (lines[0], "path,score,decision"));
   for (int i = 1; lines[i] != NULL; i++)
     {
       char **fields;
@@ -62,7 +64,7 @@ read_results (const char *csv)
       if (lines[i][0] == '\0')
         continue;
       fields = g_strsplit (lines[i], ",", -1);
-      g_assert_cmpuint (g_strv_length (fields), ==, 3);
+      g_assert_cmpuint (g_strv_length (fields), >=, 3);
       g_hash_table_insert (rows, g_strdup (fields[0]), fields);
     }
   return rows;
