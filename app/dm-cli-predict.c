@@ -17,11 +17,11 @@
 #include "dm-anomaly-map.h"
 #include "dm-cli-predict-private.h"
 #include "dm-cli.h"
-#include "dm-model-set.h"
 #include "dm-dinomaly.h"
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-image.h"
+#include "dm-inspect-class.h"
 #include "dm-inspect.h"
 #include "dm-inspector.h"
 #include "dm-overlay.h"
@@ -57,8 +57,7 @@ typedef struct
 {
   /* settings */
   DmInspector *inspector;
-  const DmClassThreshold *threshold; /* NULL: no decision */
-  DmThresholds thresholds;           /* the class's, for dm_decide */
+  DmInspectClass cls; /* the model file, its class and thresholds */
   DmOverlayStyle style;
   char *out_dir;
   guint64 max_pixels;
@@ -269,7 +268,7 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
   dm_csv_append_field (p->csv, in->path);
   g_string_append_printf (
     p->csv, ",%s,%s\n", g_ascii_formatd (number, sizeof number, "%.9g", score),
-    p->threshold == NULL ? "" : dm_decision_name (dm_decide (&p->thresholds, score)));
+    !p->cls.decides ? "" : dm_decision_name (dm_decide (&p->cls.thresholds, score)));
   return TRUE;
 }
 
@@ -374,84 +373,6 @@ run_pipeline (Predict *p)
 
 /* ---- setup ------------------------------------------------------------- */
 
-/* The model file of --class in a folder of one model per class (the only
- * one when the folder holds one), or the unified model. */
-static const char *
-class_model_path (const DmModelSet *models, const char *class_name, GError **error)
-{
-  g_autofree char *display = g_filename_display_name (models->path);
-  g_autofree const char **classes = dm_model_set_classes (models);
-  g_autofree char *list = g_strjoinv (", ", (char **)classes);
-  const char *path;
-
-  if (!models->per_class || (class_name == NULL && models->entries->len == 1))
-    return ((const DmModelSetEntry *)models->entries->pdata[0])->path;
-  if (class_name == NULL)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
-                   "%s holds one model per class: give --class (%s)", display, list);
-      return NULL;
-    }
-  path = dm_model_set_find (models, class_name);
-  if (path == NULL)
-    g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no model of class '%s' (classes: %s)",
-                 display, class_name, list);
-  return path;
-}
-
-/* The class whose thresholds decide: --class, or the only class. */
-static gboolean
-choose_threshold (Predict *p,
-                  const DmModelInfo *info,
-                  const char *model_path,
-                  const char *class_name,
-                  GError **error)
-{
-  guint n_classes = g_strv_length (info->class_names);
-
-  p->threshold = NULL;
-  if (class_name != NULL)
-    {
-      for (guint i = 0; i < info->n_thresholds; i++)
-        if (g_strcmp0 (info->thresholds[i].class_name, class_name) == 0)
-          p->threshold = &info->thresholds[i];
-      if (p->threshold == NULL
-          && !g_strv_contains ((const char *const *)info->class_names, class_name))
-        {
-          g_autofree char *joined = g_strjoinv (", ", info->class_names);
-
-          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s' in this model (%s%s)",
-                       model_path, class_name, n_classes > 0 ? "classes: " : "no classes recorded",
-                       joined);
-          return FALSE;
-        }
-    }
-  else if (n_classes <= 1 && info->n_thresholds >= 1)
-    {
-      /* the first (only) class's threshold */
-      p->threshold = &info->thresholds[0];
-      for (guint i = 0; n_classes == 1 && i < info->n_thresholds; i++)
-        if (g_strcmp0 (info->thresholds[i].class_name, info->class_names[0]) == 0)
-          {
-            p->threshold = &info->thresholds[i];
-            break;
-          }
-    }
-  dm_thresholds_init (&p->thresholds);
-  if (p->threshold != NULL)
-    {
-      p->thresholds.image = p->threshold->image;
-      p->thresholds.pixel = p->threshold->pixel;
-      if (p->threshold->has_uncertain)
-        {
-          p->thresholds.uncertain_low = p->threshold->uncertain_low;
-          p->thresholds.uncertain_high = p->threshold->uncertain_high;
-        }
-    }
-  dm_overlay_style_init (&p->style, p->thresholds.pixel);
-  return TRUE;
-}
-
 /* Creates the output folder and results.csv with its header: whatever
  * cannot be written fails here, before any work. */
 static gboolean
@@ -514,6 +435,7 @@ predict_clear (Predict *p)
     }
   g_clear_pointer (&p->inputs, g_ptr_array_unref);
   g_clear_pointer (&p->inspector, dm_inspector_free);
+  dm_inspect_class_clear (&p->cls);
   if (p->csv != NULL)
     g_string_free (p->csv, TRUE);
   g_clear_error (&p->fatal);
@@ -551,9 +473,6 @@ dm_cli_predict (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmModelSet) models = NULL;
-  g_autoptr (DmModelInfo) info = NULL;
-  const char *class_model = NULL;
   Predict p = { 0 };
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
@@ -604,13 +523,13 @@ dm_cli_predict (int argc, char **argv)
   dm_predict_assign_stems (p.inputs);
 
   /* a model file, or a folder of one model per class: the class's model */
-  models = dm_model_set_open (model_path, &error);
-  if (models == NULL || (class_model = class_model_path (models, class_name, &error)) == NULL)
-    goto failed;
   p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
-  p.inspector = dm_inspector_new (class_model, backbone_path, p.batch_size, threads, &info, &error);
-  if (p.inspector == NULL || !choose_threshold (&p, info, class_model, class_name, &error)
-      || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
+  p.inspector = dm_inspect_class_open (model_path, backbone_path, class_name, p.batch_size, threads,
+                                       &p.cls, &error);
+  if (p.inspector == NULL)
+    goto failed;
+  dm_overlay_style_init (&p.style, p.cls.thresholds.pixel);
+  if (!alloc_batches (&p, &error) || !prepare_output (&p, &error))
     goto failed;
 
   run_pipeline (&p);

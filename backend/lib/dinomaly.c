@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* libdinomaly's public API (dinomaly.h) over the pipeline: a class opened
+ * as predict opens it (dm_inspect_class_open), a caller's buffer seen as a
+ * decoded picture, then predict's steps for one image. */
+#include "dinomaly.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "dm-error.h"
+#include "dm-image.h"
+#include "dm-inspect-class.h"
+#include "dm-inspector.h"
+
+struct dinomaly_model
+{
+  DmInspector *inspector;
+  DmInspectClass cls;
+  GMutex lock; /* one inference at a time (dm_inspector_score) */
+};
+
+struct dinomaly_result
+{
+  float score;
+  dinomaly_decision decision;
+  dinomaly_rule rule;
+  float *map; /* (DM_INSPECTOR_MAP_SIZE, DM_INSPECTOR_MAP_SIZE) */
+  size_t n_regions;
+  size_t n_listed;
+  dinomaly_region regions[DINOMALY_MAX_REGIONS];
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static GPrivate last_error = G_PRIVATE_INIT (g_free);
+
+static void
+set_message (const char *message)
+{
+  g_private_replace (&last_error, g_strdup (message));
+}
+
+static dinomaly_status G_GNUC_PRINTF (2, 3) fail (dinomaly_status status, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_private_replace (&last_error, g_strdup_vprintf (format, args));
+  va_end (args);
+  return status;
+}
+
+/* The public status of an engine error; the message is kept. */
+static dinomaly_status
+fail_with (GError *error)
+{
+  dinomaly_status status = DINOMALY_ERROR_FAILED;
+
+  if (error->domain == DM_ERROR)
+    switch ((DmError)error->code)
+      {
+      case DM_ERROR_IO: status = DINOMALY_ERROR_IO; break;
+      case DM_ERROR_CORRUPT:
+      case DM_ERROR_UNSUPPORTED:
+      case DM_ERROR_MISMATCH: status = DINOMALY_ERROR_MODEL; break;
+      case DM_ERROR_INVALID: status = DINOMALY_ERROR_ARGUMENT; break;
+      case DM_ERROR_TOO_LARGE: status = DINOMALY_ERROR_TOO_LARGE; break;
+      case DM_ERROR_NO_MEMORY: status = DINOMALY_ERROR_NO_MEMORY; break;
+      case DM_ERROR_NUMERIC: status = DINOMALY_ERROR_NUMERIC; break;
+      case DM_ERROR_FAILED:
+      case DM_ERROR_CANCELLED:
+      case DM_ERROR_BACKEND:
+      default: break;
+      }
+  set_message (error->message);
+  g_error_free (error);
+  return status;
+}
+
+const char *
+dinomaly_last_error (void)
+{
+  const char *message = g_private_get (&last_error);
+
+  return message != NULL ? message : "";
+}
+
+const char *
+dinomaly_status_name (dinomaly_status status)
+{
+  switch (status)
+    {
+    case DINOMALY_OK: return "ok";
+    case DINOMALY_ERROR_ARGUMENT: return "invalid argument";
+    case DINOMALY_ERROR_IO: return "input/output error";
+    case DINOMALY_ERROR_MODEL: return "unusable model";
+    case DINOMALY_ERROR_TOO_LARGE: return "too large";
+    case DINOMALY_ERROR_NO_MEMORY: return "out of memory";
+    case DINOMALY_ERROR_NUMERIC: return "no finite score";
+    case DINOMALY_ERROR_FAILED: return "failed";
+    default: return "unknown";
+    }
+}
+
+const char *
+dinomaly_version (void)
+{
+  return G_STRINGIFY (DINOMALY_VERSION_MAJOR) "." G_STRINGIFY (
+    DINOMALY_VERSION_MINOR) "." G_STRINGIFY (DINOMALY_VERSION_MICRO);
+}
+
+/* ---- models ------------------------------------------------------------ */
+
+dinomaly_status
+dinomaly_model_open (const char *model_path,
+                     const char *backbone_path,
+                     const char *class_name,
+                     int n_threads,
+                     dinomaly_model **model)
+{
+  dinomaly_model *self;
+  GError *error = NULL;
+
+  if (model != NULL)
+    *model = NULL;
+  if (model_path == NULL || model == NULL)
+    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_model_open: %s is NULL",
+                 model == NULL ? "model" : "model_path");
+  if (n_threads < 0 || n_threads > 4096)
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_model_open: n_threads %d is not within 0..4096", n_threads);
+  self = g_new0 (dinomaly_model, 1);
+  self->inspector = dm_inspect_class_open (model_path, backbone_path, class_name, 1, n_threads,
+                                           &self->cls, &error);
+  if (self->inspector == NULL)
+    {
+      dm_inspect_class_clear (&self->cls);
+      g_free (self);
+      return fail_with (error);
+    }
+  g_mutex_init (&self->lock);
+  *model = self;
+  return DINOMALY_OK;
+}
+
+void
+dinomaly_model_close (dinomaly_model *self)
+{
+  if (self == NULL)
+    return;
+  dm_inspector_free (self->inspector);
+  dm_inspect_class_clear (&self->cls);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+/* ---- inspection -------------------------------------------------------- */
+
+/* The caller's buffer as a decoded picture (borrowed: data points into
+ * pixels), after checking every size against the buffer; the picture is
+ * then exactly what dm_image_load gives for a PNG of that format. */
+static dinomaly_status
+view_buffer (const void *pixels,
+             size_t size,
+             uint32_t width,
+             uint32_t height,
+             size_t stride,
+             dinomaly_pixel_format format,
+             DmImage *image)
+{
+  size_t sample, row;
+  int channels;
+
+  switch (format)
+    {
+    case DINOMALY_GRAY8: channels = 1, sample = 1; break;
+    case DINOMALY_RGB8: channels = 3, sample = 1; break;
+    case DINOMALY_GRAY16: channels = 1, sample = 2; break;
+    case DINOMALY_RGB16: channels = 3, sample = 2; break;
+    default:
+      return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_inspect: unknown pixel format %d",
+                   (int)format);
+    }
+  if (width == 0 || height == 0)
+    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_inspect: a picture of %" G_GUINT32_FORMAT
+                 " x %" G_GUINT32_FORMAT " pixels has no pixel",
+                 width, height);
+  if ((guint64)width * height > DINOMALY_MAX_PIXELS)
+    return fail (DINOMALY_ERROR_TOO_LARGE,
+                 "dinomaly_inspect: a picture of %" G_GUINT32_FORMAT " x %" G_GUINT32_FORMAT
+                 " pixels is larger than %u pixels",
+                 width, height, DINOMALY_MAX_PIXELS);
+  /* width <= DINOMALY_MAX_PIXELS: no overflow */
+  row = (size_t)width * channels * sample;
+  if (stride < row)
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_inspect: a stride of %zu bytes is shorter than a row (%zu bytes)",
+                 stride, row);
+  if (stride > (G_MAXSIZE - row) / height || stride * (height - 1) + row > size)
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_inspect: %" G_GUINT32_FORMAT
+                 " rows of stride %zu do not fit in a buffer of %zu bytes",
+                 height, stride, size);
+  if (sample == 2 && (((guintptr)pixels | stride) & 1) != 0)
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_inspect: 16-bit pixels need an even address and an even stride");
+  image->width = (int)width;
+  image->height = (int)height;
+  image->channels = channels;
+  image->type = sample == 1 ? DM_PIXEL_U8 : DM_PIXEL_U16;
+  image->stride = stride;
+  image->data = (guint8 *)pixels; /* only read */
+  return DINOMALY_OK;
+}
+
+/* The decision of the score by the class's thresholds, as predict writes
+ * it, and the rule that made it. */
+static void
+decide (const dinomaly_model *self, dinomaly_result *result)
+{
+  if (!self->cls.decides)
+    return;
+  switch (dm_decide (&self->cls.thresholds, result->score))
+    {
+    case DM_DECISION_PASS: result->decision = DINOMALY_DECISION_PASS; break;
+    case DM_DECISION_UNCERTAIN:
+      result->decision = DINOMALY_DECISION_UNCERTAIN;
+      result->rule = DINOMALY_RULE_UNCERTAIN_BAND;
+      break;
+    case DM_DECISION_FAIL:
+    default:
+      result->decision = DINOMALY_DECISION_REJECT;
+      result->rule = DINOMALY_RULE_SCORE;
+      break;
+    }
+}
+
+dinomaly_status
+dinomaly_inspect (dinomaly_model *self,
+                  const void *pixels,
+                  size_t size,
+                  uint32_t width,
+                  uint32_t height,
+                  size_t stride,
+                  dinomaly_pixel_format format,
+                  dinomaly_result **result)
+{
+  g_autofree float *x = NULL;
+  dinomaly_result *r;
+  GError *error = NULL;
+  dinomaly_status status;
+  DmImage image;
+  gboolean ok;
+
+  if (result != NULL)
+    *result = NULL;
+  if (self == NULL || pixels == NULL || result == NULL)
+    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_inspect: %s is NULL",
+                 self == NULL ? "model" : pixels == NULL ? "pixels" : "result");
+  status = view_buffer (pixels, size, width, height, stride, format, &image);
+  if (status != DINOMALY_OK)
+    return status;
+
+  /* predict's loader: the picture preprocessed the model's way */
+  x = g_try_new (float, dm_inspector_input_size (self->inspector));
+  r = g_try_new0 (dinomaly_result, 1);
+  if (r != NULL)
+    r->map = g_try_new (float, DM_INSPECTOR_MAP_PIXELS);
+  if (x == NULL || r == NULL || r->map == NULL)
+    {
+      dinomaly_result_free (r);
+      return fail (DINOMALY_ERROR_NO_MEMORY, "dinomaly_inspect: out of memory");
+    }
+  if (!dm_inspector_prepare (self->inspector, &image, "dinomaly_inspect", x, &error))
+    goto failed;
+
+  /* predict's inference, then its writer's checks and decision */
+  g_mutex_lock (&self->lock);
+  ok = dm_inspector_score (self->inspector, x, 1, r->map, &r->score, &error);
+  g_mutex_unlock (&self->lock);
+  if (!ok || (error = dm_inspector_check_score ("dinomaly_inspect", r->score)) != NULL)
+    goto failed;
+  decide (self, r);
+  *result = r;
+  return DINOMALY_OK;
+
+failed:
+  dinomaly_result_free (r);
+  return fail_with (error);
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+float
+dinomaly_result_score (const dinomaly_result *result)
+{
+  return result != NULL ? result->score : NAN;
+}
+
+dinomaly_decision
+dinomaly_result_decision (const dinomaly_result *result)
+{
+  return result != NULL ? result->decision : DINOMALY_DECISION_NONE;
+}
+
+dinomaly_rule
+dinomaly_result_rule (const dinomaly_result *result)
+{
+  return result != NULL ? result->rule : DINOMALY_RULE_NONE;
+}
+
+const char *
+dinomaly_decision_name (dinomaly_decision decision)
+{
+  switch (decision)
+    {
+    case DINOMALY_DECISION_PASS: return dm_decision_name (DM_DECISION_PASS);
+    case DINOMALY_DECISION_UNCERTAIN: return dm_decision_name (DM_DECISION_UNCERTAIN);
+    case DINOMALY_DECISION_REJECT: return dm_decision_name (DM_DECISION_FAIL);
+    case DINOMALY_DECISION_NONE:
+    default: return "";
+    }
+}
+
+const char *
+dinomaly_rule_name (dinomaly_rule rule)
+{
+  switch (rule)
+    {
+    case DINOMALY_RULE_SCORE: return "score";
+    case DINOMALY_RULE_UNCERTAIN_BAND: return "uncertain_band";
+    case DINOMALY_RULE_REGION_AREA: return "region_area";
+    case DINOMALY_RULE_REGION_LENGTH: return "region_length";
+    case DINOMALY_RULE_REGION_COUNT: return "region_count";
+    case DINOMALY_RULE_NONE:
+    default: return "";
+    }
+}
+
+const float *
+dinomaly_result_map (const dinomaly_result *result, uint32_t *width, uint32_t *height)
+{
+  uint32_t side = result != NULL ? DM_INSPECTOR_MAP_SIZE : 0;
+
+  if (width != NULL)
+    *width = side;
+  if (height != NULL)
+    *height = side;
+  return result != NULL ? result->map : NULL;
+}
+
+size_t
+dinomaly_result_region_count (const dinomaly_result *result)
+{
+  return result != NULL ? result->n_regions : 0;
+}
+
+dinomaly_status
+dinomaly_result_region (const dinomaly_result *result, size_t index, dinomaly_region *region)
+{
+  if (result == NULL || region == NULL)
+    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_result_region: %s is NULL",
+                 result == NULL ? "result" : "region");
+  if (index >= result->n_listed)
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_result_region: region %zu of a result that lists %zu", index,
+                 result->n_listed);
+  *region = result->regions[index];
+  return DINOMALY_OK;
+}
+
+void
+dinomaly_result_free (dinomaly_result *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->map);
+  g_free (result);
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* libdinomaly gives exactly `dinomaly predict`'s results: the same
+ * pictures, as 8-bit and 16-bit, gray and RGB buffers (packed and with
+ * padded rows) through dinomaly_inspect, and as PNG files of those formats
+ * through predict (whose path is argv[1]): scores, maps and decisions
+ * (with the rule) compared bit for bit, for a model without thresholds and
+ * one whose uncertain band puts the pictures in all three decisions. */
+#include <math.h>
+#include <string.h>
+
+#include "dm-test-lib.h"
+#include "dm-test-util.h"
+
+#define N_PICTURES 3
+
+static const char *cli_path;
+
+typedef struct
+{
+  DmTestFrame frames[N_PICTURES][DM_TEST_LIB_N_FORMATS];
+  char *pngs[N_PICTURES * DM_TEST_LIB_N_FORMATS + 1];
+} Pictures;
+
+static void
+make_pictures (const char *dir, Pictures *p)
+{
+  static const struct
+  {
+    guint32 width, height;
+    gboolean defect;
+  } pictures[N_PICTURES] = { { 97, 61, FALSE }, { 97, 61, TRUE }, { 64, 83, TRUE } };
+
+  for (int k = 0; k < N_PICTURES; k++)
+    {
+      dm_test_lib_make_frames (pictures[k].width, pictures[k].height, 11 + k, pictures[k].defect,
+                               p->frames[k]);
+      for (int f = 0; f < DM_TEST_LIB_N_FORMATS; f++)
+        {
+          g_autofree char *name = g_strdup_printf ("p%d_%s.png", k, p->frames[k][f].name);
+          char *path = g_build_filename (dir, name, NULL);
+
+          dm_test_lib_save_png (&p->frames[k][f], path);
+          p->pngs[k * DM_TEST_LIB_N_FORMATS + f] = path;
+        }
+    }
+  p->pngs[N_PICTURES * DM_TEST_LIB_N_FORMATS] = NULL;
+}
+
+static void
+clear_pictures (Pictures *p)
+{
+  for (int k = 0; k < N_PICTURES; k++)
+    for (int f = 0; f < DM_TEST_LIB_N_FORMATS; f++)
+      dm_test_lib_frame_clear (&p->frames[k][f]);
+  for (int i = 0; p->pngs[i] != NULL; i++)
+    g_free (p->pngs[i]);
+}
+
+static dinomaly_result *
+inspect (dinomaly_model *model, const DmTestFrame *frame)
+{
+  dinomaly_result *result = NULL;
+  dinomaly_status status
+    = dinomaly_inspect (model, frame->pixels, frame->size, frame->width, frame->height,
+                        frame->stride, frame->format, &result);
+
+  if (status != DINOMALY_OK)
+    g_error ("dinomaly_inspect (%s): %s", frame->name, dinomaly_last_error ());
+  return result;
+}
+
+/* The rule a decision by the score alone comes with. */
+static const char *
+score_rule (dinomaly_decision decision)
+{
+  return decision == DINOMALY_DECISION_REJECT      ? "score"
+         : decision == DINOMALY_DECISION_UNCERTAIN ? "uncertain_band"
+                                                   : "";
+}
+
+/* predict over every PNG, the API over every frame (packed and padded):
+ * the same score, map, decision and rule; counts[] receives how many
+ * pictures got each decision. */
+static void
+compare_with_predict (const char *dir, const char *model_path, Pictures *p, guint counts[4])
+{
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autoptr (GPtrArray) rows = NULL;
+  dinomaly_model *model = NULL;
+
+  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, 0, &model), ==, DINOMALY_OK);
+  rows = dm_test_lib_run_predict (cli_path, model_path, out, (const char *const *)p->pngs);
+  g_assert_cmpuint (rows->len, ==, N_PICTURES * DM_TEST_LIB_N_FORMATS);
+  memset (counts, 0, 4 * sizeof (guint));
+  for (int k = 0; k < N_PICTURES; k++)
+    for (int f = 0; f < DM_TEST_LIB_N_FORMATS; f++)
+      {
+        const DmTestFrame *frame = &p->frames[k][f];
+        const DmTestPredictRow *row = g_ptr_array_index (rows, k * DM_TEST_LIB_N_FORMATS + f);
+        g_autofree float *want_map = dm_test_lib_read_predict_map (out, row->path);
+        g_autofree char *what = g_strdup_printf ("library vs predict, %s map", frame->name);
+        DmTestFrame padded;
+        char score[G_ASCII_DTOSTR_BUF_SIZE];
+
+        g_assert_cmpstr (row->path, ==, p->pngs[k * DM_TEST_LIB_N_FORMATS + f]);
+        /* 16-bit rows stay aligned: pad by an even count */
+        dm_test_lib_pad_frame (frame, frame->pixel_bytes == 1 || frame->pixel_bytes == 3 ? 13 : 14,
+                               &padded);
+        for (int pass = 0; pass < 2; pass++)
+          {
+            dinomaly_result *r = inspect (model, pass == 0 ? frame : &padded);
+            uint32_t mw = 0, mh = 0;
+            const float *map = dinomaly_result_map (r, &mw, &mh);
+            dinomaly_decision decision = dinomaly_result_decision (r);
+
+            g_assert_cmpuint (mw, ==, 256);
+            g_assert_cmpuint (mh, ==, 256);
+            /* predict writes %.9g: the float read back exactly */
+            g_ascii_formatd (score, sizeof score, "%.9g", dinomaly_result_score (r));
+            g_assert_cmpstr (score, ==, row->score);
+            g_assert_cmpfloat ((float)g_ascii_strtod (row->score, NULL), ==,
+                               dinomaly_result_score (r));
+            dm_test_assert_close (map, want_map, 256 * 256, 0.0, what);
+            g_assert_true (memcmp (map, want_map, 256 * 256 * sizeof (float)) == 0);
+            g_assert_cmpstr (dinomaly_decision_name (decision), ==, row->decision);
+            g_assert_cmpstr (dinomaly_rule_name (dinomaly_result_rule (r)), ==,
+                             row->rule != NULL ? row->rule : score_rule (decision));
+            if (pass == 0)
+              counts[decision]++;
+            dinomaly_result_free (r);
+          }
+        dm_test_lib_frame_clear (&padded);
+      }
+  dinomaly_model_close (model);
+}
+
+static int
+compare_floats (gconstpointer a, gconstpointer b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+
+  return (x > y) - (x < y);
+}
+
+static void
+test_formats (void)
+{
+  g_autofree char *dir = dm_test_make_tmpdir ();
+  g_autofree char *plain_model = g_build_filename (dir, "plain.dinomaly", NULL);
+  g_autofree char *band_model = g_build_filename (dir, "band.dinomaly", NULL);
+  float scores[N_PICTURES * DM_TEST_LIB_N_FORMATS];
+  dinomaly_model *model = NULL;
+  Pictures p = { 0 };
+  guint counts[4];
+  int n = N_PICTURES * DM_TEST_LIB_N_FORMATS;
+
+  make_pictures (dir, &p);
+
+  /* without thresholds: no decision, as predict's empty column */
+  dm_test_lib_write_model (plain_model, FALSE, NAN, NAN, NAN);
+  compare_with_predict (dir, plain_model, &p, counts);
+  g_assert_cmpuint (counts[DINOMALY_DECISION_NONE], ==, n);
+
+  /* a band between the lowest and the highest scores: all three decisions */
+  g_assert_cmpint (dinomaly_model_open (plain_model, NULL, NULL, 0, &model), ==, DINOMALY_OK);
+  for (int i = 0; i < n; i++)
+    {
+      dinomaly_result *r = inspect (model, &p.frames[i / DM_TEST_LIB_N_FORMATS][i % DM_TEST_LIB_N_FORMATS]);
+
+      scores[i] = dinomaly_result_score (r);
+      dinomaly_result_free (r);
+    }
+  dinomaly_model_close (model);
+  qsort (scores, n, sizeof (float), compare_floats);
+  g_assert_cmpfloat (scores[0], <, scores[1]);
+  g_assert_cmpfloat (scores[n - 2], <, scores[n - 1]);
+  dm_test_lib_write_model (band_model, TRUE, (scores[0] + scores[1]) / 2.0,
+                           (scores[n - 2] + scores[n - 1]) / 2.0, 10.0);
+  compare_with_predict (dir, band_model, &p, counts);
+  g_assert_cmpuint (counts[DINOMALY_DECISION_PASS], ==, 1);
+  g_assert_cmpuint (counts[DINOMALY_DECISION_UNCERTAIN], ==, n - 2);
+  g_assert_cmpuint (counts[DINOMALY_DECISION_REJECT], ==, 1);
+  clear_pictures (&p);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (argc, >=, 2);
+  cli_path = argv[1];
+  g_test_add_func ("/lib/predict/formats", test_formats);
+  rc = g_test_run ();
+  dm_test_print_error_summary ();
+  return rc;
+}
