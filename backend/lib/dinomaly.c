@@ -127,8 +127,8 @@ dinomaly_model_open (const char *model_path,
     return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_model_open: %s is NULL",
                  model == NULL ? "model" : "model_path");
   if (n_threads < 0 || n_threads > 4096)
-    return fail (DINOMALY_ERROR_ARGUMENT,
-                 "dinomaly_model_open: n_threads %d is not within 0..4096", n_threads);
+    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_model_open: n_threads %d is not within 0..4096",
+                 n_threads);
   self = g_new0 (dinomaly_model, 1);
   self->inspector = dm_inspect_class_open (model_path, backbone_path, class_name, 1, n_threads,
                                            &self->cls, &error);
@@ -182,8 +182,9 @@ view_buffer (const void *pixels,
                    (int)format);
     }
   if (width == 0 || height == 0)
-    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_inspect: a picture of %" G_GUINT32_FORMAT
-                 " x %" G_GUINT32_FORMAT " pixels has no pixel",
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_inspect: a picture of %" G_GUINT32_FORMAT " x %" G_GUINT32_FORMAT
+                 " pixels has no pixel",
                  width, height);
   if ((guint64)width * height > DINOMALY_MAX_PIXELS)
     return fail (DINOMALY_ERROR_TOO_LARGE,
@@ -256,7 +257,9 @@ dinomaly_inspect (dinomaly_model *self,
     *result = NULL;
   if (self == NULL || pixels == NULL || result == NULL)
     return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_inspect: %s is NULL",
-                 self == NULL ? "model" : pixels == NULL ? "pixels" : "result");
+                 self == NULL     ? "model"
+                 : pixels == NULL ? "pixels"
+                                  : "result");
   status = view_buffer (pixels, size, width, height, stride, format, &image);
   if (status != DINOMALY_OK)
     return status;

@@ -50,7 +50,13 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C" {
+#define DINOMALY_BEGIN_DECLS                                                                       \
+  extern "C"                                                                                       \
+  {
+#define DINOMALY_END_DECLS }
+#else
+#define DINOMALY_BEGIN_DECLS
+#define DINOMALY_END_DECLS
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -63,6 +69,8 @@ extern "C" {
 #define DINOMALY_VERSION_MAJOR 1
 #define DINOMALY_VERSION_MINOR 0
 #define DINOMALY_VERSION_MICRO 0
+
+DINOMALY_BEGIN_DECLS
 
 /* ---- errors ---- */
 
@@ -175,13 +183,13 @@ typedef enum
 /* The rule that made the decision. */
 typedef enum
 {
-  DINOMALY_RULE_NONE = 0,          /* passed (or no decision) */
-  DINOMALY_RULE_SCORE = 1,         /* the image score at or above the image threshold (or
-                                    * the top of the uncertain band) */
+  DINOMALY_RULE_NONE = 0,           /* passed (or no decision) */
+  DINOMALY_RULE_SCORE = 1,          /* the image score at or above the image threshold (or
+                                     * the top of the uncertain band) */
   DINOMALY_RULE_UNCERTAIN_BAND = 2, /* the score inside the uncertain band */
-  DINOMALY_RULE_REGION_AREA = 3,   /* a defect region at or above the maximum area */
-  DINOMALY_RULE_REGION_LENGTH = 4, /* a defect region at or above the maximum length */
-  DINOMALY_RULE_REGION_COUNT = 5,  /* more defect regions than allowed */
+  DINOMALY_RULE_REGION_AREA = 3,    /* a defect region at or above the maximum area */
+  DINOMALY_RULE_REGION_LENGTH = 4,  /* a defect region at or above the maximum length */
+  DINOMALY_RULE_REGION_COUNT = 5,   /* more defect regions than allowed */
 } dinomaly_rule;
 
 /* A defect region: 8-connected pixels of the picture where the anomaly
@@ -241,8 +249,6 @@ DINOMALY_API dinomaly_status dinomaly_result_region (const dinomaly_result *resu
 /* Frees a result. NULL is ignored. */
 DINOMALY_API void dinomaly_result_free (dinomaly_result *result);
 
-#ifdef __cplusplus
-}
-#endif
+DINOMALY_END_DECLS
 
 #endif /* DINOMALY_H */

@@ -236,3 +236,11 @@ dm_test_lib_read_predict_map (const char *out, const char *path)
     memcpy (values + y * 256, map->data + y * map->stride, 256 * sizeof (float));
   return values;
 }
+
+int
+dm_test_lib_compare_floats (const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+
+  return (x > y) - (x < y);
+}

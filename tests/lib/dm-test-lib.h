@@ -53,7 +53,7 @@ typedef struct
   char *path;
   char *score; /* as written */
   char *decision;
-  char *rule;  /* NULL when the CSV has no rule column */
+  char *rule; /* NULL when the CSV has no rule column */
 } DmTestPredictRow;
 
 /* Runs `cli predict --model model --out out paths...` (exit status 0
@@ -67,5 +67,8 @@ GPtrArray *dm_test_lib_run_predict (const char *cli,
 /* predict's STEM_map.tiff in out for the picture at path: 256 x 256
  * floats (g_free). */
 float *dm_test_lib_read_predict_map (const char *out, const char *path);
+
+/* For qsort: floats in increasing order. */
+int dm_test_lib_compare_floats (const void *a, const void *b);
 
 G_END_DECLS

@@ -60,9 +60,8 @@ static dinomaly_result *
 inspect (dinomaly_model *model, const DmTestFrame *frame)
 {
   dinomaly_result *result = NULL;
-  dinomaly_status status
-    = dinomaly_inspect (model, frame->pixels, frame->size, frame->width, frame->height,
-                        frame->stride, frame->format, &result);
+  dinomaly_status status = dinomaly_inspect (model, frame->pixels, frame->size, frame->width,
+                                             frame->height, frame->stride, frame->format, &result);
 
   if (status != DINOMALY_OK)
     g_error ("dinomaly_inspect (%s): %s", frame->name, dinomaly_last_error ());
@@ -134,14 +133,6 @@ compare_with_predict (const char *dir, const char *model_path, Pictures *p, guin
   dinomaly_model_close (model);
 }
 
-static int
-compare_floats (gconstpointer a, gconstpointer b)
-{
-  float x = *(const float *)a, y = *(const float *)b;
-
-  return (x > y) - (x < y);
-}
-
 static void
 test_formats (void)
 {
@@ -165,13 +156,14 @@ test_formats (void)
   g_assert_cmpint (dinomaly_model_open (plain_model, NULL, NULL, 0, &model), ==, DINOMALY_OK);
   for (int i = 0; i < n; i++)
     {
-      dinomaly_result *r = inspect (model, &p.frames[i / DM_TEST_LIB_N_FORMATS][i % DM_TEST_LIB_N_FORMATS]);
+      dinomaly_result *r
+        = inspect (model, &p.frames[i / DM_TEST_LIB_N_FORMATS][i % DM_TEST_LIB_N_FORMATS]);
 
       scores[i] = dinomaly_result_score (r);
       dinomaly_result_free (r);
     }
   dinomaly_model_close (model);
-  qsort (scores, n, sizeof (float), compare_floats);
+  qsort (scores, n, sizeof (float), dm_test_lib_compare_floats);
   g_assert_cmpfloat (scores[0], <, scores[1]);
   g_assert_cmpfloat (scores[n - 2], <, scores[n - 1]);
   dm_test_lib_write_model (band_model, TRUE, (scores[0] + scores[1]) / 2.0,
