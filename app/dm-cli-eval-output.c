@@ -12,6 +12,7 @@
 #include "dm-csv.h"
 #include "dm-cli-eval-private.h"
 #include "dm-error.h"
+#include "dm-image-header.h"
 #include "dm-image.h"
 #include "dm-json-writer.h"
 #include "dm-thresholds.h"
@@ -21,6 +22,23 @@ dm_cli_eval_record_clear (DmCliEvalRecord *record)
 {
   g_free (record->name);
   g_free (record->views);
+  g_clear_pointer (&record->decider, dm_decider_free);
+}
+
+void
+dm_cli_eval_sample_size (const DmSample *s, int *width, int *height)
+{
+  DmImageHeader header;
+
+  *width = s->width;
+  *height = s->height;
+  if (*width > 0 && *height > 0)
+    return;
+  if (dm_image_read_header (s->path, &header, NULL))
+    {
+      *width = header.width;
+      *height = header.height;
+    }
 }
 
 static int
@@ -93,18 +111,21 @@ dm_cli_eval_append_csv (GString *csv,
       g_string_append_c (csv, ',');
       dm_csv_append_field (csv, path);
       g_string_append (csv, r->labels[i] ? ",defect," : ",good,");
-      append_float (csv, r->scores[i]);
-      g_string_append_c (csv, ',');
-      if (record->has_threshold)
-        {
-          /* the rule of the whole application (dm-thresholds.h) */
-          DmThresholds t;
+      DmVerdict v;
+      int width, height;
 
-          dm_thresholds_init (&t);
-          t.image = record->threshold;
-          g_string_append (csv,
-                           dm_decide (&t, r->scores[i]) == DM_DECISION_FAIL ? "defect" : "good");
-        }
+      /* the decision of the whole application (dm-decider.h) */
+      dm_cli_eval_sample_size (s, &width, &height);
+      dm_decider_run (record->decider, r->maps + (gsize)i * DM_EVAL_MAP_SIZE * DM_EVAL_MAP_SIZE,
+                      r->scores[i], width, height, &v, NULL);
+      append_float (csv, v.score);
+      g_string_append_c (csv, ',');
+      if (dm_decider_decides (record->decider))
+        g_string_append (csv, v.decision == DM_DECISION_FAIL        ? "defect"
+                              : v.decision == DM_DECISION_UNCERTAIN ? "uncertain"
+                                                                    : "good");
+      g_string_append_c (csv, ',');
+      dm_verdict_append_csv (csv, &v);
       g_string_append_c (csv, ',');
       dm_report_append_sample_view (csv, s->path);
       g_string_append_c (csv, '\n');

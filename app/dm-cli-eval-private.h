@@ -27,6 +27,7 @@ typedef struct
   char *views;     /* ... and their cameras, "C1,C2,..." (sorted), else NULL */
   gboolean has_threshold;
   double threshold; /* the model's image threshold: score > threshold is a defect */
+  DmDecider *decider; /* the class's thresholds and inspection rules (owned) */
   double seconds;
 } DmCliEvalRecord;
 
@@ -83,15 +84,22 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DmCliEvalRun, dm_cli_eval_run_clear)
 /* The model's thresholds for a class, or NULL. */
 const DmClassThreshold *dm_cli_eval_find_threshold (const DmModelInfo *info, const char *name);
 
+/* The size of a sample's picture: from the dataset's header check, else
+ * its header read now (0 x 0 when it cannot be read). */
+void dm_cli_eval_sample_size (const DmSample *sample, int *width, int *height);
+
 /* The paper's table of the evaluated classes (dm_report_paper_table). */
 char *dm_cli_eval_paper_table (const DmCliEvalRecord *records,
                                guint n,
                                const DmMetrics *mean,
                                DmPaperTableFormat format);
 
-/* Rows `class,path,label,score,decision,sample,view` of one class (RFC 4180
- * quoting); sample and view are those of a multi-view image (Real-IAD's
- * "S0011", "C3": dm_dataset_sample_view), else empty. */
+/* Rows `class,path,label,score,decision,rule,regions,largest_area_px,
+ * largest_area_mm2,largest_length_px,largest_length_mm,sample,view` of one
+ * class (RFC 4180 quoting), each image judged by the record's decider
+ * (decision "good", "uncertain" or "defect", empty without a threshold);
+ * sample and view are those of a multi-view image (Real-IAD's "S0011",
+ * "C3": dm_dataset_sample_view), else empty. */
 void dm_cli_eval_append_csv (GString *csv,
                              const DmDataset *dataset,
                              const DmEvalClass *result,

@@ -297,6 +297,25 @@ dm_cli_eval_run (DmCliEvalRun *run, DmCliEvalClassFunc per_class, gpointer user_
           g_ptr_array_add (run->failures, g_strdup (result->failures->pdata[i]));
         }
 
+      {
+        /* the class's thresholds and rules: a region of interest changes
+         * the scores and the pixel metrics */
+        DmThresholds t;
+
+        dm_model_info_get_thresholds (run->info, name, &t);
+        record.decider = dm_decider_new (&t, dm_model_info_get_rules (run->info, name),
+                                         run->model->resize, run->model->crop, &error);
+        if (record.decider == NULL)
+          {
+            g_prefix_error (&error, "%s: class '%s': ", run->model_path, name);
+            goto failed;
+          }
+        if (!dm_eval_class_apply_rules (result, record.decider, &error))
+          {
+            dm_cli_eval_record_clear (&record);
+            goto failed;
+          }
+      }
       record.name = g_strdup (name);
       record.metrics = result->metrics;
       record.n_images = result->n_images;
@@ -381,7 +400,9 @@ dm_cli_eval (int argc, char **argv)
       "evaluate these classes only (default: every class with test images)", "A,B" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "write the metrics as JSON", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
-      "write one row per test image: class,path,label,score,decision,sample,view", "FILE" },
+      "write one row per test image: class,path,label,score,decision,rule,regions,"
+      "largest_area_px,largest_area_mm2,largest_length_px,largest_length_mm,sample,view",
+      "FILE" },
     { "table", 0, 0, G_OPTION_ARG_STRING, &table,
       "print the paper's table instead (the seven metrics in the paper's order, in percent with "
       "one decimal): paper, paper-csv or paper-markdown",
@@ -393,7 +414,8 @@ dm_cli_eval (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) csv = g_string_new ("class,path,label,score,decision,sample,view\n");
+  g_autoptr (GString) csv
+    = g_string_new ("class,path,label,score,decision," DM_VERDICT_CSV_COLUMNS ",sample,view\n");
   g_auto (DmCliEvalRun) run = { 0 };
   EvalOutputs outputs = { NULL, NULL };
   const DmCliEvalRecord *records;

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dm-csv.h"
 #include "dm-anomaly-map.h"
+#include "dm-csv.h"
+#include "dm-decider.h"
+#include "dm-json-writer.h"
 #include "dm-cli-predict-private.h"
 #include "dm-cli.h"
 #include "dm-dinomaly.h"
@@ -74,6 +76,7 @@ typedef struct
 
   /* writer state */
   GString *csv;
+  GString *json_images; /* results.json's "images" entries so far */
   guint n_done, n_failed;
   gint64 t_start;
 } Predict;
@@ -233,12 +236,74 @@ loader_thread (gpointer data)
   return NULL;
 }
 
+/* results.json: the model, the class and its rules, then every image
+ * written so far with its verdict (regions included). */
+static gboolean
+write_json (Predict *p, GError **error)
+{
+  g_autofree char *path = g_build_filename (p->out_dir, "results.json", NULL);
+  g_autoptr (DmJsonWriter) j = dm_json_writer_new (TRUE);
+  const DmThresholds *t = dm_decider_get_thresholds (p->cls.decider);
+
+  dm_json_writer_begin_object (j);
+  dm_json_writer_member_string (j, "class", p->cls.class_name);
+  dm_json_writer_key (j, "thresholds");
+  dm_json_writer_begin_inline_object (j);
+  dm_json_writer_member_number (j, "image", t->image);
+  dm_json_writer_member_number (j, "pixel", t->pixel);
+  dm_json_writer_member_number (j, "uncertain_low", t->uncertain_low);
+  dm_json_writer_member_number (j, "uncertain_high", t->uncertain_high);
+  dm_json_writer_end_object (j);
+  dm_json_writer_key (j, "rules");
+  dm_json_writer_begin_object (j);
+  dm_rules_write_members (dm_decider_get_rules (p->cls.decider), j);
+  dm_json_writer_end_object (j);
+  dm_json_writer_key (j, "images");
+  dm_json_writer_raw (j, p->json_images->len > 0 ? p->json_images->str : "[]");
+  dm_json_writer_end_object (j);
+  return dm_json_writer_write_file (j, path, error);
+}
+
 static gboolean
 write_csv (Predict *p, GError **error)
 {
   g_autofree char *path = g_build_filename (p->out_dir, "results.csv", NULL);
 
-  return dm_file_set_contents_atomic (path, p->csv->str, p->csv->len, error);
+  return dm_file_set_contents_atomic (path, p->csv->str, p->csv->len, error)
+         && write_json (p, error);
+}
+
+/* One image's entry of results.json, appended to the array text. */
+static void
+append_json_image (Predict *p, const Input *in, const DmImage *image, const DmVerdict *v)
+{
+  g_autoptr (DmJsonWriter) j = dm_json_writer_new (FALSE);
+  g_autofree char *path = g_filename_display_name (in->path);
+
+  dm_json_writer_begin_object (j);
+  dm_json_writer_member_string (j, "path", path);
+  dm_json_writer_member_int (j, "width", image->width);
+  dm_json_writer_member_int (j, "height", image->height);
+  dm_json_writer_key (j, "score");
+  dm_json_writer_float (j, v->score);
+  if (p->cls.decides)
+    dm_json_writer_member_string (j, "decision", dm_decision_name (v->decision));
+  else
+    {
+      dm_json_writer_key (j, "decision");
+      dm_json_writer_null (j);
+    }
+  dm_verdict_write_members (j, v);
+  dm_json_writer_end_object (j);
+  if (p->json_images->len == 0)
+    g_string_append (p->json_images, "[\n");
+  else
+    {
+      g_string_truncate (p->json_images, p->json_images->len - 2);
+      g_string_append (p->json_images, ",\n");
+    }
+  g_string_append (p->json_images, dm_json_writer_get_text (j));
+  g_string_append (p->json_images, "\n]");
 }
 
 /* The map, the overlay, then the CSV row: a row only names images whose
@@ -252,12 +317,23 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
   g_autofree char *map_path = g_build_filename (p->out_dir, map_name, NULL);
   g_autofree char *overlay_path = g_build_filename (p->out_dir, overlay_name, NULL);
   g_autoptr (DmImage) overlay = NULL;
+  g_autofree guint8 *inspected = NULL;
+  const DmRules *rules = dm_decider_get_rules (p->cls.decider);
   char number[G_ASCII_DTOSTR_BUF_SIZE];
+  DmVerdict v;
 
+  dm_decider_run (p->cls.decider, map, score, item->image->width, item->image->height, &v, NULL);
   if (!dm_image_save_tiff_f32 (map, DM_ANOMALY_MAP_SIZE, DM_ANOMALY_MAP_SIZE, map_path, error))
     return FALSE;
-  overlay
-    = dm_overlay_compose (item->image, map, DM_ANOMALY_MAP_SIZE, &item->geom, &p->style, error);
+  if (!dm_roi_is_empty (rules->roi))
+    {
+      /* what the region of interest leaves out is hatched like the margin */
+      inspected = g_malloc ((gsize)item->image->width * item->image->height);
+      dm_roi_rasterize (rules->roi, rules->ref_width, rules->ref_height, item->image->width,
+                        item->image->height, inspected);
+    }
+  overlay = dm_overlay_compose_masked (item->image, map, DM_ANOMALY_MAP_SIZE, &item->geom,
+                                       &p->style, inspected, error);
   if (overlay == NULL || !dm_image_save_png (overlay, overlay_path, error))
     {
       /* no row will name it: leave no map without its overlay */
@@ -266,9 +342,12 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
     }
 
   dm_csv_append_field (p->csv, in->path);
-  g_string_append_printf (
-    p->csv, ",%s,%s\n", g_ascii_formatd (number, sizeof number, "%.9g", score),
-    !p->cls.decides ? "" : dm_decision_name (dm_decide (&p->cls.thresholds, score)));
+  g_string_append_printf (p->csv, ",%s,%s,",
+                          g_ascii_formatd (number, sizeof number, "%.9g", v.score),
+                          p->cls.decides ? dm_decision_name (v.decision) : "");
+  dm_verdict_append_csv (p->csv, &v);
+  g_string_append_c (p->csv, '\n');
+  append_json_image (p, in, item->image, &v);
   return TRUE;
 }
 
@@ -395,7 +474,8 @@ prepare_output (Predict *p, GError **error)
     }
   /* half-written overlays and maps of a run that was killed */
   dm_atomic_file_remove_stale_in (p->out_dir);
-  p->csv = g_string_new ("path,score,decision\n");
+  p->csv = g_string_new ("path,score,decision," DM_VERDICT_CSV_COLUMNS "\n");
+  p->json_images = g_string_new (NULL);
   return write_csv (p, error);
 }
 
@@ -438,6 +518,8 @@ predict_clear (Predict *p)
   dm_inspect_class_clear (&p->cls);
   if (p->csv != NULL)
     g_string_free (p->csv, TRUE);
+  if (p->json_images != NULL)
+    g_string_free (p->json_images, TRUE);
   g_clear_error (&p->fatal);
   g_mutex_clear (&p->fatal_lock);
 }
@@ -446,7 +528,7 @@ int
 dm_cli_predict (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *backbone_path = NULL, *out_dir = NULL;
-  g_autofree char *class_name = NULL;
+  g_autofree char *class_name = NULL, *rules_path = NULL;
   g_auto (GStrv) args = NULL;
   int batch = 8, threads = 0;
   gint64 max_pixels = DM_IMAGE_DEFAULT_MAX_PIXELS;
@@ -461,6 +543,10 @@ dm_cli_predict (int argc, char **argv)
       "the class whose thresholds decide (needed when the model has several), and whose model "
       "scores in a folder of one model per class",
       "NAME" },
+    { "rules", 0, 0, G_OPTION_ARG_FILENAME, &rules_path,
+      "inspection rules (region of interest, mm per pixel, limits on defect regions) from a "
+      "JSON file, instead of the class's in the model",
+      "FILE.json" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "images per inference batch (8)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (default: all cores)", "T" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
@@ -480,10 +566,16 @@ dm_cli_predict (int argc, char **argv)
   if (!dm_cli_parse ("predict", "IMAGE|FOLDER…",
                      "Scores images with a model. Writes into DIR: results.csv (path,score,\n"
                      "decision: pass or fail when the model has an image threshold for the\n"
-                     "class, uncertain inside its uncertain band, else empty), and per image\n"
+                     "class, uncertain inside its uncertain band, else empty; then the rule\n"
+                     "that decided, the defect regions that count and the largest one's area\n"
+                     "and the longest extent, in pixels of the picture and in mm when the\n"
+                     "class is calibrated), results.json (the same with every region's box,\n"
+                     "area, extent, maximum and mean), and per image\n"
                      "STEM_map.tiff (the 256x256 anomaly map the score comes from, float32) and\n"
                      "STEM_overlay.png (the heatmap over the original image; the part the model\n"
-                     "does not see is hatched). STEM is the file name without extension; a stem\n"
+                     "does not see, or its region of interest leaves out, is hatched). With a\n"
+                     "region of interest the score is the mean of the top 1% of the inspected\n"
+                     "map pixels. STEM is the file name without extension; a stem\n"
                      "seen before gets -2, -3, ...\n\n"
                      "Folders give their files sorted by name (not their subfolders; hidden\n"
                      "files ignored); files that are not PNG, TIFF, JPEG or BMP by content are\n"
@@ -524,8 +616,8 @@ dm_cli_predict (int argc, char **argv)
 
   /* a model file, or a folder of one model per class: the class's model */
   p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
-  p.inspector = dm_inspect_class_open (model_path, backbone_path, class_name, p.batch_size, threads,
-                                       &p.cls, &error);
+  p.inspector = dm_inspect_class_open (model_path, backbone_path, class_name, rules_path,
+                                       p.batch_size, threads, &p.cls, &error);
   if (p.inspector == NULL)
     goto failed;
   dm_overlay_style_init (&p.style, p.cls.thresholds.pixel);

@@ -88,6 +88,28 @@ collect_class (const DmDataset *ds,
   record->has_threshold = k->threshold_source != DM_REPORT_THRESHOLD_NONE;
   record->threshold = record->has_threshold ? k->image_threshold : 0.0;
 
+  /* every image judged as predict and the station judge it: regions, and
+   * the class's rules (the scores are already those over its ROI) */
+  {
+    const DmRules *rules = dm_model_info_get_rules (*col->info, dc->name);
+
+    if (isfinite (k->pixel_threshold) || !dm_rules_is_empty (rules))
+      {
+        g_autoptr (DmDecider) decider
+          = dm_report_class_decider (k, rules, (*col->info)->resize, (*col->info)->crop, error);
+
+        if (decider == NULL)
+          return FALSE;
+        for (guint i = 0; i < r->n_images; i++)
+          {
+            int width, height;
+
+            dm_cli_eval_sample_size (&ds->samples[r->sample_index[i]], &width, &height);
+            dm_report_class_judge (k, decider, i, r->maps + i * per, width, height);
+          }
+      }
+  }
+
   gallery = dm_report_gallery_select (k, DM_REPORT_GALLERY_TOP, DM_REPORT_GALLERY_MISCLASSIFIED,
                                       NULL, NULL);
   for (guint g = 0; g < gallery->len; g++)
@@ -203,7 +225,8 @@ dm_cli_report (int argc, char **argv)
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "the PDF report to write", "REPORT.pdf" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "also write every figure as JSON", "FILE" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
-      "also write one row per image: class,path,label,score,decision,threshold,sample,view",
+      "also write one row per image: class,path,label,score,decision,threshold,rule,regions,"
+      "largest_area_px,largest_area_mm2,largest_length_px,largest_length_mm,sample,view",
       "FILE" },
     { "paper", 0, 0, G_OPTION_ARG_STRING, &paper_name, "a4 (default) or letter", "SIZE" },
     { "threshold-quantile", 0, 0, G_OPTION_ARG_STRING, &quantile_text,

@@ -41,6 +41,7 @@ dm_cli_station_options_clear (DmCliStationOptions *o)
   g_free (o->threshold);
   g_free (o->band);
   g_free (o->calibrate);
+  g_free (o->rules);
   g_free (o->journal);
   g_free (o->name);
   g_strfreev (o->sources);
@@ -63,6 +64,10 @@ dm_cli_station_entries (DmCliStationOptions *o, gboolean with_sources)
       "image threshold: a score at or above it fails (overrides the model's)", "SCORE" },
     { "band", 0, 0, G_OPTION_ARG_STRING, &o->band,
       "uncertain band: scores in [LOW, HIGH) are uncertain", "LOW,HIGH" },
+    { "rules", 0, 0, G_OPTION_ARG_FILENAME, &o->rules,
+      "inspection rules (region of interest, mm per pixel, limits on defect regions) from a "
+      "JSON file, instead of the model's or project's",
+      "FILE.json" },
     { "calibrate", 0, 0, G_OPTION_ARG_FILENAME, &o->calibrate,
       "thresholds from a folder of good parts (at least 10 images)", "DIR" },
     { "quantile", 0, 0, G_OPTION_ARG_DOUBLE, &o->quantile,
@@ -183,6 +188,17 @@ dm_cli_station_settings (const char *command, DmCliStationOptions *o, DmStationS
     }
   for (guint i = 0; i < notes->len; i++)
     dm_cli_print_error (command, notes->pdata[i]);
+  if (o->rules != NULL)
+    {
+      g_autoptr (DmRules) rules = dm_rules_load (o->rules, &error);
+
+      if (rules == NULL)
+        {
+          dm_cli_print_error (command, error);
+          return FALSE;
+        }
+      dm_station_settings_set_rules (s, s->default_class, rules);
+    }
   if (o->calibrate != NULL)
     {
       const DmThresholds *t = dm_station_rules_get (s);

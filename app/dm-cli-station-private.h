@@ -15,7 +15,7 @@ typedef struct
 {
   /* model and rules */
   char *model, *backbone, *project, *class_name;
-  char *threshold, *band, *calibrate;
+  char *threshold, *band, *calibrate, *rules;
   double quantile;
   /* the station */
   char *journal, *name;

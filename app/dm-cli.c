@@ -19,6 +19,7 @@ static const DmCliCommand commands[] = {
   { "report", "Evaluate a model and write an inspection report (PDF, CSV, JSON)", dm_cli_report },
   { "predict", "Score images with a model: scores, decisions, maps and overlays", dm_cli_predict },
   { "calibrate", "Store thresholds into a model file, from good parts or given", dm_cli_calibrate },
+  { "rules", "Show or store a class's inspection rules: ROI, mm per pixel, limits", dm_cli_rules },
   { "station", "Run a model on the line: hot folders and cameras in, results out", dm_cli_station },
   { "serve", "Serve a model over HTTP: POST an image, get the decision", dm_cli_serve },
   { "bench", "How fast this machine runs Dinomaly (infer, train, station)", dm_cli_bench },

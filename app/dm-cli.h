@@ -78,6 +78,7 @@ int dm_cli_metrics (int argc, char **argv);
 int dm_cli_eval (int argc, char **argv);
 int dm_cli_train (int argc, char **argv);
 int dm_cli_predict (int argc, char **argv);
+int dm_cli_rules (int argc, char **argv);
 int dm_cli_bench (int argc, char **argv);
 int dm_cli_bench_train (int argc, char **argv);
 int dm_cli_bench_station (int argc, char **argv);

@@ -18,6 +18,41 @@
 
 G_DEFINE_FINAL_TYPE (DmInspectEntry, dm_inspect_entry, G_TYPE_OBJECT)
 
+typedef struct
+{
+  DmDecider *decider; /* a copy */
+  DmVerdict verdict;
+} Judged;
+
+static void
+judged_free (gpointer data)
+{
+  Judged *j = data;
+
+  dm_decider_free (j->decider);
+  g_free (j);
+}
+
+const DmVerdict *
+dm_inspect_entry_judge (DmInspectEntry *self, const DmDecider *decider)
+{
+  Judged *j;
+
+  if (self->map == NULL || decider == NULL)
+    return NULL;
+  for (guint i = 0; i < self->verdicts->len; i++)
+    {
+      j = self->verdicts->pdata[i];
+      if (dm_decider_equal (j->decider, decider))
+        return &j->verdict;
+    }
+  j = g_new0 (Judged, 1);
+  j->decider = dm_decider_copy (decider);
+  dm_decider_run (decider, self->map, self->score, self->width, self->height, &j->verdict, NULL);
+  g_ptr_array_add (self->verdicts, j);
+  return &j->verdict;
+}
+
 static void
 dm_inspect_entry_finalize (GObject *object)
 {
@@ -28,6 +63,7 @@ dm_inspect_entry_finalize (GObject *object)
   g_free (self->map);
   g_free (self->error);
   g_clear_object (&self->thumbnail);
+  g_ptr_array_unref (self->verdicts);
   G_OBJECT_CLASS (dm_inspect_entry_parent_class)->finalize (object);
 }
 
@@ -42,6 +78,7 @@ dm_inspect_entry_class_init (DmInspectEntryClass *klass)
 static void
 dm_inspect_entry_init (DmInspectEntry *self)
 {
+  self->verdicts = g_ptr_array_new_with_free_func (judged_free);
 }
 
 static DmInspectEntry *
@@ -77,7 +114,11 @@ struct _DmInspectJob
 
   char **paths;
   char *model_path, *backbone_path, *results_dir;
-  gint cancel; /* dm_inspect_run's stop flag, set when the job is cancelled */
+  /* every class's thresholds and rules, as the project had them */
+  GArray *class_thresholds; /* DmThresholds */
+  GPtrArray *class_rules;   /* DmRules* (NULL: none) */
+  GPtrArray *deciders;      /* worker: DmDecider* (NULL when the rules do not apply) */
+  gint cancel;              /* dm_inspect_run's stop flag, set when the job is cancelled */
 
   /* what the properties show (main thread) */
   GListStore *results; /* DmInspectEntry */
@@ -166,6 +207,15 @@ dm_inspect_job_new (const DmProject *project,
   self->model_path = g_steal_pointer (&model);
   self->backbone_path = g_strdup (project->backbone_path);
   self->results_dir = dm_project_subfolder (project, "results");
+  for (guint i = 0; i < project->classes->len; i++)
+    {
+      const DmProjectClass *pc = project->classes->pdata[i];
+      DmThresholds t;
+
+      dm_project_class_thresholds (pc, &t);
+      g_array_append_val (self->class_thresholds, t);
+      g_ptr_array_add (self->class_rules, pc->rules != NULL ? dm_rules_copy (pc->rules) : NULL);
+    }
   return self;
 }
 
@@ -175,6 +225,19 @@ on_item (const DmInspectItem *item, gpointer user_data)
 {
   DmInspectJob *self = user_data;
   DmInspectEntry *entry = entry_new (item);
+
+  /* judged here, off the main thread: the page finds the verdicts kept */
+  if (self->deciders == NULL && item->map != NULL)
+    {
+      self->deciders = g_ptr_array_new_with_free_func ((GDestroyNotify)dm_decider_free);
+      for (guint c = 0; c < self->class_thresholds->len; c++)
+        g_ptr_array_add (self->deciders,
+                         dm_decider_new (&g_array_index (self->class_thresholds, DmThresholds, c),
+                                         self->class_rules->pdata[c], item->resize, item->crop,
+                                         NULL));
+    }
+  for (guint c = 0; item->map != NULL && c < self->deciders->len; c++)
+    dm_inspect_entry_judge (entry, self->deciders->pdata[c]);
 
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->pending, entry);
@@ -348,6 +411,9 @@ dm_inspect_job_finalize (GObject *object)
   g_free (self->model_path);
   g_free (self->backbone_path);
   g_free (self->results_dir);
+  g_array_unref (self->class_thresholds);
+  g_ptr_array_unref (self->class_rules);
+  g_clear_pointer (&self->deciders, g_ptr_array_unref);
   g_clear_object (&self->results);
   g_strfreev (self->notes);
   g_clear_pointer (&self->ranges, g_array_unref);
@@ -401,6 +467,8 @@ dm_inspect_job_init (DmInspectJob *self)
 {
   g_mutex_init (&self->lock);
   self->results = g_list_store_new (DM_TYPE_INSPECT_ENTRY);
+  self->class_thresholds = g_array_new (FALSE, FALSE, sizeof (DmThresholds));
+  self->class_rules = g_ptr_array_new_with_free_func ((GDestroyNotify)dm_rules_free);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->notes = g_new0 (char *, 1);
 }

@@ -29,7 +29,13 @@ struct _DmInspectEntry
   int width, height, resize, crop;
   char *error;           /* why it failed, or NULL */
   GdkTexture *thumbnail; /* main thread only; "thumbnail-ready" when set */
+  GPtrArray *verdicts;   /* Judged: verdicts by the deciders they were made with
+                          * (the job's classes, then any asked for since) */
 };
+
+/* The entry's verdict by decider: made (once, on the calling thread) when
+ * no verdict by an equal decider is kept yet. NULL for a failed entry. */
+const DmVerdict *dm_inspect_entry_judge (DmInspectEntry *entry, const DmDecider *decider);
 
 /* ---- the job ---- */
 
@@ -42,8 +48,10 @@ G_DECLARE_FINAL_TYPE (DmInspectJob, dm_inspect_job, DM, INSPECT_JOB, DmJob)
 char *dm_inspect_job_find_model (const DmProject *project, const char *class_name);
 
 /* A run over paths (files and folders) with the project's model of
- * class_name (see dm_inspect_job_find_model) and backbone; NULL with an
- * error when the project has no trained model for it. */
+ * class_name (see dm_inspect_job_find_model) and backbone; each entry is
+ * judged in the worker by every class's thresholds and rules as the
+ * project has them now. NULL with an error when the project has no
+ * trained model for it. */
 DmInspectJob *dm_inspect_job_new (const DmProject *project,
                                   const char *class_name,
                                   const char *const *paths,

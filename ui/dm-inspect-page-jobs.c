@@ -172,6 +172,7 @@ typedef struct
   char *folder;
   char *class_name;
   DmThresholds thresholds;
+  DmRules *rules; /* the class's inspection rules, or NULL */
   DmOverlayStyle style;
   GPtrArray *entries; /* DmInspectEntry, scored ones */
   guint written;
@@ -182,6 +183,7 @@ export_free (Export *e)
 {
   g_free (e->folder);
   g_free (e->class_name);
+  g_clear_pointer (&e->rules, dm_rules_free);
   g_ptr_array_unref (e->entries);
   g_free (e);
 }
@@ -193,18 +195,29 @@ export_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error
   g_autofree DmInspectRecord *records = g_new0 (DmInspectRecord, MAX (e->entries->len, 1));
   g_autofree char *csv = g_build_filename (e->folder, "inspection.csv", NULL);
   DmInspectEntry *first = e->entries->pdata[0];
+  g_autoptr (DmDecider) decider = NULL;
 
+  /* as the page decides (dm_inspect_page_verdict): rules that do not apply
+   * to this model's maps leave the score alone to decide */
+  decider = dm_decider_new (&e->thresholds, e->rules, first->resize, first->crop, NULL);
+  if (decider == NULL)
+    {
+      g_clear_pointer (&e->rules, dm_rules_free);
+      decider = dm_decider_new (&e->thresholds, NULL, first->resize, first->crop, error);
+      if (decider == NULL)
+        return FALSE;
+    }
   for (guint i = 0; i < e->entries->len; i++)
     {
       DmInspectEntry *entry = e->entries->pdata[i];
 
-      records[i] = (DmInspectRecord){ entry->path, entry->score, entry->map };
+      records[i] = (DmInspectRecord){ entry->path,  entry->score,  entry->map,
+                                      entry->width, entry->height, NULL };
     }
   /* overlays first: the CSV, written last, names only complete exports */
   return dm_inspect_write_overlays (e->folder, records, e->entries->len, first->resize, first->crop,
-                                    &e->style, 0, NULL, &e->written, error)
-         && dm_inspect_write_csv (csv, e->class_name, &e->thresholds, records, e->entries->len,
-                                  error);
+                                    &e->style, e->rules, 0, NULL, &e->written, error)
+         && dm_inspect_write_csv (csv, e->class_name, decider, records, e->entries->len, error);
 }
 
 static void
@@ -274,7 +287,10 @@ dm_inspect_page_export (DmInspectPage *self, const char *folder, GError **error)
   e->class_name = g_strdup (k != NULL ? k->name : NULL);
   dm_thresholds_init (&e->thresholds);
   if (k != NULL)
-    e->thresholds = k->thresholds;
+    {
+      e->thresholds = k->thresholds;
+      e->rules = k->rules != NULL ? dm_rules_copy (k->rules) : NULL;
+    }
   dm_inspect_overlay_style (&e->style, e->thresholds.pixel, k != NULL ? k->map_low : NAN,
                             k != NULL ? k->map_high : NAN);
   dm_job_clear (&self->export_job);

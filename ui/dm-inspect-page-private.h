@@ -16,6 +16,10 @@ typedef struct
   char *name;
   DmThresholds thresholds;
   double map_low, map_high; /* the class's heatmap colours; NAN until known */
+  DmRules *rules;           /* the class's inspection rules, or NULL */
+  DmDecider *decider;       /* thresholds and rules for the model's maps, made
+                             * when first needed; NULL until then, or when the
+                             * rules do not apply (the score alone decides) */
 } InspectClass;
 
 struct _DmInspectPage
@@ -57,6 +61,9 @@ struct _DmInspectPage
 
 /* dm-inspect-page.c */
 InspectClass *dm_inspect_page_current_class (DmInspectPage *self);
+/* The entry's verdict by the class's thresholds and rules, or NULL (a
+ * failed entry, no class, rules that do not apply). */
+const DmVerdict *dm_inspect_page_verdict (InspectClass *klass, DmInspectEntry *entry);
 /* Buttons and bar follow whether a job runs. */
 void dm_inspect_page_set_busy (DmInspectPage *self);
 /* The summary line once nothing runs. */

@@ -54,8 +54,28 @@ decision_class (DmDecision d)
   return d == DM_DECISION_PASS ? "success" : d == DM_DECISION_UNCERTAIN ? "warning" : "error";
 }
 
+const DmVerdict *
+dm_inspect_page_verdict (InspectClass *k, DmInspectEntry *e)
+{
+  if (k == NULL || e->error != NULL || e->map == NULL)
+    return NULL;
+  if (k->decider == NULL)
+    k->decider = dm_decider_new (&k->thresholds, k->rules, e->resize, e->crop, NULL);
+  return dm_inspect_entry_judge (e, k->decider);
+}
+
+/* The entry's decision by the class: its verdict's (regions and rules),
+ * else its score's. */
+static DmDecision
+entry_decision (InspectClass *k, DmInspectEntry *e)
+{
+  const DmVerdict *v = dm_inspect_page_verdict (k, e);
+
+  return v != NULL ? v->decision : dm_decide (&k->thresholds, e->score);
+}
+
 static void
-set_badge (GtkLabel *badge, DmInspectEntry *e, const InspectClass *k)
+set_badge (GtkLabel *badge, DmInspectEntry *e, InspectClass *k)
 {
   static const char *const classes[] = { "success", "warning", "error" };
 
@@ -68,7 +88,7 @@ set_badge (GtkLabel *badge, DmInspectEntry *e, const InspectClass *k)
     }
   else if (k != NULL)
     {
-      DmDecision d = dm_decide (&k->thresholds, e->score);
+      DmDecision d = entry_decision (k, e);
 
       gtk_label_set_text (badge, decision_label (d));
       gtk_widget_add_css_class (GTK_WIDGET (badge), decision_class (d));
@@ -109,7 +129,7 @@ dm_inspect_page_update_status (DmInspectPage *self)
       if (e->error != NULL)
         n_failed++;
       else if (k != NULL)
-        counts[dm_decide (&k->thresholds, e->score)]++;
+        counts[entry_decision (k, e)]++;
     }
   if (n > 0)
     {
@@ -408,7 +428,11 @@ on_map (GtkWidget *widget)
 static void
 inspect_class_clear (gpointer data)
 {
-  g_free (((InspectClass *)data)->name);
+  InspectClass *k = data;
+
+  g_free (k->name);
+  g_clear_pointer (&k->rules, dm_rules_free);
+  g_clear_pointer (&k->decider, dm_decider_free);
 }
 
 void
@@ -430,13 +454,11 @@ dm_inspect_page_refresh (DmInspectPage *self)
   for (guint i = 0; project != NULL && i < project->classes->len; i++)
     {
       const DmProjectClass *pc = project->classes->pdata[i];
-      InspectClass k = { g_strdup (pc->name), { 0 }, NAN, NAN };
+      InspectClass k = { g_strdup (pc->name), { 0 }, NAN, NAN, NULL, NULL };
 
-      dm_thresholds_init (&k.thresholds);
-      k.thresholds.image = pc->image_threshold;
-      k.thresholds.pixel = pc->pixel_threshold;
-      k.thresholds.uncertain_low = pc->uncertain_low;
-      k.thresholds.uncertain_high = pc->uncertain_high;
+      dm_project_class_thresholds (pc, &k.thresholds);
+      if (pc->rules != NULL)
+        k.rules = dm_rules_copy (pc->rules);
       /* the colour range already read stays */
       for (guint j = 0; old != NULL && j < old->len; j++)
         if (g_strcmp0 (g_array_index (old, InspectClass, j).name, pc->name) == 0)
@@ -534,8 +556,7 @@ dm_inspect_page_get_result (DmInspectPage *self,
   /* the results keep the entry alive: the strings stay valid */
   *path = e->path;
   *score = e->score;
-  *decision
-    = k != NULL && e->error == NULL ? dm_decide (&k->thresholds, e->score) : DM_DECISION_PASS;
+  *decision = k != NULL && e->error == NULL ? entry_decision (k, e) : DM_DECISION_PASS;
   *error_message = e->error;
   return TRUE;
 }

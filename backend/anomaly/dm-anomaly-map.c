@@ -235,18 +235,26 @@ select_largest (float *x, gsize n, gsize k)
 }
 
 float
-dm_top_k_mean (const float *x, gsize n, gsize k, float *scratch)
+dm_top_k_mean_in_place (float *x, gsize n, gsize k)
 {
   double sum = 0;
 
   if (n == 0 || k == 0)
     return NAN;
   k = MIN (k, n);
-  memcpy (scratch, x, n * sizeof (float));
-  select_largest (scratch, n, k);
+  select_largest (x, n, k);
   for (gsize i = 0; i < k; i++)
-    sum += scratch[i];
+    sum += x[i];
   return (float)(sum / (double)k);
+}
+
+float
+dm_top_k_mean (const float *x, gsize n, gsize k, float *scratch)
+{
+  if (n == 0 || k == 0)
+    return NAN;
+  memcpy (scratch, x, n * sizeof (float));
+  return dm_top_k_mean_in_place (scratch, n, k);
 }
 
 float

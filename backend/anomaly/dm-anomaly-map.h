@@ -45,6 +45,8 @@ void dm_anomaly_map_256 (float *map_256, float *tmp, const float *map_crop, int 
 /* Mean of the k largest values of x (n values). scratch holds n floats
  * (x itself is left untouched). */
 float dm_top_k_mean (const float *x, gsize n, gsize k, float *scratch);
+/* The same on x itself (its order is changed). */
+float dm_top_k_mean_in_place (float *x, gsize n, gsize k);
 
 /* Image score: mean of the DM_ANOMALY_TOP_K largest pixels of a 256x256
  * blurred map. scratch holds 256 * 256 floats. */

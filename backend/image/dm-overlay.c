@@ -86,6 +86,18 @@ dm_overlay_compose (const DmImage *image,
                     const DmOverlayStyle *style,
                     GError **error)
 {
+  return dm_overlay_compose_masked (image, map, map_size, geom, style, NULL, error);
+}
+
+DmImage *
+dm_overlay_compose_masked (const DmImage *image,
+                           const float *map,
+                           int map_size,
+                           const DmCropGeometry *geom,
+                           const DmOverlayStyle *style,
+                           const guint8 *inspected,
+                           GError **error)
+{
   int w = image->width, h = image->height;
   /* hatching in proportion to the image: about 48 stripes across the
    * shorter side, so it reads the same on a thumbnail and a full view */
@@ -116,7 +128,8 @@ dm_overlay_compose (const DmImage *image,
           float rgb[3];
 
           base_rgb (image, x, y, rgb);
-          if (row_inside && xc >= 0.0 && xc < geom->crop)
+          if (row_inside && xc >= 0.0 && xc < geom->crop
+              && (inspected == NULL || inspected[(gsize)y * w + x]))
             {
               float value = dm_overlay_sample_map (map, map_size, geom->crop, xc, yc);
               float t = dm_overlay_scale_position (style, value);

@@ -56,5 +56,15 @@ DmImage *dm_overlay_compose (const DmImage *image,
                              const DmCropGeometry *geom,
                              const DmOverlayStyle *style,
                              GError **error);
+/* The same with the pixels a region of interest leaves out (inspected
+ * (height, width) 0, see dm_roi_rasterize) dimmed and hatched like those
+ * outside the crop. inspected NULL: everything in the crop is inspected. */
+DmImage *dm_overlay_compose_masked (const DmImage *image,
+                                    const float *map,
+                                    int map_size,
+                                    const DmCropGeometry *geom,
+                                    const DmOverlayStyle *style,
+                                    const guint8 *inspected,
+                                    GError **error);
 
 G_END_DECLS

@@ -74,3 +74,33 @@ dm_json_load_object (const char *path, JsonObject **root, GError **error)
   *root = json_node_get_object (json_parser_get_root (parser));
   return g_steal_pointer (&parser);
 }
+
+gboolean
+dm_json_depth_within (const char *text, gsize len, int max_depth)
+{
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > max_depth)
+            return FALSE;
+        }
+      else if (c == ']' || c == '}')
+        depth--;
+    }
+  return TRUE;
+}

@@ -19,6 +19,11 @@ double dm_json_number (JsonObject *object, const char *member, double fallback);
 /* An object member, or NULL (object may be NULL). */
 JsonObject *dm_json_object (JsonObject *object, const char *member);
 
+/* TRUE when no array or object in text (len bytes) nests deeper than
+ * max_depth. json-glib's parser recurses once per level, so untrusted text
+ * is checked with this first (a few MB of "[" would end the stack). */
+gboolean dm_json_depth_within (const char *text, gsize len, int max_depth);
+
 /* Parses path; NULL with a DM_ERROR naming the file when it is not JSON or
  * its top level is not an object (G_IO_ERROR_NOT_FOUND when it is missing). */
 JsonParser *dm_json_load_object (const char *path, JsonObject **root, GError **error);

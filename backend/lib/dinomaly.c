@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dm-decider.h"
 #include "dm-error.h"
 #include "dm-image.h"
 #include "dm-inspect-class.h"
@@ -115,6 +116,7 @@ dinomaly_status
 dinomaly_model_open (const char *model_path,
                      const char *backbone_path,
                      const char *class_name,
+                     const char *rules_path,
                      int n_threads,
                      dinomaly_model **model)
 {
@@ -130,8 +132,8 @@ dinomaly_model_open (const char *model_path,
     return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_model_open: n_threads %d is not within 0..4096",
                  n_threads);
   self = g_new0 (dinomaly_model, 1);
-  self->inspector = dm_inspect_class_open (model_path, backbone_path, class_name, 1, n_threads,
-                                           &self->cls, &error);
+  self->inspector = dm_inspect_class_open (model_path, backbone_path, class_name, rules_path, 1,
+                                           n_threads, &self->cls, &error);
   if (self->inspector == NULL)
     {
       dm_inspect_class_clear (&self->cls);
@@ -214,25 +216,57 @@ view_buffer (const void *pixels,
   return DINOMALY_OK;
 }
 
-/* The decision of the score by the class's thresholds, as predict writes
- * it, and the rule that made it. */
-static void
-decide (const dinomaly_model *self, dinomaly_result *result)
+static dinomaly_rule
+public_rule (DmRule rule)
 {
-  if (!self->cls.decides)
-    return;
-  switch (dm_decide (&self->cls.thresholds, result->score))
+  switch (rule)
     {
-    case DM_DECISION_PASS: result->decision = DINOMALY_DECISION_PASS; break;
-    case DM_DECISION_UNCERTAIN:
-      result->decision = DINOMALY_DECISION_UNCERTAIN;
-      result->rule = DINOMALY_RULE_UNCERTAIN_BAND;
-      break;
-    case DM_DECISION_FAIL:
-    default:
-      result->decision = DINOMALY_DECISION_REJECT;
-      result->rule = DINOMALY_RULE_SCORE;
-      break;
+    case DM_RULE_SCORE: return DINOMALY_RULE_SCORE;
+    case DM_RULE_UNCERTAIN: return DINOMALY_RULE_UNCERTAIN_BAND;
+    case DM_RULE_REGION_AREA: return DINOMALY_RULE_REGION_AREA;
+    case DM_RULE_REGION_LENGTH: return DINOMALY_RULE_REGION_LENGTH;
+    case DM_RULE_REGION_COUNT: return DINOMALY_RULE_REGION_COUNT;
+    case DM_RULE_NONE:
+    default: return DINOMALY_RULE_NONE;
+    }
+}
+
+/* predict's writer: the verdict of the class's decider (score over the
+ * region of interest, decision, rule, regions on the picture). */
+static void
+judge (const dinomaly_model *self, const DmImage *image, dinomaly_result *result)
+{
+  DmVerdict v;
+
+  dm_decider_run (self->cls.decider, result->map, result->score, image->width, image->height, &v,
+                  NULL);
+  result->score = v.score;
+  if (self->cls.decides)
+    switch (v.decision)
+      {
+      case DM_DECISION_PASS: result->decision = DINOMALY_DECISION_PASS; break;
+      case DM_DECISION_UNCERTAIN: result->decision = DINOMALY_DECISION_UNCERTAIN; break;
+      case DM_DECISION_FAIL:
+      default: result->decision = DINOMALY_DECISION_REJECT; break;
+      }
+  result->rule = public_rule (v.rule);
+  result->n_regions = v.n_regions;
+  result->n_listed = MIN (v.n_listed, DINOMALY_MAX_REGIONS);
+  for (size_t i = 0; i < result->n_listed; i++)
+    {
+      const DmRegion *from = &v.regions[i];
+      dinomaly_region *to = &result->regions[i];
+
+      to->x = (uint32_t)from->x;
+      to->y = (uint32_t)from->y;
+      to->width = (uint32_t)from->width;
+      to->height = (uint32_t)from->height;
+      to->area_px = from->area_px;
+      to->length_px = from->length_px;
+      to->area_mm2 = from->area_mm2;
+      to->length_mm = from->length_mm;
+      to->max_value = from->max_value;
+      to->mean_value = from->mean_value;
     }
 }
 
@@ -283,7 +317,7 @@ dinomaly_inspect (dinomaly_model *self,
   g_mutex_unlock (&self->lock);
   if (!ok || (error = dm_inspector_check_score ("dinomaly_inspect", r->score)) != NULL)
     goto failed;
-  decide (self, r);
+  judge (self, &image, r);
   *result = r;
   return DINOMALY_OK;
 
@@ -328,16 +362,18 @@ dinomaly_decision_name (dinomaly_decision decision)
 const char *
 dinomaly_rule_name (dinomaly_rule rule)
 {
-  switch (rule)
-    {
-    case DINOMALY_RULE_SCORE: return "score";
-    case DINOMALY_RULE_UNCERTAIN_BAND: return "uncertain_band";
-    case DINOMALY_RULE_REGION_AREA: return "region_area";
-    case DINOMALY_RULE_REGION_LENGTH: return "region_length";
-    case DINOMALY_RULE_REGION_COUNT: return "region_count";
-    case DINOMALY_RULE_NONE:
-    default: return "";
-    }
+  static const DmRule rules[] = {
+    [DINOMALY_RULE_NONE] = DM_RULE_NONE,
+    [DINOMALY_RULE_SCORE] = DM_RULE_SCORE,
+    [DINOMALY_RULE_UNCERTAIN_BAND] = DM_RULE_UNCERTAIN,
+    [DINOMALY_RULE_REGION_AREA] = DM_RULE_REGION_AREA,
+    [DINOMALY_RULE_REGION_LENGTH] = DM_RULE_REGION_LENGTH,
+    [DINOMALY_RULE_REGION_COUNT] = DM_RULE_REGION_COUNT,
+  };
+
+  if ((guint)rule >= G_N_ELEMENTS (rules))
+    return "";
+  return dm_rule_name (rules[rule]);
 }
 
 const float *

@@ -6,7 +6,7 @@
  *   dinomaly_model *model;
  *   dinomaly_result *result;
  *
- *   if (dinomaly_model_open ("part.dinomaly", NULL, NULL, 0, &model) != DINOMALY_OK)
+ *   if (dinomaly_model_open ("part.dinomaly", NULL, NULL, NULL, 0, &model) != DINOMALY_OK)
  *     fprintf (stderr, "%s\n", dinomaly_last_error ());
  *   if (dinomaly_inspect (model, pixels, size, width, height, stride, DINOMALY_RGB8,
  *                         &result) == DINOMALY_OK)
@@ -111,16 +111,19 @@ typedef struct dinomaly_model dinomaly_model;
  * made by `dinomaly train` or Dinomaly Studio) or a folder of one model per
  * class; backbone_path (may be NULL) the backbone file of a model that
  * refers to its backbone instead of holding it; class_name (may be NULL)
- * the class whose thresholds decide (needed when the model has several
- * classes, and in a folder of several models); n_threads the threads of
- * its inferences (0: all cores). As `dinomaly predict --model --backbone
- * --class --threads` opens it. On success *model receives the handle (free
+ * the class whose thresholds and inspection rules decide (needed when the
+ * model has several classes, and in a folder of several models);
+ * rules_path (may be NULL) a rules file (JSON, as `dinomaly rules` writes
+ * it) used instead of the class's rules in the model; n_threads the
+ * threads of its inferences (0: all cores). As `dinomaly predict --model
+ * --backbone --class --rules --threads` opens it. On success *model receives the handle (free
  * it with dinomaly_model_close); on failure *model is set to NULL (when
  * model is not NULL) and the status says why. Loading a model reads and
  * checks the whole file (a second or more for a large model). */
 DINOMALY_API dinomaly_status dinomaly_model_open (const char *model_path,
                                                   const char *backbone_path,
                                                   const char *class_name,
+                                                  const char *rules_path,
                                                   int n_threads,
                                                   dinomaly_model **model);
 

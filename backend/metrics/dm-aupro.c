@@ -149,6 +149,21 @@ dm_aupro_compute (const float *maps,
                   DmAuproResult *out,
                   GError **error)
 {
+  return dm_aupro_compute_inspected (maps, masks, n_images, height, width, connectivity, NULL, out,
+                                     error);
+}
+
+gboolean
+dm_aupro_compute_inspected (const float *maps,
+                            const guint8 *masks,
+                            gsize n_images,
+                            int height,
+                            int width,
+                            int connectivity,
+                            const guint8 *inspected,
+                            DmAuproResult *out,
+                            GError **error)
+{
   gsize hw, n_pixels;
   float vmin = INFINITY, vmax = -INFINITY;
   int n;
@@ -157,6 +172,7 @@ dm_aupro_compute (const float *maps,
   g_autofree gint32 *parent = NULL;  /* (H * W + 1) union-find, then label map */
   g_autofree gint32 *start = NULL;   /* (H * W + 2) first slot of each region */
   g_autofree guint8 *buckets = NULL; /* (H * W) threshold indices grouped by region */
+  g_autofree guint8 *cut = NULL;     /* (H * W) a mask without the pixels not inspected */
   guint64 fp_hist[DM_AUPRO_MAX_THRESHOLDS + 1] = { 0 };
   guint32 hist[DM_AUPRO_MAX_THRESHOLDS + 1];
   DmSum pro_sum[DM_AUPRO_MAX_THRESHOLDS];
@@ -188,6 +204,8 @@ dm_aupro_compute (const float *maps,
   for (gsize i = 0; i < n_pixels; i++)
     {
       float v = maps[i];
+      if (inspected != NULL && !inspected[i % hw])
+        continue;
       if (!isfinite (v))
         {
           out->status = DM_METRIC_NON_FINITE;
@@ -209,7 +227,8 @@ dm_aupro_compute (const float *maps,
   if (hw > (gsize)G_MAXINT32 - 2 || (labels = g_try_malloc (hw * sizeof *labels)) == NULL
       || (parent = g_try_malloc ((hw + 1) * sizeof *parent)) == NULL
       || (start = g_try_malloc ((hw + 2) * sizeof *start)) == NULL
-      || (buckets = g_try_malloc (hw)) == NULL)
+      || (buckets = g_try_malloc (hw)) == NULL
+      || (inspected != NULL && (cut = g_try_malloc (hw)) == NULL))
     {
       g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
                    "AUPRO: cannot allocate the scratch for maps of %d x %d pixels", width, height);
@@ -221,7 +240,17 @@ dm_aupro_compute (const float *maps,
     {
       const float *map = maps + img * hw;    /* (H, W) */
       const guint8 *mask = masks + img * hw; /* (H, W) */
-      gint32 n_regions = label_components (mask, height, width, connectivity, labels, parent);
+      gint32 n_regions;
+
+      /* pixels a region of interest leaves out belong to no region and
+       * are no defect-free pixel either: they do not exist */
+      if (inspected != NULL)
+        {
+          for (gsize i = 0; i < hw; i++)
+            cut[i] = inspected[i] ? mask[i] : 0;
+          mask = cut;
+        }
+      n_regions = label_components (mask, height, width, connectivity, labels, parent);
 
       /* start[r + 1] = first slot of region r (1-based labels): counting sort
        * of the defect pixels by region */
@@ -233,7 +262,11 @@ dm_aupro_compute (const float *maps,
         start[r] += start[r - 1];
       for (gsize i = 0; i < hw; i++)
         {
-          int b = threshold_index (map[i], out->threshold, n, t0, inv_step);
+          int b;
+
+          if (inspected != NULL && !inspected[i])
+            continue;
+          b = threshold_index (map[i], out->threshold, n, t0, inv_step);
           if (labels[i])
             buckets[start[labels[i]]++] = (guint8)b;
           else

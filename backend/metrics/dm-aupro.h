@@ -76,4 +76,18 @@ gboolean dm_aupro_compute (const float *maps,
                            DmAuproResult *out,
                            GError **error);
 
+/* The same over the pixels that inspected ((height, width), 1 inspected,
+ * shared by every image: a region of interest) keeps: the others take no
+ * part in the range, the regions (a defect cut by the mask is what is left
+ * of it) or the defect-free pixels. NULL: every pixel (dm_aupro_compute). */
+gboolean dm_aupro_compute_inspected (const float *maps,
+                                     const guint8 *masks,
+                                     gsize n_images,
+                                     int height,
+                                     int width,
+                                     int connectivity,
+                                     const guint8 *inspected,
+                                     DmAuproResult *out,
+                                     GError **error);
+
 G_END_DECLS

@@ -67,8 +67,26 @@ dm_metrics_compute (const float *image_scores,
                     DmMetrics *out,
                     GError **error)
 {
+  return dm_metrics_compute_inspected (image_scores, image_labels, n_images, maps, masks, height,
+                                       width, NULL, out, error);
+}
+
+gboolean
+dm_metrics_compute_inspected (const float *image_scores,
+                              const guint8 *image_labels,
+                              gsize n_images,
+                              const float *maps,
+                              const guint8 *masks,
+                              int height,
+                              int width,
+                              const guint8 *inspected,
+                              DmMetrics *out,
+                              GError **error)
+{
   DmRocResult image, pixel;
   g_autofree DmAuproResult *pro = NULL;
+  g_autofree float *kept_maps = NULL;
+  g_autofree guint8 *kept_masks = NULL;
   gsize n_pixels;
 
   g_return_val_if_fail (out != NULL, FALSE);
@@ -95,7 +113,36 @@ dm_metrics_compute (const float *image_scores,
   if (n_pixels == 0)
     return TRUE;
 
-  if (!dm_roc_compute (maps, masks, n_pixels, &pixel, error))
+  if (inspected != NULL)
+    {
+      /* the inspected pixels of every image, gathered: the others take no
+       * part */
+      gsize hw = (gsize)height * width, n_kept = 0, k = 0;
+
+      for (gsize i = 0; i < hw; i++)
+        n_kept += inspected[i] != 0;
+      kept_maps = g_try_malloc (MAX (n_kept * n_images, 1) * sizeof (float));
+      kept_masks = g_try_malloc (MAX (n_kept * n_images, 1));
+      if (kept_maps == NULL || kept_masks == NULL)
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_NO_MEMORY,
+                       "metrics: out of memory for the inspected pixels of %" G_GSIZE_FORMAT
+                       " maps",
+                       n_images);
+          return FALSE;
+        }
+      for (gsize img = 0; img < n_images; img++)
+        for (gsize i = 0; i < hw; i++)
+          if (inspected[i])
+            {
+              kept_maps[k] = maps[img * hw + i];
+              kept_masks[k++] = masks[img * hw + i];
+            }
+      n_pixels = k;
+      out->n_pixels = n_pixels;
+    }
+  if (!dm_roc_compute (inspected != NULL ? kept_maps : maps,
+                       inspected != NULL ? kept_masks : masks, n_pixels, &pixel, error))
     return FALSE;
   out->pixel_auroc = pixel.auroc;
   out->pixel_ap = pixel.ap;
@@ -106,7 +153,7 @@ dm_metrics_compute (const float *image_scores,
   out->n_defect_pixels = pixel.n_positive;
 
   pro = g_new0 (DmAuproResult, 1); /* ~4 KiB of curves: not on the stack */
-  if (!dm_aupro_compute (maps, masks, n_images, height, width, 8, pro, error))
+  if (!dm_aupro_compute_inspected (maps, masks, n_images, height, width, 8, inspected, pro, error))
     return FALSE;
   out->aupro = pro->aupro;
   out->status[DM_METRIC_AUPRO] = pro->status;

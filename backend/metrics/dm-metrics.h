@@ -71,6 +71,21 @@ gboolean dm_metrics_compute (const float *image_scores,
                              DmMetrics *out,
                              GError **error);
 
+/* The same with a region of interest: the pixel metrics and AUPRO count
+ * only the pixels that inspected ((height, width), shared by every map)
+ * keeps (dm_aupro_compute_inspected); NULL: every pixel. The image scores
+ * are taken as given (with an ROI they are dm_roi_score's). */
+gboolean dm_metrics_compute_inspected (const float *image_scores,
+                                       const guint8 *image_labels,
+                                       gsize n_images,
+                                       const float *maps,
+                                       const guint8 *masks,
+                                       int height,
+                                       int width,
+                                       const guint8 *inspected,
+                                       DmMetrics *out,
+                                       GError **error);
+
 /* Unweighted mean over n_classes (as the paper's tables): each metric is the
  * plain mean of the classes' values; a class with NaN makes that mean NaN
  * with DM_METRIC_UNDEFINED_CLASS (numpy's mean would propagate it too; the

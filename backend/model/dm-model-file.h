@@ -18,6 +18,11 @@
  *     dinomaly.classes          ["bottle", ...]
  *     dinomaly.thresholds       [{"class", "image", "pixel",
  *                                 "uncertain": [low, high] (optional)}, ...]
+ *     dinomaly.rules            [{"class", and the members of a class's
+ *                                 inspection rules (dm-rules.h): "reference",
+ *                                 "mm_per_pixel", "roi", "regions"}, ...]
+ *                                 (optional: files without it load as before,
+ *                                 and readers that predate it ignore it)
  *     dinomaly.backbone         {"name", "sha256", "embedded", "scheme"}
  *     dinomaly.training         {"iterations", "seed", "seconds", "started",
  *                                "batch_size", "lr", "final_loss", "loss_every",
@@ -32,7 +37,9 @@
 #include <glib.h>
 
 #include "dm-dinomaly-weights.h"
+#include "dm-rules.h"
 #include "dm-safetensors.h"
+#include "dm-thresholds.h"
 #include "dm-vit-weights.h"
 
 G_BEGIN_DECLS
@@ -50,6 +57,13 @@ typedef struct
   double uncertain_low;
   double uncertain_high;
 } DmClassThreshold;
+
+/* A class's inspection rules (ROI, calibration, limits on regions). */
+typedef struct
+{
+  char *class_name;
+  DmRules *rules; /* owned, not empty */
+} DmClassRules;
 
 typedef struct
 {
@@ -90,6 +104,8 @@ typedef struct
   char **class_names; /* NULL-terminated, may be empty */
   DmClassThreshold *thresholds;
   guint n_thresholds;
+  DmClassRules *rules; /* classes with inspection rules (others have none) */
+  guint n_rules;
 
   /* Backbone. */
   char *backbone_name;   /* e.g. "dinov2_vitb14_reg4_pretrain.safetensors" */
@@ -116,6 +132,16 @@ gboolean dm_model_info_set_backbone (DmModelInfo *info, const DmVitConfig *confi
 gboolean dm_model_info_validate (const DmModelInfo *info, GError **error);
 /* The last target block: the encoder needs blocks 0..this only. */
 int dm_model_info_last_target (const DmModelInfo *info);
+
+/* The thresholds of class_name as the decision takes them (NAN members
+ * where the file has none); FALSE when the file has no thresholds for it. */
+gboolean dm_model_info_get_thresholds (const DmModelInfo *info,
+                                       const char *class_name,
+                                       DmThresholds *thresholds);
+/* The class's inspection rules, or NULL. */
+const DmRules *dm_model_info_get_rules (const DmModelInfo *info, const char *class_name);
+/* Sets (a copy of) the class's rules; NULL or empty rules remove them. */
+void dm_model_info_set_rules (DmModelInfo *info, const char *class_name, const DmRules *rules);
 
 /* The whole info as one JSON object (pretty-printed when pretty). */
 char *dm_model_info_to_json (const DmModelInfo *info, gboolean pretty);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dm-error.h"
+#include "dm-json-util.h"
 
 typedef struct
 {
@@ -265,6 +266,39 @@ parse_thresholds (const Parse *p, JsonNode *node, DmModelInfo *info)
   return TRUE;
 }
 
+static gboolean
+parse_rules (const Parse *p, JsonNode *node, DmModelInfo *info)
+{
+  JsonArray *a;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return bad (p, "'rules' is not an array");
+  a = json_node_get_array (node);
+  info->rules = g_new0 (DmClassRules, MAX (json_array_get_length (a), 1));
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      g_autofree char *where = NULL;
+      const char *name;
+      DmRules *rules;
+
+      if (!JSON_NODE_HOLDS_OBJECT (e))
+        return bad (p, "rules %u are not an object", i);
+      name = get_string (p, member (p, json_node_get_object (e), "rules", "class", TRUE),
+                         "rules.class", FALSE);
+      if (name == NULL)
+        return FALSE;
+      where = g_strdup_printf ("%s: rules of class '%s'", p->where, name);
+      rules = dm_rules_from_json_object (json_node_get_object (e), where, p->error);
+      if (rules == NULL)
+        return FALSE;
+      info->rules[i].class_name = g_strdup (name);
+      info->rules[i].rules = rules;
+      info->n_rules = i + 1;
+    }
+  return TRUE;
+}
+
 static DmModelInfo *
 from_object (JsonObject *root, const char *where, GError **error)
 {
@@ -355,6 +389,9 @@ from_object (JsonObject *root, const char *where, GError **error)
     }
   if ((node = member (&p, root, "", "thresholds", TRUE)) == NULL
       || !parse_thresholds (&p, node, info))
+    return NULL;
+
+  if ((node = json_object_get_member (root, "rules")) != NULL && !parse_rules (&p, node, info))
     return NULL;
 
   if ((backbone = get_object (&p, root, "backbone", TRUE)) == NULL)
@@ -457,6 +494,13 @@ dm_model_info_from_file (const DmSafetensors *st, GError **error)
       if (!g_str_has_prefix (*k, "dinomaly."))
         continue;
       parser = json_parser_new ();
+      if (!dm_json_depth_within (dm_safetensors_metadata (st, *k),
+                                 strlen (dm_safetensors_metadata (st, *k)), 32))
+        {
+          g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: '%s' is nested too deeply", where,
+                       *k);
+          return NULL;
+        }
       if (!json_parser_load_from_data (parser, dm_safetensors_metadata (st, *k), -1, &local_error)
           || json_parser_get_root (parser) == NULL)
         {

@@ -38,6 +38,12 @@ dm_model_info_free (DmModelInfo *info)
   for (guint i = 0; i < info->n_thresholds; i++)
     g_free (info->thresholds[i].class_name);
   g_free (info->thresholds);
+  for (guint i = 0; i < info->n_rules; i++)
+    {
+      g_free (info->rules[i].class_name);
+      dm_rules_free (info->rules[i].rules);
+    }
+  g_free (info->rules);
   g_free (info->backbone_name);
   g_free (info->backbone_sha256);
   g_free (info->training.started);
@@ -117,10 +123,9 @@ dm_model_info_validate (const DmModelInfo *info, GError **error)
   /* bounds far beyond any ViT (ViT-g: D 1536, depth 40) and far below
    * overflow in every size computed from them */
   if (a->dim <= 0 || a->dim > 8192 || a->heads <= 0 || a->heads > 256 || a->dim % a->heads != 0
-      || a->head_dim != a->dim / a->heads || a->depth <= 0 || a->depth > 128
-      || a->n_registers < 0 || a->n_registers > 64 || a->patch_size <= 0 || a->patch_size > 64
-      || a->pos_grid <= 0 || a->pos_grid > 1024 || a->mlp_hidden <= 0 || a->mlp_hidden > 65536
-      || !(a->ln_eps > 0))
+      || a->head_dim != a->dim / a->heads || a->depth <= 0 || a->depth > 128 || a->n_registers < 0
+      || a->n_registers > 64 || a->patch_size <= 0 || a->patch_size > 64 || a->pos_grid <= 0
+      || a->pos_grid > 1024 || a->mlp_hidden <= 0 || a->mlp_hidden > 65536 || !(a->ln_eps > 0))
     return invalid (error,
                     "architecture D %d, %d heads of %d, depth %d, %d registers, patch %d, "
                     "grid %d, MLP %d is not a valid ViT",
@@ -183,6 +188,22 @@ dm_model_info_validate (const DmModelInfo *info, GError **error)
         return invalid (error, "thresholds of class '%s' are not finite or in order",
                         t->class_name);
     }
+  for (guint i = 0; i < info->n_rules; i++)
+    {
+      const DmClassRules *r = &info->rules[i];
+      g_autoptr (GError) local = NULL;
+
+      if (r->class_name == NULL || r->rules == NULL)
+        return invalid (error, "rules %u have no class", i);
+      if (!g_strv_contains ((const char *const *)info->class_names, r->class_name))
+        return invalid (error, "rules for class '%s', which is not one of the classes",
+                        r->class_name);
+      for (guint j = 0; j < i; j++)
+        if (strcmp (info->rules[j].class_name, r->class_name) == 0)
+          return invalid (error, "two sets of rules for class '%s'", r->class_name);
+      if (!dm_rules_validate (r->rules, &local))
+        return invalid (error, "class '%s': %s", r->class_name, local->message);
+    }
   if (info->backbone_sha256 != NULL && !is_sha256 (info->backbone_sha256))
     return invalid (error, "backbone SHA-256 '%s' is not 64 hex digits", info->backbone_sha256);
   if (!info->backbone_embedded && info->backbone_sha256 == NULL)
@@ -213,9 +234,21 @@ write_doubles (DmJsonWriter *j, const double *v, gsize n)
 }
 
 static const char *const sections[] = {
-  "format_version", "architecture", "input",      "target_blocks", "groups",
-  "dropout",        "classes",      "thresholds", "backbone",      "training",
+  "format_version", "architecture", "input", "target_blocks", "groups",   "dropout",
+  "classes",        "thresholds",   "rules", "backbone",      "training",
 };
+
+/* Optional sections are left out when empty, so a file without rules or a
+ * training record reads as it always did. */
+static gboolean
+section_present (const DmModelInfo *info, const char *name)
+{
+  if (strcmp (name, "training") == 0)
+    return info->has_training;
+  if (strcmp (name, "rules") == 0)
+    return info->n_rules > 0;
+  return TRUE;
+}
 
 static void
 write_section (const DmModelInfo *info, const char *name, DmJsonWriter *j)
@@ -283,8 +316,20 @@ write_section (const DmModelInfo *info, const char *name, DmJsonWriter *j)
             {
               double band[2] = { t->uncertain_low, t->uncertain_high };
               dm_json_writer_key (j, "uncertain");
-      write_doubles (j, band, 2);
+              write_doubles (j, band, 2);
             }
+          dm_json_writer_end_object (j);
+        }
+      dm_json_writer_end_array (j);
+    }
+  else if (strcmp (name, "rules") == 0)
+    {
+      dm_json_writer_begin_array (j);
+      for (guint i = 0; i < info->n_rules; i++)
+        {
+          dm_json_writer_begin_object (j);
+          dm_json_writer_member_string (j, "class", info->rules[i].class_name);
+          dm_rules_write_members (info->rules[i].rules, j);
           dm_json_writer_end_object (j);
         }
       dm_json_writer_end_array (j);
@@ -337,7 +382,7 @@ dm_model_info_to_json (const DmModelInfo *info, gboolean pretty)
     {
       g_autofree char *value = NULL;
 
-      if (strcmp (sections[i], "training") == 0 && !info->has_training)
+      if (!section_present (info, sections[i]))
         continue;
       value = dm_model_info_section_to_json (info, sections[i]);
       dm_json_writer_key (j, sections[i]);
@@ -354,10 +399,72 @@ dm_model_info_to_metadata (const DmModelInfo *info, DmSafetensorsWriter *writer)
     {
       g_autofree char *key = NULL, *value = NULL;
 
-      if (strcmp (sections[i], "training") == 0 && !info->has_training)
+      if (!section_present (info, sections[i]))
         continue;
       key = g_strconcat ("dinomaly.", sections[i], NULL);
       value = dm_model_info_section_to_json (info, sections[i]);
       dm_safetensors_writer_set_metadata (writer, key, value);
     }
+}
+
+gboolean
+dm_model_info_get_thresholds (const DmModelInfo *info, const char *class_name, DmThresholds *t)
+{
+  dm_thresholds_init (t);
+  for (guint i = 0; i < info->n_thresholds; i++)
+    if (g_strcmp0 (info->thresholds[i].class_name, class_name) == 0)
+      {
+        const DmClassThreshold *c = &info->thresholds[i];
+
+        t->image = c->image;
+        t->pixel = c->pixel;
+        if (c->has_uncertain)
+          {
+            t->uncertain_low = c->uncertain_low;
+            t->uncertain_high = c->uncertain_high;
+          }
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const DmRules *
+dm_model_info_get_rules (const DmModelInfo *info, const char *class_name)
+{
+  for (guint i = 0; i < info->n_rules; i++)
+    if (g_strcmp0 (info->rules[i].class_name, class_name) == 0)
+      return info->rules[i].rules;
+  return NULL;
+}
+
+void
+dm_model_info_set_rules (DmModelInfo *info, const char *class_name, const DmRules *rules)
+{
+  guint i;
+
+  for (i = 0; i < info->n_rules; i++)
+    if (g_strcmp0 (info->rules[i].class_name, class_name) == 0)
+      break;
+  if (i < info->n_rules)
+    {
+      dm_rules_free (info->rules[i].rules);
+      info->rules[i].rules = NULL;
+      if (dm_rules_is_empty (rules))
+        {
+          g_free (info->rules[i].class_name);
+          memmove (&info->rules[i], &info->rules[i + 1],
+                   (info->n_rules - i - 1) * sizeof (DmClassRules));
+          info->n_rules--;
+          return;
+        }
+    }
+  else
+    {
+      if (dm_rules_is_empty (rules))
+        return;
+      info->rules = g_renew (DmClassRules, info->rules, info->n_rules + 1);
+      info->rules[i].class_name = g_strdup (class_name);
+      info->n_rules++;
+    }
+  info->rules[i].rules = dm_rules_copy (rules);
 }

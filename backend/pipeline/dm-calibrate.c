@@ -125,6 +125,8 @@ class_entry (DmModelInfo *info, const char *class_name)
   return t;
 }
 
+static gboolean rewrite (DmModelFile *file, const char *path, GError **error);
+
 gboolean
 dm_calibrate_store (const char *path,
                     const char *class_name,
@@ -132,7 +134,6 @@ dm_calibrate_store (const char *path,
                     GError **error)
 {
   g_autoptr (DmModelFile) file = dm_model_file_open (path, error);
-  g_autoptr (DmSafetensorsWriter) writer = NULL;
   g_autofree char *display = g_filename_display_name (path);
   DmClassThreshold *t;
 
@@ -152,8 +153,42 @@ dm_calibrate_store (const char *path,
       t->uncertain_low = thresholds->uncertain_low;
       t->uncertain_high = thresholds->uncertain_high;
     }
+  return rewrite (file, path, error);
+}
+
+gboolean
+dm_calibrate_store_rules (const char *path,
+                          const char *class_name,
+                          const DmRules *rules,
+                          GError **error)
+{
+  g_autoptr (DmModelFile) file = dm_model_file_open (path, error);
+  g_autofree char *display = g_filename_display_name (path);
+
+  if (file == NULL)
+    return FALSE;
+  if (!g_strv_contains ((const char *const *)file->info->class_names, class_name))
+    {
+      g_autofree char *joined = g_strjoinv (", ", file->info->class_names);
+
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s' in this model (%s%s)",
+                   display, class_name, joined[0] ? "classes: " : "no classes recorded", joined);
+      return FALSE;
+    }
+  dm_model_info_set_rules (file->info, class_name, rules);
+  return rewrite (file, path, error);
+}
+
+/* Writes file's tensors with its (changed) info to path, atomically. */
+static gboolean
+rewrite (DmModelFile *file, const char *path, GError **error)
+{
+  g_autoptr (DmSafetensorsWriter) writer = NULL;
+
   if (!dm_model_info_validate (file->info, error))
     {
+      g_autofree char *display = g_filename_display_name (path);
+
       g_prefix_error (error, "%s: ", display);
       return FALSE;
     }

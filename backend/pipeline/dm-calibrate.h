@@ -9,6 +9,7 @@
 
 #include <glib.h>
 
+#include "dm-rules.h"
 #include "dm-thresholds.h"
 
 G_BEGIN_DECLS
@@ -50,5 +51,13 @@ gboolean dm_calibrate_store (const char *path,
                              const char *class_name,
                              const DmThresholds *thresholds,
                              GError **error);
+
+/* The same for a class's inspection rules (dm-rules.h): stored in place of
+ * the class's (NULL or empty rules remove them). The class must be one of
+ * the model's. */
+gboolean dm_calibrate_store_rules (const char *path,
+                                   const char *class_name,
+                                   const DmRules *rules,
+                                   GError **error);
 
 G_END_DECLS

@@ -38,6 +38,23 @@ dm_eval_compute_metrics (const float *scores,
                          DmMetrics *out,
                          GError **error)
 {
+  return dm_eval_compute_metrics_inspected (scores, labels, has_truth, n, maps, masks, height,
+                                            width, NULL, out, error);
+}
+
+gboolean
+dm_eval_compute_metrics_inspected (const float *scores,
+                                   const guint8 *labels,
+                                   const guint8 *has_truth,
+                                   gsize n,
+                                   const float *maps,
+                                   const guint8 *masks,
+                                   int height,
+                                   int width,
+                                   const guint8 *inspected,
+                                   DmMetrics *out,
+                                   GError **error)
+{
   gsize per = (gsize)height * width, n_truth = 0, k = 0;
   g_autofree float *t_scores = NULL, *t_maps = NULL;
   g_autofree guint8 *t_labels = NULL, *t_masks = NULL;
@@ -46,7 +63,8 @@ dm_eval_compute_metrics (const float *scores,
   for (gsize i = 0; i < n; i++)
     n_truth += has_truth[i] != 0;
   if (n_truth == n)
-    return dm_metrics_compute (scores, labels, n, maps, masks, height, width, out, error);
+    return dm_metrics_compute_inspected (scores, labels, n, maps, masks, height, width, inspected,
+                                         out, error);
 
   /* the images with ground truth, gathered for the pixel metrics */
   if (!dm_metrics_compute (scores, labels, n, NULL, NULL, 0, 0, &image, error))
@@ -70,8 +88,9 @@ dm_eval_compute_metrics (const float *scores,
         memcpy (t_masks + k * per, masks + i * per, per);
         k++;
       }
-  if (!dm_metrics_compute (t_scores, t_labels, n_truth, n_truth > 0 ? t_maps : NULL,
-                           n_truth > 0 ? t_masks : NULL, height, width, out, error))
+  if (!dm_metrics_compute_inspected (t_scores, t_labels, n_truth, n_truth > 0 ? t_maps : NULL,
+                                     n_truth > 0 ? t_masks : NULL, height, width, inspected, out,
+                                     error))
     return FALSE;
   out->image_auroc = image.image_auroc;
   out->image_ap = image.image_ap;
@@ -221,4 +240,21 @@ dm_evaluate_class (DmInference *inference,
 {
   return dm_evaluate_class_split (inference, model, ds, class_index, DM_SPLIT_TEST, batch,
                                   max_pixels, progress, user_data, cancel, error);
+}
+
+gboolean
+dm_eval_class_apply_rules (DmEvalClass *r, const DmDecider *decider, GError **error)
+{
+  const gsize per = (gsize)DM_EVAL_MAP_SIZE * DM_EVAL_MAP_SIZE;
+  const guint8 *inspected = dm_decider_get_map_mask (decider, NULL);
+  g_autofree float *scratch = NULL;
+
+  if (inspected == NULL)
+    return TRUE;
+  scratch = g_new (float, per);
+  for (guint i = 0; i < r->n_images; i++)
+    r->scores[i] = dm_decider_score (decider, r->maps + i * per, r->scores[i], scratch);
+  return dm_eval_compute_metrics_inspected (r->scores, r->labels, r->has_truth, r->n_images,
+                                            r->maps, r->masks, DM_EVAL_MAP_SIZE, DM_EVAL_MAP_SIZE,
+                                            inspected, &r->metrics, error);
 }

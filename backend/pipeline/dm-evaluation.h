@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "dm-dataset.h"
+#include "dm-decider.h"
 #include "dm-dinomaly.h"
 #include "dm-metrics.h"
 
@@ -97,5 +98,25 @@ gboolean dm_eval_compute_metrics (const float *scores,
                                   int width,
                                   DmMetrics *out,
                                   GError **error);
+
+/* The same with a region of interest's inspected map pixels (inspected
+ * (height, width), NULL: all; dm_metrics_compute_inspected). */
+gboolean dm_eval_compute_metrics_inspected (const float *scores,
+                                            const guint8 *labels,
+                                            const guint8 *has_truth,
+                                            gsize n,
+                                            const float *maps,
+                                            const guint8 *masks,
+                                            int height,
+                                            int width,
+                                            const guint8 *inspected,
+                                            DmMetrics *out,
+                                            GError **error);
+
+/* A class's region of interest applied to an evaluation: each image's
+ * score becomes the score over the inspected map pixels and the metrics
+ * are computed again over those pixels. Without an ROI nothing changes
+ * (the model's scores and metrics, bit for bit). */
+gboolean dm_eval_class_apply_rules (DmEvalClass *result, const DmDecider *decider, GError **error);
 
 G_END_DECLS

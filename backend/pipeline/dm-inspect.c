@@ -329,13 +329,16 @@ failed:
 gboolean
 dm_inspect_write_csv (const char *csv_path,
                       const char *class_name,
-                      const DmThresholds *thresholds,
+                      const DmDecider *decider,
                       const DmInspectRecord *records,
                       guint n,
                       GError **error)
 {
-  g_autoptr (GString) csv = g_string_new ("class,path,score,decision,threshold\n");
+  g_autoptr (GString) csv
+    = g_string_new ("class,path,score,decision,threshold," DM_VERDICT_CSV_COLUMNS "\n");
+  const DmThresholds *thresholds = dm_decider_get_thresholds (decider);
   gboolean band = isfinite (thresholds->uncertain_low) && isfinite (thresholds->uncertain_high);
+  gboolean decides = dm_decider_decides (decider);
   double fail_at = band ? thresholds->uncertain_high : thresholds->image;
   char threshold[G_ASCII_DTOSTR_BUF_SIZE] = "";
 
@@ -343,14 +346,24 @@ dm_inspect_write_csv (const char *csv_path,
     g_ascii_dtostr (threshold, sizeof threshold, fail_at);
   for (guint i = 0; i < n; i++)
     {
+      const DmInspectRecord *r = &records[i];
       char score[G_ASCII_DTOSTR_BUF_SIZE];
+      DmVerdict made;
+      const DmVerdict *v = r->verdict;
 
+      if (v == NULL)
+        {
+          dm_decider_run (decider, r->map, r->score, r->width, r->height, &made, NULL);
+          v = &made;
+        }
       dm_csv_append_field (csv, class_name);
       g_string_append_c (csv, ',');
-      dm_csv_append_field (csv, records[i].path);
-      g_string_append_printf (
-        csv, ",%s,%s,%s\n", g_ascii_formatd (score, sizeof score, "%.9g", records[i].score),
-        dm_decision_name (dm_decide (thresholds, records[i].score)), threshold);
+      dm_csv_append_field (csv, r->path);
+      g_string_append_printf (csv, ",%s,%s,%s,",
+                              g_ascii_formatd (score, sizeof score, "%.9g", v->score),
+                              decides ? dm_decision_name (v->decision) : "", threshold);
+      dm_verdict_append_csv (csv, v);
+      g_string_append_c (csv, '\n');
     }
   return dm_file_set_contents_atomic (csv_path, csv->str, csv->len, error);
 }
@@ -376,6 +389,7 @@ dm_inspect_write_overlays (const char *folder,
                            int resize,
                            int crop,
                            const DmOverlayStyle *style,
+                           const DmRules *rules,
                            guint64 max_pixels,
                            const gint *cancel,
                            guint *done,
@@ -411,9 +425,17 @@ dm_inspect_write_overlays (const char *folder,
       image = dm_image_load (records[i].path, max_pixels, error);
       if (image == NULL)
         return FALSE;
+      g_autofree guint8 *inspected = NULL;
+
       dm_crop_geometry_init (&geom, image->width, image->height, resize, crop);
-      overlay
-        = dm_overlay_compose (image, records[i].map, DM_INSPECT_MAP_SIZE, &geom, style, error);
+      if (rules != NULL && !dm_roi_is_empty (rules->roi))
+        {
+          inspected = g_malloc ((gsize)image->width * image->height);
+          dm_roi_rasterize (rules->roi, rules->ref_width, rules->ref_height, image->width,
+                            image->height, inspected);
+        }
+      overlay = dm_overlay_compose_masked (image, records[i].map, DM_INSPECT_MAP_SIZE, &geom, style,
+                                           inspected, error);
       if (overlay == NULL || !dm_image_save_png (overlay, out, error))
         return FALSE;
       if (done != NULL)

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "dm-decider.h"
 #include "dm-dinomaly.h"
 #include "dm-overlay.h"
 #include "dm-thresholds.h"
@@ -95,19 +96,24 @@ gboolean dm_inspect_run (const DmInspectSettings *settings,
 typedef struct
 {
   const char *path;
-  float score;
-  const float *map; /* (256, 256) */
+  float score;              /* the model's score */
+  const float *map;         /* (256, 256) */
+  int width, height;        /* the original picture's size */
+  const DmVerdict *verdict; /* its verdict by the decider given, or NULL:
+                             * made when written */
 } DmInspectRecord;
 
-/* Writes csv_path atomically: a header "class,path,score,decision,threshold"
- * then one row per record: class_name (may be NULL: empty), the path, the
- * score (%.9g, dot decimals), dm_decide's decision name ("pass",
- * "uncertain", "fail") and the threshold a score fails at (the image
- * threshold, or the top of the uncertain band; shortest text that reads
- * back to the same double; empty when not set). */
+/* Writes csv_path atomically: a header "class,path,score,decision,
+ * threshold," DM_VERDICT_CSV_COLUMNS then one row per record: class_name
+ * (may be NULL: empty), the path, the verdict's score (%.9g, dot decimals;
+ * over the region of interest when there is one), its decision ("pass",
+ * "uncertain", "fail"; empty when the decider decides nothing), the
+ * threshold a score fails at (the image threshold, or the top of the
+ * uncertain band; shortest text that reads back to the same double; empty
+ * when not set), then the rule and regions (dm_verdict_append_csv). */
 gboolean dm_inspect_write_csv (const char *csv_path,
                                const char *class_name,
-                               const DmThresholds *thresholds,
+                               const DmDecider *decider,
                                const DmInspectRecord *records,
                                guint n,
                                GError **error);
@@ -124,15 +130,17 @@ void dm_inspect_overlay_style (DmOverlayStyle *style,
 /* Writes folder/<stem>_overlay.png for every record (stems from
  * dm_inspect_unique_stems): the original decoded again and its map drawn
  * over it (dm_overlay_compose; the map covers the center crop of the image
- * resized to resize x resize). The folder is created. cancel (may be NULL)
- * is read between images. done (may be NULL) receives the number of PNGs
- * written. FALSE at the first failure, naming the file. */
+ * resized to resize x resize; what rules' region of interest leaves out is
+ * hatched too; rules may be NULL). The folder is created. cancel (may be
+ * NULL) is read between images. done (may be NULL) receives the number of
+ * PNGs written. FALSE at the first failure, naming the file. */
 gboolean dm_inspect_write_overlays (const char *folder,
                                     const DmInspectRecord *records,
                                     guint n,
                                     int resize,
                                     int crop,
                                     const DmOverlayStyle *style,
+                                    const DmRules *rules,
                                     guint64 max_pixels,
                                     const gint *cancel,
                                     guint *done,

@@ -99,8 +99,27 @@ dm_project_class_eval (DmProjectResults *r, guint c, const DmProject *project, G
         = !e->labels[j] || read_mask (e, k, im, project, e->masks + (gsize)j * MAP_PIXELS);
       e->n++;
     }
-  if (!dm_eval_compute_metrics (e->scores, e->labels, e->has_truth, e->n, e->maps, e->masks,
-                                DM_EVAL_MAP_SIZE, DM_EVAL_MAP_SIZE, &e->metrics, error))
-    return NULL;
+  {
+    /* the class's region of interest: scores over the inspected map
+     * pixels, pixel metrics over them alone */
+    const DmProjectClass *pc
+      = project != NULL ? dm_project_find_class ((DmProject *)project, k->name) : NULL;
+    g_autofree guint8 *inspected = NULL;
+
+    if (pc != NULL && pc->rules != NULL && !dm_roi_is_empty (pc->rules->roi))
+      {
+        g_autofree float *scratch = g_new (float, MAP_PIXELS);
+
+        inspected = g_malloc (MAP_PIXELS);
+        dm_roi_map_mask (pc->rules->roi, pc->rules->ref_width, pc->rules->ref_height, k->resize,
+                         k->crop, inspected);
+        for (guint j = 0; j < e->n; j++)
+          e->scores[j] = dm_roi_score (e->maps + (gsize)j * MAP_PIXELS, inspected, scratch);
+      }
+    if (!dm_eval_compute_metrics_inspected (e->scores, e->labels, e->has_truth, e->n, e->maps,
+                                            e->masks, DM_EVAL_MAP_SIZE, DM_EVAL_MAP_SIZE, inspected,
+                                            &e->metrics, error))
+      return NULL;
+  }
   return g_steal_pointer (&e);
 }

@@ -4,7 +4,9 @@
  * user's label replaces the folder's, a mask the user painted replaces the
  * ground-truth mask (both through the same resize, crop and nearest 256 x
  * 256 as in evaluation). With no labels or masks of the user the numbers
- * are those of `dinomaly eval` on the same model and data, bit for bit.
+ * are those of `dinomaly eval` on the same model and data, bit for bit. A
+ * class's region of interest (its rules) applies as in eval: scores over
+ * the inspected map pixels, pixel metrics over them alone.
  * Blocking (masks are decoded): run it off the main thread. */
 #pragma once
 
@@ -20,7 +22,7 @@ typedef struct
 {
   guint n;           /* the class's test images */
   guint *image;      /* (n) index into the result class's images */
-  float *scores;     /* (n) */
+  float *scores;     /* (n) over the class's region of interest, if any */
   guint8 *labels;    /* (n) 1 defect: the user's label, else the dataset's */
   guint8 *has_truth; /* (n) good, or defect with a usable mask */
   float *maps;       /* (n, 256, 256) */

@@ -53,6 +53,35 @@ fill_thresholds (DmReportClass *k,
     }
 }
 
+/* Every image judged as predict and the station judge it (regions, the
+ * class's rules), when there is a pixel threshold or rules. */
+static gboolean
+judge_class (DmReportClass *k,
+             const DmProjectClass *pc,
+             const DmResultClass *rc,
+             const DmProjectClassEval *e,
+             GError **error)
+{
+  const DmRules *rules = pc != NULL ? pc->rules : NULL;
+  g_autoptr (DmDecider) decider = NULL;
+
+  if (!isfinite (k->pixel_threshold) && dm_rules_is_empty (rules))
+    return TRUE;
+  decider = dm_report_class_decider (k, rules, rc->resize, rc->crop, error);
+  if (decider == NULL)
+    {
+      g_prefix_error (error, "class '%s': ", k->name);
+      return FALSE;
+    }
+  for (guint i = 0; i < e->n; i++)
+    {
+      const DmResultImage *im = &rc->images[e->image[i]];
+
+      dm_report_class_judge (k, decider, i, e->maps + (gsize)i * MAP_PIXELS, im->width, im->height);
+    }
+  return TRUE;
+}
+
 DmReportInput *
 dm_project_report_input (const DmProject *project, DmProjectResults *r, GError **error)
 {
@@ -130,6 +159,8 @@ dm_project_report_input (const DmProject *project, DmProjectResults *r, GError *
           k->images[i].score = e->scores[i];
         }
       fill_thresholds (k, dm_project_find_class ((DmProject *)project, rc->name), rc, r);
+      if (!judge_class (k, dm_project_find_class ((DmProject *)project, rc->name), rc, e, error))
+        return NULL;
       gallery = dm_report_gallery_select (k, DM_REPORT_GALLERY_TOP, DM_REPORT_GALLERY_MISCLASSIFIED,
                                           NULL, NULL);
       for (guint g = 0; g < gallery->len; g++)

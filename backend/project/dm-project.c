@@ -31,6 +31,16 @@ dm_project_class_new (const char *name, const char *layout, const char *source)
 }
 
 void
+dm_project_class_thresholds (const DmProjectClass *c, DmThresholds *t)
+{
+  dm_thresholds_init (t);
+  t->image = c->image_threshold;
+  t->pixel = c->pixel_threshold;
+  t->uncertain_low = c->uncertain_low;
+  t->uncertain_high = c->uncertain_high;
+}
+
+void
 dm_project_class_free (DmProjectClass *c)
 {
   if (c == NULL)
@@ -41,6 +51,7 @@ dm_project_class_free (DmProjectClass *c)
   g_free (c->test_source);
   g_free (c->mask_source);
   g_free (c->object);
+  dm_rules_free (c->rules);
   g_free (c);
 }
 
@@ -156,6 +167,13 @@ dm_project_to_json (const DmProject *p)
       dm_json_writer_member_number (b, "uncertain_low", c->uncertain_low);
       dm_json_writer_member_number (b, "uncertain_high", c->uncertain_high);
       dm_json_writer_end_object (b);
+      if (!dm_rules_is_empty (c->rules))
+        {
+          dm_json_writer_key (b, "rules");
+          dm_json_writer_begin_object (b);
+          dm_rules_write_members (c->rules, b);
+          dm_json_writer_end_object (b);
+        }
       dm_json_writer_end_object (b);
     }
   dm_json_writer_end_array (b);
@@ -279,6 +297,17 @@ read_classes (DmProject *p, JsonObject *root, const char *path, GError **error)
         {
           dm_project_class_free (c);
           return dm_error_corrupt (error, path, "a class has no name or no layout");
+        }
+      if (dm_json_object (co, "rules") != NULL)
+        {
+          g_autofree char *where = g_strdup_printf ("%s: rules of class \"%s\"", path, c->name);
+
+          c->rules = dm_rules_from_json_object (dm_json_object (co, "rules"), where, error);
+          if (c->rules == NULL)
+            {
+              dm_project_class_free (c);
+              return FALSE;
+            }
         }
       if (dm_project_find_class (p, c->name) != NULL)
         {

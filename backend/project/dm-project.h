@@ -15,7 +15,8 @@
  *                  the CSV's object name; absent when it is the class name),
  *                  holdout_fraction,
  *                  thresholds {image, pixel, uncertain_low, uncertain_high}
- *                  (numbers or null)}]
+ *                  (numbers or null), rules (the inspection rules, dm-rules.h;
+ *                  absent when none)}]
  *   backbone     {kind ("file" | "random"), path, sha256, arch} (null members allowed)
  *   training     {preset, settings {name: number | string | bool}}
  *   model        path of the trained model relative to the folder, or null
@@ -25,6 +26,9 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+
+#include "dm-rules.h"
+#include "dm-thresholds.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +56,7 @@ typedef struct
   double pixel_threshold;
   double uncertain_low; /* NAN: no uncertain band */
   double uncertain_high;
+  DmRules *rules; /* the inspection rules (ROI, calibration, limits), or NULL */
 } DmProjectClass;
 
 typedef struct
@@ -88,6 +93,8 @@ char *dm_project_to_json (const DmProject *project);
 
 DmProjectClass *dm_project_class_new (const char *name, const char *layout, const char *source);
 void dm_project_class_free (DmProjectClass *klass);
+/* The class's thresholds as the decision takes them. */
+void dm_project_class_thresholds (const DmProjectClass *klass, DmThresholds *thresholds);
 /* The class of that name, or NULL. */
 DmProjectClass *dm_project_find_class (DmProject *project, const char *name);
 /* Adds a class (owned by the project); FALSE when the name is taken. */

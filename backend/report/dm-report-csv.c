@@ -54,7 +54,8 @@ dm_report_append_sample_view (GString *csv, const char *path)
 char *
 dm_report_csv (const DmReportInput *input)
 {
-  GString *s = g_string_new ("class,path,label,score,decision,threshold,sample,view\n");
+  GString *s = g_string_new ("class,path,label,score,decision,threshold," DM_VERDICT_CSV_COLUMNS
+                             ",sample,view\n");
 
   for (guint c = 0; c < input->n_classes; c++)
     {
@@ -72,10 +73,15 @@ dm_report_csv (const DmReportInput *input)
           if (isfinite (im->score))
             dm_report_append_float (s, im->score);
           g_string_append_c (s, ',');
-          g_string_append (s, dm_report_decision_name (dm_report_decide (k, im->score)));
+          g_string_append (s, dm_report_decision_name (dm_report_image_decision (k, i)));
           g_string_append_c (s, ',');
           if (k->threshold_source != DM_REPORT_THRESHOLD_NONE && isfinite (k->image_threshold))
             dm_json_append_number (s, k->image_threshold);
+          g_string_append_c (s, ',');
+          if (im->verdict != NULL)
+            dm_verdict_append_csv (s, im->verdict);
+          else
+            g_string_append (s, ",,,,,");
           g_string_append_c (s, ',');
           dm_report_append_sample_view (s, im->path);
           g_string_append_c (s, '\n');

@@ -129,11 +129,44 @@ as_rgb8 (const DmImage *src, GError **error)
   return img;
 }
 
+/* The defect regions' outlines drawn into an overlay (8-bit RGB of the
+ * original's size): every region pixel with a 4-neighbour outside it, in
+ * cyan, which no colour of the heatmap's scale comes near. */
+static void
+outline_regions (
+  DmImage *rgb, const float *map, int resize, int crop, double threshold, const DmRules *rules)
+{
+  int w = rgb->width, h = rgb->height;
+  g_autofree guint32 *labels = g_new (guint32, (gsize)w * h);
+  g_autoptr (GArray) regions = NULL;
+  DmRegionSettings settings;
+
+  dm_rules_region_settings (rules, threshold, w, h, resize, crop, &settings);
+  regions = dm_regions_find (map, &settings, labels);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 l = labels[(gsize)y * w + x];
+        guint8 *px;
+
+        if (l == 0
+            || (x > 0 && labels[(gsize)y * w + x - 1] == l && x < w - 1
+                && labels[(gsize)y * w + x + 1] == l && y > 0 && labels[(gsize)(y - 1) * w + x] == l
+                && y < h - 1 && labels[(gsize)(y + 1) * w + x] == l))
+          continue;
+        px = rgb->data + (gsize)y * rgb->stride + 3 * x;
+        px[0] = 0;
+        px[1] = 230;
+        px[2] = 255;
+      }
+}
+
 cairo_surface_t *
 dm_report_thumbnail (const DmReportImage *image,
                      int resize,
                      int crop,
                      double pixel_threshold,
+                     const DmRules *rules,
                      int max_side,
                      int jpeg_quality,
                      GPtrArray *keep,
@@ -154,9 +187,20 @@ dm_report_thumbnail (const DmReportImage *image,
       DmCropGeometry geom;
       DmOverlayStyle style;
 
+      g_autofree guint8 *inspected = NULL;
+
       dm_crop_geometry_init (&geom, original->width, original->height, resize, crop);
       dm_overlay_style_init (&style, pixel_threshold);
-      full = dm_overlay_compose (original, image->map, DM_REPORT_MAP_SIZE, &geom, &style, error);
+      if (rules != NULL && !dm_roi_is_empty (rules->roi))
+        {
+          inspected = g_malloc ((gsize)original->width * original->height);
+          dm_roi_rasterize (rules->roi, rules->ref_width, rules->ref_height, original->width,
+                            original->height, inspected);
+        }
+      full = dm_overlay_compose_masked (original, image->map, DM_REPORT_MAP_SIZE, &geom, &style,
+                                        inspected, error);
+      if (full != NULL && isfinite (pixel_threshold))
+        outline_regions (full, image->map, resize, crop, pixel_threshold, rules);
     }
   else if (original != NULL)
     full = as_rgb8 (original, error);

@@ -93,6 +93,32 @@ write_class (DmJsonWriter *w, const DmReportClass *k)
   else
     dm_json_writer_null (w);
   dm_json_writer_member_number (w, "pixel_threshold", k->pixel_threshold);
+  if (!dm_rules_is_empty (k->rules))
+    {
+      dm_json_writer_key (w, "rules");
+      dm_json_writer_begin_object (w);
+      dm_rules_write_members (k->rules, w);
+      dm_json_writer_end_object (w);
+    }
+  {
+    /* which rule decided the images that have a verdict */
+    guint by_rule[DM_RULE_REGION_COUNT + 1] = { 0 }, judged = 0;
+
+    for (guint i = 0; i < k->n_images; i++)
+      if (k->images[i].verdict != NULL)
+        {
+          by_rule[k->images[i].verdict->rule]++;
+          judged++;
+        }
+    if (judged > 0)
+      {
+        dm_json_writer_key (w, "decided_by");
+        dm_json_writer_begin_inline_object (w);
+        for (int r = DM_RULE_SCORE; r <= DM_RULE_REGION_COUNT; r++)
+          dm_json_writer_member_int (w, dm_rule_name (r), by_rule[r]);
+        dm_json_writer_end_object (w);
+      }
+  }
 
   dm_report_confusion_compute (k, &cm);
   dm_json_writer_key (w, "confusion");
@@ -166,7 +192,8 @@ write_class (DmJsonWriter *w, const DmReportClass *k)
   dm_json_writer_begin_array (w);
   for (guint g = 0; g < gallery->len; g++)
     {
-      const DmReportImage *im = &k->images[g_array_index (gallery, guint, g)];
+      guint index = g_array_index (gallery, guint, g);
+      const DmReportImage *im = &k->images[index];
       g_autofree char *sample = NULL, *view = NULL;
 
       if (im->path != NULL)
@@ -181,8 +208,10 @@ write_class (DmJsonWriter *w, const DmReportClass *k)
       dm_json_writer_key (w, "score");
       dm_json_writer_float (w, im->score);
       dm_json_writer_member_string (w, "decision",
-                                    dm_report_decision_name (dm_report_decide (k, im->score)));
+                                    dm_report_decision_name (dm_report_image_decision (k, index)));
       dm_json_writer_member_string (w, "section", g < n_top ? "top" : "misclassified");
+      if (im->verdict != NULL)
+        dm_verdict_write_members (w, im->verdict);
       dm_json_writer_end_object (w);
     }
   dm_json_writer_end_array (w);
@@ -241,7 +270,12 @@ dm_report_json (const DmReportInput *input)
   dm_json_writer_member_string (w, "masks", "binarised at > 0");
   dm_json_writer_member_string (w, "mean", "unweighted mean over classes");
   dm_json_writer_member_number (w, "aupro_max_fpr", 0.3);
-  dm_json_writer_member_string (w, "decision", "defect when score >= image_threshold");
+  dm_json_writer_member_string (w, "decision",
+                                "defect when score >= image_threshold, or a class's region "
+                                "rule fires (dm-decider.h)");
+  dm_json_writer_member_string (w, "roi_score",
+                                "with a region of interest: mean of the top "
+                                "max(1, floor(655 n / 65536)) of the n inspected map pixels");
   dm_json_writer_end_object (w);
   dm_json_writer_key (w, "classes");
   dm_json_writer_begin_object (w);

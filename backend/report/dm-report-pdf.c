@@ -538,7 +538,7 @@ decision_word (DmReportDecision d)
 static gboolean
 is_wrong (const DmReportClass *k, const DmReportImage *im)
 {
-  DmReportDecision d = dm_report_decide (k, im->score);
+  DmReportDecision d = dm_report_image_decision (k, (guint)(im - k->images));
 
   return (im->label && d == DM_REPORT_DECISION_GOOD)
          || (!im->label && d == DM_REPORT_DECISION_DEFECT);
@@ -551,9 +551,9 @@ gallery_cell (
 {
   g_autoptr (GError) error = NULL;
   cairo_surface_t *thumb
-    = dm_report_thumbnail (im, p->input->resize, p->input->crop, k->pixel_threshold, THUMB_PIXELS,
-                           JPEG_QUALITY, p->jpegs, &error);
-  DmReportDecision d = dm_report_decide (k, im->score);
+    = dm_report_thumbnail (im, p->input->resize, p->input->crop, k->pixel_threshold, k->rules,
+                           THUMB_PIXELS, JPEG_QUALITY, p->jpegs, &error);
+  DmReportDecision d = dm_report_image_decision (k, (guint)(im - k->images));
   gboolean wrong = is_wrong (k, im);
   double box = cell_w - 8;
   g_autofree char *name
@@ -574,7 +574,14 @@ gallery_cell (
     line2 = g_strdup_printf ("%s · %s",
                              im->label ? C_ ("true label", "Defect") : C_ ("true label", "Normal"),
                              im->defect_type != NULL ? im->defect_type : "");
-  line3 = g_strdup_printf (_ ("Score %s · %s"), score, decision_word (d));
+  if (im->verdict != NULL)
+    {
+      g_autofree char *regions = dm_report_regions_text (k, im->verdict);
+
+      line3 = g_strdup_printf (_ ("Score %s · %s · %s"), score, decision_word (d), regions);
+    }
+  else
+    line3 = g_strdup_printf (_ ("Score %s · %s"), score, decision_word (d));
 
   if (thumb != NULL)
     {
@@ -633,6 +640,41 @@ gallery_grid (Pdf *p, const DmReportClass *k, const guint *indices, guint n)
     }
 }
 
+/* The class's inspection rules in words, then its images with defect
+ * regions: those a region rule failed first, then the largest regions. */
+static void
+regions_table (Pdf *p, const DmReportClass *k)
+{
+  enum
+  {
+    MAX_ROWS = 12,
+    N_COLS = 5
+  };
+  g_autofree char *rules = dm_report_rules_sentence (k);
+  g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
+  const char *cells[(MAX_ROWS + 1) * N_COLS];
+  guint rows[MAX_ROWS], n;
+  double w = content_width (p);
+  double widths[N_COLS] = { w * 0.38, w * 0.12, w * 0.17, w * 0.15, w * 0.18 };
+  const DmTextAlign align[N_COLS]
+    = { DM_TEXT_LEFT, DM_TEXT_RIGHT, DM_TEXT_RIGHT, DM_TEXT_RIGHT, DM_TEXT_LEFT };
+
+  if (rules != NULL)
+    paragraph (p, rules, FALSE);
+  n = dm_report_regions_rows (k, MAX_ROWS, rows);
+  if (n == 0)
+    return;
+  heading (p, 11, _ ("Defect regions"));
+  cells[0] = _ ("Image");
+  cells[1] = _ ("Regions");
+  cells[2] = _ ("Largest area");
+  cells[3] = _ ("Longest extent");
+  cells[4] = _ ("Decided by");
+  for (guint r = 0; r < n; r++)
+    dm_report_regions_cells (k, rows[r], owned, cells + (r + 1) * N_COLS);
+  flowing_table (p, SMALL, widths, align, N_COLS, cells, (int)n);
+}
+
 static void
 class_section (Pdf *p, const DmReportClass *k)
 {
@@ -668,6 +710,7 @@ class_section (Pdf *p, const DmReportClass *k)
   new_page (p);
   heading (p, 14, title);
   paragraph (p, summary, FALSE);
+  regions_table (p, k);
   if (!p->input->omit_plots)
     class_plots (p, k);
   if (p->input->omit_gallery)

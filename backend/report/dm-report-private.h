@@ -61,7 +61,9 @@ double dm_report_table (cairo_t *cr,
 double dm_report_table_height (cairo_t *cr, const char *family, double size, int n_rows);
 
 /* The thumbnail of a gallery image, max_side pixels at most on its longer
- * side: the heatmap over the original image (dm-overlay.h), or the map
+ * side: the heatmap over the original image (dm-overlay.h; what the rules'
+ * region of interest leaves out hatched, the defect regions outlined), or
+ * the map
  * alone when the image cannot be read, or the image alone without a map.
  * An RGB24 cairo surface with its JPEG bytes attached
  * (CAIRO_MIME_TYPE_JPEG), so a PDF surface embeds the JPEG. With keep
@@ -73,12 +75,33 @@ cairo_surface_t *dm_report_thumbnail (const DmReportImage *image,
                                       int resize,
                                       int crop,
                                       double pixel_threshold,
+                                      const DmRules *rules,
                                       int max_side,
                                       int jpeg_quality,
                                       GPtrArray *keep,
                                       GError **error);
 
 void dm_report_append_float (GString *s, float v);
+
+/* ---- inspection rules and defect regions (dm-report-regions.c) ---- */
+
+/* The class's rules in sentences (translated), or NULL without rules. */
+char *dm_report_rules_sentence (const DmReportClass *klass);
+/* "3 regions, largest 0.42 mm²" ("no region"), sizes in mm with a
+ * calibration, else px. */
+char *dm_report_regions_text (const DmReportClass *klass, const DmVerdict *verdict);
+char *dm_report_area_text (const DmReportClass *klass, const DmRegion *region);
+char *dm_report_length_text (const DmReportClass *klass, double length_px, double length_mm);
+/* The rule that decided, in words ("region area"); "" for none. */
+const char *dm_report_rule_text (DmRule rule);
+/* The images the regions table lists (those with regions: a region rule's
+ * failures first, then by their largest region), at most max_rows of them
+ * into rows; returns how many. */
+guint dm_report_regions_rows (const DmReportClass *klass, guint max_rows, guint *rows);
+/* The five cells of image i's row (file, regions, largest area, longest
+ * extent, rule); the strings made are added to owned. */
+void
+dm_report_regions_cells (const DmReportClass *klass, guint i, GPtrArray *owned, const char **row);
 
 /* text to path, atomically (dm-file-util.h). */
 gboolean dm_report_write_text (const char *path, const char *text, GError **error);

@@ -32,9 +32,11 @@ class_clear (DmReportClass *klass)
       g_free (klass->images[i].path);
       g_free (klass->images[i].defect_type);
       g_free (klass->images[i].map);
+      g_free (klass->images[i].verdict);
     }
   g_free (klass->images);
   g_free (klass->name);
+  dm_rules_free (klass->rules);
 }
 
 void
@@ -314,6 +316,56 @@ dm_report_decide (const DmReportClass *klass, float score)
     }
 }
 
+DmReportDecision
+dm_report_image_decision (const DmReportClass *klass, guint i)
+{
+  const DmVerdict *v = klass->images[i].verdict;
+
+  if (v == NULL || klass->threshold_source == DM_REPORT_THRESHOLD_NONE
+      || isnan (klass->image_threshold))
+    return dm_report_decide (klass, klass->images[i].score);
+  switch (v->decision)
+    {
+    case DM_DECISION_FAIL: return DM_REPORT_DECISION_DEFECT;
+    case DM_DECISION_UNCERTAIN: return DM_REPORT_DECISION_UNCERTAIN;
+    case DM_DECISION_PASS:
+    default: return DM_REPORT_DECISION_GOOD;
+    }
+}
+
+DmDecider *
+dm_report_class_decider (
+  DmReportClass *klass, const DmRules *rules, int resize, int crop, GError **error)
+{
+  DmThresholds t;
+
+  dm_thresholds_init (&t);
+  if (klass->threshold_source != DM_REPORT_THRESHOLD_NONE)
+    t.image = klass->image_threshold;
+  if (klass->has_uncertain)
+    {
+      t.uncertain_low = klass->uncertain_low;
+      t.uncertain_high = klass->uncertain_high;
+    }
+  t.pixel = klass->pixel_threshold;
+  g_clear_pointer (&klass->rules, dm_rules_free);
+  if (!dm_rules_is_empty (rules))
+    klass->rules = dm_rules_copy (rules);
+  return dm_decider_new (&t, klass->rules, resize, crop, error);
+}
+
+void
+dm_report_class_judge (
+  DmReportClass *klass, const DmDecider *decider, guint i, const float *map, int width, int height)
+{
+  DmReportImage *im = &klass->images[i];
+
+  if (im->verdict == NULL)
+    im->verdict = g_new0 (DmVerdict, 1);
+  dm_decider_run (decider, map, im->score, width, height, im->verdict, NULL);
+  im->score = im->verdict->score;
+}
+
 const char *
 dm_report_decision_name (DmReportDecision decision)
 {
@@ -332,8 +384,7 @@ dm_report_confusion_compute (const DmReportClass *klass, DmReportConfusion *conf
 {
   memset (confusion, 0, sizeof *confusion);
   for (guint i = 0; i < klass->n_images; i++)
-    confusion
-      ->counts[klass->images[i].label != 0][dm_report_decide (klass, klass->images[i].score)]++;
+    confusion->counts[klass->images[i].label != 0][dm_report_image_decision (klass, i)]++;
 }
 
 /* ---- gallery ------------------------------------------------------------------------ */
@@ -353,7 +404,7 @@ by_image_score_descending (gconstpointer a, gconstpointer b, gpointer user_data)
 static gboolean
 misclassified (const DmReportClass *klass, guint i)
 {
-  DmReportDecision d = dm_report_decide (klass, klass->images[i].score);
+  DmReportDecision d = dm_report_image_decision (klass, i);
 
   return (klass->images[i].label && d == DM_REPORT_DECISION_GOOD)
          || (!klass->images[i].label && d == DM_REPORT_DECISION_DEFECT);

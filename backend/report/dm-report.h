@@ -11,6 +11,7 @@
 #include <cairo.h>
 #include <glib.h>
 
+#include "dm-decider.h"
 #include "dm-metrics.h"
 #include "dm-model-file.h"
 
@@ -40,12 +41,14 @@ typedef enum
 /* One test image. */
 typedef struct
 {
-  char *path;        /* the image file (file-name encoding): shown, and read for galleries */
-  char *defect_type; /* "good" or the defect type (the test folder's name) */
-  guint8 label;      /* 0 good, 1 defect */
-  float score;       /* image score */
-  float *map;        /* (256, 256) anomaly map over the model's crop, or NULL;
-                      * only gallery images need one (dm_report_gallery_select) */
+  char *path;         /* the image file (file-name encoding): shown, and read for galleries */
+  char *defect_type;  /* "good" or the defect type (the test folder's name) */
+  guint8 label;       /* 0 good, 1 defect */
+  float score;        /* image score */
+  float *map;         /* (256, 256) anomaly map over the model's crop, or NULL;
+                       * only gallery images need one (dm_report_gallery_select) */
+  DmVerdict *verdict; /* the whole decision (regions, the rule that fired) from
+                       * dm_report_class_judge, or NULL: decided by the score */
 } DmReportImage;
 
 typedef struct
@@ -72,6 +75,7 @@ typedef struct
   double uncertain_low;
   double uncertain_high;
   double pixel_threshold; /* the heatmaps' scale (dm-overlay.h); NaN: none */
+  DmRules *rules;         /* the class's inspection rules (owned), or NULL */
 } DmReportClass;
 
 typedef struct
@@ -174,6 +178,20 @@ typedef enum
 } DmReportDecision;
 
 DmReportDecision dm_report_decide (const DmReportClass *klass, float score);
+/* The decision of image i: its verdict's when it has one (regions and
+ * rules included), else dm_report_decide on its score. */
+DmReportDecision dm_report_image_decision (const DmReportClass *klass, guint i);
+
+/* The class's thresholds (the image threshold as chosen, the band, the
+ * pixel threshold) and rules (copied into klass->rules; may be NULL) as one
+ * decider for maps of a model with this resize and crop. */
+DmDecider *dm_report_class_decider (
+  DmReportClass *klass, const DmRules *rules, int resize, int crop, GError **error);
+/* Image i judged by decider on its map (256, 256) and its picture's size:
+ * its verdict is kept and its score becomes the verdict's (the score over
+ * a region of interest). Call it for every image or none. */
+void dm_report_class_judge (
+  DmReportClass *klass, const DmDecider *decider, guint i, const float *map, int width, int height);
 /* "good", "uncertain", "defect", or "" for none: the CSV and JSON words. */
 const char *dm_report_decision_name (DmReportDecision decision);
 
@@ -216,8 +234,10 @@ gboolean dm_report_write_pdf (const DmReportInput *input,
  * paper's size (scale cr for a preview of another size). */
 void dm_report_render_title_page (const DmReportInput *input, DmReportPaper paper, cairo_t *cr);
 
-/* class,path,label,score,decision,threshold,sample,view: one row per image
- * (numbers with a dot whatever the locale; RFC 4180 quoting); sample and
+/* class,path,label,score,decision,threshold,rule,regions,largest_area_px,
+ * largest_area_mm2,largest_length_px,largest_length_mm,sample,view: one row
+ * per image (numbers with a dot whatever the locale; RFC 4180 quoting; the
+ * verdict's columns empty for images without one); sample and
  * view are those of a multi-view image (Real-IAD: "S0011", "C3", from
  * dm_dataset_sample_view), else empty. */
 char *dm_report_csv (const DmReportInput *input);

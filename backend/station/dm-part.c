@@ -109,6 +109,8 @@ dm_part_to_json (const DmPart *p)
 
       add_string (w, "reason", reason);
     }
+  else
+    dm_verdict_write_members (w, &p->verdict);
   add_string (w, "note", p->note);
   dm_json_writer_key (w, "thresholds");
   dm_json_writer_begin_object (w);
@@ -201,6 +203,12 @@ dm_part_from_json (const char *line, gsize len, const char *what, GError **error
                    DM_PART_MAX_LINE);
       return NULL;
     }
+  /* json-glib recurses once per level: a line of brackets must not */
+  if (!dm_json_depth_within (line, len, 16))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: nested too deeply", what);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, line, (gssize)len, &local))
     {
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not JSON: %s", what, local->message);
@@ -233,6 +241,9 @@ dm_part_from_json (const char *line, gsize len, const char *what, GError **error
   p->score = (float)dm_json_number (o, "score", NAN);
   p->reason = dm_json_dup_string (o, "reason");
   p->note = dm_json_dup_string (o, "note");
+  dm_verdict_read_members (o, &p->verdict);
+  p->verdict.score = p->score;
+  p->verdict.decision = p->decision;
   t = dm_json_object (o, "thresholds");
   p->thresholds.image = dm_json_number (t, "image", NAN);
   p->thresholds.uncertain_low = dm_json_number (t, "uncertain_low", NAN);

@@ -19,6 +19,11 @@
  *   note          what to know of a scored part: a multi-page TIFF of which
  *                 only the first page was scored, damage it was scored
  *                 despite (absent otherwise)
+ *   rule          the rule that decided ("score", "uncertain_band",
+ *                 "region_area", "region_length", "region_count"; null when
+ *                 passed; absent for an error)
+ *   n_regions, n_small, regions   the defect regions that count, those too
+ *                 small to count, and the largest (dm_verdict_write_members)
  *   thresholds    {"image", "uncertain_low", "uncertain_high"} (null: unset)
  *   model_sha256  the model file's SHA-256
  *   width, height the picture's size (absent for an error before decoding)
@@ -33,6 +38,7 @@
 
 #include <glib.h>
 
+#include "dm-decider.h"
 #include "dm-thresholds.h"
 
 G_BEGIN_DECLS
@@ -57,6 +63,8 @@ typedef struct
   float score;       /* NAN for an error */
   gboolean is_error; /* then reason says why; decision is not used */
   DmDecision decision;
+  DmVerdict verdict; /* the rule and the regions (its score and decision are
+                      * those above) */
   char *reason;
   char *note;
   DmThresholds thresholds;

@@ -4,6 +4,7 @@
  * every kind of source fills in (dm-source-*.c). */
 #pragma once
 
+#include "dm-decider.h"
 #include "dm-image.h"
 #include "dm-station.h"
 
@@ -23,10 +24,10 @@ typedef struct
   GBytes *bytes;  /* encoded bytes (uploads; files once read) */
   DmImage *image; /* a decoded frame (cameras) */
   /* on the way */
-  const DmThresholds *thresholds; /* the class's, set on submit */
-  float *x;                       /* (3, crop, crop) the model's input */
-  float *map;                     /* (256, 256) once scored */
-  int error_code;                 /* DM_ERROR code of an error record's reason */
+  const DmDecider *decider; /* the class's rules, set on submit */
+  float *x;                 /* (3, crop, crop) the model's input */
+  float *map;               /* (256, 256) once scored */
+  int error_code;           /* DM_ERROR code of an error record's reason */
   /* uploads */
   gboolean want_map;
   DmStationResultFunc func;

@@ -47,20 +47,7 @@ dm_station_rules_from_model (DmStationSettings *settings,
                    "%s: no class '%s' in this model (classes: %s)", display, class_name, joined);
       return FALSE;
     }
-  dm_thresholds_init (&t);
-  for (guint i = 0; i < info->n_thresholds; i++)
-    if (g_strcmp0 (info->thresholds[i].class_name, class_name) == 0)
-      {
-        const DmClassThreshold *c = &info->thresholds[i];
-
-        t.image = c->image;
-        t.pixel = c->pixel;
-        if (c->has_uncertain)
-          {
-            t.uncertain_low = c->uncertain_low;
-            t.uncertain_high = c->uncertain_high;
-          }
-      }
+  dm_model_info_get_thresholds (info, class_name, &t);
   g_free (settings->model_path);
   settings->model_path = g_strdup (model_path);
   g_free (settings->backbone_path);
@@ -68,6 +55,7 @@ dm_station_rules_from_model (DmStationSettings *settings,
   g_free (settings->default_class);
   settings->default_class = g_strdup (class_name);
   dm_station_settings_set_class (settings, class_name, &t);
+  dm_station_settings_set_rules (settings, class_name, dm_model_info_get_rules (info, class_name));
   return TRUE;
 }
 
@@ -120,6 +108,7 @@ dm_station_rules_from_project (DmStationSettings *settings,
   g_free (settings->default_class);
   settings->default_class = g_strdup (class_name);
   dm_station_settings_set_class (settings, class_name, &t);
+  dm_station_settings_set_rules (settings, class_name, klass->rules);
   return TRUE;
 }
 

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* Sets settings' model, backbone, default class and that class's
- * thresholds (NAN members where the file has none). class_name NULL: the
+ * thresholds (NAN members where the file has none) and inspection rules. class_name NULL: the
  * model's only class. Errors name the file and the classes it has. */
 gboolean dm_station_rules_from_model (DmStationSettings *settings,
                                       const char *model_path,
@@ -20,7 +20,7 @@ gboolean dm_station_rules_from_model (DmStationSettings *settings,
                                       GError **error);
 
 /* The same from a project folder: its trained model (an error when it has
- * none yet), its backbone file, and the class's thresholds. */
+ * none yet), its backbone file, and the class's thresholds and rules. */
 gboolean dm_station_rules_from_project (DmStationSettings *settings,
                                         const char *project_folder,
                                         const char *class_name,

@@ -32,6 +32,7 @@ struct _DmStation
   DmStationSettings settings; /* a deep copy */
   DmInspector *inspector;
   DmModelInfo *info;
+  GHashTable *deciders; /* class name -> DmDecider*: thresholds and rules */
   char *model_sha256;
   DmJournal *journal;
   GPtrArray *sources; /* DmSource* */
@@ -76,6 +77,7 @@ dm_station_settings_init (DmStationSettings *s)
 {
   memset (s, 0, sizeof *s);
   s->classes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->rules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)dm_rules_free);
   s->sources = g_ptr_array_new_with_free_func (g_free);
   s->sinks = g_ptr_array_new_with_free_func (g_free);
   s->batch = 8;
@@ -93,6 +95,7 @@ dm_station_settings_clear (DmStationSettings *s)
   g_clear_pointer (&s->model_path, g_free);
   g_clear_pointer (&s->backbone_path, g_free);
   g_clear_pointer (&s->classes, g_hash_table_unref);
+  g_clear_pointer (&s->rules, g_hash_table_unref);
   g_clear_pointer (&s->default_class, g_free);
   g_clear_pointer (&s->sources, g_ptr_array_unref);
   g_clear_pointer (&s->sinks, g_ptr_array_unref);
@@ -104,6 +107,15 @@ void
 dm_station_settings_set_class (DmStationSettings *s, const char *name, const DmThresholds *t)
 {
   g_hash_table_replace (s->classes, g_strdup (name), g_memdup2 (t, sizeof *t));
+}
+
+void
+dm_station_settings_set_rules (DmStationSettings *s, const char *name, const DmRules *rules)
+{
+  if (dm_rules_is_empty (rules))
+    g_hash_table_remove (s->rules, name);
+  else
+    g_hash_table_replace (s->rules, g_strdup (name), dm_rules_copy (rules));
 }
 
 static void
@@ -118,6 +130,9 @@ settings_copy (DmStationSettings *to, const DmStationSettings *from)
   g_hash_table_iter_init (&iter, from->classes);
   while (g_hash_table_iter_next (&iter, &key, &value))
     dm_station_settings_set_class (to, key, value);
+  g_hash_table_iter_init (&iter, from->rules);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    dm_station_settings_set_rules (to, key, value);
   to->default_class = g_strdup (from->default_class);
   for (guint i = 0; i < from->sources->len; i++)
     g_ptr_array_add (to->sources, g_strdup (from->sources->pdata[i]));
@@ -310,9 +325,9 @@ dm_station_get_classes (DmStation *self)
 gboolean
 dm_station_submit (DmStation *self, DmStationJob *job, gboolean wait)
 {
-  job->thresholds = g_hash_table_lookup (self->settings.classes, job->part->class_name);
-  g_return_val_if_fail (job->thresholds != NULL, FALSE);
-  job->part->thresholds = *job->thresholds;
+  job->decider = g_hash_table_lookup (self->deciders, job->part->class_name);
+  g_return_val_if_fail (job->decider != NULL, FALSE);
+  job->part->thresholds = *dm_decider_get_thresholds (job->decider);
   if (!dm_station_accepting (self))
     return FALSE;
   if (!wait)
@@ -517,13 +532,16 @@ prepare_thread (gpointer data)
 
 /* ---- score and decide -------------------------------------------------- */
 
-/* The station's one decision: the rule of the whole application. When
- * inspection rules (ROI masks, regions) arrive, they replace this call. */
+/* The station's one decision: the rule of the whole application (the
+ * class's thresholds and inspection rules, dm-decider.h). */
 static void
-decide (DmStationJob *job, float score)
+decide (DmStationJob *job, float score, const float *map)
 {
-  job->part->score = score;
-  job->part->decision = dm_decide (job->thresholds, score);
+  DmVerdict *v = &job->part->verdict;
+
+  dm_decider_run (job->decider, map, score, job->part->width, job->part->height, v, NULL);
+  job->part->score = v->score;
+  job->part->decision = v->decision;
   job->part->decided_us = g_get_real_time ();
 }
 
@@ -613,7 +631,7 @@ score_batch (DmStation *self, DmStationJob **batch, int n, float *input, float *
         if (numeric != NULL)
           job_fail (job, numeric);
         else
-          decide (job, scores[b]);
+          decide (job, scores[b], maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS);
         if (keeps_map (self, job))
           job->map = g_memdup2 (maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS,
                                 DM_INSPECTOR_MAP_PIXELS * sizeof (float));
@@ -978,6 +996,32 @@ check_rules (DmStationSettings *s, GError **error)
   return TRUE;
 }
 
+/* Each class's thresholds and rules for the model's maps. */
+static gboolean
+make_deciders (DmStation *self, GError **error)
+{
+  const DmDinomalyModel *m = dm_inspector_get_model (self->inspector);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  self->deciders
+    = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)dm_decider_free);
+  g_hash_table_iter_init (&iter, self->settings.classes);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      DmDecider *d = dm_decider_new (value, g_hash_table_lookup (self->settings.rules, key),
+                                     m->resize, m->crop, error);
+
+      if (d == NULL)
+        {
+          g_prefix_error (error, "class '%s': ", (const char *)key);
+          return FALSE;
+        }
+      g_hash_table_insert (self->deciders, g_strdup (key), d);
+    }
+  return TRUE;
+}
+
 DmStation *
 dm_station_new (const DmStationSettings *settings, GError **error)
 {
@@ -1009,7 +1053,7 @@ dm_station_new (const DmStationSettings *settings, GError **error)
   self->inspector
     = dm_inspector_new (self->settings.model_path, self->settings.backbone_path,
                         self->settings.batch, self->settings.n_threads, &self->info, error);
-  if (self->inspector == NULL || !warm_up (self, error))
+  if (self->inspector == NULL || !make_deciders (self, error) || !warm_up (self, error))
     return NULL;
   self->intake
     = dm_bounded_queue_new ((guint)self->settings.queue, (GDestroyNotify)dm_station_job_free);
@@ -1154,6 +1198,7 @@ dm_station_free (DmStation *self)
   g_clear_pointer (&self->commit, dm_bounded_queue_free);
   g_clear_pointer (&self->inspector, dm_inspector_free);
   g_clear_pointer (&self->info, dm_model_info_free);
+  g_clear_pointer (&self->deciders, g_hash_table_unref);
   g_clear_pointer (&self->journal, dm_journal_free);
   g_free (self->model_sha256);
   g_free (self->message);

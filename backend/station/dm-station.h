@@ -3,11 +3,10 @@
  * Sources (hot folders, GStreamer pipelines, GenICam cameras, uploads
  * through `dinomaly serve`) hand parts to bounded queues; threads decode
  * and preprocess them, score them in micro-batches (DmInspector), decide
- * (dm_decide, in one place), and group-commit one record per part to the
- * journal (dm-journal.h), which is the truth; each output (dm-sink.h)
- * delivers from the journal with its own persisted cursor. No GTK, no
- * GObject: the command line and the window's Line page embed it; a second
- * process attaches by reading the journal and FOLDER/status.json.
+ * (dm_decider_run: score, regions and rules, in one place), and group-commit one record per part to
+ * the journal (dm-journal.h), which is the truth; each output (dm-sink.h) delivers from the journal
+ * with its own persisted cursor. No GTK, no GObject: the command line and the window's Line page
+ * embed it; a second process attaches by reading the journal and FOLDER/status.json.
  *
  * Threads, each with one owner (the station) and one way to stop:
  *   source threads   -> intake queue (bounded: hot folders wait, cameras
@@ -25,6 +24,7 @@
 
 #include "dm-image.h"
 #include "dm-part.h"
+#include "dm-rules.h"
 #include "dm-thresholds.h"
 
 G_BEGIN_DECLS
@@ -39,6 +39,10 @@ typedef struct
   /* the rules: class name -> DmThresholds* (dm_station_settings_set_class);
    * a class without an image threshold is refused */
   GHashTable *classes;
+  /* class name -> DmRules* (dm_station_settings_set_rules): the inspection
+   * rules (ROI, calibration, limits on regions) of the classes that have
+   * them */
+  GHashTable *rules;
   char *default_class; /* for sources and uploads that name none */
 
   /* where the parts come from and where the results go: URIs
@@ -67,6 +71,9 @@ void dm_station_settings_clear (DmStationSettings *settings);
 void dm_station_settings_set_class (DmStationSettings *settings,
                                     const char *name,
                                     const DmThresholds *thresholds);
+/* The inspection rules of a class (copied; NULL or empty rules remove). */
+void
+dm_station_settings_set_rules (DmStationSettings *settings, const char *name, const DmRules *rules);
 
 typedef enum
 {

@@ -3,7 +3,8 @@
  * program does with a frame it already has in memory.
  *
  *   cc inspect.c $(pkg-config --cflags --libs dinomaly) -o inspect
- *   ./inspect [--class NAME] MODEL FORMAT WIDTH HEIGHT FRAME.raw [MAP.f32]
+ *   ./inspect [--class NAME] [--rules RULES.json] MODEL FORMAT WIDTH HEIGHT FRAME.raw
+ *             [MAP.f32]
  *
  * FORMAT is gray8, rgb8, gray16 or rgb16; FRAME.raw holds the pixels, rows
  * packed (16-bit samples in the machine's byte order). Prints the score
@@ -84,7 +85,7 @@ parse_format (const char *name, dinomaly_pixel_format *format, size_t *bytes)
 int
 main (int argc, char **argv)
 {
-  const char *class_name = NULL;
+  const char *class_name = NULL, *rules_path = NULL;
   dinomaly_model *model = NULL;
   dinomaly_result *result = NULL;
   dinomaly_pixel_format format;
@@ -96,16 +97,19 @@ main (int argc, char **argv)
   void *pixels;
   int rc = 1;
 
-  if (argc >= 3 && strcmp (argv[1], "--class") == 0)
+  while (argc >= 3 && (strcmp (argv[1], "--class") == 0 || strcmp (argv[1], "--rules") == 0))
     {
-      class_name = argv[2];
+      if (strcmp (argv[1], "--class") == 0)
+        class_name = argv[2];
+      else
+        rules_path = argv[2];
       argc -= 2;
       argv += 2;
     }
   if (argc != 6 && argc != 7)
     {
-      fprintf (stderr, "usage: inspect [--class NAME] MODEL gray8|rgb8|gray16|rgb16 WIDTH HEIGHT "
-                       "FRAME.raw [MAP.f32]\n");
+      fprintf (stderr, "usage: inspect [--class NAME] [--rules RULES.json] MODEL "
+                       "gray8|rgb8|gray16|rgb16 WIDTH HEIGHT FRAME.raw [MAP.f32]\n");
       return 2;
     }
   if (!parse_format (argv[2], &format, &bytes))
@@ -122,7 +126,7 @@ main (int argc, char **argv)
       return 1;
     }
 
-  status = dinomaly_model_open (argv[1], NULL, class_name, 0, &model);
+  status = dinomaly_model_open (argv[1], NULL, class_name, rules_path, 0, &model);
   if (status != DINOMALY_OK)
     {
       fprintf (stderr, "inspect: %s (%s)\n", dinomaly_last_error (), dinomaly_status_name (status));

@@ -264,6 +264,7 @@ test_inspect_folder (void)
     DmProjectClass *pc = project->classes->pdata[0];
     const DmResultClass *rc = &trained->classes[0];
     DmThresholds th;
+    g_autoptr (DmDecider) decider = NULL;
     DmOverlayStyle style;
     guint done = 0;
     guint n_fail = 0;
@@ -277,21 +278,25 @@ test_inspect_folder (void)
         records[i].path = seen.paths->pdata[i];
         records[i].score = g_array_index (seen.scores, float, i);
         records[i].map = seen.maps->pdata[i];
+        records[i].width = 64; /* the washers are 64 x 64 (checked below) */
+        records[i].height = 64;
       }
+    decider = dm_decider_new (&th, NULL, seen.resize, seen.crop, &error);
+    g_assert_no_error (error);
     dm_inspect_overlay_style (&style, th.pixel, rc->map_low, rc->map_high);
     g_assert_cmpfloat (style.low, ==, (float)rc->map_low);
     g_assert_cmpfloat (style.high, ==, (float)rc->map_high);
     g_assert_true (dm_inspect_write_overlays (out, records, seen.paths->len, seen.resize, seen.crop,
-                                              &style, 0, NULL, &done, &error));
+                                              &style, NULL, 0, NULL, &done, &error));
     g_assert_no_error (error);
     g_assert_cmpuint (done, ==, seen.paths->len);
     g_assert_true (
-      dm_inspect_write_csv (csv_path, "washer", &th, records, seen.paths->len, &error));
+      dm_inspect_write_csv (csv_path, "washer", decider, records, seen.paths->len, &error));
     g_assert_no_error (error);
 
     g_assert_true (g_file_get_contents (csv_path, &text, NULL, NULL));
     lines = g_strsplit (text, "\n", -1);
-    g_assert_cmpstr (lines[0], ==, "class,path,score,decision,threshold");
+    g_assert_cmpstr (lines[0], ==, "class,path,score,decision,threshold," DM_VERDICT_CSV_COLUMNS);
     g_assert_cmpuint (g_strv_length (lines), ==, seen.paths->len + 2); /* + header, + "" */
     for (guint i = 0; i < seen.paths->len; i++)
       {
@@ -303,7 +308,7 @@ test_inspect_folder (void)
         g_autofree char *png = g_build_filename (out, png_name, NULL);
         g_autoptr (DmImage) img = NULL;
 
-        g_assert_cmpuint (g_strv_length (f), ==, 5);
+        g_assert_cmpuint (g_strv_length (f), ==, 11);
         g_assert_cmpstr (f[0], ==, "washer");
         g_assert_cmpstr (f[1], ==, seen.paths->pdata[i]);
         g_assert_cmpfloat ((float)g_ascii_strtod (f[2], NULL), ==, score);
@@ -322,7 +327,10 @@ test_inspect_folder (void)
     /* a band: decisions and the threshold column follow it */
     th.uncertain_low = th.image * 0.5;
     th.uncertain_high = th.image * 2;
-    g_assert_true (dm_inspect_write_csv (csv_path, NULL, &th, records, 1, &error));
+    g_clear_pointer (&decider, dm_decider_free);
+    decider = dm_decider_new (&th, NULL, seen.resize, seen.crop, &error);
+    g_assert_no_error (error);
+    g_assert_true (dm_inspect_write_csv (csv_path, NULL, decider, records, 1, &error));
     g_clear_pointer (&text, g_free);
     g_assert_true (g_file_get_contents (csv_path, &text, NULL, NULL));
     {

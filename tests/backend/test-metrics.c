@@ -754,6 +754,71 @@ test_speed (void)
            total, roc.n_thresholds, t_roc, c1 - c0, r->n_thresholds, r->n_regions, t_pro, c2 - c1);
 }
 
+/* A region of interest in the pixel metrics: everything inspected changes
+ * nothing; leaving out a strip of columns at the edge is the same as
+ * cutting those columns off every map and mask (no region is joined or
+ * split through a border strip), for every pixel metric and AUPRO. */
+static void
+test_metrics_inspected (void)
+{
+  enum
+  {
+    n = 6,
+    h = 24,
+    w = 32,
+    keep = 20
+  };
+  g_autofree float *maps = g_new (float, n *h *w), *cut_maps = g_new (float, n *h *keep);
+  g_autofree guint8 *masks = g_new0 (guint8, n * h * w), *cut_masks = g_new (guint8, n * h * keep);
+  g_autofree guint8 *inspected = g_new (guint8, h * w);
+  float scores[n];
+  guint8 labels[n];
+  DmMetrics all, plain, masked, cut;
+
+  dm_test_fill_uniform (maps, n * h * w, 0, 1, 77);
+  for (int i = 0; i < n; i++)
+    {
+      scores[i] = (float)i / n;
+      labels[i] = i % 2;
+      /* defects on both sides of the cut, one across it */
+      for (int y = 4 + i; y < 10 + i && labels[i]; y++)
+        for (int x = 12; x < 26; x++)
+          {
+            masks[(i * h + y) * w + x] = 1;
+            maps[(i * h + y) * w + x] += 0.5f;
+          }
+    }
+  for (int i = 0; i < n * h; i++)
+    {
+      memcpy (cut_maps + i * keep, maps + i * w, keep * sizeof (float));
+      memcpy (cut_masks + i * keep, masks + i * w, keep);
+    }
+  memset (inspected, 1, h * w);
+  g_assert_true (dm_metrics_compute (scores, labels, n, maps, masks, h, w, &plain, NULL));
+  g_assert_true (
+    dm_metrics_compute_inspected (scores, labels, n, maps, masks, h, w, inspected, &all, NULL));
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    g_assert_true (dm_metrics_get (&all, id) == dm_metrics_get (&plain, id));
+  for (int y = 0; y < h; y++)
+    for (int x = keep; x < w; x++)
+      inspected[y * w + x] = 0;
+  g_assert_true (
+    dm_metrics_compute_inspected (scores, labels, n, maps, masks, h, w, inspected, &masked, NULL));
+  g_assert_true (dm_metrics_compute (scores, labels, n, cut_maps, cut_masks, h, keep, &cut, NULL));
+  for (int id = 0; id < DM_METRIC_COUNT; id++)
+    {
+      g_test_message ("%s: %.9g masked, %.9g cut, %.9g whole", dm_metric_name (id),
+                      dm_metrics_get (&masked, id), dm_metrics_get (&cut, id),
+                      dm_metrics_get (&plain, id));
+      g_assert_true (dm_metrics_get (&masked, id) == dm_metrics_get (&cut, id));
+    }
+  g_assert_cmpuint (masked.n_pixels, ==, cut.n_pixels);
+  g_assert_cmpuint (masked.n_defect_pixels, ==, cut.n_defect_pixels);
+  g_assert_cmpuint (masked.aupro_regions, ==, cut.aupro_regions);
+  g_assert_true (dm_metrics_get (&masked, DM_METRIC_PIXEL_AUROC)
+                 != dm_metrics_get (&plain, DM_METRIC_PIXEL_AUROC));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -773,6 +838,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/metrics/aupro/degenerate", test_aupro_degenerate);
   g_test_add_func ("/metrics/seven/degenerate-class", test_metrics_degenerate_class);
   g_test_add_func ("/metrics/reader", test_reader);
+  g_test_add_func ("/metrics/seven/inspected", test_metrics_inspected);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/metrics/reference/%s", cases[i]);

@@ -56,6 +56,20 @@ make_info (const DmVitWeights *vit, const char *sha)
   info->thresholds = g_new0 (DmClassThreshold, 2);
   info->thresholds[0] = (DmClassThreshold){ g_strdup ("tire"), 0.1234567890123, 0.5, FALSE, 0, 0 };
   info->thresholds[1] = (DmClassThreshold){ g_strdup ("bottle"), 1.0 / 3.0, 0.25, TRUE, 0.3, 0.4 };
+  {
+    /* inspection rules for one class: an ignored corner, a calibration,
+     * limits in mm */
+    g_autoptr (DmRules) rules = dm_rules_new ();
+    const double corner[] = { 0, 0, 40.5, 30 };
+
+    rules->ref_width = 320;
+    rules->ref_height = 240;
+    rules->mm_per_pixel = 0.05;
+    dm_roi_add (rules->roi, DM_ROI_RECTANGLE, DM_ROI_IGNORE, FALSE, 0, corner, 2);
+    rules->units = DM_UNITS_MM;
+    rules->max_area = 0.5;
+    dm_model_info_set_rules (info, "tire", rules);
+  }
   info->backbone_name = g_strdup ("encoder.safetensors");
   info->backbone_sha256 = g_strdup (sha);
   info->backbone_scheme = vit->scheme;
@@ -99,6 +113,10 @@ assert_info_equal (const DmModelInfo *a, const DmModelInfo *b)
   g_assert_cmpuint (b->training.n_losses, ==, 4);
   g_assert_true (isnan (b->training.losses[1]));
   g_assert_cmpfloat (b->training.losses[3], ==, 1e-300);
+  g_assert_cmpuint (a->n_rules, ==, b->n_rules);
+  g_assert_true (
+    dm_rules_equal (dm_model_info_get_rules (a, "tire"), dm_model_info_get_rules (b, "tire")));
+  g_assert_null (dm_model_info_get_rules (b, "bottle"));
   g_assert_cmpint (a->backbone_embedded, ==, b->backbone_embedded);
   g_assert_cmpint (a->backbone_scheme, ==, b->backbone_scheme);
 }
@@ -369,6 +387,53 @@ test_versions_and_corruption (void)
   }
 }
 
+/* The rules section: optional (a file without it has no rules), its
+ * classes checked, bad rules refused with the class named. */
+static void
+test_rules_section (void)
+{
+  g_autoptr (DmVitWeights) vit = load_vit ("encoder_dinov2_f32_d2.safetensors");
+  g_autoptr (DmModelInfo) info = make_info (vit, NULL);
+  g_autofree char *json = NULL, *old = NULL, *bad = NULL;
+  g_autoptr (DmModelInfo) back = NULL, without = NULL;
+  g_autoptr (GError) error = NULL;
+  DmThresholds t;
+
+  json = dm_model_info_to_json (info, FALSE);
+  dm_test_assert_has (json, "\"rules\":[{\"class\":\"tire\",\"reference\"");
+  back = dm_model_info_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_true (dm_rules_equal (dm_model_info_get_rules (info, "tire"),
+                                 dm_model_info_get_rules (back, "tire")));
+
+  /* removing the rules removes the section: the file reads as before */
+  dm_model_info_set_rules (info, "tire", NULL);
+  g_assert_cmpuint (info->n_rules, ==, 0);
+  old = dm_model_info_to_json (info, FALSE);
+  g_assert_null (strstr (old, "rules"));
+  without = dm_model_info_from_json (old, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (without->n_rules, ==, 0);
+
+  g_assert_true (dm_model_info_get_thresholds (back, "bottle", &t));
+  g_assert_cmpfloat (t.uncertain_low, ==, 0.3);
+  g_assert_false (dm_model_info_get_thresholds (back, "magnetic tile \"é\"", &t));
+  g_assert_true (isnan (t.image));
+
+  /* an unknown class, and rules that do not hold */
+  bad = g_strdup (json);
+  memcpy (strstr (bad, "\"class\":\"tire\",\"reference") + 9, "tyre", 4);
+  g_assert_null (dm_model_info_from_json (bad, &error));
+  dm_test_assert_has (error->message, "rules for class 'tyre'");
+  g_clear_error (&error);
+  g_free (bad);
+  bad = g_strdup (json);
+  memcpy (strstr (bad, "\"units\":\"mm\"") + 9, "xx", 2);
+  g_assert_null (dm_model_info_from_json (bad, &error));
+  dm_test_assert_has (error->message, "rules of class 'tire'");
+  dm_test_assert_has (error->message, "'regions.units'");
+}
+
 static void
 test_defaults (void)
 {
@@ -409,6 +474,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/model-file/atomic", test_atomic);
   g_test_add_func ("/model-file/versions-and-corruption", test_versions_and_corruption);
   g_test_add_func ("/model-file/defaults", test_defaults);
+  g_test_add_func ("/model-file/rules-section", test_rules_section);
   rc = g_test_run ();
   g_free (tmpdir);
   return rc;

@@ -45,6 +45,13 @@ test_project_create_and_reopen (void)
   c->image_threshold = 0.125;
   c->uncertain_low = 0.1;
   c->uncertain_high = 0.15;
+  c->rules = dm_rules_new ();
+  c->rules->ref_width = 640;
+  c->rules->ref_height = 480;
+  c->rules->mm_per_pixel = 0.08;
+  dm_roi_add (c->rules->roi, DM_ROI_POLYGON, DM_ROI_INSPECT, FALSE, 0,
+              (const double[]){ 10, 10, 600, 20, 300, 470 }, 3);
+  c->rules->max_regions = 2;
   g_assert_true (dm_project_add_class (p, c, &error));
   g_assert_true (
     dm_project_add_class (p, dm_project_class_new ("tile", "folders", "/x/ok"), &error));
@@ -74,10 +81,14 @@ test_project_create_and_reopen (void)
   g_assert_cmpfloat (c->image_threshold, ==, 0.125);
   g_assert_true (isnan (c->pixel_threshold));
   g_assert_cmpfloat (c->uncertain_high, ==, 0.15);
+  g_assert_true (dm_rules_equal (c->rules, dm_project_find_class (p, "tire")->rules));
+  g_assert_null (dm_project_find_class (q, "tile")->rules);
   g_assert_cmpstr (q->backbone_arch, ==, "small");
   g_assert_cmpint (json_object_get_int_member (q->settings, "iterations"), ==, 250);
-  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==, DM_USER_LABEL_DEFECT);
-  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==, DM_USER_LABEL_GOOD);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/hole/000.png"), ==,
+                   DM_USER_LABEL_DEFECT);
+  g_assert_cmpint (dm_project_get_label (q, "/data/tire/test/good/001.png"), ==,
+                   DM_USER_LABEL_GOOD);
   g_assert_cmpint (dm_project_get_label (q, "/elsewhere.png"), ==, DM_USER_LABEL_NONE);
   /* what was there is exactly what comes back */
   g_free (q->modified);

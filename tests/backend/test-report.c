@@ -246,7 +246,9 @@ test_csv_json_agree (void)
   for (int id = 0; id < 7; id++)
     g_assert_true (
       json_object_has_member (json_object_get_object_member (root, "mean"), metric_keys[id]));
-  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,threshold,sample,view");
+  g_assert_cmpstr (lines[0], ==,
+                   "class,path,label,score,decision,threshold," DM_VERDICT_CSV_COLUMNS
+                   ",sample,view");
 
   for (guint c = 0; c < input->n_classes; c++)
     {
@@ -293,10 +295,13 @@ test_csv_json_agree (void)
               rest = g_strdup (line + strlen (k->name) + 1);
             }
           f = g_strsplit (rest, ",", -1);
-          g_assert_cmpint (g_strv_length (f), ==, 7);
-          /* no multi-view names here: sample and view stay empty */
+          g_assert_cmpint (g_strv_length (f), ==, 13);
+          /* no multi-view names here: sample and view stay empty; no
+           * verdicts (no pixel threshold, no rules): their columns too */
           g_assert_cmpstr (f[5], ==, "");
-          g_assert_cmpstr (f[6], ==, "");
+          g_assert_cmpstr (f[10], ==, "");
+          g_assert_cmpstr (f[11], ==, "");
+          g_assert_cmpstr (f[12], ==, "");
           label = strcmp (f[1], "defect") == 0;
           g_assert_cmpint (label, ==, k->images[i].label);
           g_assert_cmpfloat ((float)g_ascii_strtod (f[2], NULL), ==, k->images[i].score);
@@ -576,8 +581,8 @@ test_multi_view_names (void)
   k->image_threshold = 0.5;
   csv = dm_report_csv (input);
   dm_test_assert_has (csv, "audiojack_0011_NG_AK_C3_20231021132157.jpg,defect,0.9,defect,0.5,"
-                           "S0011,C3\n");
-  dm_test_assert_has (csv, "/r/other/000.png,good,0.1,good,0.5,,\n");
+                           ",,,,,,S0011,C3\n");
+  dm_test_assert_has (csv, "/r/other/000.png,good,0.1,good,0.5,,,,,,,,\n");
   json = dm_report_json (input);
   dm_test_assert_has (json, "\"sample\": \"S0011\", \"view\": \"C3\"");
   dm_test_assert_has (json, "\"sample\": null, \"view\": null");

@@ -19,6 +19,7 @@
 #include "dm-preprocess.h"
 #include "dm-safetensors.h"
 #include "dm-test-data.h"
+#include "dm-decider.h"
 #include "dm-test-util.h"
 
 static const char *cli_path;
@@ -122,20 +123,21 @@ read_csv (const char *path)
 
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   lines = g_strsplit (text, "\n", -1);
-  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,sample,view");
+  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision," DM_VERDICT_CSV_COLUMNS
+                                 ",sample,view");
   for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
       CsvRow *r = g_new0 (CsvRow, 1);
 
-      g_assert_cmpuint (g_strv_length (f), ==, 7);
+      g_assert_cmpuint (g_strv_length (f), ==, 13);
       r->klass = g_strdup (f[0]);
       r->path = g_strdup (f[1]);
       r->label = g_strdup (f[2]);
       r->score = (float)g_ascii_strtod (f[3], NULL);
       r->decision = g_strdup (f[4]);
-      r->sample = g_strdup (f[5]);
-      r->view = g_strdup (f[6]);
+      r->sample = g_strdup (f[11]);
+      r->view = g_strdup (f[12]);
       g_ptr_array_add (rows, r);
     }
   return rows;

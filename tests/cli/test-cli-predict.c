@@ -5,6 +5,7 @@
  * binary's path is argv[1]; the model files are made here with the
  * library from tests/data/forward (tiny model, resize 256, crop 224). */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <fcntl.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "dm-anomaly-map.h"
+#include "dm-decider.h"
 #include "dm-dinomaly-weights.h"
 #include "dm-file-util.h"
 #include "dm-image.h"
@@ -278,7 +280,7 @@ test_reference (void)
   g_test_message ("%s", csv);
   lines = g_strsplit (csv, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 4); /* header, 2 rows, "" after the last \n */
-  g_assert_cmpstr (lines[0], ==, "path,score,decision");
+  g_assert_cmpstr (lines[0], ==, "path,score,decision," DM_VERDICT_CSV_COLUMNS);
   g_assert_cmpstr (lines[3], ==, "");
   for (int i = 0; i < 2; i++)
     {
@@ -287,7 +289,7 @@ test_reference (void)
       double score;
       char what[64];
 
-      g_assert_cmpuint (g_strv_length (fields), ==, 3);
+      g_assert_cmpuint (g_strv_length (fields), ==, 9);
       g_assert_cmpstr (fields[0], ==, i == 0 ? tire_png : mt_jpg);
       score = g_ascii_strtod (fields[1], NULL);
       g_test_message ("%s: score %.9g, reference %.9g", stems[i], score, want_scores[i]);
@@ -309,7 +311,242 @@ test_reference (void)
     g_autofree char *listing = list_dir (out_dir);
     g_assert_cmpstr (listing, ==,
                      "mt_crack_exp1_num_249594_map.tiff mt_crack_exp1_num_249594_overlay.png "
-                     "results.csv tire_hole_000_map.tiff tire_hole_000_overlay.png");
+                     "results.csv results.json tire_hole_000_map.tiff tire_hole_000_overlay.png");
+  }
+}
+
+static gint
+compare_floats_down (gconstpointer a, gconstpointer b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+
+  return (x < y) - (x > y);
+}
+
+/* A straightforward reference for the score over a region of interest:
+ * the mean of the k = max (1, floor (655 n / 65536)) largest inspected
+ * values, summed in double after a full sort. */
+static double
+reference_roi_score (const float *map, const guint8 *mask)
+{
+  g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (float));
+  double sum = 0;
+  guint k;
+
+  for (int i = 0; i < 256 * 256; i++)
+    if (mask[i])
+      g_array_append_val (values, map[i]);
+  g_array_sort (values, compare_floats_down);
+  k = MAX (1, 655 * values->len / 65536);
+  for (guint i = 0; i < k; i++)
+    sum += g_array_index (values, float, i);
+  return sum / k;
+}
+
+/* One row of results.csv and the same image in results.json agree with
+ * the library's decider run on the map as written, field for field. */
+static void
+assert_row_is_verdict (const char *row, JsonObject *image, const DmVerdict *v)
+{
+  g_auto (GStrv) f = g_strsplit (row, ",", -1);
+  g_autoptr (GString) want = g_string_new (NULL);
+  JsonArray *regions = json_object_get_array_member (image, "regions");
+
+  g_assert_cmpuint (g_strv_length (f), ==, 9);
+  g_assert_cmpfloat (fabs (g_ascii_strtod (f[1], NULL) - v->score), <=, 1e-6 * fabs (v->score));
+  g_assert_cmpstr (f[2], ==, dm_decision_name (v->decision));
+  dm_verdict_append_csv (want, v);
+  g_assert_cmpstr (strchr (strchr (strchr (row, ',') + 1, ',') + 1, ',') + 1, ==, want->str);
+
+  g_assert_cmpstr (json_object_get_string_member (image, "decision"), ==,
+                   dm_decision_name (v->decision));
+  if (v->rule == DM_RULE_NONE)
+    g_assert_true (json_object_get_null_member (image, "rule"));
+  else
+    g_assert_cmpstr (json_object_get_string_member (image, "rule"), ==, dm_rule_name (v->rule));
+  g_assert_cmpint (json_object_get_int_member (image, "n_regions"), ==, v->n_regions);
+  g_assert_cmpint (json_object_get_int_member (image, "n_small"), ==, v->n_small);
+  g_assert_cmpuint (json_array_get_length (regions), ==, v->n_listed);
+  for (guint i = 0; i < v->n_listed; i++)
+    {
+      JsonObject *r = json_array_get_object_element (regions, i);
+      const DmRegion *w = &v->regions[i];
+
+      g_assert_cmpint (json_object_get_int_member (r, "x"), ==, w->x);
+      g_assert_cmpint (json_object_get_int_member (r, "y"), ==, w->y);
+      g_assert_cmpint (json_object_get_int_member (r, "width"), ==, w->width);
+      g_assert_cmpint (json_object_get_int_member (r, "height"), ==, w->height);
+      g_assert_cmpint (json_object_get_int_member (r, "area_px"), ==, (gint64)w->area_px);
+      g_assert_cmpfloat (json_object_get_double_member (r, "area_mm2"), ==, w->area_mm2);
+      g_assert_cmpfloat (json_object_get_double_member (r, "length_px"), ==, w->length_px);
+      g_assert_cmpfloat (json_object_get_double_member (r, "length_mm"), ==, w->length_mm);
+      g_assert_cmpfloat ((float)json_object_get_double_member (r, "max"), ==, w->max_value);
+      g_assert_cmpfloat ((float)json_object_get_double_member (r, "mean"), ==, w->mean_value);
+    }
+}
+
+/* Inspection rules through predict: an ignore area changes the score as
+ * the reference computation says, the regions and the rule that fired in
+ * results.csv and results.json are the decider's on the maps as written,
+ * and rules stored in the model with `dinomaly rules` give the same files
+ * as --rules. */
+static void
+test_rules (void)
+{
+  g_autofree char *rules_path = tmp_path ("rules.json");
+  g_autofree char *limits_path = tmp_path ("limits.json");
+  g_autofree char *ruled_model = tmp_path ("ruled.dinomaly");
+  g_autofree char *out_a = tmp_path ("out-rules"), *out_b = tmp_path ("out-limits");
+  g_autofree char *out_c = tmp_path ("out-stored");
+  const char *stems[2] = { "tire_hole_000", "mt_crack_exp1_num_249594" };
+  const int sizes[2][2] = { { 600, 800 }, { 219, 264 } };
+  /* the left quarter of the picture ignored; 0.1 mm per pixel of a 600 x
+   * 800 reference */
+  const char *roi = "\"reference\": {\"width\": 600, \"height\": 800}, \"mm_per_pixel\": 0.1, "
+                    "\"roi\": [{\"shape\": \"rectangle\", \"layer\": \"ignore\", "
+                    "\"points\": [[0, 0], [150, 800]]}]";
+  g_autofree char *rules_text = g_strdup_printf ("{%s}", roi);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DmRules) rules = NULL;
+  g_autoptr (DmDecider) decider = NULL;
+  DmThresholds t;
+  DmVerdict v[2];
+  guint n_inspected = 0;
+  const guint8 *mask;
+  guint most = 0;
+
+  g_assert_true (g_file_set_contents (rules_path, rules_text, -1, &error));
+  rules = dm_rules_load (rules_path, &error);
+  g_assert_no_error (error);
+  dm_thresholds_init (&t);
+  t.image = TIRE_IMAGE_THRESHOLD;
+  t.pixel = TIRE_PIXEL_THRESHOLD;
+  decider = dm_decider_new (&t, rules, 256, 224, &error);
+  g_assert_no_error (error);
+  mask = dm_decider_get_map_mask (decider, &n_inspected);
+  g_assert_nonnull (mask);
+  g_assert_cmpuint (n_inspected, >, 0);
+  g_assert_cmpuint (n_inspected, <, 256 * 256);
+
+  /* the ROI alone: scores over it, regions measured, no limit */
+  {
+    g_autofree char *out = NULL, *err = NULL, *csv = NULL, *json = NULL;
+    g_auto (GStrv) lines = NULL;
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonArray *images;
+
+    g_assert_cmpint (
+      run_cli ((const char *[]){ "predict", "--model", model_path, "--rules", rules_path, tire_png,
+                                 mt_jpg, "--out", out_a, NULL },
+               &out, &err),
+      ==, 0);
+    g_assert_cmpstr (err, ==, "");
+    csv = read_text (out_a, "results.csv");
+    json = read_text (out_a, "results.json");
+    g_test_message ("%s\n%s", csv, json);
+    g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
+    g_assert_no_error (error);
+    images = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                           "images");
+    g_assert_cmpuint (json_array_get_length (images), ==, 2);
+    lines = g_strsplit (csv, "\n", -1);
+    for (int i = 0; i < 2; i++)
+      {
+        g_autofree float *map = read_map (out_a, stems[i]);
+        g_autofree float *scratch = g_new (float, 256 * 256);
+        double want = reference_roi_score (map, mask);
+
+        dm_decider_run (decider, map, dm_anomaly_score (map, scratch), sizes[i][0], sizes[i][1],
+                        &v[i], NULL);
+        g_test_message ("%s: score over the ROI %.9g (reference %.9g, whole map %.9g), %u "
+                        "regions, rule '%s'",
+                        stems[i], v[i].score, want, dm_anomaly_score (map, scratch), v[i].n_regions,
+                        dm_rule_name (v[i].rule));
+        g_assert_cmpfloat (fabs (v[i].score - want), <=, 1e-6 * fabs (want));
+        assert_row_is_verdict (lines[i + 1], json_array_get_object_element (images, i), &v[i]);
+        most = MAX (most, v[i].n_regions);
+        /* calibrated: every region has its size in mm */
+        for (guint r = 0; r < v[i].n_listed; r++)
+          g_assert_cmpfloat (
+            fabs (v[i].regions[r].area_mm2
+                  - 0.01 * v[i].regions[r].area_px * (600.0 / sizes[i][0]) * (800.0 / sizes[i][1])),
+            <=, 1e-9 * v[i].regions[r].area_px);
+      }
+    g_assert_cmpuint (most, >, 0); /* the test below needs regions */
+  }
+
+  /* limits: at most (most - 1) regions; the image with most fails by
+   * region_count unless its score failed it already */
+  {
+    g_autofree char *text
+      = g_strdup_printf ("{%s, \"regions\": {\"max_regions\": %u}}", roi, most - 1);
+    g_autofree char *out = NULL, *err = NULL, *csv = NULL, *json = NULL, *csv_c = NULL;
+    g_autofree char *json_c = NULL;
+    g_autoptr (DmRules) limited = NULL;
+    g_autoptr (DmDecider) d2 = NULL;
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_auto (GStrv) lines = NULL;
+    JsonArray *images;
+    guint n_count = 0;
+    int rc;
+
+    g_assert_true (g_file_set_contents (limits_path, text, -1, &error));
+    limited = dm_rules_load (limits_path, &error);
+    g_assert_no_error (error);
+    d2 = dm_decider_new (&t, limited, 256, 224, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (
+      run_cli ((const char *[]){ "predict", "--model", model_path, "--rules", limits_path, tire_png,
+                                 mt_jpg, "--out", out_b, NULL },
+               &out, &err),
+      ==, 0);
+    g_assert_cmpstr (err, ==, "");
+    csv = read_text (out_b, "results.csv");
+    json = read_text (out_b, "results.json");
+    g_test_message ("%s", csv);
+    g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
+    images = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                           "images");
+    lines = g_strsplit (csv, "\n", -1);
+    for (int i = 0; i < 2; i++)
+      {
+        g_autofree float *map = read_map (out_b, stems[i]);
+        g_autofree float *scratch = g_new (float, 256 * 256);
+        DmVerdict w;
+
+        dm_decider_run (d2, map, dm_anomaly_score (map, scratch), sizes[i][0], sizes[i][1], &w,
+                        NULL);
+        assert_row_is_verdict (lines[i + 1], json_array_get_object_element (images, i), &w);
+        if (v[i].n_regions == most && v[i].decision != DM_DECISION_FAIL)
+          {
+            g_assert_cmpint (w.decision, ==, DM_DECISION_FAIL);
+            g_assert_cmpint (w.rule, ==, DM_RULE_REGION_COUNT);
+          }
+        if (v[i].decision == DM_DECISION_FAIL)
+          g_assert_cmpint (w.rule, ==, DM_RULE_SCORE); /* a failed score stays the reason */
+        n_count += w.rule == DM_RULE_REGION_COUNT;
+      }
+    g_test_message ("%u image(s) failed by region_count", n_count);
+
+    /* the same rules stored in the model: the same files */
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    rc = run_cli ((const char *[]){ "rules", "--model", model_path, "--rules", limits_path, "--out",
+                                    ruled_model, NULL },
+                  &out, &err);
+    g_test_message ("%s%s", out, err);
+    g_assert_cmpint (rc, ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_cli ((const char *[]){ "predict", "--model", ruled_model, tire_png, mt_jpg,
+                                                "--out", out_c, NULL },
+                              &out, &err),
+                     ==, 0);
+    g_assert_cmpstr (err, ==, "");
+    csv_c = read_text (out_c, "results.csv");
+    json_c = read_text (out_c, "results.json");
+    g_assert_cmpstr (csv_c, ==, csv);
+    g_assert_cmpstr (json_c, ==, json);
   }
 }
 
@@ -360,7 +597,7 @@ test_folders (void)
   listing = list_dir (out_dir);
   g_assert_cmpstr (listing, ==,
                    "MT_map.tiff MT_overlay.png mt-2_map.tiff mt-2_overlay.png mt-3_map.tiff "
-                   "mt-3_overlay.png results.csv");
+                   "mt-3_overlay.png results.csv results.json");
   map1 = read_map (out_dir, "mt-2");
   map3 = read_map (out_dir, "mt-3");
   /* equal up to the order of sums (rows of a batch may take other kernels) */
@@ -375,7 +612,7 @@ test_folders (void)
                    ==, 0);
   g_clear_pointer (&csv, g_free);
   csv = read_text (out2, "results.csv");
-  dm_test_assert_has (csv, ",pass\n");
+  dm_test_assert_has (csv, ",pass,");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (
@@ -465,8 +702,8 @@ run_bad_case (const BadCase *c, int index)
       g_autofree char *listing = list_dir (out_dir);
       g_autofree char *csv = read_text (out_dir, "results.csv");
 
-      g_assert_cmpstr (listing, ==, "results.csv");
-      g_assert_cmpstr (csv, ==, "path,score,decision\n");
+      g_assert_cmpstr (listing, ==, "results.csv results.json");
+      g_assert_cmpstr (csv, ==, "path,score,decision," DM_VERDICT_CSV_COLUMNS "\n");
     }
   else
     g_assert_false (g_file_test (out_dir, G_FILE_TEST_EXISTS));
@@ -632,14 +869,14 @@ test_bad_among_good (void)
   assert_one_line_error (err, bad, "IHDR");
   csv = read_text (out_dir, "results.csv");
   g_test_message ("%s", csv);
-  g_assert_true (g_str_has_prefix (csv, "path,score,decision\n"));
+  g_assert_true (g_str_has_prefix (csv, "path,score,decision," DM_VERDICT_CSV_COLUMNS "\n"));
   dm_test_assert_has (csv, mt_jpg);
   dm_test_assert_has (csv, tire_png);
   g_assert_null (strstr (csv, "bad-among-good"));
   listing = list_dir (out_dir);
   g_assert_cmpstr (listing, ==,
                    "mt_crack_exp1_num_249594_map.tiff mt_crack_exp1_num_249594_overlay.png "
-                   "results.csv tire_hole_000_map.tiff tire_hole_000_overlay.png");
+                   "results.csv results.json tire_hole_000_map.tiff tire_hole_000_overlay.png");
 }
 
 static void
@@ -769,6 +1006,7 @@ main (int argc, char *argv[])
   make_models ();
 
   g_test_add_func ("/cli-predict/reference", test_reference);
+  g_test_add_func ("/cli-predict/rules", test_rules);
   g_test_add_func ("/cli-predict/folders", test_folders);
   g_test_add_func ("/cli-predict/hostile-folder", test_hostile_folder);
   g_test_add_func ("/cli-predict/bad-input", test_bad_input);

@@ -16,6 +16,7 @@
 #include "dm-model-file.h"
 #include "dm-safetensors.h"
 #include "dm-test-data.h"
+#include "dm-decider.h"
 #include "dm-test-util.h"
 
 static const char *cli_path;
@@ -131,7 +132,9 @@ test_report_matches_eval (void)
   }
   g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
   lines = g_strsplit (csv_text, "\n", -1);
-  g_assert_cmpstr (lines[0], ==, "class,path,label,score,decision,threshold,sample,view");
+  g_assert_cmpstr (lines[0], ==,
+                   "class,path,label,score,decision,threshold," DM_VERDICT_CSV_COLUMNS
+                   ",sample,view");
   g_assert_cmpuint (g_strv_length (lines), ==, 14); /* header, 12 rows, "" */
 
   if (!dm_test_have_program ("pdfinfo") || !dm_test_have_program ("pdftotext"))

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dm-application.h"
+#include "dm-decider.h"
 #include "dm-demo.h"
 #include "dm-image.h"
 #include "dm-inspect-page.h"
@@ -221,7 +222,7 @@ check_export (const char *out, guint n_scored)
 
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
   lines = g_strsplit (text, "\n", -1);
-  g_assert_cmpstr (lines[0], ==, "class,path,score,decision,threshold");
+  g_assert_cmpstr (lines[0], ==, "class,path,score,decision,threshold," DM_VERDICT_CSV_COLUMNS);
   g_assert_cmpuint (g_strv_length (lines), ==, n_scored + 2);
   for (guint i = 1; i <= n_scored; i++)
     {
@@ -235,7 +236,7 @@ check_export (const char *out, guint n_scored)
       g_autoptr (DmImage) overlay = dm_image_load (png, 0, &error);
       char *end;
 
-      g_assert_cmpuint (g_strv_length (f), ==, 5);
+      g_assert_cmpuint (g_strv_length (f), ==, 11);
       g_ascii_strtod (f[2], &end);
       g_assert_true (*end == '\0' && end != f[2]);
       g_assert_no_error (error);

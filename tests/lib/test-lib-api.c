@@ -55,25 +55,25 @@ test_open_hostile (void)
   g_assert_true (g_file_get_contents (model_path, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (truncated, contents, (gssize)length / 2, NULL));
 
-  assert_error (dinomaly_model_open (NULL, NULL, NULL, 0, &model), DINOMALY_ERROR_ARGUMENT,
+  assert_error (dinomaly_model_open (NULL, NULL, NULL, NULL, 0, &model), DINOMALY_ERROR_ARGUMENT,
                 "model_path is NULL");
   g_assert_null (model);
-  assert_error (dinomaly_model_open (model_path, NULL, NULL, 0, NULL), DINOMALY_ERROR_ARGUMENT,
-                "model is NULL");
-  assert_error (dinomaly_model_open (model_path, NULL, NULL, -1, &model), DINOMALY_ERROR_ARGUMENT,
-                "n_threads -1");
-  assert_error (dinomaly_model_open (model_path, NULL, NULL, 1 << 30, &model),
+  assert_error (dinomaly_model_open (model_path, NULL, NULL, NULL, 0, NULL),
+                DINOMALY_ERROR_ARGUMENT, "model is NULL");
+  assert_error (dinomaly_model_open (model_path, NULL, NULL, NULL, -1, &model),
+                DINOMALY_ERROR_ARGUMENT, "n_threads -1");
+  assert_error (dinomaly_model_open (model_path, NULL, NULL, NULL, 1 << 30, &model),
                 DINOMALY_ERROR_ARGUMENT, "n_threads");
-  assert_error (dinomaly_model_open (missing, NULL, NULL, 0, &model), DINOMALY_ERROR_IO,
+  assert_error (dinomaly_model_open (missing, NULL, NULL, NULL, 0, &model), DINOMALY_ERROR_IO,
                 "missing.dinomaly");
   g_assert_null (model);
-  assert_error (dinomaly_model_open (dir, NULL, NULL, 0, &model), DINOMALY_ERROR_MODEL,
+  assert_error (dinomaly_model_open (dir, NULL, NULL, NULL, 0, &model), DINOMALY_ERROR_MODEL,
                 "notes.dinomaly");
-  assert_error (dinomaly_model_open (text, NULL, NULL, 0, &model), DINOMALY_ERROR_MODEL,
+  assert_error (dinomaly_model_open (text, NULL, NULL, NULL, 0, &model), DINOMALY_ERROR_MODEL,
                 "notes.dinomaly");
-  assert_error (dinomaly_model_open (truncated, NULL, NULL, 0, &model), DINOMALY_ERROR_MODEL,
+  assert_error (dinomaly_model_open (truncated, NULL, NULL, NULL, 0, &model), DINOMALY_ERROR_MODEL,
                 "truncated.dinomaly");
-  assert_error (dinomaly_model_open (model_path, NULL, "bottle", 0, &model),
+  assert_error (dinomaly_model_open (model_path, NULL, "bottle", NULL, 0, &model),
                 DINOMALY_ERROR_ARGUMENT, "no class 'bottle'");
   g_assert_null (model);
   dinomaly_model_close (NULL);
@@ -128,7 +128,7 @@ test_inspect_hostile (void)
       "even stride" },
   };
 
-  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, 1, &model), ==, DINOMALY_OK);
+  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, NULL, 1, &model), ==, DINOMALY_OK);
   g_assert_nonnull (model);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -199,7 +199,7 @@ test_region_index (void)
   dinomaly_result *result = NULL;
   dinomaly_region region;
 
-  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, 1, &model), ==, DINOMALY_OK);
+  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, NULL, 1, &model), ==, DINOMALY_OK);
   g_assert_cmpint (dinomaly_inspect (model, pixels, 64, 8, 8, 8, DINOMALY_GRAY8, &result), ==,
                    DINOMALY_OK);
   assert_error (dinomaly_result_region (result, 0, NULL), DINOMALY_ERROR_ARGUMENT,
@@ -254,7 +254,7 @@ test_threads (void)
   guint8 *bad = g_malloc (1);
 
   dm_test_lib_make_frames (40, 30, 5, TRUE, frames);
-  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, 1, &model), ==, DINOMALY_OK);
+  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, NULL, 1, &model), ==, DINOMALY_OK);
   alone.model = model;
   alone.frame = &frames[1];
   inspect_thread (&alone);

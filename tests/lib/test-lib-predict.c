@@ -87,7 +87,7 @@ compare_with_predict (const char *dir, const char *model_path, Pictures *p, guin
   g_autoptr (GPtrArray) rows = NULL;
   dinomaly_model *model = NULL;
 
-  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, 0, &model), ==, DINOMALY_OK);
+  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, NULL, 0, &model), ==, DINOMALY_OK);
   rows = dm_test_lib_run_predict (cli_path, model_path, out, (const char *const *)p->pngs);
   g_assert_cmpuint (rows->len, ==, N_PICTURES * DM_TEST_LIB_N_FORMATS);
   memset (counts, 0, 4 * sizeof (guint));
@@ -153,7 +153,7 @@ test_formats (void)
   g_assert_cmpuint (counts[DINOMALY_DECISION_NONE], ==, n);
 
   /* a band between the lowest and the highest scores: all three decisions */
-  g_assert_cmpint (dinomaly_model_open (plain_model, NULL, NULL, 0, &model), ==, DINOMALY_OK);
+  g_assert_cmpint (dinomaly_model_open (plain_model, NULL, NULL, NULL, 0, &model), ==, DINOMALY_OK);
   for (int i = 0; i < n; i++)
     {
       dinomaly_result *r
