@@ -155,10 +155,8 @@ row_free (gpointer data)
 }
 
 GPtrArray *
-dm_test_lib_run_predict (const char *cli,
-                         const char *model,
-                         const char *out,
-                         const char *const *paths)
+dm_test_lib_run_predict (
+  const char *cli, const char *model, const char *rules, const char *out, const char *const *paths)
 {
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (row_free);
@@ -172,6 +170,11 @@ dm_test_lib_run_predict (const char *cli,
   g_ptr_array_add (args, "predict");
   g_ptr_array_add (args, "--model");
   g_ptr_array_add (args, (gpointer)model);
+  if (rules != NULL)
+    {
+      g_ptr_array_add (args, "--rules");
+      g_ptr_array_add (args, (gpointer)rules);
+    }
   g_ptr_array_add (args, "--out");
   g_ptr_array_add (args, (gpointer)out);
   for (int i = 0; paths[i] != NULL; i++)

@@ -56,13 +56,11 @@ typedef struct
   char *rule; /* NULL when the CSV has no rule column */
 } DmTestPredictRow;
 
-/* Runs `cli predict --model model --out out paths...` (exit status 0
- * asserted) and reads results.csv: rows in input order (free with
- * g_ptr_array_unref). */
-GPtrArray *dm_test_lib_run_predict (const char *cli,
-                                    const char *model,
-                                    const char *out,
-                                    const char *const *paths);
+/* Runs `cli predict --model model [--rules rules] --out out paths...`
+ * (exit status 0 asserted) and reads results.csv: rows in input order
+ * (free with g_ptr_array_unref). */
+GPtrArray *dm_test_lib_run_predict (
+  const char *cli, const char *model, const char *rules, const char *out, const char *const *paths);
 
 /* predict's STEM_map.tiff in out for the picture at path: 256 x 256
  * floats (g_free). */

@@ -162,7 +162,7 @@ test_installed (void)
   {
     g_autofree char *out = g_build_filename (work, "plain", NULL);
 
-    rows = dm_test_lib_run_predict (cli, plain_model, out, (const char *const *)pngs);
+    rows = dm_test_lib_run_predict (cli, plain_model, NULL, out, (const char *const *)pngs);
     for (int i = 0; i < n; i++)
       scores[i] = (float)g_ascii_strtod (((DmTestPredictRow *)rows->pdata[i])->score, NULL);
     g_clear_pointer (&rows, g_ptr_array_unref);
@@ -175,7 +175,7 @@ test_installed (void)
   {
     g_autofree char *out = g_build_filename (work, "band", NULL);
 
-    rows = dm_test_lib_run_predict (cli, band_model, out, (const char *const *)pngs);
+    rows = dm_test_lib_run_predict (cli, band_model, NULL, out, (const char *const *)pngs);
     for (int i = 0; i < n; i++)
       {
         const DmTestFrame *frame = &frames[i / DM_TEST_LIB_N_FORMATS][i % DM_TEST_LIB_N_FORMATS];

@@ -8,12 +8,16 @@
 #include <math.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "dm-test-lib.h"
 #include "dm-test-util.h"
 
 #define N_PICTURES 3
 
 static const char *cli_path;
+/* pictures decided by a rule on regions, over all comparisons */
+static guint n_region_rules;
 
 typedef struct
 {
@@ -77,18 +81,64 @@ score_rule (dinomaly_decision decision)
                                                    : "";
 }
 
-/* predict over every PNG, the API over every frame (packed and padded):
- * the same score, map, decision and rule; counts[] receives how many
- * pictures got each decision. */
+/* The regions of predict's results.json entry against the API's. */
 static void
-compare_with_predict (const char *dir, const char *model_path, Pictures *p, guint counts[4])
+compare_regions (JsonObject *image, const dinomaly_result *r)
+{
+  JsonArray *regions = json_object_get_array_member (image, "regions");
+  size_t n = dinomaly_result_region_count (r);
+
+  g_assert_cmpint (json_object_get_int_member (image, "n_regions"), ==, (gint64)n);
+  g_assert_cmpuint (json_array_get_length (regions), ==, MIN (n, DINOMALY_MAX_REGIONS));
+  for (guint i = 0; i < json_array_get_length (regions); i++)
+    {
+      JsonObject *want = json_array_get_object_element (regions, i);
+      dinomaly_region got;
+
+      g_assert_cmpint (dinomaly_result_region (r, i, &got), ==, DINOMALY_OK);
+      g_assert_cmpint (json_object_get_int_member (want, "x"), ==, got.x);
+      g_assert_cmpint (json_object_get_int_member (want, "y"), ==, got.y);
+      g_assert_cmpint (json_object_get_int_member (want, "width"), ==, got.width);
+      g_assert_cmpint (json_object_get_int_member (want, "height"), ==, got.height);
+      g_assert_cmpint (json_object_get_int_member (want, "area_px"), ==, (gint64)got.area_px);
+      g_assert_cmpfloat (json_object_get_double_member (want, "length_px"), ==, got.length_px);
+      g_assert_cmpfloat ((float)json_object_get_double_member (want, "max"), ==, got.max_value);
+      g_assert_cmpfloat ((float)json_object_get_double_member (want, "mean"), ==, got.mean_value);
+      /* no calibration: null in JSON, NAN here */
+      g_assert_true (json_object_get_null_member (want, "area_mm2"));
+      g_assert_true (isnan (got.area_mm2) && isnan (got.length_mm));
+    }
+}
+
+/* predict over every PNG, the API over every frame (packed and padded):
+ * the same score, map, decision, rule and regions; counts[] receives how
+ * many pictures got each decision, n_regions the regions of all. */
+static void
+compare_with_predict (const char *dir,
+                      const char *model_path,
+                      const char *rules_path,
+                      Pictures *p,
+                      guint counts[4],
+                      guint *n_regions)
 {
   g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *json_path = g_build_filename (out, "results.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
   dinomaly_model *model = NULL;
+  JsonArray *images;
 
-  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, NULL, 0, &model), ==, DINOMALY_OK);
-  rows = dm_test_lib_run_predict (cli_path, model_path, out, (const char *const *)p->pngs);
+  g_assert_cmpint (dinomaly_model_open (model_path, NULL, NULL, rules_path, 0, &model), ==,
+                   DINOMALY_OK);
+  rows
+    = dm_test_lib_run_predict (cli_path, model_path, rules_path, out, (const char *const *)p->pngs);
+  json_parser_load_from_file (parser, json_path, &error);
+  g_assert_no_error (error);
+  images
+    = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "images");
+  g_assert_cmpuint (json_array_get_length (images), ==, rows->len);
+  *n_regions = 0;
   g_assert_cmpuint (rows->len, ==, N_PICTURES * DM_TEST_LIB_N_FORMATS);
   memset (counts, 0, 4 * sizeof (guint));
   for (int k = 0; k < N_PICTURES; k++)
@@ -124,8 +174,15 @@ compare_with_predict (const char *dir, const char *model_path, Pictures *p, guin
             g_assert_cmpstr (dinomaly_decision_name (decision), ==, row->decision);
             g_assert_cmpstr (dinomaly_rule_name (dinomaly_result_rule (r)), ==,
                              row->rule != NULL ? row->rule : score_rule (decision));
+            compare_regions (json_array_get_object_element (images, k * DM_TEST_LIB_N_FORMATS + f),
+                             r);
             if (pass == 0)
-              counts[decision]++;
+              {
+                counts[decision]++;
+                if (dinomaly_result_rule (r) >= DINOMALY_RULE_REGION_AREA)
+                  n_region_rules++;
+                *n_regions += dinomaly_result_region_count (r);
+              }
             dinomaly_result_free (r);
           }
         dm_test_lib_frame_clear (&padded);
@@ -139,6 +196,10 @@ test_formats (void)
   g_autofree char *dir = dm_test_make_tmpdir ();
   g_autofree char *plain_model = g_build_filename (dir, "plain.dinomaly", NULL);
   g_autofree char *band_model = g_build_filename (dir, "band.dinomaly", NULL);
+  g_autofree char *regions_model = g_build_filename (dir, "regions.dinomaly", NULL);
+  g_autofree char *rules_path = g_build_filename (dir, "rules.json", NULL);
+  float top_map = 0.0f;
+  guint n_regions = 0;
   float scores[N_PICTURES * DM_TEST_LIB_N_FORMATS];
   dinomaly_model *model = NULL;
   Pictures p = { 0 };
@@ -149,8 +210,9 @@ test_formats (void)
 
   /* without thresholds: no decision, as predict's empty column */
   dm_test_lib_write_model (plain_model, FALSE, NAN, NAN, NAN);
-  compare_with_predict (dir, plain_model, &p, counts);
+  compare_with_predict (dir, plain_model, NULL, &p, counts, &n_regions);
   g_assert_cmpuint (counts[DINOMALY_DECISION_NONE], ==, n);
+  g_assert_cmpuint (n_regions, ==, 0);
 
   /* a band between the lowest and the highest scores: all three decisions */
   g_assert_cmpint (dinomaly_model_open (plain_model, NULL, NULL, NULL, 0, &model), ==, DINOMALY_OK);
@@ -168,10 +230,28 @@ test_formats (void)
   g_assert_cmpfloat (scores[n - 2], <, scores[n - 1]);
   dm_test_lib_write_model (band_model, TRUE, (scores[0] + scores[1]) / 2.0,
                            (scores[n - 2] + scores[n - 1]) / 2.0, 10.0);
-  compare_with_predict (dir, band_model, &p, counts);
+  compare_with_predict (dir, band_model, NULL, &p, counts, &n_regions);
   g_assert_cmpuint (counts[DINOMALY_DECISION_PASS], ==, 1);
   g_assert_cmpuint (counts[DINOMALY_DECISION_UNCERTAIN], ==, n - 2);
   g_assert_cmpuint (counts[DINOMALY_DECISION_REJECT], ==, 1);
+  g_assert_cmpuint (n_regions, ==, 0);
+
+  /* a pixel threshold at 70% of the highest map value: regions on the
+   * pictures; rules that fail a picture with more than one region or one
+   * of 400 pixels or more */
+  dm_test_lib_write_model (regions_model, TRUE, (scores[0] + scores[1]) / 2.0,
+                           (scores[n - 2] + scores[n - 1]) / 2.0, 0.7 * top_map);
+  g_assert_true (g_file_set_contents (
+    rules_path, "{\"regions\": {\"units\": \"px\", \"max_area\": 400, \"max_regions\": 1}}", -1,
+    NULL));
+  compare_with_predict (dir, regions_model, NULL, &p, counts, &n_regions);
+  g_assert_cmpuint (n_regions, >, 0);
+  g_assert_cmpuint (n_region_rules, ==, 0);
+  compare_with_predict (dir, regions_model, rules_path, &p, counts, &n_regions);
+  g_assert_cmpuint (n_regions, >, 0);
+  g_assert_cmpuint (counts[DINOMALY_DECISION_REJECT], >, 1);
+  g_assert_cmpuint (n_region_rules, >, 0);
+  g_test_message ("regions %u, decided by a rule on regions %u", n_regions, n_region_rules);
   clear_pictures (&p);
 }
 
