@@ -12,6 +12,8 @@
 #include "dm-image.h"
 #include "dm-inspect-class.h"
 #include "dm-inspector.h"
+#include "dm-overlay.h"
+#include "dm-rules.h"
 
 struct dinomaly_model
 {
@@ -29,6 +31,10 @@ struct dinomaly_result
   size_t n_regions;
   size_t n_listed;
   dinomaly_region regions[DINOMALY_MAX_REGIONS];
+  /* for the map at the picture's size */
+  uint32_t width, height; /* the picture */
+  DmCropGeometry geom;    /* where the map lies on it */
+  DmRules *rules;         /* a copy when the class has a region of interest, else NULL */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -236,8 +242,15 @@ public_rule (DmRule rule)
 static void
 judge (const dinomaly_model *self, const DmImage *image, dinomaly_result *result)
 {
+  const DmRules *rules = dm_decider_get_rules (self->cls.decider);
+  const DmDinomalyModel *model = dm_inspector_get_model (self->inspector);
   DmVerdict v;
 
+  result->width = (uint32_t)image->width;
+  result->height = (uint32_t)image->height;
+  dm_crop_geometry_init (&result->geom, image->width, image->height, model->resize, model->crop);
+  if (!dm_roi_is_empty (rules->roi))
+    result->rules = dm_rules_copy (rules);
   dm_decider_run (self->cls.decider, result->map, result->score, image->width, image->height, &v,
                   NULL);
   result->score = v.score;
@@ -388,6 +401,50 @@ dinomaly_result_map (const dinomaly_result *result, uint32_t *width, uint32_t *h
   return result != NULL ? result->map : NULL;
 }
 
+void
+dinomaly_result_picture_size (const dinomaly_result *result, uint32_t *width, uint32_t *height)
+{
+  if (width != NULL)
+    *width = result != NULL ? result->width : 0;
+  if (height != NULL)
+    *height = result != NULL ? result->height : 0;
+}
+
+dinomaly_status
+dinomaly_result_picture_map (const dinomaly_result *result, float *map, size_t count)
+{
+  g_autofree guint8 *inspected = NULL;
+  size_t n;
+
+  if (result == NULL || map == NULL)
+    return fail (DINOMALY_ERROR_ARGUMENT, "dinomaly_result_picture_map: %s is NULL",
+                 result == NULL ? "result" : "map");
+  n = (size_t)result->width * result->height;
+  if (count < n)
+    return fail (DINOMALY_ERROR_ARGUMENT,
+                 "dinomaly_result_picture_map: room for %zu values, the picture has %zu", count, n);
+  if (result->rules != NULL)
+    {
+      /* what the region of interest leaves out, as predict's overlay hatches it */
+      inspected = g_try_malloc (n);
+      if (inspected == NULL)
+        return fail (DINOMALY_ERROR_NO_MEMORY, "dinomaly_result_picture_map: out of memory");
+      dm_roi_rasterize (result->rules->roi, result->rules->ref_width, result->rules->ref_height,
+                        (int)result->width, (int)result->height, inspected);
+    }
+  for (uint32_t y = 0; y < result->height; y++)
+    for (uint32_t x = 0; x < result->width; x++)
+      {
+        size_t i = (size_t)y * result->width + x;
+
+        if ((inspected != NULL && !inspected[i])
+            || !dm_overlay_map_at_pixel (result->map, DM_INSPECTOR_MAP_SIZE, &result->geom, (int)x,
+                                         (int)y, &map[i]))
+          map[i] = NAN;
+      }
+  return DINOMALY_OK;
+}
+
 size_t
 dinomaly_result_region_count (const dinomaly_result *result)
 {
@@ -414,5 +471,6 @@ dinomaly_result_free (dinomaly_result *result)
   if (result == NULL)
     return;
   g_free (result->map);
+  g_clear_pointer (&result->rules, dm_rules_free);
   g_free (result);
 }

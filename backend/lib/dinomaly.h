@@ -20,7 +20,8 @@
  * What it computes: exactly what `dinomaly predict` computes for the same
  * picture (it runs the same code): the image score, the decision of the
  * class's thresholds with the rule that made it, the anomaly map that
- * predict writes as STEM_map.tiff, and the defect regions.
+ * predict writes as STEM_map.tiff (and that map at the picture's size, as
+ * predict's overlay places it), and the defect regions.
  *
  * Errors: every function that can fail returns a dinomaly_status;
  * dinomaly_last_error () then gives the reason in words (naming the file
@@ -238,6 +239,23 @@ DINOMALY_API const char *dinomaly_rule_name (dinomaly_rule rule);
  * by the result. NULL (and 0 x 0) for NULL; width and height may be NULL. */
 DINOMALY_API const float *
 dinomaly_result_map (const dinomaly_result *result, uint32_t *width, uint32_t *height);
+
+/* The size of the picture given to dinomaly_inspect (0 x 0 for NULL;
+ * width and height may be NULL). */
+DINOMALY_API void
+dinomaly_result_picture_size (const dinomaly_result *result, uint32_t *width, uint32_t *height);
+
+/* The anomaly map at the picture's size: map (room for count floats, at
+ * least width x height of dinomaly_result_picture_size) receives, row by
+ * row, the map's value at each pixel of the picture, placed as predict's
+ * overlay draws it and as the defect regions are measured (the pixel's
+ * centre in the model's centre crop, bilinear between the values of
+ * dinomaly_result_map), and NAN for the pixels the model does not see
+ * (outside its crop) or that the class's region of interest leaves out.
+ * A region's pixels are those at or above the class's pixel threshold. */
+DINOMALY_API dinomaly_status dinomaly_result_picture_map (const dinomaly_result *result,
+                                                          float *map,
+                                                          size_t count);
 
 /* The defect regions that count (predict's "regions" column; 0 without a
  * pixel threshold), and the index-th of the largest

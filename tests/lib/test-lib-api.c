@@ -186,6 +186,13 @@ test_result_hostile (void)
   g_assert_cmpuint (h, ==, 0);
   g_assert_null (dinomaly_result_map (NULL, NULL, NULL));
   g_assert_cmpuint (dinomaly_result_region_count (NULL), ==, 0);
+  w = h = 7;
+  dinomaly_result_picture_size (NULL, &w, &h);
+  g_assert_cmpuint (w, ==, 0);
+  g_assert_cmpuint (h, ==, 0);
+  dinomaly_result_picture_size (NULL, NULL, NULL);
+  assert_error (dinomaly_result_picture_map (NULL, &region.max_value, 1), DINOMALY_ERROR_ARGUMENT,
+                "result is NULL");
   assert_error (dinomaly_result_region (NULL, 0, &region), DINOMALY_ERROR_ARGUMENT,
                 "result is NULL");
   dinomaly_result_free (NULL);
@@ -208,6 +215,12 @@ test_region_index (void)
                 DINOMALY_ERROR_ARGUMENT, "region");
   assert_error (dinomaly_result_region (result, SIZE_MAX, &region), DINOMALY_ERROR_ARGUMENT,
                 "region");
+  assert_error (dinomaly_result_picture_map (result, NULL, 64), DINOMALY_ERROR_ARGUMENT,
+                "map is NULL");
+  assert_error (dinomaly_result_picture_map (result, &region.max_value, 1), DINOMALY_ERROR_ARGUMENT,
+                "room for 1 values, the picture has 64");
+  assert_error (dinomaly_result_picture_map (result, &region.max_value, 0), DINOMALY_ERROR_ARGUMENT,
+                "room for 0");
   dinomaly_result_free (result);
   dinomaly_model_close (model);
 }

@@ -3,7 +3,8 @@
  * pictures, as 8-bit and 16-bit, gray and RGB buffers (packed and with
  * padded rows) through dinomaly_inspect, and as PNG files of those formats
  * through predict (whose path is argv[1]): scores, maps and decisions
- * (with the rule) compared bit for bit, for a model without thresholds and
+ * (with the rule and the regions) compared bit for bit, and the map at
+ * the picture's size against a reference and the regions, for a model without thresholds and
  * one whose uncertain band puts the pictures in all three decisions. */
 #include <math.h>
 #include <string.h>
@@ -110,12 +111,84 @@ compare_regions (JsonObject *image, const dinomaly_result *r)
     }
 }
 
+/* The map at the picture's size: NAN exactly outside the model's centre
+ * crop (resize 256, crop 224), inside it a straightforward bilinear
+ * reference of the 256 x 256 map; its pixels at or above the pixel
+ * threshold are exactly the regions' (their areas add up, the highest
+ * value is the highest region's). */
+static void
+check_picture_map (const dinomaly_result *r, const DmTestFrame *frame, double pixel, gboolean roi)
+{
+  guint64 left_out = 0;
+  uint32_t w = 0, h = 0;
+  const float *map = dinomaly_result_map (r, NULL, NULL);
+  g_autofree float *values = NULL;
+  guint64 above = 0, area = 0;
+  float top = -INFINITY, region_top = -INFINITY;
+  size_t n = dinomaly_result_region_count (r);
+
+  dinomaly_result_picture_size (r, &w, &h);
+  g_assert_cmpuint (w, ==, frame->width);
+  g_assert_cmpuint (h, ==, frame->height);
+  values = g_new (float, (gsize)w *h);
+  g_assert_cmpint (dinomaly_result_picture_map (r, values, (gsize)w * h - 1), ==,
+                   DINOMALY_ERROR_ARGUMENT);
+  g_assert_cmpint (dinomaly_result_picture_map (r, values, (gsize)w * h), ==, DINOMALY_OK);
+  for (uint32_t y = 0; y < h; y++)
+    for (uint32_t x = 0; x < w; x++)
+      {
+        double xc = (x + 0.5) * 256.0 / w - 16.0, yc = (y + 0.5) * 256.0 / h - 16.0;
+        float v = values[(gsize)y * w + x];
+
+        if (xc < 0 || xc >= 224 || yc < 0 || yc >= 224)
+          {
+            g_assert_true (isnan (v));
+            continue;
+          }
+        {
+          double u = CLAMP (xc * 256.0 / 224.0 - 0.5, 0.0, 255.0);
+          double t = CLAMP (yc * 256.0 / 224.0 - 0.5, 0.0, 255.0);
+          int x0 = (int)u, y0 = (int)t, x1 = MIN (x0 + 1, 255), y1 = MIN (y0 + 1, 255);
+          double fx = u - x0, fy = t - y0;
+          double want = (map[y0 * 256 + x0] * (1 - fx) + map[y0 * 256 + x1] * fx) * (1 - fy)
+                        + (map[y1 * 256 + x0] * (1 - fx) + map[y1 * 256 + x1] * fx) * fy;
+
+          if (roi && isnan (v))
+            {
+              left_out++; /* the region of interest leaves it out */
+              continue;
+            }
+          g_assert_cmpfloat_with_epsilon (v, want, 1e-6);
+        }
+        if ((double)v >= pixel)
+          {
+            above++;
+            top = MAX (top, v);
+          }
+      }
+  g_assert_true (roi == (left_out > 0));
+  if (n > DINOMALY_MAX_REGIONS)
+    return;
+  for (size_t i = 0; i < n; i++)
+    {
+      dinomaly_region region;
+
+      g_assert_cmpint (dinomaly_result_region (r, i, &region), ==, DINOMALY_OK);
+      area += region.area_px;
+      region_top = MAX (region_top, region.max_value);
+    }
+  g_assert_cmpuint (above, ==, area);
+  if (n > 0)
+    g_assert_cmpfloat (top, ==, region_top);
+}
+
 /* predict over every PNG, the API over every frame (packed and padded):
  * the same score, map, decision, rule and regions; counts[] receives how
  * many pictures got each decision, n_regions the regions of all. */
 static void
 compare_with_predict (const char *dir,
                       const char *model_path,
+                      double pixel,
                       const char *rules_path,
                       Pictures *p,
                       guint counts[4],
@@ -178,6 +251,8 @@ compare_with_predict (const char *dir,
                              r);
             if (pass == 0)
               {
+                check_picture_map (r, frame, pixel,
+                                   rules_path != NULL && strstr (rules_path, "roi") != NULL);
                 counts[decision]++;
                 if (dinomaly_result_rule (r) >= DINOMALY_RULE_REGION_AREA)
                   n_region_rules++;
@@ -198,6 +273,7 @@ test_formats (void)
   g_autofree char *band_model = g_build_filename (dir, "band.dinomaly", NULL);
   g_autofree char *regions_model = g_build_filename (dir, "regions.dinomaly", NULL);
   g_autofree char *rules_path = g_build_filename (dir, "rules.json", NULL);
+  g_autofree char *roi_rules_path = g_build_filename (dir, "rules-roi.json", NULL);
   float top_map = 0.0f;
   guint n_regions = 0;
   float scores[N_PICTURES * DM_TEST_LIB_N_FORMATS];
@@ -210,7 +286,7 @@ test_formats (void)
 
   /* without thresholds: no decision, as predict's empty column */
   dm_test_lib_write_model (plain_model, FALSE, NAN, NAN, NAN);
-  compare_with_predict (dir, plain_model, NULL, &p, counts, &n_regions);
+  compare_with_predict (dir, plain_model, INFINITY, NULL, &p, counts, &n_regions);
   g_assert_cmpuint (counts[DINOMALY_DECISION_NONE], ==, n);
   g_assert_cmpuint (n_regions, ==, 0);
 
@@ -230,7 +306,7 @@ test_formats (void)
   g_assert_cmpfloat (scores[n - 2], <, scores[n - 1]);
   dm_test_lib_write_model (band_model, TRUE, (scores[0] + scores[1]) / 2.0,
                            (scores[n - 2] + scores[n - 1]) / 2.0, 10.0);
-  compare_with_predict (dir, band_model, NULL, &p, counts, &n_regions);
+  compare_with_predict (dir, band_model, 10.0, NULL, &p, counts, &n_regions);
   g_assert_cmpuint (counts[DINOMALY_DECISION_PASS], ==, 1);
   g_assert_cmpuint (counts[DINOMALY_DECISION_UNCERTAIN], ==, n - 2);
   g_assert_cmpuint (counts[DINOMALY_DECISION_REJECT], ==, 1);
@@ -244,14 +320,23 @@ test_formats (void)
   g_assert_true (g_file_set_contents (
     rules_path, "{\"regions\": {\"units\": \"px\", \"max_area\": 400, \"max_regions\": 1}}", -1,
     NULL));
-  compare_with_predict (dir, regions_model, NULL, &p, counts, &n_regions);
+  compare_with_predict (dir, regions_model, 0.7 * top_map, NULL, &p, counts, &n_regions);
   g_assert_cmpuint (n_regions, >, 0);
   g_assert_cmpuint (n_region_rules, ==, 0);
-  compare_with_predict (dir, regions_model, rules_path, &p, counts, &n_regions);
+  compare_with_predict (dir, regions_model, 0.7 * top_map, rules_path, &p, counts, &n_regions);
   g_assert_cmpuint (n_regions, >, 0);
   g_assert_cmpuint (counts[DINOMALY_DECISION_REJECT], >, 1);
   g_assert_cmpuint (n_region_rules, >, 0);
   g_test_message ("regions %u, decided by a rule on regions %u", n_regions, n_region_rules);
+
+  /* a region of interest: the left two thirds of the picture (the score
+   * over the inspected map pixels, regions only there) */
+  g_assert_true (g_file_set_contents (roi_rules_path,
+                                      "{\"reference\": {\"width\": 90, \"height\": 90}, \"roi\": "
+                                      "[{\"shape\": \"rectangle\", \"layer\": \"inspect\", "
+                                      "\"points\": [[0, 0], [60, 90]]}]}",
+                                      -1, NULL));
+  compare_with_predict (dir, regions_model, 0.7 * top_map, roi_rules_path, &p, counts, &n_regions);
   clear_pictures (&p);
 }
 
