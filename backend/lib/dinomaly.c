@@ -47,7 +47,11 @@ set_message (const char *message)
   g_private_replace (&last_error, g_strdup (message));
 }
 
-static dinomaly_status G_GNUC_PRINTF (2, 3) fail (dinomaly_status status, const char *format, ...)
+static dinomaly_status fail (dinomaly_status status, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* Keeps the message for dinomaly_last_error and returns status. */
+static dinomaly_status
+fail (dinomaly_status status, const char *format, ...)
 {
   va_list args;
 
