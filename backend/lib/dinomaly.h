@@ -116,11 +116,13 @@ typedef struct dinomaly_model dinomaly_model;
  * model has several classes, and in a folder of several models);
  * rules_path (may be NULL) a rules file (JSON, as `dinomaly rules` writes
  * it) used instead of the class's rules in the model; n_threads the
- * threads of its inferences (0: all cores). As `dinomaly predict --model
- * --backbone --class --rules --threads` opens it. On success *model receives the handle (free
- * it with dinomaly_model_close); on failure *model is set to NULL (when
- * model is not NULL) and the status says why. Loading a model reads and
- * checks the whole file (a second or more for a large model). */
+ * threads of its inferences (0: all cores; at most 4096). As `dinomaly
+ * predict --model --backbone --class --rules --threads` opens it.
+ *
+ * On success *model receives the handle (free it with
+ * dinomaly_model_close); on failure *model is set to NULL (when model is
+ * not NULL) and the status says why. Loading a model reads and checks the
+ * whole file (a second or more for a large model). */
 DINOMALY_API dinomaly_status dinomaly_model_open (const char *model_path,
                                                   const char *backbone_path,
                                                   const char *class_name,
