@@ -118,7 +118,7 @@ test_installed (void)
   g_autofree char *plain_model = g_build_filename (work, "plain.dinomaly", NULL);
   g_autofree char *band_model = g_build_filename (work, "band.dinomaly", NULL);
   g_autofree char *define = g_strconcat ("--define-variable=prefix=", root, NULL);
-  g_autofree char *flags = NULL, *version = NULL, *shell = NULL;
+  g_autofree char *flags = NULL, *version = NULL, *shell = NULL, *cxx_path = NULL;
   g_autoptr (GPtrArray) rows = NULL;
   DmTestFrame frames[2][DM_TEST_LIB_N_FORMATS];
   char *pngs[2 * DM_TEST_LIB_N_FORMATS + 1] = { 0 };
@@ -143,6 +143,23 @@ test_installed (void)
   shell = g_strdup_printf ("%s %s -std=c99 -Wall -Wextra -Werror -o '%s' '%s' %s", cc,
                            sanitize != NULL ? sanitize : "", program, example, g_strstrip (flags));
   g_free (run ((const char *[]){ "sh", "-c", shell, NULL }, NULL, NULL));
+  /* the header is also valid C++ (extern "C") */
+  cxx_path = g_find_program_in_path ("c++");
+  if (cxx_path != NULL)
+    {
+      g_autofree char *source = g_build_filename (dest, "cxx.cc", NULL);
+      g_autofree char *object = g_build_filename (dest, "cxx.o", NULL);
+      g_autofree char *cxx = NULL;
+
+      g_assert_true (g_file_set_contents (
+        source,
+        "#include <dinomaly.h>\nint main () { dinomaly_model *m = nullptr; return "
+        "dinomaly_model_open (\"x\", nullptr, nullptr, nullptr, 0, &m); }\n",
+        -1, NULL));
+      cxx = g_strdup_printf ("c++ -Wall -Wextra -Werror -pedantic -c -o '%s' '%s' %s", object,
+                             source, flags);
+      g_free (run ((const char *[]){ "sh", "-c", cxx, NULL }, NULL, NULL));
+    }
 
   /* predict on PNGs without thresholds, then with a band that gives all
    * three decisions */
