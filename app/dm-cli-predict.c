@@ -19,11 +19,11 @@
 #include "dm-json-writer.h"
 #include "dm-cli-predict-private.h"
 #include "dm-cli.h"
-#include "dm-model-set.h"
 #include "dm-dinomaly.h"
 #include "dm-error.h"
 #include "dm-file-util.h"
 #include "dm-image.h"
+#include "dm-inspect-class.h"
 #include "dm-inspect.h"
 #include "dm-inspector.h"
 #include "dm-overlay.h"
@@ -59,9 +59,7 @@ typedef struct
 {
   /* settings */
   DmInspector *inspector;
-  DmDecider *decider; /* the class's thresholds and inspection rules */
-  gboolean decides;   /* FALSE: no threshold, no decision in the CSV */
-  char *class_name;   /* the class that decides, or NULL */
+  DmInspectClass cls; /* the model file, its class and thresholds */
   DmOverlayStyle style;
   char *out_dir;
   guint64 max_pixels;
@@ -245,10 +243,10 @@ write_json (Predict *p, GError **error)
 {
   g_autofree char *path = g_build_filename (p->out_dir, "results.json", NULL);
   g_autoptr (DmJsonWriter) j = dm_json_writer_new (TRUE);
-  const DmThresholds *t = dm_decider_get_thresholds (p->decider);
+  const DmThresholds *t = dm_decider_get_thresholds (p->cls.decider);
 
   dm_json_writer_begin_object (j);
-  dm_json_writer_member_string (j, "class", p->class_name);
+  dm_json_writer_member_string (j, "class", p->cls.class_name);
   dm_json_writer_key (j, "thresholds");
   dm_json_writer_begin_inline_object (j);
   dm_json_writer_member_number (j, "image", t->image);
@@ -258,7 +256,7 @@ write_json (Predict *p, GError **error)
   dm_json_writer_end_object (j);
   dm_json_writer_key (j, "rules");
   dm_json_writer_begin_object (j);
-  dm_rules_write_members (dm_decider_get_rules (p->decider), j);
+  dm_rules_write_members (dm_decider_get_rules (p->cls.decider), j);
   dm_json_writer_end_object (j);
   dm_json_writer_key (j, "images");
   dm_json_writer_raw (j, p->json_images->len > 0 ? p->json_images->str : "[]");
@@ -288,7 +286,7 @@ append_json_image (Predict *p, const Input *in, const DmImage *image, const DmVe
   dm_json_writer_member_int (j, "height", image->height);
   dm_json_writer_key (j, "score");
   dm_json_writer_float (j, v->score);
-  if (p->decides)
+  if (p->cls.decides)
     dm_json_writer_member_string (j, "decision", dm_decision_name (v->decision));
   else
     {
@@ -320,11 +318,11 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
   g_autofree char *overlay_path = g_build_filename (p->out_dir, overlay_name, NULL);
   g_autoptr (DmImage) overlay = NULL;
   g_autofree guint8 *inspected = NULL;
-  const DmRules *rules = dm_decider_get_rules (p->decider);
+  const DmRules *rules = dm_decider_get_rules (p->cls.decider);
   char number[G_ASCII_DTOSTR_BUF_SIZE];
   DmVerdict v;
 
-  dm_decider_run (p->decider, map, score, item->image->width, item->image->height, &v, NULL);
+  dm_decider_run (p->cls.decider, map, score, item->image->width, item->image->height, &v, NULL);
   if (!dm_image_save_tiff_f32 (map, DM_ANOMALY_MAP_SIZE, DM_ANOMALY_MAP_SIZE, map_path, error))
     return FALSE;
   if (!dm_roi_is_empty (rules->roi))
@@ -346,7 +344,7 @@ write_item (Predict *p, const Item *item, const float *map, float score, GError 
   dm_csv_append_field (p->csv, in->path);
   g_string_append_printf (p->csv, ",%s,%s,",
                           g_ascii_formatd (number, sizeof number, "%.9g", v.score),
-                          p->decides ? dm_decision_name (v.decision) : "");
+                          p->cls.decides ? dm_decision_name (v.decision) : "");
   dm_verdict_append_csv (p->csv, &v);
   g_string_append_c (p->csv, '\n');
   append_json_image (p, in, item->image, &v);
@@ -454,84 +452,6 @@ run_pipeline (Predict *p)
 
 /* ---- setup ------------------------------------------------------------- */
 
-/* The model file of --class in a folder of one model per class (the only
- * one when the folder holds one), or the unified model. */
-static const char *
-class_model_path (const DmModelSet *models, const char *class_name, GError **error)
-{
-  g_autofree char *display = g_filename_display_name (models->path);
-  g_autofree const char **classes = dm_model_set_classes (models);
-  g_autofree char *list = g_strjoinv (", ", (char **)classes);
-  const char *path;
-
-  if (!models->per_class || (class_name == NULL && models->entries->len == 1))
-    return ((const DmModelSetEntry *)models->entries->pdata[0])->path;
-  if (class_name == NULL)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
-                   "%s holds one model per class: give --class (%s)", display, list);
-      return NULL;
-    }
-  path = dm_model_set_find (models, class_name);
-  if (path == NULL)
-    g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no model of class '%s' (classes: %s)",
-                 display, class_name, list);
-  return path;
-}
-
-/* The class whose thresholds and rules decide: --class, or the only class
- * (or the only thresholds of a model that names no class). rules_path
- * (may be NULL) replaces the class's inspection rules. */
-static gboolean
-choose_rules (Predict *p,
-              const DmModelInfo *info,
-              const char *model_path,
-              const char *class_name,
-              const char *rules_path,
-              GError **error)
-{
-  const DmDinomalyModel *m = dm_inspector_get_model (p->inspector);
-  guint n_classes = g_strv_length (info->class_names);
-  g_autoptr (DmRules) file_rules = NULL;
-  DmThresholds t;
-
-  if (class_name != NULL)
-    {
-      gboolean known = dm_model_info_get_thresholds (info, class_name, &t)
-                       || g_strv_contains ((const char *const *)info->class_names, class_name);
-
-      if (!known)
-        {
-          g_autofree char *joined = g_strjoinv (", ", info->class_names);
-
-          g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s' in this model (%s%s)",
-                       model_path, class_name, n_classes > 0 ? "classes: " : "no classes recorded",
-                       joined);
-          return FALSE;
-        }
-      p->class_name = g_strdup (class_name);
-    }
-  else if (n_classes == 1)
-    p->class_name = g_strdup (info->class_names[0]);
-  else if (n_classes == 0 && info->n_thresholds >= 1)
-    p->class_name = g_strdup (info->thresholds[0].class_name);
-  dm_model_info_get_thresholds (info, p->class_name, &t);
-  if (rules_path != NULL && (file_rules = dm_rules_load (rules_path, error)) == NULL)
-    return FALSE;
-  p->decider = dm_decider_new (
-    &t, file_rules != NULL ? file_rules : dm_model_info_get_rules (info, p->class_name), m->resize,
-    m->crop, error);
-  if (p->decider == NULL)
-    {
-      g_prefix_error (error, "%s: class '%s': ", rules_path != NULL ? rules_path : model_path,
-                      p->class_name != NULL ? p->class_name : "");
-      return FALSE;
-    }
-  p->decides = dm_decider_decides (p->decider);
-  dm_overlay_style_init (&p->style, t.pixel);
-  return TRUE;
-}
-
 /* Creates the output folder and results.csv with its header: whatever
  * cannot be written fails here, before any work. */
 static gboolean
@@ -595,8 +515,7 @@ predict_clear (Predict *p)
     }
   g_clear_pointer (&p->inputs, g_ptr_array_unref);
   g_clear_pointer (&p->inspector, dm_inspector_free);
-  g_clear_pointer (&p->decider, dm_decider_free);
-  g_clear_pointer (&p->class_name, g_free);
+  dm_inspect_class_clear (&p->cls);
   if (p->csv != NULL)
     g_string_free (p->csv, TRUE);
   if (p->json_images != NULL)
@@ -621,8 +540,8 @@ dm_cli_predict (int argc, char **argv)
       "the backbone file, for a model that refers to it by SHA-256", "ENCODER.safetensors" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "the folder to write to (created)", "DIR" },
     { "class", 0, 0, G_OPTION_ARG_STRING, &class_name,
-      "the class whose thresholds and rules decide (needed when the model has several), and "
-      "whose model scores in a folder of one model per class",
+      "the class whose thresholds decide (needed when the model has several), and whose model "
+      "scores in a folder of one model per class",
       "NAME" },
     { "rules", 0, 0, G_OPTION_ARG_FILENAME, &rules_path,
       "inspection rules (region of interest, mm per pixel, limits on defect regions) from a "
@@ -640,9 +559,6 @@ dm_cli_predict (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (DmModelSet) models = NULL;
-  g_autoptr (DmModelInfo) info = NULL;
-  const char *class_model = NULL;
   Predict p = { 0 };
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
@@ -699,13 +615,13 @@ dm_cli_predict (int argc, char **argv)
   dm_predict_assign_stems (p.inputs);
 
   /* a model file, or a folder of one model per class: the class's model */
-  models = dm_model_set_open (model_path, &error);
-  if (models == NULL || (class_model = class_model_path (models, class_name, &error)) == NULL)
-    goto failed;
   p.batch_size = (int)MIN ((guint)batch, p.inputs->len);
-  p.inspector = dm_inspector_new (class_model, backbone_path, p.batch_size, threads, &info, &error);
-  if (p.inspector == NULL || !choose_rules (&p, info, class_model, class_name, rules_path, &error)
-      || !alloc_batches (&p, &error) || !prepare_output (&p, &error))
+  p.inspector = dm_inspect_class_open (model_path, backbone_path, class_name, rules_path,
+                                       p.batch_size, threads, &p.cls, &error);
+  if (p.inspector == NULL)
+    goto failed;
+  dm_overlay_style_init (&p.style, p.cls.thresholds.pixel);
+  if (!alloc_batches (&p, &error) || !prepare_output (&p, &error))
     goto failed;
 
   run_pipeline (&p);

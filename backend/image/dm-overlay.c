@@ -58,6 +58,21 @@ dm_overlay_sample_map (const float *map, int size, int crop, double x, double y)
   return top * (1.0f - fy) + bottom * fy;
 }
 
+gboolean
+dm_overlay_map_at_pixel (
+  const float *map, int map_size, const DmCropGeometry *geom, int x, int y, float *value)
+{
+  /* pixel centre -> crop coordinates: the inverse of
+   * dm_crop_geometry_to_image */
+  double xc = (x + 0.5) / geom->scale_x - geom->offset;
+  double yc = (y + 0.5) / geom->scale_y - geom->offset;
+
+  if (!(xc >= 0.0 && xc < geom->crop && yc >= 0.0 && yc < geom->crop))
+    return FALSE;
+  *value = dm_overlay_sample_map (map, map_size, geom->crop, xc, yc);
+  return TRUE;
+}
+
 /* The original's pixel as 8-bit RGB. */
 static void
 base_rgb (const DmImage *image, int x, int y, float rgb[3])
@@ -117,21 +132,15 @@ dm_overlay_compose_masked (const DmImage *image,
   for (int y = 0; y < h; y++)
     {
       guint8 *row = out->data + (gsize)y * out->stride;
-      /* pixel centre -> crop coordinates: the inverse of
-       * dm_crop_geometry_to_image */
-      double yc = (y + 0.5) / geom->scale_y - geom->offset;
-      gboolean row_inside = yc >= 0.0 && yc < geom->crop;
 
       for (int x = 0; x < w; x++)
         {
-          double xc = (x + 0.5) / geom->scale_x - geom->offset;
-          float rgb[3];
+          float rgb[3], value;
 
           base_rgb (image, x, y, rgb);
-          if (row_inside && xc >= 0.0 && xc < geom->crop
-              && (inspected == NULL || inspected[(gsize)y * w + x]))
+          if ((inspected == NULL || inspected[(gsize)y * w + x])
+              && dm_overlay_map_at_pixel (map, map_size, geom, x, y, &value))
             {
-              float value = dm_overlay_sample_map (map, map_size, geom->crop, xc, yc);
               float t = dm_overlay_scale_position (style, value);
               float a = dm_overlay_alpha (style, t);
               const guint8 *colour = table[(int)lrintf (t * 255.0f)];

@@ -45,6 +45,13 @@ float dm_overlay_alpha (const DmOverlayStyle *style, float t);
  * bilinear with the edges clamped. */
 float dm_overlay_sample_map (const float *map, int map_size, int crop, double x, double y);
 
+/* The map's value at pixel (x, y) of the original: the pixel's centre
+ * placed in the crop that geom describes, then dm_overlay_sample_map.
+ * FALSE (value untouched) for a pixel outside the crop. What the overlay
+ * colours there, and libdinomaly's map at the picture's size. */
+gboolean dm_overlay_map_at_pixel (
+  const float *map, int map_size, const DmCropGeometry *geom, int x, int y, float *value);
+
 /* An 8-bit RGB image of the original's size: inside the crop the original
  * (as 8-bit RGB: gray replicated, 16-bit / 257, float clamped to 0..255,
  * alpha dropped) blended with the colour of the map at each pixel; outside

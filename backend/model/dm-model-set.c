@@ -156,6 +156,29 @@ dm_model_set_find (const DmModelSet *set, const char *class_name)
   return NULL;
 }
 
+const char *
+dm_model_set_class_model (const DmModelSet *set, const char *class_name, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (set->path);
+  g_autofree const char **classes = dm_model_set_classes (set);
+  g_autofree char *list = g_strjoinv (", ", (char **)classes);
+  const char *path;
+
+  if (!set->per_class || (class_name == NULL && set->entries->len == 1))
+    return ((const DmModelSetEntry *)set->entries->pdata[0])->path;
+  if (class_name == NULL)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s holds one model per class: give --class (%s)", display, list);
+      return NULL;
+    }
+  path = dm_model_set_find (set, class_name);
+  if (path == NULL)
+    g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no model of class '%s' (classes: %s)",
+                 display, class_name, list);
+  return path;
+}
+
 const char **
 dm_model_set_classes (const DmModelSet *set)
 {

@@ -41,6 +41,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmModelSet, dm_model_set_free)
  * or the folder's model of that class; NULL when the folder has none. */
 const char *dm_model_set_find (const DmModelSet *set, const char *class_name);
 
+/* The model file a run for class_name (may be NULL) scores with, as
+ * `dinomaly predict --class` picks it: the unified model, the folder's
+ * only model when no class is given, or the folder's model of that class.
+ * NULL with an error (DM_ERROR_INVALID) naming the folder and its classes
+ * when a folder of several needs a class, or has none of that class. */
+const char *
+dm_model_set_class_model (const DmModelSet *set, const char *class_name, GError **error);
+
 /* The classes of the set's models, in entry order (NULL-terminated; free
  * the array only, with g_free). */
 const char **dm_model_set_classes (const DmModelSet *set);
