@@ -12,6 +12,7 @@
 #include "dm-error.h"
 #include "dm-inspect-job.h"
 #include "dm-project-results.h"
+#include "dm-project-versions.h"
 
 /* ---- one result ---- */
 
@@ -141,7 +142,7 @@ dm_inspect_job_new (const DmProject *project, const char *const *paths, GError *
   self->paths = g_strdupv ((char **)paths);
   self->model_path = g_steal_pointer (&model);
   self->backbone_path = g_strdup (project->backbone_path);
-  self->results_dir = dm_project_subfolder (project, "results");
+  self->results_dir = dm_project_results_folder (project);
   return self;
 }
 

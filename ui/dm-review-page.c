@@ -11,6 +11,7 @@
 
 #include "dm-feedback.h"
 #include "dm-review-cell.h"
+#include "dm-project-versions.h"
 #include "dm-review-page-private.h"
 
 G_DEFINE_FINAL_TYPE (DmReviewPage, dm_review_page, ADW_TYPE_BIN)
@@ -497,7 +498,7 @@ load_results (DmReviewPage *self)
   if (self->project == NULL)
     return;
   load = g_new0 (Load, 1);
-  load->folder = dm_project_subfolder (dm_open_project_get_project (self->project), "results");
+  load->folder = dm_project_results_folder (dm_open_project_get_project (self->project));
   self->results_job = dm_job_new (load_run, load, (GDestroyNotify)load_free);
   g_signal_connect_swapped (self->results_job, "finished", G_CALLBACK (on_results_loaded), self);
   dm_job_start (self->results_job);

@@ -11,6 +11,7 @@
 #include "dm-evaluation.h"
 #include "dm-file-util.h"
 #include "dm-project-dataset.h"
+#include "dm-project-versions.h"
 #include "dm-training.h"
 
 struct _DmProjectTrain
@@ -20,7 +21,8 @@ struct _DmProjectTrain
   DmTrainSettings settings;
   gboolean resume;
   int n_threads;
-  double quantile; /* of the held-out normals' scores: the proposed threshold */
+  double quantile;  /* of the held-out normals' scores: the proposed threshold */
+  guint version_id; /* the model version this run makes (models/vN) */
 
   /* filled by run */
   GPtrArray *problems; /* char * */
@@ -28,6 +30,7 @@ struct _DmProjectTrain
   gint64 first_iter;
   gboolean has_model;
   DmProjectResults *results;
+  DmProjectVersion *version; /* its record, once the model is written */
 };
 
 gboolean
@@ -150,6 +153,7 @@ dm_project_train_new (const DmProject *project, gboolean resume, int n_threads, 
       return NULL;
     }
   job->settings.n_threads = n_threads;
+  job->version_id = project->next_version;
   return g_steal_pointer (&job);
 }
 
@@ -166,6 +170,7 @@ dm_project_train_free (DmProjectTrain *job)
   g_ptr_array_unref (job->problems);
   g_array_unref (job->losses);
   dm_project_results_free (job->results);
+  dm_project_version_free (job->version);
   g_free (job);
 }
 
@@ -176,6 +181,7 @@ typedef struct
   DmProjectTrain *job;
   DmProjectTrainProgressFunc progress;
   gpointer user_data;
+  DmProject *project; /* the run's own copy, read from disk */
 } Run;
 
 static void
@@ -235,7 +241,7 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   g_autoptr (DmDataset) ds = NULL;
   g_autoptr (GPtrArray) class_errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DmVitWeights) backbone = NULL;
-  g_autofree char *name = NULL, *sha = NULL, *model_path = NULL;
+  g_autofree char *name = NULL, *sha = NULL, *model_path = NULL, *model_rel = NULL;
   g_autofree char *ckpt = checkpoint_path (job->folder);
   DmTrainingSet set = { 0 };
   DmTrainingOutcome outcome;
@@ -268,7 +274,11 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   if (backbone == NULL)
     goto out;
   job->settings.checkpoint_every = checkpoint_interval (&job->settings, backbone->config.dim);
-  model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
+  /* every run is a new version: models/vN/model.dinomaly, never overwritten */
+  model_rel = dm_project_version_model_rel (job->version_id);
+  model_path = g_build_filename (job->folder, model_rel, NULL);
+  if (!dm_file_make_parent (model_path, error))
+    goto out;
   request.set = &set;
   request.backbone = backbone;
   request.backbone_name = name;
@@ -288,7 +298,13 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   *sha_out = dm_file_sha256 (model_path, error);
   ok = *sha_out != NULL;
   if (ok)
-    *ds_out = g_steal_pointer (&ds);
+    {
+      job->version
+        = dm_project_version_begin (project, job->version_id, model_rel, *sha_out, name, sha,
+                                    (const char *const *)set.paths->pdata, set.paths->len);
+      *ds_out = g_steal_pointer (&ds);
+      run->project = g_steal_pointer (&project);
+    }
 out:
   dm_training_set_clear (&set);
   dm_training_outcome_clear (&outcome);
@@ -306,8 +322,8 @@ static gboolean
 score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable, GError **error)
 {
   DmProjectTrain *job = run->job;
-  g_autofree char *model_path = g_build_filename (job->folder, DM_PROJECT_MODEL_FILE, NULL);
-  g_autofree char *results_dir = g_build_filename (job->folder, "results", NULL);
+  g_autofree char *model_path = g_build_filename (job->folder, job->version->model, NULL);
+  g_autofree char *results_dir = dm_project_version_results_folder (run->project, job->version);
   g_autoptr (DmDinomalyModel) model = NULL;
   g_autoptr (DmEngine) engine = NULL;
   g_autoptr (DmInference) inference = NULL;
@@ -347,11 +363,17 @@ dm_project_train_run (DmProjectTrain *job,
                       GCancellable *cancellable,
                       GError **error)
 {
-  Run run = { job, progress, user_data };
+  Run run = { job, progress, user_data, NULL };
   g_autoptr (DmDataset) ds = NULL;
   g_autofree char *sha = NULL;
+  gboolean ok
+    = train (&run, &ds, &sha, cancellable, error) && score (&run, ds, sha, cancellable, error);
 
-  return train (&run, &ds, &sha, cancellable, error) && score (&run, ds, sha, cancellable, error);
+  /* the version's thresholds and metrics from its scored images */
+  if (ok && job->results != NULL)
+    ok = dm_project_version_finish (job->version, run.project, job->results, error);
+  dm_project_free (run.project);
+  return ok;
 }
 
 DmProjectResults *
@@ -382,24 +404,19 @@ dm_project_train_has_model (DmProjectTrain *job)
   return job->has_model;
 }
 
+guint
+dm_project_train_get_version_id (DmProjectTrain *job)
+{
+  return job->version_id;
+}
+
 gboolean
 dm_project_train_apply (DmProjectTrain *job, DmProject *project, GError **error)
 {
-  if (!job->has_model)
+  if (!job->has_model || job->version == NULL)
     return TRUE;
-  g_free (project->model);
-  project->model = g_strdup (DM_PROJECT_MODEL_FILE);
-  for (guint i = 0; job->results != NULL && i < job->results->n_classes; i++)
-    {
-      const DmResultClass *k = &job->results->classes[i];
-      DmProjectClass *c = dm_project_find_class (project, k->name);
-
-      if (c == NULL)
-        continue;
-      if (isnan (c->image_threshold))
-        c->image_threshold = k->proposed_image;
-      if (isnan (c->pixel_threshold))
-        c->pixel_threshold = k->proposed_pixel;
-    }
+  /* the first version becomes the active model; a later one waits to be
+   * compared and promoted */
+  dm_project_add_version (project, g_steal_pointer (&job->version));
   return dm_project_save (project, error);
 }

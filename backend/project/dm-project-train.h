@@ -7,9 +7,12 @@
  *   2. CACHING, TRAINING  the DmTrainer over every normal training image of
  *               every class, checkpoints in folder/checkpoints/ (resume
  *               continues the last one bit for bit);
- *   3. SAVING   the model file folder/model.dinomaly (atomic);
- *   4. SCORING  the test and hold-out images into folder/results/
- *               (dm_project_score) with thresholds proposed.
+ *   3. SAVING   the model file of a new model version,
+ *               folder/models/vN/model.dinomaly (atomic; nothing is
+ *               overwritten: dm-project-versions.h);
+ *   4. SCORING  the test and hold-out images into folder/models/vN/results/
+ *               (dm_project_score) with thresholds proposed, and the
+ *               version's record: fingerprint, thresholds, metrics.
  *
  * The job reads its own copy of the project from disk: the caller's
  * DmProject is never touched from the worker. The caller applies the
@@ -27,6 +30,8 @@
 
 G_BEGIN_DECLS
 
+/* the model file of a version, in its folder models/vN (a project of
+ * version 1 has one at its top) */
 #define DM_PROJECT_MODEL_FILE "model.dinomaly"
 /* the share of normal images a proposed image threshold passes */
 #define DM_PROJECT_DEFAULT_QUANTILE 0.99
@@ -95,9 +100,12 @@ const float *dm_project_train_get_losses (DmProjectTrain *job, gsize *n, gint64 
 /* TRUE when the model file was written */
 gboolean dm_project_train_has_model (DmProjectTrain *job);
 
-/* Applies a finished job to the caller's project: model path, and the
- * proposed image and pixel thresholds for the classes whose thresholds the
- * user has not set. Saves the project. */
+/* The model version the run makes (N of models/vN). */
+guint dm_project_train_get_version_id (DmProjectTrain *job);
+
+/* Applies a finished job to the caller's project: the new model version
+ * with its proposed thresholds, made the active model when it is the
+ * first. Saves the project. */
 gboolean dm_project_train_apply (DmProjectTrain *job, DmProject *project, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "dm-anomaly-map.h"
 #include "dm-error.h"
 #include "dm-project-train.h"
+#include "dm-project-versions.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
 
@@ -56,7 +57,7 @@ static void
 check_results (DmProject *p, DmProjectTrain *job)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = dm_project_subfolder (p, "results");
+  g_autofree char *dir = dm_project_results_folder (p);
   g_autoptr (DmProjectResults) r = dm_project_results_load (dir, &error);
   DmProjectResults *mine = dm_project_train_get_results (job);
   g_autofree float *map = g_new (float, 256 * 256);
@@ -119,7 +120,7 @@ test_train_and_score (void)
   g_autoptr (DmProjectTrain) job = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (DmProject) reopened = NULL;
-  g_autofree char *model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
+  g_autofree char *model = g_build_filename (folder, "models", "v1", DM_PROJECT_MODEL_FILE, NULL);
   Seen seen = { 0 };
   gsize n_losses;
 
@@ -137,12 +138,12 @@ test_train_and_score (void)
   g_assert_cmpuint (n_losses, ==, 8);
   g_assert_true (dm_project_train_apply (job, p, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (p->model, ==, "models/v1/model.dinomaly");
   /* a finished run leaves nothing to resume */
   g_assert_false (dm_project_train_can_resume (p, NULL, NULL));
   reopened = dm_project_open (folder, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (reopened->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (reopened->model, ==, "models/v1/model.dinomaly");
   check_results (reopened, job);
 }
 
@@ -226,7 +227,7 @@ test_bad_projects (void)
   /* no results yet */
   g_clear_error (&error);
   {
-    g_autofree char *dir = dm_project_subfolder (p, "results");
+    g_autofree char *dir = dm_project_results_folder (p);
     g_assert_null (dm_project_results_load (dir, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   }

@@ -159,12 +159,12 @@ on_activate_after (GApplication *app, GtkWidget *window)
   /* a gap of a second would mean work on the main thread; a few frames of
    * scheduling delay on a loaded 2-core machine are not ours */
   g_assert_cmpint (worst_gap_us, <, 1000000);
-  model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
-  results = g_build_filename (folder, "results", DM_RESULTS_FILE, NULL);
+  model = g_build_filename (folder, "models", "v1", DM_PROJECT_MODEL_FILE, NULL);
+  results = g_build_filename (folder, "models", "v1", "results", DM_RESULTS_FILE, NULL);
   g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (results, G_FILE_TEST_IS_REGULAR));
   p = reopen ();
-  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (p->model, ==, "models/v1/model.dinomaly");
   g_assert_true (isfinite (((DmProjectClass *)p->classes->pdata[0])->image_threshold));
   g_assert_cmpuint (
     dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (DM_TRAIN_PAGE (page))), ==, 40);
