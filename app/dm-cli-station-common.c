@@ -95,6 +95,10 @@ dm_cli_station_entries (DmCliStationOptions *o, gboolean with_sources)
       "journal segment size, MiB (64); segments also change with the UTC day", "N" },
     { "no-keep-images", 0, 0, G_OPTION_ARG_NONE, &o->no_keep_images,
       "do not keep the image and map of failed and uncertain parts", NULL },
+    { "keep-passes", 0, 0, G_OPTION_ARG_INT, &o->keep_passes,
+      "keep the image and map of one pass in N too, for a person to verify in the window "
+      "(0: none)",
+      "N" },
     { "drain", 0, 0, G_OPTION_ARG_DOUBLE, &o->drain_seconds,
       "on stop, seconds the outputs get to catch up (10)", "S" },
     { "log", 0, 0, G_OPTION_ARG_FILENAME, &o->log_path,
@@ -155,6 +159,7 @@ dm_cli_station_settings (const char *command, DmCliStationOptions *o, DmStationS
   s->max_pixels = (guint64)o->max_pixels;
   s->segment_bytes = (guint64)o->segment_mb << 20;
   s->keep_images = !o->no_keep_images;
+  s->keep_passes = (guint)MAX (o->keep_passes, 0);
   s->drain_seconds = o->drain_seconds;
   for (char **u = o->sources; u != NULL && *u != NULL; u++)
     g_ptr_array_add (s->sources, g_strdup (*u));

@@ -24,6 +24,7 @@ typedef struct
   gint64 max_pixels;
   int segment_mb;
   gboolean no_keep_images;
+  int keep_passes;
   double drain_seconds;
   /* the run */
   char *log_path;

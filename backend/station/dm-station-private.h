@@ -27,6 +27,7 @@ typedef struct
   float *x;                       /* (3, crop, crop) the model's input */
   float *map;                     /* (256, 256) once scored */
   int error_code;                 /* DM_ERROR code of an error record's reason */
+  gboolean keep;                  /* its image and map are kept (decided when scored) */
   /* uploads */
   gboolean want_map;
   DmStationResultFunc func;
