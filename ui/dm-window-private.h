@@ -9,6 +9,7 @@
 
 #include "dm-data-page.h"
 #include "dm-job.h"
+#include "dm-line-page.h"
 #include "dm-open-project.h"
 #include "dm-review-page.h"
 #include "dm-train-page.h"
@@ -31,6 +32,7 @@ struct _DmWindow
   DmDataPage *data_page;
   DmTrainPage *train_page;
   DmReviewPage *review_page;
+  DmLinePage *line_page;
 
   DmOpenProject *project;        /* "project", bound to every page's; NULL: none open */
   GtkNativeDialog *chooser;      /* the file chooser shown */
