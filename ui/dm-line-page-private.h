@@ -99,6 +99,7 @@ struct _DmLinePage
   DmJournalPosition followed_position;
   gboolean followed_started;
   DmJob *render_job;
+  char *health_shape;    /* the rows of the health list: uri and trouble flag each */
   guint n_shown;         /* latest pictures shown */
   DmJob *import_job;     /* bringing parts back into the project */
   guint64 imported_seq;  /* the journal's last seq when the last import began */

@@ -12,6 +12,10 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "dm-feedback.h"
 #include "dm-file-util.h"
@@ -32,6 +36,8 @@
 /* a followed station whose status is older than this is not running */
 #define STALE_US (5 * G_USEC_PER_SEC)
 #define MAX_KEPT_FILE ((gsize)64 << 20)
+/* the niceness of the window's station: its threads yield to the window's */
+#define STATION_NICE 10
 
 enum
 {
@@ -132,22 +138,23 @@ set_figure (DmLinePage *self, int which, const char *text)
   gtk_label_set_label (self->figure_values[which], text);
 }
 
+static char *
+health_subtitle (const char *state, guint64 backlog)
+{
+  if (backlog == 0)
+    return g_strdup (state != NULL ? state : "");
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s — %" G_GUINT64_FORMAT " record waiting",
+                                       "%s — %" G_GUINT64_FORMAT " records waiting", backlog),
+                          state != NULL ? state : "", backlog);
+}
+
 static GtkWidget *
-health_row (const char *title, const char *state, guint64 backlog, gboolean bad)
+health_row (const char *title, gboolean bad)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *subtitle = NULL;
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  subtitle = backlog > 0 ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                         "%s — %" G_GUINT64_FORMAT " record waiting",
-                                                         "%s — %" G_GUINT64_FORMAT
-                                                         " records waiting",
-                                                         backlog),
-                                            state != NULL ? state : "", backlog)
-                         : g_strdup (state != NULL ? state : "");
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   if (bad)
     {
       GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
@@ -168,6 +175,52 @@ is_trouble (const char *state)
              || g_str_has_prefix (state, "failed"));
 }
 
+/* One row per source and output, made again only when one comes or goes or
+ * its health turns; otherwise only their words change (twice a second,
+ * while the window draws). */
+static void
+show_health (DmLinePage *self)
+{
+  const DmStationStatus *s = &self->status;
+  g_autoptr (GString) shape = g_string_new (NULL);
+  GtkWidget *row;
+  guint i = 0;
+
+  for (guint k = 0; k < s->n_sources; k++)
+    g_string_append_printf (shape, "%s%c\n", s->sources[k].uri,
+                            is_trouble (s->sources[k].state) ? '!' : ' ');
+  for (guint k = 0; k < s->n_sinks; k++)
+    g_string_append_printf (shape, "%s%c\n", s->sinks[k].uri,
+                            is_trouble (s->sinks[k].state) ? '!' : ' ');
+  if (g_strcmp0 (shape->str, self->health_shape) != 0)
+    {
+      while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->health_list))) != NULL)
+        gtk_list_box_remove (self->health_list, row);
+      for (guint k = 0; k < s->n_sources; k++)
+        gtk_list_box_append (self->health_list,
+                             health_row (s->sources[k].uri, is_trouble (s->sources[k].state)));
+      for (guint k = 0; k < s->n_sinks; k++)
+        gtk_list_box_append (self->health_list,
+                             health_row (s->sinks[k].uri, is_trouble (s->sinks[k].state)));
+      g_free (self->health_shape);
+      self->health_shape = g_strdup (shape->str);
+    }
+  for (row = gtk_widget_get_first_child (GTK_WIDGET (self->health_list)); row != NULL;
+       row = gtk_widget_get_next_sibling (row), i++)
+    {
+      g_autofree char *subtitle = NULL;
+
+      if (i < s->n_sources)
+        subtitle = health_subtitle (s->sources[i].state, 0);
+      else if (i < s->n_sources + s->n_sinks)
+        subtitle = health_subtitle (s->sinks[i - s->n_sources].state,
+                                    s->sinks[i - s->n_sources].backlog);
+      if (subtitle != NULL
+          && g_strcmp0 (subtitle, adw_action_row_get_subtitle (ADW_ACTION_ROW (row))) != 0)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+    }
+}
+
 static const char *
 state_words (DmStationState state)
 {
@@ -183,6 +236,17 @@ state_words (DmStationState state)
     }
 }
 
+/* One line: the source or output, named once (its state often names it). */
+static void
+append_trouble (GString *out, const char *uri, const char *state)
+{
+  if (out->len > 0)
+    g_string_append_c (out, '\n');
+  if (strstr (state, uri) == NULL)
+    g_string_append_printf (out, "%s: ", uri);
+  g_string_append (out, state);
+}
+
 /* The errors of the moment, in words; NULL when there are none. */
 static char *
 errors_now (DmLinePage *self)
@@ -196,12 +260,10 @@ errors_now (DmLinePage *self)
     g_string_append_printf (out, "%s%s", out->len > 0 ? "\n" : "", s->message);
   for (guint i = 0; self->has_status && i < s->n_sources; i++)
     if (is_trouble (s->sources[i].state))
-      g_string_append_printf (out, "%s%s: %s", out->len > 0 ? "\n" : "", s->sources[i].uri,
-                              s->sources[i].state);
+      append_trouble (out, s->sources[i].uri, s->sources[i].state);
   for (guint i = 0; self->has_status && i < s->n_sinks; i++)
     if (is_trouble (s->sinks[i].state))
-      g_string_append_printf (out, "%s%s: %s", out->len > 0 ? "\n" : "", s->sinks[i].uri,
-                              s->sinks[i].state);
+      append_trouble (out, s->sinks[i].uri, s->sinks[i].state);
   g_mutex_lock (&self->live->lock);
   if (self->live->last_error != NULL)
     {
@@ -228,7 +290,6 @@ show_status (DmLinePage *self)
   const DmStationStatus *s = &self->status;
   g_autofree char *pass = NULL, *uncertain = NULL, *fail = NULL, *error = NULL;
   g_autofree char *rate = NULL, *latency = NULL, *queue = NULL, *last = NULL;
-  GtkWidget *child;
 
   if (!self->has_status)
     return;
@@ -253,16 +314,7 @@ show_status (DmLinePage *self)
   set_figure (self, FIGURE_QUEUE, queue);
   set_figure (self, FIGURE_LAST, last);
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->health_list))) != NULL)
-    gtk_list_box_remove (self->health_list, child);
-  for (guint i = 0; i < s->n_sources; i++)
-    gtk_list_box_append (self->health_list,
-                         health_row (s->sources[i].uri, s->sources[i].state, 0,
-                                     is_trouble (s->sources[i].state)));
-  for (guint i = 0; i < s->n_sinks; i++)
-    gtk_list_box_append (self->health_list,
-                         health_row (s->sinks[i].uri, s->sinks[i].state, s->sinks[i].backlog,
-                                     is_trouble (s->sinks[i].state)));
+  show_health (self);
 }
 
 static void
@@ -363,29 +415,65 @@ describe_part (const DmPart *p)
 }
 
 static GtkWidget *
-strip_cell (const DmLineItem *item, const DmLinePicture *picture)
+strip_cell (void)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *image = gtk_picture_new ();
-  g_autofree char *text
-    = g_strdup_printf ("%s %.3f", dm_decision_name (item->part->decision), item->part->score);
-  g_autofree char *tip = describe_part (item->part);
-  GtkWidget *label = gtk_label_new (text);
+  GtkWidget *label = gtk_label_new (NULL);
 
   gtk_widget_set_size_request (image, STRIP_SIZE, STRIP_SIZE);
-  if (picture != NULL)
-    {
-      g_autoptr (GdkTexture) texture = dm_line_picture_texture (picture);
-
-      gtk_picture_set_paintable (GTK_PICTURE (image), GDK_PAINTABLE (texture));
-    }
-  gtk_widget_add_css_class (label, "review-badge");
-  gtk_widget_add_css_class (label, dm_decision_name (item->part->decision));
   gtk_widget_set_halign (label, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (box), image);
   gtk_box_append (GTK_BOX (box), label);
-  gtk_widget_set_tooltip_text (box, tip);
   return box;
+}
+
+static void
+strip_cell_set (GtkWidget *cell, const DmLineItem *item, const DmLinePicture *picture)
+{
+  GtkWidget *image = gtk_widget_get_first_child (cell);
+  GtkWidget *label = gtk_widget_get_next_sibling (image);
+  const char *decision = dm_decision_name (item->part->decision);
+  const char *classes[] = { "review-badge", decision, NULL };
+  g_autofree char *text = g_strdup_printf ("%s %.3f", decision, item->part->score);
+  g_autofree char *tip = describe_part (item->part);
+  g_autoptr (GdkTexture) texture = picture != NULL ? dm_line_picture_texture (picture) : NULL;
+
+  gtk_picture_set_paintable (GTK_PICTURE (image), GDK_PAINTABLE (texture));
+  gtk_label_set_label (GTK_LABEL (label), text);
+  gtk_widget_set_css_classes (label, classes);
+  gtk_widget_set_tooltip_text (cell, tip);
+}
+
+/* The newest first, STRIP_MAX of them: the oldest cells move to the front
+ * to show the new parts, so no widget is made or dropped while parts
+ * stream and the cells between keep what they show. */
+static void
+show_strip (DmLinePage *self, GPtrArray *items, GPtrArray *pictures)
+{
+  GtkWidget *box = GTK_WIDGET (self->strip_box);
+  guint n_new = MIN (items->len, STRIP_MAX), n_cells = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n_cells++;
+  /* the oldest of the new ones first: each goes in front */
+  for (guint i = items->len - n_new; i < items->len; i++)
+    {
+      GtkWidget *cell;
+
+      if (n_cells < STRIP_MAX)
+        {
+          cell = strip_cell ();
+          gtk_box_prepend (self->strip_box, cell);
+          n_cells++;
+        }
+      else
+        {
+          cell = gtk_widget_get_last_child (box);
+          gtk_box_reorder_child_after (self->strip_box, cell, NULL);
+        }
+      strip_cell_set (cell, items->pdata[i], pictures->pdata[i]);
+    }
 }
 
 static void
@@ -406,18 +494,8 @@ on_rendered (DmLinePage *self, DmJob *job)
         }
       gtk_label_set_label (self->latest_label, text);
     }
-  for (guint i = 0; i < r->strip->len; i++)
-    {
-      guint n = 0;
-
-      gtk_box_prepend (self->strip_box, strip_cell (r->strip->pdata[i], r->strip_pictures->pdata[i]));
-      /* the newest first, STRIP_MAX of them */
-      for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->strip_box)); c != NULL;
-           c = gtk_widget_get_next_sibling (c))
-        n++;
-      for (; n > STRIP_MAX; n--)
-        gtk_box_remove (self->strip_box, gtk_widget_get_last_child (GTK_WIDGET (self->strip_box)));
-    }
+  if (r->strip->len > 0)
+    show_strip (self, r->strip, r->strip_pictures);
   dm_job_clear (&self->render_job);
 }
 
@@ -752,6 +830,43 @@ start_free (Start *s)
   g_free (s);
 }
 
+/* Made in a thread of its own whose niceness every thread of the station
+ * inherits (Linux: the niceness is a thread's): on a busy machine the
+ * window's frames come first. A thread of the jobs' pool cannot be given
+ * back its niceness, so it is not the one lowered. */
+typedef struct
+{
+  DmStationSettings *settings;
+  DmStation *station;
+  GError *error;
+} NiceStart;
+
+static gpointer
+nice_start_thread (gpointer data)
+{
+  NiceStart *n = data;
+
+#ifdef __linux__
+  if (setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), STATION_NICE) != 0)
+    g_debug ("the station keeps the window's priority: %s", g_strerror (errno));
+#endif
+  n->station = dm_station_new (n->settings, &n->error);
+  if (n->station != NULL && !dm_station_start (n->station, &n->error))
+    g_clear_pointer (&n->station, dm_station_free);
+  return NULL;
+}
+
+static DmStation *
+start_nicely (DmStationSettings *settings, GError **error)
+{
+  NiceStart n = { settings, NULL, NULL };
+
+  g_thread_join (g_thread_new ("station-start", nice_start_thread, &n));
+  if (n.error != NULL)
+    g_propagate_error (error, n.error);
+  return n.station;
+}
+
 static gboolean
 start_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
 {
@@ -766,18 +881,18 @@ start_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
   settings.on_part_data = s->live;
   if (!dm_station_settings_from_project_line (&settings, s->project_folder, error))
     goto out;
+  /* the window keeps a core for itself: a frame is never late because the
+   * inference threads took every core */
+  if (settings.n_threads == 0)
+    settings.n_threads = MAX (1, (int)g_get_num_processors () - 1);
   model = dm_model_file_open (settings.model_path, error);
   if (model == NULL)
     goto out;
   s->resize = model->info->resize;
   s->crop = model->info->crop;
   s->version = settings.model_version;
-  s->station = dm_station_new (&settings, error);
-  if (s->station == NULL)
-    goto out;
-  ok = dm_station_start (s->station, error);
-  if (!ok)
-    g_clear_pointer (&s->station, dm_station_free);
+  s->station = start_nicely (&settings, error);
+  ok = s->station != NULL;
 out:
   dm_station_settings_clear (&settings);
   return ok;
@@ -1048,6 +1163,7 @@ dm_line_page_run_dispose (DmLinePage *self)
   dm_station_status_clear (&self->status);
   g_clear_pointer (&self->followed, g_free);
   g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->health_shape, g_free);
   g_clear_pointer (&self->live, dm_line_live_unref);
 }
 

@@ -277,6 +277,8 @@ streaming (GtkWidget *window, GtkWidget *page)
   g_autoptr (GSubprocess) camera = NULL;
   const char *source;
   guint64 taken;
+  gint64 baseline_us;
+  guint baseline_frames;
 
   if (program != NULL)
     {
@@ -292,6 +294,17 @@ streaming (GtkWidget *window, GtkWidget *page)
   else
     source = "gst:videotestsrc is-live=true pattern=ball ! "
              "video/x-raw,width=320,height=240,framerate=20/1";
+  /* the baseline: the same window drawing every frame, no station */
+  gtk_widget_add_tick_callback (window, on_tick, NULL, NULL);
+  last_frame_us = 0;
+  measuring = TRUE;
+  dm_test_gui_wait_ms (3000);
+  measuring = FALSE;
+  baseline_us = worst_gap_us;
+  baseline_frames = n_frames;
+  worst_gap_us = 0;
+  n_frames = 0;
+
   activate (page, "line.add-source", g_variant_new ("(ss)", class_name, source));
   activate (page, "line.start", NULL);
   g_assert_true (dm_test_gui_wait_until (running, page, 120000));
@@ -300,7 +313,6 @@ streaming (GtkWidget *window, GtkWidget *page)
                  : 10;
   g_assert_true (dm_test_gui_wait_until (has_seq, page, 60000));
   taken = dm_line_page_get_status (DM_LINE_PAGE (page))->last_seq;
-  gtk_widget_add_tick_callback (window, on_tick, NULL, NULL);
   last_frame_us = 0;
   measuring = TRUE;
   dm_test_gui_wait_ms (10000);
@@ -312,10 +324,10 @@ streaming (GtkWidget *window, GtkWidget *page)
           " frames inspected in 10 s): %.1f ms over %u frames of the window\n",
           program != NULL ? "Aravis fake GigE Vision camera" : "GStreamer videotestsrc", taken,
           (double)worst_gap_us / 1000, n_frames);
+  printf ("# baseline, the same window without a station: %.1f ms over %u frames in 3 s\n",
+          (double)baseline_us / 1000, baseline_frames);
   g_assert_cmpuint (taken, >, 0);
-  /* robustly below a second on a loaded two-core machine; the figure is
-   * printed for the closing note */
-  g_assert_cmpint (worst_gap_us, <, 1000000);
+  g_assert_cmpint (worst_gap_us, <, 50 * G_TIME_SPAN_MILLISECOND);
   activate (page, "line.stop", NULL);
   g_assert_true (dm_test_gui_wait_until (stopped, page, 60000));
   activate (page, "line.remove-source", g_variant_new_uint32 (0));
