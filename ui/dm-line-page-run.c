@@ -141,11 +141,16 @@ set_figure (DmLinePage *self, int which, const char *text)
 static char *
 health_subtitle (const char *state, guint64 backlog)
 {
+  g_autofree char *n = NULL;
+
   if (backlog == 0)
     return g_strdup (state != NULL ? state : "");
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s — %" G_GUINT64_FORMAT " record waiting",
-                                       "%s — %" G_GUINT64_FORMAT " records waiting", backlog),
-                          state != NULL ? state : "", backlog);
+  n = g_strdup_printf ("%" G_GUINT64_FORMAT, backlog);
+  /* TRANSLATORS: an output's state, then how many records wait for it */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s — %s record waiting",
+                                       "%s — %s records waiting",
+                                       (gulong)MIN (backlog, G_MAXULONG)),
+                          state != NULL ? state : "", n);
 }
 
 static GtkWidget *
@@ -213,8 +218,8 @@ show_health (DmLinePage *self)
       if (i < s->n_sources)
         subtitle = health_subtitle (s->sources[i].state, 0);
       else if (i < s->n_sources + s->n_sinks)
-        subtitle = health_subtitle (s->sinks[i - s->n_sources].state,
-                                    s->sinks[i - s->n_sources].backlog);
+        subtitle
+          = health_subtitle (s->sinks[i - s->n_sources].state, s->sinks[i - s->n_sources].backlog);
       if (subtitle != NULL
           && g_strcmp0 (subtitle, adw_action_row_get_subtitle (ADW_ACTION_ROW (row))) != 0)
         adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -267,7 +272,8 @@ errors_now (DmLinePage *self)
   g_mutex_lock (&self->live->lock);
   if (self->live->last_error != NULL)
     {
-      g_autofree char *line = g_strdup_printf (_ ("Last part in error: %s"), self->live->last_error);
+      g_autofree char *line
+        = g_strdup_printf (_ ("Last part in error: %s"), self->live->last_error);
 
       g_string_append_printf (out, "%s%s", out->len > 0 ? "\n" : "", line);
     }
@@ -299,10 +305,10 @@ show_status (DmLinePage *self)
   error = g_strdup_printf ("%" G_GUINT64_FORMAT, s->counts[3]);
   /* TRANSLATORS: parts inspected per second */
   rate = isfinite (s->rate) ? g_strdup_printf (_ ("%.1f parts/s"), s->rate) : g_strdup ("—");
-  latency = isfinite (s->latency_p50_ms) && isfinite (s->latency_p99_ms)
-              ? g_strdup_printf (_ ("%.0f ms median, %.0f ms p99"), s->latency_p50_ms,
-                                 s->latency_p99_ms)
-              : g_strdup ("—");
+  latency
+    = isfinite (s->latency_p50_ms) && isfinite (s->latency_p99_ms)
+        ? g_strdup_printf (_ ("%.0f ms median, %.0f ms p99"), s->latency_p50_ms, s->latency_p99_ms)
+        : g_strdup ("—");
   queue = g_strdup_printf (_ ("%u of %u waiting"), s->intake, s->intake_capacity);
   last = g_strdup_printf ("%" G_GUINT64_FORMAT, s->last_seq);
   set_figure (self, FIGURE_PASS, pass);
@@ -405,13 +411,14 @@ static char *
 describe_part (const DmPart *p)
 {
   const char *decision = p->is_error ? _ ("error") : dm_decision_name (p->decision);
+  g_autofree char *seq = g_strdup_printf ("%" G_GUINT64_FORMAT, p->seq);
 
   if (p->is_error)
-    return g_strdup_printf (_ ("Part %" G_GUINT64_FORMAT " (%s): %s — %s"), p->seq, p->class_name,
-                            decision, p->reason != NULL ? p->reason : "");
+    return g_strdup_printf (_ ("Part %s (%s): %s — %s"), seq, p->class_name, decision,
+                            p->reason != NULL ? p->reason : "");
   /* TRANSLATORS: part number, class, decision, score */
-  return g_strdup_printf (_ ("Part %" G_GUINT64_FORMAT " (%s): %s, score %.4f"), p->seq,
-                          p->class_name, decision, p->score);
+  return g_strdup_printf (_ ("Part %s (%s): %s, score %.4f"), seq, p->class_name, decision,
+                          p->score);
 }
 
 static GtkWidget *
@@ -454,7 +461,8 @@ show_strip (DmLinePage *self, GPtrArray *items, GPtrArray *pictures)
   GtkWidget *box = GTK_WIDGET (self->strip_box);
   guint n_new = MIN (items->len, STRIP_MAX), n_cells = 0;
 
-  for (GtkWidget *c = gtk_widget_get_first_child (box); c != NULL; c = gtk_widget_get_next_sibling (c))
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     n_cells++;
   /* the oldest of the new ones first: each goes in front */
   for (guint i = items->len - n_new; i < items->len; i++)
@@ -645,8 +653,9 @@ read_item (const char *journal, const DmPart *p)
       if (dm_file_read_regular (image_path, MAX_KEPT_FILE, &data, &len, NULL))
         bytes = g_bytes_new_take (g_steal_pointer (&data), len);
       map = dm_image_load (map_path, 256 * 256, NULL);
-      if (map != NULL && (map->type != DM_PIXEL_F32 || map->width != 256 || map->height != 256
-                          || map->channels != 1))
+      if (map != NULL
+          && (map->type != DM_PIXEL_F32 || map->width != 256 || map->height != 256
+              || map->channels != 1))
         g_clear_pointer (&map, dm_image_free);
     }
   return dm_line_item_new (p, map != NULL ? (const float *)(void *)map->data : NULL, bytes, NULL);
@@ -670,8 +679,8 @@ follow_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error
       return FALSE;
     }
   if (dm_file_read_regular (status_path, DM_STATION_STATUS_MAX_BYTES, &text, &len, NULL))
-    f->has_status = dm_station_status_from_json (text, len, status_path, &f->status,
-                                                 &f->updated_us, NULL);
+    f->has_status
+      = dm_station_status_from_json (text, len, status_path, &f->status, &f->updated_us, NULL);
   if (f->model_path != NULL)
     {
       g_autoptr (DmModelFile) model = dm_model_file_open (f->model_path, NULL);
@@ -776,8 +785,8 @@ follow_poll (DmLinePage *self)
     return;
   f = g_new0 (Follow, 1);
   f->journal = g_strdup (self->followed);
-  f->model_path = project->model != NULL ? g_build_filename (project->folder, project->model, NULL)
-                                         : NULL;
+  f->model_path
+    = project->model != NULL ? g_build_filename (project->folder, project->model, NULL) : NULL;
   f->position = self->followed_position;
   f->started = self->followed_started;
   f->items = g_ptr_array_new_with_free_func ((GDestroyNotify)dm_line_item_free);
@@ -987,8 +996,8 @@ on_stopped (DmLinePage *self, DmJob *job)
   dm_line_page_sync_actions (self);
   if (self->restart)
     {
-      DmProject *project = self->project != NULL ? dm_open_project_get_project (self->project)
-                                                 : NULL;
+      DmProject *project
+        = self->project != NULL ? dm_open_project_get_project (self->project) : NULL;
 
       if (project != NULL)
         {
@@ -1112,8 +1121,8 @@ dm_line_page_run_project_changed (DmLinePage *self, gboolean closed)
 }
 
 static const char *const figure_titles[DM_LINE_FIGURES] = {
-  N_ ("Pass"),         N_ ("Uncertain"), N_ ("Fail"),  N_ ("Errors"),
-  N_ ("Rate"),         N_ ("Latency"),   N_ ("Queue"), N_ ("Last part"),
+  N_ ("Pass"), N_ ("Uncertain"), N_ ("Fail"),  N_ ("Errors"),
+  N_ ("Rate"), N_ ("Latency"),   N_ ("Queue"), N_ ("Last part"),
 };
 
 void

@@ -116,8 +116,7 @@ fill_lists (DmLinePage *self)
     gtk_list_box_append (self->sinks_list,
                          list_row (line->sinks->pdata[i], NULL, "line.remove-sink", i));
   if (line->sinks->len == 0)
-    gtk_list_box_append (self->sinks_list,
-                         empty_row (_ ("None: results stay in the journal")));
+    gtk_list_box_append (self->sinks_list, empty_row (_ ("None: results stay in the journal")));
   self->updating = TRUE;
   gtk_spin_button_set_value (self->keep_passes_spin, line->keep_passes);
   self->updating = FALSE;
@@ -193,11 +192,11 @@ source_uri_from_form (DmLinePage *self)
 
         if (self->camera_ids == NULL || i >= g_strv_length (self->camera_ids))
           return NULL;
-        g_ascii_formatd (rate, sizeof rate, "%g", gtk_spin_button_get_value (self->camera_rate_spin));
-        return g_strdup_printf ("genicam:%s?rate=%s%s", self->camera_ids[i], rate,
-                                gtk_check_button_get_active (self->trigger_check)
-                                  ? "&trigger=software"
-                                  : "");
+        g_ascii_formatd (rate, sizeof rate, "%g",
+                         gtk_spin_button_get_value (self->camera_rate_spin));
+        return g_strdup_printf (
+          "genicam:%s?rate=%s%s", self->camera_ids[i], rate,
+          gtk_check_button_get_active (self->trigger_check) ? "&trigger=software" : "");
       }
     }
 }
@@ -547,7 +546,9 @@ dm_line_page_set_property (GObject *object, guint prop_id, const GValue *value, 
 {
   switch (prop_id)
     {
-    case PROP_PROJECT: dm_line_page_set_project (DM_LINE_PAGE (object), g_value_get_object (value)); break;
+    case PROP_PROJECT:
+      dm_line_page_set_project (DM_LINE_PAGE (object), g_value_get_object (value));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -566,7 +567,8 @@ dm_line_page_class_init (DmLinePageClass *klass)
                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/dinomaly/Studio/dm-line-page.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/dinomaly/Studio/dm-line-page.ui");
   gtk_widget_class_bind_template_child (widget_class, DmLinePage, sources_list);
   gtk_widget_class_bind_template_child (widget_class, DmLinePage, source_class_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmLinePage, source_kind_dropdown);

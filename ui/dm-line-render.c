@@ -63,12 +63,8 @@ dm_line_picture_free (DmLinePicture *picture)
 }
 
 DmLinePicture *
-dm_line_render (const DmLineItem *item,
-                int resize,
-                int crop,
-                double pixel_threshold,
-                int size,
-                GError **error)
+dm_line_render (
+  const DmLineItem *item, int resize, int crop, double pixel_threshold, int size, GError **error)
 {
   g_autoptr (DmImage) decoded = NULL, composed = NULL;
   const DmImage *image = item->frame;
@@ -95,7 +91,7 @@ dm_line_render (const DmLineItem *item,
     }
   /* an error record has no map: the picture alone, through an empty map */
   {
-    g_autofree float *zeros = item->map == NULL ? g_new0 (float, MAP_SIZE * MAP_SIZE) : NULL;
+    g_autofree float *zeros = item->map == NULL ? g_new0 (float, MAP_SIZE *MAP_SIZE) : NULL;
 
     dm_overlay_style_init (&style, item->map != NULL ? pixel_threshold : NAN);
     dm_crop_geometry_init (&geom, image->width, image->height, resize, crop);

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dm-application.h"
 #include "dm-line-page.h"
@@ -83,21 +84,46 @@ make_project (void)
 
 /* ---- watching the window ---- */
 
-static gint64 last_frame_us, worst_gap_us;
+static gint64 last_frame_us, worst_gap_us, last_cpu_us, worst_cpu_us;
 static guint n_frames;
 static gboolean measuring;
+
+/* The time the main thread itself worked: a gap between frames longer
+ * than that is the machine's other processes, not the window. */
+static gint64
+main_thread_cpu_us (void)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+  return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
+
+/* The machine's load over the last minute (0 when unknown). */
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return 0;
+  return g_ascii_strtod (text, NULL);
+}
 
 static gboolean
 on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
   gint64 now = g_get_monotonic_time ();
+  gint64 cpu = main_thread_cpu_us ();
 
   if (measuring && last_frame_us > 0)
     {
       worst_gap_us = MAX (worst_gap_us, now - last_frame_us);
+      worst_cpu_us = MAX (worst_cpu_us, cpu - last_cpu_us);
       n_frames++;
     }
   last_frame_us = now;
+  last_cpu_us = cpu;
   /* something to draw every frame, as a busy window has */
   gtk_widget_queue_draw (widget);
   return G_SOURCE_CONTINUE;
@@ -279,14 +305,15 @@ streaming (GtkWidget *window, GtkWidget *page)
   guint64 taken;
   gint64 baseline_us;
   guint baseline_frames;
+  double load;
 
   if (program != NULL)
     {
       g_autoptr (GError) error = NULL;
 
-      camera = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                   | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                                 &error, program, "-i", "127.0.0.1", NULL);
+      camera
+        = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            &error, program, "-i", "127.0.0.1", NULL);
       g_assert_no_error (error);
       dm_test_gui_wait_ms (700);
       source = "genicam:127.0.0.1?rate=20";
@@ -303,6 +330,7 @@ streaming (GtkWidget *window, GtkWidget *page)
   baseline_us = worst_gap_us;
   baseline_frames = n_frames;
   worst_gap_us = 0;
+  worst_cpu_us = 0;
   n_frames = 0;
 
   activate (page, "line.add-source", g_variant_new ("(ss)", class_name, source));
@@ -326,8 +354,20 @@ streaming (GtkWidget *window, GtkWidget *page)
           (double)worst_gap_us / 1000, n_frames);
   printf ("# baseline, the same window without a station: %.1f ms over %u frames in 3 s\n",
           (double)baseline_us / 1000, baseline_frames);
+  load = load_average ();
+  printf ("# the main thread's own work between two frames, at most: %.1f ms (load %.1f)\n",
+          (double)worst_cpu_us / 1000, load);
   g_assert_cmpuint (taken, >, 0);
-  g_assert_cmpint (worst_gap_us, <, 50 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (worst_cpu_us, <, 50 * G_TIME_SPAN_MILLISECOND);
+  /* On a machine whose other processes want more cores than it has (the
+   * suite's other tests, other users), a gap is the scheduler's, not the
+   * page's: its own work above is what it answers for then. */
+  if (baseline_us < 25 * G_TIME_SPAN_MILLISECOND && load < g_get_num_processors ())
+    g_assert_cmpint (worst_gap_us, <, 50 * G_TIME_SPAN_MILLISECOND);
+  else
+    g_test_message ("the machine is busy (load %.1f on %u cores, idle window's worst gap %.1f "
+                    "ms): the gap is not asserted",
+                    load, g_get_num_processors (), (double)baseline_us / 1000);
   activate (page, "line.stop", NULL);
   g_assert_true (dm_test_gui_wait_until (stopped, page, 60000));
   activate (page, "line.remove-source", g_variant_new_uint32 (0));
@@ -351,8 +391,8 @@ followed_seq (gpointer page)
 static void
 follow (GtkWidget *window, GtkWidget *page)
 {
-  g_autofree char *cli = g_build_filename (g_getenv ("DM_TEST_BUILDDIR"), "..", "app", "dinomaly",
-                                           NULL);
+  g_autofree char *cli
+    = g_build_filename (g_getenv ("DM_TEST_BUILDDIR"), "..", "app", "dinomaly", NULL);
   g_autofree char *journal = g_build_filename (tmp, "other-station", NULL);
   g_autofree char *hot2 = g_build_filename (tmp, "hot2", NULL);
   g_autofree char *source = g_strdup_printf ("folder:%s", hot2);
