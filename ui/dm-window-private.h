@@ -10,6 +10,7 @@
 #include "dm-data-page.h"
 #include "dm-job.h"
 #include "dm-line-page.h"
+#include "dm-models-page.h"
 #include "dm-open-project.h"
 #include "dm-review-page.h"
 #include "dm-train-page.h"
@@ -33,6 +34,7 @@ struct _DmWindow
   DmTrainPage *train_page;
   DmReviewPage *review_page;
   DmLinePage *line_page;
+  DmModelsPage *models_page;
 
   DmOpenProject *project;        /* "project", bound to every page's; NULL: none open */
   GtkNativeDialog *chooser;      /* the file chooser shown */
