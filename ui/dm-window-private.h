@@ -9,6 +9,7 @@
 
 #include "dm-data-page.h"
 #include "dm-job.h"
+#include "dm-history-page.h"
 #include "dm-line-page.h"
 #include "dm-models-page.h"
 #include "dm-open-project.h"
@@ -35,6 +36,7 @@ struct _DmWindow
   DmReviewPage *review_page;
   DmLinePage *line_page;
   DmModelsPage *models_page;
+  DmHistoryPage *history_page;
 
   DmOpenProject *project;        /* "project", bound to every page's; NULL: none open */
   GtkNativeDialog *chooser;      /* the file chooser shown */

@@ -22,6 +22,9 @@
 #include "dm-window-private.h"
 
 static char *tmp, *folder;
+static const char *const steps[]
+  = { DM_AUDIT_PROMOTE,        DM_AUDIT_ROLL_BACK,       DM_AUDIT_PROMOTE,       DM_AUDIT_ROLL_BACK,
+      DM_AUDIT_DELETE_VERSION, DM_AUDIT_RESTORE_VERSION, DM_AUDIT_DELETE_VERSION };
 static guint expected_disagreements, expected_compared;
 
 static void
@@ -117,6 +120,13 @@ loaded (gpointer page)
   return !dm_models_page_is_loading (page) && dm_models_page_get_n_compared (page) > 0;
 }
 
+static gboolean
+history_read (gpointer page)
+{
+  return !dm_history_page_is_loading (page)
+         && dm_history_page_get_n_shown (page) >= G_N_ELEMENTS (steps);
+}
+
 static void
 shot (GtkWidget *window, const char *name)
 {
@@ -138,10 +148,6 @@ on_activate_after (GApplication *app, GtkWidget *window)
   GtkWidget *page = GTK_WIDGET (self->models_page);
   g_autofree char *v2 = g_build_filename (folder, "models", "v2", NULL);
   g_autoptr (GPtrArray) trail = NULL;
-  static const char *const steps[]
-    = { DM_AUDIT_PROMOTE,       DM_AUDIT_ROLL_BACK,      DM_AUDIT_PROMOTE,
-        DM_AUDIT_ROLL_BACK,     DM_AUDIT_DELETE_VERSION, DM_AUDIT_RESTORE_VERSION,
-        DM_AUDIT_DELETE_VERSION };
   guint from = 0;
 
   dm_test_gui_wait_frames (window, 2);
@@ -187,6 +193,10 @@ on_activate_after (GApplication *app, GtkWidget *window)
   }
   activate (page, "models.delete", g_variant_new_uint32 (2));
   shot (window, "models-deleted");
+  /* the History page shows each step, the newest first */
+  adw_view_stack_set_visible_child_name (self->view_stack, "history");
+  g_assert_true (dm_test_gui_wait_until (history_read, self->history_page, 30000));
+  shot (window, "history");
   /* the window closed: the deletion can no longer be undone, its files go */
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_false (g_file_test (v2, G_FILE_TEST_EXISTS));
