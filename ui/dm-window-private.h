@@ -15,6 +15,7 @@
 #include "dm-open-project.h"
 #include "dm-review-page.h"
 #include "dm-train-page.h"
+#include "dm-verify-page.h"
 #include "dm-window.h"
 
 G_BEGIN_DECLS
@@ -37,6 +38,9 @@ struct _DmWindow
   DmLinePage *line_page;
   DmModelsPage *models_page;
   DmHistoryPage *history_page;
+  DmVerifyPage *verify_page;
+  GtkStack *review_stack; /* the test images and the parts from the line */
+  GtkStack *models_stack; /* the versions and the history */
 
   DmOpenProject *project;        /* "project", bound to every page's; NULL: none open */
   GtkNativeDialog *chooser;      /* the file chooser shown */

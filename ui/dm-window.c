@@ -299,6 +299,7 @@ dm_window_class_init (DmWindowClass *klass)
   g_type_ensure (DM_TYPE_LINE_PAGE);
   g_type_ensure (DM_TYPE_MODELS_PAGE);
   g_type_ensure (DM_TYPE_HISTORY_PAGE);
+  g_type_ensure (DM_TYPE_VERIFY_PAGE);
   g_type_ensure (DM_TYPE_METRICS_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dinomaly/Studio/dm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DmWindow, toast_overlay);
@@ -311,6 +312,9 @@ dm_window_class_init (DmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmWindow, line_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, models_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, history_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, verify_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, review_stack);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, models_stack);
 
   /* (path, "good" | "defect" | "none") */
   gtk_widget_class_install_action (widget_class, "win.label-image", "(ss)", label_image_action);

@@ -294,6 +294,68 @@ own_station (GtkWidget *window, GtkWidget *page)
   activate (page, "line.remove-sink", g_variant_new_uint32 (1));
 }
 
+/* ---- the parts that came back, verified and added ---- */
+
+static gboolean
+verify_read (gpointer page)
+{
+  return !dm_verify_page_is_loading (page) && dm_verify_page_get_ids (page)[0] != NULL;
+}
+
+static gboolean
+verify_has_new (gpointer page)
+{
+  return !dm_verify_page_is_loading (page) && dm_verify_page_get_n_new (page) == 1;
+}
+
+static double
+priority_of (DmFeedbackStore *store, const char *id)
+{
+  DmFeedbackPart *p = dm_feedback_store_find (store, id);
+  float lo = INFINITY, hi = -INFINITY;
+
+  for (guint i = 0; i < store->parts->len; i++)
+    {
+      const DmFeedbackPart *q = store->parts->pdata[i];
+
+      if (g_str_equal (q->class_name, p->class_name))
+        lo = MIN (lo, q->score), hi = MAX (hi, q->score);
+    }
+  return dm_label_priority (&p->thresholds, p->score, hi > lo ? hi - lo : 1.0);
+}
+
+static void
+verify (GtkWidget *window)
+{
+  DmWindow *self = DM_WINDOW (window);
+  GtkWidget *page = GTK_WIDGET (self->verify_page);
+  g_autoptr (DmFeedbackStore) store = dm_feedback_store_load (folder, NULL);
+  g_autoptr (DmFeedbackStore) after = NULL;
+  const char *const *ids;
+  g_autofree char *first = NULL;
+  guint n = 0;
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "review");
+  gtk_stack_set_visible_child_name (self->review_stack, "verify");
+  g_assert_true (dm_test_gui_wait_until (verify_read, page, 30000));
+  ids = dm_verify_page_get_ids (DM_VERIFY_PAGE (page));
+  /* label next: the verdicts that change the most come first */
+  for (; ids[n] != NULL; n++)
+    if (n > 0)
+      g_assert_cmpfloat (priority_of (store, ids[n - 1]), <=, priority_of (store, ids[n]));
+  g_assert_cmpuint (n, ==, store->parts->len);
+  first = g_strdup (ids[0]);
+  shot (window, "verify");
+  /* a verdict, then the part joins its class's training images */
+  activate (page, "verify.label", g_variant_new ("(ss)", first, "good"));
+  activate (page, "verify.add", g_variant_new_string (first));
+  g_assert_true (dm_test_gui_wait_until (verify_has_new, page, 30000));
+  after = dm_feedback_store_load (folder, NULL);
+  g_assert_cmpint (dm_feedback_store_find (after, first)->added, ==, DM_FEEDBACK_ADDED_GOOD);
+  shot (window, "verify-added");
+  adw_view_stack_set_visible_child_name (self->view_stack, "line");
+}
+
 /* ---- a camera streaming: the window's frames ---- */
 
 static void
@@ -439,6 +501,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
   dm_test_gui_wait_frames (window, 2);
   shot (window, "line-empty");
   own_station (window, page);
+  verify (window);
   streaming (window, page);
   follow (window, page);
   gtk_window_destroy (GTK_WINDOW (window));

@@ -194,7 +194,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
   activate (page, "models.delete", g_variant_new_uint32 (2));
   shot (window, "models-deleted");
   /* the History page shows each step, the newest first */
-  adw_view_stack_set_visible_child_name (self->view_stack, "history");
+  gtk_stack_set_visible_child_name (self->models_stack, "history");
   g_assert_true (dm_test_gui_wait_until (history_read, self->history_page, 30000));
   shot (window, "history");
   /* the window closed: the deletion can no longer be undone, its files go */
