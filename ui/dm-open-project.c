@@ -126,6 +126,8 @@ pending_audit_free (PendingAudit *p)
   g_free (p);
 }
 
+static void flush_pending (DmOpenProject *self, gboolean emit);
+
 static gboolean
 audit_write (DmOpenProject *self,
              const char *action,
@@ -149,6 +151,9 @@ dm_open_project_audit (DmOpenProject *self,
                        GError **error)
 {
   g_return_val_if_fail (DM_IS_OPEN_PROJECT (self), FALSE);
+  /* a burst still at rest goes first: the trail keeps the order things
+   * were done in */
+  flush_pending (self, TRUE);
   if (!audit_write (self, action, target, value, previous, error))
     return FALSE;
   dm_open_project_changed (self, "audit");
