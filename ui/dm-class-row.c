@@ -87,6 +87,8 @@ dm_class_row_new (const DmProjectClass *c)
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, folders, -1);
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->folders_button),
                                               g_variant_new_string (c->name));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->folders_button),
+                                      "win.edit-class-folders");
     }
   return GTK_WIDGET (self);
 }

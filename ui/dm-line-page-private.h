@@ -42,6 +42,8 @@ typedef enum
 } DmLineMode;
 
 #define DM_LINE_FIGURES 8
+/* the strip's rejects and uncertain parts */
+#define DM_LINE_STRIP_MAX 12
 
 struct _DmLinePage
 {
@@ -84,28 +86,38 @@ struct _DmLinePage
 
   /* the station (dm-line-page-run.c) */
   DmLineMode mode;
-  DmStation *station;    /* DM_LINE_OWN, running */
-  char *followed;        /* the journal folder of the station followed */
-  DmJob *station_job;    /* starting or stopping the own station */
-  gboolean restart;      /* start again once stopped (a model was promoted) */
-  DmLineLive *live;      /* what the committer hands over */
-  int resize, crop;      /* the model's input, for the heatmaps */
-  guint model_version;   /* the version the own station runs */
+  DmStation *station;     /* DM_LINE_OWN, running */
+  char *followed;         /* the journal folder of the station followed */
+  DmJob *station_job;     /* starting or stopping the own station */
+  gboolean restart;       /* start again once stopped (a model was promoted) */
+  DmLineLive *live;       /* what the committer hands over */
+  int resize, crop;       /* the model's input, for the heatmaps */
+  guint model_version;    /* the version the own station runs */
   DmStationStatus status; /* the last one seen */
   gboolean has_status;
-  char *error;           /* shown above the live view, or NULL */
+  char *error; /* shown above the live view, or NULL */
   guint poll_id;
-  DmJob *poll_job;       /* reading a followed station's status and journal */
+  DmJob *poll_job; /* reading a followed station's status and journal */
   DmJournalPosition followed_position;
   gboolean followed_started;
   DmJob *render_job;
-  char *health_shape;    /* the rows of the health list: uri and trouble flag each */
-  guint n_shown;         /* latest pictures shown */
-  DmJob *import_job;     /* bringing parts back into the project */
-  guint64 imported_seq;  /* the journal's last seq when the last import began */
+  char *health_shape;   /* the rows of the health list: uri and trouble flag each */
+  guint n_shown;        /* latest pictures shown */
+  DmJob *import_job;    /* bringing parts back into the project */
+  guint64 imported_seq; /* the journal's last seq when the last import began */
   gint64 last_import_us;
   guint n_imported;
 };
+
+/* dm-line-page-live.c */
+/* The station's on_part (its committer thread): data is a DmLineLive. */
+void dm_line_live_on_part (
+  const DmPart *part, const float *map, GBytes *bytes, const DmImage *frame, gpointer data);
+void dm_line_page_show_status (DmLinePage *self);
+void dm_line_page_show_state (DmLinePage *self);
+void dm_line_page_show_errors (DmLinePage *self);
+/* Draws what the committer handed over since the last time, in a job. */
+void dm_line_page_maybe_render (DmLinePage *self);
 
 /* dm-line-page-run.c */
 void dm_line_page_run_init (DmLinePage *self);
