@@ -222,13 +222,16 @@ test_bad_versions (void)
 {
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *file = g_build_filename (tmp, "project.json", NULL);
+  /* two versions of one id */
+  static const char two_ids[]
+    = "{\"version\": 2, \"versions\": [{\"id\": 1, \"model\": \"a\"}, {\"id\": 1, \"model\": "
+      "\"b\"}]}";
   const char *cases[] = {
     "{\"version\": 2, \"versions\": [3]}",
     "{\"version\": 2, \"versions\": [{\"id\": 1}]}",
     "{\"version\": 2, \"versions\": [{\"id\": 1, \"model\": \"/etc/passwd\"}]}",
     "{\"version\": 2, \"versions\": [{\"id\": 1, \"model\": \"../x.dinomaly\"}]}",
-    "{\"version\": 2, \"versions\": [{\"id\": 1, \"model\": \"a\"}, {\"id\": 1, \"model\": "
-    "\"b\"}]}",
+    two_ids,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -297,6 +300,8 @@ test_report_version_and_audit (void)
   g_autoptr (DmAuditEntry) b
     = dm_audit_entry_new (DM_AUDIT_LABEL, "/data/washer/test/dent/003.png", "defect", "none", 1);
 
+  /* trained: version 1 is the active one */
+  g_assert_true (dm_project_train_get_results (job) != NULL);
   g_assert_true (dm_audit_append (folder, a, &error));
   g_assert_true (dm_audit_append (folder, b, &error));
   results_dir = dm_project_results_folder (p);
