@@ -216,24 +216,6 @@ load_average (void)
   return g_strdup_printf ("%s %s %s", fields[0], fields[1], fields[2]);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 /* Every committed frame's latency, acquisition to commit. */
 typedef struct
 {
@@ -575,14 +557,14 @@ bench (Options *o)
     }
   g_clear_pointer (&station, dm_station_free);
   reference_clear (&r);
-  remove_tree (folder);
+  dm_file_remove_tree (folder, NULL);
   return DM_CLI_OK;
 
 failed:
   g_clear_pointer (&station, dm_station_free);
   reference_clear (&r);
   if (folder != NULL)
-    remove_tree (folder);
+    dm_file_remove_tree (folder, NULL);
   dm_cli_print_error ("bench station", error);
   return DM_CLI_FAILED;
 }

@@ -12,6 +12,7 @@
 #include "dm-cli-eval-private.h"
 #include "dm-cli.h"
 #include "dm-project-report.h"
+#include "dm-project-versions.h"
 #include "dm-report.h"
 
 typedef struct
@@ -165,7 +166,7 @@ report_project (const char *dir,
 
   if (project == NULL)
     goto failed;
-  results_dir = dm_project_subfolder (project, "results");
+  results_dir = dm_project_results_folder (project);
   results = dm_project_results_load (results_dir, &error);
   if (results == NULL)
     {

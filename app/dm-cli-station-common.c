@@ -104,6 +104,10 @@ dm_cli_station_entries (DmCliStationOptions *o, gboolean with_sources)
       "score a damaged but decodable image (a JPEG with corrupt scan data) with a note in its "
       "record, instead of an error record",
       NULL },
+    { "keep-passes", 0, 0, G_OPTION_ARG_INT, &o->keep_passes,
+      "keep the image and map of one pass in N too, for a person to verify in the window "
+      "(0: none)",
+      "N" },
     { "drain", 0, 0, G_OPTION_ARG_DOUBLE, &o->drain_seconds,
       "on stop, seconds the outputs get to catch up (10)", "S" },
     { "log", 0, 0, G_OPTION_ARG_FILENAME, &o->log_path,
@@ -165,6 +169,7 @@ dm_cli_station_settings (const char *command, DmCliStationOptions *o, DmStationS
   s->segment_bytes = (guint64)o->segment_mb << 20;
   s->keep_images = !o->no_keep_images;
   s->accept_damaged = o->accept_damaged;
+  s->keep_passes = (guint)MAX (o->keep_passes, 0);
   s->drain_seconds = o->drain_seconds;
   for (char **u = o->sources; u != NULL && *u != NULL; u++)
     g_ptr_array_add (s->sources, g_strdup (*u));

@@ -25,6 +25,7 @@ typedef struct
   int segment_mb;
   gboolean no_keep_images;
   gboolean accept_damaged;
+  int keep_passes;
   double drain_seconds;
   /* the run */
   char *log_path;

@@ -344,6 +344,17 @@ train_project (const char *folder, gboolean resume, int threads)
       printf ("; %u test and held-out images of %u classes scored", n, results->n_classes);
     }
   printf ("\n");
+  {
+    guint version = dm_project_train_get_version_id (job);
+
+    /* a later version waits to be compared and promoted (the Models page) */
+    if (project->active_version == version)
+      printf ("%s: version %u is the active model\n", project->name, version);
+    else
+      printf ("%s: version %u saved beside the active version %u: compare and promote it on "
+              "the Models page\n",
+              project->name, version, project->active_version);
+  }
   return DM_CLI_OK;
 
 failed:

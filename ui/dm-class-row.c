@@ -18,6 +18,7 @@ struct _DmClassRow
   GtkEntry *name_entry;
   GtkLabel *source_label;
   GtkLabel *counts_label;
+  GtkButton *folders_button;
   GtkButton *rename_button;
   GtkButton *remove_button;
   GtkScrolledWindow *strip_scroller;
@@ -74,6 +75,21 @@ dm_class_row_new (const DmProjectClass *c)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, remove, -1);
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->remove_button),
                                           g_variant_new_string (c->name));
+  /* a class of plain folders: its test images, masks and hold-out are set here */
+  if (g_strcmp0 (c->layout, "folders") == 0)
+    {
+      g_autofree char *folders
+        = g_strdup_printf (_ ("Test images, masks and hold-out of “%s”"), c->name);
+
+      gtk_widget_set_visible (GTK_WIDGET (self->folders_button), TRUE);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->folders_button), folders);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->folders_button),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, folders, -1);
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->folders_button),
+                                              g_variant_new_string (c->name));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->folders_button),
+                                      "win.edit-class-folders");
+    }
   return GTK_WIDGET (self);
 }
 
@@ -282,6 +298,7 @@ dm_class_row_class_init (DmClassRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmClassRow, name_entry);
   gtk_widget_class_bind_template_child (widget_class, DmClassRow, source_label);
   gtk_widget_class_bind_template_child (widget_class, DmClassRow, counts_label);
+  gtk_widget_class_bind_template_child (widget_class, DmClassRow, folders_button);
   gtk_widget_class_bind_template_child (widget_class, DmClassRow, rename_button);
   gtk_widget_class_bind_template_child (widget_class, DmClassRow, remove_button);
   gtk_widget_class_bind_template_child (widget_class, DmClassRow, strip_scroller);

@@ -13,6 +13,7 @@
 #include "dm-inspect-job.h"
 #include "dm-model-set.h"
 #include "dm-project-results.h"
+#include "dm-project-versions.h"
 
 /* ---- one result ---- */
 
@@ -206,7 +207,7 @@ dm_inspect_job_new (const DmProject *project,
   self->paths = g_strdupv ((char **)paths);
   self->model_path = g_steal_pointer (&model);
   self->backbone_path = g_strdup (project->backbone_path);
-  self->results_dir = dm_project_subfolder (project, "results");
+  self->results_dir = dm_project_results_folder (project);
   for (guint i = 0; i < project->classes->len; i++)
     {
       const DmProjectClass *pc = project->classes->pdata[i];

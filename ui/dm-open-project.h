@@ -7,8 +7,13 @@
  *   "classes"   classes added, removed, renamed
  *   "backbone"  the backbone file or random weights
  *   "training"  the preset or a training setting
- *   "model"     a model trained (thresholds proposed, results written)
- *   "review"    thresholds and labels set on the Review page */
+ *   "model"     a model trained, or another version promoted (the active
+ *               model, its results and thresholds changed)
+ *   "versions"  a version added, deleted or restored
+ *   "review"    thresholds and labels set on the Review page
+ *   "feedback"  parts from the line arrived or were added to their class
+ *   "line"      the line's sources, outputs or settings
+ *   "audit"     a record appended to the audit trail */
 #pragma once
 
 #include <gio/gio.h>
@@ -43,5 +48,25 @@ const char *dm_open_project_get_removed_class (DmOpenProject *self);
  * saved yet; FALSE with an error when another class took its name
  * meanwhile (then it is forgotten). */
 gboolean dm_open_project_undo_remove_class (DmOpenProject *self, GError **error);
+
+/* Appends a record of what the user did to the project's audit trail
+ * (dm-project-audit.h: by this account, now, with the active version) and
+ * emits "changed::audit". */
+gboolean dm_open_project_audit (DmOpenProject *self,
+                                const char *action,
+                                const char *target,
+                                const char *value,
+                                const char *previous,
+                                GError **error);
+/* The same for a change that comes in bursts (a threshold slider, strokes
+ * of a brush): one record per action and target once it rests for a
+ * moment, from the first previous to the last value. */
+void dm_open_project_audit_later (DmOpenProject *self,
+                                  const char *action,
+                                  const char *target,
+                                  const char *value,
+                                  const char *previous);
+/* Writes the records waiting to rest now (a closing project). */
+void dm_open_project_audit_flush (DmOpenProject *self);
 
 G_END_DECLS

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "dm-project-report.h"
+#include "dm-project-versions.h"
 #include "dm-report-job.h"
 
 gboolean
 dm_report_job_has_results (const DmProject *project)
 {
-  g_autofree char *path = g_build_filename (project->folder, "results", DM_RESULTS_FILE, NULL);
+  g_autofree char *dir = dm_project_results_folder (project);
+  g_autofree char *path = g_build_filename (dir, DM_RESULTS_FILE, NULL);
 
   return g_file_test (path, G_FILE_TEST_IS_REGULAR);
 }
@@ -41,7 +43,7 @@ input_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
 
   if (project == NULL)
     return FALSE;
-  dir = dm_project_subfolder (project, "results");
+  dir = dm_project_results_folder (project);
   results = dm_project_results_load (dir, error);
   if (results != NULL)
     in->input = dm_project_report_input (project, results, error);

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "dm-feedback.h"
+#include "dm-project-audit.h"
 #include "dm-review-cell.h"
+#include "dm-project-versions.h"
 #include "dm-review-page-private.h"
 
 G_DEFINE_FINAL_TYPE (DmReviewPage, dm_review_page, ADW_TYPE_BIN)
@@ -147,6 +149,18 @@ update_decisions (DmReviewPage *self, guint class_index)
   update_summary (self);
 }
 
+/* "image=0.5213 pixel=0.4410 uncertain=0.4800..0.5600" for the trail */
+static char *
+describe_thresholds (const DmThresholds *t)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "image=%.4f pixel=%.4f", t->image, t->pixel);
+  if (isfinite (t->uncertain_low) && isfinite (t->uncertain_high))
+    g_string_append_printf (s, " uncertain=%.4f..%.4f", t->uncertain_low, t->uncertain_high);
+  return g_string_free (s, FALSE);
+}
+
 void
 dm_review_page_set_thresholds (DmReviewPage *self, guint class_index, const DmThresholds *t)
 {
@@ -158,6 +172,17 @@ dm_review_page_set_thresholds (DmReviewPage *self, guint class_index, const DmTh
                              self->results->classes[class_index].name);
   if (c == NULL)
     return;
+  {
+    DmThresholds before = { .image = c->image_threshold,
+                            .uncertain_low = c->uncertain_low,
+                            .uncertain_high = c->uncertain_high,
+                            .pixel = c->pixel_threshold };
+    g_autofree char *was = describe_thresholds (&before);
+    g_autofree char *now = describe_thresholds (t);
+
+    /* a slider moves in bursts: one record once it rests */
+    dm_open_project_audit_later (self->project, DM_AUDIT_THRESHOLD, c->name, now, was);
+  }
   c->image_threshold = t->image;
   c->pixel_threshold = t->pixel;
   c->uncertain_low = t->uncertain_low;
@@ -497,7 +522,7 @@ load_results (DmReviewPage *self)
   if (self->project == NULL)
     return;
   load = g_new0 (Load, 1);
-  load->folder = dm_project_subfolder (dm_open_project_get_project (self->project), "results");
+  load->folder = dm_project_results_folder (dm_open_project_get_project (self->project));
   self->results_job = dm_job_new (load_run, load, (GDestroyNotify)load_free);
   g_signal_connect_swapped (self->results_job, "finished", G_CALLBACK (on_results_loaded), self);
   dm_job_start (self->results_job);
@@ -567,6 +592,24 @@ dm_review_page_get_current (DmReviewPage *self)
   return gtk_single_selection_get_selected_item (self->selection);
 }
 
+static const char *
+label_name (DmUserLabel label)
+{
+  return label == DM_USER_LABEL_GOOD ? "good" : label == DM_USER_LABEL_DEFECT ? "defect" : "none";
+}
+
+/* The verdict in the audit trail: an undone one is a record too. */
+static void
+record_label (DmReviewPage *self, const char *path, DmUserLabel before, DmUserLabel after)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (before != after
+      && !dm_open_project_audit (self->project, DM_AUDIT_LABEL, path, label_name (after),
+                                 label_name (before), &error))
+    g_warning ("%s", error->message);
+}
+
 gboolean
 dm_review_page_label_image (DmReviewPage *self, const char *path, DmUserLabel label)
 {
@@ -577,6 +620,7 @@ dm_review_page_label_image (DmReviewPage *self, const char *path, DmUserLabel la
   if (self->results == NULL || (item = dm_review_page_find_item (self, path)) == NULL)
     return FALSE;
   c = dm_review_item_get_class_index (item);
+  record_label (self, path, dm_project_get_label (dm_review_page_project (self), path), label);
   dm_project_set_label (dm_review_page_project (self), path, label);
   dm_review_item_set_user_label (item, label);
   if (self->panel_class == (int)c)

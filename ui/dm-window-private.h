@@ -9,9 +9,13 @@
 
 #include "dm-data-page.h"
 #include "dm-job.h"
+#include "dm-history-page.h"
+#include "dm-line-page.h"
+#include "dm-models-page.h"
 #include "dm-open-project.h"
 #include "dm-review-page.h"
 #include "dm-train-page.h"
+#include "dm-verify-page.h"
 #include "dm-window.h"
 
 G_BEGIN_DECLS
@@ -31,6 +35,12 @@ struct _DmWindow
   DmDataPage *data_page;
   DmTrainPage *train_page;
   DmReviewPage *review_page;
+  DmLinePage *line_page;
+  DmModelsPage *models_page;
+  DmHistoryPage *history_page;
+  DmVerifyPage *verify_page;
+  GtkStack *review_stack; /* the test images and the parts from the line */
+  GtkStack *models_stack; /* the versions and the history */
 
   DmOpenProject *project;        /* "project", bound to every page's; NULL: none open */
   GtkNativeDialog *chooser;      /* the file chooser shown */

@@ -11,7 +11,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dm-class-folders.h"
 #include "dm-feedback.h"
+#include "dm-project-audit.h"
 #include "dm-start-page.h"
 #include "dm-vit-random.h"
 #include "dm-window-private.h"
@@ -256,6 +258,96 @@ move_masks (DmWindow *self, const char *old_name, const char *new_name)
 }
 
 static void
+edit_class_folders_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  DmProjectClass *c = self->project != NULL
+                        ? dm_project_find_class (project (self), g_variant_get_string (param, NULL))
+                        : NULL;
+
+  if (c != NULL)
+    gtk_window_present (GTK_WINDOW (dm_class_folders_new (GTK_WINDOW (self), c)));
+}
+
+/* A folder the user named: absolute, a folder; NULL for none (""). */
+static gboolean
+check_folder (DmWindow *self, const char *path, gboolean test, char **out)
+{
+  g_autofree char *good = NULL, *defect = NULL;
+  g_autofree char *text = NULL;
+
+  *out = NULL;
+  if (path[0] == '\0')
+    return TRUE;
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    text = g_strdup_printf (_ ("%s: no such folder"), path);
+  else if (test)
+    {
+      good = g_build_filename (path, "good", NULL);
+      defect = g_build_filename (path, "defect", NULL);
+      if (!g_file_test (good, G_FILE_TEST_IS_DIR) && !g_file_test (defect, G_FILE_TEST_IS_DIR))
+        text = g_strdup_printf (_ ("%s has neither good/ nor defect/ inside"), path);
+    }
+  if (text != NULL)
+    {
+      toast (self, text);
+      return FALSE;
+    }
+  *out = g_canonicalize_filename (path, NULL);
+  return TRUE;
+}
+
+static char *
+describe_folders (const DmProjectClass *c)
+{
+  return g_strdup_printf ("test=%s masks=%s holdout=%.2f",
+                          c->test_source != NULL ? c->test_source : "",
+                          c->mask_source != NULL ? c->mask_source : "", c->holdout_fraction);
+}
+
+/* (class, test folder, mask folder, hold-out fraction): "" is none; the
+ * fraction is the project's, set on every class. */
+static void
+set_class_folders_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  DmWindow *self = DM_WINDOW (widget);
+  const char *class_name, *test, *mask;
+  g_autofree char *test_path = NULL, *mask_path = NULL, *before = NULL, *after = NULL;
+  g_autoptr (GError) error = NULL;
+  DmProject *p = project (self);
+  DmProjectClass *c;
+  double holdout;
+
+  if (p == NULL)
+    return;
+  g_variant_get (param, "(&s&s&sd)", &class_name, &test, &mask, &holdout);
+  c = dm_project_find_class (p, class_name);
+  if (c == NULL || g_strcmp0 (c->layout, "folders") != 0)
+    return;
+  if (!(holdout >= 0 && holdout <= 0.9))
+    {
+      toast (self, _ ("The share held out is between 0 and 0.9"));
+      return;
+    }
+  if (!check_folder (self, test, TRUE, &test_path) || !check_folder (self, mask, FALSE, &mask_path))
+    return;
+  before = describe_folders (c);
+  g_free (c->test_source);
+  c->test_source = g_steal_pointer (&test_path);
+  g_free (c->mask_source);
+  c->mask_source = g_steal_pointer (&mask_path);
+  for (guint i = 0; i < p->classes->len; i++)
+    ((DmProjectClass *)p->classes->pdata[i])->holdout_fraction = holdout;
+  after = describe_folders (c);
+  if (g_str_equal (before, after))
+    return;
+  if (save (self, "classes")
+      && !dm_open_project_audit (self->project, DM_AUDIT_CLASS_FOLDERS, class_name, after, before,
+                                 &error))
+    g_warning ("%s", error->message);
+}
+
+static void
 rename_class_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   DmWindow *self = DM_WINDOW (widget);
@@ -455,6 +547,10 @@ dm_window_class_init_project_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.undo-remove-class", NULL,
                                    undo_remove_class_action);
   gtk_widget_class_install_action (widget_class, "win.rename-class", "(ss)", rename_class_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-class-folders", "s",
+                                   edit_class_folders_action);
+  gtk_widget_class_install_action (widget_class, "win.set-class-folders", "(sssd)",
+                                   set_class_folders_action);
   gtk_widget_class_install_action (widget_class, "win.import-dataset", NULL, import_dataset_action);
   gtk_widget_class_install_action (widget_class, "win.import-visa-csv", NULL,
                                    import_visa_csv_action);

@@ -10,6 +10,8 @@
 #include <math.h>
 
 #include "dm-feedback.h"
+#include "dm-project-audit.h"
+#include "dm-project-versions.h"
 #include "dm-window-private.h"
 
 static DmTrainJob *
@@ -34,6 +36,20 @@ on_running (DmWindow *self, GParamSpec *pspec, DmJob *job)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", running);
 }
 
+/* A new version in the audit trail: its id, and its training images. */
+static void
+record_version (DmWindow *self, const DmProjectVersion *v)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = g_strdup_printf ("%u", v->id);
+  g_autofree char *what
+    = g_strdup_printf ("%u images (%u from the line), data %.12s", v->n_train, v->n_line_parts,
+                       v->data_fingerprint != NULL ? v->data_fingerprint : "");
+
+  if (!dm_open_project_audit (self->project, DM_AUDIT_TRAIN, id, what, NULL, &error))
+    g_warning ("%s", error->message);
+}
+
 /* The model (also of a run stopped while scoring) into the project. */
 static void
 on_train_finished (DmWindow *self, DmJob *job)
@@ -42,9 +58,13 @@ on_train_finished (DmWindow *self, DmJob *job)
 
   if (self->project != NULL && dm_train_job_has_model (DM_TRAIN_JOB (job)))
     {
-      if (!dm_train_job_apply (DM_TRAIN_JOB (job), dm_open_project_get_project (self->project),
-                               &error))
+      DmProject *project = dm_open_project_get_project (self->project);
+      guint before = project->versions->len;
+
+      if (!dm_train_job_apply (DM_TRAIN_JOB (job), project, &error))
         dm_feedback_error (GTK_WIDGET (self), _ ("Could Not Save the Project"), error);
+      else if (project->versions->len > before)
+        record_version (self, project->versions->pdata[project->versions->len - 1]);
       /* results, thresholds, metrics: every page showing them reads them anew */
       dm_open_project_changed (self->project, "model");
     }

@@ -250,6 +250,9 @@ dm_window_dispose (GObject *object)
   /* a run still under way stops (keeping a checkpoint), unseen */
   if (self->train_page != NULL && dm_train_page_get_job (self->train_page) != NULL)
     dm_job_discard (DM_JOB (dm_train_page_get_job (self->train_page)));
+  /* the line's station drains before the window goes */
+  if (self->line_page != NULL)
+    dm_line_page_shutdown (self->line_page);
   /* the pages let go of the project first (a mask being painted is saved) */
   dm_window_set_project (self, NULL);
   drop_chooser (self);
@@ -293,6 +296,10 @@ dm_window_class_init (DmWindowClass *klass)
   g_type_ensure (DM_TYPE_TRAIN_PAGE);
   g_type_ensure (DM_TYPE_REVIEW_PAGE);
   g_type_ensure (DM_TYPE_INSPECT_PAGE);
+  g_type_ensure (DM_TYPE_LINE_PAGE);
+  g_type_ensure (DM_TYPE_MODELS_PAGE);
+  g_type_ensure (DM_TYPE_HISTORY_PAGE);
+  g_type_ensure (DM_TYPE_VERIFY_PAGE);
   g_type_ensure (DM_TYPE_METRICS_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dinomaly/Studio/dm-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DmWindow, toast_overlay);
@@ -302,6 +309,12 @@ dm_window_class_init (DmWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmWindow, data_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, DmWindow, review_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, line_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, models_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, history_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, verify_page);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, review_stack);
+  gtk_widget_class_bind_template_child (widget_class, DmWindow, models_stack);
 
   /* (path, "good" | "defect" | "none") */
   gtk_widget_class_install_action (widget_class, "win.label-image", "(ss)", label_image_action);

@@ -124,6 +124,31 @@ dm_dataset_find_class (const DmDataset *ds, const char *name)
   return -1;
 }
 
+gboolean
+dm_dataset_add_image (DmDataset *ds,
+                      const char *class_name,
+                      const char *path,
+                      DmSplit split,
+                      DmLabel label,
+                      const char *defect_type,
+                      const char *mask_path,
+                      DmDatasetChecks checks,
+                      GError **error)
+{
+  int c = dm_dataset_find_class (ds, class_name);
+  gboolean added;
+
+  if (c < 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "no class “%s” in the dataset", class_name);
+      return FALSE;
+    }
+  added = dm_dataset_commit_sample (ds, (guint)c, split, label, defect_type, path,
+                                    label == DM_LABEL_DEFECT ? mask_path : NULL, checks);
+  dm_dataset_finish (ds);
+  return added;
+}
+
 guint
 dm_dataset_get_class (DmDataset *ds, const char *name, const char *dir)
 {

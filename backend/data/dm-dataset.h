@@ -303,6 +303,22 @@ gboolean dm_dataset_add_folders (DmDataset *dataset,
  * out exactly those, whatever the fraction, and trains on all the others. */
 gboolean dm_dataset_set_holdout (DmDataset *dataset, double fraction, guint64 seed, GError **error);
 
+/* One more image for a class already in the dataset (split TRAIN: a
+ * normal training image, subject to the hold-out; split TEST: a test
+ * image of label with its defect type and mask, may be NULL), after the
+ * checks asked for. FALSE with an error when there is no such class; a
+ * file that fails the checks, or is there already, is a problem and
+ * FALSE without an error. */
+gboolean dm_dataset_add_image (DmDataset *dataset,
+                               const char *class_name,
+                               const char *path,
+                               DmSplit split,
+                               DmLabel label,
+                               const char *defect_type,
+                               const char *mask_path,
+                               DmDatasetChecks checks,
+                               GError **error);
+
 /* The index of the class called name, or -1. */
 int dm_dataset_find_class (const DmDataset *dataset, const char *name);
 

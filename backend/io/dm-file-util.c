@@ -428,3 +428,61 @@ dm_format_bytes (guint64 bytes)
   return u == 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT " byte%s", bytes, bytes == 1 ? "" : "s")
                 : g_strdup_printf ("%.1f %s", v, units[u]);
 }
+
+gboolean
+dm_file_remove_tree (const char *path, GError **error)
+{
+  gboolean ok = TRUE;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+      const char *name;
+
+      if (dir == NULL)
+        return FALSE;
+      while (ok && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          ok = dm_file_remove_tree (child, error);
+        }
+      if (ok && g_rmdir (path) != 0)
+        {
+          int saved = errno;
+          g_autofree char *display = g_filename_display_name (path);
+
+          g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot remove: %s", display,
+                       g_strerror (saved));
+          ok = FALSE;
+        }
+      return ok;
+    }
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      int saved = errno;
+      g_autofree char *display = g_filename_display_name (path);
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot remove: %s", display,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+dm_file_make_parent (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_autofree char *display = g_filename_display_name (dir);
+
+      g_set_error (error, DM_ERROR, DM_ERROR_IO, "%s: cannot create the folder: %s", display,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}

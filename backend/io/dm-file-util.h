@@ -70,6 +70,14 @@ int dm_open_regular (const char *path, gsize *size, GError **error);
 gboolean dm_file_read_regular (
   const char *path, gsize max_size, char **contents, gsize *length, GError **error);
 
+/* Creates the folder a file is to be written in (and its parents). */
+gboolean dm_file_make_parent (const char *path, GError **error);
+
+/* Removes path and, for a folder, everything in it (symbolic links are
+ * removed, never followed). FALSE with an error naming the first file
+ * that could not be removed; a missing path is no error. */
+gboolean dm_file_remove_tree (const char *path, GError **error);
+
 /* SHA-256 of a file's content, 64 lowercase hex digits (read in 1 MiB
  * pieces: never the whole file in memory). */
 char *dm_file_sha256 (const char *path, GError **error);

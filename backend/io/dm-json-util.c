@@ -17,6 +17,32 @@ dm_json_now_iso8601 (void)
 }
 
 char *
+dm_json_format_time_us (gint64 us)
+{
+  g_autoptr (GDateTime) t = NULL;
+  g_autofree char *seconds = NULL;
+
+  /* before 1970 is no time a record was made */
+  us = MAX (us, 0);
+  t = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
+  if (t == NULL)
+    return g_strdup ("1970-01-01T00:00:00.000000Z");
+  seconds = g_date_time_format (t, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%06dZ", seconds, (int)(us % G_USEC_PER_SEC));
+}
+
+gboolean
+dm_json_parse_time_us (const char *text, gint64 *us)
+{
+  g_autoptr (GDateTime) t = text != NULL ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+
+  if (t == NULL)
+    return FALSE;
+  *us = g_date_time_to_unix (t) * G_USEC_PER_SEC + g_date_time_get_microsecond (t);
+  return TRUE;
+}
+
+char *
 dm_json_dup_string (JsonObject *o, const char *member)
 {
   JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;

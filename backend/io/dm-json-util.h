@@ -12,6 +12,13 @@ G_BEGIN_DECLS
 /* "2026-11-30T08:00:00Z": now, UTC. */
 char *dm_json_now_iso8601 (void);
 
+/* Microseconds since 1970 UTC as "2026-12-07T21:14:30.123456Z" (times
+ * before 1970 as 1970): the time stamps of records (journal, audit). */
+char *dm_json_format_time_us (gint64 us);
+/* An ISO 8601 time (any zone) as microseconds since 1970 UTC; FALSE when
+ * text is no such time. */
+gboolean dm_json_parse_time_us (const char *text, gint64 *us);
+
 /* A copy of a string member, or NULL when missing or not a string. */
 char *dm_json_dup_string (JsonObject *object, const char *member);
 /* A number member (integer or double), or fallback (object may be NULL). */

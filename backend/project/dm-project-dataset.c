@@ -3,6 +3,30 @@
 #include "dm-project-dataset.h"
 
 #include "dm-error.h"
+#include "dm-project-feedback.h"
+
+/* Line parts a person added to their classes: good ones train, defects
+ * test (with the mask painted on them, if any). */
+static void
+add_line_parts (DmDataset *dataset, const DmProject *project, DmDatasetChecks checks)
+{
+  g_autoptr (DmFeedbackStore) store = dm_feedback_store_load (project->folder, NULL);
+
+  for (guint i = 0; store != NULL && i < store->parts->len; i++)
+    {
+      const DmFeedbackPart *p = store->parts->pdata[i];
+      gboolean defect = p->added == DM_FEEDBACK_ADDED_DEFECT;
+      g_autofree char *mask = NULL;
+
+      if (p->added == DM_FEEDBACK_NOT_ADDED || dm_dataset_find_class (dataset, p->class_name) < 0)
+        continue;
+      mask = dm_project_mask_path (project, p->class_name, p->image);
+      dm_dataset_add_image (dataset, p->class_name, p->image,
+                            defect ? DM_SPLIT_TEST : DM_SPLIT_TRAIN,
+                            defect ? DM_LABEL_DEFECT : DM_LABEL_GOOD, defect ? "line" : "good",
+                            g_file_test (mask, G_FILE_TEST_IS_REGULAR) ? mask : NULL, checks, NULL);
+    }
+}
 
 static gboolean
 add_class (DmDataset *dataset, const DmProjectClass *c, DmDatasetChecks checks, GError **error)
@@ -58,5 +82,6 @@ dm_project_load_dataset (const DmProject *project,
       if (!add_class (dataset, c, checks, &local) && class_errors != NULL)
         g_ptr_array_add (class_errors, g_strdup (local->message));
     }
+  add_line_parts (dataset, project, checks);
   return g_steal_pointer (&dataset);
 }

@@ -11,7 +11,8 @@
 
 G_BEGIN_DECLS
 
-/* Loads every class of the project. A class whose source cannot be read at
+/* Loads every class of the project, with the parts from the line that a
+ * person added to them (dm-project-feedback.h). A class whose source cannot be read at
  * all (a folder that is gone, say) does not stop the others: its error
  * message goes to class_errors (strings, may be NULL). The hold-out
  * fraction is the first class's (the project's setting), seed 0. */

@@ -10,8 +10,10 @@
 #include "dm-error.h"
 #include "dm-model-file.h"
 #include "dm-model-set.h"
+#include "dm-project-audit.h"
 #include "dm-project-dataset.h"
 #include "dm-project-metrics.h"
+#include "dm-project-versions.h"
 
 #define MAP_PIXELS (DM_REPORT_MAP_SIZE * DM_REPORT_MAP_SIZE)
 
@@ -82,6 +84,43 @@ judge_class (DmReportClass *k,
   return TRUE;
 }
 
+/* What an audit record is about, short: an image by its name and folder
+ * (test/hole/000.png is "hole/000.png"), a version by its number. */
+static char *
+audit_target (const DmAuditEntry *e)
+{
+  g_autofree char *dir = NULL, *folder = NULL, *name = NULL;
+
+  if (g_str_equal (e->action, DM_AUDIT_TRAIN) || g_str_equal (e->action, DM_AUDIT_PROMOTE)
+      || g_str_equal (e->action, DM_AUDIT_ROLL_BACK)
+      || g_str_equal (e->action, DM_AUDIT_DELETE_VERSION)
+      || g_str_equal (e->action, DM_AUDIT_RESTORE_VERSION))
+    return g_strdup_printf (_ ("version %s"), e->target);
+  if (!g_path_is_absolute (e->target))
+    return g_strdup (e->target);
+  dir = g_path_get_dirname (e->target);
+  folder = g_filename_display_basename (dir);
+  name = g_filename_display_basename (e->target);
+  return g_build_filename (folder, name, NULL);
+}
+
+static void
+add_audit (DmReportInput *in, const DmProject *project)
+{
+  g_autoptr (GPtrArray) entries = dm_audit_read (project->folder, NULL, NULL);
+
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      const DmAuditEntry *e = entries->pdata[i];
+      g_autofree char *time = dm_audit_entry_format_time (e);
+      g_autofree char *target = audit_target (e);
+      g_autofree char *change = dm_audit_entry_describe_change (e);
+
+      dm_report_input_add_audit (in, time, e->user, dm_audit_action_title (e->action), target,
+                                 change);
+    }
+}
+
 DmReportInput *
 dm_project_report_input (const DmProject *project, DmProjectResults *r, GError **error)
 {
@@ -124,6 +163,9 @@ dm_project_report_input (const DmProject *project, DmProjectResults *r, GError *
     }
   else
     dm_report_input_set_model (in, model_path, model->info, NULL);
+  if (project->active_version > 0)
+    in->model_version = g_strdup_printf ("%u", project->active_version);
+  add_audit (in, project);
   for (guint c = 0; c < r->n_classes; c++)
     {
       const DmResultClass *rc = &r->classes[c];

@@ -12,6 +12,7 @@
 #include "dm-file-util.h"
 #include "dm-model-set.h"
 #include "dm-project-dataset.h"
+#include "dm-project-versions.h"
 #include "dm-training.h"
 
 struct _DmProjectTrain
@@ -21,7 +22,8 @@ struct _DmProjectTrain
   DmTrainSettings settings;
   gboolean resume;
   int n_threads;
-  double quantile; /* of the held-out normals' scores: the proposed threshold */
+  double quantile;  /* of the held-out normals' scores: the proposed threshold */
+  guint version_id; /* the model version this run makes (models/vN) */
 
   /* filled by run */
   GPtrArray *problems; /* char * */
@@ -29,6 +31,7 @@ struct _DmProjectTrain
   gint64 first_iter;
   gboolean has_model;
   DmProjectResults *results;
+  DmProjectVersion *version; /* its record, once the model is written */
 };
 
 gboolean
@@ -172,6 +175,7 @@ dm_project_train_new (const DmProject *project, gboolean resume, int n_threads, 
       return NULL;
     }
   job->settings.n_threads = n_threads;
+  job->version_id = project->next_version;
   return g_steal_pointer (&job);
 }
 
@@ -188,6 +192,7 @@ dm_project_train_free (DmProjectTrain *job)
   g_ptr_array_unref (job->problems);
   g_array_unref (job->losses);
   dm_project_results_free (job->results);
+  dm_project_version_free (job->version);
   g_free (job);
 }
 
@@ -200,6 +205,7 @@ typedef struct
   gpointer user_data;
   guint class_index, n_classes; /* one model per class: the class trained */
   char *class_name;
+  DmProject *project; /* the run's own copy, read from disk */
 } Run;
 
 static void
@@ -271,10 +277,9 @@ on_note (const char *text, gpointer user_data)
  * the weights), and so do the models of classes the project no longer
  * has (a model set must not score a class with a stale model). */
 static void
-tidy_per_class (const char *folder, const DmTrainingSet *set)
+tidy_per_class (const char *folder, const char *models, const DmTrainingSet *set)
 {
   g_autofree char *ckpt_dir = g_build_filename (folder, "checkpoints", NULL);
-  g_autofree char *models = g_build_filename (folder, DM_PROJECT_MODELS_DIR, NULL);
   g_autoptr (GHashTable) keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GDir) dir = NULL;
   const char *name;
@@ -331,7 +336,7 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   g_autoptr (DmDataset) ds = NULL;
   g_autoptr (GPtrArray) class_errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DmVitWeights) backbone = NULL;
-  g_autofree char *name = NULL, *sha = NULL, *model_path = NULL;
+  g_autofree char *name = NULL, *sha = NULL, *model_path = NULL, *model_rel = NULL;
   g_autofree char *ckpt = checkpoint_path (job->folder);
   DmTrainingSet set = { 0 };
   DmTrainingOutcome outcome;
@@ -366,8 +371,12 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
   if (backbone == NULL)
     goto out;
   job->settings.checkpoint_every = checkpoint_interval (&job->settings, backbone->config.dim);
-  model_path = g_build_filename (job->folder,
-                                 per_class ? DM_PROJECT_MODELS_DIR : DM_PROJECT_MODEL_FILE, NULL);
+  /* every run is a new version: models/vN/model.dinomaly (or models/vN/classes/
+   * with one model per class), never overwritten */
+  model_rel = dm_project_version_model_rel (job->version_id, per_class);
+  model_path = g_build_filename (job->folder, model_rel, NULL);
+  if (!dm_file_make_parent (model_path, error))
+    goto out;
   request.set = &set;
   request.backbone = backbone;
   request.backbone_name = name;
@@ -385,11 +394,17 @@ train (Run *run, DmDataset **ds_out, char **sha_out, GCancellable *cancellable, 
    * files hold their weights) and take hundreds of MB each */
   g_unlink (ckpt);
   if (per_class)
-    tidy_per_class (job->folder, &set);
+    tidy_per_class (job->folder, model_path, &set);
   *sha_out = per_class ? models_sha256 (model_path, error) : dm_file_sha256 (model_path, error);
   ok = *sha_out != NULL;
   if (ok)
-    *ds_out = g_steal_pointer (&ds);
+    {
+      job->version
+        = dm_project_version_begin (project, job->version_id, model_rel, *sha_out, name, sha,
+                                    (const char *const *)set.paths->pdata, set.paths->len);
+      *ds_out = g_steal_pointer (&ds);
+      run->project = g_steal_pointer (&project);
+    }
 out:
   dm_training_set_clear (&set);
   dm_training_outcome_clear (&outcome);
@@ -459,9 +474,9 @@ static gboolean
 score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable, GError **error)
 {
   DmProjectTrain *job = run->job;
-  g_autofree char *model_path = g_build_filename (
-    job->folder, job->settings.per_class ? DM_PROJECT_MODELS_DIR : DM_PROJECT_MODEL_FILE, NULL);
-  g_autofree char *results_dir = g_build_filename (job->folder, "results", NULL);
+  g_autofree char *model_path = g_build_filename (job->folder, job->version->model, NULL);
+  g_autofree char *results_dir = dm_project_version_results_folder (run->project, job->version);
+  g_autoptr (DmDinomalyModel) model = NULL;
   g_autoptr (DmEngine) engine = NULL;
   ClassModels classes = { 0 };
   gint cancel = 0;
@@ -499,7 +514,7 @@ dm_project_train_run (DmProjectTrain *job,
                       GCancellable *cancellable,
                       GError **error)
 {
-  Run run = { job, progress, user_data };
+  Run run = { job, progress, user_data, 0, 0, NULL, NULL };
   g_autoptr (DmDataset) ds = NULL;
   g_autofree char *sha = NULL;
   gboolean ok;
@@ -509,6 +524,10 @@ dm_project_train_run (DmProjectTrain *job,
   run.n_classes = 0;
   ok = ok && score (&run, ds, sha, cancellable, error);
   g_free (run.class_name);
+  /* the version's thresholds and metrics from its scored images */
+  if (ok && job->results != NULL)
+    ok = dm_project_version_finish (job->version, run.project, job->results, error);
+  dm_project_free (run.project);
   return ok;
 }
 
@@ -538,6 +557,12 @@ gboolean
 dm_project_train_has_model (DmProjectTrain *job)
 {
   return job->has_model;
+}
+
+guint
+dm_project_train_get_version_id (DmProjectTrain *job)
+{
+  return job->version_id;
 }
 
 gboolean
@@ -574,22 +599,10 @@ dm_project_train_memory (const DmProject *project, DmTrainMemory *memory, GError
 gboolean
 dm_project_train_apply (DmProjectTrain *job, DmProject *project, GError **error)
 {
-  if (!job->has_model)
+  if (!job->has_model || job->version == NULL)
     return TRUE;
-  g_free (project->model);
-  project->model
-    = g_strdup (job->settings.per_class ? DM_PROJECT_MODELS_DIR : DM_PROJECT_MODEL_FILE);
-  for (guint i = 0; job->results != NULL && i < job->results->n_classes; i++)
-    {
-      const DmResultClass *k = &job->results->classes[i];
-      DmProjectClass *c = dm_project_find_class (project, k->name);
-
-      if (c == NULL)
-        continue;
-      if (isnan (c->image_threshold))
-        c->image_threshold = k->proposed_image;
-      if (isnan (c->pixel_threshold))
-        c->pixel_threshold = k->proposed_pixel;
-    }
+  /* the first version becomes the active model; a later one waits to be
+   * compared and promoted */
+  dm_project_add_version (project, g_steal_pointer (&job->version));
   return dm_project_save (project, error);
 }

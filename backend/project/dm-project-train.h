@@ -7,9 +7,12 @@
  *   2. CACHING, TRAINING  the DmTrainer over every normal training image of
  *               every class, checkpoints in folder/checkpoints/ (resume
  *               continues the last one bit for bit);
- *   3. SAVING   the model file folder/model.dinomaly (atomic);
- *   4. SCORING  the test and hold-out images into folder/results/
- *               (dm_project_score) with thresholds proposed.
+ *   3. SAVING   the model file of a new model version,
+ *               folder/models/vN/model.dinomaly (atomic; nothing is
+ *               overwritten: dm-project-versions.h);
+ *   4. SCORING  the test and hold-out images into folder/models/vN/results/
+ *               (dm_project_score) with thresholds proposed, and the
+ *               version's record: fingerprint, thresholds, metrics.
  *
  * With the setting per_class (the paper's class-separated setting), steps
  * 2 and 3 run once per class (dm_training_run): folder/models/ holds one
@@ -34,8 +37,9 @@
 
 G_BEGIN_DECLS
 
+/* the model file of a version, in its folder models/vN (a project of
+ * version 1 has one at its top) */
 #define DM_PROJECT_MODEL_FILE "model.dinomaly"
-#define DM_PROJECT_MODELS_DIR "models" /* one model per class */
 /* the share of normal images a proposed image threshold passes */
 #define DM_PROJECT_DEFAULT_QUANTILE 0.99
 
@@ -114,9 +118,12 @@ gboolean dm_project_train_has_model (DmProjectTrain *job);
  * thread. */
 gboolean dm_project_train_memory (const DmProject *project, DmTrainMemory *memory, GError **error);
 
-/* Applies a finished job to the caller's project: model path, and the
- * proposed image and pixel thresholds for the classes whose thresholds the
- * user has not set. Saves the project. */
+/* The model version the run makes (N of models/vN). */
+guint dm_project_train_get_version_id (DmProjectTrain *job);
+
+/* Applies a finished job to the caller's project: the new model version
+ * with its proposed thresholds, made the active model when it is the
+ * first. Saves the project. */
 gboolean dm_project_train_apply (DmProjectTrain *job, DmProject *project, GError **error);
 
 G_END_DECLS

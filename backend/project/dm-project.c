@@ -11,6 +11,8 @@
 #include "dm-file-util.h"
 #include "dm-json-util.h"
 #include "dm-json-writer.h"
+#include "dm-project-line.h"
+#include "dm-project-versions.h"
 
 #define FORMAT_NAME "org.dinomaly.Studio.project"
 
@@ -65,6 +67,10 @@ project_new (const char *folder)
   p->labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p->settings = json_object_new ();
   p->preset = g_strdup ("quick");
+  p->versions = g_ptr_array_new_with_free_func ((GDestroyNotify)dm_project_version_free);
+  p->roll_back = g_array_new (FALSE, FALSE, sizeof (guint));
+  p->next_version = 1;
+  p->line = dm_project_line_new ();
   return p;
 }
 
@@ -86,6 +92,9 @@ dm_project_free (DmProject *p)
   json_object_unref (p->settings);
   g_free (p->model);
   g_hash_table_unref (p->labels);
+  g_ptr_array_unref (p->versions);
+  g_array_unref (p->roll_back);
+  dm_project_line_free (p->line);
   g_free (p);
 }
 
@@ -215,6 +224,9 @@ dm_project_to_json (const DmProject *p)
       dm_json_writer_string (b, label == DM_USER_LABEL_DEFECT ? "defect" : "good");
     }
   dm_json_writer_end_object (b);
+  dm_project_versions_write (b, p);
+  dm_json_writer_key (b, "line");
+  dm_project_line_write (b, p->line);
   dm_json_writer_end_object (b);
 
   return g_strdup (dm_json_writer_get_text (b));
@@ -432,6 +444,15 @@ dm_project_open (const char *folder, GError **error)
     }
   p->model = dm_json_dup_string (root, "model");
   read_labels (p, root);
+  if (!dm_project_versions_read (p, root, path, error))
+    return NULL;
+  dm_project_line_read (p->line, dm_json_object (root, "line"));
+  /* version 1 trained one model.dinomaly: it is version 1 now */
+  if (version < 2)
+    {
+      dm_project_versions_upgrade (p);
+      upgraded = TRUE;
+    }
   if (p->name == NULL)
     p->name = g_path_get_basename (p->folder);
 

@@ -19,8 +19,13 @@
  *                  absent when none)}]
  *   backbone     {kind ("file" | "random"), path, sha256, arch} (null members allowed)
  *   training     {preset, settings {name: number | string | bool}}
- *   model        path of the trained model relative to the folder, or null
+ *   model        the active model version's model file relative to the
+ *                folder, or null
  *   labels       {image path: "good" | "defect"} the user's verdicts
+ *   versions, active_version, roll_back, next_version   the model versions
+ *                (dm-project-versions.h)
+ *   line         the inspection station's sources and outputs
+ *                (dm-project-line.h)
  */
 #pragma once
 
@@ -32,7 +37,7 @@
 
 G_BEGIN_DECLS
 
-#define DM_PROJECT_VERSION 1
+#define DM_PROJECT_VERSION 2
 #define DM_PROJECT_FILE "project.json"
 
 typedef enum
@@ -59,6 +64,9 @@ typedef struct
   DmRules *rules; /* the inspection rules (ROI, calibration, limits), or NULL */
 } DmProjectClass;
 
+typedef struct _DmProjectVersion DmProjectVersion;
+typedef struct _DmProjectLine DmProjectLine;
+
 typedef struct
 {
   char *folder; /* absolute path of the project folder */
@@ -72,8 +80,13 @@ typedef struct
   char *backbone_arch;  /* "small" / "base" for a random backbone */
   char *preset;         /* "quick", "balanced", "paper" */
   JsonObject *settings; /* training settings that differ from the preset, owned */
-  char *model;          /* relative to folder, or NULL */
+  char *model;          /* the active version's, relative to folder, or NULL */
   GHashTable *labels;   /* image path -> GINT_TO_POINTER (DmUserLabel) */
+  GPtrArray *versions;  /* DmProjectVersion*, by id, owned */
+  guint active_version; /* 0: none */
+  GArray *roll_back;    /* guint: the versions active before, most recent last */
+  guint next_version;   /* the id of the next version trained */
+  DmProjectLine *line;  /* the station's configuration, owned */
 } DmProject;
 
 /* Creates folder (and its parents) with the project layout and a new

@@ -235,6 +235,8 @@ dm_report_json (const DmReportInput *input)
   dm_json_writer_begin_inline_object (w);
   dm_json_writer_member_string (w, "name", input->model_name);
   dm_json_writer_member_string (w, "sha256", input->model_sha256);
+  if (input->model_version != NULL)
+    dm_json_writer_member_string (w, "version", input->model_version);
   dm_json_writer_member_int (w, "resize", input->resize);
   dm_json_writer_member_int (w, "crop", input->crop);
   dm_json_writer_end_object (w);
@@ -292,6 +294,24 @@ dm_report_json (const DmReportInput *input)
   dm_metrics_write_json (w, &input->mean);
   dm_json_writer_member_int (w, "n_classes", input->n_classes);
   dm_json_writer_end_object (w);
+  if (input->n_audit > 0)
+    {
+      dm_json_writer_key (w, "audit");
+      dm_json_writer_begin_array (w);
+      for (guint i = 0; i < input->n_audit; i++)
+        {
+          const DmReportAuditRecord *a = &input->audit[i];
+
+          dm_json_writer_begin_inline_object (w);
+          dm_json_writer_member_string (w, "time", a->time);
+          dm_json_writer_member_string (w, "user", a->user);
+          dm_json_writer_member_string (w, "action", a->action);
+          dm_json_writer_member_string (w, "target", a->target);
+          dm_json_writer_member_string (w, "change", a->change);
+          dm_json_writer_end_object (w);
+        }
+      dm_json_writer_end_array (w);
+    }
   dm_json_writer_end_object (w);
   return dm_json_writer_free_to_text (w);
 }

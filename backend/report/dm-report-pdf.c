@@ -222,6 +222,8 @@ title_page (Pdf *p)
     const char *pairs[] = {
       _ ("Model file"),
       in->model_name != NULL ? in->model_name : none,
+      _ ("Model version"),
+      in->model_version != NULL ? in->model_version : none,
       _ ("Model SHA-256"),
       in->model_sha256 != NULL ? in->model_sha256 : none,
       _ ("Backbone"),
@@ -746,6 +748,47 @@ class_section (Pdf *p, const DmReportClass *k)
 
 /* ---- the file ----------------------------------------------------------------------- */
 
+/* Who labelled, painted, moved a threshold, trained or promoted what. */
+static void
+audit_appendix (Pdf *p)
+{
+  const DmReportInput *in = p->input;
+  const int n_cols = 5;
+  double w = content_width (p);
+  const double widths[5] = { 92, 56, 90, w - 92 - 56 - 90 - 110, 110 };
+  const DmTextAlign align[5]
+    = { DM_TEXT_LEFT, DM_TEXT_LEFT, DM_TEXT_LEFT, DM_TEXT_LEFT, DM_TEXT_LEFT };
+  g_autofree const char **cells = NULL;
+
+  if (in->n_audit == 0)
+    return;
+  cells = g_new0 (const char *, (gsize)(in->n_audit + 1) * n_cols);
+  cells[0] = _ ("When");
+  cells[1] = _ ("Who");
+  cells[2] = _ ("What");
+  cells[3] = _ ("On");
+  cells[4] = _ ("Change");
+  for (guint i = 0; i < in->n_audit; i++)
+    {
+      const DmReportAuditRecord *a = &in->audit[i];
+      const char **row = cells + (gsize)(i + 1) * n_cols;
+
+      row[0] = a->time;
+      row[1] = a->user;
+      row[2] = a->action;
+      row[3] = a->target;
+      row[4] = a->change != NULL ? a->change : "";
+    }
+  new_page (p);
+  heading (p, 14, _ ("Appendix: audit trail"));
+  paragraph (p,
+             _ ("Every change people made to the project, in order: labels and painted "
+                "regions, thresholds, training runs and the model versions promoted. The "
+                "trail is only ever appended to."),
+             FALSE);
+  flowing_table (p, 7.5, widths, align, n_cols, (const char *const *)cells, (int)in->n_audit);
+}
+
 static cairo_status_t
 write_cb (void *closure, const unsigned char *data, unsigned int length)
 {
@@ -813,6 +856,7 @@ dm_report_write_pdf (const DmReportInput *input,
   metrics_section (&p);
   for (guint c = 0; c < input->n_classes; c++)
     class_section (&p, &input->classes[c]);
+  audit_appendix (&p);
 
   cairo_show_page (p.cr);
   cairo_destroy (p.cr);

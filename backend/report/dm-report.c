@@ -52,7 +52,19 @@ dm_report_input_free (DmReportInput *input)
   g_free (input->data_path);
   g_clear_pointer (&input->date, g_date_time_unref);
   g_free (input->model_name);
+  g_free (input->model_version);
   g_free (input->model_sha256);
+  for (guint i = 0; i < input->n_audit; i++)
+    {
+      DmReportAuditRecord *a = &input->audit[i];
+
+      g_free (a->time);
+      g_free (a->user);
+      g_free (a->action);
+      g_free (a->target);
+      g_free (a->change);
+    }
+  g_free (input->audit);
   g_free (input->backbone_name);
   g_free (input->backbone_sha256);
   g_free (input->training.started);
@@ -78,6 +90,25 @@ dm_report_input_add_class (DmReportInput *input, const char *name, guint n_image
   klass->uncertain_high = NAN;
   dm_metrics_mean (NULL, 0, &klass->metrics); /* all NaN until the caller sets them */
   return klass;
+}
+
+void
+dm_report_input_add_audit (DmReportInput *input,
+                           const char *time,
+                           const char *user,
+                           const char *action,
+                           const char *target,
+                           const char *change)
+{
+  DmReportAuditRecord *a;
+
+  input->audit = g_renew (DmReportAuditRecord, input->audit, input->n_audit + 1);
+  a = &input->audit[input->n_audit++];
+  a->time = g_strdup (time);
+  a->user = g_strdup (user);
+  a->action = g_strdup (action);
+  a->target = g_strdup (target);
+  a->change = g_strdup (change);
 }
 
 gboolean

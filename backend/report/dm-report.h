@@ -78,6 +78,16 @@ typedef struct
   DmRules *rules;         /* the class's inspection rules (owned), or NULL */
 } DmReportClass;
 
+/* One record of a project's audit trail, as the appendix lists it. */
+typedef struct
+{
+  char *time;   /* as shown (local time) */
+  char *user;   /* the account */
+  char *action; /* what, in words */
+  char *target; /* to what */
+  char *change; /* "before -> after", or NULL */
+} DmReportAuditRecord;
+
 typedef struct
 {
   char *title;        /* the report's title (e.g. the project's name); NULL: a default */
@@ -85,8 +95,9 @@ typedef struct
   char *data_path;    /* the dataset, as shown (UTF-8); may be NULL */
   GDateTime *date;    /* when the evaluation ran; NULL: when the report is written */
 
-  char *model_name;   /* the model file's name (UTF-8); may be NULL */
-  char *model_sha256; /* 64 hex digits of the model file, or NULL */
+  char *model_name;    /* the model file's name (UTF-8); may be NULL */
+  char *model_version; /* the project's model version ("2"), or NULL */
+  char *model_sha256;  /* 64 hex digits of the model file, or NULL */
   char *backbone_name;
   char *backbone_sha256;
   gboolean backbone_embedded;
@@ -98,6 +109,11 @@ typedef struct
   DmReportClass *classes; /* (n_classes) */
   guint n_classes;
   DmMetrics mean; /* dm_metrics_mean over the classes */
+
+  /* the project's audit trail, oldest first: an appendix of the PDF and
+   * the JSON's "audit" (none: no appendix) */
+  DmReportAuditRecord *audit;
+  guint n_audit;
 
   /* what the PDF leaves out (the user's choice; all FALSE by default) */
   gboolean omit_plots;   /* ROC, PR, histogram and confusion matrix per class */
@@ -113,6 +129,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DmReportInput, dm_report_input_free)
  * NULL, image_threshold NaN, pixel_threshold NaN) and returns it. The
  * pointer moves with the next call. */
 DmReportClass *dm_report_input_add_class (DmReportInput *input, const char *name, guint n_images);
+/* Appends an audit record (copied). */
+void dm_report_input_add_audit (DmReportInput *input,
+                                const char *time,
+                                const char *user,
+                                const char *action,
+                                const char *target,
+                                const char *change);
 /* A deep copy of training into input->training; has_training set. */
 void dm_report_input_set_training (DmReportInput *input, const DmTrainingRecord *training);
 /* The model's part of the title page from its file and metadata: name,

@@ -49,17 +49,7 @@ dm_part_decision_name (const DmPart *part)
 char *
 dm_part_format_time (gint64 us)
 {
-  g_autoptr (GDateTime) t = NULL;
-  g_autofree char *seconds = NULL;
-
-  /* before 1970 is no time a part was made */
-  us = MAX (us, 0);
-  t = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
-
-  if (t == NULL)
-    return g_strdup ("1970-01-01T00:00:00.000000Z");
-  seconds = g_date_time_format (t, "%Y-%m-%dT%H:%M:%S");
-  return g_strdup_printf ("%s.%06dZ", seconds, (int)(us % G_USEC_PER_SEC));
+  return dm_json_format_time_us (us);
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -119,6 +109,8 @@ dm_part_to_json (const DmPart *p)
   dm_json_writer_member_number (w, "uncertain_high", p->thresholds.uncertain_high);
   dm_json_writer_end_object (w);
   add_string (w, "model_sha256", p->model_sha256);
+  if (p->model_version > 0)
+    dm_json_writer_member_int (w, "model_version", p->model_version);
   if (p->width > 0 && p->height > 0)
     {
       dm_json_writer_member_int (w, "width", p->width);
@@ -157,12 +149,9 @@ string_member (JsonObject *o, const char *name)
 static gint64
 time_member (JsonObject *o, const char *name)
 {
-  const char *text = string_member (o, name);
-  g_autoptr (GDateTime) t = NULL;
+  gint64 us = 0;
 
-  if (text == NULL || (t = g_date_time_new_from_iso8601 (text, NULL)) == NULL)
-    return 0;
-  return g_date_time_to_unix (t) * G_USEC_PER_SEC + g_date_time_get_microsecond (t);
+  return dm_json_parse_time_us (string_member (o, name), &us) ? us : 0;
 }
 
 static gboolean
@@ -249,6 +238,7 @@ dm_part_from_json (const char *line, gsize len, const char *what, GError **error
   p->thresholds.uncertain_low = dm_json_number (t, "uncertain_low", NAN);
   p->thresholds.uncertain_high = dm_json_number (t, "uncertain_high", NAN);
   p->model_sha256 = dm_json_dup_string (o, "model_sha256");
+  p->model_version = (guint)CLAMP (int_member (o, "model_version", 0), 0, G_MAXINT);
   p->width = (int)CLAMP (int_member (o, "width", 0), 0, G_MAXINT);
   p->height = (int)CLAMP (int_member (o, "height", 0), 0, G_MAXINT);
   p->image = dm_json_dup_string (o, "image");

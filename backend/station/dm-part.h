@@ -26,10 +26,12 @@
  *                 small to count, and the largest (dm_verdict_write_members)
  *   thresholds    {"image", "uncertain_low", "uncertain_high"} (null: unset)
  *   model_sha256  the model file's SHA-256
+ *   model_version the project's model version (absent: not from a project)
  *   width, height the picture's size (absent for an error before decoding)
  *   image, map    a kept image (its own bytes for files and uploads, PNG for
  *                 frames) and its 256x256 float32 TIFF map, relative to the
- *                 journal folder: fails and uncertain parts only
+ *                 journal folder: fails, uncertain parts and the sample of
+ *                 passes kept (keep_passes)
  *   moved_to      where a hot folder moves the file (absent: it stays)
  *
  * Readers ignore members they do not know, so later versions may add
@@ -69,8 +71,9 @@ typedef struct
   char *note;
   DmThresholds thresholds;
   char *model_sha256;
-  int width, height; /* 0: unknown */
-  char *image;       /* relative to the journal folder, or NULL */
+  guint model_version; /* 0: none */
+  int width, height;   /* 0: unknown */
+  char *image;         /* relative to the journal folder, or NULL */
   char *map;
   char *moved_to;
 } DmPart;

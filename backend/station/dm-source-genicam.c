@@ -282,3 +282,28 @@ dm_source_genicam_init (DmSource *source, const char *argument, GError **error)
   source->ops = &genicam_ops;
   return TRUE;
 }
+
+void
+dm_station_list_cameras (char ***ids, char ***descriptions)
+{
+  g_autoptr (GStrvBuilder) id_list = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) text_list = g_strv_builder_new ();
+  guint n;
+
+  arv_update_device_list ();
+  n = arv_get_n_devices ();
+  for (guint i = 0; i < n; i++)
+    {
+      const char *id = arv_get_device_id (i);
+      g_autofree char *text = NULL;
+
+      if (id == NULL)
+        continue;
+      text = g_strdup_printf ("%s, %s at %s", id, arv_get_device_protocol (i),
+                              arv_get_device_address (i));
+      g_strv_builder_add (id_list, id);
+      g_strv_builder_add (text_list, text);
+    }
+  *ids = g_strv_builder_end (id_list);
+  *descriptions = g_strv_builder_end (text_list);
+}

@@ -32,6 +32,7 @@ typedef struct
   float *x;                 /* (3, crop, crop) the model's input */
   float *map;               /* (256, 256) once scored */
   int error_code;           /* DM_ERROR code of an error record's reason */
+  gboolean keep;            /* its image and map are kept (decided when scored) */
   /* uploads */
   gboolean want_map;
   DmStationResultFunc func;
@@ -71,6 +72,7 @@ struct _DmStation
   gint accepting; /* atomic: running, not paused, not stalled */
 
   guint64 next_seq; /* committer only */
+  guint64 passes;   /* scorer only: passes so far, for the sample kept */
   DmStationStats stats;
 };
 

@@ -8,6 +8,7 @@
 #include "dm-calibrate.h"
 #include "dm-error.h"
 #include "dm-model-file.h"
+#include "dm-project-line.h"
 #include "dm-project.h"
 
 gboolean
@@ -59,19 +60,17 @@ dm_station_rules_from_model (DmStationSettings *settings,
   return TRUE;
 }
 
-gboolean
-dm_station_rules_from_project (DmStationSettings *settings,
-                               const char *project_folder,
-                               const char *class_name,
-                               GError **error)
+/* The model of an open project and the thresholds of one of its classes. */
+static gboolean
+rules_from_project (DmStationSettings *settings,
+                    const DmProject *project,
+                    const char *class_name,
+                    GError **error)
 {
-  g_autoptr (DmProject) project = dm_project_open (project_folder, error);
   g_autofree char *model = NULL;
   DmProjectClass *klass;
   DmThresholds t;
 
-  if (project == NULL)
-    return FALSE;
   if (class_name == NULL && project->classes->len == 1)
     class_name = ((DmProjectClass *)project->classes->pdata[0])->name;
   if (class_name == NULL)
@@ -81,7 +80,7 @@ dm_station_rules_from_project (DmStationSettings *settings,
                    project->classes->len);
       return FALSE;
     }
-  klass = dm_project_find_class (project, class_name);
+  klass = dm_project_find_class ((DmProject *)project, class_name);
   if (klass == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_INVALID, "%s: no class '%s' in this project",
@@ -107,8 +106,59 @@ dm_station_rules_from_project (DmStationSettings *settings,
   settings->backbone_path = g_strdup (project->backbone_path);
   g_free (settings->default_class);
   settings->default_class = g_strdup (class_name);
+  settings->model_version = project->active_version;
   dm_station_settings_set_class (settings, class_name, &t);
   dm_station_settings_set_rules (settings, class_name, klass->rules);
+  return TRUE;
+}
+
+gboolean
+dm_station_rules_from_project (DmStationSettings *settings,
+                               const char *project_folder,
+                               const char *class_name,
+                               GError **error)
+{
+  g_autoptr (DmProject) project = dm_project_open (project_folder, error);
+
+  return project != NULL && rules_from_project (settings, project, class_name, error);
+}
+
+gboolean
+dm_station_settings_from_project_line (DmStationSettings *settings,
+                                       const char *project_folder,
+                                       GError **error)
+{
+  g_autoptr (DmProject) project = dm_project_open (project_folder, error);
+  const DmProjectLine *line;
+  g_autofree char *first = NULL;
+
+  if (project == NULL)
+    return FALSE;
+  line = project->line;
+  if (line->sources->len == 0)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_INVALID,
+                   "%s: the line has no source: add a hot folder, a camera or a pipeline first",
+                   project->folder);
+      return FALSE;
+    }
+  for (guint i = 0; i < line->sources->len; i++)
+    {
+      const DmLineSource *s = line->sources->pdata[i];
+
+      if (!rules_from_project (settings, project, s->class_name, error))
+        return FALSE;
+      g_ptr_array_add (settings->sources, g_strdup_printf ("%s=%s", s->class_name, s->uri));
+      if (first == NULL)
+        first = g_strdup (s->class_name);
+    }
+  for (guint i = 0; i < line->sinks->len; i++)
+    g_ptr_array_add (settings->sinks, g_strdup (line->sinks->pdata[i]));
+  g_free (settings->default_class);
+  settings->default_class = g_steal_pointer (&first);
+  g_free (settings->journal);
+  settings->journal = dm_project_line_journal (project);
+  settings->keep_passes = line->keep_passes;
   return TRUE;
 }
 

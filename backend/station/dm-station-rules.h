@@ -26,6 +26,15 @@ gboolean dm_station_rules_from_project (DmStationSettings *settings,
                                         const char *class_name,
                                         GError **error);
 
+/* The project's own station as its Line page sets it up
+ * (dm-project-line.h): the active model and its version, the thresholds of
+ * every class with a source, the sources (as "CLASS=URI"), the outputs,
+ * the journal folder and the sample of passes kept. Errors when nothing is
+ * trained yet, the line has no source, or a class is gone. */
+gboolean dm_station_settings_from_project_line (DmStationSettings *settings,
+                                                const char *project_folder,
+                                                GError **error);
+
 /* The default class's thresholds: image (NAN: keep), the band (NAN: keep),
  * or calibrated from a folder of good parts at quantile (folder NULL: no).
  * Calibration notes (files that failed) go to notes (may be NULL). */

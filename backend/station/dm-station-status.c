@@ -131,25 +131,6 @@ dm_station_stats_read (DmStationStats *stats, DmStationStatus *status)
 
 /* ---- the snapshot ------------------------------------------------------ */
 
-void
-dm_station_status_clear (DmStationStatus *status)
-{
-  for (guint i = 0; i < status->n_sources; i++)
-    {
-      g_free (status->sources[i].uri);
-      g_free (status->sources[i].state);
-    }
-  for (guint i = 0; i < status->n_sinks; i++)
-    {
-      g_free (status->sinks[i].uri);
-      g_free (status->sinks[i].state);
-    }
-  g_clear_pointer (&status->sources, g_free);
-  g_clear_pointer (&status->sinks, g_free);
-  g_clear_pointer (&status->message, g_free);
-  status->n_sources = status->n_sinks = 0;
-}
-
 /* A UTC time as status.json writes it. */
 static void
 member_time (DmJsonWriter *w, const char *key, GDateTime *t)

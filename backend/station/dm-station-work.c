@@ -209,12 +209,19 @@ more_coming (DmStation *self)
   return g_atomic_int_get (&self->preparing) > 0 || dm_bounded_queue_length (self->intake) > 0;
 }
 
-static gboolean
-keeps_map (DmStation *self, const DmStationJob *job)
+/* Fails and uncertain parts keep their picture and map, and one pass in
+ * keep_passes (the first of each run of that many). Scorer thread. */
+static void
+choose_kept (DmStation *self, DmStationJob *job)
 {
-  return job->want_map
-         || (self->settings.keep_images && !job->part->is_error
-             && job->part->decision != DM_DECISION_PASS);
+  const DmStationSettings *s = &self->settings;
+
+  if (!s->keep_images || job->part->is_error)
+    return;
+  if (job->part->decision != DM_DECISION_PASS)
+    job->keep = TRUE;
+  else if (s->keep_passes > 0)
+    job->keep = self->passes++ % s->keep_passes == 0;
 }
 
 /* The batch sizes the scorer runs: powers of two below the largest, and
@@ -289,7 +296,8 @@ score_batch (DmStation *self, DmStationJob **batch, int n, float *input, float *
           dm_station_job_fail (job, numeric);
         else
           decide (job, scores[b], maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS);
-        if (keeps_map (self, job))
+        choose_kept (self, job);
+        if (job->keep || job->want_map || self->settings.on_part != NULL)
           job->map = g_memdup2 (maps + (gsize)b * DM_INSPECTOR_MAP_PIXELS,
                                 DM_INSPECTOR_MAP_PIXELS * sizeof (float));
       }
@@ -357,8 +365,7 @@ keep_images (DmStation *self, DmStationJob *job, GError **error)
   g_autofree char *dir = g_build_filename (self->settings.journal, rel_dir, NULL);
   g_autofree char *image_name = NULL, *map_name = NULL, *path = NULL;
 
-  if (!self->settings.keep_images || p->is_error || p->decision == DM_DECISION_PASS
-      || job->map == NULL)
+  if (!job->keep || job->map == NULL)
     return TRUE;
   if (g_mkdir_with_parents (dir, 0777) != 0)
     {
@@ -412,6 +419,7 @@ write_group (DmStation *self, DmStationJob **jobs, guint n, GError **error)
       p->id = g_strdup_printf ("%s-%010" G_GUINT64_FORMAT, self->settings.name, p->seq);
       g_free (p->model_sha256);
       p->model_sha256 = g_strdup (self->model_sha256);
+      p->model_version = self->settings.model_version;
       if (!keep_images (self, jobs[i], error))
         return FALSE;
       if (jobs[i]->source != NULL && jobs[i]->source->ops->record != NULL)
@@ -485,6 +493,9 @@ commit_group (DmStation *self, DmStationJob **jobs, guint n)
         /* counted before anyone is told: a client that asks for the
          * metrics after its answer finds its part in them */
         dm_station_stats_add (&self->stats, job->part, now - job->acquired_mono);
+        if (self->settings.on_part != NULL)
+          self->settings.on_part (job->part, job->part->is_error ? NULL : job->map, job->bytes,
+                                  job->image, self->settings.on_part_data);
         if (job->source != NULL && job->source->ops->done != NULL)
           job->source->ops->done (job->source, job);
         if (job->func != NULL)

@@ -13,21 +13,6 @@
 #include "dm-file-util.h"
 #include "dm-sink.h"
 
-const char *
-dm_station_state_name (DmStationState state)
-{
-  switch (state)
-    {
-    case DM_STATION_IDLE: return "idle";
-    case DM_STATION_RUNNING: return "running";
-    case DM_STATION_PAUSED: return "paused";
-    case DM_STATION_STALLED: return "stalled";
-    case DM_STATION_STOPPING: return "stopping";
-    case DM_STATION_STOPPED:
-    default: return "stopped";
-    }
-}
-
 /* ---- settings ---------------------------------------------------------- */
 
 void
@@ -108,7 +93,11 @@ settings_copy (DmStationSettings *to, const DmStationSettings *from)
   to->segment_bytes = from->segment_bytes;
   to->keep_images = from->keep_images;
   to->accept_damaged = from->accept_damaged;
+  to->keep_passes = from->keep_passes;
+  to->model_version = from->model_version;
   to->drain_seconds = MAX (from->drain_seconds, 0);
+  to->on_part = from->on_part;
+  to->on_part_data = from->on_part_data;
 }
 
 /* ---- state ------------------------------------------------------------- */

@@ -31,6 +31,13 @@ G_BEGIN_DECLS
 
 typedef struct _DmStation DmStation;
 
+/* Every committed part, for an embedder's live view: called on the
+ * committer thread (keep it short) with the record, its 256x256 map (NULL
+ * for an error) and its picture, as the encoded bytes of a file or upload
+ * or a camera's frame (either may be NULL). Everything is borrowed. */
+typedef void (*DmStationPartFunc) (
+  const DmPart *part, const float *map, GBytes *bytes, const DmImage *frame, gpointer user_data);
+
 typedef struct
 {
   /* the model */
@@ -50,19 +57,24 @@ typedef struct
   GPtrArray *sources;
   GPtrArray *sinks;
 
-  char *journal;          /* the journal folder */
-  char *name;             /* the station's name in part ids ("station") */
-  int batch;              /* the largest micro-batch (8) */
-  int max_wait_ms;        /* the longest a part waits for its batch (20) */
-  int queue;              /* parts between the sources and the scorer (32) */
-  int prepare_threads;    /* decoding threads (1) */
-  int n_threads;          /* inference threads (0: all cores) */
-  guint64 max_pixels;     /* the decoders' ceiling (0: default) */
-  guint64 max_file_bytes; /* files and uploads larger are error records (256 MiB) */
-  guint64 segment_bytes;  /* journal segment size (0: default) */
-  gboolean keep_images;   /* fails and uncertain parts keep image and map (TRUE) */
-  gboolean accept_damaged; /* score a damaged but decodable image, with a note (FALSE) */
-  double drain_seconds;   /* how long stop waits for outputs to catch up (10) */
+  char *journal;             /* the journal folder */
+  char *name;                /* the station's name in part ids ("station") */
+  int batch;                 /* the largest micro-batch (8) */
+  int max_wait_ms;           /* the longest a part waits for its batch (20) */
+  int queue;                 /* parts between the sources and the scorer (32) */
+  int prepare_threads;       /* decoding threads (1) */
+  int n_threads;             /* inference threads (0: all cores) */
+  guint64 max_pixels;        /* the decoders' ceiling (0: default) */
+  guint64 max_file_bytes;    /* files and uploads larger are error records (256 MiB) */
+  guint64 segment_bytes;     /* journal segment size (0: default) */
+  gboolean keep_images;      /* fails and uncertain parts keep image and map (TRUE) */
+  gboolean accept_damaged;   /* score a damaged but decodable image, with a note (FALSE) */
+  guint keep_passes;         /* and one pass in keep_passes too (0: none), for
+                              * the feedback loop (dm-station-feedback.h) */
+  guint model_version;       /* the project's model version, in every record (0: none) */
+  double drain_seconds;      /* how long stop waits for outputs to catch up (10) */
+  DmStationPartFunc on_part; /* or NULL */
+  gpointer on_part_data;
 } DmStationSettings;
 
 void dm_station_settings_init (DmStationSettings *settings);
@@ -138,6 +150,19 @@ typedef struct
 void dm_station_status_clear (DmStationStatus *status);
 /* The snapshot as JSON (what FOLDER/status.json holds, one object). */
 char *dm_station_status_to_json (const DmStationStatus *status);
+/* status.json read back (a station in another process): at most
+ * DM_STATION_STATUS_MAX_BYTES, sources and outputs past the first
+ * DM_STATION_STATUS_MAX_ITEMS left out; *updated_us (may be NULL) gets
+ * when the station wrote it (0: unknown). The status is filled (clear it)
+ * only on TRUE. what names the file in messages. */
+#define DM_STATION_STATUS_MAX_BYTES (1 << 20)
+#define DM_STATION_STATUS_MAX_ITEMS 256
+gboolean dm_station_status_from_json (const char *text,
+                                      gsize len,
+                                      const char *what,
+                                      DmStationStatus *status,
+                                      gint64 *updated_us,
+                                      GError **error);
 /* The snapshot as Prometheus text (GET /metrics). */
 char *dm_station_status_to_prometheus (const DmStationStatus *status);
 
@@ -169,6 +194,12 @@ gboolean dm_station_has_class (DmStation *station, const char *name);
 char **dm_station_get_classes (DmStation *station);
 /* Asks every thread to notice a stop or a status change now (signals). */
 void dm_station_wake (DmStation *station);
+
+/* The GigE Vision and USB3 Vision cameras Aravis finds now (blocking: a
+ * discovery takes about a second): their IDs for a "genicam:ID" source,
+ * and for each a line for people ("Aravis-Fake-GV01, GigEVision at
+ * 127.0.0.1"). Both NULL-terminated, g_strfreev. */
+void dm_station_list_cameras (char ***ids, char ***descriptions);
 
 /* ---- uploads (dinomaly serve) ---- */
 

@@ -13,6 +13,7 @@
 #include "dm-image.h"
 #include "dm-inspect.h"
 #include "dm-project-train.h"
+#include "dm-project-versions.h"
 #include "dm-test-util.h"
 
 static char *tmp;
@@ -54,9 +55,9 @@ train_tiny_model (void)
   g_assert_true (dm_project_train_run (job, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (dm_project_train_apply (job, project, &error));
-  model_path = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
+  model_path = g_build_filename (folder, project->model, NULL);
   {
-    g_autofree char *dir = dm_project_subfolder (project, "results");
+    g_autofree char *dir = dm_project_results_folder (project);
     trained = dm_project_results_load (dir, &error);
     g_assert_no_error (error);
   }

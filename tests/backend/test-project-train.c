@@ -10,8 +10,13 @@
 #include "dm-anomaly-map.h"
 #include "dm-error.h"
 #include "dm-project-train.h"
+#include "dm-project-versions.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
+
+/* Where a project trained one model per class keeps its first version's
+ * models (dm_project_version_model_rel). */
+#define PER_CLASS_MODELS "models/v1/classes"
 
 static DmProject *
 make_project (const char *folder)
@@ -66,7 +71,7 @@ static void
 check_results (DmProject *p, DmProjectTrain *job)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = dm_project_subfolder (p, "results");
+  g_autofree char *dir = dm_project_results_folder (p);
   g_autoptr (DmProjectResults) r = dm_project_results_load (dir, &error);
   DmProjectResults *mine = dm_project_train_get_results (job);
   g_autofree float *map = g_new (float, 256 * 256);
@@ -129,7 +134,7 @@ test_train_and_score (void)
   g_autoptr (DmProjectTrain) job = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (DmProject) reopened = NULL;
-  g_autofree char *model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
+  g_autofree char *model = g_build_filename (folder, "models", "v1", DM_PROJECT_MODEL_FILE, NULL);
   Seen seen = { 0 };
   gsize n_losses;
 
@@ -147,12 +152,12 @@ test_train_and_score (void)
   g_assert_cmpuint (n_losses, ==, 8);
   g_assert_true (dm_project_train_apply (job, p, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (p->model, ==, "models/v1/model.dinomaly");
   /* a finished run leaves nothing to resume */
   g_assert_false (dm_project_train_can_resume (p, NULL, NULL));
   reopened = dm_project_open (folder, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (reopened->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (reopened->model, ==, "models/v1/model.dinomaly");
   check_results (reopened, job);
 }
 
@@ -236,13 +241,13 @@ test_bad_projects (void)
   /* no results yet */
   g_clear_error (&error);
   {
-    g_autofree char *dir = dm_project_subfolder (p, "results");
+    g_autofree char *dir = dm_project_results_folder (p);
     g_assert_null (dm_project_results_load (dir, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   }
 }
 
-/* One model per class: models/<class>.dinomaly, each class scored by its
+/* One model per class: models/v1/classes/<class>.dinomaly, each class scored by its
  * own model (the scores of `dinomaly eval` with that model file), the
  * memory estimate of the largest class; cancelled in the second class,
  * resuming trains that class alone. */
@@ -251,7 +256,7 @@ test_per_class (void)
 {
   g_autofree char *tmp = dm_test_make_tmpdir ();
   g_autofree char *folder = g_build_filename (tmp, "project", NULL);
-  g_autofree char *models = g_build_filename (folder, DM_PROJECT_MODELS_DIR, NULL);
+  g_autofree char *models = g_build_filename (folder, PER_CLASS_MODELS, NULL);
   g_autofree char *ckpt = g_build_filename (folder, "checkpoints", "fabric", NULL);
   g_autoptr (DmProject) p = make_project (folder);
   g_autoptr (DmProjectTrain) job = NULL, again = NULL;
@@ -296,12 +301,12 @@ test_per_class (void)
   g_assert_cmpint (seen.last_iter, ==, 7);
   g_assert_cmpint (seen.phases_seen & (1 << DM_PROJECT_TRAIN_SCORING), !=, 0);
   g_assert_true (dm_project_train_apply (again, p, &error));
-  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODELS_DIR);
+  g_assert_cmpstr (p->model, ==, PER_CLASS_MODELS);
   g_assert_false (dm_project_train_can_resume (p, NULL, NULL));
   g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));
   reopened = dm_project_open (folder, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (reopened->model, ==, DM_PROJECT_MODELS_DIR);
+  g_assert_cmpstr (reopened->model, ==, PER_CLASS_MODELS);
   check_results (reopened, again);
 
   /* each class's scores are its own model's */
@@ -309,7 +314,7 @@ test_per_class (void)
     {
       const char *name = c == 0 ? "washer" : "fabric";
       g_autofree char *file = g_strconcat (name, ".dinomaly", NULL);
-      g_autofree char *model = g_build_filename (DM_PROJECT_MODELS_DIR, file, NULL);
+      g_autofree char *model = g_build_filename (PER_CLASS_MODELS, file, NULL);
       g_autofree char *saved = g_strdup (reopened->model);
       DmProjectResults *r = dm_project_train_get_results (again);
       int k = dm_project_results_find_class (r, name);

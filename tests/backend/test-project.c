@@ -155,7 +155,7 @@ test_project_versions (void)
   g_assert_no_error (error);
   g_assert_cmpstr (p->preset, ==, "paper");
   g_assert_true (g_file_get_contents (file, &saved, NULL, NULL));
-  g_assert_nonnull (strstr (saved, "\"version\": 1"));
+  g_assert_nonnull (strstr (saved, "\"version\": 2"));
 }
 
 static void

@@ -107,8 +107,8 @@ test_kill_and_resume (void)
   }
 
   /* the same model as the run that was never interrupted */
-  ra_dir = g_build_filename (a, "results", NULL);
-  rb_dir = g_build_filename (b, "results", NULL);
+  ra_dir = g_build_filename (a, "models", "v1", "results", NULL);
+  rb_dir = g_build_filename (b, "models", "v1", "results", NULL);
   ra = dm_project_results_load (ra_dir, &error);
   g_assert_no_error (error);
   rb = dm_project_results_load (rb_dir, &error);

@@ -9,6 +9,7 @@
 
 #include "dm-image.h"
 #include "dm-project-metrics.h"
+#include "dm-project-versions.h"
 #include "dm-test-data.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
@@ -50,7 +51,7 @@ test_project_metrics_and_report (void)
   g_autoptr (DmProject) p = dm_test_tiny_project (folder, 12);
   g_autoptr (DmProjectTrain) job = dm_test_train_project (p);
   g_autoptr (GError) error = NULL;
-  g_autofree char *results_dir = dm_project_subfolder (p, "results");
+  g_autofree char *results_dir = dm_project_results_folder (p);
   g_autoptr (DmProjectResults) r = dm_project_results_load (results_dir, &error);
   g_autofree char *pdf = g_build_filename (tmp, "r.pdf", NULL);
   g_autofree char *json = g_build_filename (tmp, "r.json", NULL);
@@ -187,7 +188,7 @@ test_train_project_cli (void)
   dm_test_assert_has (err, "scoring the test and held-out images");
   again = dm_project_open (folder, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (again->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (again->model, ==, "models/v1/model.dinomaly");
   /* nothing to resume after a finished run, and its checkpoint is gone */
   ckpt = g_build_filename (folder, "checkpoints", "checkpoint.safetensors", NULL);
   g_assert_false (g_file_test (ckpt, G_FILE_TEST_EXISTS));

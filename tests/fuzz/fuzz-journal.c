@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* libFuzzer target: what the station reads back from disk. The bytes as
  * one record (dm_part_from_json: an accepted record must write and read
- * back to the same text), as a cursor, and as a journal segment: read line
+ * back to the same text), as a cursor, as status.json (what the window
+ * reads of a station it follows), and as a journal segment: read line
  * by line, then opened for writing (the torn tail cut, the last record
  * found) and read again. */
 #include <glib/gstdio.h>
@@ -10,6 +11,7 @@
 
 #include "dm-journal.h"
 #include "dm-part.h"
+#include "dm-station.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -23,7 +25,8 @@ read_all (void)
   DmJournalPosition after;
   int n = 0;
 
-  while (dm_journal_reader_next (r, NULL, line, &after, NULL) == DM_JOURNAL_READ_LINE && n++ < 100000)
+  while (dm_journal_reader_next (r, NULL, line, &after, NULL) == DM_JOURNAL_READ_LINE
+         && n++ < 100000)
     {
       g_autoptr (DmPart) p = NULL;
 
@@ -49,6 +52,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_assert (strcmp (json, json2) == 0);
     }
   dm_journal_cursor_parse ((const char *)data, size, "fuzz", &position, NULL);
+  {
+    DmStationStatus status;
+    gint64 updated;
+
+    if (dm_station_status_from_json ((const char *)data, size, "fuzz", &status, &updated, NULL))
+      {
+        g_assert (status.n_sources <= DM_STATION_STATUS_MAX_ITEMS);
+        g_assert (status.n_sinks <= DM_STATION_STATUS_MAX_ITEMS);
+        dm_station_status_clear (&status);
+      }
+  }
 
   if (folder == NULL)
     {

@@ -75,7 +75,8 @@ on_activate_after (GApplication *app, GtkWidget *window)
 {
   DmWindow *self = DM_WINDOW (window);
   g_autofree char *demo = g_build_filename (tmp, "xdg", "dinomaly-studio", "demo", NULL);
-  g_autofree char *model = g_build_filename (demo, "model.dinomaly", NULL);
+  /* every training run is a version of its own: the first in models/v1 */
+  g_autofree char *model = g_build_filename (demo, "models", "v1", "model.dinomaly", NULL);
   g_autofree char *pdf = g_build_filename (tmp, "demo-report.pdf", NULL);
   g_autofree char *new_parts
     = g_build_filename (demo, "dataset", "washer", "test", "scratch", NULL);

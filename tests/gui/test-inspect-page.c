@@ -250,7 +250,7 @@ on_activate_after (GApplication *app, GtkWidget *window)
 {
   DmWindow *self = DM_WINDOW (window);
   DmInspectPage *page;
-  g_autofree char *model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
+  g_autofree char *model = g_build_filename (folder, "models", "v1", DM_PROJECT_MODEL_FILE, NULL);
   g_autofree char *hidden = g_strconcat (model, ".away", NULL);
   g_autofree char *out = g_build_filename (tmp, "export", NULL);
   const char *one[] = { parts, NULL };

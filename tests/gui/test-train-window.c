@@ -19,12 +19,18 @@
 #include "dm-application.h"
 #include "dm-demo.h"
 #include "dm-project-train.h"
+#include "dm-project-versions.h"
 #include "dm-test-gui.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
 #include "dm-test-window.h"
 #include "dm-train-page.h"
 #include "dm-window-private.h"
+
+/* Where the second run, one model per class, keeps its models
+ * (dm_project_version_model_rel): version 2, until promoted not the
+ * active model. */
+#define PER_CLASS_MODELS "models/v2/classes"
 
 static char *tmp;
 static char *folder; /* the project */
@@ -183,12 +189,12 @@ on_activate_after (GApplication *app, GtkWidget *window)
   /* a gap of a second would mean work on the main thread; a few frames of
    * scheduling delay on a loaded 2-core machine are not ours */
   g_assert_cmpint (worst_gap_us, <, 1000000);
-  model = g_build_filename (folder, DM_PROJECT_MODEL_FILE, NULL);
-  results = g_build_filename (folder, "results", DM_RESULTS_FILE, NULL);
+  model = g_build_filename (folder, "models", "v1", DM_PROJECT_MODEL_FILE, NULL);
+  results = g_build_filename (folder, "models", "v1", "results", DM_RESULTS_FILE, NULL);
   g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (results, G_FILE_TEST_IS_REGULAR));
   p = reopen ();
-  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODEL_FILE);
+  g_assert_cmpstr (p->model, ==, "models/v1/model.dinomaly");
   g_assert_true (isfinite (((DmProjectClass *)p->classes->pdata[0])->image_threshold));
   g_assert_cmpuint (
     dm_loss_curve_get_n_points (dm_train_page_get_loss_curve (DM_TRAIN_PAGE (page))), ==, 40);
@@ -197,8 +203,9 @@ on_activate_after (GApplication *app, GtkWidget *window)
   /* 1b. the memory the next run needs is said before it starts */
   g_assert_true (dm_test_gui_wait_until (memory_known, page, 30000));
 
-  /* 1c. one model per class: models/ holds the class's model, and the
-   * project scores with it */
+  /* 1c. one model per class: version 2 holds each class's model in
+   * models/v2/classes, and was scored with it; the first version stays
+   * active until this one is promoted */
   dm_test_window_activate (window, "win.set-train-setting",
                            g_variant_new ("(sd)", "per_class", 1.0));
   p = reopen ();
@@ -209,11 +216,13 @@ on_activate_after (GApplication *app, GtkWidget *window)
   dm_test_gui_wait_frames (window, 2);
   dm_test_window_screenshot (window, "train-per-class-done");
   p = reopen ();
-  g_assert_cmpstr (p->model, ==, DM_PROJECT_MODELS_DIR);
+  g_assert_cmpstr (p->model, ==, "models/v1/model.dinomaly");
+  g_assert_nonnull (dm_project_find_version (p, 2));
+  g_assert_cmpstr (dm_project_find_version (p, 2)->model, ==, PER_CLASS_MODELS);
   {
     DmProjectClass *c = p->classes->pdata[0];
     g_autofree char *file = g_strconcat (c->name, ".dinomaly", NULL);
-    g_autofree char *class_model = g_build_filename (folder, DM_PROJECT_MODELS_DIR, file, NULL);
+    g_autofree char *class_model = g_build_filename (folder, PER_CLASS_MODELS, file, NULL);
 
     g_assert_true (g_file_test (class_model, G_FILE_TEST_IS_REGULAR));
   }

@@ -112,6 +112,18 @@ test_genicam (void)
    * 127.0.0.1 */
   camera = start_camera (program, log1);
   g_usleep (500000);
+  /* found on the network, as the Line page lists cameras */
+  {
+    g_auto (GStrv) ids = NULL, descriptions = NULL;
+    gboolean found = FALSE;
+
+    dm_station_list_cameras (&ids, &descriptions);
+    g_assert_cmpuint (g_strv_length (ids), ==, g_strv_length (descriptions));
+    for (guint i = 0; ids[i] != NULL; i++)
+      found |= strstr (descriptions[i], "127.0.0.1") != NULL;
+    g_test_message ("%u cameras found", g_strv_length (ids));
+    g_assert_true (found);
+  }
   station = start ("genicam", "genicam:127.0.0.1?rate=10", 8, 4);
   g_assert_true (wait_for (station, 10, NULL, 60));
   source_status (station, &before, &src);
