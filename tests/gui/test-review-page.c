@@ -18,6 +18,8 @@
 #include "dm-demo.h"
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
+#include "dm-regions.h"
+#include "dm-rules.h"
 #include "dm-test-gui.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
@@ -205,6 +207,14 @@ wait_ms (guint ms)
     g_main_context_iteration (NULL, FALSE), g_usleep (2000);
 }
 
+static int
+compare_floats (const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+
+  return (x > y) - (x < y);
+}
+
 static void
 on_activate_after (GApplication *app, GtkWidget *window)
 {
@@ -309,6 +319,47 @@ on_activate_after (GApplication *app, GtkWidget *window)
   g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "detail");
   dm_test_window_screenshot (window, "review-large-view");
+  {
+    /* the regions above the pixel threshold outlined, as dm_regions_find
+     * measures them on this picture (the largest 32) */
+    DmHeatmapView *view = dm_review_page_get_heatmap_view (page);
+    DmReviewItem *item = dm_review_page_get_current (page);
+    const DmResultClass *rc = &page->results->classes[dm_review_item_get_class_index (item)];
+    const DmResultImage *im = &rc->images[dm_review_item_get_image_index (item)];
+    g_autoptr (GArray) found = NULL;
+    DmRegionSettings rs;
+
+    dm_rules_region_settings (NULL, dm_heatmap_view_get_pixel_threshold (view), im->width,
+                              im->height, rc->resize, rc->crop, &rs);
+    found = dm_regions_find (dm_heatmap_view_get_map (view), &rs, NULL);
+    g_test_message ("%u regions outlined on the top image at pixel threshold %g",
+                    dm_heatmap_view_get_n_regions (view),
+                    dm_heatmap_view_get_pixel_threshold (view));
+    g_assert_cmpuint (dm_heatmap_view_get_n_regions (view), ==, MIN (found->len, 32));
+
+    /* a pixel threshold between the map's median and its peak: regions
+     * appear, with their sizes */
+    {
+      const float *map = dm_heatmap_view_get_map (view);
+      g_autofree float *sorted = g_memdup2 (map, 256 * 256 * sizeof (float));
+      guint ci = dm_review_item_get_class_index (item);
+      DmThresholds t;
+
+      qsort (sorted, 256 * 256, sizeof (float), compare_floats);
+      dm_review_page_class_thresholds (page, ci, &t);
+      t.pixel = sorted[256 * 256 * 99 / 100];
+      dm_review_page_set_thresholds (page, ci, &t);
+      g_clear_pointer (&found, g_array_unref);
+      dm_rules_region_settings (NULL, t.pixel, im->width, im->height, rc->resize, rc->crop, &rs);
+      found = dm_regions_find (map, &rs, NULL);
+      g_test_message ("%u regions outlined at pixel threshold %g",
+                      dm_heatmap_view_get_n_regions (view), t.pixel);
+      g_assert_cmpuint (found->len, >, 0);
+      g_assert_cmpuint (dm_heatmap_view_get_n_regions (view), ==, MIN (found->len, 32));
+      dm_test_gui_wait_frames (window, 3);
+      dm_test_window_screenshot (window, "review-regions");
+    }
+  }
 
   /* next and previous follow the grid's order */
   dm_test_window_activate (window, "win.next-image", NULL);
