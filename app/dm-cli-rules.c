@@ -87,7 +87,7 @@ dm_cli_rules (int argc, char **argv)
   g_autoptr (DmRules) rules = NULL;
   g_autoptr (DmDecider) check = NULL;
   g_autofree char *klass = NULL; /* a copy: the file is closed before storing */
-  const char *target = model;
+  const char *target;            /* the model file, or its copy with --out */
   gboolean change;
   DmThresholds t;
   double v;
@@ -177,6 +177,7 @@ dm_cli_rules (int argc, char **argv)
       goto failed;
     }
   g_clear_pointer (&file, dm_model_file_free);
+  target = model;
   if (out != NULL)
     {
       g_autofree char *data = NULL;
