@@ -582,6 +582,15 @@ on_redo (DmReviewPage *self)
   dm_heatmap_view_redo (self->heatmap_view);
 }
 
+/* The rules as saved: the outlines and the class's decisions follow. */
+static void
+on_rules_closed (DmReviewPage *self)
+{
+  dm_review_page_detail_sync_thresholds (self);
+  if (self->current != NULL)
+    dm_review_page_judge_class (self, dm_review_item_get_class_index (self->current));
+}
+
 /* The class's inspection rules, drawn on the picture shown. */
 static void
 rules_action (GtkWidget *widget, const char *name, GVariant *parameter)
@@ -595,8 +604,8 @@ rules_action (GtkWidget *widget, const char *name, GVariant *parameter)
                                 dm_review_item_get_class_name (self->current),
                                 dm_review_item_get_path (self->current));
   /* the outlines follow the rules saved (region of interest, calibration) */
-  g_signal_connect_object (dialog, "destroy", G_CALLBACK (dm_review_page_detail_sync_thresholds),
-                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (on_rules_closed), self,
+                           G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

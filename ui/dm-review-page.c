@@ -142,9 +142,18 @@ update_decisions (DmReviewPage *self, guint class_index)
       if (dm_review_item_get_class_index (item) == class_index)
         dm_review_item_set_decision (item, dm_decide (&t, dm_review_item_get_score (item)));
     }
+  dm_review_page_decisions_changed (self);
+  /* then by the class's rules, when it has some */
+  dm_review_page_judge_class (self, class_index);
+}
+
+void
+dm_review_page_decisions_changed (DmReviewPage *self)
+{
   if (gtk_drop_down_get_selected (self->decision_dropdown) != DECISION_ANY)
     gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_summary (self);
+  dm_review_page_detail_sync_thresholds (self);
 }
 
 void
@@ -419,6 +428,8 @@ show_results (DmReviewPage *self, DmProjectResults *results)
   gtk_stack_set_visible_child_name (self->view_stack, "grid");
   dm_review_page_show_panel_class (self, -1);
   follow_class (self);
+  for (guint c = 0; results != NULL && c < results->n_classes; c++)
+    dm_review_page_judge_class (self, c);
 }
 
 void
@@ -620,6 +631,7 @@ dm_review_page_dispose (GObject *object)
   DmReviewPage *self = DM_REVIEW_PAGE (object);
 
   dm_review_page_detail_dispose (self);
+  dm_review_page_rules_dispose (self);
   /* No gtk_widget_dispose_template: the bound stack is the bin's own
    * child, which AdwBin unparents itself (doing both unparents it twice). */
   dm_job_clear (&self->results_job);
@@ -706,6 +718,7 @@ dm_review_page_init (DmReviewPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->panel_class = -1;
+  self->judge_jobs = g_ptr_array_new ();
   self->class_of_choice = g_array_new (FALSE, FALSE, sizeof (int));
   set_choices (self->decision_dropdown, decisions);
   set_choices (self->label_dropdown, labels);

@@ -18,6 +18,7 @@
 #include "dm-demo.h"
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
+#include "dm-decider.h"
 #include "dm-regions.h"
 #include "dm-rules.h"
 #include "dm-test-gui.h"
@@ -207,6 +208,12 @@ wait_ms (guint ms)
     g_main_context_iteration (NULL, FALSE), g_usleep (2000);
 }
 
+static gboolean
+judged (gpointer data)
+{
+  return !dm_review_page_is_judging (data);
+}
+
 static int
 compare_floats (const void *a, const void *b)
 {
@@ -358,6 +365,52 @@ on_activate_after (GApplication *app, GtkWidget *window)
       g_assert_cmpuint (dm_heatmap_view_get_n_regions (view), ==, MIN (found->len, 32));
       dm_test_gui_wait_frames (window, 3);
       dm_test_window_screenshot (window, "review-regions");
+
+      /* rules for the class (no region allowed): the grid decides as
+       * predict does, dm_decider_run on each image's map */
+      {
+        DmProjectClass *pc = dm_project_find_class (dm_review_page_project (page), rc->name);
+        g_autoptr (DmRules) rules = dm_rules_new ();
+        g_autoptr (DmDecider) decider = NULL;
+        g_autoptr (GError) error = NULL;
+        g_autofree float *m = g_new (float, 256 * 256);
+        GListModel *all = G_LIST_MODEL (page->store);
+        guint n_checked = 0, n_by_rules = 0;
+
+        DmThresholds t2 = t;
+
+        rules->max_regions = 0;
+        dm_rules_free (pc->rules);
+        pc->rules = dm_rules_copy (rules);
+        /* an image threshold no score reaches: only the rule can fail a part */
+        t2.image = 1e9;
+        t2.uncertain_low = t2.uncertain_high = NAN;
+        dm_review_page_set_thresholds (page, ci, &t2);
+        g_assert_true (dm_test_gui_wait_until (judged, page, 20000));
+        decider = dm_decider_new (&t2, rules, rc->resize, rc->crop, &error);
+        g_assert_no_error (error);
+        for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+          {
+            g_autoptr (DmReviewItem) it = g_list_model_get_item (all, i);
+            const DmResultImage *ri = &rc->images[dm_review_item_get_image_index (it)];
+            DmVerdict v;
+
+            if (dm_review_item_get_class_index (it) != ci)
+              continue;
+            g_assert_true (dm_project_results_read_map (
+              page->results, ci, dm_review_item_get_image_index (it), m, &error));
+            dm_decider_run (decider, m, ri->score, ri->width, ri->height, &v, NULL);
+            g_assert_cmpint (dm_review_item_get_decision (it), ==, v.decision);
+            n_checked++;
+            n_by_rules += v.rule == DM_RULE_REGION_COUNT;
+          }
+        g_test_message ("%u decisions as predict's, %u of them by region_count", n_checked,
+                        n_by_rules);
+        g_assert_cmpuint (n_by_rules, >, 0);
+        /* back to none: the score decides again */
+        g_clear_pointer (&pc->rules, dm_rules_free);
+        dm_review_page_set_thresholds (page, ci, &t);
+      }
     }
   }
 
