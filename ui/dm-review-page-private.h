@@ -20,6 +20,7 @@ struct _DmReviewPage
   GtkToggleButton *detail_flap_button;
   GtkDropDown *class_dropdown;
   GtkDropDown *decision_dropdown;
+  GtkSpinButton *region_spin; /* parts with a region of at least this (0: all) */
   GtkDropDown *label_dropdown;
   GtkSearchEntry *search_entry;
   GtkLabel *summary_label;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The Review page's decisions by a class's inspection rules: a class with
- * rules (a region of interest, limits on defect regions) is judged as
- * predict and the station judge it (dm_decider_run on each test image's
- * map), off the main thread; the items take the decisions when the job
- * ends. A class without rules keeps the score's decision (dm_decide), which
- * is what the decider gives then. */
+/* The Review page's decisions by a class's inspection rules and its
+ * regions: a class with rules or a pixel threshold is judged as predict and
+ * the station judge it (dm_decider_run on each test image's map), off the
+ * main thread; the items take the decisions and their largest region (the
+ * filter "a region of at least") when the job ends. Without rules the
+ * decider's decision is the score's (dm_decide), as set before. */
 #include "config.h"
+
+#include <math.h>
 
 #include "dm-decider.h"
 #include "dm-review-page-private.h"
@@ -18,6 +20,7 @@ typedef struct
   guint class_index;
   DmDecider *decider;
   DmDecision *decisions; /* (n_images), for the test images */
+  double *largest;       /* (n_images): the largest region that counts, rule units */
 } Judge;
 
 static void
@@ -26,6 +29,7 @@ judge_free (Judge *j)
   g_clear_pointer (&j->results, dm_review_results_unref);
   g_clear_pointer (&j->decider, dm_decider_free);
   g_free (j->decisions);
+  g_free (j->largest);
   g_free (j);
 }
 
@@ -48,6 +52,9 @@ judge_run (DmJob *job, gpointer data, GCancellable *cancellable, GError **error)
         return FALSE;
       dm_decider_run (j->decider, map, image->score, image->width, image->height, &v, NULL);
       j->decisions[i] = v.decision;
+      j->largest[i] = v.n_listed > 0
+                        ? dm_rules_region_area (dm_decider_get_rules (j->decider), &v.regions[0])
+                        : 0;
     }
   return TRUE;
 }
@@ -64,8 +71,12 @@ on_judged (DmReviewPage *self, DmJob *job)
     {
       g_autoptr (DmReviewItem) item = g_list_model_get_item (store, i);
 
-      if (dm_review_item_get_class_index (item) == j->class_index)
-        dm_review_item_set_decision (item, j->decisions[dm_review_item_get_image_index (item)]);
+      guint index = dm_review_item_get_image_index (item);
+
+      if (dm_review_item_get_class_index (item) != j->class_index)
+        continue;
+      dm_review_item_set_decision (item, j->decisions[index]);
+      dm_review_item_set_largest_region (item, j->largest[index]);
     }
   dm_review_page_decisions_changed (self);
 }
@@ -88,13 +99,13 @@ dm_review_page_judge_class (DmReviewPage *self, guint class_index)
   dm_job_clear ((DmJob **)&self->judge_jobs->pdata[class_index]);
   k = &self->results->classes[class_index];
   pc = dm_project_find_class (dm_review_page_project (self), k->name);
-  /* without rules the score decides, as set already; rules that do not
-   * apply to this model's maps leave it so too (the Inspect page does the
-   * same) */
-  if (pc == NULL || dm_rules_is_empty (pc->rules) || k->n_images == 0)
-    return;
   dm_review_page_class_thresholds (self, class_index, &t);
-  decider = dm_decider_new (&t, pc->rules, k->resize, k->crop, NULL);
+  /* nothing to judge without rules nor regions: the score decides, as set
+   * already; rules that do not apply to this model's maps leave it so too
+   * (the Inspect page does the same) */
+  if (k->n_images == 0 || (isnan (t.pixel) && (pc == NULL || dm_rules_is_empty (pc->rules))))
+    return;
+  decider = dm_decider_new (&t, pc != NULL ? pc->rules : NULL, k->resize, k->crop, NULL);
   if (decider == NULL)
     return;
   /* the class's maps file is opened here, on the main thread, before any
@@ -108,6 +119,7 @@ dm_review_page_judge_class (DmReviewPage *self, guint class_index)
   j->class_index = class_index;
   j->decider = g_steal_pointer (&decider);
   j->decisions = g_new0 (DmDecision, k->n_images);
+  j->largest = g_new0 (double, k->n_images);
   job = dm_job_new (judge_run, j, (GDestroyNotify)judge_free);
   self->judge_jobs->pdata[class_index] = job;
   g_signal_connect_swapped (job, "finished", G_CALLBACK (on_judged), self);

@@ -150,7 +150,8 @@ update_decisions (DmReviewPage *self, guint class_index)
 void
 dm_review_page_decisions_changed (DmReviewPage *self)
 {
-  if (gtk_drop_down_get_selected (self->decision_dropdown) != DECISION_ANY)
+  if (gtk_drop_down_get_selected (self->decision_dropdown) != DECISION_ANY
+      || gtk_spin_button_get_value (self->region_spin) > 0)
     gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_summary (self);
   dm_review_page_detail_sync_thresholds (self);
@@ -257,6 +258,12 @@ filter_item (gpointer object, gpointer user_data)
       && choice - 1 < self->class_of_choice->len
       && g_array_index (self->class_of_choice, int, choice - 1)
            != (int)dm_review_item_get_class_index (item))
+    return FALSE;
+  /* a region of at least this size (0: any part); parts not judged yet
+   * are left out until they are */
+  if (gtk_spin_button_get_value (self->region_spin) > 0
+      && !(dm_review_item_get_largest_region (item)
+           >= gtk_spin_button_get_value (self->region_spin)))
     return FALSE;
   if (decision != GTK_INVALID_LIST_POSITION && decision != DECISION_ANY
       && dm_review_item_get_decision (item) != (DmDecision)(decision - DECISION_PASS))
@@ -696,6 +703,7 @@ dm_review_page_class_init (DmReviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, detail_flap_button);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, class_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, decision_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, DmReviewPage, region_spin);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, label_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, summary_label);
@@ -751,6 +759,8 @@ dm_review_page_init (DmReviewPage *self)
   g_signal_connect_swapped (self->label_dropdown, "notify::selected", G_CALLBACK (on_filter_choice),
                             self);
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_search_changed),
+                            self);
+  g_signal_connect_swapped (self->region_spin, "value-changed", G_CALLBACK (on_filter_choice),
                             self);
   g_signal_connect_swapped (self->threshold_panel, "thresholds-changed",
                             G_CALLBACK (on_thresholds_changed), self);

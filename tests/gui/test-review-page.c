@@ -410,6 +410,46 @@ on_activate_after (GApplication *app, GtkWidget *window)
         /* back to none: the score decides again */
         g_clear_pointer (&pc->rules, dm_rules_free);
         dm_review_page_set_thresholds (page, ci, &t);
+        g_assert_true (dm_test_gui_wait_until (judged, page, 20000));
+
+        /* the filter "a region of at least X px": the parts whose largest
+         * region (dm_regions_find on the original picture) reaches X */
+        {
+          g_autoptr (DmDecider) plain = dm_decider_new (&t, NULL, rc->resize, rc->crop, &error);
+          double largest = 0;
+          guint want = 0;
+
+          for (guint pass = 0; pass < 2; pass++)
+            for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+              {
+                g_autoptr (DmReviewItem) it = g_list_model_get_item (all, i);
+                const DmResultImage *ri = &rc->images[dm_review_item_get_image_index (it)];
+                DmVerdict v;
+
+                if (dm_review_item_get_class_index (it) != ci)
+                  continue;
+                g_assert_true (dm_project_results_read_map (
+                  page->results, ci, dm_review_item_get_image_index (it), m, &error));
+                dm_decider_run (plain, m, ri->score, ri->width, ri->height, &v, NULL);
+                if (pass == 0 && v.n_listed > 0)
+                  largest = MAX (largest, (double)v.regions[0].area_px);
+                if (pass == 1 && v.n_listed > 0 && v.regions[0].area_px >= largest / 2)
+                  want++;
+              }
+          g_assert_cmpfloat (largest, >, 0);
+          gtk_spin_button_set_value (page->region_spin, largest / 2);
+          g_test_message ("%u parts with a region of at least %g px",
+                          g_list_model_get_n_items (G_LIST_MODEL (page->filtered)), largest / 2);
+          g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (page->filtered)), ==, want);
+          g_assert_cmpuint (want, >, 0);
+          /* the grid, filtered */
+          gtk_widget_activate_action (GTK_WIDGET (page), "review.back", NULL);
+          dm_test_gui_wait_ms (600); /* the stack's transition */
+          dm_test_window_screenshot (window, "review-region-filter");
+          gtk_spin_button_set_value (page->region_spin, 0);
+          g_assert_true (dm_review_page_open_image (page, defect_path));
+          g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
+        }
       }
     }
   }
