@@ -651,8 +651,13 @@ dm_heatmap_view_init (DmHeatmapView *self)
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_focus_on_click (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Image with its anomaly heatmap"), -1);
+  gtk_accessible_update_property (
+    GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Image with its anomaly heatmap"),
+    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+    _ ("Warm colours mark anomalous areas; a line surrounds those above the pixel threshold, "
+       "dashed boxes outline the defect regions with their sizes, and hatched parts are not "
+       "inspected"),
+    -1);
   dm_heatmap_view_mask_reset (self);
 
   controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
