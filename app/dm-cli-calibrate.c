@@ -25,6 +25,22 @@
   "rewritten atomically: it is never left half-written."
 
 gboolean
+dm_cli_model_target (const char *model, const char *out, const char **target, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize size;
+
+  *target = model;
+  if (out == NULL)
+    return TRUE;
+  if (!g_file_get_contents (model, &data, &size, error)
+      || !dm_file_set_contents_atomic (out, data, size, error))
+    return FALSE;
+  *target = out;
+  return TRUE;
+}
+
+gboolean
 dm_cli_parse_number (const char *text, double *v)
 {
   char *end = NULL;
@@ -167,18 +183,9 @@ dm_cli_calibrate (int argc, char **argv)
       t.image = calibrated.image;
       t.pixel = calibrated.pixel;
     }
-  target = model;
-  if (out != NULL)
-    {
-      /* the copy first, then the thresholds into it */
-      g_autofree char *data = NULL;
-      gsize size;
-
-      if (!g_file_get_contents (model, &data, &size, &error)
-          || !dm_file_set_contents_atomic (out, data, size, &error))
-        goto failed;
-      target = out;
-    }
+  /* the copy first, then the thresholds into it */
+  if (!dm_cli_model_target (model, out, &target, &error))
+    goto failed;
   g_clear_pointer (&file, dm_model_file_free);
   if (!dm_calibrate_store (target, klass, &t, &error))
     goto failed;

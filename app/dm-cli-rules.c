@@ -87,7 +87,7 @@ dm_cli_rules (int argc, char **argv)
   g_autoptr (DmRules) rules = NULL;
   g_autoptr (DmDecider) check = NULL;
   g_autofree char *klass = NULL; /* a copy: the file is closed before storing */
-  const char *target = model;
+  const char *target;            /* the model file, or its copy with --out */
   gboolean change;
   DmThresholds t;
   double v;
@@ -177,17 +177,8 @@ dm_cli_rules (int argc, char **argv)
       goto failed;
     }
   g_clear_pointer (&file, dm_model_file_free);
-  if (out != NULL)
-    {
-      g_autofree char *data = NULL;
-      gsize size;
-
-      if (!g_file_get_contents (model, &data, &size, &error)
-          || !dm_file_set_contents_atomic (out, data, size, &error))
-        goto failed;
-      target = out;
-    }
-  if (!dm_calibrate_store_rules (target, klass, rules, &error))
+  if (!dm_cli_model_target (model, out, &target, &error)
+      || !dm_calibrate_store_rules (target, klass, rules, &error))
     goto failed;
   {
     guint n_inspected = 0;

@@ -58,6 +58,12 @@ gboolean dm_cli_parse (const char *command,
 gboolean dm_cli_parse_number (const char *text, double *value);
 gboolean dm_cli_parse_band (const char *text, double *low, double *high);
 
+/* Where calibrate and rules store into: the model file itself, or (out not
+ * NULL) a copy of it written to out atomically first. *target points to
+ * model or out. */
+gboolean
+dm_cli_model_target (const char *model, const char *out, const char **target, GError **error);
+
 /* For train and import: calibrates the model file at model on each spec
  * "[CLASS=]DIR" (a folder of good parts; CLASS may be left out for a model
  * of one class) and stores the thresholds in it (dm-cli-calibrate.c).

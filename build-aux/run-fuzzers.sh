@@ -14,7 +14,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 ninja -C build-fuzz tests/fuzz/fuzz-png tests/fuzz/fuzz-tiff tests/fuzz/fuzz-jpeg \
   tests/fuzz/fuzz-bmp tests/fuzz/fuzz-realiad-json tests/fuzz/fuzz-safetensors \
-  tests/fuzz/fuzz-pth || exit 1
+  tests/fuzz/fuzz-pth tests/fuzz/fuzz-journal tests/fuzz/fuzz-rules || exit 1
 
 run () {
   local name=$1; shift
@@ -34,4 +34,7 @@ run pth tests/data/fuzz/pth &
 run bmp tests/data/fuzz/bmp &
 wait
 run realiad-json tests/data/fuzz/realiad-json &
+run journal tests/data/fuzz/journal &
+wait
+run rules tests/data/fuzz/rules &
 wait

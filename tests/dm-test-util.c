@@ -187,7 +187,10 @@ dm_test_run_cli (const char *cli, const char *const *args, char **out, char **er
   g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
                 &error);
   g_assert_no_error (error);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : WEXITSTATUS (status);
+  if (g_spawn_check_wait_status (status, NULL))
+    return 0;
+  /* a crash is no success: WEXITSTATUS of a process killed by a signal is 0 */
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
 void

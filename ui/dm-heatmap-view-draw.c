@@ -224,6 +224,52 @@ draw_contour (DmHeatmapView *self, cairo_t *cr)
   cairo_restore (cr);
 }
 
+/* Each region's box (dashed, with a halo) and its label above it, in
+ * screen pixels whatever the zoom. */
+static void
+draw_regions (DmHeatmapView *self, cairo_t *cr)
+{
+  for (guint i = 0; i < self->regions->len; i++)
+    {
+      const DmHeatmapRegion *r = &g_array_index (self->regions, DmHeatmapRegion, i);
+      double x0 = r->x, y0 = r->y, x1 = r->x + r->width, y1 = r->y + r->height;
+      cairo_text_extents_t ext;
+
+      cairo_save (cr);
+      cairo_user_to_device (cr, &x0, &y0);
+      cairo_user_to_device (cr, &x1, &y1);
+      cairo_identity_matrix (cr);
+      /* at least a few pixels: a one-pixel region stays visible */
+      if (x1 - x0 < 6)
+        x0 -= 3, x1 += 3;
+      if (y1 - y0 < 6)
+        y0 -= 3, y1 += 3;
+      cairo_rectangle (cr, x0, y0, x1 - x0, y1 - y0);
+      cairo_set_line_width (cr, 3);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+      cairo_stroke_preserve (cr);
+      cairo_set_line_width (cr, 1.5);
+      cairo_set_dash (cr, (double[]){ 5, 3 }, 2, 0);
+      cairo_set_source_rgb (cr, 1, 0.85, 0.2);
+      cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
+      if (r->label != NULL && r->label[0] != '\0')
+        {
+          cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+          cairo_set_font_size (cr, 12);
+          cairo_text_extents (cr, r->label, &ext);
+          y0 = MAX (y0, ext.height + 6);
+          cairo_rectangle (cr, x0, y0 - ext.height - 6, ext.x_advance + 8, ext.height + 6);
+          cairo_set_source_rgba (cr, 0, 0, 0, 0.7);
+          cairo_fill (cr);
+          cairo_move_to (cr, x0 + 4, y0 - 3 - (ext.height + ext.y_bearing));
+          cairo_set_source_rgb (cr, 1, 0.85, 0.2);
+          cairo_show_text (cr, r->label);
+        }
+      cairo_restore (cr);
+    }
+}
+
 static void
 draw_pane (DmHeatmapView *self, cairo_t *cr, const graphene_rect_t *pane, gboolean heatmap)
 {
@@ -248,6 +294,7 @@ draw_pane (DmHeatmapView *self, cairo_t *cr, const graphene_rect_t *pane, gboole
     {
       draw_contour (self, cr);
       draw_not_inspected (self, cr, pane);
+      draw_regions (self, cr);
     }
   cairo_restore (cr);
 

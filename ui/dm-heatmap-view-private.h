@@ -28,6 +28,12 @@ enum
 extern GParamSpec *dm_heatmap_view_properties[DM_HEATMAP_N_PROPS];
 extern guint dm_heatmap_view_signal_mask_changed;
 
+typedef struct
+{
+  int x, y, width, height; /* image pixels */
+  char *label;
+} DmHeatmapRegion;
+
 struct _DmHeatmapView
 {
   GtkWidget parent_instance;
@@ -42,6 +48,7 @@ struct _DmHeatmapView
   DmCropGeometry geom;   /* valid when map and image are both set */
   cairo_surface_t *heat; /* ARGB32 (map_size, map_size), rebuilt when dirty */
   GArray *contour;       /* float x0, y0, x1, y1 segments in crop coordinates */
+  GArray *regions;       /* DmHeatmapRegion: outlined with their labels */
   gboolean heat_dirty, contour_dirty;
   double low, high, pixel_threshold, opacity;
   DmHeatmapMode mode;

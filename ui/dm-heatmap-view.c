@@ -416,6 +416,42 @@ dm_heatmap_view_set_pixel_threshold (DmHeatmapView *self, double threshold)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+static void
+region_clear (gpointer data)
+{
+  g_free (((DmHeatmapRegion *)data)->label);
+}
+
+void
+dm_heatmap_view_set_regions (DmHeatmapView *self,
+                             const int *boxes,
+                             const char *const *labels,
+                             guint n)
+{
+  g_return_if_fail (DM_IS_HEATMAP_VIEW (self));
+  g_array_set_size (self->regions, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      DmHeatmapRegion r = { boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3],
+                            g_strdup (labels[i]) };
+
+      g_array_append_val (self->regions, r);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+dm_heatmap_view_get_n_regions (DmHeatmapView *self)
+{
+  return self->regions->len;
+}
+
+const float *
+dm_heatmap_view_get_map (DmHeatmapView *self)
+{
+  return self->map;
+}
+
 double
 dm_heatmap_view_get_pixel_threshold (DmHeatmapView *self)
 {
@@ -532,6 +568,7 @@ dm_heatmap_view_finalize (GObject *object)
   DmHeatmapView *self = DM_HEATMAP_VIEW (object);
 
   g_array_unref (self->contour);
+  g_array_unref (self->regions);
   g_ptr_array_unref (self->undo);
   g_ptr_array_unref (self->redo);
   G_OBJECT_CLASS (dm_heatmap_view_parent_class)->finalize (object);
@@ -600,6 +637,8 @@ dm_heatmap_view_init (DmHeatmapView *self)
   GtkGesture *gesture;
 
   self->contour = g_array_new (FALSE, FALSE, sizeof (float));
+  self->regions = g_array_new (FALSE, FALSE, sizeof (DmHeatmapRegion));
+  g_array_set_clear_func (self->regions, region_clear);
   self->undo = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   self->redo = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   self->low = 0;
@@ -612,8 +651,13 @@ dm_heatmap_view_init (DmHeatmapView *self)
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_focus_on_click (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Image with its anomaly heatmap"), -1);
+  gtk_accessible_update_property (
+    GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Image with its anomaly heatmap"),
+    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+    _ ("Warm colours mark anomalous areas; a line surrounds those above the pixel threshold, "
+       "dashed boxes outline the defect regions with their sizes, and hatched parts are not "
+       "inspected"),
+    -1);
   dm_heatmap_view_mask_reset (self);
 
   controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);

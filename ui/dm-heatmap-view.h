@@ -56,6 +56,15 @@ void dm_heatmap_view_set_range (DmHeatmapView *self, double low, double high);
 /* The region above it is outlined; NAN: no contour. */
 void dm_heatmap_view_set_pixel_threshold (DmHeatmapView *self, double threshold);
 double dm_heatmap_view_get_pixel_threshold (DmHeatmapView *self);
+/* Defect regions to outline: their bounding boxes (pixels of the image)
+ * with a label each (e.g. its size), drawn over the heatmap. n 0 clears. */
+void dm_heatmap_view_set_regions (DmHeatmapView *self,
+                                  const int *boxes,
+                                  const char *const *labels,
+                                  guint n);
+guint dm_heatmap_view_get_n_regions (DmHeatmapView *self);
+/* The anomaly map shown (map_size, map_size), or NULL. */
+const float *dm_heatmap_view_get_map (DmHeatmapView *self);
 /* The heatmap's largest opacity, 0..1. */
 void dm_heatmap_view_set_opacity (DmHeatmapView *self, double opacity);
 double dm_heatmap_view_get_opacity (DmHeatmapView *self);

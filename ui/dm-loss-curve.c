@@ -216,4 +216,7 @@ dm_loss_curve_init (DmLossCurve *self)
   self->points = g_array_new (FALSE, FALSE, sizeof (Point));
   self->total_iters = 1;
   gtk_widget_set_size_request (GTK_WIDGET (self), 200, 180);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Training loss"), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _ ("The loss of each iteration so far"), -1);
 }

@@ -356,10 +356,19 @@ dm_metrics_page_get_table_text (DmMetricsPage *self)
 static void
 build_plots (DmMetricsPage *self)
 {
+  /* what a screen reader says of each figure */
+  const char *names[N_PLOTS]
+    = { _ ("ROC curve"), _ ("Precision-recall curve"),
+        _ ("Histogram of the scores of good and defect images"), _ ("Confusion matrix") };
+
   for (int p = 0; p < N_PLOTS; p++)
     {
       GtkWidget *frame = gtk_frame_new (NULL);
       GtkWidget *area = gtk_drawing_area_new ();
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      names[p], GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                      _ ("Of the class chosen above, at its image threshold"), -1);
 
       gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), 300);
       gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_plot, GINT_TO_POINTER (p),

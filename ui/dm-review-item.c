@@ -2,6 +2,8 @@
 /* One scored test image in the Review page's grid (see dm-review-item.h). */
 #include "config.h"
 
+#include <math.h>
+
 #include "dm-review-item.h"
 
 struct _DmReviewItem
@@ -16,6 +18,7 @@ struct _DmReviewItem
   gboolean defect;
   float score;
   DmDecision decision;
+  double largest_region; /* NAN until judged */
   DmUserLabel user_label;
 };
 
@@ -92,6 +95,7 @@ dm_review_item_class_init (DmReviewItemClass *klass)
 static void
 dm_review_item_init (DmReviewItem *self)
 {
+  self->largest_region = NAN;
 }
 
 DmReviewItem *
@@ -162,6 +166,18 @@ float
 dm_review_item_get_score (DmReviewItem *self)
 {
   return self->score;
+}
+
+double
+dm_review_item_get_largest_region (DmReviewItem *self)
+{
+  return self->largest_region;
+}
+
+void
+dm_review_item_set_largest_region (DmReviewItem *self, double area)
+{
+  self->largest_region = area;
 }
 
 DmDecision

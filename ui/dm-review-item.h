@@ -36,6 +36,10 @@ float dm_review_item_get_score (DmReviewItem *self);
 
 DmDecision dm_review_item_get_decision (DmReviewItem *self);
 void dm_review_item_set_decision (DmReviewItem *self, DmDecision decision);
+/* The largest defect region that counts, in the class's rule units (px,
+ * or mm² when its limits are in mm), 0 for none; NAN until judged. */
+double dm_review_item_get_largest_region (DmReviewItem *self);
+void dm_review_item_set_largest_region (DmReviewItem *self, double area);
 DmUserLabel dm_review_item_get_user_label (DmReviewItem *self);
 void dm_review_item_set_user_label (DmReviewItem *self, DmUserLabel label);
 

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "dm-decider.h"
 #include "dm-mask.h"
 #include "dm-review-cell.h"
 #include "dm-feedback.h"
@@ -252,6 +253,75 @@ dm_review_page_detail_sync_label (DmReviewPage *self)
   gtk_label_set_label (self->detail_subtitle, subtitle);
 }
 
+/* A region's size as the rules measure it: mm² and mm when the class is
+ * calibrated, else pixels. */
+static char *
+region_label (const DmRegion *r)
+{
+  g_autofree char *area = NULL, *length = NULL;
+
+  if (isfinite (r->area_mm2))
+    {
+      g_autofree char *a = g_strdup_printf ("%.*f", r->area_mm2 < 10 ? 3 : 1, r->area_mm2);
+      g_autofree char *l = g_strdup_printf ("%.*f", r->length_mm < 10 ? 2 : 1, r->length_mm);
+
+      area = g_strdup_printf (_ ("%s mm²"), a);
+      length = g_strdup_printf (_ ("%s mm"), l);
+    }
+  else
+    {
+      g_autofree char *a = g_strdup_printf ("%" G_GUINT64_FORMAT, r->area_px);
+      g_autofree char *l = g_strdup_printf ("%.1f", r->length_px);
+
+      area = g_strdup_printf (_ ("%s px"), a);
+      length = g_strdup_printf (_ ("%s px"), l);
+    }
+  /* TRANSLATORS: a defect region's area and its longest extent */
+  return g_strdup_printf (_ ("%s · %s long"), area, length);
+}
+
+/* The defect regions of the image shown, measured by the class's rules
+ * (region of interest, calibration) at the pixel threshold t, outlined
+ * with their sizes (the largest DM_VERDICT_MAX_REGIONS, as every output
+ * lists them). */
+static void
+outline_regions (DmReviewPage *self, const DmThresholds *t)
+{
+  guint ci = dm_review_item_get_class_index (self->current);
+  const DmResultClass *k = &self->results->classes[ci];
+  const DmResultImage *image = &k->images[dm_review_item_get_image_index (self->current)];
+  const DmProjectClass *pc = dm_project_find_class (dm_review_page_project (self), k->name);
+  const float *map = dm_heatmap_view_get_map (self->heatmap_view);
+  g_autoptr (GArray) regions = NULL;
+  g_autoptr (GPtrArray) labels = NULL;
+  g_autofree int *boxes = NULL;
+  DmRegionSettings settings;
+  guint n;
+
+  if (map == NULL || isnan (t->pixel) || image->width <= 0)
+    {
+      dm_heatmap_view_set_regions (self->heatmap_view, NULL, NULL, 0);
+      return;
+    }
+  dm_rules_region_settings (pc != NULL ? pc->rules : NULL, t->pixel, image->width, image->height,
+                            k->resize, k->crop, &settings);
+  regions = dm_regions_find (map, &settings, NULL);
+  n = MIN (regions->len, DM_VERDICT_MAX_REGIONS);
+  boxes = g_new (int, 4 * (gsize)MAX (n, 1));
+  labels = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n; i++)
+    {
+      const DmRegion *r = &g_array_index (regions, DmRegion, i);
+
+      boxes[4 * i] = r->x;
+      boxes[4 * i + 1] = r->y;
+      boxes[4 * i + 2] = r->width;
+      boxes[4 * i + 3] = r->height;
+      g_ptr_array_add (labels, region_label (r));
+    }
+  dm_heatmap_view_set_regions (self->heatmap_view, boxes, (const char *const *)labels->pdata, n);
+}
+
 void
 dm_review_page_detail_sync_thresholds (DmReviewPage *self)
 {
@@ -263,6 +333,7 @@ dm_review_page_detail_sync_thresholds (DmReviewPage *self)
     return;
   dm_review_page_class_thresholds (self, dm_review_item_get_class_index (self->current), &t);
   dm_heatmap_view_set_pixel_threshold (self->heatmap_view, t.pixel);
+  outline_regions (self, &t);
   d = dm_review_item_get_decision (self->current);
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     gtk_widget_remove_css_class (GTK_WIDGET (self->detail_badge), classes[i]);
@@ -511,6 +582,15 @@ on_redo (DmReviewPage *self)
   dm_heatmap_view_redo (self->heatmap_view);
 }
 
+/* The rules as saved: the outlines and the class's decisions follow. */
+static void
+on_rules_closed (DmReviewPage *self)
+{
+  dm_review_page_detail_sync_thresholds (self);
+  if (self->current != NULL)
+    dm_review_page_judge_class (self, dm_review_item_get_class_index (self->current));
+}
+
 /* The class's inspection rules, drawn on the picture shown. */
 static void
 rules_action (GtkWidget *widget, const char *name, GVariant *parameter)
@@ -523,6 +603,9 @@ rules_action (GtkWidget *widget, const char *name, GVariant *parameter)
   dialog = dm_rules_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->project,
                                 dm_review_item_get_class_name (self->current),
                                 dm_review_item_get_path (self->current));
+  /* the outlines follow the rules saved (region of interest, calibration) */
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (on_rules_closed), self,
+                           G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -20,6 +20,7 @@ struct _DmReviewPage
   GtkToggleButton *detail_flap_button;
   GtkDropDown *class_dropdown;
   GtkDropDown *decision_dropdown;
+  GtkSpinButton *region_spin; /* parts with a region of at least this (0: all) */
   GtkDropDown *label_dropdown;
   GtkSearchEntry *search_entry;
   GtkLabel *summary_label;
@@ -44,6 +45,7 @@ struct _DmReviewPage
 
   DmOpenProject *project;    /* the open project, or NULL */
   DmJob *results_job;        /* loading the project's results */
+  GPtrArray *judge_jobs;     /* DmJob* per results class: its rules (or NULL) */
   DmProjectResults *results; /* shared (dm_review_results_ref) */
   DmThumbnailLoader *loader; /* strong */
   GListStore *store;         /* DmReviewItem, results order */
@@ -87,5 +89,16 @@ void dm_review_page_show_item (DmReviewPage *self, DmReviewItem *item, guint pos
 void dm_review_page_detail_sync_label (DmReviewPage *self);
 /* After the thresholds of current's class changed (contour, badge). */
 void dm_review_page_detail_sync_thresholds (DmReviewPage *self);
+
+/* dm-review-page.c: after items' decisions changed (filter, summary, the
+ * large view's badge). */
+void dm_review_page_decisions_changed (DmReviewPage *self);
+
+/* dm-review-page-rules.c: the decisions of class_index by its inspection
+ * rules, off the main thread (nothing to do for a class without rules). */
+void dm_review_page_judge_class (DmReviewPage *self, guint class_index);
+/* TRUE while some class is being judged (tests wait on it). */
+gboolean dm_review_page_is_judging (DmReviewPage *self);
+void dm_review_page_rules_dispose (DmReviewPage *self);
 
 G_END_DECLS

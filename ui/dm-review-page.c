@@ -144,9 +144,19 @@ update_decisions (DmReviewPage *self, guint class_index)
       if (dm_review_item_get_class_index (item) == class_index)
         dm_review_item_set_decision (item, dm_decide (&t, dm_review_item_get_score (item)));
     }
-  if (gtk_drop_down_get_selected (self->decision_dropdown) != DECISION_ANY)
+  dm_review_page_decisions_changed (self);
+  /* then by the class's rules, when it has some */
+  dm_review_page_judge_class (self, class_index);
+}
+
+void
+dm_review_page_decisions_changed (DmReviewPage *self)
+{
+  if (gtk_drop_down_get_selected (self->decision_dropdown) != DECISION_ANY
+      || gtk_spin_button_get_value (self->region_spin) > 0)
     gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_summary (self);
+  dm_review_page_detail_sync_thresholds (self);
 }
 
 /* "image=0.5213 pixel=0.4410 uncertain=0.4800..0.5600" for the trail */
@@ -273,6 +283,12 @@ filter_item (gpointer object, gpointer user_data)
       && choice - 1 < self->class_of_choice->len
       && g_array_index (self->class_of_choice, int, choice - 1)
            != (int)dm_review_item_get_class_index (item))
+    return FALSE;
+  /* a region of at least this size (0: any part); parts not judged yet
+   * are left out until they are */
+  if (gtk_spin_button_get_value (self->region_spin) > 0
+      && !(dm_review_item_get_largest_region (item)
+           >= gtk_spin_button_get_value (self->region_spin)))
     return FALSE;
   if (decision != GTK_INVALID_LIST_POSITION && decision != DECISION_ANY
       && dm_review_item_get_decision (item) != (DmDecision)(decision - DECISION_PASS))
@@ -444,6 +460,8 @@ show_results (DmReviewPage *self, DmProjectResults *results)
   gtk_stack_set_visible_child_name (self->view_stack, "grid");
   dm_review_page_show_panel_class (self, -1);
   follow_class (self);
+  for (guint c = 0; results != NULL && c < results->n_classes; c++)
+    dm_review_page_judge_class (self, c);
 }
 
 void
@@ -664,6 +682,7 @@ dm_review_page_dispose (GObject *object)
   DmReviewPage *self = DM_REVIEW_PAGE (object);
 
   dm_review_page_detail_dispose (self);
+  dm_review_page_rules_dispose (self);
   /* No gtk_widget_dispose_template: the bound stack is the bin's own
    * child, which AdwBin unparents itself (doing both unparents it twice). */
   dm_job_clear (&self->results_job);
@@ -728,6 +747,7 @@ dm_review_page_class_init (DmReviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, detail_flap_button);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, class_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, decision_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, DmReviewPage, region_spin);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, label_dropdown);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, DmReviewPage, summary_label);
@@ -750,6 +770,7 @@ dm_review_page_init (DmReviewPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->panel_class = -1;
+  self->judge_jobs = g_ptr_array_new ();
   self->class_of_choice = g_array_new (FALSE, FALSE, sizeof (int));
   set_choices (self->decision_dropdown, decisions);
   set_choices (self->label_dropdown, labels);
@@ -782,6 +803,8 @@ dm_review_page_init (DmReviewPage *self)
   g_signal_connect_swapped (self->label_dropdown, "notify::selected", G_CALLBACK (on_filter_choice),
                             self);
   g_signal_connect_swapped (self->search_entry, "search-changed", G_CALLBACK (on_search_changed),
+                            self);
+  g_signal_connect_swapped (self->region_spin, "value-changed", G_CALLBACK (on_filter_choice),
                             self);
   g_signal_connect_swapped (self->threshold_panel, "thresholds-changed",
                             G_CALLBACK (on_thresholds_changed), self);

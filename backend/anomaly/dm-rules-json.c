@@ -170,8 +170,15 @@ parse_shape (const Parse *p, JsonNode *node, guint index, guint64 *total, DmRoi 
     return bad (p, "roi shape %u is not an object", index + 1);
   o = json_node_get_object (node);
   if (!dm_roi_shape_kind_from_name (get_string (o, "shape"), &kind))
-    return bad (p, "roi shape %u: 'shape' is not \"rectangle\", \"polygon\" or \"stroke\"",
-                index + 1);
+    {
+      /* the value as given, escaped and cut: it comes from an untrusted file */
+      g_autofree char *given
+        = g_strescape (get_string (o, "shape") != NULL ? get_string (o, "shape") : "(none)", NULL);
+
+      return bad (p,
+                  "roi shape %u: 'shape' \"%.40s\" is not \"rectangle\", \"polygon\" or \"stroke\"",
+                  index + 1, given);
+    }
   if (json_object_has_member (o, "layer")
       && !dm_roi_layer_from_name (get_string (o, "layer"), &layer))
     return bad (p, "roi shape %u: 'layer' is not \"inspect\" or \"ignore\"", index + 1);

@@ -351,7 +351,7 @@ test_json_refused (void)
     { "{\"reference\": {\"width\": 0, \"height\": 10}}", "'width' is 0" },
     { "{\"reference\": {\"width\": 10, \"height\": 10}, \"roi\": [{\"shape\": \"circle\", "
       "\"points\": []}]}",
-      "'shape' is not" },
+      "'shape' \"circle\" is not" },
     { "{\"reference\": {\"width\": 10, \"height\": 10}, \"roi\": [{\"shape\": \"polygon\", "
       "\"points\": [[0, 0], [1, 1]]}]}",
       "needs at least 3 points" },

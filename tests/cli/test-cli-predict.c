@@ -550,6 +550,98 @@ test_rules (void)
   }
 }
 
+/* Rules that cannot be used: one line naming the file and the problem,
+ * exit 1, nothing written; `dinomaly rules` shows a class's rules as JSON,
+ * refuses limits in mm without a calibration and bad numbers (usage, 2). */
+static void
+test_bad_rules (void)
+{
+  const struct
+  {
+    const char *name, *text, *part;
+  } cases[] = {
+    { "not-json.json", "{\"roi\": [", "not valid JSON" },
+    { "bad-shape.json",
+      "{\"reference\": {\"width\": 600, \"height\": 800}, \"roi\": [{\"shape\": \"circle\", "
+      "\"points\": [[1, 2]]}]}",
+      "circle" },
+    { "mm-uncalibrated.json", "{\"regions\": {\"units\": \"mm\", \"max_area\": 1}}",
+      "calibration" },
+    { "no-reference.json",
+      "{\"roi\": [{\"shape\": \"rectangle\", \"layer\": \"ignore\", \"points\": [[0, 0], [9, "
+      "9]]}]}",
+      "reference" },
+    { "all-ignored.json",
+      "{\"reference\": {\"width\": 10, \"height\": 10}, \"roi\": [{\"shape\": \"rectangle\", "
+      "\"layer\": \"ignore\", \"points\": [[0, 0], [10, 10]]}]}",
+      "nothing of the model's view" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = tmp_path (cases[i].name);
+      g_autofree char *dir = g_strdup_printf ("%s/out-bad-rules-%u", tmpdir, i);
+      g_autofree char *out = NULL, *err = NULL;
+
+      g_assert_true (g_file_set_contents (path, cases[i].text, -1, NULL));
+      g_assert_cmpint (run_cli ((const char *[]){ "predict", "--model", model_path, "--rules", path,
+                                                  "--out", dir, mt_jpg, NULL },
+                                &out, &err),
+                       ==, 1);
+      assert_one_line_error (err, cases[i].name, cases[i].part);
+      g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+    }
+
+  /* dinomaly rules: shown as JSON; refused changes leave the file alone */
+  {
+    g_autofree char *copy = tmp_path ("rules-cli.dinomaly");
+    g_autofree char *out = NULL, *err = NULL, *before = NULL, *after = NULL;
+    gsize n_before, n_after;
+
+    copy_file (model_path, copy, -1);
+    g_assert_true (g_file_get_contents (copy, &before, &n_before, NULL));
+    g_assert_cmpint (run_cli ((const char *[]){ "rules", "--model", copy, NULL }, &out, &err), ==,
+                     0);
+    g_assert_cmpstr (out, ==, "{}\n");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_cli ((const char *[]){ "rules", "--model", copy, "--units", "mm",
+                                                "--max-area", "0.5", NULL },
+                              &out, &err),
+                     ==, 1);
+    g_test_message ("%s", err);
+    dm_test_assert_has (err, "rules-cli.dinomaly");
+    dm_test_assert_has (err, "calibration");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (
+      run_cli ((const char *[]){ "rules", "--model", copy, "--max-regions", "1.5", NULL }, &out,
+               &err),
+      ==, 2);
+    dm_test_assert_has (err, "--max-regions");
+    g_assert_true (g_file_get_contents (copy, &after, &n_after, NULL));
+    g_assert_cmpuint (n_after, ==, n_before);
+    g_assert_true (memcmp (before, after, n_before) == 0);
+
+    /* stored, then shown */
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (
+      run_cli ((const char *[]){ "rules", "--model", copy, "--mm-per-pixel", "0.05", "--units",
+                                 "mm", "--max-area", "0.5", "--max-regions", "2", NULL },
+               &out, &err),
+      ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_cli ((const char *[]){ "rules", "--model", copy, NULL }, &out, &err), ==,
+                     0);
+    g_test_message ("%s", out);
+    dm_test_assert_has (out, "\"mm_per_pixel\": 0.05");
+    dm_test_assert_has (out, "\"max_area\": 0.5");
+    dm_test_assert_has (out, "\"max_regions\": 2");
+  }
+}
+
 /* Folders: sorted, non-images listed and skipped, colliding stems get a
  * suffix; a model with a backbone file; --class with several classes. */
 static void
@@ -1007,6 +1099,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/cli-predict/reference", test_reference);
   g_test_add_func ("/cli-predict/rules", test_rules);
+  g_test_add_func ("/cli-predict/bad-rules", test_bad_rules);
   g_test_add_func ("/cli-predict/folders", test_folders);
   g_test_add_func ("/cli-predict/hostile-folder", test_hostile_folder);
   g_test_add_func ("/cli-predict/bad-input", test_bad_input);

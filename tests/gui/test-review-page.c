@@ -18,6 +18,9 @@
 #include "dm-demo.h"
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
+#include "dm-decider.h"
+#include "dm-regions.h"
+#include "dm-rules.h"
 #include "dm-test-gui.h"
 #include "dm-test-project.h"
 #include "dm-test-util.h"
@@ -205,6 +208,20 @@ wait_ms (guint ms)
     g_main_context_iteration (NULL, FALSE), g_usleep (2000);
 }
 
+static gboolean
+judged (gpointer data)
+{
+  return !dm_review_page_is_judging (data);
+}
+
+static int
+compare_floats (const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+
+  return (x > y) - (x < y);
+}
+
 static void
 on_activate_after (GApplication *app, GtkWidget *window)
 {
@@ -309,6 +326,133 @@ on_activate_after (GApplication *app, GtkWidget *window)
   g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "detail");
   dm_test_window_screenshot (window, "review-large-view");
+  {
+    /* the regions above the pixel threshold outlined, as dm_regions_find
+     * measures them on this picture (the largest 32) */
+    DmHeatmapView *view = dm_review_page_get_heatmap_view (page);
+    DmReviewItem *item = dm_review_page_get_current (page);
+    const DmResultClass *rc = &page->results->classes[dm_review_item_get_class_index (item)];
+    const DmResultImage *im = &rc->images[dm_review_item_get_image_index (item)];
+    g_autoptr (GArray) found = NULL;
+    DmRegionSettings rs;
+
+    dm_rules_region_settings (NULL, dm_heatmap_view_get_pixel_threshold (view), im->width,
+                              im->height, rc->resize, rc->crop, &rs);
+    found = dm_regions_find (dm_heatmap_view_get_map (view), &rs, NULL);
+    g_test_message ("%u regions outlined on the top image at pixel threshold %g",
+                    dm_heatmap_view_get_n_regions (view),
+                    dm_heatmap_view_get_pixel_threshold (view));
+    g_assert_cmpuint (dm_heatmap_view_get_n_regions (view), ==, MIN (found->len, 32));
+
+    /* a pixel threshold between the map's median and its peak: regions
+     * appear, with their sizes */
+    {
+      const float *map = dm_heatmap_view_get_map (view);
+      g_autofree float *sorted = g_memdup2 (map, 256 * 256 * sizeof (float));
+      guint ci = dm_review_item_get_class_index (item);
+      DmThresholds t;
+
+      qsort (sorted, 256 * 256, sizeof (float), compare_floats);
+      dm_review_page_class_thresholds (page, ci, &t);
+      t.pixel = sorted[256 * 256 * 99 / 100];
+      dm_review_page_set_thresholds (page, ci, &t);
+      g_clear_pointer (&found, g_array_unref);
+      dm_rules_region_settings (NULL, t.pixel, im->width, im->height, rc->resize, rc->crop, &rs);
+      found = dm_regions_find (map, &rs, NULL);
+      g_test_message ("%u regions outlined at pixel threshold %g",
+                      dm_heatmap_view_get_n_regions (view), t.pixel);
+      g_assert_cmpuint (found->len, >, 0);
+      g_assert_cmpuint (dm_heatmap_view_get_n_regions (view), ==, MIN (found->len, 32));
+      dm_test_gui_wait_frames (window, 3);
+      dm_test_window_screenshot (window, "review-regions");
+
+      /* rules for the class (no region allowed): the grid decides as
+       * predict does, dm_decider_run on each image's map */
+      {
+        DmProjectClass *pc = dm_project_find_class (dm_review_page_project (page), rc->name);
+        g_autoptr (DmRules) rules = dm_rules_new ();
+        g_autoptr (DmDecider) decider = NULL;
+        g_autoptr (GError) error = NULL;
+        g_autofree float *m = g_new (float, 256 * 256);
+        GListModel *all = G_LIST_MODEL (page->store);
+        guint n_checked = 0, n_by_rules = 0;
+
+        DmThresholds t2 = t;
+
+        rules->max_regions = 0;
+        dm_rules_free (pc->rules);
+        pc->rules = dm_rules_copy (rules);
+        /* an image threshold no score reaches: only the rule can fail a part */
+        t2.image = 1e9;
+        t2.uncertain_low = t2.uncertain_high = NAN;
+        dm_review_page_set_thresholds (page, ci, &t2);
+        g_assert_true (dm_test_gui_wait_until (judged, page, 20000));
+        decider = dm_decider_new (&t2, rules, rc->resize, rc->crop, &error);
+        g_assert_no_error (error);
+        for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+          {
+            g_autoptr (DmReviewItem) it = g_list_model_get_item (all, i);
+            const DmResultImage *ri = &rc->images[dm_review_item_get_image_index (it)];
+            DmVerdict v;
+
+            if (dm_review_item_get_class_index (it) != ci)
+              continue;
+            g_assert_true (dm_project_results_read_map (
+              page->results, ci, dm_review_item_get_image_index (it), m, &error));
+            dm_decider_run (decider, m, ri->score, ri->width, ri->height, &v, NULL);
+            g_assert_cmpint (dm_review_item_get_decision (it), ==, v.decision);
+            n_checked++;
+            n_by_rules += v.rule == DM_RULE_REGION_COUNT;
+          }
+        g_test_message ("%u decisions as predict's, %u of them by region_count", n_checked,
+                        n_by_rules);
+        g_assert_cmpuint (n_by_rules, >, 0);
+        /* back to none: the score decides again */
+        g_clear_pointer (&pc->rules, dm_rules_free);
+        dm_review_page_set_thresholds (page, ci, &t);
+        g_assert_true (dm_test_gui_wait_until (judged, page, 20000));
+
+        /* the filter "a region of at least X px": the parts whose largest
+         * region (dm_regions_find on the original picture) reaches X */
+        {
+          g_autoptr (DmDecider) plain = dm_decider_new (&t, NULL, rc->resize, rc->crop, &error);
+          double largest = 0;
+          guint want = 0;
+
+          for (guint pass = 0; pass < 2; pass++)
+            for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+              {
+                g_autoptr (DmReviewItem) it = g_list_model_get_item (all, i);
+                const DmResultImage *ri = &rc->images[dm_review_item_get_image_index (it)];
+                DmVerdict v;
+
+                if (dm_review_item_get_class_index (it) != ci)
+                  continue;
+                g_assert_true (dm_project_results_read_map (
+                  page->results, ci, dm_review_item_get_image_index (it), m, &error));
+                dm_decider_run (plain, m, ri->score, ri->width, ri->height, &v, NULL);
+                if (pass == 0 && v.n_listed > 0)
+                  largest = MAX (largest, (double)v.regions[0].area_px);
+                if (pass == 1 && v.n_listed > 0 && v.regions[0].area_px >= largest / 2)
+                  want++;
+              }
+          g_assert_cmpfloat (largest, >, 0);
+          gtk_spin_button_set_value (page->region_spin, largest / 2);
+          g_test_message ("%u parts with a region of at least %g px",
+                          g_list_model_get_n_items (G_LIST_MODEL (page->filtered)), largest / 2);
+          g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (page->filtered)), ==, want);
+          g_assert_cmpuint (want, >, 0);
+          /* the grid, filtered */
+          gtk_widget_activate_action (GTK_WIDGET (page), "review.back", NULL);
+          dm_test_gui_wait_ms (600); /* the stack's transition */
+          dm_test_window_screenshot (window, "review-region-filter");
+          gtk_spin_button_set_value (page->region_spin, 0);
+          g_assert_true (dm_review_page_open_image (page, defect_path));
+          g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
+        }
+      }
+    }
+  }
 
   /* next and previous follow the grid's order */
   dm_test_window_activate (window, "win.next-image", NULL);
