@@ -42,6 +42,7 @@ dm_project_version_free (DmProjectVersion *v)
   g_free (v->backbone);
   g_free (v->backbone_sha256);
   g_free (v->preset);
+  g_free (v->data_fingerprint);
   json_object_unref (v->settings);
   g_ptr_array_unref (v->classes);
   g_free (v);
