@@ -476,7 +476,6 @@ score (Run *run, DmDataset *ds, const char *model_sha, GCancellable *cancellable
   DmProjectTrain *job = run->job;
   g_autofree char *model_path = g_build_filename (job->folder, job->version->model, NULL);
   g_autofree char *results_dir = dm_project_version_results_folder (run->project, job->version);
-  g_autoptr (DmDinomalyModel) model = NULL;
   g_autoptr (DmEngine) engine = NULL;
   ClassModels classes = { 0 };
   gint cancel = 0;
