@@ -186,6 +186,7 @@ dm_pickle_pop (DmPickle *pk, GError **error)
 static gboolean
 pop_mark (DmPickle *pk, guint *start, GError **error)
 {
+  *start = 0; /* set on every path: callers read it only after TRUE */
   if (pk->marks->len == 0)
     return dm_pickle_fail (error, pk, DM_ERROR_CORRUPT, "no MARK to close");
   *start = g_array_index (pk->marks, guint, pk->marks->len - 1);
