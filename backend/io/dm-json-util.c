@@ -130,3 +130,36 @@ dm_json_depth_within (const char *text, gsize len, int max_depth)
     }
   return TRUE;
 }
+
+JsonObject *
+dm_json_parse_line_object (
+  JsonParser *parser, const char *line, gsize len, gsize max_len, const char *what, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  JsonNode *root;
+
+  if (len > max_len)
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE, "%s: longer than %" G_GSIZE_FORMAT " bytes",
+                   what, max_len);
+      return NULL;
+    }
+  /* json-glib recurses once per level: a line of brackets must not */
+  if (!dm_json_depth_within (line, len, 16))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: nested too deeply", what);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, line, (gssize)len, &local))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not JSON: %s", what, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a JSON object", what);
+      return NULL;
+    }
+  return json_node_get_object (root);
+}

@@ -67,31 +67,14 @@ dm_audit_entry_from_json (const char *line, gsize len, const char *what, GError 
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (DmAuditEntry) e = g_new0 (DmAuditEntry, 1);
-  g_autoptr (GError) local = NULL;
   g_autofree char *time_text = NULL;
   gboolean has_time;
-  JsonNode *root;
   JsonObject *o;
   double version;
 
-  if (len > DM_AUDIT_MAX_LINE)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE, "%s: longer than %d bytes", what,
-                   DM_AUDIT_MAX_LINE);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, line, (gssize)len, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not JSON: %s", what, local->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a JSON object", what);
-      return NULL;
-    }
-  o = json_node_get_object (root);
+  o = dm_json_parse_line_object (parser, line, len, DM_AUDIT_MAX_LINE, what, error);
+  if (o == NULL)
+    return NULL;
   time_text = dm_json_dup_string (o, "time");
   has_time = dm_json_parse_time_us (time_text, &e->time_us);
   e->user = dm_json_dup_string (o, "user");

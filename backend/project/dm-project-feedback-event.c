@@ -134,31 +134,14 @@ dm_feedback_event_from_json (const char *line, gsize len, const char *what, GErr
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (DmFeedbackEvent) e = dm_feedback_event_new (DM_FEEDBACK_ARRIVED, NULL);
-  g_autoptr (GError) local = NULL;
   g_autofree char *kind = NULL, *time = NULL, *label = NULL;
-  JsonNode *root;
   JsonObject *o;
   gboolean ok;
   guint k;
 
-  if (len > DM_FEEDBACK_MAX_LINE)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE, "%s: longer than %d bytes", what,
-                   DM_FEEDBACK_MAX_LINE);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, line, (gssize)len, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not JSON: %s", what, local->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a JSON object", what);
-      return NULL;
-    }
-  o = json_node_get_object (root);
+  o = dm_json_parse_line_object (parser, line, len, DM_FEEDBACK_MAX_LINE, what, error);
+  if (o == NULL)
+    return NULL;
   kind = dm_json_dup_string (o, "event");
   for (k = 0; k < G_N_ELEMENTS (kinds) && g_strcmp0 (kind, kinds[k]) != 0; k++)
     ;

@@ -179,37 +179,14 @@ dm_part_from_json (const char *line, gsize len, const char *what, GError **error
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (DmPart) p = dm_part_new ();
-  g_autoptr (GError) local = NULL;
-  JsonNode *root;
   JsonObject *o, *t;
   gint64 seq;
 
   if (what == NULL)
     what = "journal record";
-  if (len > DM_PART_MAX_LINE)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE, "%s: longer than %d bytes", what,
-                   DM_PART_MAX_LINE);
-      return NULL;
-    }
-  /* json-glib recurses once per level: a line of brackets must not */
-  if (!dm_json_depth_within (line, len, 16))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: nested too deeply", what);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, line, (gssize)len, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not JSON: %s", what, local->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a JSON object", what);
-      return NULL;
-    }
-  o = json_node_get_object (root);
+  o = dm_json_parse_line_object (parser, line, len, DM_PART_MAX_LINE, what, error);
+  if (o == NULL)
+    return NULL;
   seq = int_member (o, "seq", -1);
   p->id = dm_json_dup_string (o, "id");
   if (seq < 1 || p->id == NULL || !decision_from_name (string_member (o, "decision"), p))
