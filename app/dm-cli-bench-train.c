@@ -60,6 +60,8 @@ parse_options (BenchOptions *o, int *argc, char ***argv)
       "images in the feature cache (the batch, at least 24: three chunks of 8)", "N" },
     { "cache-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->cache_dir,
       "keep the feature cache in a file in this folder (as for data larger than memory)", "DIR" },
+    { "profile", 0, 0, G_OPTION_ARG_NONE, &o->profile,
+      "print the time of each op of the timed iterations", NULL },
     { "no-pytorch", 0, 0, G_OPTION_ARG_NONE, &o->no_pytorch, "do not run the PyTorch baseline",
       NULL },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &o->json, "append a row to this JSON array file",
