@@ -19,6 +19,7 @@
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
 #include "dm-decider.h"
+#include "dm-preprocess.h"
 #include "dm-regions.h"
 #include "dm-rules.h"
 #include "dm-test-gui.h"
@@ -90,6 +91,99 @@ find_widget (GtkWidget *root, GType type)
         return found;
     }
   return NULL;
+}
+
+/* The widget called name under root (depth first). */
+static GtkWidget *
+find_named (GtkWidget *root, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  float value;
+  guint8 defect;
+} Pixel;
+
+static int
+compare_pixels_descending (const void *a, const void *b)
+{
+  float x = ((const Pixel *)a)->value, y = ((const Pixel *)b)->value;
+
+  return (x < y) - (x > y);
+}
+
+/* The reference of the F1-optimal pixel threshold of class c, computed
+ * here from the stored maps and the dataset's masks: every pixel of the
+ * test images with ground truth (good: empty mask; defect: its mask), sorted
+ * by value, the cut walked down through the distinct values with F1 =
+ * 2TP / (2TP + FP + FN); the first (highest) cut of the best F1 wins. */
+static double
+reference_pixel_f1 (DmProjectResults *r, guint c, double *best_f1)
+{
+  const DmResultClass *k = &r->classes[c];
+  g_autoptr (GArray) pixels = g_array_new (FALSE, FALSE, sizeof (Pixel));
+  g_autofree float *map = g_new (float, 256 * 256);
+  g_autofree guint8 *mask = g_new (guint8, 256 * 256);
+  gsize positives = 0, tp = 0, fp = 0;
+  double best = 0, threshold = NAN;
+
+  for (guint i = 0; i < k->n_images; i++)
+    {
+      const DmResultImage *im = &k->images[i];
+      g_autoptr (GError) error = NULL;
+
+      if (im->split != DM_SPLIT_TEST || (im->label == DM_LABEL_DEFECT && im->mask_path == NULL))
+        continue;
+      g_assert_true (dm_project_results_read_map (r, c, i, map, &error));
+      memset (mask, 0, 256 * 256);
+      if (im->label == DM_LABEL_DEFECT)
+        g_assert_true (
+          dm_preprocess_mask_file (im->mask_path, k->resize, k->crop, 256, 0, mask, NULL, &error));
+      g_assert_no_error (error);
+      for (guint p = 0; p < 256 * 256; p++)
+        {
+          Pixel px = { map[p], mask[p] != 0 };
+
+          g_array_append_val (pixels, px);
+          positives += px.defect;
+        }
+    }
+  qsort (pixels->data, pixels->len, sizeof (Pixel), compare_pixels_descending);
+  for (guint i = 0; i < pixels->len; i++)
+    {
+      const Pixel *px = &g_array_index (pixels, Pixel, i);
+      double f1;
+
+      tp += px->defect;
+      fp += !px->defect;
+      if (i + 1 < pixels->len && g_array_index (pixels, Pixel, i + 1).value == px->value)
+        continue;
+      f1 = 2.0 * tp / (double)(2 * tp + fp + (positives - tp));
+      if (f1 > best)
+        {
+          best = f1;
+          threshold = px->value;
+        }
+    }
+  *best_f1 = best;
+  return threshold;
+}
+
+static gboolean
+not_proposing (gpointer page)
+{
+  return !dm_review_page_is_proposing_pixel (page);
 }
 
 /* The text of the decision badge a grid cell shows. */
@@ -282,6 +376,51 @@ on_activate_after (GApplication *app, GtkWidget *window)
   dm_test_gui_wait_frames (window, 2);
   check_grid (self);
   dm_test_window_screenshot (window, "review-grid");
+
+  /* 2b. the pixel threshold's proposals: F1-optimal over the masked test
+   * images' pixels equals the reference computed here from the same maps
+   * and masks, saved as a move of the slider; the held-out quantile button
+   * restores results' proposed_pixel */
+  {
+    GtkWidget *panel = GTK_WIDGET (dm_review_page_get_threshold_panel (page));
+    GtkWidget *f1_button = find_named (panel, "pixel-f1-button");
+    GtkWidget *quantile_button = find_named (panel, "pixel-quantile-button");
+    guint c = (guint)page->panel_class;
+    const DmResultClass *k = &results->classes[c];
+    gboolean any_holdout = FALSE;
+    double f1, expected = reference_pixel_f1 (results, c, &f1);
+    DmThresholds t;
+
+    g_assert_nonnull (f1_button);
+    g_assert_nonnull (quantile_button);
+    g_assert_false (isnan (expected));
+    g_test_message ("F1-optimal pixel threshold %.6g (F1 %.4f)", expected, f1);
+    g_assert_true (gtk_widget_get_sensitive (f1_button));
+    g_signal_emit_by_name (f1_button, "clicked");
+    g_assert_true (dm_test_gui_wait_until (not_proposing, page, 60000));
+    dm_test_gui_wait_frames (window, 2);
+    dm_review_page_class_thresholds (page, c, &t);
+    g_assert_cmpfloat (t.pixel, ==, expected);
+    dm_threshold_panel_get_thresholds (DM_THRESHOLD_PANEL (panel), &t);
+    g_assert_cmpfloat (t.pixel, ==, expected);
+    g_assert_true (gtk_widget_get_sensitive (f1_button));
+    disk = reopen ();
+    g_assert_cmpfloat (
+      fabs (((DmProjectClass *)disk->classes->pdata[0])->pixel_threshold - expected), <=,
+      1e-9 * fabs (expected));
+    g_clear_pointer (&disk, dm_project_free);
+    dm_test_window_screenshot (window, "review-pixel-f1");
+
+    for (guint i = 0; i < k->n_images; i++)
+      any_holdout |= k->images[i].split == DM_SPLIT_HOLDOUT;
+    g_assert_cmpint (gtk_widget_get_sensitive (quantile_button), ==, any_holdout);
+    if (any_holdout)
+      {
+        g_signal_emit_by_name (quantile_button, "clicked");
+        dm_review_page_class_thresholds (page, c, &t);
+        g_assert_cmpfloat (t.pixel, ==, k->proposed_pixel);
+      }
+  }
 
   /* filters: failures only, then a search by name */
   gtk_drop_down_set_selected (page->decision_dropdown, 3);
