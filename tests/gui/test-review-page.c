@@ -19,6 +19,7 @@
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
 #include "dm-decider.h"
+#include "dm-inspect-page.h"
 #include "dm-preprocess.h"
 #include "dm-regions.h"
 #include "dm-rules.h"
@@ -178,6 +179,24 @@ reference_pixel_f1 (DmProjectResults *r, guint c, double *best_f1)
     }
   *best_f1 = best;
   return threshold;
+}
+
+/* The pixels the view draws now (RGBA), through a screenshot. */
+static GBytes *
+view_pixels (DmHeatmapView *view, const char *name)
+{
+  g_autofree char *path = dm_test_gui_screenshot (GTK_WIDGET (view), name);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  gsize stride, size;
+  guint8 *data;
+
+  g_assert_no_error (error);
+  stride = (gsize)gdk_texture_get_width (texture) * 4;
+  size = stride * (gsize)gdk_texture_get_height (texture);
+  data = g_malloc (size);
+  gdk_texture_download (texture, data, stride);
+  return g_bytes_new_take (data, size);
 }
 
 static gboolean
@@ -465,6 +484,39 @@ on_activate_after (GApplication *app, GtkWidget *window)
   g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "detail");
   dm_test_window_screenshot (window, "review-large-view");
+  /* 4b. the heatmap's colours: win.heatmap-colormap switches both large
+   * views to viridis; the drawn heatmap changes, and switching back draws
+   * the same pixels as before */
+  {
+    DmHeatmapView *view = dm_review_page_get_heatmap_view (page);
+    DmHeatmapView *inspect_view = dm_inspect_page_get_heatmap_view (
+      DM_INSPECT_PAGE (adw_view_stack_get_child_by_name (self->view_stack, "inspect")));
+    g_autoptr (GBytes) ember = NULL, viridis = NULL, again = NULL;
+    gsize n_changed = 0;
+
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (view), ==, "ember");
+    ember = view_pixels (view, "review-heatmap-ember");
+    dm_test_window_activate (window, "win.heatmap-colormap", g_variant_new_string ("viridis"));
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (view), ==, "viridis");
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (inspect_view), ==, "viridis");
+    dm_test_gui_wait_frames (window, 3);
+    dm_test_window_screenshot (window, "review-viridis");
+    viridis = view_pixels (view, "review-heatmap-viridis");
+    g_assert_cmpuint (g_bytes_get_size (viridis), ==, g_bytes_get_size (ember));
+    for (gsize i = 0; i + 4 <= g_bytes_get_size (ember); i += 4)
+      n_changed += memcmp ((const guint8 *)g_bytes_get_data (ember, NULL) + i,
+                           (const guint8 *)g_bytes_get_data (viridis, NULL) + i, 4)
+                   != 0;
+    g_test_message ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " pixels changed with viridis",
+                    n_changed, g_bytes_get_size (ember) / 4);
+    /* the heatmap covers the image's crop: a good share of the view */
+    g_assert_cmpuint (n_changed, >, g_bytes_get_size (ember) / 4 / 10);
+    dm_test_window_activate (window, "win.heatmap-colormap", g_variant_new_string ("ember"));
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (view), ==, "ember");
+    dm_test_gui_wait_frames (window, 3);
+    again = view_pixels (view, "review-heatmap-ember-again");
+    g_assert_true (g_bytes_equal (again, ember));
+  }
   {
     /* the regions above the pixel threshold outlined, as dm_regions_find
      * measures them on this picture (the largest 32) */
