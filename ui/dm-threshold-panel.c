@@ -298,8 +298,8 @@ sync_pixel_buttons (DmThresholdPanel *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->pixel_quantile_button), quantile);
   gtk_widget_set_tooltip_text (
     GTK_WIDGET (self->pixel_quantile_button),
-    quantile ? _ ("Set the pixel threshold so that about the same share of the held-out normal "
-                  "images shows a region as fails by the image threshold's proposal")
+    quantile ? _ ("Set the pixel threshold back to the proposal from the held-out normal images: "
+                  "the quantile of their largest map values that the image proposal uses")
              : _ ("No held-out normal images: nothing to take a quantile of"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->pixel_f1_button),
                             self->has_masks && !self->pixel_f1_busy);
