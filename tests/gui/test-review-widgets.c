@@ -378,6 +378,37 @@ test_panel (void)
   dm_threshold_panel_get_thresholds (p, &t);
   g_assert_cmpfloat (t.pixel, ==, 0.12);
 
+  /* the pixel proposals: off with a reason without held-out images or
+   * masks; the held-out quantile taken as a slider move (a signal), beyond
+   * the slider's range too (the range widens) */
+  {
+    GtkWidget *quantile = find_named (panel, "pixel-quantile-button");
+    GtkWidget *f1 = find_named (panel, "pixel-f1-button");
+    g_autofree char *quantile_tip = NULL, *f1_tip = NULL;
+    guint before;
+
+    dm_threshold_panel_set_pixel_proposals (p, NAN, FALSE);
+    g_assert_false (gtk_widget_get_sensitive (quantile));
+    g_assert_false (gtk_widget_get_sensitive (f1));
+    quantile_tip = g_strdup (gtk_widget_get_tooltip_text (quantile));
+    f1_tip = g_strdup (gtk_widget_get_tooltip_text (f1));
+    dm_threshold_panel_set_pixel_proposals (p, 0.4, TRUE);
+    g_assert_true (gtk_widget_get_sensitive (quantile));
+    g_assert_true (gtk_widget_get_sensitive (f1));
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (quantile), !=, quantile_tip);
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (f1), !=, f1_tip);
+    dm_threshold_panel_set_pixel_f1_busy (p, TRUE);
+    g_assert_false (gtk_widget_get_sensitive (f1));
+    dm_threshold_panel_set_pixel_f1_busy (p, FALSE);
+    before = thresholds_changes;
+    g_signal_emit_by_name (quantile, "clicked");
+    dm_threshold_panel_get_thresholds (p, &t);
+    g_assert_cmpfloat (t.pixel, ==, 0.4);
+    g_assert_cmpfloat (gtk_range_get_value (pixel_scale), ==, 0.4);
+    g_assert_cmpuint (thresholds_changes, ==, before + 1);
+    gtk_range_set_value (pixel_scale, 0.12);
+  }
+
   /* "at most 1 % false rejects" is the 0.99 quantile of the held-out normals */
   memcpy (normals, scores + 1500, sizeof normals);
   g_signal_emit_by_name (find_named (panel, "false-reject-button"), "clicked");
