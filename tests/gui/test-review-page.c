@@ -94,22 +94,6 @@ find_widget (GtkWidget *root, GType type)
   return NULL;
 }
 
-/* The widget called name under root (depth first). */
-static GtkWidget *
-find_named (GtkWidget *root, const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 typedef struct
 {
   float value;
@@ -402,8 +386,8 @@ on_activate_after (GApplication *app, GtkWidget *window)
    * restores results' proposed_pixel */
   {
     GtkWidget *panel = GTK_WIDGET (dm_review_page_get_threshold_panel (page));
-    GtkWidget *f1_button = find_named (panel, "pixel-f1-button");
-    GtkWidget *quantile_button = find_named (panel, "pixel-quantile-button");
+    GtkWidget *f1_button = dm_test_gui_find_named (panel, "pixel-f1-button");
+    GtkWidget *quantile_button = dm_test_gui_find_named (panel, "pixel-quantile-button");
     guint c = (guint)page->panel_class;
     const DmResultClass *k = &results->classes[c];
     gboolean any_holdout = FALSE;
