@@ -528,7 +528,7 @@ int
 dm_cli_predict (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *backbone_path = NULL, *out_dir = NULL;
-  g_autofree char *class_name = NULL, *rules_path = NULL;
+  g_autofree char *class_name = NULL, *rules_path = NULL, *colormap_name = NULL;
   g_auto (GStrv) args = NULL;
   int batch = 8, threads = 0;
   gint64 max_pixels = DM_IMAGE_DEFAULT_MAX_PIXELS;
@@ -547,6 +547,8 @@ dm_cli_predict (int argc, char **argv)
       "inspection rules (region of interest, mm per pixel, limits on defect regions) from a "
       "JSON file, instead of the class's in the model",
       "FILE.json" },
+    { "colormap", 0, 0, G_OPTION_ARG_STRING, &colormap_name,
+      "the overlays' colours: ember (the default) or viridis (colour-blind safe)", "NAME" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "images per inference batch (8)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (default: all cores)", "T" },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &max_pixels,
@@ -560,6 +562,7 @@ dm_cli_predict (int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   Predict p = { 0 };
+  DmColormap colormap = DM_COLORMAP_EMBER;
   guint n_unreadable = 0;
   int rc = DM_CLI_OK;
 
@@ -592,6 +595,13 @@ dm_cli_predict (int argc, char **argv)
       || !dm_cli_check_int ("predict", "--threads", threads, 0, 4096)
       || !dm_cli_check_int ("predict", "--max-pixels", max_pixels, 1, G_MAXINT64))
     return DM_CLI_USAGE;
+  if (colormap_name != NULL && !dm_colormap_from_name (colormap_name, &colormap))
+    {
+      g_autofree char *message
+        = g_strdup_printf ("unknown --colormap '%s' (ember or viridis)", colormap_name);
+
+      return dm_cli_usage_error ("predict", message);
+    }
 
   g_mutex_init (&p.fatal_lock);
   p.out_dir = out_dir;
@@ -621,6 +631,7 @@ dm_cli_predict (int argc, char **argv)
   if (p.inspector == NULL)
     goto failed;
   dm_overlay_style_init (&p.style, p.cls.thresholds.pixel);
+  p.style.colormap = colormap;
   if (!alloc_batches (&p, &error) || !prepare_output (&p, &error))
     goto failed;
 

@@ -19,7 +19,7 @@
 static void
 build_heat (DmHeatmapView *self)
 {
-  const guint8 (*table)[3] = dm_colormap_table (DM_COLORMAP_EMBER);
+  const guint8 (*table)[3] = dm_colormap_table (self->colormap);
   DmOverlayStyle style;
   guint8 *data;
   int stride;

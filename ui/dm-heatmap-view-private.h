@@ -6,6 +6,7 @@
 
 #include <cairo.h>
 
+#include "dm-colormap.h"
 #include "dm-heatmap-view.h"
 #include "dm-preprocess.h"
 
@@ -22,6 +23,7 @@ enum
   DM_HEATMAP_PROP_BRUSH_SIZE,
   DM_HEATMAP_PROP_CAN_UNDO,
   DM_HEATMAP_PROP_CAN_REDO,
+  DM_HEATMAP_PROP_COLORMAP,
   DM_HEATMAP_N_PROPS
 };
 
@@ -51,6 +53,7 @@ struct _DmHeatmapView
   GArray *regions;       /* DmHeatmapRegion: outlined with their labels */
   gboolean heat_dirty, contour_dirty;
   double low, high, pixel_threshold, opacity;
+  DmColormap colormap;
   DmHeatmapMode mode;
 
   /* the view: image point p lands on pane centre + (p - image centre) x

@@ -497,6 +497,29 @@ dm_heatmap_view_get_mode (DmHeatmapView *self)
   return self->mode;
 }
 
+void
+dm_heatmap_view_set_colormap (DmHeatmapView *self, const char *name)
+{
+  DmColormap map = DM_COLORMAP_EMBER;
+
+  g_return_if_fail (DM_IS_HEATMAP_VIEW (self));
+  /* an unknown name (a setting of a later version) shows the default */
+  dm_colormap_from_name (name, &map);
+  if (map == self->colormap)
+    return;
+  self->colormap = map;
+  self->heat_dirty = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), dm_heatmap_view_properties[DM_HEATMAP_PROP_COLORMAP]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const char *
+dm_heatmap_view_get_colormap (DmHeatmapView *self)
+{
+  g_return_val_if_fail (DM_IS_HEATMAP_VIEW (self), NULL);
+  return dm_colormap_name (self->colormap);
+}
+
 /* ---- GObject ---- */
 
 static void
@@ -507,6 +530,9 @@ dm_heatmap_view_get_property (GObject *object, guint prop_id, GValue *value, GPa
   switch (prop_id)
     {
     case DM_HEATMAP_PROP_OPACITY: g_value_set_double (value, self->opacity); break;
+    case DM_HEATMAP_PROP_COLORMAP:
+      g_value_set_string (value, dm_heatmap_view_get_colormap (self));
+      break;
     case DM_HEATMAP_PROP_PIXEL_THRESHOLD: g_value_set_double (value, self->pixel_threshold); break;
     case DM_HEATMAP_PROP_MODE: g_value_set_enum (value, self->mode); break;
     case DM_HEATMAP_PROP_ZOOM: g_value_set_double (value, self->zoom); break;
@@ -532,6 +558,9 @@ dm_heatmap_view_set_property (GObject *object,
 
   switch (prop_id)
     {
+    case DM_HEATMAP_PROP_COLORMAP:
+      dm_heatmap_view_set_colormap (self, g_value_get_string (value));
+      break;
     case DM_HEATMAP_PROP_OPACITY:
       dm_heatmap_view_set_opacity (self, g_value_get_double (value));
       break;
@@ -605,6 +634,9 @@ dm_heatmap_view_class_init (DmHeatmapViewClass *klass)
     = g_param_spec_boolean ("can-undo", NULL, NULL, FALSE, ro);
   dm_heatmap_view_properties[DM_HEATMAP_PROP_CAN_REDO]
     = g_param_spec_boolean ("can-redo", NULL, NULL, FALSE, ro);
+  /* the colour map's name (dm_colormap_name): "ember" or "viridis" */
+  dm_heatmap_view_properties[DM_HEATMAP_PROP_COLORMAP]
+    = g_param_spec_string ("colormap", NULL, NULL, "ember", rw);
   g_object_class_install_properties (object_class, DM_HEATMAP_N_PROPS, dm_heatmap_view_properties);
 
   /* Emitted when a stroke, an undo or a redo changed the mask: the caller

@@ -68,6 +68,10 @@ const float *dm_heatmap_view_get_map (DmHeatmapView *self);
 /* The heatmap's largest opacity, 0..1. */
 void dm_heatmap_view_set_opacity (DmHeatmapView *self, double opacity);
 double dm_heatmap_view_get_opacity (DmHeatmapView *self);
+/* The heatmap's colours by name (dm_colormap_name: "ember", the default,
+ * or the colour-blind-safe "viridis"); an unknown name shows ember. */
+void dm_heatmap_view_set_colormap (DmHeatmapView *self, const char *name);
+const char *dm_heatmap_view_get_colormap (DmHeatmapView *self);
 void dm_heatmap_view_set_mode (DmHeatmapView *self, DmHeatmapMode mode);
 DmHeatmapMode dm_heatmap_view_get_mode (DmHeatmapView *self);
 

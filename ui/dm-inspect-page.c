@@ -506,6 +506,13 @@ dm_inspect_page_set_project (DmInspectPage *self, DmOpenProject *project)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROJECT]);
 }
 
+DmHeatmapView *
+dm_inspect_page_get_heatmap_view (DmInspectPage *self)
+{
+  g_return_val_if_fail (DM_IS_INSPECT_PAGE (self), NULL);
+  return self->view;
+}
+
 DmOpenProject *
 dm_inspect_page_get_project (DmInspectPage *self)
 {

@@ -11,6 +11,7 @@
 
 #include <adwaita.h>
 
+#include "dm-heatmap-view.h"
 #include "dm-inspect-job.h"
 #include "dm-open-project.h"
 #include "dm-thresholds.h"
@@ -25,6 +26,8 @@ G_DECLARE_FINAL_TYPE (DmInspectPage, dm_inspect_page, DM, INSPECT_PAGE, AdwBin)
  * shows when the page is shown. */
 void dm_inspect_page_set_project (DmInspectPage *self, DmOpenProject *project);
 DmOpenProject *dm_inspect_page_get_project (DmInspectPage *self);
+/* The large view of the image at hand (the window sets its colour map). */
+DmHeatmapView *dm_inspect_page_get_heatmap_view (DmInspectPage *self);
 /* Reads the project again (its thresholds, whether its model file is there). */
 void dm_inspect_page_refresh (DmInspectPage *self);
 

@@ -46,6 +46,7 @@ struct _DmReviewPage
   DmOpenProject *project;    /* the open project, or NULL */
   DmJob *results_job;        /* loading the project's results */
   GPtrArray *judge_jobs;     /* DmJob* per results class: its rules (or NULL) */
+  DmJob *pixel_job;          /* the F1-optimal pixel threshold, or NULL */
   DmProjectResults *results; /* shared (dm_review_results_ref) */
   DmThumbnailLoader *loader; /* strong */
   GListStore *store;         /* DmReviewItem, results order */
@@ -100,5 +101,11 @@ void dm_review_page_judge_class (DmReviewPage *self, guint class_index);
 /* TRUE while some class is being judged (tests wait on it). */
 gboolean dm_review_page_is_judging (DmReviewPage *self);
 void dm_review_page_rules_dispose (DmReviewPage *self);
+
+/* dm-review-page-pixel.c: the F1-optimal pixel threshold of the panel's
+ * class, off the main thread, into the panel when done. */
+void dm_review_page_propose_pixel_f1 (DmReviewPage *self);
+/* TRUE while it is being computed (tests wait on it). */
+gboolean dm_review_page_is_proposing_pixel (DmReviewPage *self);
 
 G_END_DECLS

@@ -683,6 +683,7 @@ dm_review_page_dispose (GObject *object)
 
   dm_review_page_detail_dispose (self);
   dm_review_page_rules_dispose (self);
+  dm_job_clear (&self->pixel_job);
   /* No gtk_widget_dispose_template: the bound stack is the bin's own
    * child, which AdwBin unparents itself (doing both unparents it twice). */
   dm_job_clear (&self->results_job);
@@ -808,6 +809,8 @@ dm_review_page_init (DmReviewPage *self)
                             self);
   g_signal_connect_swapped (self->threshold_panel, "thresholds-changed",
                             G_CALLBACK (on_thresholds_changed), self);
+  g_signal_connect_swapped (self->threshold_panel, "pixel-f1-requested",
+                            G_CALLBACK (dm_review_page_propose_pixel_f1), self);
   /* in a narrow window the panel folds away behind a button */
   for (guint i = 0; i < 2; i++)
     {

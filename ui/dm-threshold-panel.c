@@ -29,6 +29,8 @@ struct _DmThresholdPanel
   GtkButton *f1_button;
   GtkAdjustment *pixel_adjustment;
   GtkLabel *pixel_value;
+  GtkButton *pixel_quantile_button;
+  GtkButton *pixel_f1_button;
   GtkGrid *matrix;
   GtkWidget *cells[3][3]; /* decision x (good, defect, all) */
   GtkWidget *row_titles[3];
@@ -45,6 +47,9 @@ struct _DmThresholdPanel
 
   DmThresholds thresholds;
   DmThresholdCounts counts;
+  double pixel_quantile; /* the held-out proposal; NAN: no held-out images */
+  gboolean has_masks;    /* some labelled defect has a mask */
+  gboolean pixel_f1_busy;
   gboolean updating; /* the widgets are being set from code */
 };
 
@@ -53,6 +58,7 @@ G_DEFINE_FINAL_TYPE (DmThresholdPanel, dm_threshold_panel, ADW_TYPE_BIN)
 enum
 {
   SIGNAL_THRESHOLDS_CHANGED,
+  SIGNAL_PIXEL_F1_REQUESTED,
   N_SIGNALS
 };
 
@@ -255,6 +261,76 @@ on_f1_clicked (DmThresholdPanel *self)
     self, dm_threshold_f1_optimal (self->test_scores, self->test_truth, self->n_test, NULL));
 }
 
+void
+dm_threshold_panel_propose_pixel (DmThresholdPanel *self, double value)
+{
+  g_return_if_fail (DM_IS_THRESHOLD_PANEL (self));
+  if (isnan (value))
+    return;
+  self->thresholds.pixel = value;
+  /* a proposal outside the slider's range widens it, as for the image */
+  if (value > gtk_adjustment_get_upper (self->pixel_adjustment))
+    gtk_adjustment_set_upper (self->pixel_adjustment, value);
+  if (value < gtk_adjustment_get_lower (self->pixel_adjustment))
+    gtk_adjustment_set_lower (self->pixel_adjustment, value);
+  sync_widgets (self);
+  g_signal_emit (self, signals[SIGNAL_THRESHOLDS_CHANGED], 0);
+}
+
+static void
+on_pixel_quantile_clicked (DmThresholdPanel *self)
+{
+  dm_threshold_panel_propose_pixel (self, self->pixel_quantile);
+}
+
+static void
+on_pixel_f1_clicked (DmThresholdPanel *self)
+{
+  g_signal_emit (self, signals[SIGNAL_PIXEL_F1_REQUESTED], 0);
+}
+
+/* Sensitivity and a tooltip that says why a proposal cannot be had. */
+static void
+sync_pixel_buttons (DmThresholdPanel *self)
+{
+  gboolean quantile = !isnan (self->pixel_quantile);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pixel_quantile_button), quantile);
+  gtk_widget_set_tooltip_text (
+    GTK_WIDGET (self->pixel_quantile_button),
+    quantile ? _ ("Set the pixel threshold back to the proposal from the held-out normal images: "
+                  "the quantile of their largest map values that the image proposal uses")
+             : _ ("No held-out normal images: nothing to take a quantile of"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pixel_f1_button),
+                            self->has_masks && !self->pixel_f1_busy);
+  gtk_widget_set_tooltip_text (
+    GTK_WIDGET (self->pixel_f1_button),
+    !self->has_masks ? _ ("No defect image of the test set has a mask")
+    : self->pixel_f1_busy
+      ? _ ("Reading the maps and masks…")
+      : _ ("Set the pixel threshold where F1 over the pixels of the test images with masks is "
+           "highest"));
+}
+
+void
+dm_threshold_panel_set_pixel_proposals (DmThresholdPanel *self,
+                                        double holdout_quantile,
+                                        gboolean has_masks)
+{
+  g_return_if_fail (DM_IS_THRESHOLD_PANEL (self));
+  self->pixel_quantile = holdout_quantile;
+  self->has_masks = has_masks;
+  sync_pixel_buttons (self);
+}
+
+void
+dm_threshold_panel_set_pixel_f1_busy (DmThresholdPanel *self, gboolean busy)
+{
+  g_return_if_fail (DM_IS_THRESHOLD_PANEL (self));
+  self->pixel_f1_busy = busy;
+  sync_pixel_buttons (self);
+}
+
 /* ---- the histogram behind the image slider ---- */
 
 static GtkWidget *
@@ -451,15 +527,21 @@ dm_threshold_panel_set_result_class (DmThresholdPanel *self,
   g_autofree float *scores = g_new (float, MAX (klass->n_images, 1));
   g_autofree guint8 *labels = g_new (guint8, MAX (klass->n_images, 1));
   g_autofree guint8 *holdout = g_new (guint8, MAX (klass->n_images, 1));
+  gboolean any_holdout = FALSE, has_masks = FALSE;
 
   for (guint i = 0; i < klass->n_images; i++)
     {
       scores[i] = klass->images[i].score;
       labels[i] = klass->images[i].label == DM_LABEL_DEFECT;
       holdout[i] = klass->images[i].split == DM_SPLIT_HOLDOUT;
+      any_holdout |= holdout[i];
+      has_masks |= klass->images[i].split == DM_SPLIT_TEST && labels[i]
+                   && klass->images[i].mask_path != NULL;
     }
   dm_threshold_panel_set_scores (self, scores, labels, user_labels, holdout, klass->n_images);
   dm_threshold_panel_set_pixel_range (self, 0, klass->map_high);
+  dm_threshold_panel_set_pixel_proposals (self, any_holdout ? klass->proposed_pixel : NAN,
+                                          has_masks);
 }
 
 void
@@ -572,6 +654,12 @@ dm_threshold_panel_class_init (DmThresholdPanelClass *klass)
   signals[SIGNAL_THRESHOLDS_CHANGED]
     = g_signal_new ("thresholds-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                     NULL, NULL, G_TYPE_NONE, 0);
+  /* Emitted when the user asks for the F1-optimal pixel threshold: the
+   * caller reads the maps and masks off the main thread and hands the
+   * value to dm_threshold_panel_propose_pixel. */
+  signals[SIGNAL_PIXEL_F1_REQUESTED]
+    = g_signal_new ("pixel-f1-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/dinomaly/Studio/dm-threshold-panel.ui");
@@ -589,6 +677,8 @@ dm_threshold_panel_class_init (DmThresholdPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DmThresholdPanel, f1_button);
   gtk_widget_class_bind_template_child (widget_class, DmThresholdPanel, pixel_adjustment);
   gtk_widget_class_bind_template_child (widget_class, DmThresholdPanel, pixel_value);
+  gtk_widget_class_bind_template_child (widget_class, DmThresholdPanel, pixel_quantile_button);
+  gtk_widget_class_bind_template_child (widget_class, DmThresholdPanel, pixel_f1_button);
   gtk_widget_class_bind_template_child (widget_class, DmThresholdPanel, matrix);
 }
 
@@ -606,6 +696,11 @@ dm_threshold_panel_init (DmThresholdPanel *self)
   g_signal_connect_swapped (self->false_reject_button, "clicked",
                             G_CALLBACK (on_false_reject_clicked), self);
   g_signal_connect_swapped (self->f1_button, "clicked", G_CALLBACK (on_f1_clicked), self);
+  g_signal_connect_swapped (self->pixel_quantile_button, "clicked",
+                            G_CALLBACK (on_pixel_quantile_clicked), self);
+  g_signal_connect_swapped (self->pixel_f1_button, "clicked", G_CALLBACK (on_pixel_f1_clicked),
+                            self);
+  dm_threshold_panel_set_pixel_proposals (self, NAN, FALSE);
   /* an empty class until set_scores */
   dm_threshold_panel_set_scores (self, NULL, NULL, NULL, NULL, 0);
 }

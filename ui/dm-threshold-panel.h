@@ -45,6 +45,18 @@ void dm_threshold_panel_set_pixel_range (DmThresholdPanel *self, double low, dou
 void dm_threshold_panel_set_thresholds (DmThresholdPanel *self, const DmThresholds *thresholds);
 void dm_threshold_panel_get_thresholds (DmThresholdPanel *self, DmThresholds *thresholds);
 
+/* The pixel threshold's proposals: the held-out quantile (NAN: no
+ * held-out images, its button is off) and whether an F1-optimal one can be
+ * had (some defect has a mask). set_result_class sets both from the class. */
+void dm_threshold_panel_set_pixel_proposals (DmThresholdPanel *self,
+                                             double holdout_quantile,
+                                             gboolean has_masks);
+/* The F1 proposal is being computed (its button off until it is done). */
+void dm_threshold_panel_set_pixel_f1_busy (DmThresholdPanel *self, gboolean busy);
+/* Takes value as the pixel threshold as if the slider had moved there
+ * (emits "thresholds-changed"); NAN is ignored. */
+void dm_threshold_panel_propose_pixel (DmThresholdPanel *self, double value);
+
 /* The counts at the current thresholds (test images). */
 void dm_threshold_panel_get_counts (DmThresholdPanel *self, DmThresholdCounts *counts);
 

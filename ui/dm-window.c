@@ -336,4 +336,18 @@ dm_window_init (DmWindow *self)
   dm_review_page_set_thumbnail_loader (self->review_page,
                                        dm_data_page_get_thumbnail_loader (self->data_page));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-training", FALSE);
+  /* the heatmaps' colours: win.heatmap-colormap (the Review page's menu)
+   * sets the key, both large views follow it */
+  {
+    g_autoptr (GAction) colormap = g_settings_create_action (self->settings, "heatmap-colormap");
+
+    g_action_map_add_action (G_ACTION_MAP (self), colormap);
+  }
+  g_settings_bind (self->settings, "heatmap-colormap",
+                   dm_review_page_get_heatmap_view (self->review_page), "colormap",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "heatmap-colormap",
+                   dm_inspect_page_get_heatmap_view (DM_INSPECT_PAGE (
+                     adw_view_stack_get_child_by_name (self->view_stack, "inspect"))),
+                   "colormap", G_SETTINGS_BIND_GET);
 }

@@ -14,7 +14,15 @@ typedef enum
    * black (violet) through magenta, red and orange to pale yellow, so the
    * order reads in grey scale and with colour-vision deficiencies. */
   DM_COLORMAP_EMBER,
+  /* viridis (matplotlib's default), perceptually uniform and safe for the
+   * common colour-vision deficiencies: dark blue-violet to yellow. */
+  DM_COLORMAP_VIRIDIS,
 } DmColormap;
+
+/* "ember", "viridis": the names the settings and options use. */
+const char *dm_colormap_name (DmColormap map);
+/* The map called name; FALSE (map untouched) for an unknown name. */
+gboolean dm_colormap_from_name (const char *name, DmColormap *map);
 
 /* The table: 256 entries of R, G, B. */
 const guint8 (*dm_colormap_table (DmColormap map))[3];

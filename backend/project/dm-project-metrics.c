@@ -21,6 +21,7 @@ dm_project_class_eval_free (DmProjectClassEval *e)
   g_free (e->has_truth);
   g_free (e->maps);
   g_free (e->masks);
+  g_free (e->inspected);
   if (e->failures != NULL)
     g_ptr_array_unref (e->failures);
   g_free (e);
@@ -104,13 +105,13 @@ dm_project_class_eval (DmProjectResults *r, guint c, const DmProject *project, G
      * pixels, pixel metrics over them alone */
     const DmProjectClass *pc
       = project != NULL ? dm_project_find_class ((DmProject *)project, k->name) : NULL;
-    g_autofree guint8 *inspected = NULL;
+    guint8 *inspected = NULL;
 
     if (pc != NULL && pc->rules != NULL && !dm_roi_is_empty (pc->rules->roi))
       {
         g_autofree float *scratch = g_new (float, MAP_PIXELS);
 
-        inspected = g_malloc (MAP_PIXELS);
+        inspected = e->inspected = g_malloc (MAP_PIXELS);
         dm_roi_map_mask (pc->rules->roi, pc->rules->ref_width, pc->rules->ref_height, k->resize,
                          k->crop, inspected);
         for (guint j = 0; j < e->n; j++)
@@ -122,4 +123,34 @@ dm_project_class_eval (DmProjectResults *r, guint c, const DmProject *project, G
       return NULL;
   }
   return g_steal_pointer (&e);
+}
+
+double
+dm_project_class_eval_pixel_f1_optimal (const DmProjectClassEval *e, double *f1)
+{
+  g_autofree float *values = NULL;
+  g_autofree guint8 *labels = NULL;
+  gsize n = 0;
+
+  for (guint j = 0; j < e->n; j++)
+    n += e->has_truth[j] ? MAP_PIXELS : 0;
+  values = g_new (float, MAX (n, 1));
+  labels = g_new (guint8, MAX (n, 1));
+  n = 0;
+  for (guint j = 0; j < e->n; j++)
+    {
+      const float *map = e->maps + (gsize)j * MAP_PIXELS;
+      const guint8 *mask = e->masks + (gsize)j * MAP_PIXELS;
+
+      if (!e->has_truth[j])
+        continue;
+      for (gsize p = 0; p < MAP_PIXELS; p++)
+        if (e->inspected == NULL || e->inspected[p])
+          {
+            values[n] = map[p];
+            labels[n] = mask[p] != 0;
+            n++;
+          }
+    }
+  return dm_threshold_f1_optimal (values, labels, n, f1);
 }

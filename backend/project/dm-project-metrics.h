@@ -27,6 +27,7 @@ typedef struct
   guint8 *has_truth; /* (n) good, or defect with a usable mask */
   float *maps;       /* (n, 256, 256) */
   guint8 *masks;     /* (n, 256, 256) 0/1 */
+  guint8 *inspected; /* (256, 256) 1 inside the region of interest; NULL: all */
   guint n_user_labels, n_user_masks;
   GPtrArray *failures; /* char *: masks that could not be read */
   DmMetrics metrics;
@@ -43,5 +44,12 @@ DmProjectClassEval *dm_project_class_eval (DmProjectResults *results,
                                            guint c,
                                            const DmProject *project,
                                            GError **error);
+
+/* The pixel threshold where F1 over the pixels of the images with ground
+ * truth (has_truth, inside the region of interest) is highest: the pixels
+ * the pixel F1-max of the metrics counts, cut by dm_threshold_f1_optimal
+ * (a map value at or above it is a region). f1 (may be NULL) receives the
+ * F1 reached. NAN (f1 0) when no pixel of a mask is a defect. */
+double dm_project_class_eval_pixel_f1_optimal (const DmProjectClassEval *eval, double *f1);
 
 G_END_DECLS

@@ -3,11 +3,13 @@
  * removal, labels. */
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm-demo.h"
 #include "dm-error.h"
 #include "dm-image.h"
+#include "dm-project-metrics.h"
 #include "dm-project.h"
 #include "dm-test-util.h"
 
@@ -256,6 +258,95 @@ test_demo_dataset_and_project (void)
   g_assert_cmpuint (again->classes->len, ==, 2);
 }
 
+/* The F1-optimal pixel threshold of a class's evaluation against a brute
+ * force: maps of 16 levels, every level tried as the cut by counting the
+ * pixels at or above it; only images with ground truth count, and with a
+ * region of interest only its pixels. */
+static double
+brute_pixel_f1 (const DmProjectClassEval *e, double *best_f1)
+{
+  double best = 0, threshold = NAN;
+
+  /* from the highest level down: the first of the best F1 wins, as the
+   * sorted walk does */
+  for (int level = 15; level >= 0; level--)
+    {
+      double cut = level / 16.0, f1;
+      gsize tp = 0, fp = 0, fn = 0;
+
+      for (guint j = 0; j < e->n; j++)
+        for (gsize p = 0; p < 256 * 256; p++)
+          {
+            gboolean called = e->maps[(gsize)j * 256 * 256 + p] >= cut;
+            gboolean defect = e->masks[(gsize)j * 256 * 256 + p] != 0;
+
+            if (!e->has_truth[j] || (e->inspected != NULL && !e->inspected[p]))
+              continue;
+            tp += called && defect;
+            fp += called && !defect;
+            fn += !called && defect;
+          }
+      f1 = tp + fp + fn > 0 ? 2.0 * tp / (double)(2 * tp + fp + fn) : 0;
+      if (f1 > best)
+        {
+          best = f1;
+          threshold = cut;
+        }
+    }
+  *best_f1 = best;
+  return threshold;
+}
+
+static void
+test_pixel_f1_optimal (void)
+{
+  g_autoptr (DmProjectClassEval) e = g_new0 (DmProjectClassEval, 1);
+  GRand *rand = g_rand_new_with_seed (18);
+  double want, want_f1, got, got_f1;
+
+  e->n = 4;
+  e->maps = g_new (float, 4 * 256 * 256);
+  e->masks = g_new0 (guint8, 4 * 256 * 256);
+  e->has_truth = g_new (guint8, 4);
+  for (guint j = 0; j < e->n; j++)
+    {
+      /* image 3 is a defect without a mask: its pixels must not count */
+      e->has_truth[j] = j != 3;
+      for (int y = 0; y < 256; y++)
+        for (int x = 0; x < 256; x++)
+          {
+            gsize p = (gsize)j * 256 * 256 + (gsize)y * 256 + x;
+            gboolean defect
+              = (j == 1 || j == 2) && abs (x - 60 * (int)j) < 20 && abs (y - 128) < 20;
+
+            e->masks[p] = defect && j != 3;
+            /* defects mostly high, the rest mostly low, with overlap */
+            e->maps[p] = (float)(g_rand_int_range (rand, defect ? 6 : 0, defect ? 16 : 11) / 16.0);
+          }
+    }
+  want = brute_pixel_f1 (e, &want_f1);
+  got = dm_project_class_eval_pixel_f1_optimal (e, &got_f1);
+  g_test_message ("all pixels: cut %g (F1 %.6f)", got, got_f1);
+  g_assert_cmpfloat (got, ==, want);
+  g_assert_cmpfloat_with_epsilon (got_f1, want_f1, 1e-12);
+
+  /* a region of interest: the left half only */
+  e->inspected = g_new0 (guint8, 256 * 256);
+  for (int y = 0; y < 256; y++)
+    memset (e->inspected + (gsize)y * 256, 1, 128);
+  want = brute_pixel_f1 (e, &want_f1);
+  got = dm_project_class_eval_pixel_f1_optimal (e, &got_f1);
+  g_test_message ("left half: cut %g (F1 %.6f)", got, got_f1);
+  g_assert_cmpfloat (got, ==, want);
+  g_assert_cmpfloat_with_epsilon (got_f1, want_f1, 1e-12);
+
+  /* no defect pixel at all: no threshold */
+  memset (e->masks, 0, 4 * 256 * 256);
+  g_assert_true (isnan (dm_project_class_eval_pixel_f1_optimal (e, &got_f1)));
+  g_assert_cmpfloat (got_f1, ==, 0);
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -266,5 +357,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/project/bad-files", test_project_bad_files);
   g_test_add_func ("/project/mask-path", test_project_mask_path);
   g_test_add_func ("/project/demo", test_demo_dataset_and_project);
+  g_test_add_func ("/project/pixel-f1-optimal", test_pixel_f1_optimal);
   return g_test_run ();
 }

@@ -982,6 +982,63 @@ test_usage (void)
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_cli ((const char *[]){ "predict", "--help", NULL }, &out, &err), ==, 0);
   dm_test_assert_has (out, "results.csv");
+  dm_test_assert_has (out, "--colormap");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli ((const char *[]){ "predict", "--model", model_path, "--out", "x",
+                                              "--colormap", "jet", mt_jpg, NULL },
+                            &out, &err),
+                   ==, 2);
+  dm_test_assert_has (err, "unknown --colormap 'jet'");
+}
+
+/* --colormap viridis: the same map and CSV as the default run, an overlay
+ * in other colours (the default is ember, as before) */
+static void
+test_colormap (void)
+{
+  g_autofree char *ember_dir = tmp_path ("out-ember"), *viridis_dir = tmp_path ("out-viridis");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *ember_csv = NULL, *viridis_csv = NULL;
+  g_autofree float *ember_map = NULL, *viridis_map = NULL;
+  g_autoptr (DmImage) ember = NULL, viridis = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize n_changed = 0;
+
+  g_assert_cmpint (run_cli ((const char *[]){ "predict", "--model", model_path, tire_png, "--out",
+                                              ember_dir, NULL },
+                            &out, &err),
+                   ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli ((const char *[]){ "predict", "--model", model_path, tire_png, "--out",
+                                              viridis_dir, "--colormap", "viridis", NULL },
+                            &out, &err),
+                   ==, 0);
+  ember_csv = read_text (ember_dir, "results.csv");
+  viridis_csv = read_text (viridis_dir, "results.csv");
+  g_assert_cmpstr (ember_csv, ==, viridis_csv);
+  ember_map = read_map (ember_dir, "tire_hole_000");
+  viridis_map = read_map (viridis_dir, "tire_hole_000");
+  g_assert_cmpmem (ember_map, 256 * 256 * sizeof (float), viridis_map, 256 * 256 * sizeof (float));
+  {
+    g_autofree char *a = g_build_filename (ember_dir, "tire_hole_000_overlay.png", NULL);
+    g_autofree char *b = g_build_filename (viridis_dir, "tire_hole_000_overlay.png", NULL);
+
+    ember = dm_image_load (a, 0, &error);
+    g_assert_no_error (error);
+    viridis = dm_image_load (b, 0, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (ember->width, ==, viridis->width);
+  g_assert_cmpint (ember->height, ==, viridis->height);
+  for (int y = 0; y < ember->height; y++)
+    for (int x = 0; x < ember->width; x++)
+      n_changed += memcmp (ember->data + (gsize)y * ember->stride + 3 * x,
+                           viridis->data + (gsize)y * viridis->stride + 3 * x, 3)
+                   != 0;
+  g_test_message ("%" G_GSIZE_FORMAT " overlay pixels changed with viridis", n_changed);
+  g_assert_cmpuint (n_changed, >, 0);
 }
 
 /* Hostile inputs of a folder: a file name that is not UTF-8 keeps its
@@ -1105,6 +1162,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cli-predict/bad-input", test_bad_input);
   g_test_add_func ("/cli-predict/bad-among-good", test_bad_among_good);
   g_test_add_func ("/cli-predict/usage", test_usage);
+  g_test_add_func ("/cli-predict/colormap", test_colormap);
   status = g_test_run ();
   dm_test_print_error_summary ();
   g_free (encoder_path);

@@ -114,3 +114,18 @@ dm_test_gui_screenshot (GtkWidget *widget, const char *name)
   g_test_message ("screenshot: %s", path);
   return path;
 }
+
+GtkWidget *
+dm_test_gui_find_named (GtkWidget *root, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = dm_test_gui_find_named (c, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}

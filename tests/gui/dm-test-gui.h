@@ -20,4 +20,8 @@ char *dm_test_gui_screenshot (GtkWidget *widget, const char *name);
 void dm_test_gui_wait_ms (guint ms);
 gboolean dm_test_gui_wait_until (gboolean (*condition) (gpointer), gpointer data, guint timeout_ms);
 
+/* The first widget under root (depth first, root included) whose
+ * gtk_widget_get_name is name, or NULL. */
+GtkWidget *dm_test_gui_find_named (GtkWidget *root, const char *name);
+
 G_END_DECLS

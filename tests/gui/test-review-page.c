@@ -19,6 +19,8 @@
 #include "dm-review-cell.h"
 #include "dm-review-page-private.h"
 #include "dm-decider.h"
+#include "dm-inspect-page.h"
+#include "dm-preprocess.h"
 #include "dm-regions.h"
 #include "dm-rules.h"
 #include "dm-test-gui.h"
@@ -90,6 +92,101 @@ find_widget (GtkWidget *root, GType type)
         return found;
     }
   return NULL;
+}
+
+typedef struct
+{
+  float value;
+  guint8 defect;
+} Pixel;
+
+static int
+compare_pixels_descending (const void *a, const void *b)
+{
+  float x = ((const Pixel *)a)->value, y = ((const Pixel *)b)->value;
+
+  return (x < y) - (x > y);
+}
+
+/* The reference of the F1-optimal pixel threshold of class c, computed
+ * here from the stored maps and the dataset's masks: every pixel of the
+ * test images with ground truth (good: empty mask; defect: its mask), sorted
+ * by value, the cut walked down through the distinct values with F1 =
+ * 2TP / (2TP + FP + FN); the first (highest) cut of the best F1 wins. */
+static double
+reference_pixel_f1 (DmProjectResults *r, guint c, double *best_f1)
+{
+  const DmResultClass *k = &r->classes[c];
+  g_autoptr (GArray) pixels = g_array_new (FALSE, FALSE, sizeof (Pixel));
+  g_autofree float *map = g_new (float, 256 * 256);
+  g_autofree guint8 *mask = g_new (guint8, 256 * 256);
+  gsize positives = 0, tp = 0, fp = 0;
+  double best = 0, threshold = NAN;
+
+  for (guint i = 0; i < k->n_images; i++)
+    {
+      const DmResultImage *im = &k->images[i];
+      g_autoptr (GError) error = NULL;
+
+      if (im->split != DM_SPLIT_TEST || (im->label == DM_LABEL_DEFECT && im->mask_path == NULL))
+        continue;
+      g_assert_true (dm_project_results_read_map (r, c, i, map, &error));
+      memset (mask, 0, 256 * 256);
+      if (im->label == DM_LABEL_DEFECT)
+        g_assert_true (
+          dm_preprocess_mask_file (im->mask_path, k->resize, k->crop, 256, 0, mask, NULL, &error));
+      g_assert_no_error (error);
+      for (guint p = 0; p < 256 * 256; p++)
+        {
+          Pixel px = { map[p], mask[p] != 0 };
+
+          g_array_append_val (pixels, px);
+          positives += px.defect;
+        }
+    }
+  qsort (pixels->data, pixels->len, sizeof (Pixel), compare_pixels_descending);
+  for (guint i = 0; i < pixels->len; i++)
+    {
+      const Pixel *px = &g_array_index (pixels, Pixel, i);
+      double f1;
+
+      tp += px->defect;
+      fp += !px->defect;
+      if (i + 1 < pixels->len && g_array_index (pixels, Pixel, i + 1).value == px->value)
+        continue;
+      f1 = 2.0 * tp / (double)(2 * tp + fp + (positives - tp));
+      if (f1 > best)
+        {
+          best = f1;
+          threshold = px->value;
+        }
+    }
+  *best_f1 = best;
+  return threshold;
+}
+
+/* The pixels the view draws now (RGBA), through a screenshot. */
+static GBytes *
+view_pixels (DmHeatmapView *view, const char *name)
+{
+  g_autofree char *path = dm_test_gui_screenshot (GTK_WIDGET (view), name);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  gsize stride, size;
+  guint8 *data;
+
+  g_assert_no_error (error);
+  stride = (gsize)gdk_texture_get_width (texture) * 4;
+  size = stride * (gsize)gdk_texture_get_height (texture);
+  data = g_malloc (size);
+  gdk_texture_download (texture, data, stride);
+  return g_bytes_new_take (data, size);
+}
+
+static gboolean
+not_proposing (gpointer page)
+{
+  return !dm_review_page_is_proposing_pixel (page);
 }
 
 /* The text of the decision badge a grid cell shows. */
@@ -283,6 +380,51 @@ on_activate_after (GApplication *app, GtkWidget *window)
   check_grid (self);
   dm_test_window_screenshot (window, "review-grid");
 
+  /* 2b. the pixel threshold's proposals: F1-optimal over the masked test
+   * images' pixels equals the reference computed here from the same maps
+   * and masks, saved as a move of the slider; the held-out quantile button
+   * restores results' proposed_pixel */
+  {
+    GtkWidget *panel = GTK_WIDGET (dm_review_page_get_threshold_panel (page));
+    GtkWidget *f1_button = dm_test_gui_find_named (panel, "pixel-f1-button");
+    GtkWidget *quantile_button = dm_test_gui_find_named (panel, "pixel-quantile-button");
+    guint c = (guint)page->panel_class;
+    const DmResultClass *k = &results->classes[c];
+    gboolean any_holdout = FALSE;
+    double f1, expected = reference_pixel_f1 (results, c, &f1);
+    DmThresholds t;
+
+    g_assert_nonnull (f1_button);
+    g_assert_nonnull (quantile_button);
+    g_assert_false (isnan (expected));
+    g_test_message ("F1-optimal pixel threshold %.6g (F1 %.4f)", expected, f1);
+    g_assert_true (gtk_widget_get_sensitive (f1_button));
+    g_signal_emit_by_name (f1_button, "clicked");
+    g_assert_true (dm_test_gui_wait_until (not_proposing, page, 60000));
+    dm_test_gui_wait_frames (window, 2);
+    dm_review_page_class_thresholds (page, c, &t);
+    g_assert_cmpfloat (t.pixel, ==, expected);
+    dm_threshold_panel_get_thresholds (DM_THRESHOLD_PANEL (panel), &t);
+    g_assert_cmpfloat (t.pixel, ==, expected);
+    g_assert_true (gtk_widget_get_sensitive (f1_button));
+    disk = reopen ();
+    g_assert_cmpfloat (
+      fabs (((DmProjectClass *)disk->classes->pdata[0])->pixel_threshold - expected), <=,
+      1e-9 * fabs (expected));
+    g_clear_pointer (&disk, dm_project_free);
+    dm_test_window_screenshot (window, "review-pixel-f1");
+
+    for (guint i = 0; i < k->n_images; i++)
+      any_holdout |= k->images[i].split == DM_SPLIT_HOLDOUT;
+    g_assert_cmpint (gtk_widget_get_sensitive (quantile_button), ==, any_holdout);
+    if (any_holdout)
+      {
+        g_signal_emit_by_name (quantile_button, "clicked");
+        dm_review_page_class_thresholds (page, c, &t);
+        g_assert_cmpfloat (t.pixel, ==, k->proposed_pixel);
+      }
+  }
+
   /* filters: failures only, then a search by name */
   gtk_drop_down_set_selected (page->decision_dropdown, 3);
   for (guint i = 0; i < g_list_model_get_n_items (items); i++)
@@ -326,6 +468,39 @@ on_activate_after (GApplication *app, GtkWidget *window)
   g_assert_true (dm_test_gui_wait_until (image_loaded, page, 10000));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (page->view_stack), ==, "detail");
   dm_test_window_screenshot (window, "review-large-view");
+  /* 4b. the heatmap's colours: win.heatmap-colormap switches both large
+   * views to viridis; the drawn heatmap changes, and switching back draws
+   * the same pixels as before */
+  {
+    DmHeatmapView *view = dm_review_page_get_heatmap_view (page);
+    DmHeatmapView *inspect_view = dm_inspect_page_get_heatmap_view (
+      DM_INSPECT_PAGE (adw_view_stack_get_child_by_name (self->view_stack, "inspect")));
+    g_autoptr (GBytes) ember = NULL, viridis = NULL, again = NULL;
+    gsize n_changed = 0;
+
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (view), ==, "ember");
+    ember = view_pixels (view, "review-heatmap-ember");
+    dm_test_window_activate (window, "win.heatmap-colormap", g_variant_new_string ("viridis"));
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (view), ==, "viridis");
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (inspect_view), ==, "viridis");
+    dm_test_gui_wait_frames (window, 3);
+    dm_test_window_screenshot (window, "review-viridis");
+    viridis = view_pixels (view, "review-heatmap-viridis");
+    g_assert_cmpuint (g_bytes_get_size (viridis), ==, g_bytes_get_size (ember));
+    for (gsize i = 0; i + 4 <= g_bytes_get_size (ember); i += 4)
+      n_changed += memcmp ((const guint8 *)g_bytes_get_data (ember, NULL) + i,
+                           (const guint8 *)g_bytes_get_data (viridis, NULL) + i, 4)
+                   != 0;
+    g_test_message ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " pixels changed with viridis",
+                    n_changed, g_bytes_get_size (ember) / 4);
+    /* the heatmap covers the image's crop: a good share of the view */
+    g_assert_cmpuint (n_changed, >, g_bytes_get_size (ember) / 4 / 10);
+    dm_test_window_activate (window, "win.heatmap-colormap", g_variant_new_string ("ember"));
+    g_assert_cmpstr (dm_heatmap_view_get_colormap (view), ==, "ember");
+    dm_test_gui_wait_frames (window, 3);
+    again = view_pixels (view, "review-heatmap-ember-again");
+    g_assert_true (g_bytes_equal (again, ember));
+  }
   {
     /* the regions above the pixel threshold outlined, as dm_regions_find
      * measures them on this picture (the largest 32) */

@@ -243,21 +243,6 @@ make_class (void)
   g_rand_free (rand);
 }
 
-static GtkWidget *
-find_named (GtkWidget *root, const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* The window's frames: from the frame clock's update phase to the end of
  * its paint (layout, snapshot, Cairo rendering, handing the picture to X). */
 static gint64 frame_start, frame_worst;
@@ -311,9 +296,9 @@ static void
 test_panel (void)
 {
   DmThresholdPanel *p = DM_THRESHOLD_PANEL (panel);
-  GtkRange *image_scale = GTK_RANGE (find_named (panel, "image-scale"));
-  GtkRange *band_scale = GTK_RANGE (find_named (panel, "band-scale"));
-  GtkRange *pixel_scale = GTK_RANGE (find_named (panel, "pixel-scale"));
+  GtkRange *image_scale = GTK_RANGE (dm_test_gui_find_named (panel, "image-scale"));
+  GtkRange *band_scale = GTK_RANGE (dm_test_gui_find_named (panel, "band-scale"));
+  GtkRange *pixel_scale = GTK_RANGE (dm_test_gui_find_named (panel, "pixel-scale"));
   DmThresholds t;
   DmThresholdCounts counts;
   gint64 worst = 0, total = 0;
@@ -378,9 +363,40 @@ test_panel (void)
   dm_threshold_panel_get_thresholds (p, &t);
   g_assert_cmpfloat (t.pixel, ==, 0.12);
 
+  /* the pixel proposals: off with a reason without held-out images or
+   * masks; the held-out quantile taken as a slider move (a signal), beyond
+   * the slider's range too (the range widens) */
+  {
+    GtkWidget *quantile = dm_test_gui_find_named (panel, "pixel-quantile-button");
+    GtkWidget *f1 = dm_test_gui_find_named (panel, "pixel-f1-button");
+    g_autofree char *quantile_tip = NULL, *f1_tip = NULL;
+    guint before;
+
+    dm_threshold_panel_set_pixel_proposals (p, NAN, FALSE);
+    g_assert_false (gtk_widget_get_sensitive (quantile));
+    g_assert_false (gtk_widget_get_sensitive (f1));
+    quantile_tip = g_strdup (gtk_widget_get_tooltip_text (quantile));
+    f1_tip = g_strdup (gtk_widget_get_tooltip_text (f1));
+    dm_threshold_panel_set_pixel_proposals (p, 0.4, TRUE);
+    g_assert_true (gtk_widget_get_sensitive (quantile));
+    g_assert_true (gtk_widget_get_sensitive (f1));
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (quantile), !=, quantile_tip);
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (f1), !=, f1_tip);
+    dm_threshold_panel_set_pixel_f1_busy (p, TRUE);
+    g_assert_false (gtk_widget_get_sensitive (f1));
+    dm_threshold_panel_set_pixel_f1_busy (p, FALSE);
+    before = thresholds_changes;
+    g_signal_emit_by_name (quantile, "clicked");
+    dm_threshold_panel_get_thresholds (p, &t);
+    g_assert_cmpfloat (t.pixel, ==, 0.4);
+    g_assert_cmpfloat (gtk_range_get_value (pixel_scale), ==, 0.4);
+    g_assert_cmpuint (thresholds_changes, ==, before + 1);
+    gtk_range_set_value (pixel_scale, 0.12);
+  }
+
   /* "at most 1 % false rejects" is the 0.99 quantile of the held-out normals */
   memcpy (normals, scores + 1500, sizeof normals);
-  g_signal_emit_by_name (find_named (panel, "false-reject-button"), "clicked");
+  g_signal_emit_by_name (dm_test_gui_find_named (panel, "false-reject-button"), "clicked");
   dm_threshold_panel_get_thresholds (p, &t);
   g_assert_cmpfloat (t.image, ==, dm_quantile (normals, 300, 0.99));
   check_counts (p);
@@ -402,13 +418,13 @@ test_panel (void)
     dm_truth_resolve (l, u, n, truth);
     f1_want = dm_threshold_f1_optimal (s, truth, n, NULL);
   }
-  g_signal_emit_by_name (find_named (panel, "f1-button"), "clicked");
+  g_signal_emit_by_name (dm_test_gui_find_named (panel, "f1-button"), "clicked");
   dm_threshold_panel_get_thresholds (p, &t);
   g_assert_cmpfloat (t.image, ==, f1_want);
   check_counts (p);
 
   /* the uncertain band: high is the image slider, low the second one */
-  gtk_switch_set_active (GTK_SWITCH (find_named (panel, "band-switch")), TRUE);
+  gtk_switch_set_active (GTK_SWITCH (dm_test_gui_find_named (panel, "band-switch")), TRUE);
   dm_threshold_panel_get_thresholds (p, &t);
   g_assert_false (isnan (t.uncertain_low));
   g_assert_cmpfloat (t.uncertain_high, ==, f1_want);
