@@ -293,7 +293,12 @@ test_real_report (void)
     for (int id = 0; id < DM_METRIC_COUNT; id++)
       {
         double v = dm_metrics_get (&eval->metrics, id);
-        g_autofree char *want = g_strdup_printf ("%.4f", v);
+        g_autofree char *want = NULL;
+
+        /* as dm_report_format_number prints it: an AUPRO of -0 is "0.0000" */
+        if (v == 0.0)
+          v = 0.0;
+        want = g_strdup_printf ("%.4f", v);
 
         if (!isnan (v))
           dm_test_assert_has (text, want);
