@@ -31,9 +31,9 @@ JsonObject *dm_json_object (JsonObject *object, const char *member);
  * is checked with this first (a few MB of "[" would end the stack). */
 gboolean dm_json_depth_within (const char *text, gsize len, int max_depth);
 
-/* One line of a JSON Lines file (len bytes) as an object, parsed with
- * limits: at most max_len bytes and 16 levels of nesting. what names the
- * line in errors (DM_ERROR_TOO_LARGE, DM_ERROR_CORRUPT). The object belongs
+/* One line of a JSON Lines file, or a one-object file such as a status or
+ * cursor (len bytes), as an object, parsed with limits: at most max_len bytes and 16 levels of
+ * nesting. what names the line in errors (DM_ERROR_TOO_LARGE, DM_ERROR_CORRUPT). The object belongs
  * to parser. */
 JsonObject *dm_json_parse_line_object (
   JsonParser *parser, const char *line, gsize len, gsize max_len, const char *what, GError **error);

@@ -674,17 +674,14 @@ dm_journal_cursor_parse (
   const char *text, gsize len, const char *what, DmJournalPosition *position, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  JsonNode *root;
-  JsonObject *o;
+  JsonObject *o = dm_json_parse_line_object (parser, text, len, 65536, what, NULL);
   guint64 segment, offset, seq;
 
-  if (len > 65536 || !json_parser_load_from_data (parser, text, (gssize)len, NULL)
-      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (o == NULL)
     {
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a cursor (a JSON object)", what);
       return FALSE;
     }
-  o = json_node_get_object (root);
   if (!cursor_member (o, "segment", G_MAXUINT32, &segment)
       || !cursor_member (o, "offset", G_MAXINT64, &offset)
       || !cursor_member (o, "seq", G_MAXINT64, &seq))

@@ -84,28 +84,16 @@ dm_station_status_from_json (const char *text,
                              GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr (GError) local = NULL;
   g_autofree char *state = NULL, *started = NULL, *updated = NULL;
   JsonObject *o, *counts, *queues;
   JsonArray *sources, *sinks;
-  JsonNode *root;
 
   memset (s, 0, sizeof *s);
-  if (len > DM_STATION_STATUS_MAX_BYTES)
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_TOO_LARGE, "%s: larger than %d bytes", what,
-                   DM_STATION_STATUS_MAX_BYTES);
-      return FALSE;
-    }
-  if (!json_parser_load_from_data (parser, text, (gssize)len, &local))
-    {
-      g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not JSON: %s", what, local->message);
-      return FALSE;
-    }
-  root = json_parser_get_root (parser);
-  o = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  state = o != NULL ? dm_json_dup_string (o, "state") : NULL;
-  if (o == NULL || !state_from_name (state, &s->state))
+  o = dm_json_parse_line_object (parser, text, len, DM_STATION_STATUS_MAX_BYTES, what, error);
+  if (o == NULL)
+    return FALSE;
+  state = dm_json_dup_string (o, "state");
+  if (!state_from_name (state, &s->state))
     {
       g_set_error (error, DM_ERROR, DM_ERROR_CORRUPT, "%s: not a station's status", what);
       return FALSE;

@@ -146,7 +146,6 @@ dm_station_status_to_json (const DmStationStatus *s)
   g_autoptr (DmJsonWriter) w = dm_json_writer_new (FALSE);
   g_autoptr (GDateTime) started = g_date_time_new_from_unix_utc (s->started_us / G_USEC_PER_SEC);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  char *text;
 
   dm_json_writer_begin_object (w);
   dm_json_writer_member_string (w, "state", dm_station_state_name (s->state));
@@ -203,8 +202,7 @@ dm_station_status_to_json (const DmStationStatus *s)
   dm_json_writer_end_array (w);
   dm_json_writer_end_object (w);
   /* one line with its newline, as before */
-  text = g_strconcat (dm_json_writer_get_text (w), "\n", NULL);
-  return text;
+  return g_strconcat (dm_json_writer_get_text (w), "\n", NULL);
 }
 
 /* A label value as Prometheus quotes it. */
